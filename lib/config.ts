@@ -1,0 +1,90 @@
+/**
+ * Configuration comes from the environment only, validated once when a process starts.
+ *
+ * Each capability declares the variables it reads with `defineConfig`; the returned loader
+ * validates all of them at its first call, reports every missing or bad variable in one
+ * `ConfigError` (names and reasons, never values: some are secrets), and then memoises.
+ * Defaults point at the local stack, so a fresh clone runs without any variable set.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+type Env = Record<string, string | undefined>;
+
+/** Declares a group of environment variables; the loader validates once and memoises. */
+export function defineConfig<S extends z.ZodRawShape>(shape: S): ConfigLoader<z.infer<z.ZodObject<S>>> {
+  const schema = z.object(shape);
+  let cached: z.infer<typeof schema> | undefined;
+  const load = ((env: Env = process.env) => {
+    if (env === process.env && cached) return cached;
+    const picked: Env = {};
+    for (const key of Object.keys(shape)) {
+      const value = env[key];
+      picked[key] = value === '' ? undefined : value;
+    }
+    const result = schema.safeParse(picked);
+    if (!result.success) {
+      throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    }
+    if (env === process.env) cached = result.data;
+    return result.data;
+  }) as ConfigLoader<z.infer<typeof schema>>;
+  load.reset = () => {
+    cached = undefined;
+  };
+  return load;
+}
+
+export interface ConfigLoader<T> {
+  (env?: Env): T;
+  /** Forgets the memoised result (tests that change the environment). */
+  reset(): void;
+}
+
+/** Builders for the value kinds our variables hold; numeric strings are accepted everywhere. */
+export const env = {
+  string: (fallback?: string) => (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)),
+  int: (fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) =>
+    z.coerce
+      .number({ message: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .default(fallback),
+  /** A limit where 0 or absence means "no limit". */
+  limit: (fallback = 0) => z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(0).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .default(fallback),
+  url: (protocols: string[], fallback?: string) => {
+    const base = z.string().refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    }, `must be a URL with scheme ${protocols.join(' or ')}`);
+    return fallback === undefined ? base : base.default(fallback);
+  },
+  oneOf: <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+    z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(fallback),
+  /** Comma-separated list, blanks dropped. */
+  list: (fallback: string[] = []) =>
+    z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .default(fallback),
+};
+
+/** What every process needs: where Redis and the database are, and how to log. */
+export const coreConfig = defineConfig({
+  STAGE: env.string('local'),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  DATABASE_URL: env.url(['mysql', 'mariadb'], 'mysql://root@127.0.0.1:3306/buffer_local'),
+  QUEUE_BACKEND: env.oneOf(['redis', 'sqs'], 'redis'),
+  SOURCE_NAME: env.string('buffer-layer'),
+  SOURCE_VERSION: env.string('dev'),
+});

@@ -1,0 +1,69 @@
+/**
+ * One MariaDB/MySQL connection pool and its Drizzle handle per process.
+ *
+ * Every session runs in UTC so that DATETIME columns hold UTC whatever the server's zone is.
+ */
+import path from 'node:path';
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
+import { migrate } from 'drizzle-orm/mysql2/migrator';
+import mysql from 'mysql2/promise';
+import * as schema from './schema';
+
+export type Db = MySql2Database<typeof schema>;
+
+export interface Database {
+  db: Db;
+  pool: mysql.Pool;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Pool size; a Lambda needs few, a loader or benchmark more. */
+  connectionLimit?: number;
+}
+
+/** Opens a pool on `url` (mysql://user:pass@host:port/db); queries fail fast when it is down. */
+export function openDatabase(url: string, { connectionLimit = 5 }: DatabaseOptions = {}): Database {
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit,
+    timezone: 'Z',
+    dateStrings: false,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    connectTimeout: 5000,
+    multipleStatements: false,
+  });
+  pool.on('connection', (connection) => {
+    connection.query("SET time_zone = '+00:00'");
+  });
+  const db = drizzle(pool, { schema, mode: 'default' });
+  return { db, pool, close: () => pool.end() };
+}
+
+/** Where the generated SQL migrations live, whatever the caller's working directory. */
+export const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
+
+/**
+ * Creates the database named in `url` when it does not exist, then applies every pending
+ * migration in order. Safe to run repeatedly and from several processes one after another.
+ */
+export async function migrateDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error('DATABASE_URL must name a database made of letters, digits and _');
+  const server = new URL(url);
+  server.pathname = '/';
+  const admin = await mysql.createConnection({ uri: server.toString() });
+  try {
+    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await admin.end();
+  }
+  const { db, close } = openDatabase(url, { connectionLimit: 1 });
+  try {
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,3 @@
+/** Every table of the project, for the Drizzle client and drizzle-kit. */
+export * from './contribution-tracking';
+export * from './damaged';

@@ -1,0 +1,132 @@
+/**
+ * The queue contract (ARCHITECTURE §3) that every backend implements: Redis (Lua scripts) and
+ * SQS. Producers and consumers only ever see this interface; choosing a backend is
+ * configuration. Delivery is at-least-once: consumers must be idempotent.
+ */
+
+/** The legacy `source_type` values stamped on every message. */
+export type SourceType = 'payments' | 'listener' | 'audit' | 'direct';
+
+/** A message as producers hand it over: a JSON object with snake_case keys. */
+export type MessageBody = Record<string, unknown>;
+
+export interface PushOptions {
+  /** Legacy `source_type` stamped on the message when it has none; `direct` by default. */
+  sourceType?: SourceType;
+  /** Keep the message invisible for this long before its first delivery. */
+  delaySeconds?: number;
+}
+
+/** One leased message. The receipt identifies this delivery, not the message. */
+export interface Delivery {
+  /** Stable for the message's whole life, across redeliveries. */
+  id: string;
+  /** The raw body exactly as stored: consumers parse it, failure stores keep it verbatim. */
+  body: string;
+  /** Fences ack, release and extend: a receipt from an expired lease is rejected. */
+  receipt: string;
+  /** 1 on the first delivery; counts failures and lease expiries alike. */
+  receiveCount: number;
+  /** When the queue first accepted the message (unix ms, queue server's clock). */
+  enqueuedAt: number;
+  /** The queue this delivery came from. */
+  queue: string;
+}
+
+export interface LeaseOptions {
+  /** At most this many messages (1 by default). */
+  max?: number;
+  /** Lease length; the queue's default otherwise. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export type PopResult<T> = { status: 'empty' } | { status: 'done'; value: T; delivery: Delivery };
+
+/** What a batch callback reports: ids (Delivery.id) that failed stay in the queue; the rest are acked. */
+export interface BatchOutcome {
+  failedIds: string[];
+}
+
+export interface PopBatchResult {
+  /** How many messages were leased (0: the queue was empty and the callback was not run). */
+  leased: number;
+  acked: number;
+  failed: number;
+}
+
+export interface QueueStats {
+  ready: number;
+  inFlight: number;
+  delayed: number;
+  dead: number;
+  /** Age of the oldest message not yet acked (ready, in flight or delayed), in seconds; null when none. */
+  oldestAgeSeconds: number | null;
+}
+
+export interface DeadLetter {
+  id: string;
+  body: string;
+  receiveCount: number;
+  /** When the queue first accepted the message (unix ms). */
+  enqueuedAt: number;
+}
+
+export interface RedriveOptions {
+  /** Move at most this many per call. */
+  max?: number;
+  /** Move at most this many per second, across the whole call. */
+  perSecond?: number;
+}
+
+/** Per-queue settings; backends apply defaults when a queue is not configured. */
+export interface QueueSettings {
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+export interface QueueBackend {
+  /**
+   * Appends one message and resolves only once the backend has stored it; rejects with a
+   * QueueError otherwise. Adds the legacy source_* fields that the message does not carry.
+   */
+  push(queue: string, message: MessageBody, options?: PushOptions): Promise<void>;
+  /** Appends many messages, in order, in as few round trips as the backend allows. */
+  pushBatch(queue: string, messages: MessageBody[], options?: PushOptions): Promise<void>;
+  /**
+   * Leases the oldest message, runs `callback`, and acks only if it resolves. Throws what the
+   * callback threw after releasing the message; on an empty queue the callback is not run.
+   */
+  popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>>;
+  /**
+   * Leases up to `max` messages and hands them to `callback` at once; acks those not reported as
+   * failed and releases the failed ones. A throwing callback releases the whole batch.
+   */
+  popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult>;
+  /** Leases up to `max` messages without running anything: the caller must ack or release. */
+  lease(queue: string, options?: LeaseOptions): Promise<Delivery[]>;
+  /** Removes a leased message. Rejects with StaleReceiptError when the lease is no longer held. */
+  ack(queue: string, receipt: string): Promise<void>;
+  /** Acks many in one call; resolves with the receipts that were stale. */
+  ackBatch(queue: string, receipts: string[]): Promise<string[]>;
+  /** Gives a leased message back, visible again after `delaySeconds` (0: at once, at the front). */
+  release(queue: string, receipt: string, delaySeconds?: number): Promise<void>;
+  /** Heartbeat: the lease now runs out `seconds` from now. */
+  extend(queue: string, receipt: string, seconds: number): Promise<void>;
+  /** Resolves true when a message may be ready, false after `timeoutMs`; never busy-polls. */
+  waitForMessage(queue: string, timeoutMs: number): Promise<boolean>;
+  /** Up to `count` ready messages from the front, without leasing them. */
+  peek(queue: string, count?: number): Promise<string[]>;
+  stats(queue: string): Promise<QueueStats>;
+  /**
+   * The oldest `max` dead-lettered messages, left in place: a caller stores them elsewhere first
+   * and then deletes them, so a crash in between duplicates rather than loses.
+   */
+  readDeadLetters(queue: string, max: number): Promise<DeadLetter[]>;
+  /** Deletes dead-lettered messages by id; unknown ids are ignored. Resolves with how many went. */
+  deleteDeadLetters(queue: string, ids: string[]): Promise<number>;
+  /** Moves dead-lettered messages back to the queue, rate-limited; resolves with how many moved. */
+  redriveDeadLetters(queue: string, options?: RedriveOptions): Promise<number>;
+  /** Deletes everything the queue holds: ready, in flight, delayed and dead. */
+  purge(queue: string): Promise<void>;
+  close(): Promise<void>;
+}
