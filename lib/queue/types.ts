@@ -38,6 +38,11 @@ export interface LeaseOptions {
   max?: number;
   /** Lease length; the queue's default otherwise. */
   visibilityTimeoutSeconds?: number;
+  /**
+   * Receipts to ack in the same round trip before leasing, so that a consumer loop costs one
+   * round trip per message in steady state. Stale ones among them are ignored (and logged).
+   */
+  ack?: string[];
 }
 
 export type PopResult<T> = { status: 'empty' } | { status: 'done'; value: T; delivery: Delivery };
