@@ -1,18 +1,5 @@
 import { QueueUsageError } from '../../../lib/queue/errors';
-import { messageKeys, queueKeys } from '../../../lib/queue/redis/keys';
-
-/** Redis Cluster's key slot (CRC16/XMODEM of the hash tag, or of the whole key without one). */
-function slot(key: string): number {
-  const open = key.indexOf('{');
-  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
-  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
-  let crc = 0;
-  for (const byte of Buffer.from(hashed)) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
-}
+import { clusterSlot as slot, messageKeys, queueKeys } from '../../../lib/queue/redis/keys';
 
 describe('queueKeys', () => {
   it('should name every key of a queue with the queue as hash tag, and the legacy list as the bare name', () => {
@@ -46,5 +33,15 @@ describe('queueKeys', () => {
 
     expect(messageKeys(keys)).not.toContain(keys.seq);
     expect(messageKeys(keys)).toHaveLength(7);
+  });
+});
+
+describe('clusterSlot', () => {
+  it('should match the slots Redis Cluster computes', () => {
+    // Values from CLUSTER KEYSLOT on a Redis 7 server.
+    expect(slot('foo')).toBe(12182);
+    expect(slot('bar')).toBe(5061);
+    expect(slot('{user1000}.following')).toBe(slot('user1000'));
+    expect(slot('foo{}{bar}')).toBe(8363);
   });
 });
