@@ -2,6 +2,8 @@
 const transform = { '^.+\\.ts$': 'ts-jest' };
 
 module.exports = {
+  // A global option: jest ignores testTimeout inside projects.
+  testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {
@@ -15,7 +17,6 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 60000,
     },
   ],
 };
