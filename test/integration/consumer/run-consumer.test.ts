@@ -106,6 +106,20 @@ describe('runConsumer (Redis queue, MariaDB damaged store)', () => {
     expect(old!.retryDate).toBeNull();
   });
 
+  it('should wait for a message pushed after the queue ran empty when asked to wait', async () => {
+    const queue = newQueue();
+    const seen: unknown[] = [];
+    const producer = setTimeout(() => void backend.push(queue, { n: 'late' }), 300);
+
+    const started = Date.now();
+    const counts = await run(queue, async (body) => void seen.push(body.n), { wait: true, messageLimit: '1', timeLimitSeconds: '10' });
+
+    clearTimeout(producer);
+    expect(seen).toEqual(['late']);
+    expect(counts.stoppedBecause).toBe('message-limit');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('should leave the message in the queue and reject when MariaDB is unreachable', async () => {
     const queue = newQueue();
     await backend.push(queue, { n: 1 });
