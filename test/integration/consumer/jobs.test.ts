@@ -11,6 +11,9 @@ import { createTestDatabase, type TestDatabase } from '../../support/database';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = createLogger({}, { level: 'silent' });
 
+// Per-project testTimeout is ignored in multi-project runs; creating a database may take a while.
+jest.setTimeout(30_000);
+
 describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
   let database: TestDatabase;
   let backend: RedisQueueBackend;
