@@ -2,7 +2,7 @@
  * The `payments_initial` table: the final outcome of each payment attempt, one row per
  * (gateway, order id), written by the payments-init consumer and read by the pending consumer.
  */
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { paymentsInitial } from '../db/schema';
 import { MalformedMessageError } from '../errors';
@@ -67,8 +67,8 @@ export function parsePaymentsInitMessage(input: unknown): PaymentsInitMessage {
 
 /** Columns that an upsert takes from the newer message; `date` must stay last (see `upsert`). */
 const UPDATED_COLUMNS = [
-  'contribution_tracking_id', 'gateway_txn_id', 'validation_action', 'payments_final_status', 'payment_method',
-  'payment_submethod', 'country', 'amount', 'currency', 'server', 'date',
+  'contributionTrackingId', 'gatewayTxnId', 'validationAction', 'paymentsFinalStatus', 'paymentMethod',
+  'paymentSubmethod', 'country', 'amount', 'currency', 'server', 'date',
 ] as const;
 
 export class PaymentsInitialStore {
@@ -84,9 +84,10 @@ export class PaymentsInitialStore {
     // MariaDB evaluates ON DUPLICATE KEY assignments left to right, each seeing the columns
     // already assigned: `date` is compared by every other column and therefore updated last.
     const newer = sql`VALUES(\`date\`) >= \`date\``;
-    const set: Record<string, unknown> = {};
-    for (const column of UPDATED_COLUMNS) {
-      set[column] = sql`IF(${newer}, VALUES(${sql.identifier(column)}), ${sql.identifier(column)})`;
+    const set: Record<string, SQL> = {};
+    for (const key of UPDATED_COLUMNS) {
+      const column = sql.identifier(paymentsInitial[key].name);
+      set[key] = sql`IF(${newer}, VALUES(${column}), ${column})`;
     }
     await this.db
       .insert(paymentsInitial)
