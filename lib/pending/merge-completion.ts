@@ -5,6 +5,8 @@
  * the whole donation back.
  */
 
+import type { PendingStore } from './pending-store';
+
 /** Keys of the pending store's own bookkeeping, never part of a donation. */
 const BOOKKEEPING_KEYS = new Set(['pending_id']);
 
@@ -39,4 +41,16 @@ export function mergePendingIntoCompletion(
 /** True for a message that only completes a payment whose details are in the pending table. */
 export function isSparseCompletion(message: Record<string, unknown>): boolean {
   return typeof message.completion_message_id === 'string' && message.completion_message_id !== '';
+}
+
+/**
+ * Looks up the pending row of a sparse completion message (by gateway and order id, the
+ * gateway transaction id as a hint when several rows share the order) and returns the merged
+ * donation; null when no pending row exists, so the caller can retry later or store it.
+ */
+export async function completeFromPending(store: PendingStore, completion: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+  const { gateway, order_id: orderId, gateway_txn_id: txnId } = completion;
+  if (typeof gateway !== 'string' || typeof orderId !== 'string') return null;
+  const row = await store.fetchByGatewayOrderId(gateway, orderId, typeof txnId === 'string' ? txnId : undefined);
+  return row ? mergePendingIntoCompletion(completion, row.message) : null;
 }
