@@ -18,7 +18,7 @@ export const pendingConfig = defineConfig({
   CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT: env.limit(0),
 
   /** What a job does with a row it is done with. */
-  PENDING_RESOLVE_MODE: env.oneOf(['delete', 'mark-resolved'], 'delete'),
+  PENDING_RESOLVE_MODE: env.oneOf(['delete', 'mark-resolved'] as const, 'delete'),
 
   EXPIRE_PENDING_DAYS: env.int(30, { min: 1 }),
   /** Only this gateway's rows; every gateway when unset. */
