@@ -4,7 +4,7 @@
  * stops and the row stays. Any other non-2xx answer is the processor refusing this payment: a
  * ProcessorResponseError, and the row goes to `damaged`.
  */
-import { InfrastructureError, toError } from '../errors';
+import { InfrastructureError } from '../errors';
 import { redactText } from '../redact';
 import { ProcessorResponseError } from './processor-adapter';
 
@@ -53,9 +53,14 @@ export class ProcessorHttp {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      const err = toError(error);
-      const cause = (err.cause as { code?: unknown } | undefined)?.code;
-      const reason = err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${err.message}${typeof cause === 'string' ? ` (${cause})` : ''}`;
+      // fetch's errors may come from another realm (test runners): read them by shape, not class.
+      const err = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+      const cause = err.cause?.code;
+      const message = typeof err.message === 'string' ? err.message : 'request failed';
+      const reason =
+        err.name === 'TimeoutError' || err.name === 'AbortError'
+          ? `no answer within ${this.options.timeoutMs} ms`
+          : `${message}${typeof cause === 'string' ? ` (${cause})` : ''}`;
       throw new ProcessorUnavailableError(`payment processor at ${this.origin} is unreachable: ${reason}`, { cause: error });
     }
     const text = await response.text().catch(() => '');
