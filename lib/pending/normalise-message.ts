@@ -39,16 +39,22 @@ export type PendingMessage = Record<string, unknown> & {
 };
 
 const DB_DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+/** The latest instant a DATETIME column holds, in unix seconds (9999-12-31 23:59:59). */
+const MAX_SECONDS = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
+
+function inRange(seconds: number): number | null {
+  return Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_SECONDS ? Math.floor(seconds) : null;
+}
 
 /**
  * Reads a `date` as producers send it and returns unix seconds, or null when it is not a date.
  * A `YYYY-mm-dd HH:MM:SS` string has no zone and is read as UTC, like every legacy date.
  */
 export function parseMessageDate(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+  if (typeof value === 'number') return inRange(value);
   if (typeof value !== 'string') return null;
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.floor(Number(text));
+  if (/^\d+(\.\d+)?$/.test(text)) return inRange(Number(text));
   const plain = DB_DATETIME.exec(text);
   if (plain) {
     const [, y, mo, d, h, mi, s] = plain.map(Number) as number[];
@@ -56,11 +62,11 @@ export function parseMessageDate(value: unknown): number | null {
     const check = new Date(ms);
     // Date.UTC rolls 2024-02-31 over into March: reject impossible dates instead.
     if (check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== d!) return null;
-    return Math.floor(ms / 1000);
+    return inRange(ms / 1000);
   }
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return null;
   const ms = Date.parse(text);
-  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+  return Number.isNaN(ms) ? null : inRange(ms / 1000);
 }
 
 /**

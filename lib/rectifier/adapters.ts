@@ -37,7 +37,7 @@ export function adaptersFromConfig(config: RectifierConfig): Map<string, Process
     adapters.set(gateway, shared.get(kind)!);
   }
   for (const gateway of config.RECTIFY_ORPHANS_GATEWAYS) {
-    if (!adapters.has(gateway) && !problems.length) problems.push(`RECTIFY_ORPHANS_GATEWAYS: gateway ${gateway} has no adapter in RECTIFY_ADAPTERS`);
+    if (!adapters.has(gateway)) problems.push(`RECTIFY_ORPHANS_GATEWAYS: gateway ${gateway} has no adapter in RECTIFY_ADAPTERS`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return adapters;

@@ -23,6 +23,7 @@ describe('parseMessageDate', () => {
     expect(parseMessageDate('yesterday')).toBeNull();
     expect(parseMessageDate(null)).toBeNull();
     expect(parseMessageDate(-5)).toBeNull();
+    expect(parseMessageDate(1e13)).toBeNull();
   });
 });
 
