@@ -47,6 +47,8 @@ export interface RedisQueueBackendOptions {
    */
   redis?: Redis | Cluster;
   url?: string;
+  /** Overrides of redisConnectionOptions() for the client the backend opens itself. */
+  redisOptions?: Partial<RedisOptions>;
   /** Settings for every queue; QUEUE_VISIBILITY_TIMEOUT_SECONDS and QUEUE_MAX_RECEIVE_COUNT otherwise. */
   defaults?: Partial<QueueSettings>;
   /** Per-queue overrides of `defaults`. */
@@ -70,6 +72,9 @@ export function redisConnectionOptions(): RedisOptions {
     connectTimeout: config.QUEUE_REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: config.QUEUE_REDIS_COMMAND_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // disconnect() arms a timer of this length even when the socket is already gone (Redis down):
+    // keep it short so that a closed backend does not hold the process open.
+    disconnectTimeout: 200,
   };
 }
 
@@ -106,7 +111,7 @@ export class RedisQueueBackend implements QueueBackend {
       this.ownsClient = false;
     } else {
       const url = options.url ?? coreConfig().REDIS_URL;
-      const client = new Redis(url, redisConnectionOptions());
+      const client = new Redis(url, { ...redisConnectionOptions(), ...options.redisOptions });
       client.on('error', (error: Error) => log.debug({ err: error.message }, 'redis connection error'));
       this.redis = client;
       this.ownsClient = true;
@@ -163,7 +168,7 @@ export class RedisQueueBackend implements QueueBackend {
       queue,
       'lease-8',
       [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead, keys.seq],
-      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, this.housekeepingBound, ...(options.ack ?? [])],
+      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, Math.max(this.housekeepingBound, max), ...(options.ack ?? [])],
     )) as [string[], string[]];
     if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
     const deliveries: Delivery[] = [];
@@ -342,6 +347,10 @@ export class RedisQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     for (const waiter of this.waiters) this.closeWaiterConnection(waiter);
     if (!this.ownsClient) return;
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
     try {
       await this.redis.quit();
     } catch {
