@@ -5,6 +5,7 @@
  * which finds the rows it is responsible for through one of these queries (ARCHITECTURE §1, §6).
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { format } from 'mysql2';
 import type { Db } from '../db/client';
 import { pending, type NewPendingRow } from '../db/schema';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
@@ -50,6 +51,11 @@ function toRow(message: PendingMessage): NewPendingRow {
   };
 }
 
+/** `YYYY-mm-dd HH:MM:SS` in UTC, as DATETIME takes it whatever the session's zone. */
+function utcDatetime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
 function pendingIdOf(message: PendingMessage): number | null {
   const value = message.pending_id;
   if (value === undefined) return null;
@@ -84,7 +90,17 @@ export class PendingStore {
    */
   async insertMany(messages: PendingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.db.insert(pending).values(messages.map(toRow));
+    // Drizzle's builder costs about as much as the INSERT itself at this size: the driver's
+    // own escaping builds the same statement in a fraction of the time.
+    const values = messages.map((message) => {
+      const row = toRow(message);
+      return [utcDatetime(row.date as Date), row.gateway, row.gatewayAccount, row.orderId, row.gatewayTxnId, row.paymentMethod, 0, JSON.stringify(row.message)];
+    });
+    const statement = format(
+      'INSERT INTO `pending` (`date`, `gateway`, `gateway_account`, `order_id`, `gateway_txn_id`, `payment_method`, `is_resolved`, `message`) VALUES ?',
+      [values],
+    );
+    await this.db.execute(sql.raw(statement));
   }
 
   /**
