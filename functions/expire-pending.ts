@@ -1,0 +1,12 @@
+/**
+ * `expire-pending`, triggered by a schedule (daily); runnable with `sls invoke local -f expire-pending`.
+ *
+ * Deletes (or marks resolved, PENDING_RESOLVE_MODE) pending rows older than EXPIRE_PENDING_DAYS,
+ * optionally of one gateway, in bounded statements within EXPIRE_PENDING_* limits.
+ */
+import { createRuntimeHolder } from '../lib/pending/runtime';
+import { expirePendingJob } from '../lib/pending/jobs';
+
+const runtime = createRuntimeHolder('expire-pending');
+
+export const handler = async () => runtime.run(expirePendingJob);

@@ -1,0 +1,102 @@
+/**
+ * The pending consumer: every message of the `pending` queue becomes a row of the pending
+ * table, unless `payments_initial` already shows the payment failed (and nobody is reviewing
+ * it), in which case the message is acked and logged, not stored (a deliberate drop).
+ *
+ * Messages are handled in batches: one lookup in `payments_initial` and one multi-row INSERT per
+ * batch. A batch the database refuses is retried row by row, so that one bad row goes to
+ * `damaged` alone; a database that is down stops the run with the batch back in the queue.
+ */
+import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
+import type { DamagedStore } from '../consumer/damaged-store';
+import type { RetryPolicy } from '../consumer/retry-policy';
+import type { Db } from '../db/client';
+import { DropMessageError, InfrastructureError } from '../errors';
+import type { Logger } from '../log';
+import type { QueueBackend } from '../queue/types';
+import { withDatabase } from './database-errors';
+import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+import { orderKey, PaymentsInitialStore } from './payments-initial-store';
+import { PendingStore } from './pending-store';
+
+export interface PendingPipelineDeps {
+  backend: QueueBackend;
+  db: Db;
+  damagedStore: DamagedStore;
+  retryPolicy: RetryPolicy;
+  logger?: Logger;
+}
+
+export interface ConsumePendingOptions {
+  queue: string;
+  timeLimitSeconds: number | string;
+  messageLimit: number | string;
+  batchSize: number;
+}
+
+/** Imports the pending queue into the pending table until a limit is reached or the queue is empty. */
+export function consumePending(deps: PendingPipelineDeps, options: ConsumePendingOptions): Promise<ConsumerCounts> {
+  const pendingStore = new PendingStore(deps.db);
+  const paymentsInitial = new PaymentsInitialStore(deps.db);
+  return runBatchConsumer({
+    backend: deps.backend,
+    queue: options.queue,
+    timeLimitSeconds: options.timeLimitSeconds,
+    messageLimit: options.messageLimit,
+    batchSize: options.batchSize,
+    damagedStore: deps.damagedStore,
+    retryPolicy: deps.retryPolicy,
+    logger: deps.logger,
+    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial),
+  });
+}
+
+/** Stores one batch; reports per message what failed (malformed, already failed, refused row). */
+export async function storePendingBatch(
+  messages: BatchMessage[],
+  pendingStore: PendingStore,
+  paymentsInitial: PaymentsInitialStore,
+): Promise<BatchFailures> {
+  const failures: BatchFailures = new Map();
+  const valid: Array<{ id: string; message: PendingMessage }> = [];
+  for (const { body, delivery } of messages) {
+    try {
+      valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
+    } catch (error) {
+      failures.set(delivery.id, error);
+    }
+  }
+  const withOrder = valid.filter(({ message }) => message.order_id !== undefined);
+  const failed = await withDatabase('look up payments_initial', () =>
+    paymentsInitial.failedOrders(withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }))),
+  );
+  const inserts: typeof valid = [];
+  const updates: typeof valid = [];
+  for (const entry of valid) {
+    const { message } = entry;
+    if (message.order_id !== undefined && failed.has(orderKey(message.gateway, message.order_id))) {
+      failures.set(entry.id, new DropMessageError(`payment of order ${message.order_id} (${message.gateway}) already failed; not stored`));
+    } else if (message.pending_id !== undefined) {
+      updates.push(entry);
+    } else {
+      inserts.push(entry);
+    }
+  }
+  if (inserts.length > 0) {
+    try {
+      await withDatabase('insert pending rows', () => pendingStore.insertMany(inserts.map(({ message }) => message)));
+    } catch (error) {
+      if (error instanceof InfrastructureError) throw error;
+      updates.push(...inserts); // a row was refused: find which, one by one
+    }
+  }
+  for (const { id, message } of updates) {
+    try {
+      await withDatabase('store pending row', () => pendingStore.store(message));
+    } catch (error) {
+      if (error instanceof InfrastructureError) throw error;
+      failures.set(id, error);
+    }
+  }
+  return failures;
+}

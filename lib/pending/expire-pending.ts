@@ -1,0 +1,55 @@
+/**
+ * Expiry: pending rows older than N days will never be settled by anyone; they are deleted
+ * (or marked resolved), optionally for one gateway only, in bounded statements.
+ */
+import type { Db } from '../db/client';
+import type { Logger } from '../log';
+import { withDatabase } from './database-errors';
+import { PendingStore, type ResolveMode } from './pending-store';
+
+export interface ExpirePendingOptions {
+  days: number;
+  gateway?: string;
+  mode: ResolveMode;
+  batchSize: number;
+  /** Seconds; 0: no limit. Checked between statements. */
+  timeLimitSeconds: number;
+  /** Rows; 0: no limit. */
+  rowLimit: number;
+  now?: Date;
+}
+
+export interface ExpirePendingResult {
+  expired: number;
+  cutoff: string;
+  stoppedBecause: 'done' | 'time-limit' | 'row-limit';
+}
+
+/** Expires rows dated before now − `days`; resolves with how many went and why the run stopped. */
+export async function expirePending(db: Db, options: ExpirePendingOptions, logger?: Logger): Promise<ExpirePendingResult> {
+  const store = new PendingStore(db);
+  const now = options.now ?? new Date();
+  const cutoff = new Date(now.getTime() - options.days * 86_400_000);
+  const started = Date.now();
+  let expired = 0;
+  let stoppedBecause: ExpirePendingResult['stoppedBecause'] = 'done';
+  for (;;) {
+    if (options.rowLimit > 0 && expired >= options.rowLimit) {
+      stoppedBecause = 'row-limit';
+      break;
+    }
+    if (options.timeLimitSeconds > 0 && Date.now() - started >= options.timeLimitSeconds * 1000) {
+      stoppedBecause = 'time-limit';
+      break;
+    }
+    const batchSize = options.rowLimit > 0 ? Math.min(options.batchSize, options.rowLimit - expired) : options.batchSize;
+    const changed = await withDatabase('expire pending rows', () =>
+      store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize }),
+    );
+    expired += changed;
+    if (changed < batchSize) break;
+  }
+  const result = { expired, cutoff: cutoff.toISOString(), stoppedBecause };
+  logger?.info({ ...result, gateway: options.gateway ?? null, mode: options.mode }, 'pending rows expired');
+  return result;
+}

@@ -1,0 +1,55 @@
+/**
+ * The pending pipeline's jobs as the scheduled functions run them: limits and queue names from
+ * configuration, one call into the capability, counts out.
+ */
+import type { ConsumerCounts } from '../consumer/run-batch-consumer';
+import { pendingConfig, type PendingConfig } from './config';
+import { consumePaymentsInit } from './consume-payments-init';
+import { consumePending } from './consume-pending';
+import { expirePending, type ExpirePendingResult } from './expire-pending';
+import type { PipelineRuntime } from './runtime';
+
+function deps(runtime: PipelineRuntime) {
+  return {
+    backend: runtime.backend,
+    db: runtime.database.db,
+    damagedStore: runtime.damagedStore,
+    retryPolicy: runtime.retryPolicy,
+    logger: runtime.logger,
+  };
+}
+
+/** `consume-pending`: the pending queue into the pending table. */
+export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+  return consumePending(deps(runtime), {
+    queue: config.PENDING_QUEUE,
+    timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
+    messageLimit: config.CONSUME_PENDING_MESSAGE_LIMIT,
+    batchSize: config.CONSUME_PENDING_BATCH_SIZE,
+  });
+}
+
+/** `consume-payments-init`: the payments-init queue into payments_initial. */
+export function consumePaymentsInitJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+  return consumePaymentsInit(deps(runtime), {
+    queue: config.PAYMENTS_INIT_QUEUE,
+    timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
+    messageLimit: config.CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT,
+  });
+}
+
+/** `expire-pending`: rows older than EXPIRE_PENDING_DAYS deleted or marked resolved. */
+export function expirePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
+  return expirePending(
+    runtime.database.db,
+    {
+      days: config.EXPIRE_PENDING_DAYS,
+      gateway: config.EXPIRE_PENDING_GATEWAY,
+      mode: config.PENDING_RESOLVE_MODE,
+      batchSize: config.EXPIRE_PENDING_BATCH_SIZE,
+      timeLimitSeconds: config.EXPIRE_PENDING_TIME_LIMIT_SECONDS,
+      rowLimit: config.EXPIRE_PENDING_ROW_LIMIT,
+    },
+    runtime.logger,
+  );
+}

@@ -1,0 +1,150 @@
+/**
+ * The `payments_initial` table: the final outcome of each payment attempt, one row per
+ * (gateway, order id), written by the payments-init consumer and read by the pending consumer.
+ */
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { paymentsInitial } from '../db/schema';
+import { MalformedMessageError } from '../errors';
+import { normaliseMessage, parseMessageDate } from './normalise-message';
+
+/** A payments-init message after validation (ARCHITECTURE §5). */
+export interface PaymentsInitMessage {
+  gateway: string;
+  order_id: string;
+  date: number;
+  validation_action?: string;
+  payments_final_status?: string;
+  gateway_txn_id?: string;
+  contribution_tracking_id?: string;
+  payment_method?: string;
+  payment_submethod?: string;
+  country?: string;
+  amount?: string;
+  currency?: string;
+  server?: string;
+}
+
+/**
+ * True when the attempt failed and nobody is reviewing it: its pending rows are of no further
+ * use. A payment under review may still be accepted by a person, so its rows stay.
+ */
+export function isFailedNotUnderReview(outcome: { payments_final_status?: string | null; validation_action?: string | null }): boolean {
+  return outcome.payments_final_status === 'failed' && outcome.validation_action !== 'review';
+}
+
+const OPTIONAL_STRINGS = [
+  'validation_action', 'payments_final_status', 'gateway_txn_id', 'contribution_tracking_id', 'payment_method',
+  'payment_submethod', 'country', 'amount', 'currency', 'server',
+] as const;
+
+/** Checks and normalises a payments-init message; MalformedMessageError names what is wrong. */
+export function parsePaymentsInitMessage(input: unknown): PaymentsInitMessage {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MalformedMessageError('payments-init message is not a JSON object');
+  }
+  const message = normaliseMessage(input as Record<string, unknown>);
+  // normaliseMessage maps the legacy `amount` to `gross`; payments-init messages call it amount.
+  if (message.amount === undefined && message.gross !== undefined) message.amount = message.gross;
+  const problems: string[] = [];
+  if (typeof message.gateway !== 'string') problems.push('gateway is missing');
+  if (typeof message.order_id !== 'string') problems.push('order_id is missing');
+  if (parseMessageDate(message.date) === null) problems.push('date is missing or not a date');
+  const out: Record<string, unknown> = { gateway: message.gateway, order_id: message.order_id, date: message.date };
+  for (const key of OPTIONAL_STRINGS) {
+    const value = message[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' && typeof value !== 'number') problems.push(`${key} is not a string`);
+    else out[key] = String(value);
+  }
+  if (out.contribution_tracking_id !== undefined && !/^\d+$/.test(String(out.contribution_tracking_id))) {
+    problems.push('contribution_tracking_id is not a number');
+  }
+  if (out.amount !== undefined && !/^-?\d+(\.\d+)?$/.test(String(out.amount))) problems.push('amount is not a number');
+  if (problems.length > 0) throw new MalformedMessageError(`invalid payments-init message: ${problems.join('; ')}`);
+  return out as unknown as PaymentsInitMessage;
+}
+
+/** Columns that an upsert takes from the newer message; `date` must stay last (see `upsert`). */
+const UPDATED_COLUMNS = [
+  'contributionTrackingId', 'gatewayTxnId', 'validationAction', 'paymentsFinalStatus', 'paymentMethod',
+  'paymentSubmethod', 'country', 'amount', 'currency', 'server', 'date',
+] as const;
+
+export class PaymentsInitialStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts the outcome of an attempt, or updates its row. Delivery is at-least-once and not
+   * ordered, so an update applies only when the message is at least as recent as the row:
+   * a late redelivery of an older outcome cannot overwrite a newer one.
+   */
+  async upsert(message: PaymentsInitMessage): Promise<void> {
+    const date = new Date(parseMessageDate(message.date)! * 1000);
+    // MariaDB evaluates ON DUPLICATE KEY assignments left to right, each seeing the columns
+    // already assigned: `date` is compared by every other column and therefore updated last.
+    const newer = sql`VALUES(\`date\`) >= \`date\``;
+    const set: Record<string, SQL> = {};
+    for (const key of UPDATED_COLUMNS) {
+      const column = sql.identifier(paymentsInitial[key].name);
+      set[key] = sql`IF(${newer}, VALUES(${column}), ${column})`;
+    }
+    await this.db
+      .insert(paymentsInitial)
+      .values({
+        gateway: message.gateway,
+        orderId: message.order_id,
+        date,
+        contributionTrackingId: message.contribution_tracking_id === undefined ? null : Number(message.contribution_tracking_id),
+        gatewayTxnId: message.gateway_txn_id ?? null,
+        validationAction: message.validation_action ?? null,
+        paymentsFinalStatus: message.payments_final_status ?? null,
+        paymentMethod: message.payment_method ?? null,
+        paymentSubmethod: message.payment_submethod ?? null,
+        country: message.country ?? null,
+        amount: message.amount ?? null,
+        currency: message.currency ?? null,
+        server: message.server ?? null,
+      })
+      .onDuplicateKeyUpdate({ set });
+  }
+
+  /** The stored outcome of a (gateway, order id), or null. */
+  async fetch(gateway: string, orderId: string) {
+    const rows = await this.db
+      .select()
+      .from(paymentsInitial)
+      .where(and(eq(paymentsInitial.gateway, gateway), eq(paymentsInitial.orderId, orderId)))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Of the given (gateway, order id) pairs, those whose attempt failed and is not under review,
+   * as `gateway \u0000 order_id` keys. One query for a whole batch of pending messages.
+   */
+  async failedOrders(orders: Array<{ gateway: string; orderId: string }>): Promise<Set<string>> {
+    if (orders.length === 0) return new Set();
+    const byGateway = new Map<string, Set<string>>();
+    for (const { gateway, orderId } of orders) {
+      if (!byGateway.has(gateway)) byGateway.set(gateway, new Set());
+      byGateway.get(gateway)!.add(orderId);
+    }
+    const rows = await this.db
+      .select({ gateway: paymentsInitial.gateway, orderId: paymentsInitial.orderId })
+      .from(paymentsInitial)
+      .where(
+        and(
+          eq(paymentsInitial.paymentsFinalStatus, 'failed'),
+          sql`NOT (${paymentsInitial.validationAction} <=> 'review')`,
+          or(...[...byGateway].map(([gateway, ids]) => and(eq(paymentsInitial.gateway, gateway), inArray(paymentsInitial.orderId, [...ids])))),
+        ),
+      );
+    return new Set(rows.map((row) => orderKey(row.gateway, row.orderId)));
+  }
+}
+
+/** The key `failedOrders` uses for a (gateway, order id). */
+export function orderKey(gateway: string, orderId: string): string {
+  return `${gateway}\u0000${orderId}`;
+}

@@ -1,0 +1,186 @@
+/**
+ * The pending database API: the only code that reads or writes the `pending` table.
+ *
+ * Rows come from one queue (`pending`) and are worked on by single-responsibility jobs, each of
+ * which finds the rows it is responsible for through one of these queries (ARCHITECTURE §1, §6).
+ */
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { format } from 'mysql2';
+import type { Db } from '../db/client';
+import { pending, type NewPendingRow } from '../db/schema';
+import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+
+/** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
+export interface PendingRecord {
+  id: number;
+  date: Date;
+  gateway: string;
+  gatewayAccount: string | null;
+  orderId: string | null;
+  gatewayTxnId: string | null;
+  paymentMethod: string | null;
+  isResolved: boolean;
+  message: Record<string, unknown>;
+}
+
+/** What a job does with a row it is done with: delete it, or keep it marked as resolved. */
+export type ResolveMode = 'delete' | 'mark-resolved';
+
+export interface ExpireOptions {
+  gateway?: string;
+  mode: ResolveMode;
+  /** Rows per statement; the caller loops. */
+  batchSize: number;
+}
+
+/** Bookkeeping keys a message may carry that are not part of the payment. */
+const BOOKKEEPING_KEYS = ['pending_id'] as const;
+
+function toRow(message: PendingMessage): NewPendingRow {
+  const body: Record<string, unknown> = { ...message };
+  for (const key of BOOKKEEPING_KEYS) delete body[key];
+  return {
+    date: new Date(message.date * 1000),
+    gateway: message.gateway,
+    gatewayAccount: message.gateway_account ?? null,
+    orderId: message.order_id ?? null,
+    gatewayTxnId: message.gateway_txn_id ?? null,
+    paymentMethod: message.payment_method ?? null,
+    isResolved: false,
+    message: body,
+  };
+}
+
+/** `YYYY-mm-dd HH:MM:SS` in UTC, as DATETIME takes it whatever the session's zone. */
+function utcDatetime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function pendingIdOf(message: PendingMessage): number | null {
+  const value = message.pending_id;
+  if (value === undefined) return null;
+  const id = Number(value);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+export class PendingStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Stores one pending message: inserts it, or updates row `pending_id` when the message names
+   * one (a job re-storing a row it changed). Validates and normalises first; a message lacking
+   * what a row needs raises MalformedMessageError. Resolves with the row id.
+   */
+  async store(input: unknown): Promise<number> {
+    const message = normalisePendingMessage(input);
+    const row = toRow(message);
+    const id = pendingIdOf(message);
+    if (id !== null) {
+      const [result] = await this.db.update(pending).set(row).where(eq(pending.id, id));
+      if (result.affectedRows > 0) return id;
+      // The row was resolved and deleted meanwhile: store the message again rather than lose it.
+    }
+    const [inserted] = await this.db.insert(pending).values(row).$returningId();
+    return inserted!.id;
+  }
+
+  /**
+   * Inserts many already-normalised messages in one statement (the consumer's fast path).
+   * Messages carrying `pending_id` must go through `store` instead.
+   */
+  async insertMany(messages: PendingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    // Drizzle's builder costs about as much as the INSERT itself at this size: the driver's
+    // own escaping builds the same statement in a fraction of the time.
+    const values = messages.map((message) => {
+      const row = toRow(message);
+      return [utcDatetime(row.date as Date), row.gateway, row.gatewayAccount, row.orderId, row.gatewayTxnId, row.paymentMethod, 0, JSON.stringify(row.message)];
+    });
+    const statement = format(
+      'INSERT INTO `pending` (`date`, `gateway`, `gateway_account`, `order_id`, `gateway_txn_id`, `payment_method`, `is_resolved`, `message`) VALUES ?',
+      [values],
+    );
+    await this.db.execute(sql.raw(statement));
+  }
+
+  /**
+   * The row of a (gateway, order id). When several rows share the order id, the one whose
+   * gateway transaction id equals `gatewayTxnIdHint` wins, then the most recent one.
+   */
+  async fetchByGatewayOrderId(gateway: string, orderId: string, gatewayTxnIdHint?: string): Promise<PendingRecord | null> {
+    const order: SQL[] = [];
+    if (gatewayTxnIdHint !== undefined) order.push(sql`(${pending.gatewayTxnId} <=> ${gatewayTxnIdHint}) DESC`);
+    order.push(desc(pending.date), desc(pending.id));
+    const rows = await this.db
+      .select()
+      .from(pending)
+      .where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)))
+      .orderBy(...order)
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The unresolved row with the earliest `date` for a gateway (by date, not by insertion order),
+   * optionally restricted to some payment methods. Orphan rectification walks a gateway with it.
+   */
+  async fetchOldest(gateway: string, paymentMethods: string[] = []): Promise<PendingRecord | null> {
+    const conditions = [eq(pending.isResolved, false), eq(pending.gateway, gateway)];
+    if (paymentMethods.length > 0) conditions.push(inArray(pending.paymentMethod, paymentMethods));
+    const rows = await this.db
+      .select()
+      .from(pending)
+      .where(and(...conditions))
+      .orderBy(asc(pending.date), asc(pending.id))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** The `limit` most recent rows of a gateway (for people looking at what is pending now). */
+  async fetchNewest(gateway: string, limit: number): Promise<PendingRecord[]> {
+    return this.db
+      .select()
+      .from(pending)
+      .where(eq(pending.gateway, gateway))
+      .orderBy(desc(pending.date), desc(pending.id))
+      .limit(limit);
+  }
+
+  /** Deletes every row of a (gateway, order id): the outcome of the order is known. Resolves with how many went. */
+  async deleteOrder(gateway: string, orderId: string): Promise<number> {
+    const [result] = await this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)));
+    return result.affectedRows;
+  }
+
+  /** Finishes with one row after a job's attempt on it: deleted, or marked resolved. */
+  async resolveRow(id: number, mode: ResolveMode): Promise<void> {
+    if (mode === 'delete') await this.db.delete(pending).where(eq(pending.id, id));
+    else await this.db.update(pending).set({ isResolved: true }).where(eq(pending.id, id));
+  }
+
+  /**
+   * Deletes, or marks resolved, up to `batchSize` rows dated before `before` (optionally of one
+   * gateway), oldest first. Resolves with how many rows changed; the caller loops until fewer
+   * than `batchSize` did, so that one statement never locks the whole table.
+   */
+  async expireOlderThan(before: Date, { gateway, mode, batchSize }: ExpireOptions): Promise<number> {
+    const conditions = [lt(pending.date, before)];
+    if (gateway !== undefined) conditions.push(eq(pending.gateway, gateway));
+    if (mode === 'delete') {
+      const [result] = await this.db
+        .delete(pending)
+        .where(and(...conditions))
+        .orderBy(asc(pending.date))
+        .limit(batchSize);
+      return result.affectedRows;
+    }
+    conditions.push(eq(pending.isResolved, false));
+    const [result] = await this.db
+      .update(pending)
+      .set({ isResolved: true })
+      .where(and(...conditions))
+      .orderBy(asc(pending.date))
+      .limit(batchSize);
+    return result.affectedRows;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Settings of the orphan rectifier and of the processor adapters. Base URLs default to the
+ * processor simulator's local port (scripts/processor-simulator.ts).
+ */
+import { defineConfig, env } from '../config';
+import { z } from 'zod';
+
+export const rectifierConfig = defineConfig({
+  /** Which adapter serves which gateway: `gateway=kind` pairs, kinds hosted-payment and express-checkout. */
+  RECTIFY_ADAPTERS: env.list(['ingenico=hosted-payment', 'paypal_ec=express-checkout']),
+  /** Gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset. */
+  RECTIFY_ORPHANS_GATEWAYS: env.list([]),
+  /** Only rows older than this are orphans: younger donors may still come back. */
+  RECTIFY_ORPHANS_MIN_AGE_MINUTES: env.int(30, { min: 0 }),
+  /** Most rows attempted per gateway per run; 0: no limit. */
+  RECTIFY_ORPHANS_LIMIT: env.limit(500),
+  RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240),
+
+  HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment'),
+  HOSTED_PAYMENT_API_KEY: z.string().optional(),
+  EXPRESS_CHECKOUT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/express-checkout'),
+  EXPRESS_CHECKOUT_API_KEY: z.string().optional(),
+  /** Per processor request. */
+  PROCESSOR_TIMEOUT_MS: env.int(10_000, { min: 100 }),
+});
+
+export type RectifierConfig = ReturnType<typeof rectifierConfig>;

@@ -1,0 +1,218 @@
+/**
+ * The orphan rectifier. An orphan is a pending row whose donor never came back from the payment
+ * processor. Per gateway, oldest first, rows older than the minimum age and not resolved are
+ * settled with the processor; the walk stops at the first younger row or at a limit.
+ *
+ * For each row: if its contribution was already imported, the payment is cancelled; otherwise
+ * the processor adapter gives its status and the row is settled: complete → a donations
+ * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
+ * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
+ * Every attempted row is then deleted (or marked resolved); an error sends it to `damaged`
+ * first. A processor or database that is down stops the run and leaves the row in place.
+ *
+ * The algorithm knows no processor: it only reads statuses and declared capabilities.
+ */
+import { eq } from 'drizzle-orm';
+import type { DamagedStore } from '../consumer/damaged-store';
+import type { Db } from '../db/client';
+import { contributionTracking } from '../db/schema';
+import { InfrastructureError, toError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import { withDatabase } from '../pending/database-errors';
+import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
+import type { QueueBackend } from '../queue/types';
+import {
+  can,
+  UnsupportedActionError,
+  type Capability,
+  type CompletionResult,
+  type OrphanPayment,
+  type ProcessorAdapter,
+  type StatusResult,
+} from './processor-adapter';
+
+/** What became of one attempted row. */
+export type OrphanOutcome =
+  | 'completed'
+  | 'approved'
+  | 'finished'
+  | 'cancelled'
+  | 'already-imported'
+  | 'left-pending'
+  | 'refunded'
+  | 'discarded'
+  | 'damaged';
+
+export interface GatewayRun {
+  attempted: number;
+  outcomes: Partial<Record<OrphanOutcome, number>>;
+  stoppedBecause: 'no-more-rows' | 'younger-row' | 'row-limit' | 'time-limit';
+}
+
+export interface RectifyResult {
+  gateways: Record<string, GatewayRun>;
+}
+
+export interface RectifierDeps {
+  db: Db;
+  backend: QueueBackend;
+  damagedStore: DamagedStore;
+  adapters: ReadonlyMap<string, ProcessorAdapter>;
+  logger?: Logger;
+}
+
+export interface RectifyOptions {
+  gateways: string[];
+  minAgeMinutes: number;
+  /** Rows per gateway; 0: no limit. */
+  limitPerGateway: number;
+  /** Whole run; 0: no limit. */
+  timeLimitSeconds: number;
+  resolveMode: ResolveMode;
+  donationsQueue: string;
+  /** The queue rows came from, recorded on `damaged` rows. */
+  pendingQueue: string;
+  now?: () => Date;
+}
+
+/** The rectifier could not go on: a dependency is down. The row it was working on stays. */
+export class RectifierStoppedError extends InfrastructureError {}
+
+/** Rectifies orphans of every configured gateway; rejects with RectifierStoppedError when a dependency is down. */
+export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOptions): Promise<RectifyResult> {
+  const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
+  const store = new PendingStore(deps.db);
+  const now = options.now ?? (() => new Date());
+  const started = Date.now();
+  const result: RectifyResult = { gateways: {} };
+  for (const gateway of options.gateways) {
+    const adapter = deps.adapters.get(gateway);
+    if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
+    const run: GatewayRun = { attempted: 0, outcomes: {}, stoppedBecause: 'no-more-rows' };
+    result.gateways[gateway] = run;
+    for (;;) {
+      if (options.limitPerGateway > 0 && run.attempted >= options.limitPerGateway) {
+        run.stoppedBecause = 'row-limit';
+        break;
+      }
+      if (options.timeLimitSeconds > 0 && Date.now() - started >= options.timeLimitSeconds * 1000) {
+        run.stoppedBecause = 'time-limit';
+        break;
+      }
+      const row = await stopOnInfrastructure(gateway, null, () => withDatabase('fetch oldest pending row', () => store.fetchOldest(gateway)));
+      if (!row) break;
+      if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
+        run.stoppedBecause = 'younger-row';
+        break;
+      }
+      run.attempted += 1;
+      const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, row, options, logger));
+      run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+      await stopOnInfrastructure(gateway, row.id, () => withDatabase('resolve pending row', () => store.resolveRow(row.id, options.resolveMode)));
+    }
+    logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
+    if (run.stoppedBecause === 'time-limit') break;
+  }
+  return result;
+}
+
+/** One row: settle it with the processor; any error but an outage goes to `damaged`. */
+async function attemptRow(
+  deps: RectifierDeps,
+  adapter: ProcessorAdapter,
+  row: PendingRecord,
+  options: RectifyOptions,
+  logger: Logger,
+): Promise<OrphanOutcome> {
+  try {
+    return await settleRow(deps, adapter, row, options);
+  } catch (error) {
+    if (error instanceof InfrastructureError) throw error;
+    const err = toError(error);
+    await deps.damagedStore.insert({ queue: options.pendingQueue, body: JSON.stringify(row.message), error: err, originalDate: row.date });
+    logger.warn({ gateway: row.gateway, pendingId: row.id, orderId: row.orderId, error: err.name }, 'orphan could not be settled; stored in damaged');
+    return 'damaged';
+  }
+}
+
+async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions): Promise<OrphanOutcome> {
+  const payment: OrphanPayment = { gateway: row.gateway, orderId: row.orderId, gatewayTxnId: row.gatewayTxnId, message: row.message };
+  if (await isAlreadyImported(deps.db, row.message)) {
+    if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+    return 'already-imported';
+  }
+  const status = await adapter.getStatus(payment);
+  switch (status.status) {
+    case 'complete':
+      await pushDonation(deps, options, row, status, {});
+      return 'completed';
+    case 'needs-approval':
+      await pushDonation(deps, options, row, status, await act(adapter, 'approve', payment, status));
+      return 'approved';
+    case 'needs-finishing':
+      await pushDonation(deps, options, row, status, await act(adapter, 'finish', payment, status));
+      return 'finished';
+    case 'failed':
+    case 'cancelled':
+    case 'revised':
+      if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+      return 'cancelled';
+    case 'refunded':
+      return 'refunded';
+    case 'discard':
+      return 'discarded';
+    case 'pending':
+      return 'left-pending';
+  }
+}
+
+async function act(adapter: ProcessorAdapter, action: Exclude<Capability, 'cancel'>, payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
+  if (!can(adapter, action)) {
+    throw new UnsupportedActionError(`the ${adapter.kind} adapter cannot ${action}, but the payment is in status ${status.status}`);
+  }
+  return adapter[action]!(payment, status);
+}
+
+/**
+ * A contribution is already imported when its tracking row has a contribution id: the donation
+ * reached the CRM by another path, and this pending row is a leftover attempt.
+ */
+async function isAlreadyImported(db: Db, message: Record<string, unknown>): Promise<boolean> {
+  const id = contributionTrackingIdOf(message);
+  if (id === null) return false;
+  const rows = await withDatabase('read contribution_tracking', () =>
+    db.select({ contributionId: contributionTracking.contributionId }).from(contributionTracking).where(eq(contributionTracking.id, id)).limit(1),
+  );
+  return rows[0]?.contributionId !== null && rows[0]?.contributionId !== undefined;
+}
+
+/** `contribution_tracking_id`, else the part of an `<id>.<sequence>` order id before the dot. */
+export function contributionTrackingIdOf(message: Record<string, unknown>): number | null {
+  const explicit = message.contribution_tracking_id;
+  const text = explicit !== undefined ? String(explicit) : /^(\d+)\.\d+$/.exec(String(message.order_id ?? ''))?.[1];
+  if (text === undefined || !/^\d+$/.test(text)) return null;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
+/** Pushes the donation: the pending message with what the processor reported merged in. */
+async function pushDonation(deps: RectifierDeps, options: RectifyOptions, row: PendingRecord, status: StatusResult, completion: CompletionResult): Promise<void> {
+  const donation: Record<string, unknown> = { ...row.message };
+  delete donation.pending_id;
+  const txn = completion.gatewayTxnId ?? status.gatewayTxnId;
+  if (txn !== undefined) donation.gateway_txn_id = txn;
+  const gatewayStatus = completion.gatewayStatus ?? status.gatewayStatus;
+  if (gatewayStatus !== undefined) donation.gateway_status = gatewayStatus;
+  await deps.backend.push(options.donationsQueue, donation, { sourceType: 'payments' });
+}
+
+/** Turns an outage into RectifierStoppedError with a message saying what stopped and what stays. */
+async function stopOnInfrastructure<T>(gateway: string, rowId: number | null, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!(error instanceof InfrastructureError) || error instanceof RectifierStoppedError) throw error;
+    const where = rowId === null ? '' : `; pending row ${rowId} stays for the next run`;
+    throw new RectifierStoppedError(`rectify-orphans stopped at gateway ${gateway}: ${error.message}${where}`, { cause: error });
+  }
+}

@@ -1,0 +1,104 @@
+import { consumePaymentsInit } from '../../../lib/pending/consume-payments-init';
+import { PendingStore } from '../../../lib/pending/pending-store';
+import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import pendingFixture from '../../fixtures/pending-message.json';
+import fixture from '../../fixtures/payments-init.json';
+
+describe('consumePaymentsInit', () => {
+  let env: PendingTestEnv;
+  let pending: PendingStore;
+
+  beforeAll(async () => {
+    env = await createPendingTestEnv();
+    pending = new PendingStore(env.database.db);
+  });
+
+  afterAll(async () => {
+    await env.close();
+  });
+
+  beforeEach(async () => {
+    for (const table of ['pending', 'damaged', 'payments_initial']) await env.database.pool.query(`DELETE FROM ${table}`);
+    await env.backend.purge(env.queues.paymentsInit);
+  });
+
+  const run = () => consumePaymentsInit(env.deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 30, messageLimit: 0 });
+  const pendingOf = (order: string) => ({ ...pendingFixture, gateway: fixture.gateway, order_id: order });
+
+  it('should store the payments-init fixture as one row with every column', async () => {
+    await env.backend.push(env.queues.paymentsInit, fixture);
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 1, succeeded: 1 });
+    const rows = await env.rows(
+      "SELECT contribution_tracking_id, gateway, order_id, gateway_txn_id, validation_action, payments_final_status, payment_method, payment_submethod, country, amount, currency, server, DATE_FORMAT(date, '%Y-%m-%d %H:%i:%s') AS date FROM payments_initial",
+    );
+    expect(rows).toEqual([
+      {
+        contribution_tracking_id: 48213402,
+        gateway: 'ingenico',
+        order_id: '48213402.1',
+        gateway_txn_id: fixture.gateway_txn_id,
+        validation_action: 'process',
+        payments_final_status: 'failed',
+        payment_method: 'cc',
+        payment_submethod: 'visa',
+        country: 'US',
+        amount: '15.0000',
+        currency: 'USD',
+        server: 'payments1003',
+        date: '2024-11-27 13:03:40',
+      },
+    ]);
+  });
+
+  it('should delete every pending row of a failed order not under review, and only those', async () => {
+    await pending.store(pendingOf(fixture.order_id));
+    await pending.store({ ...pendingOf(fixture.order_id), gateway_txn_id: 'second' });
+    await pending.store(pendingOf('48213402.2'));
+    await env.backend.push(env.queues.paymentsInit, fixture);
+
+    await run();
+
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: '48213402.2' }]);
+  });
+
+  it('should keep the pending rows of a failed order under review, and of a completed one', async () => {
+    await pending.store(pendingOf('review.1'));
+    await pending.store(pendingOf('complete.1'));
+    await env.backend.pushBatch(env.queues.paymentsInit, [
+      { ...fixture, order_id: 'review.1', validation_action: 'review' },
+      { ...fixture, order_id: 'complete.1', payments_final_status: 'complete' },
+    ]);
+
+    await run();
+
+    expect(await env.rows('SELECT order_id FROM pending ORDER BY order_id')).toEqual([{ order_id: 'complete.1' }, { order_id: 'review.1' }]);
+  });
+
+  it('should upsert: a newer outcome updates the row, a redelivered older one does not', async () => {
+    await env.backend.pushBatch(env.queues.paymentsInit, [
+      { ...fixture, payments_final_status: 'pending', date: fixture.date },
+      { ...fixture, payments_final_status: 'complete', date: fixture.date + 60 },
+      { ...fixture, payments_final_status: 'pending', date: fixture.date },
+    ]);
+
+    await run();
+
+    expect(await env.rows("SELECT payments_final_status AS s, DATE_FORMAT(date, '%H:%i:%s') AS t FROM payments_initial")).toEqual([
+      { s: 'complete', t: '13:04:40' },
+    ]);
+  });
+
+  it('should send a message without an order id to damaged and go on', async () => {
+    const { order_id: _omitted, ...noOrder } = fixture;
+    await env.backend.pushBatch(env.queues.paymentsInit, [noOrder, { ...fixture, order_id: 'next.1' }]);
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 2, damaged: 1, succeeded: 1 });
+    const [damaged] = await env.rows<{ error: string }>('SELECT error FROM damaged');
+    expect(damaged!.error).toContain('order_id is missing');
+  });
+});

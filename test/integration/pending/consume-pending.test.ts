@@ -1,0 +1,145 @@
+import { consumePending } from '../../../lib/pending/consume-pending';
+import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
+import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import legacy from '../../fixtures/pending-message-legacy-keys.json';
+import fixture from '../../fixtures/pending-message.json';
+import paymentsInit from '../../fixtures/payments-init.json';
+
+describe('consumePending', () => {
+  let env: PendingTestEnv;
+
+  beforeAll(async () => {
+    env = await createPendingTestEnv();
+  });
+
+  afterAll(async () => {
+    await env.close();
+  });
+
+  beforeEach(async () => {
+    await env.database.pool.query('DELETE FROM pending');
+    await env.database.pool.query('DELETE FROM damaged');
+    await env.database.pool.query('DELETE FROM payments_initial');
+    await env.backend.purge(env.queues.pending);
+  });
+
+  const run = (batchSize = 50) => consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 0, batchSize });
+
+  it('should store the pending fixture as one row with its columns and the whole message', async () => {
+    await env.backend.push(env.queues.pending, fixture);
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 1, succeeded: 1, damaged: 0 });
+    const rows = await env.rows<Record<string, unknown>>(
+      "SELECT DATE_FORMAT(date, '%Y-%m-%d %H:%i:%s') AS date, gateway, gateway_account, order_id, gateway_txn_id, payment_method, is_resolved, message FROM pending",
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      date: '2024-11-27 13:00:00',
+      gateway: 'astropay',
+      gateway_account: 'default',
+      order_id: '48213377.1',
+      gateway_txn_id: null,
+      payment_method: 'cc',
+      is_resolved: 0,
+    });
+    const stored = typeof rows[0]!.message === 'string' ? JSON.parse(rows[0]!.message) : rows[0]!.message;
+    expect(stored).toEqual(fixture);
+    expect(await env.queued(env.queues.pending)).toEqual([]);
+  });
+
+  it('should normalise the legacy-keys fixture before storing it', async () => {
+    await env.backend.push(env.queues.pending, legacy);
+
+    await run();
+
+    const [row] = await env.rows<{ date: string; message: string | Record<string, unknown> }>(
+      "SELECT DATE_FORMAT(date, '%Y-%m-%d %H:%i:%s') AS date, message FROM pending",
+    );
+    expect(row!.date).toBe('2024-11-27 13:05:44');
+    const stored = typeof row!.message === 'string' ? JSON.parse(row!.message) : row!.message;
+    expect(stored).toMatchObject({ gross: '10.00', currency: 'EUR', first_name: 'Henk', last_name: 'Jansen', postal_code: '1011 AB', street_address: 'Dorpsstraat 3' });
+    for (const key of ['amount', 'currency_code', 'fname', 'lname', 'zip', 'street', 'state']) expect(stored).not.toHaveProperty(key);
+  });
+
+  it('should store several rows sharing an order id', async () => {
+    await env.backend.pushBatch(env.queues.pending, [fixture, { ...fixture, gateway_txn_id: 'T2' }]);
+
+    await run();
+
+    expect(await env.rows('SELECT order_id FROM pending')).toHaveLength(2);
+  });
+
+  it('should ack and not store a message whose payment already failed and is not under review', async () => {
+    const store = new PaymentsInitialStore(env.database.db);
+    await store.upsert({ ...paymentsInit, gateway: 'astropay', order_id: fixture.order_id });
+    await store.upsert({ ...paymentsInit, gateway: 'astropay', order_id: 'reviewed.1', validation_action: 'review' });
+    await env.backend.pushBatch(env.queues.pending, [fixture, { ...fixture, order_id: 'reviewed.1' }]);
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 2, dropped: 1, succeeded: 1 });
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: 'reviewed.1' }]);
+    expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
+    expect(await env.queued(env.queues.pending)).toEqual([]);
+  });
+
+  it('should send a message without gateway and a body that is not JSON to damaged with the reason, and go on', async () => {
+    const { gateway: _omitted, ...noGateway } = fixture;
+    await env.backend.push(env.queues.pending, noGateway);
+    await env.redis.rpush(env.queues.pending, '{"gateway": "astropay", broken');
+    await env.backend.push(env.queues.pending, { ...fixture, order_id: 'good.1' });
+
+    const counts = await run(1);
+
+    expect(counts).toMatchObject({ processed: 3, succeeded: 1, damaged: 2 });
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: 'good.1' }]);
+    const damaged = await env.rows<{ original_queue: string; error: string; message: string; retry_date: Date | null }>(
+      'SELECT original_queue, error, message, retry_date FROM damaged ORDER BY id',
+    );
+    expect(damaged).toHaveLength(2);
+    expect(damaged[0]).toMatchObject({ original_queue: env.queues.pending, retry_date: null });
+    expect(damaged[0]!.error).toContain('gateway is missing');
+    expect(JSON.parse(damaged[0]!.message)).toMatchObject({ order_id: fixture.order_id });
+    expect(damaged[1]!.error).toContain('not valid JSON');
+    expect(damaged[1]!.message).toBe('{"gateway": "astropay", broken');
+  });
+
+  it('should store the rest of a batch when the database refuses one row', async () => {
+    await env.backend.pushBatch(env.queues.pending, [
+      { ...fixture, order_id: 'ok.1' },
+      { ...fixture, order_id: 'bad.1', payment_method: 'x'.repeat(40) },
+      { ...fixture, order_id: 'ok.2' },
+    ]);
+
+    const counts = await run(10);
+
+    expect(counts).toMatchObject({ processed: 3, succeeded: 2, damaged: 1 });
+    expect(await env.rows('SELECT order_id FROM pending ORDER BY order_id')).toEqual([{ order_id: 'ok.1' }, { order_id: 'ok.2' }]);
+    const [damaged] = await env.rows<{ order_id: string; error: string }>('SELECT order_id, error FROM damaged');
+    expect(damaged!.order_id).toBe('bad.1');
+  });
+
+  it('should stop at the message limit and leave the rest queued', async () => {
+    await env.backend.pushBatch(env.queues.pending, [1, 2, 3].map((n) => ({ ...fixture, order_id: `${n}.1` })));
+
+    const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: '30', messageLimit: '2', batchSize: 10 });
+
+    expect(counts).toMatchObject({ processed: 2, stoppedBecause: 'message-limit' });
+    expect(await env.queued(env.queues.pending)).toHaveLength(1);
+  });
+
+  it('should fail the run and keep the message queued when the database is down', async () => {
+    const { openDatabase } = await import('../../../lib/db/client');
+    const down = openDatabase('mysql://root@127.0.0.1:1/nowhere');
+    await env.backend.push(env.queues.pending, fixture);
+
+    await expect(consumePending({ ...env.deps, db: down.db }, { queue: env.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 10 })).rejects.toThrow(
+      /database unavailable/,
+    );
+
+    await down.close();
+    expect(await env.queued(env.queues.pending)).toHaveLength(1);
+  });
+});

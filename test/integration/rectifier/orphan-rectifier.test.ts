@@ -1,0 +1,299 @@
+import { contributionTracking } from '../../../lib/db/schema';
+import { PendingStore } from '../../../lib/pending/pending-store';
+import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
+import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
+import { rectifyOrphans, RectifierStoppedError, type RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
+import type { ProcessorAdapter } from '../../../lib/rectifier/processor-adapter';
+import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
+import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import fixture from '../../fixtures/pending-message.json';
+
+const HOSTED = 'ingenico';
+const EXPRESS = 'paypal_ec';
+
+describe('rectifyOrphans', () => {
+  let env: PendingTestEnv;
+  let simulator: ProcessorSimulator;
+  let adapters: Map<string, ProcessorAdapter>;
+  let store: PendingStore;
+  const now = new Date();
+  const minutesAgo = (minutes: number) => Math.floor(now.getTime() / 1000) - minutes * 60;
+
+  beforeAll(async () => {
+    env = await createPendingTestEnv();
+    simulator = await startProcessorSimulator();
+    adapters = new Map<string, ProcessorAdapter>([
+      [HOSTED, new HostedPaymentAdapter({ baseUrl: simulator.hostedPaymentUrl, timeoutMs: 2000 })],
+      [EXPRESS, new ExpressCheckoutAdapter({ baseUrl: simulator.expressCheckoutUrl, timeoutMs: 2000 })],
+    ]);
+    store = new PendingStore(env.database.db);
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await env.close();
+  });
+
+  beforeEach(async () => {
+    for (const table of ['pending', 'damaged', 'contribution_tracking']) await env.database.pool.query(`DELETE FROM ${table}`);
+    await env.backend.purge(env.queues.donations);
+    simulator.reset();
+  });
+
+  function options(overrides: Partial<RectifyOptions> = {}): RectifyOptions {
+    return {
+      gateways: [HOSTED],
+      minAgeMinutes: 30,
+      limitPerGateway: 0,
+      timeLimitSeconds: 30,
+      resolveMode: 'delete',
+      donationsQueue: env.queues.donations,
+      pendingQueue: env.queues.pending,
+      now: () => now,
+      ...overrides,
+    };
+  }
+
+  const rectify = (overrides: Partial<RectifyOptions> = {}) =>
+    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, logger: env.deps.logger }, options(overrides));
+
+  /** A pending row of the hosted-payment gateway, `minutes` old. */
+  const orphan = (orderId: string, minutes = 60, extra: Record<string, unknown> = {}) =>
+    store.store({ ...fixture, gateway: HOSTED, order_id: orderId, contribution_tracking_id: orderId.split('.')[0], date: minutesAgo(minutes), ...extra });
+
+  const pendingOrders = async () => (await env.rows<{ order_id: string }>('SELECT order_id FROM pending ORDER BY id')).map((row) => row.order_id);
+
+  it('should cancel an orphan in status 25 (pending, failed in orphan mode) and delete its row', async () => {
+    await orphan('1001.1');
+    simulator.setOrder('1001.1', { statusCode: 25 });
+
+    const result = await rectify();
+
+    expect(simulator.calls()).toEqual([
+      { method: 'GET', path: '/hosted-payment/orders/1001.1', body: null },
+      { method: 'POST', path: '/hosted-payment/orders/1001.1/cancel', body: {} },
+    ]);
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { cancelled: 1 }, stoppedBecause: 'no-more-rows' });
+    expect(await pendingOrders()).toEqual([]);
+    expect(await env.queued(env.queues.donations)).toEqual([]);
+  });
+
+  it('should approve an orphan in status 600 and push its donation with the pending row merged in', async () => {
+    await orphan('1002.1');
+    simulator.setOrder('1002.1', { statusCode: 600, gatewayTxnId: 'GC-600' });
+
+    await rectify();
+
+    expect(simulator.calls()).toEqual([
+      { method: 'GET', path: '/hosted-payment/orders/1002.1', body: null },
+      { method: 'POST', path: '/hosted-payment/orders/1002.1/approve', body: { amount: fixture.gross, currency: fixture.currency } },
+    ]);
+    const donations = await env.queued(env.queues.donations);
+    expect(donations).toHaveLength(1);
+    expect(donations[0]).toMatchObject({
+      ...fixture,
+      gateway: HOSTED,
+      order_id: '1002.1',
+      contribution_tracking_id: '1002',
+      date: minutesAgo(60),
+      gateway_txn_id: 'GC-600',
+      gateway_status: '800',
+      source_type: 'payments',
+    });
+    expect(donations[0]).not.toHaveProperty('pending_id');
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should push an orphan in status 800 as complete without a second capture', async () => {
+    await orphan('1003.1');
+    simulator.setOrder('1003.1', { statusCode: 800, gatewayTxnId: 'GC-800' });
+
+    await rectify();
+
+    expect(simulator.calls()).toEqual([{ method: 'GET', path: '/hosted-payment/orders/1003.1', body: null }]);
+    expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '1003.1', gateway_txn_id: 'GC-800', email: fixture.email })]);
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should finish an orphan in status 200, then push it', async () => {
+    await orphan('1004.1');
+    simulator.setOrder('1004.1', { statusCode: 200 });
+
+    await rectify();
+
+    expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /hosted-payment/orders/1004.1',
+      'POST /hosted-payment/orders/1004.1/finish',
+    ]);
+    expect(await env.queued(env.queues.donations)).toHaveLength(1);
+  });
+
+  it('should leave a row younger than the age untouched and stop the run there', async () => {
+    await orphan('1005.1', 45);
+    await orphan('1006.1', 10);
+    simulator.setOrder('1005.1', { statusCode: 25 });
+    simulator.setOrder('1006.1', { statusCode: 800 });
+
+    const result = await rectify();
+
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, stoppedBecause: 'younger-row' });
+    expect(simulator.calls().map((call) => call.path)).toEqual(['/hosted-payment/orders/1005.1', '/hosted-payment/orders/1005.1/cancel']);
+    expect(await pendingOrders()).toEqual(['1006.1']);
+  });
+
+  it('should cancel without asking the status when the contribution was already imported', async () => {
+    await orphan('1007.1');
+    await env.database.db.insert(contributionTracking).values({ id: 1007, contributionId: 555 });
+    simulator.setOrder('1007.1', { statusCode: 800 });
+
+    const result = await rectify();
+
+    expect(simulator.calls()).toEqual([{ method: 'POST', path: '/hosted-payment/orders/1007.1/cancel', body: {} }]);
+    expect(result.gateways[HOSTED]!.outcomes).toEqual({ 'already-imported': 1 });
+    expect(await env.queued(env.queues.donations)).toEqual([]);
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should not treat a tracked contribution without contribution id as imported', async () => {
+    await orphan('1008.1');
+    await env.database.db.insert(contributionTracking).values({ id: 1008 });
+    simulator.setOrder('1008.1', { statusCode: 800 });
+
+    await rectify();
+
+    expect(simulator.calls().map((call) => call.path)).toEqual(['/hosted-payment/orders/1008.1']);
+  });
+
+  it('should send the row to damaged and delete it when the adapter throws, then go on', async () => {
+    await orphan('1009.1', 90);
+    await orphan('1010.1', 60);
+    simulator.setOrder('1009.1', { error: { httpStatus: 500, message: 'internal processing error' } });
+    simulator.setOrder('1010.1', { statusCode: 800 });
+
+    const result = await rectify();
+
+    expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /hosted-payment/orders/1009.1',
+      'GET /hosted-payment/orders/1010.1',
+    ]);
+    expect(result.gateways[HOSTED]!.outcomes).toEqual({ damaged: 1, completed: 1 });
+    const damaged = await env.rows<{ original_queue: string; order_id: string; error: string; message: string }>(
+      'SELECT original_queue, order_id, error, message FROM damaged',
+    );
+    expect(damaged).toHaveLength(1);
+    expect(damaged[0]).toMatchObject({ original_queue: env.queues.pending, order_id: '1009.1' });
+    expect(damaged[0]!.error).toContain('ProcessorResponseError');
+    expect(damaged[0]!.error).toContain('HTTP 500');
+    expect(JSON.parse(damaged[0]!.message)).toMatchObject({ order_id: '1009.1', email: fixture.email });
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should send an unknown status code to damaged', async () => {
+    await orphan('1011.1');
+    simulator.setOrder('1011.1', { statusCode: 333 });
+
+    await rectify();
+
+    const [damaged] = await env.rows<{ error: string }>('SELECT error FROM damaged');
+    expect(damaged!.error).toContain('unknown hosted-payment status code 333');
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should keep the row and fail the run with a clear message when the processor is down', async () => {
+    const gone = await startProcessorSimulator();
+    await gone.close();
+    const downAdapters = new Map<string, ProcessorAdapter>([[HOSTED, new HostedPaymentAdapter({ baseUrl: gone.hostedPaymentUrl, timeoutMs: 2000 })]]);
+    const id = await orphan('1012.1');
+
+    const run = rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: downAdapters, logger: env.deps.logger }, options());
+
+    await expect(run).rejects.toThrow(RectifierStoppedError);
+    await expect(run).rejects.toThrow(
+      new RegExp(`rectify-orphans stopped at gateway ${HOSTED}: payment processor at ${gone.hostedPaymentUrl} is unreachable: .*ECONNREFUSED.*; pending row ${id} stays for the next run`),
+    );
+    expect(await pendingOrders()).toEqual(['1012.1']);
+    expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
+  });
+
+  it('should stop at the row limit', async () => {
+    for (const order of ['1013.1', '1014.1']) {
+      await orphan(order);
+      simulator.setOrder(order, { statusCode: 1800 });
+    }
+
+    const result = await rectify({ limitPerGateway: 1 });
+
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { refunded: 1 }, stoppedBecause: 'row-limit' });
+    expect(await pendingOrders()).toHaveLength(1);
+  });
+
+  it('should mark rows resolved instead of deleting them when so configured, and skip them next time', async () => {
+    await orphan('1015.1');
+    simulator.setOrder('1015.1', { statusCode: 25 });
+
+    await rectify({ resolveMode: 'mark-resolved' });
+    simulator.reset();
+    const second = await rectify({ resolveMode: 'mark-resolved' });
+
+    expect(await env.rows('SELECT order_id, is_resolved FROM pending')).toEqual([{ order_id: '1015.1', is_resolved: 1 }]);
+    expect(second.gateways[HOSTED]!.attempted).toBe(0);
+    expect(simulator.calls()).toEqual([]);
+  });
+
+  describe('with the express-checkout adapter', () => {
+    const checkoutOrphan = (orderId: string, token: string) =>
+      store.store({ ...fixture, gateway: EXPRESS, order_id: orderId, contribution_tracking_id: orderId.split('.')[0], gateway_session_id: token, date: minutesAgo(60) });
+
+    it('should discard quietly a checkout never initiated or whose token expired', async () => {
+      await checkoutOrphan('2001.1', 'EC-NEVER');
+      await checkoutOrphan('2002.1', 'EC-EXPIRED');
+      simulator.setCheckout('EC-NEVER', { checkoutStatus: 'PaymentActionNotInitiated' });
+      simulator.setCheckout('EC-EXPIRED', { expired: true });
+
+      const result = await rectify({ gateways: [EXPRESS] });
+
+      expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+        'GET /express-checkout/checkouts/EC-NEVER',
+        'GET /express-checkout/checkouts/EC-EXPIRED',
+      ]);
+      expect(result.gateways[EXPRESS]!.outcomes).toEqual({ discarded: 2 });
+      expect(await env.queued(env.queues.donations)).toEqual([]);
+      expect(await pendingOrders()).toEqual([]);
+    });
+
+    it('should push an already completed checkout without paying again', async () => {
+      await checkoutOrphan('2003.1', 'EC-DONE');
+      simulator.setCheckout('EC-DONE', { checkoutStatus: 'PaymentActionCompleted', gatewayTxnId: 'PP-1' });
+
+      await rectify({ gateways: [EXPRESS] });
+
+      expect(simulator.calls().map((call) => call.method)).toEqual(['GET']);
+      expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '2003.1', gateway_txn_id: 'PP-1' })]);
+    });
+
+    it('should complete the payment of an approved checkout, then push it', async () => {
+      await checkoutOrphan('2004.1', 'EC-APPROVED');
+      simulator.setCheckout('EC-APPROVED', { checkoutStatus: 'PaymentActionInProgress' });
+
+      await rectify({ gateways: [EXPRESS] });
+
+      expect(simulator.calls()).toEqual([
+        { method: 'GET', path: '/express-checkout/checkouts/EC-APPROVED', body: null },
+        { method: 'POST', path: '/express-checkout/checkouts/EC-APPROVED/pay', body: { order_id: '2004.1', amount: fixture.gross, currency: fixture.currency } },
+      ]);
+      const [donation] = await env.queued(env.queues.donations);
+      expect(donation).toMatchObject({ order_id: '2004.1', gateway: EXPRESS, gateway_txn_id: expect.stringMatching(/^SIM-/) });
+    });
+
+    it('should send a row without a token to damaged without calling the processor', async () => {
+      await store.store({ ...fixture, gateway: EXPRESS, order_id: '2005.1', date: minutesAgo(60) });
+
+      await rectify({ gateways: [EXPRESS] });
+
+      expect(simulator.calls()).toEqual([]);
+      const [damaged] = await env.rows<{ error: string }>('SELECT error FROM damaged');
+      expect(damaged!.error).toContain('gateway_session_id');
+      expect(await pendingOrders()).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,59 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InfrastructureError } from '../../../lib/errors';
+import { ProcessorResponseError } from '../../../lib/rectifier/processor-adapter';
+import { ProcessorHttp, ProcessorUnavailableError } from '../../../lib/rectifier/processor-http';
+
+describe('ProcessorHttp', () => {
+  let server: http.Server;
+  let baseUrl: string;
+  const seen: Array<{ authorization?: string }> = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push({ authorization: req.headers.authorization });
+      const path = (req.url ?? '').replace(/^\/api/, '');
+      if (path === '/slow') return; // never answers
+      if (path === '/busy') return void res.writeHead(503).end('{}');
+      if (path === '/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
+      if (path === '/refused') return void res.writeHead(422).end(JSON.stringify({ error: 'card of donor@example.org declined' }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const client = (timeoutMs = 2000) => new ProcessorHttp({ baseUrl, timeoutMs, apiKey: 'k-123' });
+
+  it('should return the JSON answer and send the API key as a bearer token', async () => {
+    await expect(client().request('GET', '/ok')).resolves.toEqual({ status: 200, body: { ok: true } });
+    expect(seen.at(-1)).toEqual({ authorization: 'Bearer k-123' });
+  });
+
+  it('should count a request without an answer in time as an outage', async () => {
+    const attempt = client(200).request('GET', '/slow');
+
+    await expect(attempt).rejects.toThrow(ProcessorUnavailableError);
+    await expect(attempt).rejects.toThrow('no answer within 200 ms');
+  });
+
+  it('should count 503 as an outage', async () => {
+    await expect(client().request('GET', '/busy')).rejects.toBeInstanceOf(InfrastructureError);
+  });
+
+  it('should count an error answer as the processor refusing the payment, without personal data in the text', async () => {
+    const attempt = client().request('POST', '/refused', {});
+
+    await expect(attempt).rejects.toThrow(ProcessorResponseError);
+    await expect(attempt).rejects.toThrow('HTTP 422: card of [redacted] declined');
+  });
+
+  it('should refuse an answer that is not JSON', async () => {
+    await expect(client().request('GET', '/html')).rejects.toThrow('answer is not JSON');
+  });
+});
