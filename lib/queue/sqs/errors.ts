@@ -18,7 +18,7 @@ const USAGE_CODES = new Set([
   'InvalidAttributeValue',
   'InvalidAttributeName',
   'QueueDoesNotExist',
-  'AWS.SimpleQueueService.NonExistentQueue',
+  'NonExistentQueue',
   'QueueNameExists',
   'BatchEntryIdsNotDistinct',
   'TooManyEntriesInBatchRequest',
@@ -37,15 +37,24 @@ interface SdkLikeError {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** The SQS error code of an SDK error (or of a batch entry's failure). */
+/**
+ * The SQS error code of an SDK error, without the query protocol's `AWS.SimpleQueueService.`
+ * prefix (the SDK reports either form, depending on the x-amzn-query-error header).
+ */
 export function sqsErrorCode(error: unknown): string {
   const e = (error ?? {}) as SdkLikeError;
-  return e.Code ?? e.name ?? e.code ?? 'UnknownError';
+  const named = e.name && e.name !== 'Error' ? e.name : undefined;
+  return normaliseCode(named ?? e.Code ?? e.code ?? 'UnknownError');
 }
 
-/** True when the error says the receipt's lease is gone. */
+/** Strips the query protocol prefix from an error code (batch entries' `Code` included). */
+export function normaliseCode(code: string): string {
+  return code.replace(/^AWS\.SimpleQueueService\./, '');
+}
+
+/** True when the error code says the receipt's lease is gone. */
 export function isStaleReceipt(code: string): boolean {
-  return STALE_RECEIPT_CODES.has(code);
+  return STALE_RECEIPT_CODES.has(normaliseCode(code));
 }
 
 /** Maps an SDK rejection of `operation` on `queue` to the contract's error classes. */
