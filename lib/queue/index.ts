@@ -4,7 +4,7 @@
  */
 import { coreConfig } from '../config';
 import { RedisQueueBackend, type RedisQueueBackendOptions } from './redis/redis-queue-backend';
-import { SqsQueueBackend, type SqsQueueBackendOptions } from './sqs/sqs-backend';
+import type { SqsQueueBackendOptions } from './sqs/sqs-backend';
 import type { QueueBackend } from './types';
 
 export interface CreateQueueBackendOptions {
@@ -22,8 +22,12 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
   switch (backend) {
     case 'redis':
       return new RedisQueueBackend(options.redis);
-    case 'sqs':
+    case 'sqs': {
+      // Required on demand: functions on the Redis backend do not load the AWS SDK at cold start.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SqsQueueBackend } = require('./sqs/sqs-backend') as typeof import('./sqs/sqs-backend');
       return new SqsQueueBackend(options.sqs);
+    }
     default:
       throw new Error(`unknown queue backend ${String(backend)}`);
   }
@@ -32,4 +36,4 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
 export * from './types';
 export * from './errors';
 export { RedisQueueBackend, type RedisQueueBackendOptions } from './redis/redis-queue-backend';
-export { SqsQueueBackend, type SqsQueueBackendOptions } from './sqs/sqs-backend';
+export type { SqsQueueBackendOptions } from './sqs/sqs-backend';
