@@ -163,7 +163,7 @@ export class RedisQueueBackend implements QueueBackend {
       queue,
       'lease-8',
       [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead, keys.seq],
-      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, this.housekeepingBound, ...(options.ack ?? [])],
+      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, Math.max(this.housekeepingBound, max), ...(options.ack ?? [])],
     )) as [string[], string[]];
     if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
     const deliveries: Delivery[] = [];
@@ -342,6 +342,10 @@ export class RedisQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     for (const waiter of this.waiters) this.closeWaiterConnection(waiter);
     if (!this.ownsClient) return;
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
     try {
       await this.redis.quit();
     } catch {
