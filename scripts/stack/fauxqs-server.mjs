@@ -4,17 +4,8 @@
 // Prints one line `listening <url>` on stdout when ready; stops on SIGTERM/SIGINT.
 import { register } from 'node:module';
 
-// fauxqs imports `node:sqlite` (Node >= 22.5) statically, for its optional on-disk persistence,
-// which we never enable. On Node 20 that import fails, so it resolves to a stub here; on a Node
-// that has the module, the real one is used.
-if (!process.getBuiltinModule?.('node:sqlite')) {
-  const stub = 'export class DatabaseSync { constructor() { throw new Error("node:sqlite is not available on this Node version"); } }';
-  const hooks = `export async function resolve(specifier, context, next) {
-    if (specifier === 'node:sqlite') return { url: 'data:text/javascript,' + encodeURIComponent(${JSON.stringify(stub)}), shortCircuit: true };
-    return next(specifier, context);
-  }`;
-  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-}
+// Stubs node:sqlite on Node 20 and corrects fauxqs's body character check (see fauxqs-hooks.mjs).
+register(new URL('./fauxqs-hooks.mjs', import.meta.url));
 const { buildApp } = await import('fauxqs');
 
 const port = Number(process.argv[2] ?? 4566);

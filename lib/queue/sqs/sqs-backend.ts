@@ -41,10 +41,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { MalformedMessageError, toError } from '../../errors';
+import { toError } from '../../errors';
 import { createLogger, type Logger } from '../../log';
-import { QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
-import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
+import { MalformedQueueMessageError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
+import { currentSourceIdentity, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchOutcome,
   DeadLetter,
@@ -63,6 +63,7 @@ import { queueConfig } from '../config';
 import { createSqsClient } from './client';
 import { sqsSettings, type SqsSettings } from './config';
 import { findQueueDefinition, sqsQueueName } from './definitions';
+import { withEnqueuedTime } from './enqueued-time';
 import { isStaleReceipt, sqsErrorCode, toQueueError } from './errors';
 import { provisionQueue } from './provision';
 
@@ -95,6 +96,8 @@ interface ResolvedQueue {
   fifo: boolean;
   /** Undefined when the queue has no RedrivePolicy: then it has no dead letters. */
   deadLetterUrl?: string;
+  /** The RedrivePolicy's maxReceiveCount: how often every dead letter was delivered. */
+  maxReceiveCount?: number;
 }
 
 /** The contract on SQS; one instance per process, clients built once (handlers: at module scope). */
@@ -158,9 +161,12 @@ export class SqsQueueBackend implements QueueBackend {
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     const [delivery] = await this.lease(queue, { max: 1 });
     if (!delivery) return { status: 'empty' };
+    const parsed = parseObject(delivery.body);
+    // Not run, still leased: the caller keeps the raw body safe, then acks (see the error's doc).
+    if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
     let value: T;
     try {
-      value = await callback(parseObject(delivery.body), delivery);
+      value = await callback(parsed.value, delivery);
     } catch (error) {
       await this.releaseQuietly(queue, delivery);
       throw error;
@@ -244,8 +250,11 @@ export class SqsQueueBackend implements QueueBackend {
 
   async peek(queue: string, count = 1): Promise<string[]> {
     const target = await this.resolve(queue);
-    const messages = await this.receive(target, Math.min(SQS_BATCH_MAX, Math.max(1, count)), 0);
-    return messages.map((m) => m.Body ?? '');
+    // SQS cannot read without receiving: a short lease, handed back at once. It counts as a
+    // delivery (like the AWS console's "poll for messages") and may reorder a standard queue.
+    const messages = await this.receive(target, Math.min(SQS_BATCH_MAX, Math.max(1, count)), DEAD_LETTER_WORK_SECONDS);
+    await this.releaseBatchQuietly(target, messages.map((m) => m.ReceiptHandle!));
+    return messages.map((m) => toDelivery(queue, m).body);
   }
 
   async stats(queue: string): Promise<QueueStats> {
@@ -284,7 +293,9 @@ export class SqsQueueBackend implements QueueBackend {
     }
     return held.map((m) => {
       const delivery = toDelivery(queue, m);
-      return { id: delivery.id, body: delivery.body, receiveCount: delivery.receiveCount, enqueuedAt: delivery.enqueuedAt };
+      // The DLQ counts our reads too; the deliveries that dead-lettered it are maxReceiveCount.
+      const receiveCount = Math.min(delivery.receiveCount, target.maxReceiveCount ?? delivery.receiveCount);
+      return { id: delivery.id, body: delivery.body, receiveCount, enqueuedAt: delivery.enqueuedAt };
     });
   }
 
@@ -429,8 +440,11 @@ export class SqsQueueBackend implements QueueBackend {
     }
     const attributes = await this.attributes(url, ['RedrivePolicy'], queue);
     let deadLetterUrl: string | undefined;
+    let maxReceiveCount: number | undefined;
     if (attributes.RedrivePolicy) {
-      const arn = String((JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn ?? '');
+      const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+      maxReceiveCount = policy.maxReceiveCount !== undefined ? Number(policy.maxReceiveCount) : undefined;
+      const arn = String(policy.deadLetterTargetArn ?? '');
       const dlqName = arn.split(':').pop();
       if (dlqName) {
         try {
@@ -440,14 +454,12 @@ export class SqsQueueBackend implements QueueBackend {
         }
       }
     }
-    return { name: queue, url, fifo, deadLetterUrl };
+    return { name: queue, url, fifo, deadLetterUrl, maxReceiveCount };
   }
 
   private serialise(message: MessageBody, options: PushOptions): string {
-    const stamped = withSourceFields(message, this.identity, options.sourceType);
-    // SQS cannot write its own clock into the body: the producer's clock stamps the enqueue time.
-    if (needsEnqueuedTime(stamped)) stamped.source_enqueued_time = Math.floor(Date.now() / 1000);
-    return JSON.stringify(stamped);
+    // source_enqueued_time is left out: deliveries get it from SentTimestamp (SQS's clock).
+    return JSON.stringify(withSourceFields(message, this.identity, options.sourceType));
   }
 
   private delayFor(target: ResolvedQueue, options: PushOptions): { DelaySeconds?: number } {
@@ -601,26 +613,27 @@ function isComplete(settings: Partial<SqsSettings>): settings is SqsSettings {
 function toDelivery(queue: string, message: Message): Delivery {
   const attributes = message.Attributes ?? {};
   const original = message.MessageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.StringValue;
+  const enqueuedAt = Number(original ?? attributes.SentTimestamp ?? Date.now());
   return {
     id: message.MessageId!,
-    body: message.Body ?? '',
+    body: withEnqueuedTime(message.Body ?? '', enqueuedAt),
     receipt: message.ReceiptHandle!,
     receiveCount: Number(attributes.ApproximateReceiveCount ?? 1),
-    enqueuedAt: Number(original ?? attributes.SentTimestamp ?? Date.now()),
+    enqueuedAt,
     queue,
   };
 }
 
-/** Parses a delivered body for popAtomic; a body that is no JSON object is a MalformedMessageError. */
-function parseObject(raw: string): MessageBody {
+/** Parses a delivered body for popAtomic's callback, or says why it cannot. */
+function parseObject(raw: string): { ok: true; value: MessageBody } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    throw new MalformedMessageError('message body is not valid JSON');
+    return { ok: false, reason: 'not valid JSON' };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MalformedMessageError('message body is not a JSON object');
-  return value as MessageBody;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'JSON but not an object' };
+  return { ok: true, value: value as MessageBody };
 }
 
 /** Splits bodies into SendMessageBatch-sized chunks: at most 10 entries and 256 KiB each. */

@@ -19,6 +19,7 @@ import type { DamagedStore } from '../../consumer/damaged-store';
 import type { RetryPolicy } from '../../consumer/retry-policy';
 import { parseBody, settleFailure, type SettleContext } from '../../consumer/settle';
 import type { Delivery, MessageBody } from '../types';
+import { withEnqueuedTime } from './enqueued-time';
 
 /** The part of Lambda's SQS record we read (@types/aws-lambda is not a dependency). */
 export interface SqsEventRecord {
@@ -86,7 +87,7 @@ export async function handleSqsBatch(event: SqsEvent, handleMessage: SqsMessageH
     const delivery = deliveryOf(record, queue);
     let body: MessageBody | undefined;
     try {
-      body = parseBody(record.body);
+      body = parseBody(delivery.body);
       await handleMessage(body, delivery);
     } catch (thrown) {
       try {
@@ -103,12 +104,14 @@ export async function handleSqsBatch(event: SqsEvent, handleMessage: SqsMessageH
 
 /** The contract's Delivery for a Lambda record, so handlers see the same shape as with the runner. */
 export function deliveryOf(record: SqsEventRecord, queue: string): Delivery {
+  const enqueuedAt = Number(record.attributes?.SentTimestamp ?? Date.now());
   return {
     id: record.messageId,
-    body: record.body,
+    // As SqsQueueBackend delivers it: source_enqueued_time from SQS's clock when the producer left it out.
+    body: withEnqueuedTime(record.body, enqueuedAt),
     receipt: record.receiptHandle,
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-    enqueuedAt: Number(record.attributes?.SentTimestamp ?? Date.now()),
+    enqueuedAt,
     queue,
   };
 }
