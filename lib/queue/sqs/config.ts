@@ -19,6 +19,12 @@ export const sqsEnvConfig = defineConfig({
     .optional(),
   /** How often waitForMessage looks at the queue's counters (SQS has no non-consuming long poll). */
   SQS_WAIT_POLL_MS: env.int(250, { min: 20, max: 20000 }),
+  /**
+   * WaitTimeSeconds of a lease's ReceiveMessage. On AWS a short poll (0) samples only some servers
+   * and may answer "empty" while messages wait, which would end a consumer run early; any wait
+   * above 0 asks them all. Default: 1 on AWS, 0 with an endpoint (the emulator does not sample).
+   */
+  SQS_RECEIVE_WAIT_SECONDS: z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(0).max(20).optional(),
 });
 
 export interface SqsSettings {
@@ -27,6 +33,8 @@ export interface SqsSettings {
   queuePrefix: string;
   createQueues: boolean;
   waitPollMs: number;
+  /** See SQS_RECEIVE_WAIT_SECONDS; derived from the endpoint when absent. */
+  receiveWaitSeconds?: number;
 }
 
 export const LOCAL_SQS_ENDPOINT = 'http://127.0.0.1:4566';
@@ -42,5 +50,6 @@ export function sqsSettings(source: Record<string, string | undefined> = process
     queuePrefix: vars.SQS_QUEUE_PREFIX ?? `${core.STAGE}-`,
     createQueues: vars.SQS_CREATE_QUEUES ?? endpoint !== undefined,
     waitPollMs: vars.SQS_WAIT_POLL_MS,
+    receiveWaitSeconds: vars.SQS_RECEIVE_WAIT_SECONDS ?? (endpoint === undefined ? 1 : 0),
   };
 }

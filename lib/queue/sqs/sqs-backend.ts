@@ -111,12 +111,16 @@ export class SqsQueueBackend implements QueueBackend {
   private readonly logger: Logger;
   private readonly queues = new Map<string, Promise<ResolvedQueue>>();
   private readonly waiters = new Set<() => void>();
+  /** When waitForMessage last answered true, per queue (see waitForMessage). */
+  private readonly lastWoken = new Map<string, number>();
+  private readonly receiveWaitSeconds: number;
   private closed = false;
 
   constructor(options: SqsQueueBackendOptions = {}) {
     const fromEnv = options.settings && isComplete(options.settings) ? options.settings : { ...sqsSettings(), ...options.settings };
     this.settings = fromEnv as SqsSettings;
     this.client = options.client ?? createSqsClient(this.settings);
+    this.receiveWaitSeconds = this.settings.receiveWaitSeconds ?? (this.settings.endpoint === undefined ? 1 : 0);
     this.ownsClient = !options.client;
     const config = queueConfig();
     this.defaults = {
@@ -239,9 +243,16 @@ export class SqsQueueBackend implements QueueBackend {
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {
     const target = await this.resolve(queue);
     const deadline = Date.now() + Math.max(0, timeoutMs);
+    // The counter can say "messages" while a lease gets none (a locked FIFO group, an approximate
+    // count): a caller looping lease → wait must then not spin, so a repeat wake waits one interval.
+    const sinceLastWake = Date.now() - (this.lastWoken.get(queue) ?? 0);
+    if (sinceLastWake < this.settings.waitPollMs) await this.sleep(Math.min(deadline - Date.now(), this.settings.waitPollMs - sinceLastWake));
     for (;;) {
       const counts = await this.attributes(target.url, ['ApproximateNumberOfMessages'], queue);
-      if (Number(counts.ApproximateNumberOfMessages ?? 0) > 0) return true;
+      if (Number(counts.ApproximateNumberOfMessages ?? 0) > 0) {
+        this.lastWoken.set(queue, Date.now());
+        return true;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return false;
       await this.sleep(Math.min(left, this.settings.waitPollMs));
@@ -494,7 +505,7 @@ export class SqsQueueBackend implements QueueBackend {
         new ReceiveMessageCommand({
           QueueUrl: target.url,
           MaxNumberOfMessages: max,
-          WaitTimeSeconds: 0,
+          WaitTimeSeconds: this.receiveWaitSeconds,
           ...(visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: visibilityTimeoutSeconds } : {}),
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           MessageAttributeNames: [ENQUEUED_AT_ATTRIBUTE],

@@ -136,6 +136,28 @@ describe('SqsQueueBackend on the SQS emulator', () => {
     }
   });
 
+  it('should not let a lease/wait loop spin while a FIFO group is locked by another consumer', async () => {
+    const fifo = sqs.createBackend({ defaultFifo: true });
+    try {
+      const queue = fresh();
+      await fifo.pushBatch(queue, [{ n: 1 }, { n: 2 }]);
+      await fifo.lease(queue);
+      const started = Date.now();
+      let rounds = 0;
+
+      while (Date.now() - started < 500) {
+        expect(await fifo.lease(queue)).toEqual([]);
+        expect(await fifo.waitForMessage(queue, 1000)).toBe(true);
+        rounds += 1;
+      }
+
+      // waitPollMs is 50 in tests: about 10 rounds, not hundreds.
+      expect(rounds).toBeLessThanOrEqual(12);
+    } finally {
+      await fifo.close();
+    }
+  });
+
   it('should stamp source_enqueued_time from SQS’s clock, whatever the producer’s clock says', async () => {
     const queue = fresh();
     const realNow = Date.now.bind(Date);

@@ -66,6 +66,7 @@ describe('sqsSettings', () => {
       queuePrefix: 'local-',
       createQueues: true,
       waitPollMs: 250,
+      receiveWaitSeconds: 0,
     });
   });
 
@@ -75,6 +76,7 @@ describe('sqsSettings', () => {
       region: 'eu-west-1',
       queuePrefix: 'production-',
       createQueues: false,
+      receiveWaitSeconds: 1,
     });
   });
 
