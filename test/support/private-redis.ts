@@ -3,7 +3,7 @@
  * restart the server or measure memory without disturbing the shared Redis. No persistence.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import Redis from 'ioredis';
 
 export interface PrivateRedis {
@@ -33,23 +33,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        break;
-      } catch (error) {
-        if (attempt > 100) throw error;
-        probe.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-  } finally {
-    probe.disconnect();
+  for (let attempt = 0; !(await accepts(port)); attempt += 1) {
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const probe = new Redis(url);
+  await probe.ping();
+  await probe.quit();
   return {
     port,
     url,
@@ -62,4 +52,19 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       }
     },
   };
+}
+
+/** True when something accepts TCP connections on the loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
