@@ -8,15 +8,16 @@
 import { collectDeadLetters, type CollectDeadLettersCounts } from '../lib/consumer/collect-dead-letters';
 import { consumerConfig } from '../lib/consumer/config';
 import { createDamagedStore } from '../lib/consumer/damaged-store';
-import { coreConfig } from '../lib/config';
-import { openDatabase } from '../lib/db/client';
-import { createQueueBackend } from '../lib/queue';
+import { endInvocation, openHandlerClients } from '../lib/handler-clients';
 
-const backend = createQueueBackend();
-const database = openDatabase(coreConfig().DATABASE_URL, { connectionLimit: 2 });
-const damagedStore = createDamagedStore(database.db);
+const clients = openHandlerClients();
+const damagedStore = createDamagedStore(clients.database.db);
 
 export async function handler(): Promise<CollectDeadLettersCounts> {
   const { DEAD_LETTER_QUEUES, COLLECT_DEAD_LETTERS_LIMIT } = consumerConfig();
-  return collectDeadLetters({ backend, damagedStore, queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT });
+  try {
+    return await collectDeadLetters({ backend: clients.backend, damagedStore, queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT });
+  } finally {
+    await endInvocation(clients);
+  }
 }

@@ -8,14 +8,15 @@
 import { consumerConfig } from '../lib/consumer/config';
 import { createDamagedStore } from '../lib/consumer/damaged-store';
 import { requeueDamaged, type RequeueDamagedCounts } from '../lib/consumer/requeue-damaged';
-import { coreConfig } from '../lib/config';
-import { openDatabase } from '../lib/db/client';
-import { createQueueBackend } from '../lib/queue';
+import { endInvocation, openHandlerClients } from '../lib/handler-clients';
 
-const backend = createQueueBackend();
-const database = openDatabase(coreConfig().DATABASE_URL, { connectionLimit: 2 });
-const damagedStore = createDamagedStore(database.db);
+const clients = openHandlerClients();
+const damagedStore = createDamagedStore(clients.database.db);
 
 export async function handler(): Promise<RequeueDamagedCounts> {
-  return requeueDamaged({ backend, damagedStore, limit: consumerConfig().REQUEUE_DAMAGED_LIMIT });
+  try {
+    return await requeueDamaged({ backend: clients.backend, damagedStore, limit: consumerConfig().REQUEUE_DAMAGED_LIMIT });
+  } finally {
+    await endInvocation(clients);
+  }
 }
