@@ -8,6 +8,9 @@ import { QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../..
 import { SqsQueueBackend } from '../../../lib/queue/sqs/sqs-backend';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
 
+// Per-project testTimeout does not apply when jest runs several projects at once; the emulator's start counts too.
+jest.setTimeout(30_000);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('SqsQueueBackend on the SQS emulator', () => {

@@ -44,6 +44,9 @@ const contractIt = Object.assign(
   },
 );
 
+// The contract sets its own timeout; the emulator's start in beforeAll gets the same.
+jest.setTimeout(30_000);
+
 let sqs: TestSqs;
 
 beforeAll(async () => {

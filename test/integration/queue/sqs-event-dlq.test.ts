@@ -23,6 +23,9 @@ import { handleSqsBatch, type SqsEvent } from '../../../lib/queue/sqs/sqs-event'
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
 
+// Per-project testTimeout does not apply when jest runs several projects at once; the emulator's start counts too.
+jest.setTimeout(30_000);
+
 const MAX_RECEIVE_COUNT = 3;
 const VISIBILITY_SECONDS = 1;
 
