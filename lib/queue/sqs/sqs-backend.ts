@@ -207,10 +207,11 @@ export class SqsQueueBackend implements QueueBackend {
     const target = await this.resolve(queue);
     const deliveries: Delivery[] = [];
     while (deliveries.length < max) {
-      const messages = await this.receive(target, Math.min(SQS_BATCH_MAX, max - deliveries.length), options.visibilityTimeoutSeconds);
+      const asked = Math.min(SQS_BATCH_MAX, max - deliveries.length);
+      const messages = await this.receive(target, asked, options.visibilityTimeoutSeconds);
       deliveries.push(...messages.map((m) => toDelivery(queue, m)));
-      // SQS returns fewer than asked when few are ready (or, on FIFO queues, when the group is locked).
-      if (messages.length === 0 || target.fifo) break;
+      // Fewer than asked: that is what was ready (another receive would only wait). FIFO: the group is now locked.
+      if (messages.length < asked || target.fifo) break;
     }
     return deliveries;
   }
@@ -295,9 +296,10 @@ export class SqsQueueBackend implements QueueBackend {
       // Leased briefly so that repeated receives see different messages, then released at once:
       // the dead letters stay where they are, visible, for the caller's delete.
       while (held.length < max) {
-        const batch = await this.receive(dlq, Math.min(SQS_BATCH_MAX, max - held.length), DEAD_LETTER_WORK_SECONDS);
+        const asked = Math.min(SQS_BATCH_MAX, max - held.length);
+        const batch = await this.receive(dlq, asked, DEAD_LETTER_WORK_SECONDS);
         held.push(...batch);
-        if (batch.length === 0 || dlq.fifo) break;
+        if (batch.length < asked || dlq.fifo) break;
       }
     } finally {
       await this.releaseBatchQuietly(dlq, held.map((m) => m.ReceiptHandle!));
@@ -340,7 +342,7 @@ export class SqsQueueBackend implements QueueBackend {
           await this.deleteBatch(dlq, toDelete, 'deleteDeadLetters');
           deleted += toDelete.length;
         }
-        if (wanted.size === 0 || repeated || dlq.fifo) break;
+        if (wanted.size === 0 || repeated || dlq.fifo || batch.length < SQS_BATCH_MAX) break;
       }
     } finally {
       await this.releaseBatchQuietly(dlq, others);
@@ -387,6 +389,7 @@ export class SqsQueueBackend implements QueueBackend {
       }
       await this.deleteBatch(dlq, batch.map((m) => m.ReceiptHandle!), 'redriveDeadLetters');
       moved += batch.length;
+      if (batch.length < take) break;
     }
     return moved;
   }
