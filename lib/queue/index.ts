@@ -4,6 +4,7 @@
  */
 import { coreConfig } from '../config';
 import { RedisQueueBackend, type RedisQueueBackendOptions } from './redis/redis-queue-backend';
+import type { SqsQueueBackendOptions } from './sqs/sqs-backend';
 import type { QueueBackend } from './types';
 
 export interface CreateQueueBackendOptions {
@@ -11,6 +12,8 @@ export interface CreateQueueBackendOptions {
   backend?: 'redis' | 'sqs';
   /** Options of the Redis backend (client or URL, default and per-queue settings). */
   redis?: RedisQueueBackendOptions;
+  /** Options of the SQS backend (client, endpoint and prefix overrides); the environment otherwise. */
+  sqs?: SqsQueueBackendOptions;
 }
 
 /** The configured queue backend; the caller closes it when done. */
@@ -19,9 +22,12 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
   switch (backend) {
     case 'redis':
       return new RedisQueueBackend(options.redis);
-    case 'sqs':
-      // The SQS backend (lib/queue/sqs/) plugs in here.
-      throw new Error('the sqs queue backend is not available yet');
+    case 'sqs': {
+      // Required on demand: functions on the Redis backend do not load the AWS SDK at cold start.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SqsQueueBackend } = require('./sqs/sqs-backend') as typeof import('./sqs/sqs-backend');
+      return new SqsQueueBackend(options.sqs);
+    }
     default:
       throw new Error(`unknown queue backend ${String(backend)}`);
   }
@@ -30,3 +36,4 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
 export * from './types';
 export * from './errors';
 export { RedisQueueBackend, type RedisQueueBackendOptions } from './redis/redis-queue-backend';
+export type { SqsQueueBackendOptions } from './sqs/sqs-backend';

@@ -1,0 +1,87 @@
+/**
+ * Starts a private SQS emulator (fauxqs) on 127.0.0.1 and creates the project's queues from
+ * localstack/queues.json. fauxqs is ESM-only, so it runs in a child process (a small launcher
+ * script) rather than inside this CommonJS process; tests and the local stack launcher share this.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { queueDefinitions } from '../../lib/queue/sqs/definitions';
+import { createSqsClient } from '../../lib/queue/sqs/client';
+import { provisionQueue } from '../../lib/queue/sqs/provision';
+
+export interface SqsEmulator {
+  endpoint: string;
+  /** Stops the emulator process; its queues and messages are gone. */
+  stop(): Promise<void>;
+}
+
+export interface StartSqsEmulatorOptions {
+  /** 0 (default) picks a free port; 4566 is where LocalStack would listen. */
+  port?: number;
+  /** Queue name prefix for the project's queues (`local-` by default, as STAGE=local). */
+  queuePrefix?: string;
+  /** Create the project's queues from localstack/queues.json (default true). */
+  createQueues?: boolean;
+  region?: string;
+  /** How long to wait for the emulator to answer. */
+  startTimeoutMs?: number;
+}
+
+const LAUNCHER = path.join(__dirname, 'fauxqs-server.mjs');
+
+/** Starts the emulator and resolves once it accepts requests and the queues exist. */
+export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): Promise<SqsEmulator> {
+  const region = options.region ?? 'us-east-1';
+  const child = spawn(process.execPath, [LAUNCHER, String(options.port ?? 0)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_REGION: region },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`SQS emulator did not start within ${options.startTimeoutMs ?? 15000} ms`)), options.startTimeoutMs ?? 15000);
+    function fail(error: Error) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    }
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening (\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`SQS emulator exited with code ${code}: ${stderr.trim()}`)));
+    child.once('error', fail);
+  });
+
+  async function stop() {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(killTimer);
+  }
+
+  if (options.createQueues ?? true) {
+    const client = createSqsClient({ endpoint, region });
+    try {
+      for (const definition of queueDefinitions) {
+        await provisionQueue(client, options.queuePrefix ?? 'local-', definition);
+      }
+    } catch (error) {
+      await stop();
+      throw error;
+    } finally {
+      client.destroy();
+    }
+  }
+  return { endpoint, stop };
+}

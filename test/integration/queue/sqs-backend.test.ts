@@ -1,0 +1,189 @@
+/**
+ * What the SQS backend adds to the shared contract suite (sqs-contract.test.ts): how it uses
+ * SQS's own mechanisms (redrive policy, receipt handles, counters), on the fauxqs emulator.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
+import { SqsQueueBackend } from '../../../lib/queue/sqs/sqs-backend';
+import { startTestSqs, type TestSqs } from '../../support/sqs';
+
+// Per-project testTimeout does not apply when jest runs several projects at once; the emulator's start counts too.
+jest.setTimeout(30_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('SqsQueueBackend on the SQS emulator', () => {
+  let sqs: TestSqs;
+  let backend: SqsQueueBackend;
+  const fresh = () => `q${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    sqs = await startTestSqs();
+    backend = sqs.createBackend({ defaults: { visibilityTimeoutSeconds: 30, maxReceiveCount: 2 } });
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await sqs?.stop();
+  });
+
+  it('should create a queue with a dead-letter queue and the redrive policy on first use', async () => {
+    const queue = fresh();
+
+    await backend.push(queue, { order_id: '1' });
+
+    const client = sqs.createClient();
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${sqs.queuePrefix}${queue}` }));
+      const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }));
+      expect(JSON.parse(Attributes!.RedrivePolicy!)).toMatchObject({ maxReceiveCount: 2, deadLetterTargetArn: expect.stringMatching(new RegExp(`:${sqs.queuePrefix}${queue}-dlq$`)) });
+      expect(Attributes!.VisibilityTimeout).toBe('30');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('should use the definitions for the project’s queues (created by the emulator’s start-up)', async () => {
+    await backend.purge('pending');
+    await backend.push('pending', { order_id: '7' }, { sourceType: 'payments' });
+
+    const [delivery] = await backend.lease('pending');
+
+    expect(JSON.parse(delivery!.body)).toMatchObject({ order_id: '7', source_type: 'payments', source_enqueued_time: expect.any(Number) });
+    await backend.ack('pending', delivery!.receipt);
+    expect((await backend.stats('pending')).inFlight).toBe(0);
+  });
+
+  it('should reject an ack whose lease ran out and was delivered again, and keep the message', async () => {
+    const queue = fresh();
+    await backend.push(queue, { n: 1 });
+    const [first] = await backend.lease(queue, { visibilityTimeoutSeconds: 1 });
+    await sleep(1100);
+    const [second] = await backend.lease(queue);
+
+    await expect(backend.ack(queue, first!.receipt)).rejects.toBeInstanceOf(StaleReceiptError);
+    await expect(backend.extend(queue, first!.receipt, 10)).rejects.toBeInstanceOf(StaleReceiptError);
+
+    expect(second!.id).toBe(first!.id);
+    expect(second!.receiveCount).toBe(2);
+    expect(await backend.ackBatch(queue, [first!.receipt, second!.receipt])).toEqual([first!.receipt]);
+    expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('should move a message to the dead-letter queue after maxReceiveCount deliveries, and redrive it', async () => {
+    const queue = fresh();
+    await backend.push(queue, { poison: true });
+    for (let i = 0; i < 2; i += 1) {
+      const [delivery] = await backend.lease(queue);
+      await backend.release(queue, delivery!.receipt);
+    }
+
+    expect(await backend.lease(queue)).toEqual([]);
+    expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+    const [dead] = await backend.readDeadLetters(queue, 10);
+    expect(JSON.parse(dead!.body)).toMatchObject({ poison: true });
+    expect(dead!.receiveCount).toBe(2);
+    expect(await backend.readDeadLetters(queue, 10)).toHaveLength(1);
+
+    expect(await backend.redriveDeadLetters(queue, { max: 5, perSecond: 100 })).toBe(1);
+    const [again] = await backend.lease(queue);
+    expect(again!.body).toBe(dead!.body);
+    expect(again!.enqueuedAt).toBe(dead!.enqueuedAt);
+  });
+
+  it('should delete dead letters by id only', async () => {
+    const queue = fresh();
+    await backend.pushBatch(queue, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    for (let round = 0; round < 3; round += 1) {
+      const deliveries = await backend.lease(queue, { max: 10 });
+      for (const d of deliveries) await backend.release(queue, d.receipt);
+    }
+    const dead = await backend.readDeadLetters(queue, 10);
+    expect(dead).toHaveLength(3);
+
+    const deleted = await backend.deleteDeadLetters(queue, [dead[0]!.id, dead[2]!.id, 'unknown-id']);
+
+    expect(deleted).toBe(2);
+    const left = await backend.readDeadLetters(queue, 10);
+    expect(left.map((d) => d.id)).toEqual([dead[1]!.id]);
+  });
+
+  it('should resolve waitForMessage when a message arrives, without delivering it', async () => {
+    const queue = fresh();
+    await backend.stats(queue);
+    const waiting = backend.waitForMessage(queue, 5000);
+    setTimeout(() => void backend.push(queue, { n: 1 }), 200);
+
+    expect(await waiting).toBe(true);
+    const [delivery] = await backend.lease(queue);
+    expect(delivery!.receiveCount).toBe(1);
+    expect(await backend.waitForMessage(fresh(), 100)).toBe(false);
+  });
+
+  it('should refuse a per-message delay on a FIFO queue, and keep strict order there', async () => {
+    const fifo = sqs.createBackend({ defaultFifo: true });
+    try {
+      const queue = fresh();
+      await expect(fifo.push(queue, { n: 0 }, { delaySeconds: 5 })).rejects.toBeInstanceOf(QueueUsageError);
+      await fifo.pushBatch(queue, [{ n: 1 }, { n: 2 }]);
+      const [first] = await fifo.lease(queue);
+      await fifo.release(queue, first!.receipt);
+      const order: number[] = [];
+      for (let i = 0; i < 2; i += 1) {
+        const result = await fifo.popAtomic(queue, async (body) => body.n as number);
+        if (result.status === 'done') order.push(result.value);
+      }
+      expect(order).toEqual([1, 2]);
+    } finally {
+      await fifo.close();
+    }
+  });
+
+  it('should not let a lease/wait loop spin while a FIFO group is locked by another consumer', async () => {
+    const fifo = sqs.createBackend({ defaultFifo: true });
+    try {
+      const queue = fresh();
+      await fifo.pushBatch(queue, [{ n: 1 }, { n: 2 }]);
+      await fifo.lease(queue);
+      const started = Date.now();
+      let rounds = 0;
+
+      while (Date.now() - started < 500) {
+        expect(await fifo.lease(queue)).toEqual([]);
+        expect(await fifo.waitForMessage(queue, 1000)).toBe(true);
+        rounds += 1;
+      }
+
+      // waitPollMs is 50 in tests: about 10 rounds, not hundreds.
+      expect(rounds).toBeLessThanOrEqual(12);
+    } finally {
+      await fifo.close();
+    }
+  });
+
+  it('should stamp source_enqueued_time from SQS’s clock, whatever the producer’s clock says', async () => {
+    const queue = fresh();
+    const realNow = Date.now.bind(Date);
+    const realSeconds = Math.floor(realNow() / 1000);
+    const skewed = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 10 * 60 * 1000);
+    try {
+      await backend.push(queue, { n: 1 });
+    } finally {
+      skewed.mockRestore();
+    }
+
+    const [delivery] = await backend.lease(queue);
+
+    expect(Math.abs(JSON.parse(delivery!.body).source_enqueued_time - realSeconds)).toBeLessThanOrEqual(5);
+    expect(delivery!.body.endsWith(`"source_enqueued_time":${Math.floor(delivery!.enqueuedAt / 1000)}}`)).toBe(true);
+  });
+
+  it('should reject with QueueUnavailableError when SQS cannot be reached', async () => {
+    const down = new SqsQueueBackend({ settings: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', queuePrefix: 'x-', createQueues: true, waitPollMs: 50 } });
+    try {
+      await expect(down.push('pending', { n: 1 })).rejects.toBeInstanceOf(QueueUnavailableError);
+    } finally {
+      await down.close();
+    }
+  });
+});

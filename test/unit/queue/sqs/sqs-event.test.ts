@@ -1,0 +1,155 @@
+import { DamagedStoreUnavailableError, type DamagedEntry, type DamagedStore } from '../../../../lib/consumer/damaged-store';
+import { DEFAULT_RETRY_POLICY } from '../../../../lib/consumer/retry-policy';
+import { DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../../lib/errors';
+import { createLogger } from '../../../../lib/log';
+import { handleSqsBatch, logicalQueueName, type SqsEvent, type SqsEventRecord } from '../../../../lib/queue/sqs/sqs-event';
+
+const STANDARD_ARN = 'arn:aws:sqs:us-east-1:123456789012:dev-pending';
+const FIFO_ARN = 'arn:aws:sqs:us-east-1:123456789012:dev-pending.fifo';
+const NOW = new Date('2026-11-28T00:00:00Z');
+const silent = createLogger({}, { level: 'silent' });
+
+function record(id: string, body: string, arn = STANDARD_ARN): SqsEventRecord {
+  return {
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body,
+    attributes: { ApproximateReceiveCount: '2', SentTimestamp: String(NOW.getTime() - 1000) },
+    eventSource: 'aws:sqs',
+    eventSourceARN: arn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+function event(...records: SqsEventRecord[]): SqsEvent {
+  return { Records: records };
+}
+
+/** A damaged store that keeps entries in memory, or fails like an unreachable database. */
+function memoryStore(options: { down?: boolean } = {}): DamagedStore & { entries: DamagedEntry[] } {
+  const entries: DamagedEntry[] = [];
+  return {
+    entries,
+    async insert(entry) {
+      if (options.down) throw new DamagedStoreUnavailableError('database unreachable');
+      entries.push(entry);
+    },
+    async listDueForRetry() {
+      return [];
+    },
+    async clearRetryDate() {},
+    async deleteByIds() {
+      return 0;
+    },
+  };
+}
+
+const options = (damagedStore: DamagedStore) => ({ damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger: silent, now: () => NOW });
+
+describe('handleSqsBatch', () => {
+  it('should report no failures when every message succeeds, and hand each parsed body and delivery to the handler', async () => {
+    const seen: string[] = [];
+    const store = memoryStore();
+
+    const response = await handleSqsBatch(
+      event(record('a', '{"order_id":"1"}'), record('b', '{"order_id":"2"}')),
+      async (body, delivery) => {
+        seen.push(`${delivery.id}:${String(body.order_id)}:${delivery.receiveCount}:${delivery.queue}`);
+      },
+      options(store),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['a:1:2:dev-pending', 'b:2:2:dev-pending']);
+    expect(store.entries).toHaveLength(0);
+  });
+
+  it('should report exactly the messages that hit an infrastructure failure', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    const failing = new Set(['m1', 'm4', 'm8']);
+
+    const response = await handleSqsBatch(
+      event(...ids.map((id) => record(id, JSON.stringify({ id })))),
+      async (body) => {
+        if (failing.has(String(body.id))) throw new InfrastructureError('backend down');
+      },
+      options(memoryStore()),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm4' }, { itemIdentifier: 'm8' }]);
+  });
+
+  it('should store message errors in damaged and not report them, so that SQS deletes them', async () => {
+    const store = memoryStore();
+    const errors: Record<string, Error> = {
+      retry: new RetryableError('predecessor missing'),
+      permanent: new PermanentError('bad gateway name'),
+      other: new TypeError('bug'),
+      drop: new DropMessageError('duplicate'),
+    };
+
+    const response = await handleSqsBatch(
+      event(...Object.keys(errors).map((kind) => record(kind, JSON.stringify({ kind, date: NOW.getTime() / 1000 })))),
+      async (body) => {
+        throw errors[String(body.kind)];
+      },
+      { ...options(store), queue: 'pending' },
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(store.entries.map((e) => [e.queue, (e.error as Error).name, e.retryDate ? 'retry' : 'none'])).toEqual([
+      ['pending', 'RetryableError', 'retry'],
+      ['pending', 'PermanentError', 'none'],
+      ['pending', 'TypeError', 'none'],
+    ]);
+  });
+
+  it('should store a body that is not JSON in damaged verbatim without calling the handler', async () => {
+    const store = memoryStore();
+    const handler = jest.fn(async () => {});
+
+    const response = await handleSqsBatch(event(record('bad', '{not json')), handler, options(store));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(handler).not.toHaveBeenCalled();
+    expect(store.entries).toHaveLength(1);
+    expect(store.entries[0]).toMatchObject({ body: '{not json', queue: 'dev-pending' });
+    expect((store.entries[0]!.error as Error).name).toBe('MalformedMessageError');
+  });
+
+  it('should report a failed message when the damaged store is down, instead of losing it', async () => {
+    const response = await handleSqsBatch(
+      event(record('x', '{"a":1}'), record('y', '{"a":2}')),
+      async (body) => {
+        if (body.a === 1) throw new PermanentError('bad');
+      },
+      options(memoryStore({ down: true })),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+  });
+
+  it('should fail every later record of a FIFO batch, unprocessed, after the first failure', async () => {
+    const handled: string[] = [];
+
+    const response = await handleSqsBatch(
+      event(record('f1', '{"n":1}', FIFO_ARN), record('f2', '{"n":2}', FIFO_ARN), record('f3', '{"n":3}', FIFO_ARN)),
+      async (body, delivery) => {
+        handled.push(delivery.id);
+        if (body.n === 2) throw new InfrastructureError('down');
+      },
+      options(memoryStore()),
+    );
+
+    expect(handled).toEqual(['f1', 'f2']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }]);
+  });
+});
+
+describe('logicalQueueName', () => {
+  it('should strip the stage prefix and the .fifo suffix from the ARN', () => {
+    expect(logicalQueueName(FIFO_ARN, 'dev-')).toBe('pending');
+    expect(logicalQueueName('arn:aws:sqs:eu-west-1:1:production-contribution-tracking', 'production-')).toBe('contribution-tracking');
+    expect(logicalQueueName(STANDARD_ARN)).toBe('dev-pending');
+  });
+});
