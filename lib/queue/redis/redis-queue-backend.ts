@@ -67,6 +67,9 @@ export interface RedisQueueBackendOptions {
 export function redisConnectionOptions(): RedisOptions {
   const config = queueConfig();
   return {
+    // Connect on the first command, not at construction: a handler's module-scope client must
+    // not open sockets (or keep an idle process alive) before its first invocation.
+    lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: config.QUEUE_REDIS_CONNECT_TIMEOUT_MS,
