@@ -68,7 +68,12 @@ export interface QueueStats {
   inFlight: number;
   delayed: number;
   dead: number;
-  /** Age of the oldest message not yet acked (ready, in flight or delayed), in seconds; null when none. */
+  /**
+   * Age of the oldest message not yet acked (ready, in flight or delayed), in seconds, by the
+   * queue server's clock; null when the queue holds none. Optional guarantee: a backend that has
+   * no such figure reports null always (SQS: only the CloudWatch metric
+   * ApproximateAgeOfOldestMessage has it), so null does not prove the queue empty; use the counts.
+   */
   oldestAgeSeconds: number | null;
 }
 
@@ -103,8 +108,8 @@ export interface QueueBackend {
   pushBatch(queue: string, messages: MessageBody[], options?: PushOptions): Promise<void>;
   /**
    * Leases the oldest message, runs `callback`, and acks only if it resolves. Throws what the
-   * callback threw after releasing the message (visible again at once, at the front); on an
-   * empty queue the callback is not run.
+   * callback threw after releasing the message (visible again at once; where it goes in the
+   * order is as for `release`); on an empty queue the callback is not run.
    *
    * The callback gets the body parsed into an object and the delivery (raw text in
    * `delivery.body`). A body that is not a JSON object never reaches the callback: popAtomic
@@ -117,7 +122,8 @@ export interface QueueBackend {
   popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>>;
   /**
    * Leases up to `max` messages and hands them to `callback` at once; acks those not reported as
-   * failed and releases the failed ones. A throwing callback releases the whole batch.
+   * failed and releases the failed ones (as `release` does). A throwing callback releases the
+   * whole batch.
    */
   popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult>;
   /** Leases up to `max` messages without running anything: the caller must ack or release. */
@@ -127,9 +133,17 @@ export interface QueueBackend {
   /** Acks many in one call; resolves with the receipts that were stale. */
   ackBatch(queue: string, receipts: string[]): Promise<string[]>;
   /**
-   * Gives a leased message back, visible again after `delaySeconds` (0: at once, at the front).
-   * The delivery still counts towards maxReceiveCount. Rejects with StaleReceiptError when the
-   * lease is no longer held.
+   * Gives a leased message back, visible again after `delaySeconds` (0: at once). The delivery
+   * still counts towards maxReceiveCount (the next delivery has a higher receiveCount). Rejects
+   * with StaleReceiptError when the lease is no longer held.
+   *
+   * Where the message goes in the order is backend-specific, as for a lease that runs out:
+   * - ordered backends (Redis) put it back at the front, ahead of the messages that never left
+   *   (several released at once keep their order), so it is the next one leased;
+   * - unordered backends (SQS standard queues) promise no place: the emulator appends it behind
+   *   the others, AWS may deliver it anywhere. Only "delivered again" holds.
+   * Consumers must therefore not rely on redelivery order; a queue that needs strict order must
+   * be an ordered backend or a FIFO queue.
    */
   release(queue: string, receipt: string, delaySeconds?: number): Promise<void>;
   /** Heartbeat: the lease now runs out `seconds` from now. Rejects with StaleReceiptError when the lease is no longer held. */
