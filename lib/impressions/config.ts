@@ -70,6 +70,8 @@ export const impressionsConfig = defineConfig({
   IMPRESSIONS_START_FROM: env.oneOf(['earliest', 'latest'] as const, 'earliest'),
   /** Kafka group session timeout: how soon the partitions of a crashed loader move on. */
   IMPRESSIONS_SESSION_TIMEOUT_MS: env.int(30_000, { min: 1000, max: 300_000 }),
+  /** How often Kafka is told the consumer's position (the database's stored offsets are authoritative). */
+  IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: env.int(5000, { min: 0, max: 600_000 }),
   /** How many invalid events a process logs in full detail (afterwards one in a thousand). */
   IMPRESSIONS_INVALID_LOG_SAMPLE: env.int(20, { min: 0 }),
 });

@@ -14,6 +14,9 @@ import { log as rootLog, type Logger } from '../log';
 import type { BatchResult, ImpressionsLoader, RawMessage } from './batch-commit';
 import { configuredTopics, type ImpressionsConfig, type ImpressionTopic } from './config';
 
+/** Times a run rejoins the group after kafkajs gave up, before it fails. */
+const MAX_RESTARTS = 5;
+
 export interface ConsumeImpressionsOptions {
   kafka: Kafka;
   loader: ImpressionsLoader;
@@ -24,6 +27,12 @@ export interface ConsumeImpressionsOptions {
   /** Where partitions without any committed offset start. */
   startFrom: 'earliest' | 'latest';
   sessionTimeoutMs: number;
+  /**
+   * How often the consumer tells Kafka how far it has got. The stored offsets decide what is
+   * applied; Kafka's only save rereading after a rebalance, so committing them per batch
+   * would cost a round trip for little.
+   */
+  kafkaCommitIntervalMs: number;
   /** Stops the run early (SIGTERM in a long-running process). */
   signal?: AbortSignal;
   logger?: Logger;
@@ -58,22 +67,11 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   const summary: ConsumeSummary = { batches: 0, received: 0, applied: 0, counted: 0, ignored: 0, invalid: 0, skippedBatches: 0, seeks: 0, durationMs: 0 };
   const sought = new Map<string, number>();
   let fatal: Error | undefined;
-  let wake: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (wake = resolve));
-
-  const consumer: Consumer = options.kafka.consumer({
-    groupId: options.consumerGroup,
-    sessionTimeout: options.sessionTimeoutMs,
-    rebalanceTimeout: Math.max(options.sessionTimeoutMs, 5000),
-    heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(options.sessionTimeoutMs / 10))),
-    maxWaitTimeInMs: 1000,
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) {
-      fatal ??= new InfrastructureError('Kafka consumer crashed', { cause: payload.error });
-      wake();
-    }
-  });
+  let stopping = false;
+  let endSession: () => void = () => undefined;
+  let consumer: Consumer;
+  const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
+  let lastKafkaCommit = Date.now();
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (fatal || !isRunning() || isStale() || batch.messages.length === 0) return;
@@ -93,7 +91,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
       }
     } catch (error) {
       fatal ??= error instanceof InfrastructureError ? error : new InfrastructureError('impressions batch failed', { cause: toError(error) });
-      wake();
+      endSession();
       return;
     }
     summary.batches += 1;
@@ -114,30 +112,49 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
       resolveOffset(String(lastOffset));
     }
     if (result.status === 'skipped') summary.skippedBatches += 1;
-    if (result.nextOffset !== null) {
-      try {
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(result.nextOffset) }]);
-      } catch (error) {
-        log.debug({ err: toError(error), topic: batch.topic, partition: batch.partition }, 'Kafka offset commit failed (the stored offset is what counts)');
-      }
-    }
+    if (result.nextOffset !== null) pendingCommits.set(key, { topic: batch.topic, partition: batch.partition, offset: String(result.nextOffset) });
+    if (Date.now() - lastKafkaCommit >= options.kafkaCommitIntervalMs) await commitToKafka();
     await heartbeat();
   }
 
-  const onAbort = () => wake();
-  options.signal?.addEventListener('abort', onAbort);
-  const timer = options.timeLimitMs > 0 ? setTimeout(wake, options.timeLimitMs) : undefined;
+  /** Tells Kafka how far the database has got, so a partition's next owner rereads little. Best effort. */
+  async function commitToKafka(): Promise<void> {
+    lastKafkaCommit = Date.now();
+    if (pendingCommits.size === 0) return;
+    const offsets = [...pendingCommits.values()];
+    pendingCommits.clear();
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      log.debug({ err: toError(error) }, 'Kafka offset commit failed (the stored offsets are what counts)');
+    }
+  }
+
+  const stop = () => {
+    stopping = true;
+    endSession();
+  };
+  if (options.signal?.aborted) stopping = true;
+  options.signal?.addEventListener('abort', stop);
+  const timer = options.timeLimitMs > 0 ? setTimeout(stop, options.timeLimitMs) : undefined;
+  let crashes = 0;
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics.map((topic) => topic.topic), fromBeginning: options.startFrom === 'earliest' });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
-    if (!options.signal?.aborted) await finished;
-  } catch (error) {
-    fatal ??= new InfrastructureError('Kafka consumer could not start', { cause: toError(error) });
+    while (!stopping && !fatal) {
+      const crash = await runSession();
+      if (!crash || stopping || fatal) break;
+      // kafkajs gives up on errors it deems non-retriable (the mock cluster answers some
+      // races in a rebalance with INVALID_REQUEST): join the group again with a new consumer.
+      crashes += 1;
+      if (crashes > MAX_RESTARTS) {
+        fatal = new InfrastructureError('Kafka consumer crashed repeatedly', { cause: crash });
+        break;
+      }
+      log.warn({ err: crash, crashes }, 'Kafka consumer crashed; rejoining the group');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * crashes)));
+    }
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    await consumer.disconnect().catch((error) => log.warn({ err: toError(error) }, 'Kafka consumer did not disconnect cleanly'));
+    options.signal?.removeEventListener('abort', stop);
   }
   summary.durationMs = Date.now() - started;
   if (fatal) {
@@ -146,20 +163,58 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   }
   log.info(summary, 'impressions consumer run finished');
   return summary;
+
+  /** One membership in the group: from joining until the run stops or kafkajs gives up (returns its error). */
+  async function runSession(): Promise<Error | undefined> {
+    let crash: Error | undefined;
+    const ended = new Promise<void>((resolve) => (endSession = resolve));
+    consumer = options.kafka.consumer({
+      groupId: options.consumerGroup,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 5000),
+      heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(options.sessionTimeoutMs / 10))),
+      maxWaitTimeInMs: 1000,
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) {
+        crash = payload.error;
+        endSession();
+      }
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics.map((topic) => topic.topic), fromBeginning: options.startFrom === 'earliest' });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+      if (!stopping && !fatal && !crash) await ended;
+    } catch (error) {
+      crash ??= toError(error);
+    } finally {
+      await commitToKafka();
+      await consumer.disconnect().catch((error) => log.warn({ err: toError(error) }, 'Kafka consumer did not disconnect cleanly'));
+    }
+    return crash;
+  }
 }
 
 /** The run options that come from configuration, for the scheduled function and long-running processes. */
 export function consumeOptionsFromConfig(
   config: Pick<
     ImpressionsConfig,
-    'IMPRESSIONS_CONSUMER_GROUP' | 'IMPRESSIONS_BANNER_TOPICS' | 'IMPRESSIONS_LANDING_PAGE_TOPICS' | 'IMPRESSIONS_TIME_LIMIT' | 'IMPRESSIONS_START_FROM' | 'IMPRESSIONS_SESSION_TIMEOUT_MS'
+    | 'IMPRESSIONS_CONSUMER_GROUP'
+    | 'IMPRESSIONS_BANNER_TOPICS'
+    | 'IMPRESSIONS_LANDING_PAGE_TOPICS'
+    | 'IMPRESSIONS_TIME_LIMIT'
+    | 'IMPRESSIONS_START_FROM'
+    | 'IMPRESSIONS_SESSION_TIMEOUT_MS'
+    | 'IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS'
   >,
-): Pick<ConsumeImpressionsOptions, 'consumerGroup' | 'topics' | 'timeLimitMs' | 'startFrom' | 'sessionTimeoutMs'> {
+): Pick<ConsumeImpressionsOptions, 'consumerGroup' | 'topics' | 'timeLimitMs' | 'startFrom' | 'sessionTimeoutMs' | 'kafkaCommitIntervalMs'> {
   return {
     consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP,
     topics: configuredTopics(config),
     timeLimitMs: config.IMPRESSIONS_TIME_LIMIT * 1000,
     startFrom: config.IMPRESSIONS_START_FROM,
     sessionTimeoutMs: config.IMPRESSIONS_SESSION_TIMEOUT_MS,
+    kafkaCommitIntervalMs: config.IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS,
   };
 }
