@@ -14,7 +14,7 @@ import { loadKafkaEvent, type KafkaEventSummary, type SelfManagedKafkaEvent } fr
 
 const config = impressionsConfig();
 const database = openDatabase(coreConfig().DATABASE_URL);
-const loader = new ImpressionsLoader({ db: database.db, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
+const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
 const target = { consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP, topics: configuredTopics(config) };
 
 export async function handler(event: SelfManagedKafkaEvent): Promise<KafkaEventSummary> {

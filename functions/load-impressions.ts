@@ -16,7 +16,7 @@ import { consumeImpressions, consumeOptionsFromConfig, type ConsumeSummary } fro
 
 const config = impressionsConfig();
 const database = openDatabase(coreConfig().DATABASE_URL);
-const loader = new ImpressionsLoader({ db: database.db, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
+const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
 
 export async function handler(): Promise<ConsumeSummary> {

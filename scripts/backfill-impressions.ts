@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   const config = impressionsConfig();
   const topics = configuredTopics(config);
   const database = openDatabase(coreConfig().DATABASE_URL);
-  const loader = new ImpressionsLoader({ db: database.db, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
+  const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
   try {
     for (const file of positionals) {
       const summary = await backfillFile(loader, file, { topic: topicFor(file, topics, values.topic, factor), consumerGroup: values.group });

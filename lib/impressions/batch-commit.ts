@@ -8,15 +8,14 @@
  * stored offset past the batch. Either all of that commits or none of it does, so whatever
  * Kafka redelivers, nothing is counted twice and nothing is skipped.
  */
-import { sql } from 'drizzle-orm';
+import type { Pool } from 'mysql2/promise';
 import type { Db } from '../db/client';
-import { bannerimpressions, landingpageimpressionRaw } from '../db/schema';
 import { BufferError, InfrastructureError, toError } from '../errors';
 import { log as rootLog, type Logger } from '../log';
 import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
 import type { ImpressionTopic } from './config';
 import { DimensionCache } from './dimension-cache';
-import { lockStoredOffset, storeOffset, type OffsetSource, type Tx } from './offset-store';
+import { lockStoredOffset, storeOffset, type OffsetSource, type TxConnection } from './offset-store';
 
 /** One record of a partition: its offset and its raw JSON value. */
 export interface RawMessage {
@@ -57,7 +56,9 @@ export interface BatchResult {
 }
 
 export interface ImpressionsLoaderOptions {
+  /** Drizzle handle and its pool, as `openDatabase` returns them (sessions in UTC). */
   db: Db;
+  pool: Pool;
   logger?: Logger;
   /** Invalid events logged in full (afterwards one in a thousand). */
   invalidLogSample?: number;
@@ -70,7 +71,7 @@ const RETRYABLE_DB_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']
 
 /** Applies impression batches; one per process, built at module scope by the handlers. */
 export class ImpressionsLoader {
-  private readonly db: Db;
+  private readonly pool: Pool;
   private readonly log: Logger;
   private readonly dimensions: DimensionCache;
   private readonly invalidLogSample: number;
@@ -78,7 +79,7 @@ export class ImpressionsLoader {
   private invalidSeen = 0;
 
   constructor(options: ImpressionsLoaderOptions) {
-    this.db = options.db;
+    this.pool = options.pool;
     this.log = options.logger ?? rootLog.child({ component: 'impressions' });
     this.dimensions = new DimensionCache(options.db);
     this.invalidLogSample = options.invalidLogSample ?? 20;
@@ -99,15 +100,13 @@ export class ImpressionsLoader {
     const outcomes = messages.map((message) => classifyEvent(batch.topic, message.value));
     await this.guard(() => this.dimensions.resolve(dimensionValues(outcomes)));
 
-    const result = await this.withRetries(() =>
-      this.db.transaction((tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap), { isolationLevel: 'read committed' }),
-    );
+    const result = await this.withRetries(() => this.inTransaction((tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap)));
     if (result.status === 'applied') this.logInvalid(source, messages, outcomes, result.storedOffset);
     return result;
   }
 
   private async applyInTransaction(
-    tx: Tx,
+    tx: TxConnection,
     source: OffsetSource,
     messages: RawMessage[],
     outcomes: EventOutcome[],
@@ -141,41 +140,67 @@ export class ImpressionsLoader {
     };
   }
 
-  private async writeCells(tx: Tx, aggregate: ImpressionAggregate): Promise<void> {
+  // Plain mysql2 bulk statements: on this path they run twice as fast as Drizzle's builder.
+  private async writeCells(tx: TxConnection, aggregate: ImpressionAggregate): Promise<void> {
     const cells = aggregate.cells();
     for (let start = 0; start < cells.length; start += ROWS_PER_STATEMENT) {
-      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => ({
-        timestamp: new Date(cell.minute),
-        banner: cell.banner,
-        campaign: cell.campaign,
-        projectId: this.dimensions.id('project', cell.project),
-        languageId: this.dimensions.id('language', cell.language),
-        countryId: this.dimensions.id('country', cell.country),
+      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => [
+        new Date(cell.minute),
+        cell.banner,
+        cell.campaign,
+        this.dimensions.id('project', cell.project),
+        this.dimensions.id('language', cell.language),
+        this.dimensions.id('country', cell.country),
         count,
-      }));
-      await tx
-        .insert(bannerimpressions)
-        .values(rows)
-        .onDuplicateKeyUpdate({ set: { count: sql.raw('`count` + VALUES(`count`)') } });
+      ]);
+      await tx.query(
+        'INSERT INTO bannerimpressions (`timestamp`, banner, campaign, project_id, language_id, country_id, `count`) VALUES ? ' +
+          'ON DUPLICATE KEY UPDATE `count` = `count` + VALUES(`count`)',
+        [rows],
+      );
     }
   }
 
-  private async writeLandingPages(tx: Tx, aggregate: ImpressionAggregate): Promise<void> {
+  private async writeLandingPages(tx: TxConnection, aggregate: ImpressionAggregate): Promise<void> {
     const { rows } = aggregate;
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      await tx.insert(landingpageimpressionRaw).values(
-        rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => ({
-          timestamp: new Date(row.time),
-          utmSource: row.utmSource,
-          utmCampaign: row.utmCampaign,
-          utmMedium: row.utmMedium,
-          utmKey: row.utmKey,
-          landingpage: row.landingpage,
-          projectId: this.dimensions.id('project', row.project),
-          languageId: this.dimensions.id('language', row.language),
-          countryId: this.dimensions.id('country', row.country),
-        })),
+      const values = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => [
+        new Date(row.time),
+        row.utmSource,
+        row.utmCampaign,
+        row.utmMedium,
+        row.utmKey,
+        row.landingpage,
+        this.dimensions.id('project', row.project),
+        this.dimensions.id('language', row.language),
+        this.dimensions.id('country', row.country),
+      ]);
+      await tx.query(
+        'INSERT INTO landingpageimpression_raw (`timestamp`, utm_source, utm_campaign, utm_medium, utm_key, landingpage, project_id, language_id, country_id) VALUES ?',
+        [values],
       );
+    }
+  }
+
+  /**
+   * Runs `work` in one READ COMMITTED transaction on a connection of its own (fewer gap locks
+   * between concurrent loaders than REPEATABLE READ; the offset row lock does the ordering).
+   */
+  private async inTransaction<T>(work: (tx: TxConnection) => Promise<T>): Promise<T> {
+    const connection = await this.pool.getConnection();
+    try {
+      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await connection.beginTransaction();
+      try {
+        const result = await work(connection);
+        await connection.commit();
+        return result;
+      } catch (error) {
+        await connection.rollback().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      connection.release();
     }
   }
 
@@ -240,10 +265,12 @@ export function databaseErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Database and network failures become InfrastructureErrors; anything else (a bug) stays what it is. */
 function asInfrastructureError(error: unknown): Error {
   if (error instanceof BufferError) return error;
   const cause = toError(error);
   const code = databaseErrorCode(error);
+  if (!code) return cause;
   // The driver's message can quote the SQL and its values; the code says enough.
   return new InfrastructureError(`impressions database operation failed${code ? ` (${code})` : ''}`, { cause });
 }

@@ -72,6 +72,8 @@ export const impressionsConfig = defineConfig({
   IMPRESSIONS_SESSION_TIMEOUT_MS: env.int(30_000, { min: 1000, max: 300_000 }),
   /** How often Kafka is told the consumer's position (the database's stored offsets are authoritative). */
   IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: env.int(5000, { min: 0, max: 600_000 }),
+  /** Partition batches committed concurrently by one process (each needs a database connection). */
+  IMPRESSIONS_PARTITIONS_CONCURRENTLY: env.int(2, { min: 1, max: 16 }),
   /** How many invalid events a process logs in full detail (afterwards one in a thousand). */
   IMPRESSIONS_INVALID_LOG_SAMPLE: env.int(20, { min: 0 }),
 });

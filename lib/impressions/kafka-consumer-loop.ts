@@ -35,7 +35,25 @@ export interface ConsumeImpressionsOptions {
   kafkaCommitIntervalMs: number;
   /** Stops the run early (SIGTERM in a long-running process). */
   signal?: AbortSignal;
+  /**
+   * Partition batches committed at the same time (each in its own transaction and
+   * connection); the database pool needs at least as many connections. Default 1.
+   */
+  partitionsConcurrently?: number;
+  /** Told about every batch once it is settled (progress reports, the benchmark). */
+  onBatch?: (report: BatchReport) => void;
   logger?: Logger;
+}
+
+/** One settled batch, for `onBatch`. */
+export interface BatchReport {
+  topic: string;
+  partition: number;
+  received: number;
+  result: BatchResult;
+  /** When the batch reached the loader and when it was settled (epoch ms). */
+  startedAt: number;
+  settledAt: number;
 }
 
 /** What one run did. */
@@ -75,6 +93,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (fatal || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const startedAt = Date.now();
     const topic = topicsByName.get(batch.topic);
     if (!topic) return;
     const key = `${batch.topic}:${batch.partition}`;
@@ -112,6 +131,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
       resolveOffset(String(lastOffset));
     }
     if (result.status === 'skipped') summary.skippedBatches += 1;
+    options.onBatch?.({ topic: batch.topic, partition: batch.partition, received: messages.length, result, startedAt, settledAt: Date.now() });
     if (result.nextOffset !== null) pendingCommits.set(key, { topic: batch.topic, partition: batch.partition, offset: String(result.nextOffset) });
     if (Date.now() - lastKafkaCommit >= options.kafkaCommitIntervalMs) await commitToKafka();
     await heartbeat();
@@ -184,7 +204,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics.map((topic) => topic.topic), fromBeginning: options.startFrom === 'earliest' });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1, eachBatch });
       if (!stopping && !fatal && !crash) await ended;
     } catch (error) {
       crash ??= toError(error);
@@ -207,8 +227,9 @@ export function consumeOptionsFromConfig(
     | 'IMPRESSIONS_START_FROM'
     | 'IMPRESSIONS_SESSION_TIMEOUT_MS'
     | 'IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS'
+    | 'IMPRESSIONS_PARTITIONS_CONCURRENTLY'
   >,
-): Pick<ConsumeImpressionsOptions, 'consumerGroup' | 'topics' | 'timeLimitMs' | 'startFrom' | 'sessionTimeoutMs' | 'kafkaCommitIntervalMs'> {
+): Pick<ConsumeImpressionsOptions, 'consumerGroup' | 'topics' | 'timeLimitMs' | 'startFrom' | 'sessionTimeoutMs' | 'kafkaCommitIntervalMs' | 'partitionsConcurrently'> {
   return {
     consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP,
     topics: configuredTopics(config),
@@ -216,5 +237,6 @@ export function consumeOptionsFromConfig(
     startFrom: config.IMPRESSIONS_START_FROM,
     sessionTimeoutMs: config.IMPRESSIONS_SESSION_TIMEOUT_MS,
     kafkaCommitIntervalMs: config.IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS,
+    partitionsConcurrently: config.IMPRESSIONS_PARTITIONS_CONCURRENTLY,
   };
 }

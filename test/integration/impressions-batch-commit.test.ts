@@ -28,7 +28,7 @@ describe('effectively-once batch commit', () => {
 
   beforeEach(async () => {
     database = await createTestDatabase();
-    loader = new ImpressionsLoader({ db: database.db, logger: quiet });
+    loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
   });
 
   afterEach(async () => {
@@ -49,7 +49,7 @@ describe('effectively-once batch commit', () => {
     const events = generateBannerEvents({ count: 100, partitions: 1, seed: 2 });
     await loader.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 100) });
 
-    const again = await new ImpressionsLoader({ db: database.db, logger: quiet }).applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 100) });
+    const again = await new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet }).applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 100) });
 
     expect(again).toMatchObject({ status: 'skipped', applied: 0, nextOffset: 100 });
     expect(await readBannerCells(database.pool)).toEqual(expectedCells(events, 100));
@@ -57,7 +57,7 @@ describe('effectively-once batch commit', () => {
 
   it('should count a batch once when two loaders commit it at the same time', async () => {
     const events = generateBannerEvents({ count: 2000, partitions: 1, seed: 3 });
-    const other = new ImpressionsLoader({ db: database.db, logger: quiet });
+    const other = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
     const batch = { consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 2000) };
 
     const results = await Promise.all([loader.applyBatch(batch), other.applyBatch(batch)]);
@@ -97,7 +97,7 @@ describe('effectively-once batch commit', () => {
 
   it('should create each new dimension value once when loaders meet it at the same time', async () => {
     const events = generateBannerEvents({ count: 400, partitions: 1, seed: 6 });
-    const loaders = [loader, new ImpressionsLoader({ db: database.db, logger: quiet }), new ImpressionsLoader({ db: database.db, logger: quiet })];
+    const loaders = [loader, new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet }), new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet })];
 
     await Promise.all(loaders.map((l, partition) => l.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition, messages: messages(events, 0, 400) })));
 

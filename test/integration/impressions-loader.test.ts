@@ -102,7 +102,7 @@ describe('impressions loader', () => {
       const kafka = testKafkaClient(mock.brokers);
       await produce(kafka, banner.topic, fixtureLines(BANNER_FIXTURE).map((value) => ({ partition: 0, value })));
       await produce(kafka, landing.topic, fixtureLines(LANDING_PAGE_FIXTURE).map((value) => ({ partition: 1, value })));
-      const loader = new ImpressionsLoader({ db: database.db, logger: quiet });
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
       const stop = new AbortController();
 
       // Act
@@ -143,7 +143,7 @@ describe('impressions loader', () => {
     }
 
     it('should turn the fixture events into exactly the legacy rows', async () => {
-      const loader = new ImpressionsLoader({ db: database.db, logger: quiet });
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
 
       const summary = await loadKafkaEvent(loader, kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
 
@@ -152,10 +152,10 @@ describe('impressions loader', () => {
     });
 
     it('should change nothing when Lambda delivers the same records again', async () => {
-      const loader = new ImpressionsLoader({ db: database.db, logger: quiet });
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
       await loadKafkaEvent(loader, kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
 
-      const again = await loadKafkaEvent(new ImpressionsLoader({ db: database.db, logger: quiet }), kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
+      const again = await loadKafkaEvent(new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet }), kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
 
       expect(again).toMatchObject({ received: 8, applied: 0 });
       await expectFixtureRows('lambda', { banner: BANNER.topic, landingpage: LANDING.topic });
@@ -178,7 +178,7 @@ describe('impressions loader', () => {
       const landingFile = path.join(directory, `landingpage-impressions-${randomBytes(3).toString('hex')}.json.log`);
       await writeFile(bannerFile, gzipSync(fixtureLines(BANNER_FIXTURE).join('\n') + '\n'));
       await writeFile(landingFile, fixtureLines(LANDING_PAGE_FIXTURE).join('\n') + '\n');
-      const loader = new ImpressionsLoader({ db: database.db, logger: quiet });
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
 
       const first = [await backfillFile(loader, bannerFile, { topic: BANNER, batchSize: 2 }), await backfillFile(loader, landingFile, { topic: LANDING })];
       const replay = [await backfillFile(loader, bannerFile, { topic: BANNER, batchSize: 2 }), await backfillFile(loader, landingFile, { topic: LANDING })];

@@ -103,6 +103,16 @@ export interface GenerateOptions {
 export function generateBannerEvents(options: GenerateOptions): GeneratedEvent[] {
   const next = random(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  // Real traffic is dominated by a few wikis, languages and countries: pick those Zipf-like.
+  const pickSkewed = <T>(items: readonly T[]): T => {
+    const weights = items.map((_, i) => 1 / (i + 1) ** 1.3);
+    let roll = next() * weights.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < items.length; i++) {
+      roll -= weights[i]!;
+      if (roll < 0) return items[i]!;
+    }
+    return items[items.length - 1]!;
+  };
   const start = options.start ?? Date.UTC(2024, 10, 27, 13, 0, 0);
   const minutes = options.minutes ?? 90;
   const events: GeneratedEvent[] = [];
@@ -110,9 +120,9 @@ export function generateBannerEvents(options: GenerateOptions): GeneratedEvent[]
     const time = start + Math.floor(next() * minutes * 60_000);
     const withMillis = next() < 0.5;
     const dt = withMillis ? new Date(time).toISOString() : new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const [db, project] = pick(PROJECTS);
-    const [uselang, language] = pick(LANGUAGES);
-    const [country, storedCountry] = pick(COUNTRIES);
+    const [db, project] = pickSkewed(PROJECTS);
+    const [uselang, language] = pickSkewed(LANGUAGES);
+    const [country, storedCountry] = pickSkewed(COUNTRIES);
     const banner = pick(BANNERS);
     const campaign = pick(CAMPAIGNS);
     const roll = next();

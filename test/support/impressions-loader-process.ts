@@ -13,7 +13,7 @@ import { consumeImpressions, consumeOptionsFromConfig } from '../../lib/impressi
 async function main(): Promise<void> {
   const config = impressionsConfig();
   const database = openDatabase(coreConfig().DATABASE_URL, { connectionLimit: 4 });
-  const loader = new ImpressionsLoader({ db: database.db, invalidLogSample: 0 });
+  const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: 0 });
   const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());
