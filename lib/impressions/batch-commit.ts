@@ -101,7 +101,12 @@ export class ImpressionsLoader {
     await this.guard(() => this.dimensions.resolve(dimensionValues(outcomes)));
 
     const result = await this.withRetries(() => this.inTransaction((tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap)));
-    if (result.status === 'applied') this.logInvalid(source, messages, outcomes, result.storedOffset);
+    if (result.status === 'applied') {
+      if (result.storedOffset !== null && messages[0]!.offset > result.storedOffset) {
+        this.log.warn({ ...source, storedOffset: result.storedOffset, firstOffset: messages[0]!.offset }, 'impressions batch applied across an offset gap');
+      }
+      this.logInvalid(source, messages, outcomes, result.storedOffset);
+    }
     return result;
   }
 

@@ -105,7 +105,6 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
       if (result.status === 'gap' && sought.get(key) === result.storedOffset) {
         // We already sought to the stored offset and Kafka still starts later: the events in
         // between are gone (retention, compaction) or were transaction markers.
-        log.warn({ topic: batch.topic, partition: batch.partition, storedOffset: result.storedOffset, firstOffset: messages[0]!.offset }, 'offset gap accepted');
         result = await options.loader.applyBatch(input, { onGap: 'accept' });
       }
     } catch (error) {
