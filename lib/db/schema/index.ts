@@ -2,3 +2,4 @@
 export * from './contribution-tracking';
 export * from './damaged';
 export * from './pending';
+export * from './impressions';

@@ -1,0 +1,120 @@
+/**
+ * Impressions loader throughput: events per second from Kafka into MariaDB, printed beside
+ * the raw kafkajs consume rate (same topic, same machine, same run, no processing at all).
+ *
+ *   npx tsx bench/impressions.ts                     # 200,000 events (target: >= 50,000/s)
+ *   IMPRESSIONS_BENCH_EVENTS=50000 npx tsx bench/impressions.ts   # quick run
+ *
+ * Starts its own Kafka mock cluster and a scratch database (dropped at the end). Events are
+ * generated like the tests' (4 partitions, gzip batches) and spread over
+ * IMPRESSIONS_BENCH_MINUTES minutes (default 10), which sets how many events share a cell.
+ */
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { migrateDatabase, openDatabase } from '../lib/db/client';
+import { ImpressionsLoader } from '../lib/impressions/batch-commit';
+import { createKafkaClient } from '../lib/impressions/kafka-client';
+import { consumeImpressions, type BatchReport } from '../lib/impressions/kafka-consumer-loop';
+import { createLogger } from '../lib/log';
+import { startKafkaMock } from '../scripts/stack/kafka';
+import { generateBannerEvents } from '../test/support/impression-events';
+import { produce, testKafkaClient } from '../test/support/kafka';
+
+const EVENTS = Number(process.env.IMPRESSIONS_BENCH_EVENTS ?? 200_000);
+const MINUTES = Number(process.env.IMPRESSIONS_BENCH_MINUTES ?? 10);
+const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306/';
+const TARGET = 50_000;
+const CONCURRENCY = Number(process.env.IMPRESSIONS_BENCH_CONCURRENCY ?? 2);
+const quiet = createLogger({}, { level: 'silent' });
+
+async function rawConsumeRate(brokers: string[], topic: string): Promise<number> {
+  const consumer = testKafkaClient(brokers).consumer({ groupId: `raw-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let received = 0;
+  let first = 0;
+  let last = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        first ||= Date.now();
+        received += batch.messages.length;
+        last = Date.now();
+        if (received >= EVENTS) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return (received / Math.max(1, last - first)) * 1000;
+}
+
+async function loaderRate(brokers: string[], topic: string, databaseUrl: string): Promise<{ rate: number; cells: number }> {
+  const database = openDatabase(databaseUrl, { connectionLimit: 4 });
+  const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet, invalidLogSample: 0 });
+  const stop = new AbortController();
+  let applied = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  let cells = 0;
+  const onBatch = (report: BatchReport) => {
+    first = Math.min(first, report.startedAt);
+    last = Math.max(last, report.settledAt);
+    applied += report.result.applied;
+    cells += report.result.cells;
+    if (applied >= EVENTS) stop.abort();
+  };
+  try {
+    await consumeImpressions({
+      kafka: createKafkaClient({ brokers, clientId: 'bench', logger: quiet }),
+      loader,
+      consumerGroup: `bench-${randomBytes(4).toString('hex')}`,
+      topics: [{ topic, kind: 'banner', factor: 100 }],
+      timeLimitMs: 600_000,
+      startFrom: 'earliest',
+      sessionTimeoutMs: 10_000,
+      kafkaCommitIntervalMs: 5000,
+      signal: stop.signal,
+      onBatch,
+      partitionsConcurrently: CONCURRENCY,
+      logger: quiet,
+    });
+  } finally {
+    await database.close();
+  }
+  return { rate: (applied / Math.max(1, last - first)) * 1000, cells };
+}
+
+async function main(): Promise<void> {
+  const name = `bench_impressions_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  const mock = await startKafkaMock();
+  try {
+    await migrateDatabase(url.toString());
+    const topic = `bench-${randomBytes(4).toString('hex')}`;
+    const events = generateBannerEvents({ count: EVENTS, partitions: 4, minutes: MINUTES, seed: 11 });
+    const produced = Date.now();
+    await produce(testKafkaClient(mock.brokers), topic, events.map((event) => ({ partition: event.partition, value: JSON.stringify(event.body) })));
+    console.log(`produced ${EVENTS} events over 4 partitions in ${Date.now() - produced} ms`);
+
+    const raw = await rawConsumeRate(mock.brokers, topic);
+    const loaded = await loaderRate(mock.brokers, topic, url.toString());
+
+    console.log('');
+    console.log(`raw kafkajs consume (no processing):   ${Math.round(raw).toLocaleString('en')} events/s`);
+    console.log(`loader, Kafka -> MariaDB:              ${Math.round(loaded.rate).toLocaleString('en')} events/s (${loaded.cells} cell upserts)`);
+    console.log(`ratio loader / raw consume:            ${(loaded.rate / raw).toFixed(2)}`);
+    console.log(`target ${TARGET.toLocaleString('en')} events/s:                 ${loaded.rate >= TARGET ? 'met' : 'NOT met'} (${(loaded.rate / TARGET).toFixed(2)}x)`);
+  } finally {
+    await mock.stop();
+    const admin = await mysql.createConnection({ uri: SERVER_URL });
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

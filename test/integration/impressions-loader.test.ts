@@ -1,0 +1,210 @@
+/**
+ * The impressions loader against real MariaDB (and the Kafka mock cluster for the consumer
+ * group trigger): the fixture events give exactly the legacy rows, whichever trigger
+ * delivers them, and delivering them again changes nothing.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { backfillFile } from '../../lib/impressions/backfill-reader';
+import { ImpressionsLoader } from '../../lib/impressions/batch-commit';
+import type { ImpressionTopic } from '../../lib/impressions/config';
+import { createKafkaClient } from '../../lib/impressions/kafka-client';
+import { consumeImpressions } from '../../lib/impressions/kafka-consumer-loop';
+import { loadKafkaEvent, type SelfManagedKafkaEvent } from '../../lib/impressions/lambda-event';
+import { readStoredOffsets } from '../../lib/impressions/offset-store';
+import { createLogger } from '../../lib/log';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, readBannerCells, readLandingPageRows, waitFor } from '../support/impressions';
+import { produce, startKafkaMock, testKafkaClient, type KafkaMock } from '../support/kafka';
+
+const quiet = createLogger({}, { level: 'silent' });
+const BANNER: ImpressionTopic = { topic: 'centralnotice-impressions', kind: 'banner', factor: 100 };
+const LANDING: ImpressionTopic = { topic: 'landingpage-impressions', kind: 'landingpage', factor: 1 };
+
+/** What the two fixture files must give, written out as the legacy loader stored it. */
+const EXPECTED_CELLS = new Map([
+  ['2024-11-27T13:00|B2425_1127_en6C_dsk_p1_lg_txt_cnt|C2425_en6C_dsk_FR|enwiki|en|US', 100],
+  ['2024-11-27T13:01|B2425_1127_ptBR_mob_p1_lg_txt|C2425_ptBR_mob_FR|commonswiki|other|BR', 100],
+]);
+const EXPECTED_LANDING_PAGES = [
+  {
+    timestamp: '2024-11-27 13:02:10',
+    utm_source: 'B2425_1127_en6C_dsk_p1_lg_txt_cnt.no-LP.cc',
+    utm_campaign: 'C2425_en6C_dsk_FR',
+    utm_medium: 'sitenotice',
+    utm_key: 'vw_1920.vh_969',
+    landingpage: 'default~default~JimmyQuote~ENFR~control',
+    project: 'donatewiki',
+    language: 'en',
+    country: 'US',
+  },
+  {
+    timestamp: '2024-11-27 13:02:44',
+    utm_source: 'fr-redir',
+    utm_campaign: '',
+    utm_medium: '',
+    utm_key: '',
+    landingpage: 'Ways_to_Give',
+    project: 'donatewiki',
+    language: 'en',
+    country: 'XX',
+  },
+];
+/** Offsets tallies per topic: hidden and bot events ignored, the bad line invalid, enwiki landing page ignored. */
+const EXPECTED_TALLIES = {
+  banner: { countedEvents: 2, ignoredEvents: 2, invalidEvents: 1, nextOffset: 5 },
+  landingpage: { countedEvents: 2, ignoredEvents: 1, invalidEvents: 0, nextOffset: 3 },
+};
+
+describe('impressions loader', () => {
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  async function expectFixtureRows(group: string, topics: { banner: string; landingpage: string }) {
+    expect(await readBannerCells(database.pool)).toEqual(EXPECTED_CELLS);
+    expect(await readLandingPageRows(database.pool)).toEqual(EXPECTED_LANDING_PAGES);
+    const stored = await readStoredOffsets(database.db, group);
+    const tallies = (topic: string) => {
+      const row = stored.find((r) => r.topic === topic)!;
+      return { countedEvents: row.countedEvents, ignoredEvents: row.ignoredEvents, invalidEvents: row.invalidEvents, nextOffset: row.nextOffset };
+    };
+    expect({ banner: tallies(topics.banner), landingpage: tallies(topics.landingpage) }).toEqual(EXPECTED_TALLIES);
+  }
+
+  describe('consuming the topics with a Kafka consumer group', () => {
+    let mock: KafkaMock;
+
+    beforeAll(async () => {
+      mock = await startKafkaMock();
+    });
+
+    afterAll(async () => {
+      await mock.stop();
+    });
+
+    it('should turn the fixture events into exactly the legacy rows', async () => {
+      // Arrange
+      const suffix = randomBytes(4).toString('hex');
+      const banner = { ...BANNER, topic: `cn-${suffix}` };
+      const landing = { ...LANDING, topic: `lp-${suffix}` };
+      const group = `group-${suffix}`;
+      const kafka = testKafkaClient(mock.brokers);
+      await produce(kafka, banner.topic, fixtureLines(BANNER_FIXTURE).map((value) => ({ partition: 0, value })));
+      await produce(kafka, landing.topic, fixtureLines(LANDING_PAGE_FIXTURE).map((value) => ({ partition: 1, value })));
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+      const stop = new AbortController();
+
+      // Act
+      const run = consumeImpressions({
+        kafka: createKafkaClient({ brokers: mock.brokers, clientId: 'test', logger: quiet }),
+        loader,
+        consumerGroup: group,
+        topics: [banner, landing],
+        timeLimitMs: 30_000,
+        startFrom: 'earliest',
+        sessionTimeoutMs: 6000,
+        kafkaCommitIntervalMs: 0,
+        signal: stop.signal,
+        logger: quiet,
+      });
+      await waitFor(async () => (await readStoredOffsets(database.db, group)).reduce((n, r) => n + (r.nextOffset ?? 0), 0) === 8, 25_000, 'the fixtures to be applied');
+      stop.abort();
+      const summary = await run;
+
+      // Assert
+      expect(summary).toMatchObject({ received: 8, applied: 8, counted: 4, ignored: 3, invalid: 1 });
+      await expectFixtureRows(group, { banner: banner.topic, landingpage: landing.topic });
+    }, 40_000);
+  });
+
+  describe('handling a Lambda self-managed Kafka event', () => {
+    function kafkaEvent(): SelfManagedKafkaEvent {
+      const records = (topic: string, partition: number, lines: string[]) =>
+        lines.map((line, offset) => ({ topic, partition, offset, timestamp: 0, timestampType: 'CREATE_TIME', value: Buffer.from(line).toString('base64'), headers: [] }));
+      return {
+        eventSource: 'SelfManagedKafka',
+        bootstrapServers: '127.0.0.1:9092',
+        records: {
+          'centralnotice-impressions-0': records(BANNER.topic, 0, fixtureLines(BANNER_FIXTURE)),
+          'landingpage-impressions-3': records(LANDING.topic, 3, fixtureLines(LANDING_PAGE_FIXTURE)),
+        },
+      };
+    }
+
+    it('should turn the fixture events into exactly the legacy rows', async () => {
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+
+      const summary = await loadKafkaEvent(loader, kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
+
+      expect(summary).toMatchObject({ batches: 2, received: 8, applied: 8, counted: 4, ignored: 3, invalid: 1, unknownTopics: [] });
+      await expectFixtureRows('lambda', { banner: BANNER.topic, landingpage: LANDING.topic });
+    });
+
+    it('should change nothing when Lambda delivers the same records again', async () => {
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+      await loadKafkaEvent(loader, kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
+
+      const again = await loadKafkaEvent(new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet }), kafkaEvent(), { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
+
+      expect(again).toMatchObject({ received: 8, applied: 0 });
+      await expectFixtureRows('lambda', { banner: BANNER.topic, landingpage: LANDING.topic });
+    });
+  });
+
+  describe('backfilling legacy log files', () => {
+    let directory: string;
+
+    beforeAll(async () => {
+      directory = await mkdtemp(path.join(tmpdir(), 'impressions-backfill-'));
+    });
+
+    afterAll(async () => {
+      await rm(directory, { recursive: true, force: true });
+    });
+
+    it('should load a gzip and a plain file into exactly the legacy rows, and skip them when replayed', async () => {
+      const bannerFile = path.join(directory, `centralnotice-impressions-${randomBytes(3).toString('hex')}.log.gz`);
+      const landingFile = path.join(directory, `landingpage-impressions-${randomBytes(3).toString('hex')}.json.log`);
+      await writeFile(bannerFile, gzipSync(fixtureLines(BANNER_FIXTURE).join('\n') + '\n'));
+      await writeFile(landingFile, fixtureLines(LANDING_PAGE_FIXTURE).join('\n') + '\n');
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+
+      const first = [await backfillFile(loader, bannerFile, { topic: BANNER, batchSize: 2 }), await backfillFile(loader, landingFile, { topic: LANDING })];
+      const replay = [await backfillFile(loader, bannerFile, { topic: BANNER, batchSize: 2 }), await backfillFile(loader, landingFile, { topic: LANDING })];
+
+      expect(first.map((s) => [s.lines, s.applied])).toEqual([[5, 5], [3, 3]]);
+      expect(replay.map((s) => s.applied)).toEqual([0, 0]);
+      await expectFixtureRows('backfill', { banner: `file:${path.basename(bannerFile)}`, landingpage: `file:${path.basename(landingFile)}` });
+    });
+
+    it('should load files given to the npm script, telling their kind from their names', async () => {
+      const bannerFile = path.join(directory, `centralnotice-impressions-sampled1-${randomBytes(3).toString('hex')}.log.gz`);
+      const landingFile = path.join(directory, `landingpage-impressions-${randomBytes(3).toString('hex')}.json.log`);
+      await writeFile(bannerFile, gzipSync(fixtureLines(BANNER_FIXTURE).join('\n')));
+      await writeFile(landingFile, fixtureLines(LANDING_PAGE_FIXTURE).join('\n'));
+
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn('npm', ['run', '--silent', 'backfill:impressions', '--', bannerFile, landingFile], {
+          cwd: path.join(__dirname, '../..'),
+          env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'error', IMPRESSIONS_BANNER_TOPICS: 'centralnotice-impressions:100' },
+          stdio: 'ignore',
+        });
+        child.once('exit', resolve);
+      });
+
+      expect(code).toBe(0);
+      await expectFixtureRows('backfill', { banner: `file:${path.basename(bannerFile)}`, landingpage: `file:${path.basename(landingFile)}` });
+    }, 30_000);
+  });
+});

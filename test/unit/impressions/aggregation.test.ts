@@ -1,0 +1,39 @@
+import { classifyEvent, dimensionValues, ImpressionAggregate } from '../../../lib/impressions/aggregation';
+import type { ImpressionTopic } from '../../../lib/impressions/config';
+
+const banner: ImpressionTopic = { topic: 'cn', kind: 'banner', factor: 100 };
+const event = (second: number, country = 'US', statusCode = '6') =>
+  JSON.stringify({ dt: `2024-11-27T13:00:${String(second).padStart(2, '0')}Z`, userAgent: { is_bot: false }, event: { db: 'enwiki', uselang: 'en', country, statusCode, banner: 'B1', campaign: 'C1' } });
+
+describe('ImpressionAggregate', () => {
+  it('should sum the sampling factor of every counted event per cell, and tally the rest', () => {
+    const aggregate = new ImpressionAggregate();
+    const outcomes = [event(1), event(59), event(30, 'DE'), event(2, 'US', '2.11'), '{bad'].map((raw) => classifyEvent(banner, raw));
+
+    for (const outcome of outcomes) aggregate.add(outcome);
+
+    expect(aggregate.cells().map(({ cell, count }) => [cell.country, count])).toEqual([
+      ['DE', 100],
+      ['US', 200],
+    ]);
+    expect([aggregate.counted, aggregate.ignored, aggregate.invalid]).toEqual([3, 1, 1]);
+  });
+
+  it('should list the dimension values that counted events need', () => {
+    const outcomes = [event(1), event(2, 'de'), event(3, 'FR', '1')].map((raw) => classifyEvent(banner, raw));
+
+    const values = dimensionValues(outcomes);
+
+    expect([...values.country].sort()).toEqual(['DE', 'US']);
+    expect([...values.language]).toEqual(['en']);
+    expect([...values.project]).toEqual(['enwiki']);
+  });
+});
+
+describe('classifyEvent', () => {
+  it('should read landing page topics with the landing page rules', () => {
+    const outcome = classifyEvent({ topic: 'lp', kind: 'landingpage', factor: 1 }, JSON.stringify({ dt: '2024-11-27T13:02:10Z', wiki: 'donatewiki', event: { landingpage: 'Ways_to_Give' } }));
+
+    expect(outcome).toMatchObject({ kind: 'row', row: { landingpage: 'Ways_to_Give', country: 'XX', language: 'en' } });
+  });
+});

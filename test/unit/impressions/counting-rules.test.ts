@@ -1,0 +1,111 @@
+import { bannerCell, composeLandingPage, landingPageRow } from '../../../lib/impressions/counting-rules';
+import type { BannerImpressionEvent, LandingPageImpressionEvent } from '../../../lib/impressions/impression-event';
+
+const shown: BannerImpressionEvent = {
+  time: Date.UTC(2024, 10, 27, 13, 0, 59, 999),
+  uuid: null,
+  shown: true,
+  bot: false,
+  banner: 'B1',
+  campaign: 'C1',
+  db: 'enwiki',
+  uselang: 'en',
+  country: 'US',
+};
+
+const landing: LandingPageImpressionEvent = {
+  time: Date.UTC(2024, 10, 27, 13, 2, 10, 600),
+  uuid: null,
+  wiki: 'donatewiki',
+  landingpage: 'Special:LandingPage',
+  country: null,
+  language: null,
+  utm_source: null,
+  utm_campaign: null,
+  utm_medium: null,
+  utm_key: null,
+  contact_id: null,
+  link_id: null,
+  template: null,
+  appeal: null,
+  appeal_template: null,
+  form_template: null,
+  form_countryspecific: null,
+};
+
+describe('bannerCell', () => {
+  it('should count a shown event in its UTC minute with its dimensions', () => {
+    expect(bannerCell(shown)).toEqual({ minute: Date.UTC(2024, 10, 27, 13, 0), banner: 'B1', campaign: 'C1', project: 'enwiki', language: 'en', country: 'US' });
+  });
+
+  it('should not count hidden banners or bots', () => {
+    expect(bannerCell({ ...shown, shown: false })).toBeNull();
+    expect(bannerCell({ ...shown, bot: true })).toBeNull();
+  });
+
+  it.each([
+    ['commonswiki', 'commonswiki'],
+    ['enwiktionary', 'other_project'],
+    ['wikimania2025', 'other_project'],
+  ])('should store project %s as %s', (db, project) => {
+    expect(bannerCell({ ...shown, db })?.project).toBe(project);
+  });
+
+  it.each([
+    ['de', 'de'],
+    ['uk', 'uk'],
+    ['pt-br', 'other'],
+    ['zh-hans', 'other'],
+    ['gsw', 'other'],
+  ])('should store language %s as %s', (uselang, language) => {
+    expect(bannerCell({ ...shown, uselang })?.language).toBe(language);
+  });
+
+  it('should store countries upper case and a missing one as XX', () => {
+    expect(bannerCell({ ...shown, country: 'gb' })?.country).toBe('GB');
+    expect(bannerCell({ ...shown, country: null })?.country).toBe('XX');
+  });
+});
+
+describe('landingPageRow', () => {
+  it('should only keep donatewiki page views', () => {
+    expect(landingPageRow({ ...landing, wiki: 'enwiki' })).toBeNull();
+  });
+
+  it('should default country to XX, language to en and utm values to empty strings, at second precision', () => {
+    expect(landingPageRow({ ...landing, landingpage: 'Ways_to_Give' })).toEqual({
+      time: Date.UTC(2024, 10, 27, 13, 2, 10),
+      utmSource: '',
+      utmCampaign: '',
+      utmMedium: '',
+      utmKey: '',
+      landingpage: 'Ways_to_Give',
+      project: 'donatewiki',
+      language: 'en',
+      country: 'XX',
+    });
+  });
+});
+
+describe('composeLandingPage', () => {
+  it('should join the parts of Special:LandingPage, each after its last dash', () => {
+    const page = composeLandingPage({
+      ...landing,
+      template: 'Lp-layout-default',
+      appeal_template: 'Appeal-template-default',
+      appeal: 'JimmyQuote',
+      form_template: 'Lp-form-ENFR',
+      form_countryspecific: 'Form-countryspecific-control',
+    });
+
+    expect(page).toBe('default~default~JimmyQuote~ENFR~control');
+  });
+
+  it('should use default for missing parts and the text before a trailing dash', () => {
+    expect(composeLandingPage({ ...landing, appeal: 'Appeal-', form_template: '' })).toBe('default~default~Appeal~default~default');
+  });
+
+  it('should keep other page names as they are', () => {
+    expect(composeLandingPage({ ...landing, landingpage: 'Ways_to_Give', template: 'Lp-x' })).toBe('Ways_to_Give');
+  });
+});
