@@ -1,3 +1,4 @@
 /** Every table of the project, for the Drizzle client and drizzle-kit. */
 export * from './contribution-tracking';
+export * from './contribution-tracking-log';
 export * from './damaged';
