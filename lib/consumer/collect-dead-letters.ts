@@ -1,0 +1,55 @@
+/**
+ * The `collect-dead-letters` job: messages that crashed or timed out a consumer more than
+ * `maxReceiveCount` times sit in their queue's dead-letter list; this job moves them into
+ * `damaged`, so that people have one place to look. Store first, delete second: a crash in
+ * between duplicates a row, it never loses a message. Bounded per queue per run.
+ */
+import { createLogger, type Logger } from '../log';
+import type { QueueBackend } from '../queue/types';
+import type { DamagedStore } from './damaged-store';
+
+export interface CollectDeadLettersOptions {
+  backend: QueueBackend;
+  damagedStore: DamagedStore;
+  queues: string[];
+  /** Most dead letters moved per queue per run. */
+  limitPerQueue: number;
+  /** Dead letters read per round trip. */
+  chunkSize?: number;
+  logger?: Logger;
+}
+
+/** Per queue, how many dead letters went into `damaged`. */
+export type CollectDeadLettersCounts = Record<string, number>;
+
+/** Moves each queue's dead letters into `damaged`; rejects on an infrastructure failure. */
+export async function collectDeadLetters(options: CollectDeadLettersOptions): Promise<CollectDeadLettersCounts> {
+  const { backend, damagedStore, queues, limitPerQueue } = options;
+  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? 100, limitPerQueue));
+  const logger = options.logger ?? createLogger({ component: 'collect-dead-letters' });
+  const counts: CollectDeadLettersCounts = {};
+  for (const queue of queues) {
+    let moved = 0;
+    while (moved < limitPerQueue) {
+      const letters = await backend.readDeadLetters(queue, Math.min(chunkSize, limitPerQueue - moved));
+      if (letters.length === 0) break;
+      for (const letter of letters) {
+        await damagedStore.insert({
+          queue,
+          body: letter.body,
+          error: `exceeded maxReceiveCount after ${letter.receiveCount} deliveries`,
+          trace: null,
+          originalDate: new Date(letter.enqueuedAt),
+        });
+      }
+      await backend.deleteDeadLetters(
+        queue,
+        letters.map((letter) => letter.id),
+      );
+      moved += letters.length;
+    }
+    counts[queue] = moved;
+  }
+  logger.info({ moved: counts }, 'collect-dead-letters finished');
+  return counts;
+}

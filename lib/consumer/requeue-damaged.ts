@@ -1,0 +1,54 @@
+/**
+ * The `requeue-damaged` job: rows of `damaged` whose retry date has passed go back onto their
+ * original queue, with their original body (so the original `source_enqueued_time` keeps
+ * counting their age), and are then deleted. Push first, delete second: a crash in between
+ * duplicates a message, it never loses one. Bounded per run.
+ */
+import { toError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import type { QueueBackend } from '../queue/types';
+import type { DamagedStore } from './damaged-store';
+import { parseBody } from './settle';
+
+export interface RequeueDamagedOptions {
+  backend: QueueBackend;
+  damagedStore: DamagedStore;
+  /** Most rows moved per run. */
+  limit: number;
+  logger?: Logger;
+  now?: Date;
+}
+
+export interface RequeueDamagedCounts {
+  /** Rows pushed back onto their queue and deleted. */
+  requeued: number;
+  /** Due rows whose body is not a JSON object: their retry date is cleared, they stay for a person. */
+  unrequeueable: number;
+  /** Per original queue, how many went back. */
+  byQueue: Record<string, number>;
+}
+
+/** Pushes due rows back onto their queues and deletes them; rejects on an infrastructure failure. */
+export async function requeueDamaged(options: RequeueDamagedOptions): Promise<RequeueDamagedCounts> {
+  const { backend, damagedStore, limit } = options;
+  const logger = options.logger ?? createLogger({ component: 'requeue-damaged' });
+  const rows = await damagedStore.listDueForRetry(options.now ?? new Date(), limit);
+  const counts: RequeueDamagedCounts = { requeued: 0, unrequeueable: 0, byQueue: {} };
+  for (const row of rows) {
+    let body;
+    try {
+      body = parseBody(row.message);
+    } catch (error) {
+      logger.warn({ damagedId: row.id, queue: row.originalQueue, error: toError(error).name }, 'due damaged row cannot be requeued; retry date cleared');
+      await damagedStore.clearRetryDate(row.id);
+      counts.unrequeueable += 1;
+      continue;
+    }
+    await backend.push(row.originalQueue, body);
+    await damagedStore.deleteByIds([row.id]);
+    counts.requeued += 1;
+    counts.byQueue[row.originalQueue] = (counts.byQueue[row.originalQueue] ?? 0) + 1;
+  }
+  logger.info({ ...counts, due: rows.length, limit }, 'requeue-damaged finished');
+  return counts;
+}

@@ -1,0 +1,76 @@
+/**
+ * What happens to one delivery once its handler has finished (ARCHITECTURE §4). The decision
+ * depends only on the error's class:
+ *
+ * - none: acked;
+ * - DropMessageError: acked and logged (a deliberate drop, e.g. a duplicate);
+ * - RetryableError: stored in `damaged` with a retry date while the message is young enough,
+ *   without one when it is too old; then acked;
+ * - InfrastructureError: not acked; the caller releases it and stops the run;
+ * - anything else (MalformedMessageError for a body that is not a JSON object included):
+ *   stored in `damaged` without a retry date, with error text and stack; then acked.
+ *
+ * A failing `damaged` insert is an infrastructure failure too: the message stays in its queue.
+ */
+import { DropMessageError, InfrastructureError, RetryableError, toError } from '../errors';
+import type { Logger } from '../log';
+import type { Delivery, MessageBody } from '../queue/types';
+import { MalformedMessageError } from '../errors';
+import type { DamagedStore } from './damaged-store';
+import { retryDateFor, type RetryPolicy } from './retry-policy';
+
+/** What became of a message that leaves the queue. */
+export type Settlement = 'succeeded' | 'dropped' | 'damaged' | 'retryScheduled';
+
+export interface SettleContext {
+  queue: string;
+  damagedStore: DamagedStore;
+  retryPolicy: RetryPolicy;
+  logger: Logger;
+  now: () => Date;
+}
+
+/**
+ * Parses a raw body into the JSON object handlers expect; anything else is a
+ * MalformedMessageError, so that the raw text goes to `damaged` untouched.
+ */
+export function parseBody(raw: string): MessageBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new MalformedMessageError(`body is not valid JSON: ${toError(error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MalformedMessageError(`body is JSON but not an object (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`);
+  }
+  return value as MessageBody;
+}
+
+/**
+ * Records a failed delivery and says how it was settled; the message may then be acked.
+ * Rejects with an InfrastructureError when the message must go back to the queue instead.
+ */
+export async function settleFailure(
+  context: SettleContext,
+  delivery: Delivery,
+  body: MessageBody | undefined,
+  thrown: unknown,
+): Promise<Settlement> {
+  const error = toError(thrown);
+  const { logger, queue } = context;
+  if (error instanceof InfrastructureError) throw error;
+  if (error instanceof DropMessageError) {
+    logger.info({ queue, messageId: delivery.id, reason: error.message }, 'message dropped on purpose');
+    return 'dropped';
+  }
+  const now = context.now();
+  const retryDate = error instanceof RetryableError ? retryDateFor(body, now, context.retryPolicy) : null;
+  await context.damagedStore.insert({ queue, body: delivery.body, error, retryDate, originalDate: new Date(delivery.enqueuedAt) }, now);
+  const settlement: Settlement = retryDate ? 'retryScheduled' : 'damaged';
+  logger.warn(
+    { queue, messageId: delivery.id, error: error.name, retryDate: retryDate?.toISOString() ?? null },
+    retryDate ? 'message failed; retry scheduled in damaged' : 'message failed; stored in damaged',
+  );
+  return settlement;
+}
