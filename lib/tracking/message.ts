@@ -76,7 +76,7 @@ export function normaliseTrackingMessage(input: unknown): TrackingMessage {
   return { id: id!, ts: ts!, fields };
 }
 
-/** True when `value` is a valid tracking id (what the producer accepts and the consumer requires). */
+/** Reads an id-like field (numbers travel as strings); ids are bigint columns read as JS numbers, hence the 2^53 bound. */
 export function parsePositiveInteger(value: unknown, name: string, required: boolean): number | undefined {
   if (value === undefined || value === null || value === '') {
     if (required) throw new MalformedTrackingMessageError(`${name} is missing`);
