@@ -103,7 +103,7 @@ export async function startRedisCluster(masters = 3): Promise<PrivateRedisCluste
       const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-test-'));
       dirs.push(dir);
       // The cluster bus needs a second port; Redis 7 takes it explicitly (the default port+10000 may be taken or > 65535).
-      const [port, busPort] = await freePorts(2);
+      const [port, busPort] = (await freePorts(2)) as [number, number];
       const args = [
         '--bind', HOST,
         '--port', String(port),
