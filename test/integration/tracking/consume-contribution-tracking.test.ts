@@ -187,7 +187,7 @@ describe('consumeContributionTracking', () => {
   });
 });
 
-type Wire = Record<string, string>;
+type Wire = { id: string; ts: string } & Record<string, string>;
 
 /** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
 function seededRandom(seed: number): () => number {
