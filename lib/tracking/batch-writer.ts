@@ -2,7 +2,7 @@
  * The consumer's unit of work: one batch of tracking messages into the event log and the
  * summary, in one transaction.
  *
- * Per batch: lock the summary rows of the batch's ids, keep out messages whose contribution_id
+ * Per batch, under the writer lock (transaction.ts): keep out messages whose contribution_id
  * conflicts, append the rest to the event log (duplicates skipped), then re-merge each touched
  * id from its whole event log and write the summary. Recomputing from the log makes the result
  * independent of delivery order and equal to the rebuild by construction; a tracking id has a
@@ -16,8 +16,6 @@ import { ContributionIdConflictError, MalformedTrackingMessageError } from './er
 import { foldByTrackingId } from './merge';
 import { normaliseTrackingMessage } from './message';
 import {
-  dropEmptyRows,
-  lockSummaryRows,
   logTruncations,
   readContributionIds,
   readContributionOwners,
@@ -25,7 +23,7 @@ import {
   writeSummaries,
   type Truncation,
 } from './summary-store';
-import { inTransaction } from './transaction';
+import { inWriterTransaction } from './transaction';
 
 export interface TrackingBatchItem {
   /** Caller's key for the outcome (the queue delivery id). */
@@ -67,10 +65,9 @@ export async function writeTrackingBatch(
   }
   if (candidates.length === 0) return outcomes;
 
-  const truncations = await inTransaction(pool, async (conn) => {
+  const truncations = await inWriterTransaction(pool, async (conn) => {
     const batchOutcomes = new Map<string, TrackingOutcome>();
     const ids = [...new Set(candidates.map((c) => c.message.id))];
-    await lockSummaryRows(conn, ids);
 
     const contributionOf = await readContributionIds(conn, ids);
     const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
@@ -110,16 +107,16 @@ export async function writeTrackingBatch(
         batchOutcomes.set(candidate.key, { status: 'stored' });
       }
     }
-    await appendEvents(conn, fresh);
+    const fromId = await appendEvents(conn, fresh);
 
     const freshHashes = new Set(fresh.map((c) => c.hash));
     const touched = [...new Set(fresh.map((c) => c.message.id))];
-    const events = await readEvents(conn, touched);
+    const appended = fromId === undefined ? undefined : { fromId, byHash: new Map(fresh.map((c) => [c.hash, c.message])) };
+    const events = await readEvents(conn, touched, appended);
     const freshEventIds = new Set(events.filter((e) => freshHashes.has(e.hash)).map((e) => e.eventId));
     const found: Truncation[] = [];
     const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, found));
     await writeSummaries(conn, rows);
-    await dropEmptyRows(conn, ids.filter((id) => !touched.includes(id)));
     for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
     // Warn once per value: when the event that supplied it arrived in this batch.
     return found.filter((t) => freshEventIds.has(t.eventId));

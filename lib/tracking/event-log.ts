@@ -4,7 +4,7 @@
  * queue's source_* fields, so a message redelivered or re-pushed with new metadata is one event.
  */
 import { createHash } from 'node:crypto';
-import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { parseTrackingBody, type TrackingMessage } from './message';
 import type { TrackingEvent } from './merge';
 
@@ -47,28 +47,42 @@ export async function findStoredHashes(conn: PoolConnection, hashes: string[]): 
   return new Set(rows.map((row) => String(row.message_hash)));
 }
 
-/** Appends events in the given order (their ids follow it); a hash already stored is skipped. */
-export async function appendEvents(conn: PoolConnection, events: NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await conn.query(
-    'INSERT INTO contribution_tracking_event (contribution_tracking_id, ts, message_hash, message) VALUES ? ON DUPLICATE KEY UPDATE id = id',
+/**
+ * Appends events in the given order (their ids follow it). The caller has checked the hashes
+ * under the writer lock; a hash stored meanwhile by anyone else fails the statement (1062) and
+ * the transaction is retried.
+ */
+export async function appendEvents(conn: PoolConnection, events: NewEvent[]): Promise<number | undefined> {
+  if (events.length === 0) return undefined;
+  const [result] = await conn.query<ResultSetHeader>(
+    'INSERT INTO contribution_tracking_event (contribution_tracking_id, ts, message_hash, message) VALUES ?',
     [events.map((event) => [event.message.id, event.message.ts, event.hash, event.body])],
   );
+  // The first id this statement generated: every event appended here has an id at least this.
+  return result.insertId;
 }
 
 export interface StoredEvent extends TrackingEvent {
   hash: string;
 }
 
+/** Events the caller has just appended (ids from `fromId` on), so their bodies need not be read back. */
+export interface JustAppended {
+  fromId: number;
+  byHash: Map<string, TrackingMessage>;
+}
+
 /** Every logged event of these tracking ids, parsed. */
-export async function readEvents(conn: PoolConnection, trackingIds: number[]): Promise<StoredEvent[]> {
+export async function readEvents(conn: PoolConnection, trackingIds: number[], appended?: JustAppended): Promise<StoredEvent[]> {
   if (trackingIds.length === 0) return [];
   const [rows] = await conn.query<RowDataPacket[]>(
-    'SELECT id, contribution_tracking_id, ts, message_hash, message FROM contribution_tracking_event WHERE contribution_tracking_id IN (?)',
-    [trackingIds],
+    'SELECT id, contribution_tracking_id, ts, message_hash, IF(id >= ?, NULL, message) AS message FROM contribution_tracking_event WHERE contribution_tracking_id IN (?)',
+    [appended?.fromId ?? Number.MAX_SAFE_INTEGER, trackingIds],
   );
   return rows.map((row) => {
-    const parsed = parseTrackingBody(String(row.message));
+    const known = row.message === null ? appended?.byHash.get(String(row.message_hash)) : undefined;
+    if (row.message === null && !known) throw new Error(`event ${String(row.id)} was not read back`);
+    const parsed = known ?? parseTrackingBody(String(row.message));
     return {
       eventId: Number(row.id),
       trackingId: Number(row.contribution_tracking_id),

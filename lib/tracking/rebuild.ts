@@ -7,10 +7,10 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../log';
 import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
-import { lockSummaryRows, toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
+import { toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
 import { splitUtmSource } from './contribution-source';
 import { SOURCE_LIMIT, truncateChars } from './columns';
-import { inTransaction } from './transaction';
+import { inWriterTransaction } from './transaction';
 
 export interface RebuildOptions {
   /** Compare only, write nothing. */
@@ -40,8 +40,7 @@ export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options
     if (idRows.length === 0) break;
     const ids = idRows.map((row) => Number(row.id));
     after = ids[ids.length - 1]!;
-    await inTransaction(pool, async (conn) => {
-      if (!options.check) await lockSummaryRows(conn, ids);
+    await inWriterTransaction(pool, async (conn) => {
       const events = await readEvents(conn, ids);
       const truncations: Truncation[] = [];
       const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, truncations));

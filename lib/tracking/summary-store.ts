@@ -68,25 +68,6 @@ export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[]
   return row;
 }
 
-/**
- * Takes the row locks of these ids (creating empty rows for new ids) so that concurrent
- * consumers serialise per id; ids are locked in ascending order to avoid deadlocks.
- */
-export async function lockSummaryRows(conn: PoolConnection, trackingIds: number[]): Promise<void> {
-  if (trackingIds.length === 0) return;
-  const sorted = [...trackingIds].sort((a, b) => a - b);
-  await conn.query('INSERT INTO contribution_tracking (id) VALUES ? ON DUPLICATE KEY UPDATE id = id', [sorted.map((id) => [id])]);
-}
-
-/**
- * Removes rows that the lock created but no event filled (every message of that id was
- * rejected), so that a conflict leaves no trace in the summary.
- */
-export async function dropEmptyRows(conn: PoolConnection, trackingIds: number[]): Promise<void> {
-  if (trackingIds.length === 0) return;
-  await conn.query('DELETE FROM contribution_tracking WHERE id IN (?) AND ts IS NULL AND contribution_id IS NULL', [trackingIds]);
-}
-
 /** Current contribution_id of each of these ids (absent: none). */
 export async function readContributionIds(conn: PoolConnection, trackingIds: number[]): Promise<Map<number, number>> {
   const result = new Map<number, number>();

@@ -10,6 +10,9 @@ const logger = createLogger({ component: 'test' }, { level: 'silent' });
 let counter = 0;
 const item = (body: unknown): TrackingBatchItem => ({ key: `k${++counter}`, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
 describe('writeTrackingBatch', () => {
   let database: TestDatabase;
 

@@ -14,6 +14,9 @@ import { createTestDatabase, type TestDatabase } from '../../support/database';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
 
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
 describe('consumeContributionTracking', () => {
   let database: TestDatabase;
   let redis: Redis;

@@ -7,6 +7,9 @@ import { createTrackingProducer, type TrackingProducer } from '../../../lib/trac
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
 describe('trackContribution', () => {
   let redis: Redis;
   let backend: RedisQueueBackend;

@@ -16,6 +16,9 @@ const SEQUENCE_KEY = 'contribution-tracking:id-sequence';
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
 
 /** The endpoint as functions/track-contribution.ts wires it, against a private Redis that the test stops. */
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
 describe('handleTrackingRequest', () => {
   let server: PrivateRedisServer;
   let database: TestDatabase;
