@@ -1,9 +1,9 @@
 /**
- * The summary's writer transaction: one READ COMMITTED transaction on a pooled connection,
- * taken under a named lock (GET_LOCK) that every writer of the summary of this database holds,
- * so batches of concurrent consumers (and the rebuild) apply one after another and each merges
- * from an event log that includes every earlier batch. Retried when MariaDB reports a deadlock
- * or a unique key race: both resolve on a second try.
+ * The summary's writer transaction: one transaction on a pooled connection, begun only once a
+ * named lock (GET_LOCK) that every writer of this database's summary takes is held. Batches of
+ * concurrent consumers (and the rebuild) therefore apply one after another, and each one's
+ * snapshot (taken at its first read, after the previous writer committed) holds every earlier
+ * batch's events. Retried when MariaDB reports a deadlock or a unique key race.
  */
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { InfrastructureError } from '../errors';
@@ -28,7 +28,6 @@ export async function inWriterTransaction<T>(pool: Pool, work: (conn: PoolConnec
       const [rows] = await conn.query<RowDataPacket[]>(`SELECT GET_LOCK(${LOCK_NAME}, ?) AS got`, [LOCK_TIMEOUT_SECONDS]);
       if (Number(rows[0]?.got) !== 1) throw new TrackingDatabaseError('timed out waiting for the contribution tracking writer lock');
       locked = true;
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await conn.beginTransaction();
       const result = await work(conn);
       await conn.commit();
