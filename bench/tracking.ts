@@ -9,7 +9,7 @@
  * Messages look like production: a first message with every field and a later update with the
  * contribution_id for each id, the update delivered first for a tenth of the ids.
  * BENCH_TRACKING_MESSAGES (per round, default 20000), BENCH_TRACKING_ROUNDS (default 3; medians
- * printed), BENCH_TRACKING_BATCH (consumer batch and baseline transaction size, default 500).
+ * printed), BENCH_TRACKING_BATCH (consumer batch and baseline transaction size, default 1000 as TRACKING_CONSUMER_BATCH_SIZE).
  * Uses its own database and queue, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
@@ -31,7 +31,7 @@ import update from '../test/fixtures/contribution-tracking-update.json';
 
 const MESSAGES = Number(process.env.BENCH_TRACKING_MESSAGES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_TRACKING_ROUNDS ?? 3);
-const BATCH = Number(process.env.BENCH_TRACKING_BATCH ?? 500);
+const BATCH = Number(process.env.BENCH_TRACKING_BATCH ?? 1000);
 const SERVER = process.env.BENCH_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306/';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TARGET = 5000;

@@ -14,8 +14,8 @@ export const trackingConfig = defineConfig({
   TRACKING_CONSUMER_TIME_LIMIT: env.limit(90),
   /** One consumer run stops after this many messages (0: no limit). */
   TRACKING_CONSUMER_MESSAGE_LIMIT: env.limit(0),
-  /** Messages leased and written per database transaction. */
-  TRACKING_CONSUMER_BATCH_SIZE: env.int(500, { min: 1, max: 5000 }),
+  /** Messages leased and written per database transaction (the Redis backend leases at most 1000 at once). */
+  TRACKING_CONSUMER_BATCH_SIZE: env.int(1000, { min: 1, max: 1000 }),
 });
 
 /** The HTTP endpoint's secret: requests must carry an HMAC-SHA256 of their body made with it. */

@@ -160,6 +160,38 @@ describe('consumeContributionTracking', () => {
     });
   });
 
+  describe('with two consumers running at once', () => {
+    it('should leave the same summary as a rebuild from the event log', async () => {
+      const messages = randomTrackingMessages(300, 3000, 300, seededRandom(7));
+      await backend.pushBatch(queue, messages);
+      const runOne = () =>
+        consumeContributionTracking({
+          backend,
+          pool: database.pool,
+          damagedStore: createDamagedStore(database.db),
+          retryPolicy: DEFAULT_RETRY_POLICY,
+          logger,
+          queue,
+          sequenceKey,
+          batchSize: 50,
+          timeLimitSeconds: 0,
+          messageLimit: 0,
+        });
+
+      const [a, b] = await Promise.all([runOne(), runOne()]);
+      const incremental = await snapshot();
+      await database.pool.query('DELETE FROM contribution_tracking');
+      await database.pool.query('DELETE FROM contribution_source');
+      await rebuildTrackingSummary(database.pool, logger);
+
+      expect(a.processed).toBeGreaterThan(0);
+      expect(b.processed).toBeGreaterThan(0);
+      expect(a.processed + b.processed).toBe(3300);
+      expect(incremental.summary).toHaveLength(300);
+      expect(await snapshot()).toEqual(incremental);
+    });
+  });
+
   describe('with 10,000 random messages over 1,000 ids, shuffled and partly duplicated', () => {
     it('should keep a summary equal to the rebuild from the event log and to a plain reference computation', async () => {
       const messages = randomTrackingMessages(1000, 9000, 1000, seededRandom(20241127));
