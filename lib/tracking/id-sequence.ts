@@ -18,9 +18,10 @@ end
 return redis.call('INCR', KEYS[1])`;
 
 const SEED = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local stored = redis.call('GET', KEYS[1])
 local floor = tonumber(ARGV[1])
-if current < floor then
+local current = tonumber(stored or '0')
+if not stored or current < floor then
   redis.call('SET', KEYS[1], ARGV[1])
   return floor
 end

@@ -52,6 +52,12 @@ describe('trackContribution', () => {
     expect(await producer.trackContribution({})).toBe(5001);
   });
 
+  it('should create the sequence when seeded from an empty database (floor 0)', async () => {
+    expect(await seedTrackingIdSequence(redis, sequenceKey, 0)).toBe(0);
+
+    expect(await producer.trackContribution({})).toBe(1);
+  });
+
   it('should refuse to allocate from an unseeded sequence rather than restart at 1', async () => {
     await expect(producer.trackContribution({ country: 'BR' })).rejects.toBeInstanceOf(IdSequenceNotSeededError);
     expect((await backend.stats(queue)).ready).toBe(0);
