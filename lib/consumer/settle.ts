@@ -12,10 +12,9 @@
  *
  * A failing `damaged` insert is an infrastructure failure too: the message stays in its queue.
  */
-import { DropMessageError, InfrastructureError, RetryableError, toError } from '../errors';
+import { DropMessageError, InfrastructureError, MalformedMessageError, RetryableError, toError } from '../errors';
 import type { Logger } from '../log';
 import type { Delivery, MessageBody } from '../queue/types';
-import { MalformedMessageError } from '../errors';
 import type { DamagedStore } from './damaged-store';
 import { retryDateFor, type RetryPolicy } from './retry-policy';
 

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createDamagedStore } from '../../../lib/consumer/damaged-store';
+import { RedisQueueBackend } from '../../../lib/queue';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../../..');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// Bundles the handler with esbuild and runs it the way `sls invoke local` does: about 10-15 s.
+describe('serverless.yml requeue-damaged (sls invoke local)', () => {
+  let database: TestDatabase;
+  let backend: RedisQueueBackend;
+  const queue = `itest-sls-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    backend = new RedisQueueBackend({ url: REDIS_URL });
+  });
+
+  afterAll(async () => {
+    await backend.purge(queue);
+    await backend.close();
+    await database.drop();
+  });
+
+  it('should requeue due damaged rows and print its counts without validation warnings', async () => {
+    await createDamagedStore(database.db).insert({ queue, body: '{"order_id":"sls.1"}', error: 'later', retryDate: new Date(Date.now() - 1000) });
+
+    // With stdin not a terminal, invoke local reads the event from it: closed at once here.
+    const invocation = run('npx', ['sls', 'invoke', 'local', '-f', 'requeue-damaged', '--stage', 'local'], {
+      cwd: ROOT,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' },
+      timeout: 90_000,
+    });
+    invocation.child.stdin?.end();
+    const { stdout, stderr } = await invocation;
+
+    expect(`${stdout}\n${stderr}`).not.toMatch(/warning/i);
+    // The handler's result is printed as indented JSON between a line `{` and a line `}`.
+    const lines = stdout.split('\n');
+    const result = JSON.parse(lines.slice(lines.indexOf('{'), lines.indexOf('}') + 1).join('\n'));
+    expect(result).toEqual({ requeued: 1, unrequeueable: 0, byQueue: { [queue]: 1 } });
+    expect(JSON.parse((await backend.peek(queue, 1))[0]!)).toMatchObject({ order_id: 'sls.1' });
+  }, 120_000);
+});
