@@ -1,4 +1,5 @@
-import { BufferError, InfrastructureError } from '../errors';
+import { BufferError, InfrastructureError, MalformedMessageError } from '../errors';
+import type { Delivery } from './types';
 
 /** The backend could not be reached or did not confirm: the operation may not have happened. */
 export class QueueUnavailableError extends InfrastructureError {}
@@ -8,3 +9,19 @@ export class QueueUsageError extends BufferError {}
 
 /** The receipt belongs to a lease that ran out or was already settled: another delivery owns the message. */
 export class StaleReceiptError extends BufferError {}
+
+/**
+ * popAtomic leased a message whose body is not a JSON object, so it could not run the callback.
+ * The message stays leased under `delivery.receipt`: the caller stores `delivery.body` (the raw
+ * text) somewhere safe and then acks it, or releases it. Left alone, the lease runs out and the
+ * message is delivered again until maxReceiveCount dead-letters it. The message text never
+ * appears in the error (it may hold personal data).
+ */
+export class MalformedQueueMessageError extends MalformedMessageError {
+  constructor(
+    readonly delivery: Delivery,
+    reason: string,
+  ) {
+    super(`message ${delivery.id} on queue ${delivery.queue} is not a JSON object (${reason})`);
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Queue settings from the environment. Per-queue overrides go in the backend's constructor
+ * options (`queues: { pending: { visibilityTimeoutSeconds: 120 } }`).
+ */
+import { defineConfig, env } from '../config';
+
+export const queueConfig = defineConfig({
+  /** How long a leased message stays invisible before it is delivered again. */
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: env.int(30, { min: 1, max: 12 * 3600 }),
+  /** Deliveries (failures and lease expiries alike) before a message goes to the dead-letter list. */
+  QUEUE_MAX_RECEIVE_COUNT: env.int(5, { min: 1, max: 1000 }),
+  /** A Redis command that gets no reply within this time rejects with QueueUnavailableError. */
+  QUEUE_REDIS_COMMAND_TIMEOUT_MS: env.int(5000, { min: 100 }),
+  /** How long to wait for a TCP connection to Redis before counting it as down. */
+  QUEUE_REDIS_CONNECT_TIMEOUT_MS: env.int(3000, { min: 100 }),
+});

@@ -1,0 +1,54 @@
+/**
+ * Redis key names of one queue. Every key shares the hash tag `{queue}`, so one script can touch
+ * them all on Redis Cluster. The legacy list is the bare queue name (legacy producers RPUSH onto
+ * it): a key without braces hashes whole, so `pending` lands in the same slot as `{pending}:ready`.
+ */
+import { QueueUsageError } from '../errors';
+
+export interface QueueKeys {
+  /** Plain list that legacy producers RPUSH raw JSON onto; absorbed into `ready`. */
+  legacy: string;
+  /** Where waitForMessage's blocking BLMOVE parks legacy elements until a lease absorbs them. */
+  staging: string;
+  /** List of records `id|enqueuedMs|receiveCount|body`, oldest at the head. */
+  ready: string;
+  /** Hash id → `receipt\nrecord` of leased messages. */
+  inflight: string;
+  /** Sorted set id → lease deadline (ms, Redis clock). */
+  leases: string;
+  /** Sorted set record → due time (ms, Redis clock). */
+  delayed: string;
+  /** Sorted set record → id: messages past maxReceiveCount, oldest first. */
+  dead: string;
+  /** Counter handing out message ids; survives purge so ids are never reused. */
+  seq: string;
+  /** Sharded pub/sub channel the push scripts notify waiting consumers on. */
+  signal: string;
+}
+
+/** Letters, digits and `_ . : -` only: braces would break the hash tag. */
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** Key names for `queue`; rejects names that would break the shared hash slot. */
+export function queueKeys(queue: string): QueueKeys {
+  if (!QUEUE_NAME.test(queue)) {
+    throw new QueueUsageError(`invalid queue name ${JSON.stringify(queue.slice(0, 60))}: use letters, digits and _ . : - (at most 200)`);
+  }
+  const tag = `{${queue}}`;
+  return {
+    legacy: queue,
+    staging: `${tag}:staging`,
+    ready: `${tag}:ready`,
+    inflight: `${tag}:inflight`,
+    leases: `${tag}:leases`,
+    delayed: `${tag}:delayed`,
+    dead: `${tag}:dead`,
+    seq: `${tag}:seq`,
+    signal: `${tag}:signal`,
+  };
+}
+
+/** Every key that holds messages (not the id counter): what purge deletes. */
+export function messageKeys(keys: QueueKeys): string[] {
+  return [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead];
+}
