@@ -23,7 +23,11 @@ export interface Delivery {
   id: string;
   /** The raw body exactly as stored: consumers parse it, failure stores keep it verbatim. */
   body: string;
-  /** Fences ack, release and extend: a receipt from an expired lease is rejected. */
+  /**
+   * Fences ack, release and extend: a receipt from an expired lease is rejected. Opaque; unique
+   * per delivery (Redis: `<id>:<receiveCount>:<lease time in µs>`). A lease that ran out but whose
+   * message has not been handed to anyone else yet is still held: its receipt still works.
+   */
   receipt: string;
   /** 1 on the first delivery; counts failures and lease expiries alike. */
   receiveCount: number;
@@ -99,7 +103,16 @@ export interface QueueBackend {
   pushBatch(queue: string, messages: MessageBody[], options?: PushOptions): Promise<void>;
   /**
    * Leases the oldest message, runs `callback`, and acks only if it resolves. Throws what the
-   * callback threw after releasing the message; on an empty queue the callback is not run.
+   * callback threw after releasing the message (visible again at once, at the front); on an
+   * empty queue the callback is not run.
+   *
+   * The callback gets the body parsed into an object and the delivery (raw text in
+   * `delivery.body`). A body that is not a JSON object never reaches the callback: popAtomic
+   * rejects with MalformedQueueMessageError carrying the delivery, and the message stays leased
+   * so that the caller can store the raw text and then `ack(queue, error.delivery.receipt)` (or
+   * release it). If the ack after a successful callback finds the lease lost (the callback
+   * outlived the visibility timeout and the message went to another consumer), popAtomic
+   * rejects with StaleReceiptError: the message will be processed again.
    */
   popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>>;
   /**
@@ -113,13 +126,17 @@ export interface QueueBackend {
   ack(queue: string, receipt: string): Promise<void>;
   /** Acks many in one call; resolves with the receipts that were stale. */
   ackBatch(queue: string, receipts: string[]): Promise<string[]>;
-  /** Gives a leased message back, visible again after `delaySeconds` (0: at once, at the front). */
+  /**
+   * Gives a leased message back, visible again after `delaySeconds` (0: at once, at the front).
+   * The delivery still counts towards maxReceiveCount. Rejects with StaleReceiptError when the
+   * lease is no longer held.
+   */
   release(queue: string, receipt: string, delaySeconds?: number): Promise<void>;
-  /** Heartbeat: the lease now runs out `seconds` from now. */
+  /** Heartbeat: the lease now runs out `seconds` from now. Rejects with StaleReceiptError when the lease is no longer held. */
   extend(queue: string, receipt: string, seconds: number): Promise<void>;
   /** Resolves true when a message may be ready, false after `timeoutMs`; never busy-polls. */
   waitForMessage(queue: string, timeoutMs: number): Promise<boolean>;
-  /** Up to `count` ready messages from the front, without leasing them. */
+  /** Up to `count` ready message bodies from the front (10 by default), without leasing them. */
   peek(queue: string, count?: number): Promise<string[]>;
   stats(queue: string): Promise<QueueStats>;
   /**

@@ -52,3 +52,19 @@ export function queueKeys(queue: string): QueueKeys {
 export function messageKeys(keys: QueueKeys): string[] {
   return [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead];
 }
+
+/**
+ * The Redis Cluster slot of a key (CRC16/XMODEM of its hash tag, or of the whole key without
+ * one, modulo 16384): which node a waiter's dedicated connection must talk to.
+ */
+export function clusterSlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

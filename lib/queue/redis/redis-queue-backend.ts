@@ -27,7 +27,7 @@ import type {
   QueueStats,
   RedriveOptions,
 } from '../types';
-import { messageKeys, queueKeys, type QueueKeys } from './keys';
+import { clusterSlot, messageKeys, queueKeys, type QueueKeys } from './keys';
 import { decodeRecord } from './record';
 import { runScript } from './scripts';
 import type { LuaScriptName } from './lua';
@@ -47,6 +47,8 @@ export interface RedisQueueBackendOptions {
    */
   redis?: Redis | Cluster;
   url?: string;
+  /** Overrides of redisConnectionOptions() for the client the backend opens itself. */
+  redisOptions?: Partial<RedisOptions>;
   /** Settings for every queue; QUEUE_VISIBILITY_TIMEOUT_SECONDS and QUEUE_MAX_RECEIVE_COUNT otherwise. */
   defaults?: Partial<QueueSettings>;
   /** Per-queue overrides of `defaults`. */
@@ -70,6 +72,9 @@ export function redisConnectionOptions(): RedisOptions {
     connectTimeout: config.QUEUE_REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: config.QUEUE_REDIS_COMMAND_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // disconnect() arms a timer of this length even when the socket is already gone (Redis down):
+    // keep it short so that a closed backend does not hold the process open.
+    disconnectTimeout: 200,
   };
 }
 
@@ -97,7 +102,7 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
   /** Extra connections of waitForMessage calls in progress, closed by close(). */
-  private readonly waiters = new Set<Redis | Cluster>();
+  private readonly waiters = new Set<Redis>();
 
   constructor(options: RedisQueueBackendOptions = {}) {
     const config = queueConfig();
@@ -106,7 +111,7 @@ export class RedisQueueBackend implements QueueBackend {
       this.ownsClient = false;
     } else {
       const url = options.url ?? coreConfig().REDIS_URL;
-      const client = new Redis(url, redisConnectionOptions());
+      const client = new Redis(url, { ...redisConnectionOptions(), ...options.redisOptions });
       client.on('error', (error: Error) => log.debug({ err: error.message }, 'redis connection error'));
       this.redis = client;
       this.ownsClient = true;
@@ -163,7 +168,7 @@ export class RedisQueueBackend implements QueueBackend {
       queue,
       'lease-8',
       [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead, keys.seq],
-      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, this.housekeepingBound, ...(options.ack ?? [])],
+      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, Math.max(this.housekeepingBound, max), ...(options.ack ?? [])],
     )) as [string[], string[]];
     if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
     const deliveries: Delivery[] = [];
@@ -240,9 +245,13 @@ export class RedisQueueBackend implements QueueBackend {
 
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {
     const keys = queueKeys(queue);
+    if (!(this.redis instanceof Redis) && !this.redis.slots[clusterSlot(keys.ready)]) {
+      // A cluster client learns its slot map on its first command: probe once to get it.
+      if ((await this.probe(queue, keys)).ready > 0) return true;
+    }
     // Listen first, then look: a push between the two is caught by the subscription.
-    const subscriber = this.openWaiterConnection();
-    let blocker: Redis | Cluster | undefined;
+    const subscriber = this.openWaiterConnection(queue, keys);
+    let blocker: Redis | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
       let wake!: (value: boolean) => void;
@@ -251,20 +260,20 @@ export class RedisQueueBackend implements QueueBackend {
         if (channel === keys.signal) wake(true);
       });
       await this.guard(queue, () => subscriber.ssubscribe(keys.signal));
-      const [ready, nextDueRaw] = (await this.run(queue, 'probe-5', [keys.legacy, keys.staging, keys.ready, keys.leases, keys.delayed], [])) as [number, string];
+      const { ready, nextDueMs } = await this.probe(queue, keys);
       if (ready > 0) return true;
-      const nextDue = Number(nextDueRaw);
-      const wait = Math.max(0, nextDue >= 0 ? Math.min(timeoutMs, nextDue + 5) : timeoutMs);
-      const becomesDue = nextDue >= 0 && nextDue + 5 <= timeoutMs;
+      const wait = Math.max(0, nextDueMs >= 0 ? Math.min(timeoutMs, nextDueMs + 5) : timeoutMs);
+      const becomesDue = nextDueMs >= 0 && nextDueMs + 5 <= timeoutMs;
       // Legacy producers RPUSH without signalling: block on their list. BLMOVE moves the element
       // server-side into staging (lossless even if this process dies), and the next lease absorbs it.
-      blocker = this.openWaiterConnection();
+      // Any error (e.g. the slot moved to another node) wakes the caller, who leases and waits again.
+      blocker = this.openWaiterConnection(queue, keys);
       blocker
         .blmove(keys.legacy, keys.staging, 'LEFT', 'RIGHT', Math.max(wait, 1) / 1000)
         .then((moved) => {
           if (moved !== null) wake(true);
         })
-        .catch(() => undefined);
+        .catch(() => wake(true));
       timer = setTimeout(() => wake(becomesDue), wait);
       return await woken;
     } finally {
@@ -342,6 +351,10 @@ export class RedisQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     for (const waiter of this.waiters) this.closeWaiterConnection(waiter);
     if (!this.ownsClient) return;
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
     try {
       await this.redis.quit();
     } catch {
@@ -369,18 +382,38 @@ export class RedisQueueBackend implements QueueBackend {
     }
   }
 
-  private openWaiterConnection(): Redis | Cluster {
-    // No command timeout: BLMOVE blocks on purpose. Offline queue on so SSUBSCRIBE waits for connect.
-    const connection =
-      this.redis instanceof Redis
-        ? this.redis.duplicate({ commandTimeout: undefined })
-        : this.redis.duplicate([], { redisOptions: { ...this.redis.options.redisOptions, commandTimeout: undefined } });
+  /**
+   * A dedicated connection for one wait (subscriptions and blocking commands cannot share the
+   * command connection): a duplicate of a standalone client, or on a cluster a plain connection to
+   * the master that owns the queue's slot (SSUBSCRIBE and BLMOVE must run there). No command
+   * timeout, since BLMOVE blocks on purpose.
+   */
+  private openWaiterConnection(queue: string, keys: QueueKeys): Redis {
+    let connection: Redis;
+    if (this.redis instanceof Redis) {
+      connection = this.redis.duplicate({ commandTimeout: undefined });
+    } else {
+      const nodeKey = this.redis.slots[clusterSlot(keys.ready)]?.[0];
+      const separator = nodeKey?.lastIndexOf(':') ?? -1;
+      if (!nodeKey || separator < 0) throw new QueueUnavailableError(`no cluster node known for queue ${queue}`);
+      connection = new Redis({
+        ...this.redis.options.redisOptions,
+        host: nodeKey.slice(0, separator),
+        port: Number(nodeKey.slice(separator + 1)),
+        commandTimeout: undefined,
+      });
+    }
     connection.on('error', (error: Error) => log.debug({ err: error.message }, 'redis waiter connection error'));
     this.waiters.add(connection);
     return connection;
   }
 
-  private closeWaiterConnection(connection: Redis | Cluster): void {
+  private async probe(queue: string, keys: QueueKeys): Promise<{ ready: number; nextDueMs: number }> {
+    const [ready, nextDue] = (await this.run(queue, 'probe-5', [keys.legacy, keys.staging, keys.ready, keys.leases, keys.delayed], [])) as [number, string];
+    return { ready, nextDueMs: Number(nextDue) };
+  }
+
+  private closeWaiterConnection(connection: Redis): void {
     this.waiters.delete(connection);
     connection.disconnect();
   }
