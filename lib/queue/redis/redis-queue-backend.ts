@@ -391,7 +391,7 @@ export class RedisQueueBackend implements QueueBackend {
   private openWaiterConnection(queue: string, keys: QueueKeys): Redis {
     let connection: Redis;
     if (this.redis instanceof Redis) {
-      connection = this.redis.duplicate({ commandTimeout: undefined });
+      connection = this.redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
     } else {
       const nodeKey = this.redis.slots[clusterSlot(keys.ready)]?.[0];
       const separator = nodeKey?.lastIndexOf(':') ?? -1;
@@ -401,6 +401,7 @@ export class RedisQueueBackend implements QueueBackend {
         host: nodeKey.slice(0, separator),
         port: Number(nodeKey.slice(separator + 1)),
         commandTimeout: undefined,
+        enableOfflineQueue: true,
       });
     }
     connection.on('error', (error: Error) => log.debug({ err: error.message }, 'redis waiter connection error'));

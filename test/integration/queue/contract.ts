@@ -30,6 +30,8 @@ const DEFAULT_SETTINGS: QueueSettings = { visibilityTimeoutSeconds: 30, maxRecei
 /** Runs the whole contract against the backend that `factory` builds. */
 export function describeQueueContract(label: string, factory: ContractFactory, options: ContractOptions = {}): void {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  // Per-project testTimeout does not apply when jest runs several projects at once.
+  jest.setTimeout(30_000);
 
   describe(`QueueBackend contract (${label})`, () => {
     let opened: ContractQueue[] = [];

@@ -164,6 +164,35 @@ describe('RedisQueueBackend', () => {
     });
   });
 
+  describe('leases', () => {
+    it('should put expired leases back at the front in their original order', async () => {
+      const shortLeases = new RedisQueueBackend({ url: sharedUrl, defaults: { visibilityTimeoutSeconds: 1, maxReceiveCount: 5 } });
+      await shortLeases.pushBatch(queue, [{ n: '1' }, { n: '2' }, { n: '3' }]);
+      await shortLeases.lease(queue, { max: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+
+      const again = await shortLeases.lease(queue, { max: 3 });
+      await shortLeases.close();
+
+      expect(again.map((d) => JSON.parse(d.body).n)).toEqual(['1', '2', '3']);
+      expect(again.map((d) => d.receiveCount)).toEqual([2, 2, 1]);
+    });
+
+    it('should ignore stale piggybacked acks and still lease', async () => {
+      await backend.pushBatch(queue, [{ n: '1' }, { n: '2' }]);
+      const [first] = await backend.lease(queue);
+      await backend.ack(queue, first!.receipt);
+
+      const leased = await backend.lease(queue, { ack: [first!.receipt, 'garbage'] });
+
+      expect(leased.map((d) => JSON.parse(d.body).n)).toEqual(['2']);
+    });
+
+    it('should refuse a lease batch larger than the bound', async () => {
+      await expect(backend.lease(queue, { max: 1001 })).rejects.toThrow('lease max');
+    });
+  });
+
   describe('storage', () => {
     it('should leave nothing but the id counter behind once every message is acked', async () => {
       await backend.pushBatch(queue, Array.from({ length: 20 }, (_, n) => ({ n: String(n) })));
