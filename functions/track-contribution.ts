@@ -5,22 +5,27 @@
  * `X-Tracking-Signature` (HMAC-SHA256 of the body with TRACKING_HMAC_SECRET); 503 when Redis or
  * the queue is unreachable (nothing was queued; retry).
  */
-import { coreConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
-import { createQueueBackend } from '../lib/queue';
+import { endTrackingInvocation, openTrackingClients } from '../lib/tracking/clients';
 import { trackingConfig, trackingEndpointConfig } from '../lib/tracking/config';
 import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../lib/tracking/http-endpoint';
 import { createTrackingProducer } from '../lib/tracking/producer';
-import { openTrackingRedis } from '../lib/tracking/redis-client';
 
-const core = coreConfig();
 const config = trackingConfig();
 const { TRACKING_HMAC_SECRET } = trackingEndpointConfig();
-const redis = openTrackingRedis(core.REDIS_URL);
-const backend = createQueueBackend(core.QUEUE_BACKEND === 'redis' ? { redis: { redis } } : {});
-const producer = createTrackingProducer({ backend, redis, queue: config.TRACKING_QUEUE, sequenceKey: config.TRACKING_ID_SEQUENCE_KEY });
+const clients = openTrackingClients();
+const producer = createTrackingProducer({
+  backend: clients.backend,
+  redis: clients.redis,
+  queue: config.TRACKING_QUEUE,
+  sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
+});
 const logger = createLogger({ component: 'track-contribution' });
 
 export async function handler(event: HttpRequest): Promise<HttpResponse> {
-  return handleTrackingRequest(event, { secret: TRACKING_HMAC_SECRET, producer, logger });
+  try {
+    return await handleTrackingRequest(event, { secret: TRACKING_HMAC_SECRET, producer, logger });
+  } finally {
+    await endTrackingInvocation(clients);
+  }
 }

@@ -10,7 +10,7 @@ const log = createLogger({ component: 'tracking.redis' });
 
 /** Opens a client on `url`; connection errors are logged at debug level (each command reports its own). */
 export function openTrackingRedis(url: string): Redis {
-  const client = new Redis(url, redisConnectionOptions());
+  const client = new Redis(url, { ...redisConnectionOptions(), lazyConnect: true });
   client.on('error', (error: Error) => log.debug({ err: error.message }, 'redis connection error'));
   return client;
 }
