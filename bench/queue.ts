@@ -1,0 +1,499 @@
+/**
+ * Queue benchmark: the Redis queue backend against BullMQ 6 and against raw Redis (pipelined
+ * LPUSH / RPOP, the ceiling), all measured in the same run on a private redis-server so that no
+ * other data disturbs throughput or memory figures.
+ *
+ *   npx tsx bench/queue.ts            full run (100k messages per scenario)
+ *   npx tsx bench/queue.ts --quick    quick run (< 1 min)
+ *
+ * Sizes via env: QUEUE_BENCH_MESSAGES (concurrent and batched scenarios), QUEUE_BENCH_SERIAL
+ * (concurrency-1 scenarios), QUEUE_BENCH_MEMORY (messages queued for the memory figure),
+ * QUEUE_BENCH_BATCH (batch size), QUEUE_BENCH_CONCURRENCY (the "many" concurrency, 64).
+ * Prints a table with ratios, PASS/MISS per target, and the figures as JSON on the last line.
+ */
+import { Queue, Worker } from 'bullmq';
+import Redis from 'ioredis';
+import type { QueueBackend } from '../lib/queue/types';
+import { startRedisServer } from '../test/support/redis-server';
+import { redisQueueOn } from '../test/support/redis-queue';
+
+const quick = process.argv.includes('--quick') || process.env.QUEUE_BENCH_QUICK === '1';
+const N = envInt('QUEUE_BENCH_MESSAGES', quick ? 20_000 : 100_000);
+const N_SERIAL = envInt('QUEUE_BENCH_SERIAL', quick ? 2_000 : 10_000);
+const N_MEMORY = envInt('QUEUE_BENCH_MEMORY', 100_000);
+const N_MEMORY_BULLMQ = envInt('QUEUE_BENCH_MEMORY_BULLMQ', quick ? 20_000 : 100_000);
+const BATCH = envInt('QUEUE_BENCH_BATCH', 100);
+const MANY = envInt('QUEUE_BENCH_CONCURRENCY', 64);
+/** Batches in flight at once in the batched scenarios (raw pipelines, pushBatch, popAtomicBatch alike). */
+const BATCHES_IN_FLIGHT = 4;
+const QUEUE = 'bench';
+const PAYLOAD_BYTES = 200;
+
+function envInt(name: string, fallback: number): number {
+  const value = process.env[name];
+  return value ? Number.parseInt(value, 10) : fallback;
+}
+
+/** A donation-like message whose JSON is exactly PAYLOAD_BYTES long (before the queue's source fields). */
+function message(i: number): Record<string, unknown> {
+  const base = { order_id: `${1000000 + i}.1`, gateway: 'adyen', currency: 'EUR', gross: '15.00', pad: '' };
+  const padding = PAYLOAD_BYTES - JSON.stringify(base).length;
+  return { ...base, pad: 'x'.repeat(padding) };
+}
+const RAW_BODY = JSON.stringify(message(0));
+
+interface Row {
+  scenario: string;
+  ours: number;
+  baselineName: string;
+  baseline: number | null;
+}
+const rows: Row[] = [];
+const targets: { name: string; value: number; goal: string; pass: boolean }[] = [];
+const figures: Record<string, number | null> = {};
+
+async function main(): Promise<void> {
+  // No slow log: it keeps the arguments of slow calls (big batches), which would blur the memory figures.
+  const server = await startRedisServer({ args: ['--maxmemory-policy', 'noeviction', '--slowlog-max-len', '0'] });
+  const admin = new Redis(server.url);
+  const client = new Redis(server.url);
+  const backend = redisQueueOn(client, { visibilityTimeoutSeconds: 60 });
+  const started = Date.now();
+  console.log(`queue bench: ${quick ? 'quick' : 'full'} run, ${N} messages (${N_SERIAL} at concurrency 1), batch ${BATCH}, concurrency ${MANY}, redis ${server.url}`);
+  try {
+    await admin.config('SET', 'save', '');
+    // ---------------------------------------------------------------- push
+    const rawPush1 = await timed(N_SERIAL, async () => {
+      for (let i = 0; i < N_SERIAL; i += 1) await client.lpush('raw', RAW_BODY);
+    });
+    await admin.flushall();
+    const rawPushMany = await timed(N, () => concurrently(MANY, N, () => client.lpush('raw', RAW_BODY).then(() => undefined)));
+    await admin.flushall();
+    const rawPushPipelined = await timed(N, () =>
+      inBatches(N, async (count) => {
+        const pipeline = client.pipeline();
+        for (let i = 0; i < count; i += 1) pipeline.lpush('raw', RAW_BODY);
+        await pipeline.exec();
+      }),
+    );
+    // raw pops read what the pipelined push left (N messages)
+    const rawPopPipelined = await timed(N, () =>
+      inBatches(N, async (count) => {
+        const pipeline = client.pipeline();
+        for (let i = 0; i < count; i += 1) pipeline.rpop('raw');
+        await pipeline.exec();
+      }),
+    );
+    await fillRaw(client, N);
+    const rawPopMany = await timed(N, () => concurrently(MANY, N, () => client.rpop('raw').then(() => undefined)));
+    await fillRaw(client, N_SERIAL);
+    const rawPop1 = await timed(N_SERIAL, async () => {
+      for (let i = 0; i < N_SERIAL; i += 1) await client.rpop('raw');
+    });
+    await admin.flushall();
+
+    const push1 = await timed(N_SERIAL, async () => {
+      for (let i = 0; i < N_SERIAL; i += 1) await backend.push(QUEUE, message(i));
+    });
+    const pushMany = await timed(N, () => concurrently(MANY, N, (i) => backend.push(QUEUE, message(i))));
+    await backend.purge(QUEUE);
+    const pushBatched = await timed(N, () => inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message))));
+    // ---------------------------------------------------------------- pop (reads the N batched pushes)
+    const popBatched = await timed(N, () => drainBatches(backend));
+    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+    const popMany = await timed(N, () => drainConcurrently(backend, MANY));
+    await inBatches(N_SERIAL, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+    const pop1 = await timed(N_SERIAL, () => drainConcurrently(backend, 1));
+    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+    const leasePiggyback = await timed(N, () => drainLeasing(backend, BATCHES_IN_FLIGHT, BATCH));
+    await admin.flushall();
+
+    // ---------------------------------------------------------------- BullMQ
+    const bull = await bullmqFigures(server.url, admin);
+
+    rows.push(
+      { scenario: 'push, concurrency 1', ours: push1, baselineName: 'BullMQ add', baseline: bull.add1 },
+      { scenario: 'push, concurrency 1', ours: push1, baselineName: 'raw LPUSH', baseline: rawPush1 },
+      { scenario: `push, concurrency ${MANY}`, ours: pushMany, baselineName: 'BullMQ add', baseline: bull.addMany },
+      { scenario: `push, concurrency ${MANY}`, ours: pushMany, baselineName: 'raw LPUSH', baseline: rawPushMany },
+      { scenario: `pushBatch ${BATCH} ×${BATCHES_IN_FLIGHT}`, ours: pushBatched, baselineName: 'BullMQ addBulk', baseline: bull.addBulk },
+      { scenario: `pushBatch ${BATCH} ×${BATCHES_IN_FLIGHT}`, ours: pushBatched, baselineName: 'raw pipelined LPUSH', baseline: rawPushPipelined },
+      { scenario: 'popAtomic, concurrency 1', ours: pop1, baselineName: 'BullMQ Worker c1', baseline: bull.work1 },
+      { scenario: 'popAtomic, concurrency 1', ours: pop1, baselineName: 'raw RPOP', baseline: rawPop1 },
+      { scenario: `popAtomic, concurrency ${MANY}`, ours: popMany, baselineName: `BullMQ Worker c${MANY}`, baseline: bull.workMany },
+      { scenario: `popAtomic, concurrency ${MANY}`, ours: popMany, baselineName: 'raw RPOP', baseline: rawPopMany },
+      { scenario: `popAtomicBatch ${BATCH} ×${BATCHES_IN_FLIGHT}`, ours: popBatched, baselineName: 'raw pipelined RPOP', baseline: rawPopPipelined },
+      { scenario: `lease ${BATCH}+piggyback ack ×${BATCHES_IN_FLIGHT}`, ours: leasePiggyback, baselineName: 'raw pipelined RPOP', baseline: rawPopPipelined },
+    );
+    Object.assign(figures, {
+      push1, pushMany, pushBatched, pop1, popMany, popBatched, leasePiggyback,
+      rawPush1, rawPushMany, rawPushPipelined, rawPop1, rawPopMany, rawPopPipelined,
+      bullAdd1: bull.add1, bullAddMany: bull.addMany, bullAddBulk: bull.addBulk, bullWork1: bull.work1, bullWorkMany: bull.workMany,
+    });
+    printThroughput();
+
+    target('popAtomic c64 vs BullMQ Worker c64', popMany / bull.workMany, '≥ 2.5×', (v) => v >= 2.5, 'x');
+    target('popAtomicBatch vs raw pipelined RPOP', popBatched / rawPopPipelined, '≥ 40%', (v) => v >= 0.4, '%');
+    target('pushBatch throughput (msg/s)', pushBatched, '≥ 50,000', (v) => v >= 50_000, 'n');
+
+    // ---------------------------------------------------------------- round trips
+    const trips = await roundTrips(backend, admin, server.url);
+    console.log('\nRound trips (commands clients sent, per message, counted on the server with MONITOR)');
+    printTable(
+      ['operation', 'commands/msg', 'script calls/msg', 'commands inside scripts/msg', 'client commands'],
+      trips.map((t) => [t.name, fmt(t.perMessage, 2), fmt(t.scriptsPerMessage, 2), fmt(t.innerPerMessage, 2), t.detail]),
+    );
+    const tripOf = (name: string) => trips.find((t) => t.name === name)!.perMessage;
+    target('commands per push', tripOf('push'), '= 1', (v) => v <= 1.0001, 'n2');
+    target('commands per popAtomic message', tripOf('popAtomic'), '≤ 2', (v) => v <= 2.0001, 'n2');
+    target('commands per message, lease max 1 + piggyback ack', tripOf('lease(max 1, ack previous)'), '≤ 1 (steady state)', (v) => v <= 1.01, 'n2');
+    for (const t of trips) figures[`commandsPerMessage:${t.name}`] = round(t.perMessage, 3);
+
+    // ---------------------------------------------------------------- memory
+    const memory = await memoryFigures(backend, admin, server.url);
+    console.log('\nMemory (Redis used_memory)');
+    printTable(
+      ['what', 'bytes/message', 'stored body bytes', 'overhead/message'],
+      [
+        [`ours, ${N_MEMORY} waiting`, fmt(memory.oursPerMessage, 0), fmt(memory.storedBody, 0), fmt(memory.oursPerMessage - memory.storedBody, 0)],
+        [`BullMQ, ${N_MEMORY_BULLMQ} waiting jobs`, fmt(memory.bullPerJob, 0), fmt(PAYLOAD_BYTES, 0), fmt(memory.bullPerJob - PAYLOAD_BYTES, 0)],
+        ['ours after all acked, vs baseline', fmt(memory.oursResidual, 0) + ' bytes total', '', ''],
+      ],
+    );
+    console.log(`(stored body = the ${PAYLOAD_BYTES}-byte message plus the legacy source_* fields the queue adds)`);
+    target('memory overhead per waiting message beyond its stored body (bytes)', memory.oursPerMessage - memory.storedBody, '≤ 100', (v) => v <= 100, 'n');
+    target('memory back to baseline after acking all (bytes left)', memory.oursResidual, '≤ 64 KiB', (v) => v <= 65_536, 'n');
+    Object.assign(figures, {
+      memoryPerMessage: round(memory.oursPerMessage, 1),
+      memoryStoredBody: memory.storedBody,
+      memoryResidualBytes: memory.oursResidual,
+      bullMemoryPerJob: round(memory.bullPerJob, 1),
+    });
+
+    console.log('\nTargets');
+    printTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.name, formatTarget(t.value, t.name), t.goal, t.pass ? 'PASS' : 'MISS']));
+    console.log(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(JSON.stringify({ bench: 'queue', quick, messages: N, serial: N_SERIAL, batch: BATCH, concurrency: MANY, figures, targets: targets.map(({ name, value, pass }) => ({ name, value: round(value, 3), pass })) }));
+  } finally {
+    await backend.close().catch(() => undefined);
+    client.disconnect();
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+// ------------------------------------------------------------------ scenarios
+
+async function drainConcurrently(backend: QueueBackend, workers: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const result = await backend.popAtomic(QUEUE, async () => undefined);
+        if (result.status === 'empty') return;
+      }
+    }),
+  );
+}
+
+async function drainBatches(backend: QueueBackend): Promise<void> {
+  await Promise.all(
+    Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
+      for (;;) {
+        const result = await backend.popAtomicBatch(QUEUE, BATCH, async () => ({ failedIds: [] }));
+        if (result.leased === 0) return;
+      }
+    }),
+  );
+}
+
+/** The steady-state consumer loop: each lease call acks the previous batch. */
+async function drainLeasing(backend: QueueBackend, workers: number, max: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      let ack: string[] = [];
+      for (;;) {
+        const deliveries = await backend.lease(QUEUE, { max, ack });
+        if (deliveries.length === 0) return;
+        ack = deliveries.map((d) => d.receipt);
+      }
+    }),
+  );
+}
+
+async function bullmqFigures(url: string, admin: Redis) {
+  const connection = { host: new URL(url).hostname, port: Number(new URL(url).port), maxRetriesPerRequest: null };
+  const queue = new Queue('bench', { connection });
+  const jobOptions = { removeOnComplete: true, removeOnFail: true };
+  try {
+    await queue.waitUntilReady();
+    const add1 = await timed(N_SERIAL, async () => {
+      for (let i = 0; i < N_SERIAL; i += 1) await queue.add('m', message(i), jobOptions);
+    });
+    const work1 = await timed(N_SERIAL, () => runWorker(connection, 1, N_SERIAL));
+    const addMany = await timed(N, () => concurrently(MANY, N, (i) => queue.add('m', message(i), jobOptions).then(() => undefined)));
+    const workMany = await timed(N, () => runWorker(connection, MANY, N));
+    const addBulk = await timed(N, () =>
+      inBatches(N, (count, offset) => queue.addBulk(range(count, offset).map((i) => ({ name: 'm', data: message(i), opts: jobOptions }))).then(() => undefined)),
+    );
+    await queue.obliterate({ force: true });
+    await admin.flushall();
+    return { add1, work1, addMany, workMany, addBulk };
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Time for a Worker with a no-op processor to complete `jobs` waiting jobs. */
+async function runWorker(connection: object, concurrency: number, jobs: number, name = 'bench'): Promise<void> {
+  let completed = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const worker = new Worker(name, async () => undefined, { connection, concurrency, autorun: false });
+  worker.on('completed', () => {
+    completed += 1;
+    if (completed === jobs) done();
+  });
+  void worker.run();
+  await finished;
+  await worker.close();
+}
+
+interface Trip {
+  name: string;
+  /** Commands clients sent (what costs a round trip), per message. */
+  perMessage: number;
+  /** Of those, script calls (EVALSHA / EVAL). */
+  scriptsPerMessage: number;
+  /** Commands run inside scripts, per message (the Lua's work, not round trips). */
+  innerPerMessage: number;
+  detail: string;
+}
+
+/**
+ * Counts, on the server, the commands clients send per message: MONITOR reports each command
+ * with its source, and commands that scripts run report the source "lua", so they are told
+ * apart from round trips. The admin connection's own commands are left out.
+ */
+async function roundTrips(backend: QueueBackend, admin: Redis, url: string): Promise<Trip[]> {
+  const count = 1000;
+  const trips: Trip[] = [];
+  const adminAddress = String(await admin.call('CLIENT', 'INFO')).match(/addr=(\S+)/)![1]!;
+  const monitor = await new Redis(url).monitor();
+  let seen: { args: string[]; source: string }[] = [];
+  let marker: ((args: string[]) => void) | undefined;
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === adminAddress) {
+      marker?.(args);
+      return;
+    }
+    seen.push({ args, source });
+  });
+  /** Resolves once MONITOR has delivered everything up to now (an ECHO from the admin connection). */
+  const flush = async () => {
+    const token = `mark-${Math.random()}`;
+    const arrived = new Promise<void>((resolve) => {
+      marker = (args) => {
+        if (args[0]?.toLowerCase() === 'echo' && args[1] === token) resolve();
+      };
+    });
+    await admin.echo(token);
+    await arrived;
+  };
+  const measure = async (name: string, messages: number, act: () => Promise<void>) => {
+    await flush();
+    seen = [];
+    await act();
+    await flush();
+    const outer = seen.filter((c) => c.source !== 'lua');
+    const inner = seen.length - outer.length;
+    const byCommand = new Map<string, number>();
+    for (const c of outer) byCommand.set(c.args[0]!.toLowerCase(), (byCommand.get(c.args[0]!.toLowerCase()) ?? 0) + 1);
+    const scripts = ['evalsha', 'eval', 'evalsha_ro', 'eval_ro', 'fcall'].reduce((a, c) => a + (byCommand.get(c) ?? 0), 0);
+    trips.push({
+      name,
+      perMessage: outer.length / messages,
+      scriptsPerMessage: scripts / messages,
+      innerPerMessage: inner / messages,
+      detail: [...byCommand].map(([c, n]) => `${c} ${fmt(n / messages, 2)}`).join(', '),
+    });
+  };
+  try {
+    await backend.purge(QUEUE);
+    await measure('push', count, async () => {
+      for (let i = 0; i < count; i += 1) await backend.push(QUEUE, message(i));
+    });
+    await measure('popAtomic', count, async () => {
+      for (let i = 0; i < count; i += 1) await backend.popAtomic(QUEUE, async () => undefined);
+    });
+    await backend.pushBatch(QUEUE, range(count).map(message));
+    let unacked: string[] = [];
+    await measure('lease(max 1, ack previous)', count, async () => {
+      for (let i = 0; i < count; i += 1) {
+        const deliveries = await backend.lease(QUEUE, { max: 1, ack: unacked });
+        unacked = deliveries.map((d) => d.receipt);
+      }
+    });
+    // in a real loop the last ack rides on the next lease call
+    await backend.ackBatch(QUEUE, unacked);
+    await measure(`pushBatch ${BATCH}`, count, () => inBatches(count, (n, offset) => backend.pushBatch(QUEUE, range(n, offset).map(message)), 1));
+    await measure(`popAtomicBatch ${BATCH}`, count, async () => {
+      for (let b = 0; b < count / BATCH; b += 1) await backend.popAtomicBatch(QUEUE, BATCH, async () => ({ failedIds: [] }));
+    });
+    await backend.purge(QUEUE);
+
+    // BullMQ for comparison: the same counts per job added and per job a Worker (concurrency 1) completes
+    const connection = { host: new URL(url).hostname, port: Number(new URL(url).port), maxRetriesPerRequest: null };
+    const queue = new Queue('bench-trips', { connection });
+    await queue.waitUntilReady();
+    const jobs = 200;
+    await measure('BullMQ Queue.add', jobs, async () => {
+      for (let i = 0; i < jobs; i += 1) await queue.add('m', message(i), { removeOnComplete: true });
+    });
+    await measure('BullMQ Worker (c1), per job', jobs, () => runWorker(connection, 1, jobs, 'bench-trips'));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  } finally {
+    monitor.disconnect();
+  }
+  return trips;
+}
+
+async function memoryFigures(backend: QueueBackend, admin: Redis, url: string) {
+  await admin.flushall();
+  // The queue's id counter survives acks by design: create it before the baseline.
+  await backend.push(QUEUE, message(0));
+  let storedBody = 0;
+  await backend.popAtomic(QUEUE, async (_body, delivery) => {
+    storedBody = Buffer.byteLength(delivery.body);
+  });
+  // A smaller cycle first: buffers that Redis grows once and keeps (client and script reply
+  // buffers) are then part of the baseline, so what remains afterwards is what messages left.
+  await inBatches(N_MEMORY / 10, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)), 1, 1000);
+  await drainBatches(backend);
+  const baseline = await usedMemory(admin);
+  await inBatches(N_MEMORY, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)), 1, 1000);
+  const full = await usedMemory(admin);
+  await drainBatches(backend);
+  const stats = await backend.stats(QUEUE);
+  if (stats.ready + stats.inFlight + stats.delayed !== 0) throw new Error(`queue not drained: ${JSON.stringify(stats)}`);
+  const after = await usedMemory(admin);
+
+  await admin.flushall();
+  const connection = { host: new URL(url).hostname, port: Number(new URL(url).port), maxRetriesPerRequest: null };
+  const queue = new Queue('bench-memory', { connection });
+  await queue.waitUntilReady();
+  await queue.add('m', message(0));
+  const bullBaseline = await usedMemory(admin);
+  await inBatches(N_MEMORY_BULLMQ, (count, offset) => queue.addBulk(range(count, offset).map((i) => ({ name: 'm', data: message(i) }))).then(() => undefined), 1, 1000);
+  const bullFull = await usedMemory(admin);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await admin.flushall();
+  return {
+    oursPerMessage: (full - baseline) / N_MEMORY,
+    storedBody,
+    oursResidual: after - baseline,
+    bullPerJob: (bullFull - bullBaseline) / N_MEMORY_BULLMQ,
+  };
+}
+
+// ------------------------------------------------------------------ helpers
+
+async function usedMemory(admin: Redis): Promise<number> {
+  const info = await admin.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)![1]);
+}
+
+async function commandStats(admin: Redis): Promise<Map<string, number>> {
+  const info = await admin.info('commandstats');
+  const stats = new Map<string, number>();
+  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) stats.set(match[1]!, Number(match[2]));
+  return stats;
+}
+
+async function fillRaw(client: Redis, count: number): Promise<void> {
+  await inBatches(count, async (n) => {
+    const pipeline = client.pipeline();
+    for (let i = 0; i < n; i += 1) pipeline.lpush('raw', RAW_BODY);
+    await pipeline.exec();
+  }, BATCHES_IN_FLIGHT, 1000);
+}
+
+/** Runs `act(i)` for i in [0, total) with `workers` calls in flight at once. */
+async function concurrently(workers: number, total: number, act: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) {
+        const i = next;
+        next += 1;
+        await act(i);
+      }
+    }),
+  );
+}
+
+/** Splits [0, total) into batches of `size` and runs them with `inFlight` batches at once. */
+async function inBatches(total: number, act: (count: number, offset: number) => Promise<unknown>, inFlight = BATCHES_IN_FLIGHT, size = BATCH): Promise<void> {
+  const batches = Math.ceil(total / size);
+  await concurrently(inFlight, batches, async (b) => {
+    const offset = b * size;
+    await act(Math.min(size, total - offset), offset);
+  });
+}
+
+function range(count: number, offset = 0): number[] {
+  return Array.from({ length: count }, (_, i) => offset + i);
+}
+
+/** Messages per second for `count` messages handled by `act`. */
+async function timed(count: number, act: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await act();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return count / seconds;
+}
+
+function target(name: string, value: number, goal: string, check: (v: number) => boolean, kind: 'x' | '%' | 'n' | 'n2'): void {
+  targets.push({ name, value, goal, pass: check(value) });
+  kinds.set(name, kind);
+}
+const kinds = new Map<string, 'x' | '%' | 'n' | 'n2'>();
+
+function formatTarget(value: number, name: string): string {
+  const kind = kinds.get(name);
+  if (kind === 'x') return `${value.toFixed(2)}×`;
+  if (kind === '%') return `${(value * 100).toFixed(0)}%`;
+  if (kind === 'n2') return value.toFixed(2);
+  return fmt(value, 0);
+}
+
+function printThroughput(): void {
+  console.log('\nThroughput (messages/s)');
+  printTable(
+    ['scenario', 'ours', 'baseline', 'baseline msg/s', 'ours/baseline'],
+    rows.map((r) => [r.scenario, fmt(r.ours, 0), r.baselineName, r.baseline === null ? '-' : fmt(r.baseline, 0), r.baseline ? `${(r.ours / r.baseline).toFixed(2)}×` : '-']),
+  );
+}
+
+function printTable(header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of body) console.log(line(r));
+}
+
+function fmt(value: number, digits: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

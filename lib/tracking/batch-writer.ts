@@ -1,0 +1,126 @@
+/**
+ * The consumer's unit of work: one batch of tracking messages into the event log and the
+ * summary, in one transaction.
+ *
+ * Per batch, under the writer lock (transaction.ts): keep out messages whose contribution_id
+ * conflicts, append the rest to the event log (duplicates skipped), then re-merge each touched
+ * id from its whole event log and write the summary. Recomputing from the log makes the result
+ * independent of delivery order and equal to the rebuild by construction; a tracking id has a
+ * handful of events, so it costs one indexed read per batch.
+ */
+import type { Pool } from 'mysql2/promise';
+import { toError } from '../errors';
+import type { Logger } from '../log';
+import { appendEvents, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
+import { ContributionIdConflictError, MalformedTrackingMessageError } from './errors';
+import { foldByTrackingId } from './merge';
+import { normaliseTrackingMessage } from './message';
+import {
+  logTruncations,
+  readContributionIds,
+  readContributionOwners,
+  toSummaryRow,
+  writeSummaries,
+  type Truncation,
+} from './summary-store';
+import { inWriterTransaction } from './transaction';
+
+export interface TrackingBatchItem {
+  /** Caller's key for the outcome (the queue delivery id). */
+  key: string;
+  /** The raw body as delivered. */
+  body: string;
+}
+
+export type TrackingOutcome =
+  | { status: 'stored' }
+  | { status: 'duplicate' }
+  /** The message cannot be stored; it belongs in `damaged` with this error. */
+  | { status: 'rejected'; error: Error };
+
+/**
+ * Writes a batch and returns each message's outcome by key. Rejects (with an
+ * InfrastructureError) only when the database fails: then nothing of the batch was written.
+ */
+export async function writeTrackingBatch(
+  pool: Pool,
+  items: TrackingBatchItem[],
+  logger: Logger,
+): Promise<Map<string, TrackingOutcome>> {
+  const outcomes = new Map<string, TrackingOutcome>();
+  const candidates: Array<NewEvent & { key: string }> = [];
+  for (const item of items) {
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(item.body);
+      } catch {
+        throw new MalformedTrackingMessageError('body is not valid JSON');
+      }
+      const message = normaliseTrackingMessage(parsed);
+      candidates.push({ key: item.key, message, body: item.body, hash: messageHash(parsed as Record<string, unknown>) });
+    } catch (error) {
+      outcomes.set(item.key, { status: 'rejected', error: toError(error) });
+    }
+  }
+  if (candidates.length === 0) return outcomes;
+
+  const truncations = await inWriterTransaction(pool, async (conn) => {
+    const batchOutcomes = new Map<string, TrackingOutcome>();
+    const ids = [...new Set(candidates.map((c) => c.message.id))];
+
+    const contributionOf = await readContributionIds(conn, ids);
+    const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
+    const ownerOf = await readContributionOwners(conn, [...new Set(claimed)]);
+    const accepted: typeof candidates = [];
+    for (const candidate of candidates) {
+      const { id, fields } = candidate.message;
+      const wanted = fields.contribution_id;
+      if (wanted !== undefined) {
+        const current = contributionOf.get(id);
+        const owner = ownerOf.get(wanted);
+        if (current !== undefined && current !== wanted) {
+          batchOutcomes.set(candidate.key, { status: 'rejected', error: new ContributionIdConflictError(id, current, wanted) });
+          continue;
+        }
+        if (owner !== undefined && owner !== id) {
+          batchOutcomes.set(candidate.key, {
+            status: 'rejected',
+            error: new ContributionIdConflictError(id, contributionOf.get(owner) ?? wanted, wanted, owner),
+          });
+          continue;
+        }
+        contributionOf.set(id, wanted);
+        ownerOf.set(wanted, id);
+      }
+      accepted.push(candidate);
+    }
+
+    const stored = await findStoredHashes(conn, [...new Set(accepted.map((c) => c.hash))]);
+    const fresh: typeof accepted = [];
+    for (const candidate of accepted) {
+      if (stored.has(candidate.hash)) {
+        batchOutcomes.set(candidate.key, { status: 'duplicate' });
+      } else {
+        stored.add(candidate.hash);
+        fresh.push(candidate);
+        batchOutcomes.set(candidate.key, { status: 'stored' });
+      }
+    }
+    const fromId = await appendEvents(conn, fresh);
+
+    const freshHashes = new Set(fresh.map((c) => c.hash));
+    const touched = [...new Set(fresh.map((c) => c.message.id))];
+    const appended = fromId === undefined ? undefined : { fromId, byHash: new Map(fresh.map((c) => [c.hash, c.message])) };
+    const events = await readEvents(conn, touched, appended);
+    const freshEventIds = new Set(events.filter((e) => freshHashes.has(e.hash)).map((e) => e.eventId));
+    const found: Truncation[] = [];
+    const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, found));
+    await writeSummaries(conn, rows);
+    for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
+    // Warn once per value: when the event that supplied it arrived in this batch.
+    return found.filter((t) => freshEventIds.has(t.eventId));
+  });
+  logTruncations(logger, truncations);
+  return outcomes;
+}

@@ -1,0 +1,24 @@
+/**
+ * Settings of the contribution tracking buffer. Two loaders, so that the consumer does not need
+ * the endpoint's signing secret and the endpoint does not need the consumer's limits.
+ */
+import { defineConfig, env } from '../config';
+
+/** Queue, id sequence and consumer limits: read by the producer, the consumer and the rebuild. */
+export const trackingConfig = defineConfig({
+  /** The queue the frontend pushes tracking messages to. */
+  TRACKING_QUEUE: env.string('contribution-tracking'),
+  /** The Redis key of the contribution tracking id sequence (INCR). */
+  TRACKING_ID_SEQUENCE_KEY: env.string('contribution-tracking:id-sequence'),
+  /** One consumer run stops after this many seconds (0: no limit). */
+  TRACKING_CONSUMER_TIME_LIMIT: env.limit(90),
+  /** One consumer run stops after this many messages (0: no limit). */
+  TRACKING_CONSUMER_MESSAGE_LIMIT: env.limit(0),
+  /** Messages leased and written per database transaction (the Redis backend leases at most 1000 at once). */
+  TRACKING_CONSUMER_BATCH_SIZE: env.int(1000, { min: 1, max: 1000 }),
+});
+
+/** The HTTP endpoint's secret: requests must carry an HMAC-SHA256 of their body made with it. */
+export const trackingEndpointConfig = defineConfig({
+  TRACKING_HMAC_SECRET: env.string(),
+});

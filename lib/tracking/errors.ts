@@ -1,0 +1,27 @@
+/** Failures specific to contribution tracking; each extends the shared taxonomy in lib/errors.ts. */
+import { InfrastructureError, MalformedMessageError, PermanentError } from '../errors';
+
+/** A tracking message violates the wire format (ARCHITECTURE §5); the text names the field, never its value. */
+export class MalformedTrackingMessageError extends MalformedMessageError {}
+
+/**
+ * A message gives a contribution tracking id a different `contribution_id` than it already has,
+ * or claims a contribution that belongs to another tracking id. A person has to decide.
+ */
+export class ContributionIdConflictError extends PermanentError {
+  constructor(
+    readonly trackingId: number,
+    readonly existingContributionId: number,
+    readonly newContributionId: number,
+    readonly owner: number = trackingId,
+  ) {
+    super(
+      owner === trackingId
+        ? `contribution_id conflict for contribution tracking id ${trackingId}: it already has contribution_id ${existingContributionId}, the message says ${newContributionId}`
+        : `contribution_id conflict for contribution tracking id ${trackingId}: contribution_id ${newContributionId} already belongs to contribution tracking id ${owner}`,
+    );
+  }
+}
+
+/** The id sequence in Redis has no value (never seeded, or Redis lost its data): allocating would collide. */
+export class IdSequenceNotSeededError extends InfrastructureError {}

@@ -1,0 +1,138 @@
+/**
+ * Contribution tracking messages (ARCHITECTURE §5): validation and normalisation.
+ *
+ * The wire format carries numbers as strings; this module turns a parsed JSON body into typed
+ * fields once, so that the event log, the merge and the producer agree on what a message says.
+ * Unknown fields are kept (the event log stores the body verbatim) and ignored by the summary.
+ */
+import { MalformedTrackingMessageError } from './errors';
+
+/** The text fields a message may carry, as they appear on the wire. */
+export const TEXT_FIELDS = [
+  'note',
+  'referrer',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_key',
+  'language',
+  'country',
+  'form_amount',
+  'payments_form',
+] as const;
+
+/** The 0/1 flags a message may carry. */
+export const FLAG_FIELDS = ['anonymous', 'optout'] as const;
+
+export type TextField = (typeof TEXT_FIELDS)[number];
+export type FlagField = (typeof FLAG_FIELDS)[number];
+
+/** The summary-relevant fields of one message, typed; absent fields are absent. */
+export type TrackingFields = Partial<Record<TextField, string> & Record<FlagField, 0 | 1>> & {
+  contribution_id?: number;
+};
+
+export interface TrackingMessage {
+  /** The contribution tracking id. */
+  id: number;
+  /** `YYYYmmddHHMMSS`, UTC. */
+  ts: string;
+  fields: TrackingFields;
+}
+
+const DIGITS = /^[0-9]+$/;
+const TS = /^[0-9]{14}$/;
+
+/** Parses a raw queue body; a body that is not a JSON object is malformed. */
+export function parseTrackingBody(body: string): TrackingMessage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new MalformedTrackingMessageError('body is not valid JSON');
+  }
+  return normaliseTrackingMessage(parsed);
+}
+
+/** Validates a decoded message and returns its typed fields; throws naming the first bad field. */
+export function normaliseTrackingMessage(input: unknown): TrackingMessage {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MalformedTrackingMessageError('message must be a JSON object');
+  }
+  const raw = input as Record<string, unknown>;
+  const id = parsePositiveInteger(raw.id, 'id', true);
+  const ts = parseTs(raw.ts, true);
+  const fields: TrackingFields = {};
+  for (const name of TEXT_FIELDS) {
+    const value = parseText(raw[name], name);
+    if (value !== undefined) fields[name] = value;
+  }
+  for (const name of FLAG_FIELDS) {
+    const value = parseFlag(raw[name], name);
+    if (value !== undefined) fields[name] = value;
+  }
+  const contributionId = parsePositiveInteger(raw.contribution_id, 'contribution_id', false);
+  if (contributionId !== undefined) fields.contribution_id = contributionId;
+  return { id: id!, ts: ts!, fields };
+}
+
+/** Reads an id-like field (numbers travel as strings); ids are bigint columns read as JS numbers, hence the 2^53 bound. */
+export function parsePositiveInteger(value: unknown, name: string, required: boolean): number | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new MalformedTrackingMessageError(`${name} is missing`);
+    return undefined;
+  }
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !DIGITS.test(text)) {
+    throw new MalformedTrackingMessageError(`${name} must be a positive whole number`);
+  }
+  const number = Number(text);
+  if (number < 1 || !Number.isSafeInteger(number)) {
+    throw new MalformedTrackingMessageError(`${name} must be a positive whole number below 2^53`);
+  }
+  return number;
+}
+
+/** Checks a `YYYYmmddHHMMSS` timestamp, including that it names a real moment. */
+export function parseTs(value: unknown, required: boolean): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new MalformedTrackingMessageError('ts is missing');
+    return undefined;
+  }
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !TS.test(text)) {
+    throw new MalformedTrackingMessageError('ts must be 14 digits, YYYYmmddHHMMSS in UTC');
+  }
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(text.slice(at, at + (i === 0 ? 4 : 2))));
+  const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+  if (
+    date.getUTCFullYear() !== y ||
+    date.getUTCMonth() !== mo! - 1 ||
+    date.getUTCDate() !== d ||
+    date.getUTCHours() !== h ||
+    date.getUTCMinutes() !== mi ||
+    date.getUTCSeconds() !== s
+  ) {
+    throw new MalformedTrackingMessageError('ts is not a valid date and time');
+  }
+  return text;
+}
+
+/** Formats a moment as the wire's `YYYYmmddHHMMSS` (UTC). */
+export function formatTs(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function parseText(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new MalformedTrackingMessageError(`${name} must be a string`);
+}
+
+function parseFlag(value: unknown, name: string): 0 | 1 | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === 1 || value === '1' || value === true || value === 'true') return 1;
+  if (value === 0 || value === '0' || value === false || value === 'false') return 0;
+  throw new MalformedTrackingMessageError(`${name} must be 0 or 1`);
+}

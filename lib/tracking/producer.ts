@@ -1,0 +1,54 @@
+/**
+ * The frontend's side of the buffer: `trackContribution` validates a tracking message, gives it
+ * an id from the sequence when it has none and a `ts` when it has none, and pushes it to the
+ * contribution tracking queue. It resolves with the id only once the queue holds the message.
+ */
+import type { Redis } from 'ioredis';
+import type { QueueBackend } from '../queue/types';
+import { allocateTrackingId } from './id-sequence';
+import { formatTs, normaliseTrackingMessage } from './message';
+
+export interface TrackingProducerOptions {
+  backend: QueueBackend;
+  /** Where the id sequence lives. */
+  redis: Redis;
+  queue: string;
+  sequenceKey: string;
+  now?: () => Date;
+}
+
+export interface TrackingProducer {
+  /**
+   * Queues one tracking message and resolves with its contribution tracking id. Rejects with a
+   * MalformedTrackingMessageError for bad fields (nothing queued, no id used up) and with an
+   * InfrastructureError when Redis or the queue cannot take it.
+   */
+  trackContribution(fields: Record<string, unknown>): Promise<number>;
+}
+
+/** Builds the producer around long-lived clients (module scope in a handler). */
+export function createTrackingProducer(options: TrackingProducerOptions): TrackingProducer {
+  const now = options.now ?? (() => new Date());
+  return {
+    async trackContribution(fields) {
+      const hasId = fields.id !== undefined && fields.id !== null && fields.id !== '';
+      const message: Record<string, unknown> = { ...fields };
+      if (message.ts === undefined || message.ts === null || message.ts === '') message.ts = formatTs(now());
+      // Validate before allocating, so bad input does not use up an id.
+      const checked = normaliseTrackingMessage(hasId ? message : { ...message, id: '1' });
+      const id = hasId ? checked.id : await allocateTrackingId(options.redis, options.sequenceKey);
+      await options.backend.push(options.queue, { ...toWire(message), id: String(id), ts: checked.ts });
+      return id;
+    },
+  };
+}
+
+/** Numbers travel as strings on the wire (ARCHITECTURE §5); absent fields are omitted. */
+function toWire(message: Record<string, unknown>): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(message)) {
+    if (value === undefined || value === null) continue;
+    wire[key] = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+  }
+  return wire;
+}

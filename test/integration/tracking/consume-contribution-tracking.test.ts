@@ -1,0 +1,328 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
+import first from '../../fixtures/contribution-tracking-first.json';
+import update from '../../fixtures/contribution-tracking-update.json';
+import { createDamagedStore } from '../../../lib/consumer/damaged-store';
+import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
+import { createLogger } from '../../../lib/log';
+import { RedisQueueBackend } from '../../../lib/queue';
+import { consumeContributionTracking } from '../../../lib/tracking/consumer';
+import { rebuildTrackingSummary } from '../../../lib/tracking/rebuild';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const logger = createLogger({ component: 'test' }, { level: 'silent' });
+
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
+describe('consumeContributionTracking', () => {
+  let database: TestDatabase;
+  let redis: Redis;
+  let backend: RedisQueueBackend;
+  let queue: string;
+  let sequenceKey: string;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    redis = new Redis(REDIS_URL);
+    backend = new RedisQueueBackend({ redis });
+    queue = `test-contribution-tracking-${randomBytes(4).toString('hex')}`;
+    sequenceKey = `test:${queue}:id-sequence`;
+  });
+
+  afterEach(async () => {
+    await backend.purge(queue);
+    await redis.del(sequenceKey, `{${queue}}:seq`);
+    await backend.close();
+    redis.disconnect();
+    await database.drop();
+  });
+
+  const consume = () =>
+    consumeContributionTracking({
+      backend,
+      pool: database.pool,
+      redis,
+      damagedStore: createDamagedStore(database.db),
+      retryPolicy: DEFAULT_RETRY_POLICY,
+      logger,
+      queue,
+      sequenceKey,
+      batchSize: 500,
+      timeLimitSeconds: 0,
+      messageLimit: 0,
+    });
+  const rows = async (sql: string) => (await database.pool.query<RowDataPacket[]>(sql))[0];
+  const snapshot = async () => ({
+    summary: await rows('SELECT * FROM contribution_tracking ORDER BY id'),
+    sources: await rows('SELECT * FROM contribution_source ORDER BY contribution_tracking_id'),
+  });
+
+  describe('with the fixtures', () => {
+    it('should write one summary row with contribution_id, both events and the contribution_source row', async () => {
+      await backend.pushBatch(queue, [first, update]);
+
+      const counts = await consume();
+
+      expect(counts).toMatchObject({ processed: 2, succeeded: 2, damaged: 0 });
+      expect(await rows('SELECT id, contribution_id, utm_source, country, ts FROM contribution_tracking')).toEqual([
+        { id: 48213377, contribution_id: 95011231, utm_source: first.utm_source, country: 'BR', ts: '20241127130000' },
+      ]);
+      expect(await rows('SELECT contribution_tracking_id, ts FROM contribution_tracking_event ORDER BY id')).toEqual([
+        { contribution_tracking_id: 48213377, ts: '20241127130000' },
+        { contribution_tracking_id: 48213377, ts: '20241127130412' },
+      ]);
+      expect(await rows('SELECT banner, landing_page, payment_method FROM contribution_source')).toEqual([
+        { banner: 'B2425_1127_ptBR_dsk_p1_lg_txt_cnt', landing_page: 'no-LP', payment_method: 'cc' },
+      ]);
+    });
+
+    it('should change nothing when the same messages are replayed', async () => {
+      await backend.pushBatch(queue, [first, update]);
+      await consume();
+      const before = await snapshot();
+
+      await backend.pushBatch(queue, [first, update]);
+      const counts = await consume();
+
+      expect(counts).toMatchObject({ processed: 2, dropped: 2, damaged: 0 });
+      expect(await snapshot()).toEqual(before);
+      expect(await rows('SELECT COUNT(*) AS n FROM contribution_tracking_event')).toEqual([{ n: 2 }]);
+    });
+
+    it('should reach the same final row when the update is delivered before the first message', async () => {
+      await backend.pushBatch(queue, [first, update]);
+      await consume();
+      const inOrder = await snapshot();
+      await database.pool.query('DELETE FROM contribution_tracking');
+      await database.pool.query('DELETE FROM contribution_tracking_event');
+      await database.pool.query('DELETE FROM contribution_source');
+
+      await backend.push(queue, update);
+      await consume();
+      await backend.push(queue, first);
+      await consume();
+
+      expect(await snapshot()).toEqual(inOrder);
+    });
+  });
+
+  describe('with bad input', () => {
+    it('should store each bad message in damaged with its reason and go on with the rest', async () => {
+      await backend.pushBatch(queue, [
+        { ts: '20241127130000', country: 'BR' },
+        { id: 'abc', ts: '20241127130000' },
+        { id: '21', ts: '27/11/2024 13:00' },
+      ]);
+      await redis.rpush(queue, '{"id": "22", "ts": ');
+      await backend.push(queue, { id: '23', ts: '20241127130000', country: 'DE' });
+      await redis.rpush(queue, JSON.stringify({ id: '23', ts: '20241127130100', contribution_id: '5' }));
+      await redis.rpush(queue, JSON.stringify({ id: '23', ts: '20241127130200', contribution_id: '6' }));
+
+      const counts = await consume();
+
+      expect(counts).toMatchObject({ processed: 7, succeeded: 2, damaged: 5, retryScheduled: 0 });
+      const damaged = await rows('SELECT original_queue, error, message, retry_date FROM damaged ORDER BY id');
+      expect(damaged.map((row) => row.error)).toEqual([
+        'MalformedTrackingMessageError: id is missing',
+        'MalformedTrackingMessageError: id must be a positive whole number',
+        'MalformedTrackingMessageError: ts must be 14 digits, YYYYmmddHHMMSS in UTC',
+        expect.stringMatching(/^MalformedMessageError: body is not valid JSON/),
+        'ContributionIdConflictError: contribution_id conflict for contribution tracking id 23: it already has contribution_id 5, the message says 6',
+      ]);
+      expect(damaged[3]).toMatchObject({ original_queue: queue, message: '{"id": "22", "ts": ', retry_date: null });
+      expect(await rows('SELECT id, contribution_id, country FROM contribution_tracking')).toEqual([{ id: 23, contribution_id: 5, country: 'DE' }]);
+      expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+    });
+
+    it('should release the batch and fail the run when the database is down, losing nothing', async () => {
+      await backend.pushBatch(queue, [first, update]);
+      const downPool = (await import('mysql2/promise')).createPool({ uri: 'mysql://root@127.0.0.1:1/nothing', connectTimeout: 500 });
+
+      const run = consumeContributionTracking({
+        backend,
+        pool: downPool,
+        damagedStore: createDamagedStore(database.db),
+        retryPolicy: DEFAULT_RETRY_POLICY,
+        logger,
+        queue,
+        sequenceKey,
+        batchSize: 500,
+        timeLimitSeconds: 0,
+        messageLimit: 0,
+      });
+
+      await expect(run).rejects.toMatchObject({ name: 'TrackingDatabaseError' });
+      await downPool.end();
+      expect(await backend.stats(queue)).toMatchObject({ ready: 2, inFlight: 0 });
+    });
+  });
+
+  describe('with two consumers running at once', () => {
+    it('should leave the same summary as a rebuild from the event log', async () => {
+      const messages = randomTrackingMessages(300, 3000, 300, seededRandom(7));
+      await backend.pushBatch(queue, messages);
+      const runOne = () =>
+        consumeContributionTracking({
+          backend,
+          pool: database.pool,
+          damagedStore: createDamagedStore(database.db),
+          retryPolicy: DEFAULT_RETRY_POLICY,
+          logger,
+          queue,
+          sequenceKey,
+          batchSize: 50,
+          timeLimitSeconds: 0,
+          messageLimit: 0,
+        });
+
+      const [a, b] = await Promise.all([runOne(), runOne()]);
+      const incremental = await snapshot();
+      await database.pool.query('DELETE FROM contribution_tracking');
+      await database.pool.query('DELETE FROM contribution_source');
+      await rebuildTrackingSummary(database.pool, logger);
+
+      expect(a.processed).toBeGreaterThan(0);
+      expect(b.processed).toBeGreaterThan(0);
+      expect(a.processed + b.processed).toBe(3300);
+      expect(incremental.summary).toHaveLength(300);
+      expect(await snapshot()).toEqual(incremental);
+    });
+  });
+
+  describe('with 10,000 random messages over 1,000 ids, shuffled and partly duplicated', () => {
+    it('should keep a summary equal to the rebuild from the event log and to a plain reference computation', async () => {
+      const messages = randomTrackingMessages(1000, 9000, 1000, seededRandom(20241127));
+      expect(messages).toHaveLength(10_000);
+      await backend.pushBatch(queue, messages);
+
+      const counts = await consume();
+      const incremental = await snapshot();
+      await database.pool.query('DELETE FROM contribution_tracking');
+      await database.pool.query('DELETE FROM contribution_source');
+      const rebuild = await rebuildTrackingSummary(database.pool, logger);
+      const rebuilt = await snapshot();
+
+      const reference = referenceSummary(messages);
+      expect(reference).toMatchObject({ duplicates: expect.any(Number), conflicts: expect.any(Number) });
+      expect(reference.duplicates).toBeGreaterThan(500);
+      expect(reference.conflicts).toBeGreaterThan(10);
+      expect(counts.processed).toBe(10_000);
+      expect(counts.dropped).toBe(reference.duplicates);
+      expect(counts.damaged).toBe(reference.conflicts);
+      expect(rebuild.ids).toBe(1000);
+      expect(incremental.summary).toHaveLength(1000);
+      expect(rebuilt).toEqual(incremental);
+      expect(incremental.summary.map(withoutUsdAmount)).toEqual(reference.summary);
+      expect(incremental.sources).toEqual(reference.sources);
+      expect((await rebuildTrackingSummary(database.pool, logger, { check: true })).differing).toEqual([]);
+    });
+  });
+});
+
+type Wire = { id: string; ts: string } & Record<string, string>;
+
+/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const UTM_SOURCES = ['B1_banner.lp_one.cc', 'B2.no-LP.paypal', 'B3_only_two.parts', 'a.b.c.d', 'plain', 'x'.repeat(60) + '.' + 'y'.repeat(80) + '.cc'];
+const COUNTRIES = ['BR', 'DE', 'US', 'FRA' /* too long: truncated to FR */];
+
+/** `unique` distinct messages plus `duplicates` exact copies of random ones, shuffled. */
+function randomTrackingMessages(ids: number, unique: number, duplicates: number, random: () => number): Wire[] {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+  const base = 500_000;
+  const messages: Wire[] = [];
+  for (let i = 0; i < unique; i++) {
+    const id = base + (i < ids ? i : Math.floor(random() * ids));
+    // Few distinct seconds per id, so that equal ts (ties) happen often.
+    const ts = `2024112713${String(Math.floor(random() * 3)).padStart(2, '0')}${String(Math.floor(random() * 4)).padStart(2, '0')}`;
+    const message: Wire = { id: String(id), ts, nonce: String(i) };
+    if (random() < 0.4) message.utm_source = pick(UTM_SOURCES);
+    if (random() < 0.4) message.country = pick(COUNTRIES);
+    if (random() < 0.3) message.language = pick(['pt', 'de', 'en', 'pt-br']);
+    if (random() < 0.3) message.utm_medium = pick(['sitenotice', 'email', 'm'.repeat(150)]);
+    if (random() < 0.2) message.form_amount = pick(['EUR 15.00', 'BRL 25.00']);
+    if (random() < 0.2) message.optout = pick(['0', '1']);
+    if (random() < 0.2) message.anonymous = pick(['0', '1']);
+    if (random() < 0.1) message.note = pick(['thanks', 'é'.repeat(10)]);
+    // Mostly the id's own contribution, sometimes a conflicting one.
+    if (random() < 0.1) message.contribution_id = String(id * 10 + (random() < 0.8 ? 1 : 2));
+    messages.push(message);
+  }
+  for (let i = 0; i < duplicates; i++) messages.push({ ...pick(messages.slice(0, unique)) });
+  for (let i = messages.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [messages[i], messages[j]] = [messages[j]!, messages[i]!];
+  }
+  return messages;
+}
+
+const LIMITS: Record<string, number> = {
+  form_amount: 20, referrer: 4096, utm_source: 128, utm_medium: 128, utm_campaign: 128, utm_key: 128,
+  payments_form: 128, language: 8, country: 2,
+};
+const TEXT = ['form_amount', 'note', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_key', 'payments_form', 'language', 'country'];
+
+/**
+ * The merge rules written out plainly, independent of lib/tracking: messages in delivery order
+ * (one FIFO consumer), exact duplicates dropped, a second different contribution_id rejected;
+ * per field the value of the latest ts, the later arrival on a tie; ts the earliest.
+ */
+function referenceSummary(messages: Wire[]) {
+  const seen = new Set<string>();
+  const contribution = new Map<string, string>();
+  const accepted = new Map<string, Array<{ message: Wire; arrival: number }>>();
+  let duplicates = 0;
+  let conflicts = 0;
+  messages.forEach((message, arrival) => {
+    const key = JSON.stringify(Object.entries(message).sort());
+    if (message.contribution_id && contribution.has(message.id) && contribution.get(message.id) !== message.contribution_id) {
+      conflicts++;
+      return;
+    }
+    if (seen.has(key)) {
+      duplicates++;
+      return;
+    }
+    seen.add(key);
+    if (message.contribution_id) contribution.set(message.id, message.contribution_id);
+    const list = accepted.get(message.id) ?? [];
+    list.push({ message, arrival });
+    accepted.set(message.id, list);
+  });
+  const summary: Array<Record<string, unknown>> = [];
+  const sources: Array<Record<string, unknown>> = [];
+  for (const id of [...accepted.keys()].sort((a, b) => Number(a) - Number(b))) {
+    const events = accepted.get(id)!.sort((a, b) => (a.message.ts === b.message.ts ? a.arrival - b.arrival : a.message.ts < b.message.ts ? -1 : 1));
+    const row: Record<string, unknown> = { id: Number(id), contribution_id: contribution.has(id) ? Number(contribution.get(id)) : null };
+    for (const field of TEXT) row[field] = null;
+    row.anonymous = null;
+    row.optout = null;
+    row.ts = events[0]!.message.ts;
+    for (const { message } of events) {
+      for (const field of TEXT) if (message[field] !== undefined) row[field] = LIMITS[field] ? message[field]!.slice(0, LIMITS[field]) : message[field];
+      if (message.anonymous !== undefined) row.anonymous = Number(message.anonymous);
+      if (message.optout !== undefined) row.optout = Number(message.optout);
+    }
+    summary.push(row);
+    const parts = typeof row.utm_source === 'string' ? row.utm_source.split('.') : [];
+    if (parts.length === 3) sources.push({ contribution_tracking_id: Number(id), banner: parts[0], landing_page: parts[1], payment_method: parts[2] });
+  }
+  return { summary, sources, duplicates, conflicts };
+}
+
+function withoutUsdAmount(row: RowDataPacket): Record<string, unknown> {
+  const { usd_amount: _ignored, ...rest } = row;
+  return rest;
+}

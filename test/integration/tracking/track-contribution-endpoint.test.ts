@@ -1,0 +1,135 @@
+import type { Redis } from 'ioredis';
+import first from '../../fixtures/contribution-tracking-first.json';
+import { RedisQueueBackend } from '../../../lib/queue';
+import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence';
+import { signBody, SIGNATURE_HEADER } from '../../../lib/tracking/signature';
+import { createLogger } from '../../../lib/log';
+import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../../../lib/tracking/http-endpoint';
+import { createTrackingProducer } from '../../../lib/tracking/producer';
+import { openTrackingRedis } from '../../../lib/tracking/redis-client';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+
+const SECRET = 'endpoint-test-secret';
+const QUEUE = 'contribution-tracking';
+const SEQUENCE_KEY = 'contribution-tracking:id-sequence';
+const logger = createLogger({ component: 'test' }, { level: 'silent' });
+
+/** The endpoint as functions/track-contribution.ts wires it, against a private Redis that the test stops. */
+// The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
+jest.setTimeout(60_000);
+
+describe('handleTrackingRequest', () => {
+  let server: PrivateRedisServer;
+  let database: TestDatabase;
+  let handler: (event: HttpRequest) => Promise<HttpResponse>;
+  let redis: Redis;
+  let backend: RedisQueueBackend;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    database = await createTestDatabase();
+    await database.pool.query('INSERT INTO contribution_tracking (id, ts) VALUES (48213377, ?)', ['20241127130000']);
+    redis = openTrackingRedis(server.url);
+    backend = new RedisQueueBackend({ redis });
+    const producer = createTrackingProducer({ backend, redis, queue: QUEUE, sequenceKey: SEQUENCE_KEY });
+    handler = (event) => handleTrackingRequest(event, { secret: SECRET, producer, logger });
+    await seedTrackingIdSequenceFromDatabase(redis, database.pool, SEQUENCE_KEY);
+  });
+
+  afterAll(async () => {
+    await backend.close();
+    redis.disconnect();
+    await server.stop();
+    await database.drop();
+  });
+
+  beforeEach(async () => {
+    await backend.purge(QUEUE);
+  });
+
+  const signed = (body: string, extra: Partial<HttpRequest> = {}): HttpRequest => ({
+    body,
+    isBase64Encoded: false,
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(SECRET, body) },
+    ...extra,
+  });
+  const queued = async () => (await backend.peek(QUEUE, 10)).map((body) => JSON.parse(body) as Record<string, string>);
+
+  it('should answer 202 with a new id above the table maximum once the message is queued', async () => {
+    const { id: _id, ...withoutId } = first;
+
+    const response = await handler(signed(JSON.stringify(withoutId)));
+
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id: '48213378' });
+    expect(await queued()).toEqual([expect.objectContaining({ ...withoutId, id: '48213378', source_type: 'direct' })]);
+  });
+
+  it('should keep an id the producer gives and fill in ts when it is absent', async () => {
+    const response = await handler(signed(JSON.stringify({ id: '700', contribution_id: '95011231' })));
+
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id: '700' });
+    const [message] = await queued();
+    expect(message).toMatchObject({ id: '700', contribution_id: '95011231', ts: expect.stringMatching(/^\d{14}$/) });
+  });
+
+  it('should accept a base64-encoded body as API Gateway may deliver it', async () => {
+    const body = JSON.stringify(first);
+    const response = await handler({
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'X-Tracking-Signature': signBody(SECRET, body) },
+    });
+
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('should answer 401 to a tampered or unsigned request and queue nothing', async () => {
+    const request = signed(JSON.stringify(first));
+    const tampered = { ...request, body: request.body!.replace('"BR"', '"PT"') };
+    const unsigned = { ...request, headers: { 'content-type': 'application/json' } };
+
+    const responses = [await handler(tampered), await handler(unsigned)];
+
+    expect(responses.map((r) => r.statusCode)).toEqual([401, 401]);
+    expect(JSON.parse(responses[0]!.body)).toEqual({ error: `missing or invalid ${SIGNATURE_HEADER} header` });
+    expect(await queued()).toEqual([]);
+  });
+
+  it.each([
+    ['{"id": "1", ', 'body is not valid JSON'],
+    ['[1, 2]', 'body must be a JSON object'],
+    ['{"id": "abc", "ts": "20241127130000"}', 'id must be a positive whole number'],
+    ['{"id": "5", "ts": "2024-11-27"}', 'ts must be 14 digits, YYYYmmddHHMMSS in UTC'],
+  ])('should answer 400 to %s with "%s" and queue nothing', async (body, reason) => {
+    const response = await handler(signed(body));
+
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: reason });
+    expect(await queued()).toEqual([]);
+  });
+
+  it('should answer 503 while Redis is stopped, and 202 again once it is back and reseeded', async () => {
+    const { id: _id, ...withoutId } = first;
+    const down = server.restart({ downMs: 3000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const started = Date.now();
+    const needingId = await handler(signed(JSON.stringify(withoutId)));
+    const withId = await handler(signed(JSON.stringify(first)));
+    const elapsed = Date.now() - started;
+    await down;
+
+    expect([needingId.statusCode, withId.statusCode]).toEqual([503, 503]);
+    expect(JSON.parse(withId.body)).toEqual({ error: 'the tracking queue is unavailable; retry later' });
+    expect(elapsed).toBeLessThan(5000);
+    // The private server has no persistence: the sequence is gone, and allocation refuses to restart at 1.
+    expect((await handler(signed(JSON.stringify(withoutId)))).statusCode).toBe(503);
+    await seedTrackingIdSequenceFromDatabase(redis, database.pool, SEQUENCE_KEY);
+    const again = await handler(signed(JSON.stringify(withoutId)));
+    expect(again.statusCode).toBe(202);
+    expect(JSON.parse(again.body)).toEqual({ id: '48213378' });
+  });
+});
