@@ -73,6 +73,10 @@ export interface PackageReport {
 
 function packageStage(stage: string, params: string[]): void {
   rmSync(path.join(ROOT, packageDir(stage)), { recursive: true, force: true });
+  // serverless-esbuild zips what its build directory holds besides the other functions' entries:
+  // bundles left there by an earlier build of another variant (sls invoke local with
+  // --param queueBackend=sqs, say) would land in this stage's packages.
+  rmSync(path.join(ROOT, '.esbuild'), { recursive: true, force: true });
   const [bin, ...args] = packageCommand(stage, params);
   execFileSync('npx', [bin!, ...args], {
     cwd: ROOT,
