@@ -86,7 +86,7 @@ function functionsOf({ queueBackend, impressionsTrigger }) {
 }
 
 /** The policy statements of one function's role. */
-function statementsOf(functionName, { queueBackend, network, kafkaSaslScram512SecretArn }) {
+function statementsOf(functionName, { queueBackend, network, kafkaAccessConfigurations }) {
   const access = FUNCTION_ACCESS[functionName];
   const statements = [
     { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': [logGroupLogicalId(functionName), 'Arn'] }] },
@@ -100,7 +100,13 @@ function statementsOf(functionName, { queueBackend, network, kafkaSaslScram512Se
       statements.push({ Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: access.deadLetters.map((q) => queueArn(q)) });
     }
   }
-  if (access.kafka) statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [kafkaSaslScram512SecretArn] });
+  if (access.kafka) {
+    // The event source reads the credentials (and certificates) its access configuration names.
+    const secrets = Object.entries(kafkaAccessConfigurations ?? {})
+      .filter(([type]) => !type.startsWith('vpc'))
+      .flatMap(([, arns]) => arns);
+    if (secrets.length) statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secrets });
+  }
   return statements;
 }
 
@@ -128,7 +134,7 @@ module.exports = async ({ resolveVariable }) =>
     queueBackend: await resolveVariable('param:queueBackend'),
     impressionsTrigger: await resolveVariable('param:impressionsTrigger'),
     network: await resolveVariable('param:network'),
-    kafkaSaslScram512SecretArn: await resolveVariable('param:kafkaSaslScram512SecretArn'),
+    kafkaAccessConfigurations: await resolveVariable('param:kafkaAccessConfigurations'),
   });
 module.exports.iamRoles = iamRoles;
 module.exports.functionsOf = functionsOf;

@@ -21,7 +21,7 @@ interface Settings {
   queueBackend: string;
   impressionsTrigger: string;
   network: string;
-  kafkaSaslScram512SecretArn: string;
+  kafkaAccessConfigurations: Record<string, string[]>;
 }
 interface Statement {
   Action: string[];
@@ -219,7 +219,7 @@ describe('serverless/iam-roles.js', () => {
   it('should create exactly one role per function of each variant', () => {
     for (const variant of variants) {
       expect(iamRolesModule.functionsOf(variant).sort()).toEqual(functionNamesOf(variant));
-      const roles = iamRolesModule.iamRoles({ ...variant, network: 'none', kafkaSaslScram512SecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:k' });
+      const roles = iamRolesModule.iamRoles({ ...variant, network: 'none', kafkaAccessConfigurations: { saslScram512Auth: ['arn:aws:secretsmanager:us-east-1:1:secret:k'], vpcSubnet: ['subnet-1'] } });
       expect(Object.keys(roles.Resources).sort()).toEqual(functionNamesOf(variant).map((name) => iamRolesModule.roleLogicalId(name)).sort());
     }
   });
@@ -227,7 +227,7 @@ describe('serverless/iam-roles.js', () => {
   it('should grant SQS actions only on SQS, and each function only the queues it uses', () => {
     const statementsOf = (settings: Settings, name: string) =>
       iamRolesModule.iamRoles(settings).Resources[iamRolesModule.roleLogicalId(name)]!.Properties.Policies[0]!.PolicyDocument.Statement;
-    const redis = { queueBackend: 'redis', impressionsTrigger: 'schedule', network: 'private', kafkaSaslScram512SecretArn: '' };
+    const redis = { queueBackend: 'redis', impressionsTrigger: 'schedule', network: 'private', kafkaAccessConfigurations: {} };
     for (const name of iamRolesModule.functionsOf(redis)) {
       expect(statementsOf(redis, name).flatMap((s) => s.Action).filter((a) => a.startsWith('sqs:'))).toEqual([]);
     }
@@ -239,7 +239,7 @@ describe('serverless/iam-roles.js', () => {
   });
 
   it('should let a function write only to its own log group, and touch the VPC only on private networks', () => {
-    const settings = { queueBackend: 'redis', impressionsTrigger: 'schedule', network: 'none', kafkaSaslScram512SecretArn: '' };
+    const settings = { queueBackend: 'redis', impressionsTrigger: 'schedule', network: 'none', kafkaAccessConfigurations: {} };
     const roles = iamRolesModule.iamRoles(settings).Resources;
     expect(roles.RequeueDamagedRole!.Properties.Policies[0]!.PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': ['RequeueDashdamagedLogGroup', 'Arn'] }] },
