@@ -5,29 +5,14 @@
  * `contribution_tracking` summary; malformed and conflicting ones go to `damaged`, duplicates are
  * dropped; when the database is down every record is reported and SQS delivers it again.
  */
-import { consumerConfig } from '../lib/consumer/config';
-import { createDamagedStore } from '../lib/consumer/damaged-store';
-import { retryPolicyFromConfig } from '../lib/consumer/retry-policy';
-import { endInvocation, openHandlerClients } from '../lib/handler-clients';
-import { createLogger } from '../lib/log';
-import type { SqsBatchResponse, SqsEvent } from '../lib/queue/sqs/sqs-event';
+import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
+import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
 import { trackingConfig } from '../lib/tracking/config';
 import { consumeContributionTrackingSqsEvent } from '../lib/tracking/consumer';
 
-const clients = openHandlerClients();
-const damagedStore = createDamagedStore(clients.database.db);
-const logger = createLogger({ component: 'consume-contribution-tracking-sqs' });
+const runtime = createEventRuntimeHolder('consume-contribution-tracking-sqs');
 
-export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
-  try {
-    return await consumeContributionTrackingSqsEvent(event, {
-      pool: clients.database.pool,
-      damagedStore,
-      retryPolicy: retryPolicyFromConfig(consumerConfig()),
-      logger,
-      queue: trackingConfig().TRACKING_QUEUE,
-    });
-  } finally {
-    await endInvocation(clients);
-  }
-}
+export const handler = async (event: SqsEvent) =>
+  runtime.run(({ database, damagedStore, retryPolicy, logger }) =>
+    consumeContributionTrackingSqsEvent(event, { pool: database.pool, damagedStore, retryPolicy, logger, queue: trackingConfig().TRACKING_QUEUE }),
+  );

@@ -8,9 +8,9 @@
  * redelivery; everything else is settled and deleted.
  */
 import { consumePaymentsInitSqsEvent } from '../lib/pending/jobs';
-import { createRuntimeHolder } from '../lib/pending/runtime';
+import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
 import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
 
-const runtime = createRuntimeHolder('consume-payments-init-sqs');
+const runtime = createEventRuntimeHolder('consume-payments-init-sqs');
 
 export const handler = async (event: SqsEvent) => runtime.run((clients) => consumePaymentsInitSqsEvent(clients, event));

@@ -10,6 +10,7 @@ import { consumePending, storePendingBatch } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
 import { PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
+import type { EventRuntime } from '../consumer/event-runtime';
 import type { PipelineRuntime } from './runtime';
 
 function deps(runtime: PipelineRuntime) {
@@ -36,7 +37,7 @@ export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfi
  * `consume-pending-sqs`: the records of one SQS event into the pending table, each settled by the
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  */
-export function consumePendingSqsEvent(runtime: PipelineRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+export function consumePendingSqsEvent(runtime: EventRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const pendingStore = new PendingStore(runtime.database.db);
   const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
   return handleSqsBatch(
@@ -50,7 +51,7 @@ export function consumePendingSqsEvent(runtime: PipelineRuntime, event: SqsEvent
 }
 
 /** `consume-payments-init-sqs`: the records of one SQS event into payments_initial (as `consume-payments-init`). */
-export function consumePaymentsInitSqsEvent(runtime: PipelineRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+export function consumePaymentsInitSqsEvent(runtime: EventRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
   return handleSqsBatch(event, handle, {
     damagedStore: runtime.damagedStore,
@@ -70,7 +71,7 @@ export function consumePaymentsInitJob(runtime: PipelineRuntime, config: Pending
 }
 
 /** `expire-pending`: rows older than EXPIRE_PENDING_DAYS deleted or marked resolved. */
-export function expirePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
+export function expirePendingJob(runtime: EventRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
   return expirePending(
     runtime.database.db,
     {
