@@ -30,6 +30,7 @@ import type {
 import { clusterSlot, messageKeys, queueKeys, type QueueKeys } from './keys';
 import { decodeRecord } from './record';
 import { runScript } from './scripts';
+import { CallCoalescer } from './call-coalescer';
 import type { LuaScriptName } from './lua';
 
 const log = createLogger({ component: 'queue.redis' });
@@ -101,6 +102,16 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly perQueue: Record<string, Partial<QueueSettings>>;
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
+  /** popAtomic's single leases, merged per queue across concurrent callers. */
+  private readonly singleLeases = new CallCoalescer<null, Delivery | undefined>(async (queue, callers) => {
+    const deliveries = await this.lease(queue, { max: callers.length });
+    return callers.map((_, i) => deliveries[i]);
+  }, MAX_LEASE_BATCH);
+  /** popAtomic's acks, merged per queue; each resolves true when its receipt was stale. */
+  private readonly singleAcks = new CallCoalescer<string, boolean>(async (queue, receipts) => {
+    const stale = new Set(await this.ackBatch(queue, receipts));
+    return receipts.map((receipt) => stale.has(receipt));
+  }, MAX_LEASE_BATCH);
   /** Extra connections of waitForMessage calls in progress, closed by close(). */
   private readonly waiters = new Set<Redis>();
 
@@ -209,7 +220,8 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
-    const [delivery] = await this.lease(queue, { max: 1 });
+    queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
+    const delivery = await this.singleLeases.call(queue, null);
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
     if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
@@ -220,7 +232,9 @@ export class RedisQueueBackend implements QueueBackend {
       await this.releaseQuietly(queue, [delivery.receipt]);
       throw error;
     }
-    await this.ack(queue, delivery.receipt);
+    if (await this.singleAcks.call(queue, delivery.receipt)) {
+      throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
+    }
     return { status: 'done', value, delivery };
   }
 
