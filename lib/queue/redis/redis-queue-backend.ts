@@ -22,6 +22,7 @@ import type {
   PopBatchResult,
   PopResult,
   PushOptions,
+  SourceType,
   QueueBackend,
   QueueSettings,
   QueueStats,
@@ -34,6 +35,9 @@ import { CallCoalescer } from './call-coalescer';
 import type { LuaScriptName } from './lua';
 
 const log = createLogger({ component: 'queue.redis' });
+
+/** Fields withSourceFields adds, and the enqueue time: a message with any of them takes the general path. */
+const SOURCE_FIELDS = ['source_name', 'source_type', 'source_host', 'source_run_id', 'source_version', 'source_enqueued_time'];
 
 /** Most messages one lease call hands out. */
 export const MAX_LEASE_BATCH = 1000;
@@ -102,6 +106,8 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly perQueue: Record<string, Partial<QueueSettings>>;
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
+  /** The serialised source fields (without the opening brace) per source type, for encodeFresh. */
+  private readonly sourceSuffixes = new Map<SourceType, string>();
   /** popAtomic's single leases, merged per queue across concurrent callers. */
   private readonly singleLeases = new CallCoalescer<null, Delivery | undefined>(async (queue, callers) => {
     const deliveries = await this.lease(queue, { max: callers.length });
@@ -381,10 +387,30 @@ export class RedisQueueBackend implements QueueBackend {
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
       throw new QueueUsageError('a queue message must be a JSON object');
     }
+    const fast = this.encodeFresh(message, options.sourceType ?? 'direct');
+    if (fast !== undefined) return fast;
     const stamped = withSourceFields(message, this.identity, options.sourceType);
     const stamp = needsEnqueuedTime(stamped);
     if (stamp) delete stamped.source_enqueued_time;
     return (stamp ? 'S' : 'K') + JSON.stringify(stamped);
+  }
+
+  /**
+   * The common case, a message that carries none of the source fields, without copying it: the
+   * same text as withSourceFields + JSON.stringify (fields appended in the same order), about ten
+   * times cheaper per message, which is most of pushBatch's client-side cost. Undefined otherwise.
+   */
+  private encodeFresh(message: MessageBody, sourceType: SourceType): string | undefined {
+    for (const field of SOURCE_FIELDS) if (field in message) return undefined;
+    const json = JSON.stringify(message);
+    if (json[0] !== '{' || json[json.length - 1] !== '}') return undefined; // a toJSON of its own
+    let suffix = this.sourceSuffixes.get(sourceType);
+    if (suffix === undefined) {
+      // withSourceFields on an empty object lists the fields in order; drop its braces
+      suffix = JSON.stringify(withSourceFields({}, this.identity, sourceType)).slice(1);
+      this.sourceSuffixes.set(sourceType, suffix);
+    }
+    return json === '{}' ? `S{${suffix}` : `S${json.slice(0, -1)},${suffix}`;
   }
 
   private async releaseQuietly(queue: string, receipts: string[]): Promise<void> {
