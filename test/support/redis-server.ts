@@ -63,7 +63,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...(options.persistence ? ['--appendfsync', 'always'] : []),
     ...(options.args ?? []),
   ];
-  let server: ServerProcess | undefined = await launch(args, port);
+  let server: ServerProcess | undefined;
+  try {
+    server = await launch(args, port);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped = false;
   return {
     url: `redis://${HOST}:${port}`,
