@@ -30,11 +30,10 @@ describe('createHandlerRuntime', () => {
     }
   });
 
-  function runtimeWith(extend?: (base: BaseRuntime) => object & { close?(): Promise<void> | void }) {
+  function runtimeWith<X extends object = { base: BaseRuntime }>(extend?: (base: BaseRuntime) => X & { close?(): Promise<void> | void }) {
     const bases = fakeBases();
-    const runtime = extend
-      ? createHandlerRuntime('test', extend, { openBase: bases.openBase })
-      : createHandlerRuntime('test', (base) => ({ base }), { openBase: bases.openBase });
+    const extension = extend ?? ((base: BaseRuntime) => ({ base }) as unknown as X);
+    const runtime = createHandlerRuntime('test', extension, { openBase: bases.openBase });
     return { ...bases, runtime };
   }
 
