@@ -7,9 +7,9 @@ import { pendingConfig, type PendingConfig } from './config';
 import { consumePaymentsInit } from './consume-payments-init';
 import { consumePending } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
-import type { PipelineRuntime } from './runtime';
+import type { BaseRuntime } from '../handler-runtime';
 
-function deps(runtime: PipelineRuntime) {
+function deps(runtime: BaseRuntime) {
   return {
     backend: runtime.backend,
     db: runtime.database.db,
@@ -20,7 +20,7 @@ function deps(runtime: PipelineRuntime) {
 }
 
 /** `consume-pending`: the pending queue into the pending table. */
-export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
   return consumePending(deps(runtime), {
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
@@ -30,7 +30,7 @@ export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfi
 }
 
 /** `consume-payments-init`: the payments-init queue into payments_initial. */
-export function consumePaymentsInitJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+export function consumePaymentsInitJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
   return consumePaymentsInit(deps(runtime), {
     queue: config.PAYMENTS_INIT_QUEUE,
     timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
@@ -39,7 +39,7 @@ export function consumePaymentsInitJob(runtime: PipelineRuntime, config: Pending
 }
 
 /** `expire-pending`: rows older than EXPIRE_PENDING_DAYS deleted or marked resolved. */
-export function expirePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
+export function expirePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
   return expirePending(
     runtime.database.db,
     {

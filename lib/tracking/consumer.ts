@@ -9,9 +9,11 @@ import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { runBatchConsumer, type BatchFailures, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import { DropMessageError } from '../errors';
+import type { BaseRuntime } from '../handler-runtime';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import { writeTrackingBatch } from './batch-writer';
+import { trackingConfig } from './config';
 import { seedTrackingIdSequenceFromDatabase } from './id-sequence';
 
 export interface TrackingConsumerOptions {
@@ -58,5 +60,22 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
       }
       return failures;
     },
+  });
+}
+
+/** `consume-contribution-tracking` as the scheduled function runs it: queue, sequence and limits from configuration. */
+export function consumeContributionTrackingJob(runtime: BaseRuntime, config: ReturnType<typeof trackingConfig> = trackingConfig()): Promise<ConsumerCounts> {
+  return consumeContributionTracking({
+    backend: runtime.backend,
+    pool: runtime.database.pool,
+    redis: runtime.redis,
+    damagedStore: runtime.damagedStore,
+    retryPolicy: runtime.retryPolicy,
+    logger: runtime.logger,
+    queue: config.TRACKING_QUEUE,
+    sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
+    batchSize: config.TRACKING_CONSUMER_BATCH_SIZE,
+    timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT,
+    messageLimit: config.TRACKING_CONSUMER_MESSAGE_LIMIT,
   });
 }
