@@ -155,8 +155,7 @@ async function main(): Promise<number> {
     const missing = REQUIRED_FUNCTIONS.filter((fn) => !running.offline!.functions.includes(fn));
     if (missing.length > 0) problems.push(`serverless.yml defines no ${missing.join(', ')}: their part of the pipeline cannot run`);
     const hasEndpoint = running.offline.functions.includes('track-contribution');
-    if (!running.offline.functions.includes('impressions-kafka-event')) notes.push('impressions-kafka-event is not defined in serverless.yml');
-    else notes.push('impressions-kafka-event (a Lambda Kafka event source) is not run: serverless-offline has no Kafka trigger; load-impressions loads the topics');
+    notes.push('serverless-offline has no Kafka or SQS triggers: the local stage runs the schedule variants (load-impressions, consumers on Redis)');
 
     // Kafka producer and admin (topics are auto-created by the first produce).
     const kafka = new Kafka({ clientId: 'local-run', brokers: impressions.KAFKA_BROKERS, logLevel: kafkaLogLevel.NOTHING });
@@ -279,9 +278,8 @@ function runEnvironment(stackEnv: Record<string, string>, config: LocalRunConfig
     // A throwaway secret for the tracking endpoint: the run signs its requests with it.
     TRACKING_HMAC_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    // The impressions loader: runs long enough to stay in its group across traffic, and a short
-    // session so that the group rebalances quickly when a scheduled run joins or one leaves.
-    IMPRESSIONS_TIME_LIMIT: process.env.IMPRESSIONS_TIME_LIMIT ?? '20',
+    // A short Kafka session, so that the impressions loader's group rebalances quickly when a
+    // scheduled run joins the run's own invocation or one leaves.
     IMPRESSIONS_SESSION_TIMEOUT_MS: process.env.IMPRESSIONS_SESSION_TIMEOUT_MS ?? '6000',
   };
 }

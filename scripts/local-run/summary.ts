@@ -190,13 +190,22 @@ export function formatSummary(summary: RunSummary): string {
   return lines.join('\n');
 }
 
-/** Compact `key value` pairs of a driven function's summed results (zeros left out). */
+/**
+ * A driven function's summed results in a few words: top-level counts first, then nested ones
+ * grouped by their parent (`gateways.ingenico.outcomes.approved` is shown as `ingenico: approved`).
+ */
 export function describeResults(results: Record<string, number>): string {
-  const parts = Object.entries(results)
-    .filter(([, n]) => n !== 0)
-    .map(([key, n]) => `${key.replace(/^gateways\./, '').replace(/^outcomes\./, '').replace(/\.outcomes\./, ' ')} ${n}`);
-  const text = parts.join(', ');
-  return text.length > 90 ? `${text.slice(0, 87)}...` : text || '-';
+  const top: string[] = [];
+  const groups = new Map<string, string[]>();
+  for (const [key, n] of Object.entries(results)) {
+    if (n === 0) continue;
+    const path = key.split('.').filter((part) => part !== 'gateways' && part !== 'outcomes');
+    const name = path.pop()!;
+    if (path.length === 0) top.push(`${name} ${n}`);
+    else groups.set(path.join('.'), [...(groups.get(path.join('.')) ?? []), `${name} ${n}`]);
+  }
+  const parts = [top.join(', '), ...[...groups].map(([group, items]) => `${group}: ${items.join(', ')}`)].filter(Boolean);
+  return parts.join('; ') || '-';
 }
 
 /** One line of progress: pushed per kind, queue depths, rows per table. */
