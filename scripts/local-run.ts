@@ -55,8 +55,6 @@ const DRIVEN_FUNCTIONS = [
 /** What the local run needs serverless.yml to define. */
 const REQUIRED_FUNCTIONS = [...DRIVEN_FUNCTIONS, 'track-contribution'];
 const ORPHAN_AGE_MINUTES = 120;
-/** serverless-offline's whole output of the last run (kept after the run, for a closer look). */
-const OFFLINE_LOG = path.resolve(__dirname, '../.local-stack/last-run/offline.log');
 const STALE_AGE_DAYS_PAST_EXPIRY = 10;
 const DRIVER_STOP_GRACE_MS = 3000;
 
@@ -102,13 +100,17 @@ async function main(): Promise<number> {
     }, 30_000).unref();
   }, config.LOCAL_RUN_TIMEOUT_SECONDS * 1000);
   globalTimer.unref();
+  let interruptedAt = 0;
   const onSignal = () => {
+    // A terminal's Ctrl-C reaches this process twice (from the terminal and relayed by tsx).
+    if (interrupted && Date.now() - interruptedAt < 2000) return;
     if (interrupted) {
       note('local run: second interrupt; stopping at once');
       void hardStop(running).finally(() => process.exit(130));
       return;
     }
     interrupted = true;
+    interruptedAt = Date.now();
     note('\nlocal run: interrupted; summarising and stopping (Ctrl-C again to skip)');
     stopTraffic.abort();
   };
@@ -147,7 +149,7 @@ async function main(): Promise<number> {
       env: { ...process.env, ...env },
       stage: 'local',
       config: config.LOCAL_RUN_SERVERLESS_CONFIG === 'serverless.yml' ? undefined : config.LOCAL_RUN_SERVERLESS_CONFIG,
-      logFile: OFFLINE_LOG,
+      logFile: path.resolve(__dirname, '..', config.LOCAL_RUN_OFFLINE_LOG),
       onLogRecord: (record) => tallyLogRecord(tally, record, queues),
       onScheduled: (fn, ok) => tally.invocation(fn, { ok, payload: { errorMessage: 'see the serverless-offline log' }, scheduled: true }),
     });
@@ -197,11 +199,16 @@ async function main(): Promise<number> {
     const drainStarted = Date.now();
     let drainSeconds: number | null = null;
     let left: string[] = [];
+    let lastDrainNote = Date.now();
     while (!stopTraffic.signal.aborted && Date.now() - drainStarted < config.LOCAL_RUN_DRAIN_SECONDS * 1000) {
       left = await whatIsLeft(observe, running, rectified);
       if (left.length === 0) {
         drainSeconds = (Date.now() - drainStarted) / 1000;
         break;
+      }
+      if (Date.now() - lastDrainNote >= 5000) {
+        lastDrainNote = Date.now();
+        note(`draining (${Math.round((Date.now() - drainStarted) / 1000)} s): ${left.join('; ')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -222,6 +229,7 @@ async function main(): Promise<number> {
     for (const t of tables.filter((t) => t.rows === 0)) problems.push(`table ${t.table} is empty`);
     for (const [name, fn] of tally.functions) if (fn.failed > 0) problems.push(`${name}: ${fn.failed} failed invocation(s)`);
     if (tally.crmCrashes > 0) notes.push(`the CRM stand-in crashed ${tally.crmCrashes} times on the donation it cannot import (dead-lettered, then collected into damaged)`);
+    notes.push(`serverless-offline's output: ${config.LOCAL_RUN_OFFLINE_LOG}`);
     notes.push(`schedules run by serverless-offline: ${Object.entries(running.offline.schedules).map(([fn, crons]) => `${fn} [${crons.join(', ')}]`).join(', ') || 'none'}`);
     summary = {
       trafficSeconds: Math.round(trafficSeconds),

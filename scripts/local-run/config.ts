@@ -16,8 +16,10 @@ export const localRunConfig = defineConfig({
   LOCAL_RUN_DATABASE: databaseName(),
   /** The run's own Redis logical database (its queues are purged at each start; nothing else is touched). */
   LOCAL_RUN_REDIS_DB: env.int(11, { min: 0, max: 15 }),
-  /** The service file serverless-offline loads. */
+  /** The service file serverless-offline loads (relative to the repository). */
   LOCAL_RUN_SERVERLESS_CONFIG: env.string('serverless.yml'),
+  /** Where serverless-offline's whole output goes (relative to the repository); kept after the run. */
+  LOCAL_RUN_OFFLINE_LOG: env.string('.local-stack/last-run/offline.log'),
 });
 
 function databaseName() {

@@ -15,6 +15,7 @@ import { freePort } from '../stack/process';
 
 const REPOSITORY = path.resolve(__dirname, '../..');
 const SLS = path.join(REPOSITORY, 'node_modules/osls/bin/serverless.js');
+const WATCHDOG = ['"$@" </dev/null & p=$!', "trap 'kill $p 2>/dev/null; wait $p; exit 0' HUP INT TERM", 'read _', 'kill $p 2>/dev/null', 'wait $p'].join('\n');
 
 export interface OfflineOptions {
   /** The environment of the child (and, with --localEnvironment, of every handler). */
@@ -75,10 +76,13 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     '--noPrependStageInUrl',
     ...(options.config ? ['--config', options.config] : []),
   ];
-  const child = spawn(process.execPath, args, {
+  // A watchdog shell that reads its stdin runs serverless-offline: when this process ends in any
+  // way (even SIGKILL), the pipe closes and the watchdog stops it, so no offline outlives the run.
+  const child = spawn('sh', ['-c', WATCHDOG, 'serverless-offline', process.execPath, ...args], {
     cwd: REPOSITORY,
     env: { ...options.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', FORCE_COLOR: '0', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the local run, which stops it in order.
     detached: true,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
