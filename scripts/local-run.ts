@@ -201,7 +201,7 @@ async function main(): Promise<number> {
     let left: string[] = [];
     let lastDrainNote = Date.now();
     while (!stopTraffic.signal.aborted && Date.now() - drainStarted < config.LOCAL_RUN_DRAIN_SECONDS * 1000) {
-      left = await whatIsLeft(observe, running, rectified);
+      left = await whatIsLeft(observe, running, rectified).catch((error: Error) => [`cannot look: ${error.message}`]);
       if (left.length === 0) {
         drainSeconds = (Date.now() - drainStarted) / 1000;
         break;

@@ -46,7 +46,9 @@ export async function startKafkaMock(options: StartKafkaMockOptions = {}): Promi
   const child = spawn(
     'sh',
     ['-c', WATCHDOG, 'kafka-mock', '-b', '127.0.0.1:1', '-X', `test.mock.num.brokers=${brokerCount}`, '-q', '-C', '-t', KEEPALIVE_TOPIC, '-o', 'end'],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal must not stop the broker under a run
+    // that is still summarising; the watchdog stops it when this process ends.
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let kcatPid: number | undefined;

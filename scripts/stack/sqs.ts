@@ -36,6 +36,9 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
   const child = spawn(process.execPath, [LAUNCHER, String(options.port ?? 0)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, AWS_REGION: region },
+    // Its own process group (a terminal's Ctrl-C reaches only the parent); the launcher stops
+    // when its stdin closes, i.e. when this process ends.
+    detached: true,
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
