@@ -15,7 +15,15 @@
  *   -> summary per queue, topic, function and table; everything started is stopped.
  *
  * Exit 0 only when every queue drained to zero, every topic was loaded, due retries and orphans
- * were settled, no invocation failed, and every table has rows. Ctrl-C prints the summary too.
+ * were settled, no invocation failed, and every table has rows. Ctrl-C prints the summary too
+ * (exit 130); a second Ctrl-C stops everything at once.
+ *
+ * Settings (scripts/local-run/config.ts): LOCAL_RUN_SECONDS (30), LOCAL_RUN_RATE (20 per second
+ * per kind), LOCAL_RUN_DRAIN_SECONDS (60), LOCAL_RUN_TIMEOUT_SECONDS (300), LOCAL_RUN_TICK_SECONDS
+ * (2), LOCAL_RUN_DATABASE (buffer_local), LOCAL_RUN_REDIS_DB (11), LOCAL_RUN_SERVERLESS_CONFIG
+ * (serverless.yml), LOCAL_RUN_OFFLINE_LOG (.local-stack/last-run/offline.log); REDIS_URL,
+ * DATABASE_URL, KAFKA_BROKERS, SQS_ENDPOINT name servers to use instead of private ones;
+ * LOG_LEVEL the functions' log level (info).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -228,6 +236,8 @@ async function main(): Promise<number> {
     const tables = await tableRows(running.database.pool);
     for (const t of tables.filter((t) => t.rows === 0)) problems.push(`table ${t.table} is empty`);
     for (const [name, fn] of tally.functions) if (fn.failed > 0) problems.push(`${name}: ${fn.failed} failed invocation(s)`);
+    // The run sends one unsigned (401) and one invalid (400) request on purpose; all others must be queued (202).
+    for (const [status, n] of tally.http) if (![202, 400, 401].includes(status) || (status !== 202 && n > 1)) problems.push(`tracking endpoint answered ${status} ${n} time(s)`);
     if (tally.crmCrashes > 0) notes.push(`the CRM stand-in crashed ${tally.crmCrashes} times on the donation it cannot import (dead-lettered, then collected into damaged)`);
     notes.push(`serverless-offline's output: ${config.LOCAL_RUN_OFFLINE_LOG}`);
     notes.push(`schedules run by serverless-offline: ${Object.entries(running.offline.schedules).map(([fn, crons]) => `${fn} [${crons.join(', ')}]`).join(', ') || 'none'}`);
