@@ -29,14 +29,14 @@ describe('npm start (scripts/local-run.ts)', () => {
     rmSync(path.join(ROOT, offlineLog), { force: true });
   });
 
-  it('should run the whole pipeline, drain every queue and topic, fill every table and exit 0', async () => {
+  function startRun(seconds: number) {
     const run = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/local-run.ts'], {
       cwd: ROOT,
       env: {
         ...process.env,
         REDIS_URL,
         DATABASE_URL,
-        LOCAL_RUN_SECONDS: '5',
+        LOCAL_RUN_SECONDS: String(seconds),
         LOCAL_RUN_RATE: '10',
         LOCAL_RUN_DRAIN_SECONDS: '45',
         LOCAL_RUN_DATABASE: database,
@@ -45,12 +45,18 @@ describe('npm start (scripts/local-run.ts)', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    run.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const output = { stdout: '', stderr: '' };
+    run.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    run.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
+    return { run, output, exited };
+  }
 
-    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+  it('should run the whole pipeline, drain every queue and topic, fill every table and exit 0', async () => {
+    const { output, exited } = startRun(5);
+
+    const code = await exited;
+    const { stdout, stderr } = output;
 
     if (code !== 0) process.stderr.write(`local run output:\n${stdout}\n${stderr.slice(-4000)}\n`);
     expect(code).toBe(0);
@@ -58,5 +64,19 @@ describe('npm start (scripts/local-run.ts)', () => {
     for (const queue of QUEUES) expect(stdout).toMatch(new RegExp(`^  ${queue}[ *]+ \\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +0 +0 +0 +0$`, 'm'));
     expect(stdout).toMatch(/^ {2}centralnotice-impressions +\d+ +\d+ +0$/m);
     expect(stdout).toMatch(/^ {2}contribution_tracking +[1-9]\d*$/m);
+  }, 150_000);
+
+  it('should print the summary and stop everything when interrupted', async () => {
+    const { run, output, exited } = startRun(120);
+    // Interrupt once traffic flows: the first progress line says something was pushed.
+    while (!/pushed: pending [1-9]/.test(output.stderr) && run.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 250));
+
+    run.kill('SIGINT');
+    const code = await exited;
+
+    expect(code).toBe(130);
+    expect(output.stderr).toContain('local run: interrupted; summarising and stopping');
+    expect(output.stdout).toMatch(/^Queues$/m);
+    expect(output.stdout).toMatch(/^Result: (FAILED|every queue drained)/m);
   }, 150_000);
 });
