@@ -6,7 +6,7 @@
  * `ConfigError` (names and reasons, never values: some are secrets), and then memoises.
  * Defaults point at the local stack, so a fresh clone runs without any variable set.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 
 type Env = Record<string, string | undefined>;

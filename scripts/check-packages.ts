@@ -9,6 +9,8 @@
  *   npm run package:check -- --stage dev       one stage (CI packages each stage once, then deploys that package)
  *   npm run package:check -- --skip-package    check what .serverless-packages/ already holds
  *   npm run package:check -- --runs 9           more fresh processes per function (default 5)
+ *   npm run package:check -- --stage dev --param queueBackend=sqs   a stage with a param overridden
+ *                                               (here: the SQS variant, whose bundles carry the AWS SDK)
  *
  * Packages land in .serverless-packages/<stage>/, where `npm run deploy -- --stage <stage>
  * --package .serverless-packages/<stage>` picks them up.
@@ -32,9 +34,9 @@ export function packageDir(stage: string): string {
   return `.serverless-packages/${stage}`;
 }
 
-/** The packaging command, as CI runs it through this script. */
-export function packageCommand(stage: string): string[] {
-  return ['sls', 'package', '--stage', stage, '--package', packageDir(stage)];
+/** The packaging command, as CI runs it through this script; `params` are `name=value` overrides. */
+export function packageCommand(stage: string, params: string[] = []): string[] {
+  return ['sls', 'package', '--stage', stage, ...params.flatMap((param) => ['--param', param]), '--package', packageDir(stage)];
 }
 
 /** Environment values that point at nothing reachable: connecting at load time would hang or fail. */
@@ -69,9 +71,9 @@ export interface PackageReport {
   ok: boolean;
 }
 
-function packageStage(stage: string): void {
+function packageStage(stage: string, params: string[]): void {
   rmSync(path.join(ROOT, packageDir(stage)), { recursive: true, force: true });
-  const [bin, ...args] = packageCommand(stage);
+  const [bin, ...args] = packageCommand(stage, params);
   execFileSync('npx', [bin!, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -207,15 +209,17 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const chosen = args.flatMap((arg, i) => (arg === '--stage' && args[i + 1] ? [args[i + 1]!] : []));
   const stages = chosen.length ? chosen : [...STAGES];
+  const params = args.flatMap((arg, i) => (arg === '--param' && args[i + 1] ? [args[i + 1]!] : []));
   const skipPackage = args.includes('--skip-package');
   const runsIndex = args.indexOf('--runs');
   if (runsIndex >= 0) runs = Math.max(1, Number(args[runsIndex + 1]) || runs);
   const reports: PackageReport[] = [];
   for (const stage of stages) {
-    if (!skipPackage) packageStage(stage);
+    if (!skipPackage) packageStage(stage, params);
     const dir = path.join(ROOT, packageDir(stage));
     if (!readdirSync(dir).some((f) => f.endsWith('.zip'))) throw new Error(`no function packages in ${packageDir(stage)}`);
-    for (const fn of functionsOf(stage)) reports.push(await checkFunction(fn));
+    const label = params.length ? `${stage} (${params.join(' ')})` : stage;
+    for (const fn of functionsOf(stage)) reports.push({ ...(await checkFunction(fn)), stage: label });
   }
   console.log(formatTable(reports));
   // Cold starts measured on a busy machine are too high: say how busy it was.

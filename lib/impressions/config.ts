@@ -7,7 +7,7 @@
  * - IMPRESSIONS_LANDING_PAGE_TOPICS: topic names; each donatewiki landing page event becomes
  *   one raw row (landing page events are not sampled).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineConfig, env } from '../config';
 import { ConfigError } from '../errors';
 

@@ -3,11 +3,14 @@
  * configuration, one call into the capability, counts out.
  */
 import type { ConsumerCounts } from '../consumer/run-batch-consumer';
+import { handleSqsBatch, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/sqs-event';
 import { pendingConfig, type PendingConfig } from './config';
-import { consumePaymentsInit } from './consume-payments-init';
-import { consumePending } from './consume-pending';
+import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
+import { consumePending, storePendingBatch } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
 import type { BaseRuntime } from '../handler-runtime';
+import { PaymentsInitialStore } from './payments-initial-store';
+import { PendingStore } from './pending-store';
 
 function deps(runtime: BaseRuntime) {
   return {
@@ -26,6 +29,34 @@ export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = 
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
     messageLimit: config.CONSUME_PENDING_MESSAGE_LIMIT,
     batchSize: config.CONSUME_PENDING_BATCH_SIZE,
+  });
+}
+
+/**
+ * `consume-pending-sqs`: the records of one SQS event into the pending table, each settled by the
+ * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
+ */
+export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+  const pendingStore = new PendingStore(runtime.database.db);
+  const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
+  return handleSqsBatch(
+    event,
+    async (body, delivery) => {
+      const failures = await storePendingBatch([{ body, delivery }], pendingStore, paymentsInitial);
+      if (failures.has(delivery.id)) throw failures.get(delivery.id);
+    },
+    { damagedStore: runtime.damagedStore, retryPolicy: runtime.retryPolicy, logger: runtime.logger, queue: config.PENDING_QUEUE },
+  );
+}
+
+/** `consume-payments-init-sqs`: the records of one SQS event into payments_initial (as `consume-payments-init`). */
+export function consumePaymentsInitSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+  const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
+  return handleSqsBatch(event, handle, {
+    damagedStore: runtime.damagedStore,
+    retryPolicy: runtime.retryPolicy,
+    logger: runtime.logger,
+    queue: config.PAYMENTS_INIT_QUEUE,
   });
 }
 

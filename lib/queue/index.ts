@@ -5,6 +5,7 @@
 import { coreConfig } from '../config';
 import { RedisQueueBackend, type RedisQueueBackendOptions } from './redis/redis-queue-backend';
 import type { SqsQueueBackendOptions } from './sqs/sqs-backend';
+import { QueueUsageError } from './errors';
 import type { QueueBackend } from './types';
 
 export interface CreateQueueBackendOptions {
@@ -23,10 +24,17 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
     case 'redis':
       return new RedisQueueBackend(options.redis);
     case 'sqs': {
-      // Required on demand: functions on the Redis backend do not load the AWS SDK at cold start.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { SqsQueueBackend } = require('./sqs/sqs-backend') as typeof import('./sqs/sqs-backend');
-      return new SqsQueueBackend(options.sqs);
+      // Function bundles of stages on Redis are built with BUNDLED_QUEUE_BACKEND replaced by "redis"
+      // (serverless.yml, custom.esbuild.define): the condition folds to true and esbuild drops the
+      // require below, and with it the SQS backend and the AWS SDK (a fifth of the bundle).
+      if (process.env.BUNDLED_QUEUE_BACKEND === 'redis') {
+        throw new QueueUsageError('QUEUE_BACKEND=sqs, but this package was built for a stage on Redis (param queueBackend)');
+      } else {
+        // Required on demand, so that processes on Redis never load the AWS SDK.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { SqsQueueBackend } = require('./sqs/sqs-backend') as typeof import('./sqs/sqs-backend');
+        return new SqsQueueBackend(options.sqs);
+      }
     }
     default:
       throw new Error(`unknown queue backend ${String(backend)}`);

@@ -3,7 +3,7 @@
  * processor simulator's local port (scripts/processor-simulator.ts).
  */
 import { defineConfig, env } from '../config';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const rectifierConfig = defineConfig({
   /** Which adapter serves which gateway: `gateway=kind` pairs, kinds hosted-payment and express-checkout. */

@@ -11,8 +11,9 @@ import { runBatchConsumer, type BatchFailures, type ConsumerCounts } from '../co
 import { DropMessageError } from '../errors';
 import type { BaseRuntime } from '../handler-runtime';
 import type { Logger } from '../log';
+import { deliveryOf, handleSqsBatch, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/sqs-event';
 import type { QueueBackend } from '../queue/types';
-import { writeTrackingBatch } from './batch-writer';
+import { writeTrackingBatch, type TrackingOutcome } from './batch-writer';
 import { trackingConfig } from './config';
 import { seedTrackingIdSequenceFromDatabase } from './id-sequence';
 
@@ -77,5 +78,53 @@ export function consumeContributionTrackingJob(runtime: BaseRuntime, config: Ret
     batchSize: config.TRACKING_CONSUMER_BATCH_SIZE,
     timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT,
     messageLimit: config.TRACKING_CONSUMER_MESSAGE_LIMIT,
+  });
+}
+
+export interface TrackingSqsEventOptions {
+  pool: Pool;
+  damagedStore: DamagedStore;
+  retryPolicy: RetryPolicy;
+  logger: Logger;
+  /** The logical queue name recorded in `damaged`. */
+  queue: string;
+}
+
+/**
+ * `consume-contribution-tracking-sqs`: one SQS event's records written in one transaction, as a
+ * batch of the scheduled run is; then each record is settled by its own outcome through
+ * handleSqsBatch (rejected ones to `damaged`, duplicates dropped), and when the database is
+ * down every record is reported for redelivery.
+ */
+export async function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
+  const { pool, logger, queue } = options;
+  let outcomes = new Map<string, TrackingOutcome>();
+  let batchError: unknown;
+  try {
+    const items = (event.Records ?? []).map((record) => ({ key: record.messageId, body: deliveryOf(record, queue).body }));
+    outcomes = await writeTrackingBatch(pool, items, logger);
+  } catch (error) {
+    batchError = error;
+  }
+  return handleSqsBatch(
+    event,
+    async (_body, delivery) => {
+      if (batchError !== undefined) throw batchError;
+      const outcome = outcomes.get(delivery.id);
+      if (outcome?.status === 'rejected') throw outcome.error;
+      if (outcome?.status === 'duplicate') throw new DuplicateTrackingMessageError('already in the event log');
+    },
+    { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue },
+  );
+}
+
+/** `consume-contribution-tracking-sqs` as the function runs it: clients from the runtime, queue from configuration. */
+export function consumeContributionTrackingSqsJob(runtime: BaseRuntime, event: SqsEvent, config: ReturnType<typeof trackingConfig> = trackingConfig()): Promise<SqsBatchResponse> {
+  return consumeContributionTrackingSqsEvent(event, {
+    pool: runtime.database.pool,
+    damagedStore: runtime.damagedStore,
+    retryPolicy: runtime.retryPolicy,
+    logger: runtime.logger,
+    queue: config.TRACKING_QUEUE,
   });
 }

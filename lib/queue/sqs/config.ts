@@ -3,7 +3,7 @@
  * 127.0.0.1:4566 with dummy credentials; on AWS stages the endpoint is left to the SDK and
  * credentials come from the Lambda role.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { coreConfig, defineConfig, env } from '../../config';
 
 export const sqsEnvConfig = defineConfig({

@@ -3,7 +3,7 @@
  * The local emulator, LocalStack's init hook and the CloudFormation resources are all derived
  * from it, so a queue's name, type, timeouts and dead-letter policy are stated exactly once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import raw from '../../../localstack/queues.json';
 
 const queueDefinitionSchema = z
