@@ -278,7 +278,8 @@ async function roundTrips(backend: QueueBackend, admin: Redis, url: string): Pro
   const count = 1000;
   const trips: Trip[] = [];
   const adminAddress = String(await admin.call('CLIENT', 'INFO')).match(/addr=(\S+)/)![1]!;
-  const monitor = await new Redis(url).monitor();
+  // monitor() opens a connection of its own: the base client never connects (lazyConnect).
+  const monitor = await new Redis(url, { lazyConnect: true }).monitor();
   let seen: { args: string[]; source: string }[] = [];
   let marker: ((args: string[]) => void) | undefined;
   monitor.on('monitor', (_time: string, args: string[], source: string) => {

@@ -7,17 +7,12 @@
  */
 import { collectDeadLetters, type CollectDeadLettersCounts } from '../lib/consumer/collect-dead-letters';
 import { consumerConfig } from '../lib/consumer/config';
-import { createDamagedStore } from '../lib/consumer/damaged-store';
-import { endInvocation, openHandlerClients } from '../lib/handler-clients';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 
-const clients = openHandlerClients();
-const damagedStore = createDamagedStore(clients.database.db);
+const runtime = createHandlerRuntime('collect-dead-letters');
 
-export async function handler(): Promise<CollectDeadLettersCounts> {
-  const { DEAD_LETTER_QUEUES, COLLECT_DEAD_LETTERS_LIMIT } = consumerConfig();
-  try {
-    return await collectDeadLetters({ backend: clients.backend, damagedStore, queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT });
-  } finally {
-    await endInvocation(clients);
-  }
-}
+export const handler = (): Promise<CollectDeadLettersCounts> =>
+  runtime.run(({ backend, damagedStore }) => {
+    const { DEAD_LETTER_QUEUES, COLLECT_DEAD_LETTERS_LIMIT } = consumerConfig();
+    return collectDeadLetters({ backend, damagedStore, queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT });
+  });

@@ -5,14 +5,10 @@
  * `contribution_tracking` summary; malformed and conflicting ones go to `damaged`, duplicates are
  * dropped; when the database is down every record is reported and SQS delivers it again.
  */
-import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
-import { trackingConfig } from '../lib/tracking/config';
-import { consumeContributionTrackingSqsEvent } from '../lib/tracking/consumer';
+import { consumeContributionTrackingSqsJob } from '../lib/tracking/consumer';
 
-const runtime = createEventRuntimeHolder('consume-contribution-tracking-sqs');
+const runtime = createHandlerRuntime('consume-contribution-tracking-sqs');
 
-export const handler = async (event: SqsEvent) =>
-  runtime.run(({ database, damagedStore, retryPolicy, logger }) =>
-    consumeContributionTrackingSqsEvent(event, { pool: database.pool, damagedStore, retryPolicy, logger, queue: trackingConfig().TRACKING_QUEUE }),
-  );
+export const handler = async (event: SqsEvent) => runtime.run((base) => consumeContributionTrackingSqsJob(base, event));

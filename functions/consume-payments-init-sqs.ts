@@ -8,9 +8,9 @@
  * redelivery; everything else is settled and deleted.
  */
 import { consumePaymentsInitSqsEvent } from '../lib/pending/jobs';
-import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
 
-const runtime = createEventRuntimeHolder('consume-payments-init-sqs');
+const runtime = createHandlerRuntime('consume-payments-init-sqs');
 
-export const handler = async (event: SqsEvent) => runtime.run((clients) => consumePaymentsInitSqsEvent(clients, event));
+export const handler = async (event: SqsEvent) => runtime.run((base) => consumePaymentsInitSqsEvent(base, event));

@@ -6,9 +6,9 @@
  * orders not under review, within CONSUME_PAYMENTS_INIT_* limits. Messages are acked only once handled
  * or kept in damaged.
  */
-import { createRuntimeHolder } from '../lib/pending/runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import { consumePaymentsInitJob } from '../lib/pending/jobs';
 
-const runtime = createRuntimeHolder('consume-payments-init');
+const runtime = createHandlerRuntime('consume-payments-init');
 
 export const handler = async () => runtime.run(consumePaymentsInitJob);

@@ -7,9 +7,9 @@
  * again, and past maxReceiveCount moves them to the DLQ (collect-dead-letters empties it).
  */
 import { consumePendingSqsEvent } from '../lib/pending/jobs';
-import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
 
-const runtime = createEventRuntimeHolder('consume-pending-sqs');
+const runtime = createHandlerRuntime('consume-pending-sqs');
 
-export const handler = async (event: SqsEvent) => runtime.run((clients) => consumePendingSqsEvent(clients, event));
+export const handler = async (event: SqsEvent) => runtime.run((base) => consumePendingSqsEvent(base, event));

@@ -7,9 +7,9 @@
  * payment already failed) or kept in damaged; when the database is down the run fails and the messages
  * stay queued.
  */
-import { createRuntimeHolder } from '../lib/pending/runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import { consumePendingJob } from '../lib/pending/jobs';
 
-const runtime = createRuntimeHolder('consume-pending');
+const runtime = createHandlerRuntime('consume-pending');
 
 export const handler = async () => runtime.run(consumePendingJob);

@@ -4,9 +4,9 @@
  * Deletes (or marks resolved, PENDING_RESOLVE_MODE) pending rows older than EXPIRE_PENDING_DAYS,
  * optionally of one gateway, in bounded statements within EXPIRE_PENDING_* limits.
  */
-import { createEventRuntimeHolder } from '../lib/consumer/event-runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import { expirePendingJob } from '../lib/pending/jobs';
 
-const runtime = createEventRuntimeHolder('expire-pending');
+const runtime = createHandlerRuntime('expire-pending');
 
 export const handler = async () => runtime.run(expirePendingJob);

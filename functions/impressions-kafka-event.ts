@@ -6,17 +6,14 @@
  * twice. Throws when the database is unreachable, so that Lambda retries the batch.
  * Deploy this trigger or the scheduled one for a given group, not both.
  */
-import { coreConfig } from '../lib/config';
-import { openDatabase } from '../lib/db/client';
-import { ImpressionsLoader } from '../lib/impressions/batch-commit';
-import { configuredTopics, impressionsConfig } from '../lib/impressions/config';
+import { createHandlerRuntime } from '../lib/handler-runtime';
+import { configuredTopics } from '../lib/impressions/config';
+import { withImpressionsLoader } from '../lib/impressions/runtime-extension';
 import { loadKafkaEvent, type KafkaEventSummary, type SelfManagedKafkaEvent } from '../lib/impressions/lambda-event';
 
-const config = impressionsConfig();
-const database = openDatabase(coreConfig().DATABASE_URL);
-const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
-const target = { consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP, topics: configuredTopics(config) };
+const runtime = createHandlerRuntime('impressions-kafka-event', withImpressionsLoader);
 
-export async function handler(event: SelfManagedKafkaEvent): Promise<KafkaEventSummary> {
-  return loadKafkaEvent(loader, event, target);
-}
+export const handler = (event: SelfManagedKafkaEvent): Promise<KafkaEventSummary> =>
+  runtime.run(({ loader, config }) =>
+    loadKafkaEvent(loader, event, { consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP, topics: configuredTopics(config) }),
+  );

@@ -7,18 +7,11 @@
  * next run resumes from the stored offsets. The Lambda timeout must exceed the time limit
  * by the time a group join and a last batch take (about 30 s).
  */
-import { coreConfig } from '../lib/config';
-import { openDatabase } from '../lib/db/client';
-import { ImpressionsLoader } from '../lib/impressions/batch-commit';
-import { impressionsConfig } from '../lib/impressions/config';
-import { createKafkaClient } from '../lib/impressions/kafka-client';
+import { createHandlerRuntime } from '../lib/handler-runtime';
+import { withImpressionsConsumer } from '../lib/impressions/runtime-extension';
 import { consumeImpressions, consumeOptionsFromConfig, type ConsumeSummary } from '../lib/impressions/kafka-consumer-loop';
 
-const config = impressionsConfig();
-const database = openDatabase(coreConfig().DATABASE_URL);
-const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
-const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
+const runtime = createHandlerRuntime('load-impressions', withImpressionsConsumer);
 
-export async function handler(): Promise<ConsumeSummary> {
-  return consumeImpressions({ kafka, loader, ...consumeOptionsFromConfig(config) });
-}
+export const handler = (): Promise<ConsumeSummary> =>
+  runtime.run(({ kafka, loader, config }) => consumeImpressions({ kafka, loader, ...consumeOptionsFromConfig(config) }));

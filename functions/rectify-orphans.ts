@@ -6,9 +6,9 @@
  * first per gateway, within RECTIFY_ORPHANS_* limits. Every attempted row is resolved; failures go to
  * damaged first; a processor or database outage fails the run and leaves the row in place.
  */
-import { createRuntimeHolder } from '../lib/pending/runtime';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 import { rectifyOrphansJob } from '../lib/rectifier/rectify-orphans-job';
 
-const runtime = createRuntimeHolder('rectify-orphans');
+const runtime = createHandlerRuntime('rectify-orphans');
 
 export const handler = async () => runtime.run(rectifyOrphansJob);

@@ -6,17 +6,10 @@
  * database is unreachable.
  */
 import { consumerConfig } from '../lib/consumer/config';
-import { createDamagedStore } from '../lib/consumer/damaged-store';
 import { requeueDamaged, type RequeueDamagedCounts } from '../lib/consumer/requeue-damaged';
-import { endInvocation, openHandlerClients } from '../lib/handler-clients';
+import { createHandlerRuntime } from '../lib/handler-runtime';
 
-const clients = openHandlerClients();
-const damagedStore = createDamagedStore(clients.database.db);
+const runtime = createHandlerRuntime('requeue-damaged');
 
-export async function handler(): Promise<RequeueDamagedCounts> {
-  try {
-    return await requeueDamaged({ backend: clients.backend, damagedStore, limit: consumerConfig().REQUEUE_DAMAGED_LIMIT });
-  } finally {
-    await endInvocation(clients);
-  }
-}
+export const handler = (): Promise<RequeueDamagedCounts> =>
+  runtime.run(({ backend, damagedStore }) => requeueDamaged({ backend, damagedStore, limit: consumerConfig().REQUEUE_DAMAGED_LIMIT }));

@@ -5,27 +5,14 @@
  * `X-Tracking-Signature` (HMAC-SHA256 of the body with TRACKING_HMAC_SECRET); 503 when Redis or
  * the queue is unreachable (nothing was queued; retry).
  */
-import { createLogger } from '../lib/log';
-import { endTrackingInvocation, openTrackingClients } from '../lib/tracking/clients';
-import { trackingConfig, trackingEndpointConfig } from '../lib/tracking/config';
+import { createHandlerRuntime } from '../lib/handler-runtime';
+import { trackingEndpointConfig } from '../lib/tracking/config';
 import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../lib/tracking/http-endpoint';
-import { createTrackingProducer } from '../lib/tracking/producer';
+import { withTrackingProducer } from '../lib/tracking/producer';
 
-const config = trackingConfig();
-const { TRACKING_HMAC_SECRET } = trackingEndpointConfig();
-const clients = openTrackingClients();
-const producer = createTrackingProducer({
-  backend: clients.backend,
-  redis: clients.redis,
-  queue: config.TRACKING_QUEUE,
-  sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
-});
-const logger = createLogger({ component: 'track-contribution' });
+const runtime = createHandlerRuntime('track-contribution', withTrackingProducer);
 
-export async function handler(event: HttpRequest): Promise<HttpResponse> {
-  try {
-    return await handleTrackingRequest(event, { secret: TRACKING_HMAC_SECRET, producer, logger });
-  } finally {
-    await endTrackingInvocation(clients);
-  }
-}
+export const handler = (event: HttpRequest): Promise<HttpResponse> =>
+  runtime.run(({ producer, logger }) =>
+    handleTrackingRequest(event, { secret: trackingEndpointConfig().TRACKING_HMAC_SECRET, producer, logger }),
+  );

@@ -8,12 +8,11 @@ import { pendingConfig, type PendingConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
 import { consumePending, storePendingBatch } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
+import type { BaseRuntime } from '../handler-runtime';
 import { PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
-import type { EventRuntime } from '../consumer/event-runtime';
-import type { PipelineRuntime } from './runtime';
 
-function deps(runtime: PipelineRuntime) {
+function deps(runtime: BaseRuntime) {
   return {
     backend: runtime.backend,
     db: runtime.database.db,
@@ -24,7 +23,7 @@ function deps(runtime: PipelineRuntime) {
 }
 
 /** `consume-pending`: the pending queue into the pending table. */
-export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
   return consumePending(deps(runtime), {
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
@@ -37,7 +36,7 @@ export function consumePendingJob(runtime: PipelineRuntime, config: PendingConfi
  * `consume-pending-sqs`: the records of one SQS event into the pending table, each settled by the
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  */
-export function consumePendingSqsEvent(runtime: EventRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const pendingStore = new PendingStore(runtime.database.db);
   const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
   return handleSqsBatch(
@@ -51,7 +50,7 @@ export function consumePendingSqsEvent(runtime: EventRuntime, event: SqsEvent, c
 }
 
 /** `consume-payments-init-sqs`: the records of one SQS event into payments_initial (as `consume-payments-init`). */
-export function consumePaymentsInitSqsEvent(runtime: EventRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
+export function consumePaymentsInitSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
   return handleSqsBatch(event, handle, {
     damagedStore: runtime.damagedStore,
@@ -62,7 +61,7 @@ export function consumePaymentsInitSqsEvent(runtime: EventRuntime, event: SqsEve
 }
 
 /** `consume-payments-init`: the payments-init queue into payments_initial. */
-export function consumePaymentsInitJob(runtime: PipelineRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
+export function consumePaymentsInitJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
   return consumePaymentsInit(deps(runtime), {
     queue: config.PAYMENTS_INIT_QUEUE,
     timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
@@ -71,7 +70,7 @@ export function consumePaymentsInitJob(runtime: PipelineRuntime, config: Pending
 }
 
 /** `expire-pending`: rows older than EXPIRE_PENDING_DAYS deleted or marked resolved. */
-export function expirePendingJob(runtime: EventRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
+export function expirePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
   return expirePending(
     runtime.database.db,
     {

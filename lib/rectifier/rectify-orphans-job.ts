@@ -3,13 +3,13 @@
  * configuration.
  */
 import { pendingConfig } from '../pending/config';
-import type { PipelineRuntime } from '../pending/runtime';
+import type { BaseRuntime } from '../handler-runtime';
 import { adaptersFromConfig, gatewaysToRectify } from './adapters';
 import { rectifierConfig } from './config';
 import { rectifyOrphans, type RectifyResult } from './orphan-rectifier';
 
 /** Rectifies the orphans of every configured gateway. */
-export function rectifyOrphansJob(runtime: PipelineRuntime): Promise<RectifyResult> {
+export function rectifyOrphansJob(runtime: BaseRuntime): Promise<RectifyResult> {
   const config = rectifierConfig();
   const pending = pendingConfig();
   const adapters = adaptersFromConfig(config);

@@ -1,19 +1,21 @@
 /**
- * The local stack: every service the project needs, as a list. Other capabilities add an
- * entry each (kafka.ts: the kcat mock cluster; sqs.ts: fauxqs). `startStack` starts them in
+ * The local stack: every service the project needs, as a list (Redis, MariaDB, Kafka: the
+ * kcat mock cluster, SQS: fauxqs). `startStack` starts them in
  * order, reusing what is configured and reachable, and stops only what it started.
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { kafkaService } from './kafka';
 import { mariadbService } from './mariadb';
 import { redisService } from './redis';
+import { sqsService } from './sqs';
 import { ServiceMissingError, type RunningService, type StackService } from './types';
 
 export { ServiceMissingError };
 export type { RunningService, StackService };
 
 /** The services of the local stack, in start order. */
-export const STACK_SERVICES: StackService[] = [redisService, mariadbService];
+export const STACK_SERVICES: StackService[] = [redisService, mariadbService, kafkaService, sqsService];
 
 export interface Stack {
   services: RunningService[];

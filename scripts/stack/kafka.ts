@@ -9,6 +9,9 @@
  * the test run that started it.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { findExecutable } from './process';
+import { ServiceMissingError, type StackService } from './types';
 
 export interface KafkaMock {
   /** Bootstrap servers, `127.0.0.1:PORT` each. */
@@ -43,7 +46,9 @@ export async function startKafkaMock(options: StartKafkaMockOptions = {}): Promi
   const child = spawn(
     'sh',
     ['-c', WATCHDOG, 'kafka-mock', '-b', '127.0.0.1:1', '-X', `test.mock.num.brokers=${brokerCount}`, '-q', '-C', '-t', KEEPALIVE_TOPIC, '-o', 'end'],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal must not stop the broker under a run
+    // that is still summarising; the watchdog stops it when this process ends.
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let kcatPid: number | undefined;
@@ -96,3 +101,41 @@ export async function startKafkaMock(options: StartKafkaMockOptions = {}): Promi
 
   return { brokers, stop };
 }
+
+/** True when a TCP connection to `broker` (host:port) opens within a second. */
+async function brokerReachable(broker: string): Promise<boolean> {
+  const { host, port } = parseBroker(broker);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+function parseBroker(broker: string): { host: string; port: number } {
+  const at = broker.lastIndexOf(':');
+  return { host: broker.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(broker.slice(at + 1)) || 9092 };
+}
+
+/**
+ * Kafka for the local stack: the configured KAFKA_BROKERS when its first broker accepts a
+ * connection; else a private mock cluster (kcat); else what to install.
+ */
+export const kafkaService: StackService = {
+  name: 'kafka',
+  async start({ env, log }) {
+    const configured = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    if (configured.length > 0 && (await brokerReachable(configured[0]!))) {
+      return { name: 'kafka', env: { KAFKA_BROKERS: configured.join(',') }, private: false, stop: async () => undefined };
+    }
+    if (!findExecutable('kcat')) throw new ServiceMissingError('kafka', 'apt-get install kcat (its librdkafka mock cluster serves as Kafka)');
+    const mock = await startKafkaMock();
+    log(`kafka: ${configured.length ? `${configured[0]} is not reachable; ` : ''}started a private mock cluster (kcat) on ${mock.brokers.join(',')}`);
+    return { name: 'kafka', env: { KAFKA_BROKERS: mock.brokers.join(',') }, private: true, stop: () => mock.stop() };
+  },
+};

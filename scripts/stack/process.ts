@@ -37,11 +37,28 @@ export function runToCompletion(command: string, args: string[]): void {
   }
 }
 
+/**
+ * Runs `command` under a shell watchdog that reads its stdin: when this process ends in any way
+ * (even SIGKILL), the pipe closes and the watchdog stops the command. The child has its own
+ * process group, so a Ctrl-C in the terminal reaches only this process, which stops it in order.
+ * SIGTERM to the returned child stops the command and waits for it.
+ */
+export function spawnWithWatchdog(command: string, args: string[], options: { stdout?: 'ignore' | 'pipe'; stderr?: 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
+  const watchdog = ['"$@" </dev/null & p=$!', "trap 'kill $p 2>/dev/null; wait $p; exit 0' HUP INT TERM", 'read _', 'kill $p 2>/dev/null', 'wait $p'].join('\n');
+  const child = spawn('sh', ['-c', watchdog, path.basename(command), command, ...args], {
+    stdio: ['pipe', options.stdout ?? 'ignore', options.stderr ?? 'ignore'],
+    detached: true,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  child.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
+  return child;
+}
+
 /** Starts a long-running server whose output goes nowhere; the stack stops it. */
 export function startDaemon(command: string, args: string[]): ChildProcess {
-  const child = spawn(command, args, { stdio: 'ignore' });
-  child.on('error', () => undefined);
-  return child;
+  return spawnWithWatchdog(command, args);
 }
 
 /** Stops a child process: SIGTERM, then SIGKILL after `graceMs`. */

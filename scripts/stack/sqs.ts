@@ -8,6 +8,7 @@ import path from 'node:path';
 import { queueDefinitions } from '../../lib/queue/sqs/definitions';
 import { createSqsClient } from '../../lib/queue/sqs/client';
 import { provisionQueue } from '../../lib/queue/sqs/provision';
+import type { StackService } from './types';
 
 export interface SqsEmulator {
   endpoint: string;
@@ -35,6 +36,9 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
   const child = spawn(process.execPath, [LAUNCHER, String(options.port ?? 0)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, AWS_REGION: region },
+    // Its own process group (a terminal's Ctrl-C reaches only the parent); the launcher stops
+    // when its stdin closes, i.e. when this process ends.
+    detached: true,
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -85,3 +89,30 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
   }
   return { endpoint, stop };
 }
+
+/** True when something answers HTTP at `endpoint` within two seconds (any status). */
+async function endpointReachable(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The SQS emulator for the local stack: the configured SQS_ENDPOINT when it answers; else a
+ * private fauxqs on a free loopback port with the project's queues (`local-` prefix) created.
+ */
+export const sqsService: StackService = {
+  name: 'sqs',
+  async start({ env, log }) {
+    const configured = env.SQS_ENDPOINT;
+    if (configured && (await endpointReachable(configured))) {
+      return { name: 'sqs', env: { SQS_ENDPOINT: configured }, private: false, stop: async () => undefined };
+    }
+    const emulator = await startSqsEmulator({ region: env.AWS_REGION ?? 'us-east-1' });
+    log(`sqs: ${configured ? `${configured} is not reachable; ` : ''}started a private SQS emulator (fauxqs) on ${emulator.endpoint}`);
+    return { name: 'sqs', env: { SQS_ENDPOINT: emulator.endpoint }, private: true, stop: () => emulator.stop() };
+  },
+};

@@ -174,5 +174,27 @@ describe('effectively-once batch commit', () => {
       const actual = new Map(rows.map((row) => [`${row.timestamp}|${row.banner}|${row.campaign}|${row.country}`, Number(row.n)]));
       expect(actual).toEqual(directHourly((c) => `${c.hour}|${c.banner}|${c.campaign}|${c.country}`));
     });
+
+    it('should give the same hourly numbers through the bannerimpressions_hourly view', async () => {
+      const [rows] = await database.pool.query<mysql.RowDataPacket[]>(
+        `SELECT DATE_FORMAT(hour, '%Y-%m-%d %H') AS dt, banner, campaign, country, SUM(count) AS n
+         FROM bannerimpressions_hourly
+         WHERE hour BETWEEN ? AND ?
+         GROUP BY DATE_FORMAT(hour, '%Y-%m-%d %H'), banner, campaign, country`,
+        ['2024-11-27 00:00:00', '2024-11-28 00:00:00'],
+      );
+
+      const actual = new Map(rows.map((row) => [`${row.dt}|${row.banner}|${row.campaign}|${row.country}`, Number(row.n)]));
+      expect(actual).toEqual(directHourly((c) => `${c.hour}|${c.banner}|${c.campaign}|${c.country}`));
+    });
+
+    it('should give per-minute rows with resolved dimensions through the bannerimpressions_named view', async () => {
+      const [named] = await database.pool.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS rows_, SUM(count) AS n FROM bannerimpressions_named');
+      const [direct] = await database.pool.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS rows_, SUM(count) AS n FROM bannerimpressions');
+
+      expect(Number(named[0]!.rows_)).toBe(Number(direct[0]!.rows_));
+      expect(Number(named[0]!.n)).toBe(Number(direct[0]!.n));
+      expect(Number(named[0]!.n)).toBe([...directHourly((c) => c.hour).values()].reduce((a, b) => a + b, 0));
+    });
   });
 });

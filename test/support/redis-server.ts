@@ -52,7 +52,7 @@ export interface PrivateRedisCluster {
 
 /** Starts a private redis-server; resolves once it answers PING. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<PrivateRedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  const dir = makeDir('redis-test-');
   const port = await freePort();
   const args = [
     '--bind', HOST,
@@ -63,7 +63,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...(options.persistence ? ['--appendfsync', 'always'] : []),
     ...(options.args ?? []),
   ];
-  let server: ServerProcess | undefined = await launch(args, port);
+  let server: ServerProcess | undefined;
+  try {
+    server = await launch(args, port);
+  } catch (error) {
+    removeDir(dir);
+    throw error;
+  }
   let stopped = false;
   return {
     url: `redis://${HOST}:${port}`,
@@ -81,7 +87,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       stopped = true;
       if (server) await server.halt(true);
       server = undefined;
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     },
   };
 }
@@ -96,11 +102,11 @@ export async function startRedisCluster(masters = 3): Promise<PrivateRedisCluste
   const nodes: ClusterNode[] = [];
   const stop = async () => {
     await Promise.all(servers.splice(0).map((s) => s.halt(true)));
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs.splice(0)) removeDir(dir);
   };
   try {
     for (let i = 0; i < masters; i += 1) {
-      const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-test-'));
+      const dir = makeDir('redis-cluster-test-');
       dirs.push(dir);
       // The cluster bus needs a second port; Redis 7 takes it explicitly (the default port+10000 may be taken or > 65535).
       const [port, busPort] = (await freePorts(2)) as [number, number];
@@ -136,6 +142,20 @@ interface ServerProcess {
 }
 
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
+
+/** A fresh temporary directory, removed on stop or at the latest when the process exits. */
+function makeDir(prefix: string): string {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  liveDirs.add(dir);
+  return dir;
+}
+
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -144,6 +164,7 @@ function installExitHook(): void {
   // Last resort when a test runner exits without running afterAll: no orphan servers.
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
+    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 

@@ -11,6 +11,9 @@ import { bigint, datetime, index, int, mysqlTable, primaryKey, uniqueIndex, varc
  * DATETIME instead of a TIMESTAMP, dimension ids are INT instead of SMALLINT (the legacy
  * ids were close to running out), the dimension ids and `count` are NOT NULL (NULL ids made
  * the unique key useless), and `file_id` is gone: the stored Kafka offsets replaced files.
+ *
+ * Two views (drizzle/0004_impressions_views.sql, hand-written) resolve the dimension ids:
+ * `bannerimpressions_named` per minute and `bannerimpressions_hourly` per hour.
  */
 
 /** Country dimension: one row per ISO 3166-1 alpha-2 code seen (upper case), `XX` for unknown. */

@@ -22,6 +22,7 @@ import type {
   PopBatchResult,
   PopResult,
   PushOptions,
+  SourceType,
   QueueBackend,
   QueueSettings,
   QueueStats,
@@ -30,9 +31,13 @@ import type {
 import { clusterSlot, messageKeys, queueKeys, type QueueKeys } from './keys';
 import { decodeRecord } from './record';
 import { runScript } from './scripts';
+import { CallCoalescer } from './call-coalescer';
 import type { LuaScriptName } from './lua';
 
 const log = createLogger({ component: 'queue.redis' });
+
+/** Fields withSourceFields adds, and the enqueue time: a message with any of them takes the general path. */
+const SOURCE_FIELDS = ['source_name', 'source_type', 'source_host', 'source_run_id', 'source_version', 'source_enqueued_time'];
 
 /** Most messages one lease call hands out. */
 export const MAX_LEASE_BATCH = 1000;
@@ -104,6 +109,18 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly perQueue: Record<string, Partial<QueueSettings>>;
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
+  /** The serialised source fields (without the opening brace) per source type, for encodeFresh. */
+  private readonly sourceSuffixes = new Map<SourceType, string>();
+  /** popAtomic's single leases, merged per queue across concurrent callers. */
+  private readonly singleLeases = new CallCoalescer<null, Delivery | undefined>(async (queue, callers) => {
+    const deliveries = await this.lease(queue, { max: callers.length });
+    return callers.map((_, i) => deliveries[i]);
+  }, MAX_LEASE_BATCH);
+  /** popAtomic's acks, merged per queue; each resolves true when its receipt was stale. */
+  private readonly singleAcks = new CallCoalescer<string, boolean>(async (queue, receipts) => {
+    const stale = new Set(await this.ackBatch(queue, receipts));
+    return receipts.map((receipt) => stale.has(receipt));
+  }, MAX_LEASE_BATCH);
   /** Extra connections of waitForMessage calls in progress, closed by close(). */
   private readonly waiters = new Set<Redis>();
 
@@ -212,7 +229,8 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
-    const [delivery] = await this.lease(queue, { max: 1 });
+    queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
+    const delivery = await this.singleLeases.call(queue, null);
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
     if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
@@ -223,7 +241,9 @@ export class RedisQueueBackend implements QueueBackend {
       await this.releaseQuietly(queue, [delivery.receipt]);
       throw error;
     }
-    await this.ack(queue, delivery.receipt);
+    if (await this.singleAcks.call(queue, delivery.receipt)) {
+      throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
+    }
     return { status: 'done', value, delivery };
   }
 
@@ -370,10 +390,30 @@ export class RedisQueueBackend implements QueueBackend {
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
       throw new QueueUsageError('a queue message must be a JSON object');
     }
+    const fast = this.encodeFresh(message, options.sourceType ?? 'direct');
+    if (fast !== undefined) return fast;
     const stamped = withSourceFields(message, this.identity, options.sourceType);
     const stamp = needsEnqueuedTime(stamped);
     if (stamp) delete stamped.source_enqueued_time;
     return (stamp ? 'S' : 'K') + JSON.stringify(stamped);
+  }
+
+  /**
+   * The common case, a message that carries none of the source fields, without copying it: the
+   * same text as withSourceFields + JSON.stringify (fields appended in the same order), about ten
+   * times cheaper per message, which is most of pushBatch's client-side cost. Undefined otherwise.
+   */
+  private encodeFresh(message: MessageBody, sourceType: SourceType): string | undefined {
+    for (const field of SOURCE_FIELDS) if (field in message) return undefined;
+    const json = JSON.stringify(message);
+    if (json[0] !== '{' || json[json.length - 1] !== '}') return undefined; // a toJSON of its own
+    let suffix = this.sourceSuffixes.get(sourceType);
+    if (suffix === undefined) {
+      // withSourceFields on an empty object lists the fields in order; drop its braces
+      suffix = JSON.stringify(withSourceFields({}, this.identity, sourceType)).slice(1);
+      this.sourceSuffixes.set(sourceType, suffix);
+    }
+    return json === '{}' ? `S{${suffix}` : `S${json.slice(0, -1)},${suffix}`;
   }
 
   private async releaseQuietly(queue: string, receipts: string[]): Promise<void> {

@@ -9,7 +9,7 @@ import { coreConfig } from '../../../lib/config';
 import { MalformedQueueMessageError, QueueUnavailableError } from '../../../lib/queue/errors';
 import { queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend } from '../../../lib/queue/redis/redis-queue-backend';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../support/private-redis';
+import { freePort, startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
 import { describeQueueContract } from './contract';
 
 const sharedUrl = coreConfig().REDIS_URL;
@@ -215,13 +215,13 @@ describe('RedisQueueBackend', () => {
 });
 
 describe('RedisQueueBackend on a private redis-server', () => {
-  let server: PrivateRedis;
+  let server: PrivateRedisServer;
   let redis: Redis;
   let backend: RedisQueueBackend;
   const queue = 'private-queue';
 
   beforeAll(async () => {
-    server = await startPrivateRedis();
+    server = await startRedisServer();
   });
 
   beforeEach(async () => {

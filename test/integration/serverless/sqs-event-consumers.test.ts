@@ -11,10 +11,11 @@ import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { openDatabase } from '../../../lib/db/client';
 import { createLogger } from '../../../lib/log';
 import { consumePaymentsInitSqsEvent, consumePendingSqsEvent } from '../../../lib/pending/jobs';
-import type { PipelineRuntime } from '../../../lib/pending/runtime';
+import type { BaseRuntime } from '../../../lib/handler-runtime';
 import { createQueueBackend } from '../../../lib/queue';
 import type { SqsEvent } from '../../../lib/queue/sqs/sqs-event';
 import { consumeContributionTrackingSqsEvent } from '../../../lib/tracking/consumer';
+import Redis from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 jest.setTimeout(60_000);
@@ -35,11 +36,13 @@ function sqsEvent(queue: string, bodies: string[]): SqsEvent {
   };
 }
 
-function runtimeOn(url: string): PipelineRuntime {
+function runtimeOn(url: string): BaseRuntime {
   const database = openDatabase(url, { connectionLimit: 2 });
+  // Not used by the SQS-event consumers (Lambda receives and deletes): clients that never connect.
+  const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
   return {
-    // Not used by the SQS-event consumers (Lambda receives and deletes); a Redis backend that never connects.
-    backend: createQueueBackend({ backend: 'redis', redis: { url: 'redis://127.0.0.1:1' } }),
+    backend: createQueueBackend({ backend: 'redis', redis: { redis } }),
+    redis,
     database,
     damagedStore: createDamagedStore(database.db),
     retryPolicy: DEFAULT_RETRY_POLICY,
@@ -49,7 +52,7 @@ function runtimeOn(url: string): PipelineRuntime {
 
 describe('SQS-triggered consumers', () => {
   let database: TestDatabase;
-  let runtime: PipelineRuntime;
+  let runtime: BaseRuntime;
   const rows = async (sql: string) => (await database.pool.query(sql))[0] as Array<Record<string, unknown>>;
 
   beforeAll(async () => {

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import Redis from 'ioredis';
+import mysql from 'mysql2/promise';
+
+const ROOT = path.resolve(__dirname, '../..');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
+// Its own Redis logical database and MariaDB database, so that `npm start` may run beside it.
+const REDIS_DB = 12;
+const QUEUES = ['pending', 'payments-init', 'contribution-tracking', 'donations'];
+
+// The whole local run (stack, serverless-offline, traffic, drain, summary), short: about 40-70 s.
+describe('npm start (scripts/local-run.ts)', () => {
+  const database = `localrun_itest_${randomBytes(4).toString('hex')}`;
+  const offlineLog = `.local-stack/itest-${database}.log`;
+
+  afterAll(async () => {
+    const server = new URL(DATABASE_URL);
+    server.pathname = '/';
+    const admin = await mysql.createConnection({ uri: server.toString() });
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+    const redis = new Redis(REDIS_URL, { db: REDIS_DB });
+    await redis.del(...QUEUES.flatMap((q) => [q, `{${q}}:ready`, `{${q}}:inflight`, `{${q}}:leases`, `{${q}}:delayed`, `{${q}}:dead`, `{${q}}:staging`, `{${q}}:seq`]), 'contribution-tracking:id-sequence');
+    redis.disconnect();
+    rmSync(path.join(ROOT, offlineLog), { force: true });
+  });
+
+  function startRun(seconds: number) {
+    const run = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/local-run.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL,
+        DATABASE_URL,
+        LOCAL_RUN_SECONDS: String(seconds),
+        LOCAL_RUN_RATE: '10',
+        LOCAL_RUN_DRAIN_SECONDS: '45',
+        LOCAL_RUN_DATABASE: database,
+        LOCAL_RUN_REDIS_DB: String(REDIS_DB),
+        LOCAL_RUN_OFFLINE_LOG: offlineLog,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = { stdout: '', stderr: '' };
+    run.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    run.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
+    return { run, output, exited };
+  }
+
+  it('should run the whole pipeline, drain every queue and topic, fill every table and exit 0', async () => {
+    const { output, exited } = startRun(5);
+
+    const code = await exited;
+    const { stdout, stderr } = output;
+
+    if (code !== 0) process.stderr.write(`local run output:\n${stdout}\n${stderr.slice(-4000)}\n`);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Result: every queue drained to zero, every topic loaded, every table filled.');
+    for (const queue of QUEUES) expect(stdout).toMatch(new RegExp(`^  ${queue}[ *]+ \\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +0 +0 +0 +0$`, 'm'));
+    expect(stdout).toMatch(/^ {2}centralnotice-impressions +\d+ +\d+ +0$/m);
+    expect(stdout).toMatch(/^ {2}contribution_tracking +[1-9]\d*$/m);
+  }, 150_000);
+
+  it('should print the summary and stop everything when interrupted', async () => {
+    const { run, output, exited } = startRun(120);
+    // Interrupt once traffic flows: the first progress line says something was pushed.
+    while (!/pushed: pending [1-9]/.test(output.stderr) && run.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 250));
+
+    run.kill('SIGINT');
+    const code = await exited;
+
+    expect(code).toBe(130);
+    expect(output.stderr).toContain('local run: interrupted; summarising and stopping');
+    expect(output.stdout).toMatch(/^Queues$/m);
+    expect(output.stdout).toMatch(/^Result: (FAILED|every queue drained)/m);
+  }, 150_000);
+});
