@@ -1,6 +1,6 @@
 /**
  * Scheduled (every minute): consumes the banner and landing page impression topics with a
- * Kafka consumer group for IMPRESSIONS_TIME_LIMIT seconds and adds them to the per-minute
+ * Kafka consumer group for IMPRESSIONS_TIME_LIMIT_SECONDS seconds and adds them to the per-minute
  * impressions tables, effectively once: the counts of each batch and the offsets they cover
  * commit in one database transaction, so crashes, rebalances and redelivery never count an
  * event twice or drop one. Fails (non-zero) when the database or Kafka is unreachable; the

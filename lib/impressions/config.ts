@@ -65,7 +65,7 @@ export const impressionsConfig = defineConfig({
   IMPRESSIONS_BANNER_TOPICS: bannerTopics,
   IMPRESSIONS_LANDING_PAGE_TOPICS: landingPageTopics,
   /** Seconds the scheduled loader consumes before it leaves the group and returns. */
-  IMPRESSIONS_TIME_LIMIT: env.int(50, { min: 1, max: 900 }),
+  IMPRESSIONS_TIME_LIMIT_SECONDS: env.int(50, { min: 1, max: 900 }),
   /** Where a partition with no stored offset starts: its oldest retained event or new events only. */
   IMPRESSIONS_START_FROM: env.oneOf(['earliest', 'latest'] as const, 'earliest'),
   /** Kafka group session timeout: how soon the partitions of a crashed loader move on. */

@@ -222,7 +222,7 @@ export function consumeOptionsFromConfig(
     | 'IMPRESSIONS_CONSUMER_GROUP'
     | 'IMPRESSIONS_BANNER_TOPICS'
     | 'IMPRESSIONS_LANDING_PAGE_TOPICS'
-    | 'IMPRESSIONS_TIME_LIMIT'
+    | 'IMPRESSIONS_TIME_LIMIT_SECONDS'
     | 'IMPRESSIONS_START_FROM'
     | 'IMPRESSIONS_SESSION_TIMEOUT_MS'
     | 'IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS'
@@ -232,7 +232,7 @@ export function consumeOptionsFromConfig(
   return {
     consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP,
     topics: configuredTopics(config),
-    timeLimitMs: config.IMPRESSIONS_TIME_LIMIT * 1000,
+    timeLimitMs: config.IMPRESSIONS_TIME_LIMIT_SECONDS * 1000,
     startFrom: config.IMPRESSIONS_START_FROM,
     sessionTimeoutMs: config.IMPRESSIONS_SESSION_TIMEOUT_MS,
     kafkaCommitIntervalMs: config.IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS,

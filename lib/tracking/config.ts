@@ -11,7 +11,7 @@ export const trackingConfig = defineConfig({
   /** The Redis key of the contribution tracking id sequence (INCR). */
   TRACKING_ID_SEQUENCE_KEY: env.string('contribution-tracking:id-sequence'),
   /** One consumer run stops after this many seconds (0: no limit). */
-  TRACKING_CONSUMER_TIME_LIMIT: env.limit(90),
+  TRACKING_CONSUMER_TIME_LIMIT_SECONDS: env.limit(90),
   /** One consumer run stops after this many messages (0: no limit). */
   TRACKING_CONSUMER_MESSAGE_LIMIT: env.limit(0),
   /** Messages leased and written per database transaction (the Redis backend leases at most 1000 at once). */

@@ -76,7 +76,7 @@ export function consumeContributionTrackingJob(runtime: BaseRuntime, config: Ret
     queue: config.TRACKING_QUEUE,
     sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
     batchSize: config.TRACKING_CONSUMER_BATCH_SIZE,
-    timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT,
+    timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT_SECONDS,
     messageLimit: config.TRACKING_CONSUMER_MESSAGE_LIMIT,
   });
 }

@@ -144,11 +144,11 @@ describe('serverless.yml', () => {
     const limits: Record<string, number> = {
       CONSUME_PENDING_TIME_LIMIT_SECONDS: 10,
       CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS: 10,
-      TRACKING_CONSUMER_TIME_LIMIT: 10,
+      TRACKING_CONSUMER_TIME_LIMIT_SECONDS: 10,
       RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: 10,
       EXPIRE_PENDING_TIME_LIMIT_SECONDS: 10,
       // The scheduled Kafka loader also joins the group and commits a last batch.
-      IMPRESSIONS_TIME_LIMIT: 30,
+      IMPRESSIONS_TIME_LIMIT_SECONDS: 30,
     };
     let checked = 0;
     for (const stage of STAGES) {

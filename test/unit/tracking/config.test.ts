@@ -3,12 +3,12 @@ import { trackingConfig, trackingEndpointConfig } from '../../../lib/tracking/co
 
 describe('trackingConfig', () => {
   it('should default to the contribution-tracking queue and accept numeric strings for the limits', () => {
-    const config = trackingConfig({ TRACKING_CONSUMER_TIME_LIMIT: '60', TRACKING_CONSUMER_BATCH_SIZE: '250' });
+    const config = trackingConfig({ TRACKING_CONSUMER_TIME_LIMIT_SECONDS: '60', TRACKING_CONSUMER_BATCH_SIZE: '250' });
 
     expect(config).toEqual({
       TRACKING_QUEUE: 'contribution-tracking',
       TRACKING_ID_SEQUENCE_KEY: 'contribution-tracking:id-sequence',
-      TRACKING_CONSUMER_TIME_LIMIT: 60,
+      TRACKING_CONSUMER_TIME_LIMIT_SECONDS: 60,
       TRACKING_CONSUMER_MESSAGE_LIMIT: 0,
       TRACKING_CONSUMER_BATCH_SIZE: 250,
     });
