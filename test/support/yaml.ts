@@ -1,7 +1,6 @@
 /**
- * A YAML parser for tests that check configuration files. js-yaml is not a dependency of this
- * project; it is installed as a dependency of osls (the Serverless CLI), which parses our YAML
- * with it, so the tests read it with the same library.
+ * A YAML parser for tests that check configuration files: js-yaml, the version osls (the
+ * Serverless CLI) parses our YAML with, pinned as a dev dependency.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const jsYaml = require('js-yaml') as { load(text: string): unknown };
