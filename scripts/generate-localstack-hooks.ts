@@ -2,7 +2,6 @@
  * Generates, from the one queue definition (localstack/queues.json):
  * - localstack/init/ready.d/create-queues.sh  LocalStack's init hook (for people with LocalStack);
  * - serverless/resources-sqs.yml              CloudFormation for the queues and their DLQs;
- * - serverless/iam-sqs.yml                    the IAM statements the functions need on them.
  * The local emulator (scripts/stack/sqs.ts) creates the same queues from the same file.
  *
  *   npx tsx scripts/generate-localstack-hooks.ts          write the files
@@ -60,7 +59,7 @@ export function logicalId(name: string): string {
 
 /** The queues and DLQs as CloudFormation resources, named `${sls:stage}-<name>` like the runtime expects. */
 export function renderCloudFormation(queues: readonly QueueDefinition[]): string {
-  const lines = [`# ${HEADER}`, '# Included by serverless.yml: resources: [ ${file(serverless/resources-sqs.yml)} ]', 'Resources:'];
+  const lines = [`# ${HEADER}`, '# Included by serverless/consumers-sqs.yml (stages with queueBackend sqs) as its resources', 'Resources:'];
   const outputs: string[] = ['Outputs:'];
   for (const q of queues) {
     const id = logicalId(q.name);
@@ -95,35 +94,11 @@ export function renderCloudFormation(queues: readonly QueueDefinition[]): string
   return [...lines, ...outputs, ''].join('\n');
 }
 
-/** What the functions may do on the project's queues (send, consume, inspect, redrive, purge). */
-export function renderIamStatements(queues: readonly QueueDefinition[]): string {
-  const resources = queues.flatMap((q) => [`${logicalId(q.name)}Queue`, `${logicalId(q.name)}DeadLetterQueue`]);
-  return [
-    `# ${HEADER}`,
-    '# Included by serverless.yml: provider.iam.role.statements: ${file(serverless/iam-sqs.yml)}',
-    '- Effect: Allow',
-    '  Action:',
-    ...[
-      'sqs:SendMessage',
-      'sqs:ReceiveMessage',
-      'sqs:DeleteMessage',
-      'sqs:ChangeMessageVisibility',
-      'sqs:GetQueueUrl',
-      'sqs:GetQueueAttributes',
-      'sqs:PurgeQueue',
-    ].map((action) => `    - ${action}`),
-    '  Resource:',
-    ...resources.map((id) => `    - { 'Fn::GetAtt': [${id}, Arn] }`),
-    '',
-  ].join('\n');
-}
-
 /** Every generated file, by path relative to the repository root. */
 export function generatedFiles(queues: readonly QueueDefinition[] = queueDefinitions): Record<string, string> {
   return {
     'localstack/init/ready.d/create-queues.sh': renderLocalstackHook(queues),
     'serverless/resources-sqs.yml': renderCloudFormation(queues),
-    'serverless/iam-sqs.yml': renderIamStatements(queues),
   };
 }
 
