@@ -112,14 +112,16 @@ export class RedisQueueBackend implements QueueBackend {
   /** The serialised source fields (without the opening brace) per source type, for encodeFresh. */
   private readonly sourceSuffixes = new Map<SourceType, string>();
   /** popAtomic's single leases, merged per queue across concurrent callers. */
-  private readonly singleLeases = new CallCoalescer<null, Delivery | undefined>(async (queue, callers) => {
-    const deliveries = await this.lease(queue, { max: callers.length });
-    return callers.map((_, i) => deliveries[i]);
-  }, MAX_LEASE_BATCH);
-  /** popAtomic's acks, merged per queue; each resolves true when its receipt was stale. */
-  private readonly singleAcks = new CallCoalescer<string, boolean>(async (queue, receipts) => {
-    const stale = new Set(await this.ackBatch(queue, receipts));
-    return receipts.map((receipt) => stale.has(receipt));
+  /**
+   * popAtomic's leases (null) and acks (a receipt) of one event-loop turn, merged into one lease
+   * script call with the acks piggybacked: one script call per turn, whatever the concurrency.
+   */
+  private readonly singleCalls = new CallCoalescer<string | null, Delivery | boolean | undefined>(async (queue, calls) => {
+    const receipts = calls.filter((call): call is string => call !== null);
+    const { deliveries, stale } = await this.leaseAndAck(queue, { max: calls.length - receipts.length, ack: receipts });
+    const staleReceipts = new Set(stale);
+    let next = 0;
+    return calls.map((call) => (call === null ? deliveries[next++] : staleReceipts.has(call)));
   }, MAX_LEASE_BATCH);
   /** Extra connections of waitForMessage calls in progress, closed by close(). */
   private readonly waiters = new Set<Redis>();
@@ -177,6 +179,13 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async lease(queue: string, options: LeaseOptions = {}): Promise<Delivery[]> {
+    const { deliveries, stale } = await this.leaseAndAck(queue, options);
+    if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
+    return deliveries;
+  }
+
+  /** One lease script call: acks `options.ack` first, then leases; says which acks were stale. */
+  private async leaseAndAck(queue: string, options: LeaseOptions): Promise<{ deliveries: Delivery[]; stale: string[] }> {
     const keys = queueKeys(queue);
     const max = options.max ?? 1;
     if (!Number.isInteger(max) || max < 0 || max > MAX_LEASE_BATCH) {
@@ -190,13 +199,12 @@ export class RedisQueueBackend implements QueueBackend {
       [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead, keys.seq],
       [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, Math.max(this.housekeepingBound, max), ...(options.ack ?? [])],
     )) as [string[], string[]];
-    if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
     const deliveries: Delivery[] = [];
     for (let i = 0; i < leased.length; i += 2) {
       const record = decodeRecord(leased[i + 1] as string);
       deliveries.push({ id: record.id, body: record.body, receipt: leased[i] as string, receiveCount: record.receiveCount, enqueuedAt: record.enqueuedAt, queue });
     }
-    return deliveries;
+    return { deliveries, stale };
   }
 
   async ack(queue: string, receipt: string): Promise<void> {
@@ -230,7 +238,7 @@ export class RedisQueueBackend implements QueueBackend {
 
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
-    const delivery = await this.singleLeases.call(queue, null);
+    const delivery = (await this.singleCalls.call(queue, null)) as Delivery | undefined;
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
     if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
@@ -241,7 +249,7 @@ export class RedisQueueBackend implements QueueBackend {
       await this.releaseQuietly(queue, [delivery.receipt]);
       throw error;
     }
-    if (await this.singleAcks.call(queue, delivery.receipt)) {
+    if (await this.singleCalls.call(queue, delivery.receipt)) {
       throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
     }
     return { status: 'done', value, delivery };
