@@ -31,6 +31,7 @@ import type {
 import { clusterSlot, messageKeys, queueKeys, type QueueKeys } from './keys';
 import { decodeRecord } from './record';
 import { runScript } from './scripts';
+import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { CallCoalescer } from './call-coalescer';
 import type { LuaScriptName } from './lua';
 
@@ -256,22 +257,17 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
-    const deliveries = await this.lease(queue, { max });
-    if (deliveries.length === 0) return { leased: 0, acked: 0, failed: 0 };
-    let outcome: BatchOutcome;
-    try {
-      outcome = await callback(deliveries);
-    } catch (error) {
-      await this.releaseQuietly(queue, deliveries.map((d) => d.receipt));
-      throw error;
-    }
-    const failedIds = new Set(outcome.failedIds);
-    const succeeded = deliveries.filter((d) => !failedIds.has(d.id));
-    const failed = deliveries.filter((d) => failedIds.has(d.id));
-    const stale = await this.ackBatch(queue, succeeded.map((d) => d.receipt));
-    if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'batch acks with stale receipts: leases ran out during the callback');
-    await this.releaseMany(queue, failed.map((d) => d.receipt));
-    return { leased: deliveries.length, acked: succeeded.length - stale.length, failed: failed.length };
+    const { stale, ...result } = await popAtomicBatchWith(
+      {
+        lease: (count) => this.lease(queue, { max: count }),
+        ackBatch: (receipts) => this.ackBatch(queue, receipts),
+        releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
+      },
+      max,
+      callback,
+    );
+    if (stale > 0) log.warn({ queue, stale }, 'batch acks with stale receipts: leases ran out during the callback');
+    return result;
   }
 
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {

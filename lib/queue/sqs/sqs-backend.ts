@@ -60,6 +60,7 @@ import type {
   RedriveOptions,
 } from '../types';
 import { queueConfig } from '../config';
+import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { createSqsClient } from './client';
 import { sqsSettings, type SqsSettings } from './config';
 import { findQueueDefinition, sqsQueueName } from './definitions';
@@ -180,21 +181,18 @@ export class SqsQueueBackend implements QueueBackend {
   }
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
-    const deliveries = await this.lease(queue, { max });
-    if (deliveries.length === 0) return { leased: 0, acked: 0, failed: 0 };
-    let outcome: BatchOutcome;
-    try {
-      outcome = await callback(deliveries);
-    } catch (error) {
-      for (const delivery of deliveries) await this.releaseQuietly(queue, delivery);
-      throw error;
-    }
-    const failedIds = new Set(outcome.failedIds);
-    const failed = deliveries.filter((d) => failedIds.has(d.id));
-    const succeeded = deliveries.filter((d) => !failedIds.has(d.id));
-    const stale = await this.ackBatch(queue, succeeded.map((d) => d.receipt));
-    for (const delivery of failed) await this.releaseQuietly(queue, delivery);
-    return { leased: deliveries.length, acked: succeeded.length - stale.length, failed: failed.length };
+    const { stale: _stale, ...result } = await popAtomicBatchWith(
+      {
+        lease: (count) => this.lease(queue, { max: count }),
+        ackBatch: (receipts) => this.ackBatch(queue, receipts),
+        releaseQuietly: async (deliveries) => {
+          for (const delivery of deliveries) await this.releaseQuietly(queue, delivery);
+        },
+      },
+      max,
+      callback,
+    );
+    return result;
   }
 
   async lease(queue: string, options: LeaseOptions = {}): Promise<Delivery[]> {
