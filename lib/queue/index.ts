@@ -37,7 +37,7 @@ export function createQueueBackend(options: CreateQueueBackendOptions = {}): Que
       }
     }
     default:
-      throw new Error(`unknown queue backend ${String(backend)}`);
+      throw new QueueUsageError(`unknown queue backend ${String(backend)}`);
   }
 }
 
