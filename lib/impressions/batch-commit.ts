@@ -10,6 +10,7 @@
  */
 import type { Pool } from 'mysql2/promise';
 import type { Db } from '../db/client';
+import { databaseErrorCode } from '../db/errors';
 import { BufferError, InfrastructureError, toError } from '../errors';
 import { log as rootLog, type Logger } from '../log';
 import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
@@ -258,16 +259,6 @@ function assertAscending(messages: RawMessage[]): void {
   for (let i = 1; i < messages.length; i++) {
     if (!(messages[i]!.offset > messages[i - 1]!.offset)) throw new Error('batch messages must be in ascending offset order');
   }
-}
-
-/** The MySQL error code (e.g. ER_LOCK_DEADLOCK) anywhere in the cause chain; Drizzle wraps driver errors. */
-export function databaseErrorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** Database and network failures become InfrastructureErrors; anything else (a bug) stays what it is. */

@@ -8,7 +8,7 @@ import { runConsumer } from '../consumer/run-consumer';
 import type { Logger } from '../log';
 import type { MessageBody } from '../queue/types';
 import type { PendingPipelineDeps } from './consume-pending';
-import { withDatabase } from './database-errors';
+import { withDatabase } from '../db/errors';
 import { isFailedNotUnderReview, parsePaymentsInitMessage, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
 

@@ -14,7 +14,7 @@ import type { Db } from '../db/client';
 import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
-import { withDatabase } from './database-errors';
+import { withDatabase } from '../db/errors';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';

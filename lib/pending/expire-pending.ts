@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
-import { withDatabase } from './database-errors';
+import { withDatabase } from '../db/errors';
 import { PendingStore, type ResolveMode } from './pending-store';
 
 export interface ExpirePendingOptions {

@@ -18,7 +18,7 @@ import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
 import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { withDatabase } from '../pending/database-errors';
+import { withDatabase } from '../db/errors';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import type { QueueBackend } from '../queue/types';
 import {

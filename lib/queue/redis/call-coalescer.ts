@@ -1,9 +1,9 @@
 /**
  * Merges the calls that many concurrent consumers make into batch calls, per queue. Without it,
  * popAtomic costs two script calls per message (lease, ack), and 64 concurrent consumers are bound
- * by per-call overhead on both client and server; merged, they share one `lease(max: n)` and one
- * `ackBatch`, several times faster (bench/queue.ts). Every caller still gets its own result: its
- * own delivery and receipt, its own stale-or-not answer.
+ * by per-call overhead on both client and server; merged, the leases and acks of one event-loop
+ * turn share one lease script call with the acks piggybacked (bench/queue.ts). Every caller still
+ * gets its own result: its own delivery and receipt, its own stale-or-not answer.
  *
  * A call to an idle key goes out at once, so a lone consumer sees plain single calls with no added
  * latency. While a key has calls in flight, new calls gather until the current event-loop turn

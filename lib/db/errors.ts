@@ -1,6 +1,7 @@
 /**
  * Tells a database that is down from a row the database refused. The first must stop a run
  * with the message left in its queue (InfrastructureError); the second is the message's fault.
+ * Shared by every capability that writes MariaDB.
  */
 import { InfrastructureError, toError } from '../errors';
 
@@ -22,6 +23,16 @@ export function isConnectionFailure(error: unknown): boolean {
   return e.cause !== undefined && e.cause !== error && isConnectionFailure(e.cause);
 }
 
+/** The MySQL error code (e.g. ER_LOCK_DEADLOCK) anywhere in the cause chain; Drizzle wraps driver errors. */
+export function databaseErrorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Runs a database operation, turning connection failures into DatabaseUnavailableError. */
 export async function withDatabase<T>(what: string, operation: () => Promise<T>): Promise<T> {
   try {
@@ -29,8 +40,8 @@ export async function withDatabase<T>(what: string, operation: () => Promise<T>)
   } catch (error) {
     if (error instanceof InfrastructureError) throw error;
     if (isConnectionFailure(error)) {
-      const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
-      throw new DatabaseUnavailableError(`${what}: database unavailable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
+      const code = databaseErrorCode(error);
+      throw new DatabaseUnavailableError(`${what}: database unavailable${code ? ` (${code})` : ''}`, { cause: error });
     }
     throw toError(error);
   }
