@@ -18,11 +18,15 @@
  * one consumer at a time) and an explicit deduplication id per push (content-based deduplication
  * off: two identical donations are two messages).
  *
- * What SQS cannot do, and what this backend does instead (see also the README section):
+ * What SQS cannot do, and what this backend does instead (declared in `capabilities`; see also
+ * the README section):
  * - standard queues do not keep order: a released or expired message goes back "somewhere";
  * - there is no non-consuming long poll: waitForMessage polls the queue's message counter
  *   (receiving would count a delivery towards maxReceiveCount);
- * - peek has to receive (with visibility 0): it counts as a delivery, like the AWS console's poll;
+ * - there is no read without a receive, and every receive counts towards maxReceiveCount: peek
+ *   rejects with QueueCapabilityError rather than dead-letter messages by looking at them;
+ * - a release with a delay is a ChangeMessageVisibility: the message stays "in flight" in stats
+ *   until it is due, not "delayed" (that counter holds only messages pushed with a delay);
  * - the age of the oldest message is a CloudWatch metric, not a queue attribute: stats report null;
  * - per-message delays do not exist on FIFO queues: push with delaySeconds is refused there.
  */
@@ -43,7 +47,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { toError } from '../../errors';
 import { createLogger, type Logger } from '../../log';
-import { MalformedQueueMessageError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
+import { MalformedQueueMessageError, QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
 import { currentSourceIdentity, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchOutcome,
@@ -55,6 +59,7 @@ import type {
   PopResult,
   PushOptions,
   QueueBackend,
+  QueueCapabilities,
   QueueSettings,
   QueueStats,
   RedriveOptions,
@@ -63,7 +68,7 @@ import { queueConfig } from '../config';
 import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { createSqsClient } from './client';
 import { sqsSettings, type SqsSettings } from './config';
-import { findQueueDefinition, sqsQueueName } from './definitions';
+import { findQueueDefinition, queueDefinitions, sqsQueueName } from './definitions';
 import { withEnqueuedTime } from './enqueued-time';
 import { isStaleReceipt, sqsErrorCode, toQueueError } from './errors';
 import { provisionQueue } from './provision';
@@ -103,6 +108,7 @@ interface ResolvedQueue {
 
 /** The contract on SQS; one instance per process, clients built once (handlers: at module scope). */
 export class SqsQueueBackend implements QueueBackend {
+  readonly capabilities: QueueCapabilities;
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;
   private readonly settings: SqsSettings;
@@ -125,11 +131,19 @@ export class SqsQueueBackend implements QueueBackend {
     this.ownsClient = !options.client;
     const config = queueConfig();
     this.defaults = {
-      visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
-      maxReceiveCount: config.QUEUE_MAX_RECEIVE_COUNT,
-      ...options.defaults,
+      visibilityTimeoutSeconds: options.defaults?.visibilityTimeoutSeconds ?? config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+      maxReceiveCount: options.defaults?.maxReceiveCount ?? config.QUEUE_MAX_RECEIVE_COUNT,
+      maxMessageBytes: options.defaults?.maxMessageBytes ?? config.QUEUE_MAX_MESSAGE_BYTES,
     };
     this.defaultFifo = options.defaultFifo ?? false;
+    this.capabilities = {
+      // Only a FIFO queue (one message group here) redelivers in order, and the promise is per
+      // backend: it holds only when every queue this backend can reach is a FIFO queue.
+      orderedRedelivery: this.defaultFifo && queueDefinitions.every((definition) => definition.fifo),
+      reportsOldestAge: false,
+      peek: false,
+      delayedReleaseCountsAsDelayed: false,
+    };
     this.identity = options.identity ?? currentSourceIdentity();
     this.logger = options.logger ?? createLogger({ component: 'queue-sqs' });
   }
@@ -258,13 +272,11 @@ export class SqsQueueBackend implements QueueBackend {
     }
   }
 
-  async peek(queue: string, count = 1): Promise<string[]> {
-    const target = await this.resolve(queue);
-    // SQS cannot read without receiving: a short lease, handed back at once. It counts as a
-    // delivery (like the AWS console's "poll for messages") and may reorder a standard queue.
-    const messages = await this.receive(target, Math.min(SQS_BATCH_MAX, Math.max(1, count)), DEAD_LETTER_WORK_SECONDS);
-    await this.releaseBatchQuietly(target, messages.map((m) => m.ReceiptHandle!));
-    return messages.map((m) => toDelivery(queue, m).body);
+  async peek(queue: string, _count?: number): Promise<string[]> {
+    // A receive would count as a delivery: a few peeks would dead-letter a message nobody consumed.
+    throw new QueueCapabilityError(
+      `peek on ${queue}: SQS cannot read a message without receiving it, and every receive counts towards maxReceiveCount`,
+    );
   }
 
   async stats(queue: string): Promise<QueueStats> {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
+import { QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
 import { SqsQueueBackend } from '../../../lib/queue/sqs/sqs-backend';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
 
@@ -176,6 +176,44 @@ describe('SqsQueueBackend on the SQS emulator', () => {
 
     expect(Math.abs(JSON.parse(delivery!.body).source_enqueued_time - realSeconds)).toBeLessThanOrEqual(5);
     expect(delivery!.body.endsWith(`"source_enqueued_time":${Math.floor(delivery!.enqueuedAt / 1000)}}`)).toBe(true);
+  });
+
+  it('should declare what SQS cannot do: ordered redelivery, the oldest age, peek, and delayed releases counted as delayed', () => {
+    expect(backend.capabilities).toEqual({ orderedRedelivery: false, reportsOldestAge: false, peek: false, delayedReleaseCountsAsDelayed: false });
+  });
+
+  it('should not declare ordered redelivery for FIFO by default while the project’s own queues are standard queues', async () => {
+    const fifo = sqs.createBackend({ defaultFifo: true });
+    try {
+      expect(fifo.capabilities.orderedRedelivery).toBe(false);
+    } finally {
+      await fifo.close();
+    }
+  });
+
+  it('should reject peek with QueueCapabilityError, without receiving the message', async () => {
+    const queue = fresh();
+    await backend.push(queue, { n: 1 });
+
+    const peeked = backend.peek(queue, 1);
+
+    await expect(peeked).rejects.toBeInstanceOf(QueueCapabilityError);
+    await expect(peeked).rejects.toThrow(/cannot read a message without receiving it/);
+    const [delivery] = await backend.lease(queue);
+    expect(delivery!.receiveCount).toBe(1);
+  });
+
+  it('should count a message released with a delay as in flight until it is due', async () => {
+    const queue = fresh();
+    await backend.push(queue, { n: 1 });
+    const [delivery] = await backend.lease(queue);
+
+    await backend.release(queue, delivery!.receipt, 1);
+
+    expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 1, delayed: 0 });
+    await sleep(1100);
+    const [again] = await backend.lease(queue);
+    expect(again).toMatchObject({ id: delivery!.id, receiveCount: 2 });
   });
 
   it('should reject with QueueUnavailableError when SQS cannot be reached', async () => {
