@@ -48,7 +48,7 @@ import {
 import { toError } from '../../errors';
 import { createLogger, type Logger } from '../../log';
 import { MalformedQueueMessageError, QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
-import { currentSourceIdentity, withSourceFields, type SourceIdentity } from '../source-fields';
+import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchOutcome,
   DeadLetter,
@@ -482,8 +482,10 @@ export class SqsQueueBackend implements QueueBackend {
   }
 
   private serialise(message: MessageBody, options: PushOptions): string {
-    // source_enqueued_time is left out: deliveries get it from SentTimestamp (SQS's clock).
-    return JSON.stringify(withSourceFields(message, this.identity, options.sourceType));
+    const stamped = withSourceFields(message, this.identity, options.sourceType);
+    // Left out (null and blank too, as on Redis): deliveries get it from SentTimestamp (SQS's clock).
+    if (needsEnqueuedTime(stamped)) delete stamped.source_enqueued_time;
+    return JSON.stringify(stamped);
   }
 
   private delayFor(target: ResolvedQueue, options: PushOptions): { DelaySeconds?: number } {

@@ -216,6 +216,29 @@ describe('SqsQueueBackend on the SQS emulator', () => {
     expect(again).toMatchObject({ id: delivery!.id, receiveCount: 2 });
   });
 
+  it('should stamp source_enqueued_time on a pushed message whose field is null or blank, as on an absent one', async () => {
+    const queue = fresh();
+    await backend.push(queue, { n: 1, source_enqueued_time: null });
+    await backend.pushBatch(queue, [{ n: 2, source_enqueued_time: '' }, { n: 3, source_enqueued_time: null }]);
+
+    const deliveries = await backend.lease(queue, { max: 10 });
+
+    expect(deliveries).toHaveLength(3);
+    for (const delivery of deliveries) {
+      expect(JSON.parse(delivery.body).source_enqueued_time).toBe(Math.floor(delivery.enqueuedAt / 1000));
+      expect(delivery.body.match(/source_enqueued_time/g)).toHaveLength(1);
+    }
+  });
+
+  it('should keep a source_enqueued_time the pushed message carries', async () => {
+    const queue = fresh();
+    await backend.push(queue, { n: 1, source_enqueued_time: 1700000000 });
+
+    const [delivery] = await backend.lease(queue);
+
+    expect(JSON.parse(delivery!.body).source_enqueued_time).toBe(1700000000);
+  });
+
   it('should reject with QueueUnavailableError when SQS cannot be reached', async () => {
     const down = new SqsQueueBackend({ settings: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', queuePrefix: 'x-', createQueues: true, waitPollMs: 50 } });
     try {
