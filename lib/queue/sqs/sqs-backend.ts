@@ -28,7 +28,10 @@
  * - a release with a delay is a ChangeMessageVisibility: the message stays "in flight" in stats
  *   until it is due, not "delayed" (that counter holds only messages pushed with a delay);
  * - the age of the oldest message is a CloudWatch metric, not a queue attribute: stats report null;
- * - per-message delays do not exist on FIFO queues: push with delaySeconds is refused there.
+ * - per-message delays do not exist on FIFO queues: push with delaySeconds is refused there;
+ * - AWS takes one PurgeQueue per queue per minute and refuses the next with PurgeQueueInProgress,
+ *   while the one in progress deletes only what was sent before it: purge then receives and
+ *   deletes what is left, and purges again once SQS takes it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -82,6 +85,8 @@ const DEAD_LETTER_WORK_SECONDS = 30;
 const ACK_CHECK_SECONDS = 30;
 /** Message attribute that carries a redriven message's original enqueue time (SentTimestamp resets). */
 const ENQUEUED_AT_ATTRIBUTE = 'buffer_enqueued_at';
+/** How long purge keeps at a queue whose earlier purge is in progress: AWS takes a new one after 60 s. */
+const PURGE_IN_PROGRESS_LIMIT_MS = 75_000;
 
 export interface SqsQueueBackendOptions {
   /** A client to use (tests, shared clients); built from `settings` otherwise. */
@@ -406,16 +411,9 @@ export class SqsQueueBackend implements QueueBackend {
 
   async purge(queue: string): Promise<void> {
     const target = await this.resolve(queue);
-    for (const url of [target.url, target.deadLetterUrl]) {
-      if (!url) continue;
-      try {
-        await this.client.send(new PurgeQueueCommand({ QueueUrl: url }));
-      } catch (error) {
-        // AWS allows one purge per minute; one in progress deletes what was sent before it anyway.
-        if (sqsErrorCode(error) === 'PurgeQueueInProgress') continue;
-        throw toQueueError(error, 'purge', queue);
-      }
-    }
+    // The queue first: emptying it by receiving can move a message past maxReceiveCount into the DLQ.
+    await this.purgeOne(queue, target);
+    if (target.deadLetterUrl) await this.purgeOne(queue, { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo });
   }
 
   async close(): Promise<void> {
@@ -479,6 +477,42 @@ export class SqsQueueBackend implements QueueBackend {
       }
     }
     return { name: queue, url, fifo, deadLetterUrl, maxReceiveCount };
+  }
+
+  /**
+   * PurgeQueue, or, while SQS refuses it because an earlier purge is in progress (that one deletes
+   * only what was sent before it), receive-and-delete what is ready and wait for what is in flight
+   * or delayed to become ready or for SQS to take a purge again. Bounded by the one-purge-a-minute
+   * rule: past it, the queue is reported unavailable rather than called empty.
+   */
+  private async purgeOne(queue: string, target: ResolvedQueue): Promise<void> {
+    const deadline = Date.now() + PURGE_IN_PROGRESS_LIMIT_MS;
+    const counters = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'];
+    for (;;) {
+      try {
+        await this.client.send(new PurgeQueueCommand({ QueueUrl: target.url }));
+        return;
+      } catch (error) {
+        if (sqsErrorCode(error) !== 'PurgeQueueInProgress') throw toQueueError(error, 'purge', queue);
+      }
+      await this.deleteReady(target, deadline);
+      const counts = await this.attributes(target.url, counters, queue);
+      if (counters.every((name) => Number(counts[name] ?? 0) === 0)) return;
+      if (this.closed) throw new QueueUsageError('the queue backend is closed');
+      if (Date.now() >= deadline) {
+        throw new QueueUnavailableError(`purge of ${target.name}: SQS still refuses a new purge and the queue still holds messages`);
+      }
+      await this.sleep(this.settings.waitPollMs);
+    }
+  }
+
+  /** Receives and deletes until a receive comes back empty (or `deadline`, should producers keep up). */
+  private async deleteReady(target: ResolvedQueue, deadline: number): Promise<void> {
+    while (Date.now() < deadline && !this.closed) {
+      const batch = await this.receive(target, SQS_BATCH_MAX, DEAD_LETTER_WORK_SECONDS);
+      if (batch.length === 0) return;
+      await this.deleteBatch(target, batch.map((m) => m.ReceiptHandle!), 'purge');
+    }
   }
 
   private serialise(message: MessageBody, options: PushOptions): string {

@@ -3,7 +3,7 @@
  * SQS's own mechanisms (redrive policy, receipt handles, counters), on the fauxqs emulator.
  */
 import { randomBytes } from 'node:crypto';
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand, PurgeQueueInProgress, type SQSClient } from '@aws-sdk/client-sqs';
 import { QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
 import { SqsQueueBackend } from '../../../lib/queue/sqs/sqs-backend';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
@@ -12,6 +12,28 @@ import { startTestSqs, type TestSqs } from '../../support/sqs';
 jest.setTimeout(30_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The client with AWS's purge limit on top of the emulator, which purges every time: a second
+ * PurgeQueue within `windowMs` of the last accepted one is refused with PurgeQueueInProgress and
+ * deletes nothing (AWS: one purge per queue per 60 seconds).
+ */
+function withAwsPurgeLimit(client: SQSClient, windowMs: number): SQSClient {
+  const accepted = new Map<string, number>();
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+  client.send = (async (command: unknown) => {
+    if (command instanceof PurgeQueueCommand) {
+      const url = command.input.QueueUrl!;
+      const last = accepted.get(url);
+      if (last !== undefined && Date.now() - last < windowMs) {
+        throw new PurgeQueueInProgress({ message: 'Only one PurgeQueue operation on this queue is allowed every 60 seconds.', $metadata: { httpStatusCode: 403 } });
+      }
+      accepted.set(url, Date.now());
+    }
+    return send(command);
+  }) as SQSClient['send'];
+  return client;
+}
 
 describe('SqsQueueBackend on the SQS emulator', () => {
   let sqs: TestSqs;
@@ -237,6 +259,49 @@ describe('SqsQueueBackend on the SQS emulator', () => {
     const [delivery] = await backend.lease(queue);
 
     expect(JSON.parse(delivery!.body).source_enqueued_time).toBe(1700000000);
+  });
+
+  describe('purge while an earlier purge is in progress', () => {
+    it('should still delete what is ready and what is dead in the queue and its dead-letter queue', async () => {
+      const queue = fresh();
+      const limited = sqs.createBackend({ client: withAwsPurgeLimit(sqs.createClient(), 60_000), defaults: { maxReceiveCount: 1 } });
+      try {
+        await limited.pushBatch(queue, [{ n: 1 }]);
+        await limited.purge(queue);
+        await limited.pushBatch(queue, [{ n: 2 }, { n: 3 }, { n: 4 }]);
+        const [dying] = await limited.lease(queue);
+        await limited.release(queue, dying!.receipt);
+        await limited.lease(queue, { max: 10 }).then((held) => Promise.all(held.map((d) => limited.release(queue, d.receipt))));
+        await limited.lease(queue, { max: 10 });
+        expect((await limited.stats(queue)).dead).toBeGreaterThan(0);
+
+        await limited.purge(queue);
+
+        expect(await limited.stats(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, dead: 0, oldestAgeSeconds: null });
+        expect(await limited.readDeadLetters(queue, 10)).toEqual([]);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('should also delete what is in flight or delayed, once SQS takes a purge again', async () => {
+      const queue = fresh();
+      const limited = sqs.createBackend({ client: withAwsPurgeLimit(sqs.createClient(), 2000) });
+      try {
+        await limited.push(queue, { n: 1 });
+        await limited.purge(queue);
+        await limited.push(queue, { n: 2 });
+        await limited.lease(queue, { visibilityTimeoutSeconds: 30 });
+        await limited.push(queue, { n: 3 }, { delaySeconds: 30 });
+        expect(await limited.stats(queue)).toMatchObject({ inFlight: 1, delayed: 1 });
+
+        await limited.purge(queue);
+
+        expect(await limited.stats(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, dead: 0, oldestAgeSeconds: null });
+      } finally {
+        await limited.close();
+      }
+    });
   });
 
   it('should reject with QueueUnavailableError when SQS cannot be reached', async () => {
