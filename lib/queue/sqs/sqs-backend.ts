@@ -51,6 +51,7 @@ import {
 import { toError } from '../../errors';
 import { createLogger, type Logger } from '../../log';
 import { MalformedQueueMessageError, QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
+import { assertMessageFits } from '../message-size';
 import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchOutcome,
@@ -93,8 +94,13 @@ export interface SqsQueueBackendOptions {
   client?: SQSClient;
   /** Endpoint, region, prefix…; from the environment (sqsSettings()) when absent. */
   settings?: Partial<SqsSettings>;
-  /** Settings of queues the backend creates itself (create-on-first-use, local only). */
+  /**
+   * Settings of every queue: maxMessageBytes for pushes, the others for queues the backend creates
+   * itself (create-on-first-use, local only; a queue in localstack/queues.json keeps its own).
+   */
   defaults?: Partial<QueueSettings>;
+  /** Per-queue overrides of `defaults`, by logical queue name. */
+  queues?: Record<string, Partial<QueueSettings>>;
   /** Whether queues absent from localstack/queues.json are FIFO queues (default false). */
   defaultFifo?: boolean;
   identity?: SourceIdentity;
@@ -118,6 +124,7 @@ export class SqsQueueBackend implements QueueBackend {
   private readonly ownsClient: boolean;
   private readonly settings: SqsSettings;
   private readonly defaults: QueueSettings;
+  private readonly perQueue: Record<string, Partial<QueueSettings>>;
   private readonly defaultFifo: boolean;
   private readonly identity: SourceIdentity;
   private readonly logger: Logger;
@@ -140,6 +147,7 @@ export class SqsQueueBackend implements QueueBackend {
       maxReceiveCount: options.defaults?.maxReceiveCount ?? config.QUEUE_MAX_RECEIVE_COUNT,
       maxMessageBytes: options.defaults?.maxMessageBytes ?? config.QUEUE_MAX_MESSAGE_BYTES,
     };
+    this.perQueue = options.queues ?? {};
     this.defaultFifo = options.defaultFifo ?? false;
     this.capabilities = {
       // Only a FIFO queue (one message group here) redelivers in order, and the promise is per
@@ -154,8 +162,9 @@ export class SqsQueueBackend implements QueueBackend {
   }
 
   async push(queue: string, message: MessageBody, options: PushOptions = {}): Promise<void> {
-    const target = await this.resolve(queue);
     const body = this.serialise(message, options);
+    assertMessageFits(queue, body, this.settingsOf(queue).maxMessageBytes);
+    const target = await this.resolve(queue);
     const delay = this.delayFor(target, options);
     try {
       await this.client.send(
@@ -168,9 +177,12 @@ export class SqsQueueBackend implements QueueBackend {
 
   async pushBatch(queue: string, messages: MessageBody[], options: PushOptions = {}): Promise<void> {
     if (messages.length === 0) return;
+    const bodies = messages.map((message) => this.serialise(message, options));
+    // All of them before the first chunk goes out: a refused batch stores none.
+    const { maxMessageBytes } = this.settingsOf(queue);
+    for (const body of bodies) assertMessageFits(queue, body, maxMessageBytes);
     const target = await this.resolve(queue);
     const delay = this.delayFor(target, options);
-    const bodies = messages.map((message) => this.serialise(message, options));
     for (const chunk of chunkBySize(bodies)) {
       const entries: SendMessageBatchRequestEntry[] = chunk.map((body, index) => ({
         Id: String(index),
@@ -452,8 +464,8 @@ export class SqsQueueBackend implements QueueBackend {
           await provisionQueue(this.client, this.settings.queuePrefix, {
             name: queue,
             fifo,
-            visibilityTimeoutSeconds: definition?.visibilityTimeoutSeconds ?? this.defaults.visibilityTimeoutSeconds,
-            maxReceiveCount: definition?.maxReceiveCount ?? this.defaults.maxReceiveCount,
+            visibilityTimeoutSeconds: definition?.visibilityTimeoutSeconds ?? this.settingsOf(queue).visibilityTimeoutSeconds,
+            maxReceiveCount: definition?.maxReceiveCount ?? this.settingsOf(queue).maxReceiveCount,
           })
         ).queueUrl;
       } catch (createError) {
@@ -477,6 +489,11 @@ export class SqsQueueBackend implements QueueBackend {
       }
     }
     return { name: queue, url, fifo, deadLetterUrl, maxReceiveCount };
+  }
+
+  /** The queue's settings: its overrides over the defaults. */
+  private settingsOf(queue: string): QueueSettings {
+    return { ...this.defaults, ...this.perQueue[queue] };
   }
 
   /**

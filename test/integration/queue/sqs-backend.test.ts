@@ -4,14 +4,31 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand, PurgeQueueInProgress, type SQSClient } from '@aws-sdk/client-sqs';
-import { QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
+import { MessageTooLargeError, QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../lib/queue/errors';
+import { queueConfig } from '../../../lib/queue/config';
+import { withSourceFields, type SourceIdentity } from '../../../lib/queue/source-fields';
 import { SqsQueueBackend } from '../../../lib/queue/sqs/sqs-backend';
+import type { MessageBody } from '../../../lib/queue/types';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
 
 // Per-project testTimeout does not apply when jest runs several projects at once; the emulator's start counts too.
 jest.setTimeout(30_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const identity: SourceIdentity = { sourceName: 'donation-form', sourceVersion: '1.0.0', sourceHost: 'web1', sourceRunId: 4242 };
+
+/** What the backend sends for `message`: the body with its source fields, as SQS stores it. */
+const storedBody = (message: MessageBody) => JSON.stringify(withSourceFields(message, identity));
+
+/** A message whose stored body is exactly `bytes` long in UTF-8 (`filler` is one 1- or 2-byte character). */
+function messageOfStoredSize(bytes: number, filler = 'x'): MessageBody {
+  const overhead = Buffer.byteLength(storedBody({ blob: '' }));
+  const each = Buffer.byteLength(filler);
+  const message = { blob: filler.repeat(Math.floor((bytes - overhead) / each)) };
+  if (Buffer.byteLength(storedBody(message)) !== bytes) throw new Error('pick a size that the filler divides');
+  return message;
+}
 
 /**
  * The client with AWS's purge limit on top of the emulator, which purges every time: a second
@@ -259,6 +276,69 @@ describe('SqsQueueBackend on the SQS emulator', () => {
     const [delivery] = await backend.lease(queue);
 
     expect(JSON.parse(delivery!.body).source_enqueued_time).toBe(1700000000);
+  });
+
+  describe('maximum message size', () => {
+    it('should take a message whose stored body is exactly QUEUE_MAX_MESSAGE_BYTES and refuse one a byte bigger', async () => {
+      const limited = sqs.createBackend({ identity });
+      const queue = fresh();
+      const limit = queueConfig().QUEUE_MAX_MESSAGE_BYTES;
+      try {
+        await limited.push(queue, messageOfStoredSize(limit));
+        const refused = limited.push(queue, messageOfStoredSize(limit + 1));
+
+        await expect(refused).rejects.toBeInstanceOf(MessageTooLargeError);
+        await expect(refused).rejects.toMatchObject({ queue, bytes: limit + 1, maxBytes: limit });
+        expect(await limited.stats(queue)).toMatchObject({ ready: 1 });
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('should count UTF-8 bytes, not characters', async () => {
+      const limited = sqs.createBackend({ identity, defaults: { maxMessageBytes: 4096 } });
+      const queue = fresh();
+      try {
+        const twoByteCharacters = messageOfStoredSize(4096 + 1, 'é');
+        expect(storedBody(twoByteCharacters).length).toBeLessThan(4096);
+
+        await expect(limited.push(queue, twoByteCharacters)).rejects.toBeInstanceOf(MessageTooLargeError);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('should store none of a pushBatch that holds one message over the queue’s own limit', async () => {
+      const queue = fresh();
+      const limited = sqs.createBackend({ identity, defaults: { maxMessageBytes: 8192 }, queues: { [queue]: { maxMessageBytes: 2048 } } });
+      try {
+        const batch = [{ n: 1 }, messageOfStoredSize(2048 + 1), { n: 3 }, ...Array.from({ length: 10 }, (_, n) => ({ n: n + 4 }))];
+
+        await expect(limited.pushBatch(queue, batch)).rejects.toBeInstanceOf(MessageTooLargeError);
+
+        expect(await limited.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, delayed: 0 });
+        await limited.pushBatch(queue, [messageOfStoredSize(2048), { n: 2 }]);
+        expect(await limited.stats(queue)).toMatchObject({ ready: 2 });
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('should name sizes and the queue in the error, never the body', async () => {
+      const limited = sqs.createBackend({ identity, defaults: { maxMessageBytes: 1024 } });
+      const queue = fresh();
+      try {
+        const secret = { email: 'donor@example.org', blob: 'y'.repeat(2000) };
+
+        const error = (await limited.push(queue, secret).catch((e: unknown) => e)) as Error;
+
+        expect(error).toBeInstanceOf(MessageTooLargeError);
+        expect(error.message).toContain(queue);
+        expect(error.message).not.toContain('donor@example.org');
+      } finally {
+        await limited.close();
+      }
+    });
   });
 
   describe('purge while an earlier purge is in progress', () => {
