@@ -33,10 +33,20 @@ export interface PrivateRedisServer {
   url: string;
   host: string;
   port: number;
+  /** The server's data directory (AOF, RDB), kept across restarts. */
+  dir: string;
   /** Stops the server and starts it again on the same port, with the same directory. */
   restart(options?: RestartOptions): Promise<void>;
   /** Kills the server and removes its directory; safe to call twice. */
   stop(): Promise<void>;
+}
+
+export interface PrivateRedisReplica extends PrivateRedisServer {
+  /**
+   * Resolves once the replica's link to its primary is up, the initial sync done, and the
+   * primary lists it online (so that WAIT counts it); needed again after a restart.
+   */
+  waitInSync(): Promise<void>;
 }
 
 export interface ClusterNode {
@@ -52,7 +62,44 @@ export interface PrivateRedisCluster {
 
 /** Starts a private redis-server; resolves once it answers PING. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<PrivateRedisServer> {
-  const dir = makeDir('redis-test-');
+  return startServer('redis-test-', [], options);
+}
+
+/**
+ * Starts a private redis-server replicating `primary` (`--replicaof`), with its own port and
+ * directory, and resolves once it is in sync (see waitInSync). `primary` must be a private server
+ * too: its diskless-sync delay is set to 0 (CONFIG SET), or every full sync would wait the
+ * default 5 s for more replicas to come.
+ */
+export async function startRedisReplica(
+  primary: { host: string; port: number },
+  options: RedisServerOptions = {},
+): Promise<PrivateRedisReplica> {
+  const configured = await command(primary.port, ['CONFIG', 'SET', 'repl-diskless-sync-delay', '0']);
+  if (configured !== 'OK') throw new Error(`primary on port ${primary.port} refused CONFIG SET: ${configured}`);
+  const server = await startServer('redis-replica-test-', ['--replicaof', primary.host, String(primary.port)], options);
+  const replica: PrivateRedisReplica = {
+    ...server,
+    async waitInSync() {
+      await waitFor(async () => {
+        const own = await command(server.port, ['INFO', 'replication']);
+        if (!own.includes('master_link_status:up') || !own.includes('master_sync_in_progress:0')) return false;
+        const primaryInfo = await command(primary.port, ['INFO', 'replication']);
+        return new RegExp(`^slave\\d+:ip=[^,]+,port=${server.port},state=online`, 'm').test(primaryInfo);
+      }, `replica on port ${server.port} to be in sync with port ${primary.port}`);
+    },
+  };
+  try {
+    await replica.waitInSync();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return replica;
+}
+
+async function startServer(prefix: string, roleArgs: string[], options: RedisServerOptions): Promise<PrivateRedisServer> {
+  const dir = makeDir(prefix);
   const port = await freePort();
   const args = [
     '--bind', HOST,
@@ -61,6 +108,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--save', '',
     '--appendonly', options.persistence ? 'yes' : 'no',
     ...(options.persistence ? ['--appendfsync', 'always'] : []),
+    ...roleArgs,
     ...(options.args ?? []),
   ];
   let server: ServerProcess | undefined;
@@ -75,6 +123,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://${HOST}:${port}`,
     host: HOST,
     port,
+    dir,
     async restart({ kill = false, downMs = 0 }: RestartOptions = {}) {
       if (stopped) throw new Error('restart() after stop()');
       if (server) await server.halt(kill);
