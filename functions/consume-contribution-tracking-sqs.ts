@@ -6,7 +6,7 @@
  * dropped; when the database is down every record is reported and SQS delivers it again.
  */
 import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
+import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
 import { consumeContributionTrackingSqsJob } from '../lib/tracking/consumer';
 
 const runtime = createHandlerRuntime('consume-contribution-tracking-sqs');

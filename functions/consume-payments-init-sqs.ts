@@ -9,7 +9,7 @@
  */
 import { consumePaymentsInitSqsEvent } from '../lib/pending/jobs';
 import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
+import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
 
 const runtime = createHandlerRuntime('consume-payments-init-sqs');
 

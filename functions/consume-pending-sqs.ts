@@ -8,7 +8,7 @@
  */
 import { consumePendingSqsEvent } from '../lib/pending/jobs';
 import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/sqs-event';
+import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
 
 const runtime = createHandlerRuntime('consume-pending-sqs');
 

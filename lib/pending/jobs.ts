@@ -3,7 +3,8 @@
  * configuration, one call into the capability, counts out.
  */
 import type { ConsumerCounts } from '../consumer/run-batch-consumer';
-import { handleSqsBatch, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/sqs-event';
+import { runSqsEventPerMessage } from '../consumer/run-sqs-event';
+import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import { pendingConfig, type PendingConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
 import { consumePending, storePendingBatch } from './consume-pending';
@@ -39,7 +40,7 @@ export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = 
 export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const pendingStore = new PendingStore(runtime.database.db);
   const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
-  return handleSqsBatch(
+  return runSqsEventPerMessage(
     event,
     async (body, delivery) => {
       const failures = await storePendingBatch([{ body, delivery }], pendingStore, paymentsInitial);
@@ -52,7 +53,7 @@ export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, co
 /** `consume-payments-init-sqs`: the records of one SQS event into payments_initial (as `consume-payments-init`). */
 export function consumePaymentsInitSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
-  return handleSqsBatch(event, handle, {
+  return runSqsEventPerMessage(event, handle, {
     damagedStore: runtime.damagedStore,
     retryPolicy: runtime.retryPolicy,
     logger: runtime.logger,

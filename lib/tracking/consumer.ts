@@ -11,7 +11,8 @@ import { runBatchConsumer, type BatchFailures, type ConsumerCounts } from '../co
 import { DropMessageError } from '../errors';
 import type { BaseRuntime } from '../handler-runtime';
 import type { Logger } from '../log';
-import { deliveryOf, handleSqsBatch, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/sqs-event';
+import { runSqsEventPerMessage } from '../consumer/run-sqs-event';
+import { deliveryOf, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
 import { writeTrackingBatch, type TrackingOutcome } from './batch-writer';
 import { trackingConfig } from './config';
@@ -93,7 +94,7 @@ export interface TrackingSqsEventOptions {
 /**
  * `consume-contribution-tracking-sqs`: one SQS event's records written in one transaction, as a
  * batch of the scheduled run is; then each record is settled by its own outcome through
- * handleSqsBatch (rejected ones to `damaged`, duplicates dropped), and when the database is
+ * runSqsEventPerMessage (rejected ones to `damaged`, duplicates dropped), and when the database is
  * down every record is reported for redelivery.
  */
 export async function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
@@ -106,7 +107,7 @@ export async function consumeContributionTrackingSqsEvent(event: SqsEvent, optio
   } catch (error) {
     batchError = error;
   }
-  return handleSqsBatch(
+  return runSqsEventPerMessage(
     event,
     async (_body, delivery) => {
       if (batchError !== undefined) throw batchError;

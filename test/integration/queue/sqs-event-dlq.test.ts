@@ -15,11 +15,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
+import { runSqsEventPerMessage } from '../../../lib/consumer/run-sqs-event';
 import { damaged } from '../../../lib/db/schema';
 import { InfrastructureError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
 import { provisionQueue } from '../../../lib/queue/sqs/provision';
-import { handleSqsBatch, type SqsEvent } from '../../../lib/queue/sqs/sqs-event';
+import type { SqsEvent } from '../../../lib/queue/sqs/lambda-event';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
 
@@ -52,7 +53,7 @@ async function receiveBatch(client: SQSClient, url: string): Promise<Message[]> 
   return result.Messages ?? [];
 }
 
-describe('handleSqsBatch with the SQS event source on the emulator', () => {
+describe('runSqsEventPerMessage with the SQS event source on the emulator', () => {
   let sqs: TestSqs;
   let client: SQSClient;
   let database: TestDatabase;
@@ -91,7 +92,7 @@ describe('handleSqsBatch with the SQS event source on the emulator', () => {
     // First delivery: one batch of 10, as Lambda would receive it.
     const firstBatch = await receiveBatch(client, queueUrl);
     expect(firstBatch).toHaveLength(10);
-    const response = await handleSqsBatch(toEvent(firstBatch, arn), handler, options);
+    const response = await runSqsEventPerMessage(toEvent(firstBatch, arn), handler, options);
     const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     const failedBodies = firstBatch.filter((m) => failedIds.has(m.MessageId!)).map((m) => m.Body);
     expect(response.batchItemFailures).toHaveLength(3);
@@ -106,7 +107,7 @@ describe('handleSqsBatch with the SQS event source on the emulator', () => {
       if (batch.length === 0) break;
       receives += 1;
       expect(batch.map((m) => Number(m.Attributes!.ApproximateReceiveCount))).toEqual(batch.map(() => receives));
-      const again = await handleSqsBatch(toEvent(batch, arn), handler, options);
+      const again = await runSqsEventPerMessage(toEvent(batch, arn), handler, options);
       expect(again.batchItemFailures).toHaveLength(batch.length);
       await deleteSucceeded(batch, new Set(again.batchItemFailures.map((f) => f.itemIdentifier)));
     }

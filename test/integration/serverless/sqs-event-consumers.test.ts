@@ -13,7 +13,7 @@ import { createLogger } from '../../../lib/log';
 import { consumePaymentsInitSqsEvent, consumePendingSqsEvent } from '../../../lib/pending/jobs';
 import type { BaseRuntime } from '../../../lib/handler-runtime';
 import { createQueueBackend } from '../../../lib/queue';
-import type { SqsEvent } from '../../../lib/queue/sqs/sqs-event';
+import type { SqsEvent } from '../../../lib/queue/sqs/lambda-event';
 import { consumeContributionTrackingSqsEvent } from '../../../lib/tracking/consumer';
 import Redis from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../support/database';

@@ -1,8 +1,9 @@
-import { DamagedStoreUnavailableError, type DamagedEntry, type DamagedStore } from '../../../../lib/consumer/damaged-store';
-import { DEFAULT_RETRY_POLICY } from '../../../../lib/consumer/retry-policy';
-import { DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../../lib/errors';
-import { createLogger } from '../../../../lib/log';
-import { handleSqsBatch, logicalQueueName, type SqsEvent, type SqsEventRecord } from '../../../../lib/queue/sqs/sqs-event';
+import { DamagedStoreUnavailableError, type DamagedEntry, type DamagedStore } from '../../../lib/consumer/damaged-store';
+import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
+import { runSqsEventPerMessage } from '../../../lib/consumer/run-sqs-event';
+import { DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../lib/errors';
+import { createLogger } from '../../../lib/log';
+import type { SqsEvent, SqsEventRecord } from '../../../lib/queue/sqs/lambda-event';
 
 const STANDARD_ARN = 'arn:aws:sqs:us-east-1:123456789012:dev-pending';
 const FIFO_ARN = 'arn:aws:sqs:us-east-1:123456789012:dev-pending.fifo';
@@ -46,12 +47,12 @@ function memoryStore(options: { down?: boolean } = {}): DamagedStore & { entries
 
 const options = (damagedStore: DamagedStore) => ({ damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger: silent, now: () => NOW });
 
-describe('handleSqsBatch', () => {
+describe('runSqsEventPerMessage', () => {
   it('should report no failures when every message succeeds, and hand each parsed body and delivery to the handler', async () => {
     const seen: string[] = [];
     const store = memoryStore();
 
-    const response = await handleSqsBatch(
+    const response = await runSqsEventPerMessage(
       event(record('a', '{"order_id":"1"}'), record('b', '{"order_id":"2"}')),
       async (body, delivery) => {
         seen.push(`${delivery.id}:${String(body.order_id)}:${delivery.receiveCount}:${delivery.queue}`);
@@ -68,7 +69,7 @@ describe('handleSqsBatch', () => {
     const ids = Array.from({ length: 10 }, (_, i) => `m${i}`);
     const failing = new Set(['m1', 'm4', 'm8']);
 
-    const response = await handleSqsBatch(
+    const response = await runSqsEventPerMessage(
       event(...ids.map((id) => record(id, JSON.stringify({ id })))),
       async (body) => {
         if (failing.has(String(body.id))) throw new InfrastructureError('backend down');
@@ -88,7 +89,7 @@ describe('handleSqsBatch', () => {
       drop: new DropMessageError('duplicate'),
     };
 
-    const response = await handleSqsBatch(
+    const response = await runSqsEventPerMessage(
       event(...Object.keys(errors).map((kind) => record(kind, JSON.stringify({ kind, date: NOW.getTime() / 1000 })))),
       async (body) => {
         throw errors[String(body.kind)];
@@ -108,7 +109,7 @@ describe('handleSqsBatch', () => {
     const store = memoryStore();
     const handler = jest.fn(async () => {});
 
-    const response = await handleSqsBatch(event(record('bad', '{not json')), handler, options(store));
+    const response = await runSqsEventPerMessage(event(record('bad', '{not json')), handler, options(store));
 
     expect(response.batchItemFailures).toEqual([]);
     expect(handler).not.toHaveBeenCalled();
@@ -118,7 +119,7 @@ describe('handleSqsBatch', () => {
   });
 
   it('should report a failed message when the damaged store is down, instead of losing it', async () => {
-    const response = await handleSqsBatch(
+    const response = await runSqsEventPerMessage(
       event(record('x', '{"a":1}'), record('y', '{"a":2}')),
       async (body) => {
         if (body.a === 1) throw new PermanentError('bad');
@@ -132,7 +133,7 @@ describe('handleSqsBatch', () => {
   it('should fail every later record of a FIFO batch, unprocessed, after the first failure', async () => {
     const handled: string[] = [];
 
-    const response = await handleSqsBatch(
+    const response = await runSqsEventPerMessage(
       event(record('f1', '{"n":1}', FIFO_ARN), record('f2', '{"n":2}', FIFO_ARN), record('f3', '{"n":3}', FIFO_ARN)),
       async (body, delivery) => {
         handled.push(delivery.id);
@@ -143,13 +144,5 @@ describe('handleSqsBatch', () => {
 
     expect(handled).toEqual(['f1', 'f2']);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }]);
-  });
-});
-
-describe('logicalQueueName', () => {
-  it('should strip the stage prefix and the .fifo suffix from the ARN', () => {
-    expect(logicalQueueName(FIFO_ARN, 'dev-')).toBe('pending');
-    expect(logicalQueueName('arn:aws:sqs:eu-west-1:1:production-contribution-tracking', 'production-')).toBe('contribution-tracking');
-    expect(logicalQueueName(STANDARD_ARN)).toBe('dev-pending');
   });
 });
