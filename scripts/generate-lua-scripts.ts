@@ -5,7 +5,8 @@
  * tsx, and serverless-esbuild bundles (one .js file per function, no .lua files next to it).
  * A plain TypeScript module of string constants works in all three with no loader or bundler
  * configuration. The .lua files stay the source of truth (readable, with header comments); a
- * unit test fails when the generated module is out of date.
+ * unit test fails when the generated module is out of date. Snippets that several scripts share
+ * live once in lua/includes/ and are pulled in by `-- @include "name"` lines.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +14,29 @@ import { join } from 'node:path';
 export const LUA_DIR = join(__dirname, '..', 'lib', 'queue', 'redis', 'lua');
 export const LUA_INDEX = join(LUA_DIR, 'index.ts');
 
+/** `-- @include "name"` on a line of its own: replaced by includes/name.lua (as BullMQ's loader does). */
+const INCLUDE = /^-- @include "([a-z0-9-]+)"\n/gm;
+
+/**
+ * A script's source with its includes expanded, each at most once (snippets define local
+ * functions; one definition is enough and a second would only shadow the first).
+ */
+export function expandIncludes(source: string, dir: string = LUA_DIR, seen: Set<string> = new Set()): string {
+  return source.replace(INCLUDE, (_line, name: string) => {
+    if (seen.has(name)) return '';
+    seen.add(name);
+    const snippet = readFileSync(join(dir, 'includes', `${name}.lua`), 'utf8');
+    return expandIncludes(snippet, dir, seen);
+  });
+}
+
 /** The text of index.ts for the .lua files currently in `dir`. */
 export function renderLuaIndex(dir: string = LUA_DIR): string {
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.lua'))
     .sort();
   const entries = files.map((name) => {
-    const source = readFileSync(join(dir, name), 'utf8');
+    const source = expandIncludes(readFileSync(join(dir, name), 'utf8'), dir);
     return `  ${JSON.stringify(name.replace(/\.lua$/, ''))}: ${JSON.stringify(source)},`;
   });
   return [

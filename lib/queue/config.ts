@@ -9,6 +9,11 @@ export const queueConfig = defineConfig({
   QUEUE_VISIBILITY_TIMEOUT_SECONDS: env.int(30, { min: 1, max: 12 * 3600 }),
   /** Deliveries (failures and lease expiries alike) before a message goes to the dead-letter list. */
   QUEUE_MAX_RECEIVE_COUNT: env.int(5, { min: 1, max: 1000 }),
+  /**
+   * Largest stored message body in bytes (source fields included), per queue unless overridden:
+   * by default what an SQS queue accepts unless configured otherwise (MaximumMessageSize).
+   */
+  QUEUE_MAX_MESSAGE_BYTES: env.int(262_144, { min: 1024, max: 1_048_576 }),
   /** A Redis command that gets no reply within this time rejects with QueueUnavailableError. */
   QUEUE_REDIS_COMMAND_TIMEOUT_MS: env.int(5000, { min: 100 }),
   /** How long to wait for a TCP connection to Redis before counting it as down. */

@@ -7,6 +7,23 @@ export class QueueUnavailableError extends InfrastructureError {}
 /** A caller error against the queue contract (bad arguments, oversized message). Not retryable. */
 export class QueueUsageError extends BufferError {}
 
+/**
+ * The message is bigger than the queue's maxMessageBytes: nothing was stored. The size is in the
+ * text, never the body. A caller error (HTTP 413 at the tracking endpoint), not retryable.
+ */
+export class MessageTooLargeError extends QueueUsageError {
+  constructor(
+    readonly queue: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`message of ${bytes} bytes is bigger than the ${maxBytes} bytes queue ${queue} accepts`);
+  }
+}
+
+/** The operation is one this backend declares it cannot do (see QueueCapabilities). */
+export class QueueCapabilityError extends QueueUsageError {}
+
 /** The receipt belongs to a lease that ran out or was already settled: another delivery owns the message. */
 export class StaleReceiptError extends BufferError {}
 

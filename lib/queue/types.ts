@@ -1,7 +1,14 @@
 /**
- * The queue contract (ARCHITECTURE §3) that every backend implements: Redis (Lua scripts) and
+ * The queue contract (docs/queue.md) that every backend implements: Redis (Lua scripts) and
  * SQS. Producers and consumers only ever see this interface; choosing a backend is
  * configuration. Delivery is at-least-once: consumers must be idempotent.
+ *
+ * Order (where `capabilities.orderedRedelivery`): every message has a position, the time it
+ * became deliverable (its push, or the time a delayed push or delayed release falls due), and
+ * messages are delivered by position, ties by push order. So a message that falls due at T is
+ * delivered before messages pushed after T; a message released at once, or whose lease ran out,
+ * keeps its original position and goes before everything pushed after it. This holds whatever the
+ * backlog, the number of leases that expire together or the batch size.
  */
 
 /** The legacy `source_type` values stamped on every message. */
@@ -96,9 +103,39 @@ export interface RedriveOptions {
 export interface QueueSettings {
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
+  /**
+   * Largest stored body, in UTF-8 bytes, source fields included: push and pushBatch reject a
+   * bigger message with MessageTooLargeError before anything is stored (QUEUE_MAX_MESSAGE_BYTES,
+   * by default what an SQS queue accepts by default, 256 KiB).
+   */
+  maxMessageBytes: number;
+}
+
+/**
+ * What a backend can and cannot do beyond the common contract. A guarantee a backend declares
+ * false is never faked: the contract suite asserts the declared behaviour either way.
+ */
+export interface QueueCapabilities {
+  /**
+   * A released or expired message returns to its original place, ahead of messages pushed after
+   * it, and several released at once keep their order (Redis). False: only "delivered again"
+   * holds (SQS standard queues).
+   */
+  orderedRedelivery: boolean;
+  /** stats().oldestAgeSeconds is exact; false: it is always null (SQS: a CloudWatch metric only). */
+  reportsOldestAge: boolean;
+  /** peek reads without leasing or counting a delivery; false: peek rejects with QueueCapabilityError. */
+  peek: boolean;
+  /**
+   * A message released with a delay counts in stats().delayed; false: it counts in inFlight until
+   * it is due (SQS keeps it in flight with a longer visibility timeout).
+   */
+  delayedReleaseCountsAsDelayed: boolean;
 }
 
 export interface QueueBackend {
+  /** What this backend guarantees beyond the common contract. */
+  readonly capabilities: QueueCapabilities;
   /**
    * Appends one message and resolves only once the backend has stored it; rejects with a
    * QueueError otherwise. Adds the legacy source_* fields that the message does not carry.
@@ -109,7 +146,9 @@ export interface QueueBackend {
   /**
    * Leases the oldest message, runs `callback`, and acks only if it resolves. Throws what the
    * callback threw after releasing the message (visible again at once; where it goes in the
-   * order is as for `release`); on an empty queue the callback is not run.
+   * order is as for `release`); on an empty queue the callback is not run. A backend may prefetch
+   * the next message with the ack (Redis does: one round trip per message); a prefetched message
+   * counts as delivered only once a callback gets it, and goes back to its place unclaimed.
    *
    * The callback gets the body parsed into an object and the delivery (raw text in
    * `delivery.body`). A body that is not a JSON object never reaches the callback: popAtomic
@@ -137,9 +176,10 @@ export interface QueueBackend {
    * still counts towards maxReceiveCount (the next delivery has a higher receiveCount). Rejects
    * with StaleReceiptError when the lease is no longer held.
    *
-   * Where the message goes in the order is backend-specific, as for a lease that runs out:
-   * - ordered backends (Redis) put it back at the front, ahead of the messages that never left
-   *   (several released at once keep their order), so it is the next one leased;
+   * Where the message goes in the order depends on `capabilities.orderedRedelivery`, as for a
+   * lease that runs out:
+   * - ordered backends (Redis) put it back at its original position (released at once) or at the
+   *   time it falls due (delayed), see the order rule above;
    * - unordered backends (SQS standard queues) promise no place: the emulator appends it behind
    *   the others, AWS may deliver it anywhere. Only "delivered again" holds.
    * Consumers must therefore not rely on redelivery order; a queue that needs strict order must

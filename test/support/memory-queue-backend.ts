@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { StaleReceiptError } from '../../lib/queue/errors';
 import type {
+  QueueCapabilities,
   BatchOutcome,
   DeadLetter,
   Delivery,
@@ -32,6 +33,7 @@ interface Queue {
 }
 
 export class MemoryQueueBackend implements QueueBackend {
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true };
   private readonly queues = new Map<string, Queue>();
   /** Every call by verb, so tests can count round trips. */
   readonly calls: Record<string, number> = {};

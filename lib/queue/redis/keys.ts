@@ -10,18 +10,25 @@ export interface QueueKeys {
   legacy: string;
   /** Where waitForMessage's blocking BLMOVE parks legacy elements until a lease absorbs them. */
   staging: string;
-  /** List of records `id|enqueuedMs|receiveCount|body`, oldest at the head. */
+  /** List of records `id|enqueuedMs|receiveCount|body` in enqueue order, oldest at the head. */
   ready: string;
-  /** Hash id → `receipt\nrecord` of leased messages. */
+  /**
+   * Sorted set padded record → position (ms): delayed messages and redeliveries, merged with the
+   * ready list by (position, id) when leasing (lua/includes/front.lua).
+   */
+  due: string;
+  /** Hash id → `receipt\n<flag><position>\nrecord` of leased and prefetched messages. */
   inflight: string;
   /** Sorted set id → lease deadline (ms, Redis clock). */
   leases: string;
-  /** Sorted set record → due time (ms, Redis clock). */
-  delayed: string;
+  /** Sorted set id → enqueue time (ms) of every message in `due` or in flight: the oldest age without a scan. */
+  ages: string;
   /** Sorted set record → id: messages past maxReceiveCount, oldest first. */
   dead: string;
   /** Counter handing out message ids; survives purge so ids are never reused. */
   seq: string;
+  /** The last position handed out (ms): the queue's clock never runs backwards (lua/includes/clock.lua). */
+  clock: string;
   /** Sharded pub/sub channel the push scripts notify waiting consumers on. */
   signal: string;
 }
@@ -39,18 +46,25 @@ export function queueKeys(queue: string): QueueKeys {
     legacy: queue,
     staging: `${tag}:staging`,
     ready: `${tag}:ready`,
+    due: `${tag}:due`,
     inflight: `${tag}:inflight`,
     leases: `${tag}:leases`,
-    delayed: `${tag}:delayed`,
+    ages: `${tag}:ages`,
     dead: `${tag}:dead`,
     seq: `${tag}:seq`,
+    clock: `${tag}:clock`,
     signal: `${tag}:signal`,
   };
 }
 
-/** Every key that holds messages (not the id counter): what purge deletes. */
+/** The reply cache of one client session on `queue` (lua/includes/replies.lua). */
+export function repliesKey(queue: string, session: string): string {
+  return `{${queue}}:replies:${session}`;
+}
+
+/** Every key that holds messages (not the id counter or the clock): what purge deletes. */
 export function messageKeys(keys: QueueKeys): string[] {
-  return [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead];
+  return [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.ages, keys.dead];
 }
 
 /**

@@ -36,3 +36,10 @@ export function receiptMessageId(receipt: string): string | undefined {
   const match = /^(\d+):\d+:\d+$/.exec(receipt);
   return match?.[1];
 }
+
+/** The receive count a receipt was issued for (the delivery's receiveCount). */
+export function receiptReceiveCount(receipt: string): number {
+  const match = /^\d+:(\d+):\d+$/.exec(receipt);
+  if (!match) throw new Error('corrupt queue receipt');
+  return Number(match[1]);
+}

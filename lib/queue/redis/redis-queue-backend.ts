@@ -1,10 +1,13 @@
 /**
- * The Redis implementation of the queue contract (ARCHITECTURE §3).
+ * The Redis implementation of the queue contract (docs/queue.md has the ordering contract).
  *
  * Layout per queue `q` (all keys share the hash tag `{q}`, see keys.ts): a ready list of compact
- * records `id|enqueuedMs|receiveCount|body`, an in-flight hash plus a lease-deadline sorted set,
- * a delayed sorted set and a dead-letter sorted set. Every state change is one Lua script
- * (lua/*.lua) that takes its time from Redis TIME: the client clock never matters.
+ * records `id|enqueuedMs|receiveCount|body` in enqueue order; a due sorted set (delayed messages
+ * and redeliveries, by position); an in-flight hash plus a lease-deadline sorted set; an age index
+ * of what is due or in flight; a dead-letter sorted set. Every state change is one Lua script
+ * (lua/*.lua) that takes its time from the queue's clock (Redis TIME, never running backwards):
+ * the client clock never matters. Scripts that change state answer a re-sent call from their
+ * reply cache (call-ledger.ts), so a reply lost with the connection does not run them twice.
  */
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
 import { coreConfig } from '../../config';
@@ -12,6 +15,8 @@ import { BufferError, toError } from '../../errors';
 import { createLogger } from '../../log';
 import { queueConfig } from '../config';
 import { MalformedQueueMessageError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
+import { assertMessageFits } from '../message-size';
+import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchOutcome,
@@ -22,18 +27,20 @@ import type {
   PopBatchResult,
   PopResult,
   PushOptions,
-  SourceType,
   QueueBackend,
+  QueueCapabilities,
   QueueSettings,
   QueueStats,
   RedriveOptions,
+  SourceType,
 } from '../types';
-import { clusterSlot, messageKeys, queueKeys, type QueueKeys } from './keys';
-import { decodeRecord } from './record';
-import { runScript } from './scripts';
-import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { CallCoalescer } from './call-coalescer';
+import { CallLedger } from './call-ledger';
+import { messageKeys, queueKeys, repliesKey, type QueueKeys } from './keys';
 import type { LuaScriptName } from './lua';
+import { decodeRecord, receiptReceiveCount } from './record';
+import { runScript } from './scripts';
+import { WakeHub } from './wake-hub';
 
 const log = createLogger({ component: 'queue.redis' });
 
@@ -45,6 +52,33 @@ export const MAX_LEASE_BATCH = 1000;
 /** pushBatch sends at most this many messages, or about this many bytes, per script call. */
 const PUSH_CHUNK_MESSAGES = 500;
 const PUSH_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Housekeeping per lease call (expired leases, legacy elements), unless configured. */
+const DEFAULT_HOUSEKEEPING_BOUND = 1000;
+/**
+ * A prefetched message is leased this long without counting a delivery: popAtomic claims it when
+ * it hands it to a callback; unclaimed (the process stopped or froze), it returns by itself.
+ */
+const PREFETCH_LEASE_MS = 2000;
+/** A prefetched message nobody asked for within this time is given back at once. */
+const PREFETCH_IDLE_MS = 50;
+/** Only prefetched messages younger than this are handed out (the rest of the lease is the callback's margin to claim). */
+const PREFETCH_FRESH_MS = PREFETCH_LEASE_MS / 4;
+/** Wake a waiter this long after the due time Redis reported (timer granularity). */
+const DUE_MARGIN_MS = 1;
+
+/** Wait for replicas before a push resolves (Redis WAIT), per queue. */
+export interface ReplicaDurability {
+  /** Replicas that must have the push before it resolves. */
+  replicas: number;
+  /** How long to wait for them; then the push rejects with ReplicationTimeoutError. */
+  timeoutMs: number;
+}
+
+/**
+ * The push was stored on the primary, but fewer replicas than required confirmed it in time. The
+ * message may be lost if the primary fails now; a retry may store it twice.
+ */
+export class ReplicationTimeoutError extends QueueUnavailableError {}
 
 export interface RedisQueueBackendOptions {
   /**
@@ -55,14 +89,18 @@ export interface RedisQueueBackendOptions {
   url?: string;
   /** Overrides of redisConnectionOptions() for the client the backend opens itself. */
   redisOptions?: Partial<RedisOptions>;
-  /** Settings for every queue; QUEUE_VISIBILITY_TIMEOUT_SECONDS and QUEUE_MAX_RECEIVE_COUNT otherwise. */
+  /** Settings for every queue; QUEUE_VISIBILITY_TIMEOUT_SECONDS, QUEUE_MAX_RECEIVE_COUNT and QUEUE_MAX_MESSAGE_BYTES otherwise. */
   defaults?: Partial<QueueSettings>;
   /** Per-queue overrides of `defaults`. */
   queues?: Record<string, Partial<QueueSettings>>;
+  /** Queues whose pushes wait for replicas (standalone primary only; a Cluster routes WAIT elsewhere). */
+  durability?: Record<string, ReplicaDurability>;
   /** Overrides of the source identity stamped on pushes (name, version, host, run id). */
   identity?: Partial<SourceIdentity>;
-  /** Bound on each housekeeping step per lease (expired leases, due delayed, legacy elements). */
+  /** Bound on each housekeeping step per lease (expired leases, legacy elements). */
   housekeepingBound?: number;
+  /** popAtomic leases the next message together with each ack (on by default). */
+  prefetch?: boolean;
 }
 
 /**
@@ -103,29 +141,51 @@ function parseObject(raw: string): { ok: true; value: MessageBody } | { ok: fals
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** One caller's part of a merged lease script call. */
+type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] };
+type LeaseCallResult = Delivery[] | boolean | string[];
+
+interface Prefetched {
+  delivery: Delivery;
+  at: number;
+}
+
 export class RedisQueueBackend implements QueueBackend {
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true };
   private readonly redis: Redis | Cluster;
   private readonly ownsClient: boolean;
   private readonly defaults: QueueSettings;
   private readonly perQueue: Record<string, Partial<QueueSettings>>;
+  private readonly durability: Record<string, ReplicaDurability>;
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
+  private readonly prefetch: boolean;
+  private readonly ledger = new CallLedger();
+  private readonly wakeHub: WakeHub;
   /** The serialised source fields (without the opening brace) per source type, for encodeFresh. */
   private readonly sourceSuffixes = new Map<SourceType, string>();
-  /** popAtomic's single leases, merged per queue across concurrent callers. */
   /**
-   * popAtomic's leases (null) and acks (a receipt) of one event-loop turn, merged into one lease
-   * script call with the acks piggybacked: one script call per turn, whatever the concurrency.
+   * The leases and acks of concurrent popAtomic and popAtomicBatch calls in one event-loop turn,
+   * merged into one lease script call with the acks piggybacked (and, for popAtomic, the next
+   * message prefetched with each ack): about one script call per turn whatever the concurrency.
    */
-  private readonly singleCalls = new CallCoalescer<string | null, Delivery | boolean | undefined>(async (queue, calls) => {
-    const receipts = calls.filter((call): call is string => call !== null);
-    const { deliveries, stale } = await this.leaseAndAck(queue, { max: calls.length - receipts.length, ack: receipts });
-    const staleReceipts = new Set(stale);
-    let next = 0;
-    return calls.map((call) => (call === null ? deliveries[next++] : staleReceipts.has(call)));
+  private readonly leaseCalls = new CallCoalescer<LeaseCall, LeaseCallResult>((queue, calls) => this.mergedLease(queue, calls), 256);
+  /** Concurrent pushes of one turn (same queue and delay), merged into one push script call. */
+  private readonly pushCalls = new CallCoalescer<string, void>(async (key, args) => {
+    const separator = key.lastIndexOf('\0');
+    await this.pushArgs(key.slice(0, separator), Number(key.slice(separator + 1)), args);
+    return args.map(() => undefined);
+  }, PUSH_CHUNK_MESSAGES);
+  /** Claims of prefetched messages handed to callbacks, merged per turn. */
+  private readonly claimCalls = new CallCoalescer<string, boolean>(async (queue, receipts) => {
+    const keys = queueKeys(queue);
+    const stale = new Set((await this.run(queue, 'claim-2', [keys.inflight, keys.leases], [this.visibilityMs(queue), ...receipts])) as string[]);
+    return receipts.map((receipt) => stale.has(receipt));
   }, MAX_LEASE_BATCH);
-  /** Extra connections of waitForMessage calls in progress, closed by close(). */
-  private readonly waiters = new Set<Redis>();
+  private readonly prefetched = new Map<string, Prefetched[]>();
+  private readonly prefetchTimers = new Map<string, NodeJS.Timeout>();
+  /** Connections for pushes that wait for replicas (WAIT counts the writes of its own connection). */
+  private durableClient?: Redis;
 
   constructor(options: RedisQueueBackendOptions = {}) {
     const config = queueConfig();
@@ -142,10 +202,17 @@ export class RedisQueueBackend implements QueueBackend {
     this.defaults = {
       visibilityTimeoutSeconds: options.defaults?.visibilityTimeoutSeconds ?? config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
       maxReceiveCount: options.defaults?.maxReceiveCount ?? config.QUEUE_MAX_RECEIVE_COUNT,
+      maxMessageBytes: options.defaults?.maxMessageBytes ?? config.QUEUE_MAX_MESSAGE_BYTES,
     };
     this.perQueue = options.queues ?? {};
+    this.durability = options.durability ?? {};
+    if (Object.keys(this.durability).length > 0 && !(this.redis instanceof Redis)) {
+      throw new QueueUsageError('waiting for replicas needs a standalone primary: on a Cluster, WAIT would run on another node');
+    }
     this.identity = { ...currentSourceIdentity(), ...options.identity };
-    this.housekeepingBound = options.housekeepingBound ?? 100;
+    this.housekeepingBound = options.housekeepingBound ?? DEFAULT_HOUSEKEEPING_BOUND;
+    this.prefetch = options.prefetch ?? true;
+    this.wakeHub = new WakeHub(this.redis);
   }
 
   /** The effective settings of `queue`. */
@@ -154,58 +221,128 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async push(queue: string, message: MessageBody, options: PushOptions = {}): Promise<void> {
-    const keys = queueKeys(queue);
-    const arg = this.encodePush(message, options);
-    await this.run(queue, 'push-6', pushKeys(keys), [delayMs(options.delaySeconds), this.housekeepingBound, arg]);
+    queueKeys(queue);
+    const arg = this.encodePush(queue, message, options);
+    const delay = delayMs(options.delaySeconds);
+    if (this.durability[queue]) {
+      await this.pushArgs(queue, delay, [arg]);
+      return;
+    }
+    await this.pushCalls.call(`${queue}\0${delay}`, arg);
   }
 
   async pushBatch(queue: string, messages: MessageBody[], options: PushOptions = {}): Promise<void> {
-    const keys = queueKeys(queue);
-    const args = messages.map((message) => this.encodePush(message, options));
+    queueKeys(queue);
+    const args = messages.map((message) => this.encodePush(queue, message, options));
+    const delay = delayMs(options.delaySeconds);
     // Chunks go one after the other (not pipelined), so that their order survives a NOSCRIPT retry.
     let chunk: string[] = [];
     let bytes = 0;
-    const flush = async () => {
-      if (chunk.length === 0) return;
-      await this.run(queue, 'push-6', pushKeys(keys), [delayMs(options.delaySeconds), this.housekeepingBound, ...chunk]);
-      chunk = [];
-      bytes = 0;
-    };
     for (const arg of args) {
-      if (chunk.length >= PUSH_CHUNK_MESSAGES || (chunk.length > 0 && bytes + arg.length > PUSH_CHUNK_BYTES)) await flush();
+      if (chunk.length >= PUSH_CHUNK_MESSAGES || (chunk.length > 0 && bytes + arg.length > PUSH_CHUNK_BYTES)) {
+        await this.pushArgs(queue, delay, chunk);
+        chunk = [];
+        bytes = 0;
+      }
       chunk.push(arg);
       bytes += arg.length;
     }
-    await flush();
+    if (chunk.length > 0) await this.pushArgs(queue, delay, chunk);
+  }
+
+  /** One push script call; with replica durability on this queue, followed by WAIT on the same connection. */
+  private async pushArgs(queue: string, delay: number, args: string[]): Promise<void> {
+    const keys = queueKeys(queue);
+    const pushKeys = [keys.legacy, keys.staging, keys.ready, keys.due, keys.ages, keys.seq, keys.clock];
+    const durability = this.durability[queue];
+    if (!durability) {
+      await this.runCall(queue, 'push-9', pushKeys, [delay, this.housekeepingBound, ...args], [keys.signal]);
+      return;
+    }
+    const client = (this.durableClient ??= (this.redis as Redis).duplicate());
+    await this.runCall(queue, 'push-9', pushKeys, [delay, this.housekeepingBound, ...args], [keys.signal], client);
+    const confirmed = await this.guard(queue, () => client.wait(durability.replicas, durability.timeoutMs));
+    if (confirmed < durability.replicas) {
+      throw new ReplicationTimeoutError(
+        `push to queue ${queue} stored on the primary but confirmed by ${confirmed} of ${durability.replicas} replicas within ${durability.timeoutMs} ms`,
+      );
+    }
   }
 
   async lease(queue: string, options: LeaseOptions = {}): Promise<Delivery[]> {
-    const { deliveries, stale } = await this.leaseAndAck(queue, options);
-    if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
-    return deliveries;
-  }
-
-  /** One lease script call: acks `options.ack` first, then leases; says which acks were stale. */
-  private async leaseAndAck(queue: string, options: LeaseOptions): Promise<{ deliveries: Delivery[]; stale: string[] }> {
-    const keys = queueKeys(queue);
     const max = options.max ?? 1;
     if (!Number.isInteger(max) || max < 0 || max > MAX_LEASE_BATCH) {
       throw new QueueUsageError(`lease max must be a whole number from 0 to ${MAX_LEASE_BATCH}`);
     }
+    const { deliveries, stale } = await this.leaseAndAck(queue, max, 0, options.ack ?? [], options.visibilityTimeoutSeconds);
+    if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
+    return deliveries;
+  }
+
+  /**
+   * Lease script calls until the housekeeping is done: acks `acks` first, then leases `max` and
+   * prefetches `prefetch`. Says which acks were stale.
+   */
+  private async leaseAndAck(
+    queue: string,
+    max: number,
+    prefetch: number,
+    acks: string[],
+    visibilityTimeoutSeconds?: number,
+  ): Promise<{ deliveries: Delivery[]; prefetched: Delivery[]; stale: string[] }> {
+    const keys = queueKeys(queue);
     const settings = this.settings(queue);
-    const visibilitySeconds = options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds;
-    const [stale, leased] = (await this.run(
-      queue,
-      'lease-8',
-      [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead, keys.seq],
-      [max, secondsToMs(visibilitySeconds, 'visibility timeout'), settings.maxReceiveCount, Math.max(this.housekeepingBound, max), ...(options.ack ?? [])],
-    )) as [string[], string[]];
-    const deliveries: Delivery[] = [];
-    for (let i = 0; i < leased.length; i += 2) {
-      const record = decodeRecord(leased[i + 1] as string);
-      deliveries.push({ id: record.id, body: record.body, receipt: leased[i] as string, receiveCount: record.receiveCount, enqueuedAt: record.enqueuedAt, queue });
+    const visibility = visibilityTimeoutSeconds === undefined ? this.visibilityMs(queue) : secondsToMs(visibilityTimeoutSeconds, 'visibility timeout');
+    let pendingAcks = acks;
+    let stale: string[] | undefined;
+    for (;;) {
+      const [staleNow, leased, more] = (await this.runCall(
+        queue,
+        'lease-11',
+        [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.ages, keys.dead, keys.seq, keys.clock],
+        [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, ...pendingAcks],
+      )) as [string[], string[], number];
+      stale ??= staleNow;
+      pendingAcks = [];
+      const deliveries: Delivery[] = [];
+      for (let i = 0; i < leased.length; i += 2) {
+        const receipt = leased[i] as string;
+        const record = decodeRecord(leased[i + 1] as string);
+        deliveries.push({ id: record.id, body: record.body, receipt, receiveCount: receiptReceiveCount(receipt), enqueuedAt: record.enqueuedAt, queue });
+      }
+      // Housekeeping left over (more expired leases than the bound, or dead letters at the
+      // front): call again rather than answer "empty" while messages wait.
+      if (deliveries.length === 0 && more === 1 && max + prefetch > 0) continue;
+      const leasedCount = Math.min(max, deliveries.length);
+      return { deliveries: deliveries.slice(0, leasedCount), prefetched: deliveries.slice(leasedCount), stale };
     }
-    return { deliveries, stale };
+  }
+
+  /** The merged lease call of one turn: every ack first, then each caller's leases in order. */
+  private async mergedLease(queue: string, calls: LeaseCall[]): Promise<LeaseCallResult[]> {
+    const acks: string[] = [];
+    let max = 0;
+    let prefetch = 0;
+    for (const call of calls) {
+      if ('lease' in call) max += call.lease;
+      else if ('ack' in call) {
+        acks.push(call.ack);
+        if (call.prefetch && this.prefetch) prefetch += 1;
+      } else acks.push(...call.acks);
+    }
+    const { deliveries, prefetched, stale } = await this.leaseAndAck(queue, max, prefetch, acks);
+    if (prefetched.length > 0) this.keepPrefetched(queue, prefetched);
+    const staleReceipts = new Set(stale);
+    let next = 0;
+    return calls.map((call) => {
+      if ('lease' in call) {
+        const mine = deliveries.slice(next, next + call.lease);
+        next += call.lease;
+        return mine;
+      }
+      if ('ack' in call) return staleReceipts.has(call.ack);
+      return call.acks.filter((receipt) => staleReceipts.has(receipt));
+    });
   }
 
   async ack(queue: string, receipt: string): Promise<void> {
@@ -216,7 +353,7 @@ export class RedisQueueBackend implements QueueBackend {
   async ackBatch(queue: string, receipts: string[]): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.run(queue, 'ack-2', [keys.inflight, keys.leases], receipts)) as string[];
+    return (await this.runCall(queue, 'ack-4', [keys.inflight, keys.leases, keys.ages], receipts)) as string[];
   }
 
   async release(queue: string, receipt: string, delaySeconds = 0): Promise<void> {
@@ -224,11 +361,11 @@ export class RedisQueueBackend implements QueueBackend {
     if (stale.length > 0) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
   }
 
-  /** Releases several leases in one call, the first ending up at the front; resolves with the stale receipts. */
+  /** Releases several leases in one call (they keep their order); resolves with the stale receipts. */
   async releaseMany(queue: string, receipts: string[], delaySeconds = 0): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.run(queue, 'release-5', [keys.ready, keys.inflight, keys.leases, keys.delayed, keys.signal], [delayMs(delaySeconds), ...receipts])) as string[];
+    return (await this.runCall(queue, 'release-6', [keys.due, keys.inflight, keys.leases, keys.clock], [delayMs(delaySeconds), ...receipts], [keys.signal])) as string[];
   }
 
   async extend(queue: string, receipt: string, seconds: number): Promise<void> {
@@ -239,28 +376,38 @@ export class RedisQueueBackend implements QueueBackend {
 
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
-    const delivery = (await this.singleCalls.call(queue, null)) as Delivery | undefined;
+    let delivery = this.takePrefetched(queue);
+    // A prefetched message counts as delivered once claimed; the claim goes out now, ahead of the
+    // ack on the same connection, and is awaited with it.
+    const claim = delivery ? this.claimCalls.call(queue, delivery.receipt) : undefined;
+    if (!delivery) delivery = ((await this.leaseCalls.call(queue, { lease: 1 })) as Delivery[])[0];
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
-    if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
+    if (!parsed.ok) {
+      await claim;
+      throw new MalformedQueueMessageError(delivery, parsed.reason);
+    }
     let value: T;
     try {
       value = await callback(parsed.value, delivery);
     } catch (error) {
+      await claim?.catch(() => undefined);
       await this.releaseQuietly(queue, [delivery.receipt]);
       throw error;
     }
-    if (await this.singleCalls.call(queue, delivery.receipt)) {
-      throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
-    }
+    const acked = this.leaseCalls.call(queue, { ack: delivery.receipt, prefetch: true });
+    const [claimStale, ackStale] = await Promise.all([claim, acked]);
+    if (claimStale || ackStale) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
     return { status: 'done', value, delivery };
   }
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
+    queueKeys(queue);
+    if (!Number.isInteger(max) || max < 1 || max > MAX_LEASE_BATCH) throw new QueueUsageError(`popAtomicBatch max must be a whole number from 1 to ${MAX_LEASE_BATCH}`);
     const { stale, ...result } = await popAtomicBatchWith(
       {
-        lease: (count) => this.lease(queue, { max: count }),
-        ackBatch: (receipts) => this.ackBatch(queue, receipts),
+        lease: async (count) => (await this.leaseCalls.call(queue, { lease: count })) as Delivery[],
+        ackBatch: async (receipts) => (await this.leaseCalls.call(queue, { acks: receipts })) as string[],
         releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
       },
       max,
@@ -272,48 +419,35 @@ export class RedisQueueBackend implements QueueBackend {
 
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {
     const keys = queueKeys(queue);
-    if (!(this.redis instanceof Redis) && !this.redis.slots[clusterSlot(keys.ready)]) {
+    if (this.prefetched.get(queue)?.length) return true;
+    if (!(this.redis instanceof Redis) && Object.keys(this.redis.slots).length === 0) {
       // A cluster client learns its slot map on its first command: probe once to get it.
       if ((await this.probe(queue, keys)).ready > 0) return true;
     }
-    // Listen first, then look: a push between the two is caught by the subscription.
-    const subscriber = this.openWaiterConnection(queue, keys);
-    let blocker: Redis | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let wake!: (value: boolean) => void;
+    const woken = new Promise<boolean>((resolve) => (wake = resolve));
+    const timers: NodeJS.Timeout[] = [];
+    const dueIn = (ms: number) => {
+      if (ms + DUE_MARGIN_MS < timeoutMs) timers.push(setTimeout(() => wake(true), ms + DUE_MARGIN_MS));
+    };
+    // Listen first, then look: a message made deliverable between the two is caught by the subscription.
+    const leave = await this.wakeHub.listen(queue, { wake, dueIn });
     try {
-      let wake!: (value: boolean) => void;
-      const woken = new Promise<boolean>((resolve) => (wake = resolve));
-      subscriber.on('smessage', (channel: string) => {
-        if (channel === keys.signal) wake(true);
-      });
-      await this.guard(queue, () => subscriber.ssubscribe(keys.signal));
       const { ready, nextDueMs } = await this.probe(queue, keys);
       if (ready > 0) return true;
-      const wait = Math.max(0, nextDueMs >= 0 ? Math.min(timeoutMs, nextDueMs + 5) : timeoutMs);
-      const becomesDue = nextDueMs >= 0 && nextDueMs + 5 <= timeoutMs;
-      // Legacy producers RPUSH without signalling: block on their list. BLMOVE moves the element
-      // server-side into staging (lossless even if this process dies), and the next lease absorbs it.
-      // Any error (e.g. the slot moved to another node) wakes the caller, who leases and waits again.
-      blocker = this.openWaiterConnection(queue, keys);
-      blocker
-        .blmove(keys.legacy, keys.staging, 'LEFT', 'RIGHT', Math.max(wait, 1) / 1000)
-        .then((moved) => {
-          if (moved !== null) wake(true);
-        })
-        .catch(() => wake(true));
-      timer = setTimeout(() => wake(becomesDue), wait);
+      if (nextDueMs >= 0) dueIn(nextDueMs);
+      timers.push(setTimeout(() => wake(false), timeoutMs));
       return await woken;
     } finally {
-      if (timer) clearTimeout(timer);
-      this.closeWaiterConnection(subscriber);
-      if (blocker) this.closeWaiterConnection(blocker);
+      leave();
+      for (const timer of timers) clearTimeout(timer);
     }
   }
 
   async peek(queue: string, count = 10): Promise<string[]> {
     const keys = queueKeys(queue);
     if (!Number.isInteger(count) || count < 1 || count > MAX_LEASE_BATCH) throw new QueueUsageError(`peek count must be a whole number from 1 to ${MAX_LEASE_BATCH}`);
-    const [records, raw] = (await this.run(queue, 'peek-3', [keys.ready, keys.staging, keys.legacy], [count])) as [string[], string[]];
+    const [records, raw] = (await this.run(queue, 'peek-5', [keys.due, keys.ready, keys.staging, keys.legacy, keys.clock], [count])) as [string[], string[]];
     return [...records.map((record) => decodeRecord(record).body), ...raw];
   }
 
@@ -321,8 +455,8 @@ export class RedisQueueBackend implements QueueBackend {
     const keys = queueKeys(queue);
     const [ready, inFlight, delayed, dead, ageMs] = (await this.run(
       queue,
-      'stats-7',
-      [keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead],
+      'stats-8',
+      [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.ages, keys.dead, keys.clock],
       [],
     )) as number[];
     return {
@@ -362,7 +496,7 @@ export class RedisQueueBackend implements QueueBackend {
     let moved = 0;
     while (moved < max) {
       const wanted = Math.min(slice, max - moved);
-      const count = (await this.run(queue, 'redrive-3', [keys.dead, keys.ready, keys.signal], [wanted])) as number;
+      const count = (await this.run(queue, 'redrive-5', [keys.dead, keys.due, keys.ages, keys.clock, keys.signal], [wanted])) as number;
       moved += count;
       if (count < wanted || moved >= max) break;
       await sleep(pauseMs);
@@ -372,11 +506,14 @@ export class RedisQueueBackend implements QueueBackend {
 
   async purge(queue: string): Promise<void> {
     const keys = queueKeys(queue);
+    this.dropPrefetched(queue);
     await this.guard(queue, () => this.redis.unlink(...messageKeys(keys)));
   }
 
   async close(): Promise<void> {
-    for (const waiter of this.waiters) this.closeWaiterConnection(waiter);
+    for (const queue of [...this.prefetched.keys()]) await this.returnPrefetched(queue, 0);
+    this.wakeHub.close();
+    this.durableClient?.disconnect();
     if (!this.ownsClient) return;
     if (this.redis.status !== 'ready') {
       this.redis.disconnect();
@@ -389,17 +526,91 @@ export class RedisQueueBackend implements QueueBackend {
     }
   }
 
-  /** Serialises a message with its source fields and the script's stamp flag ('S' or 'K'). */
-  private encodePush(message: MessageBody, options: PushOptions): string {
+  // ---------------------------------------------------------------- prefetch
+
+  private keepPrefetched(queue: string, deliveries: Delivery[]): void {
+    const at = Date.now();
+    const list = this.prefetched.get(queue) ?? [];
+    for (const delivery of deliveries) list.push({ delivery, at });
+    this.prefetched.set(queue, list);
+    if (!this.prefetchTimers.has(queue)) {
+      const timer = setTimeout(() => {
+        this.prefetchTimers.delete(queue);
+        void this.returnPrefetched(queue, PREFETCH_IDLE_MS);
+      }, PREFETCH_IDLE_MS);
+      timer.unref();
+      this.prefetchTimers.set(queue, timer);
+    }
+  }
+
+  /** The oldest fresh prefetched delivery of `queue`, if any (stale ones are given back). */
+  private takePrefetched(queue: string): Delivery | undefined {
+    const list = this.prefetched.get(queue);
+    if (!list || list.length === 0) return undefined;
+    const now = Date.now();
+    while (list.length > 0) {
+      const entry = list.shift()!;
+      if (now - entry.at < PREFETCH_FRESH_MS) return entry.delivery;
+      void this.releaseQuietly(queue, [entry.delivery.receipt]);
+    }
+    return undefined;
+  }
+
+  /** Gives back the prefetched deliveries of `queue` older than `olderThanMs`: unclaimed, they count nothing. */
+  private async returnPrefetched(queue: string, olderThanMs: number): Promise<void> {
+    const list = this.prefetched.get(queue);
+    if (!list) return;
+    const now = Date.now();
+    const keep = list.filter((entry) => now - entry.at < olderThanMs);
+    const back = list.filter((entry) => now - entry.at >= olderThanMs);
+    if (keep.length > 0) {
+      this.prefetched.set(queue, []);
+      this.keepPrefetchedEntries(queue, keep);
+    } else {
+      this.prefetched.delete(queue);
+    }
+    if (back.length > 0) await this.releaseQuietly(queue, back.map((entry) => entry.delivery.receipt));
+  }
+
+  private keepPrefetchedEntries(queue: string, entries: Prefetched[]): void {
+    const list = this.prefetched.get(queue) ?? [];
+    list.push(...entries);
+    this.prefetched.set(queue, list);
+    if (!this.prefetchTimers.has(queue)) {
+      const timer = setTimeout(() => {
+        this.prefetchTimers.delete(queue);
+        void this.returnPrefetched(queue, PREFETCH_IDLE_MS);
+      }, PREFETCH_IDLE_MS);
+      timer.unref();
+      this.prefetchTimers.set(queue, timer);
+    }
+  }
+
+  private dropPrefetched(queue: string): void {
+    this.prefetched.delete(queue);
+    const timer = this.prefetchTimers.get(queue);
+    if (timer) clearTimeout(timer);
+    this.prefetchTimers.delete(queue);
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Serialises a message with its source fields and the script's stamp flag ('S' or 'K'); enforces the size limit. */
+  private encodePush(queue: string, message: MessageBody, options: PushOptions): string {
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
       throw new QueueUsageError('a queue message must be a JSON object');
     }
-    const fast = this.encodeFresh(message, options.sourceType ?? 'direct');
-    if (fast !== undefined) return fast;
-    const stamped = withSourceFields(message, this.identity, options.sourceType);
-    const stamp = needsEnqueuedTime(stamped);
-    if (stamp) delete stamped.source_enqueued_time;
-    return (stamp ? 'S' : 'K') + JSON.stringify(stamped);
+    let arg = this.encodeFresh(message, options.sourceType ?? 'direct');
+    if (arg === undefined) {
+      const stamped = withSourceFields(message, this.identity, options.sourceType);
+      const stamp = needsEnqueuedTime(stamped);
+      if (stamp) delete stamped.source_enqueued_time;
+      arg = (stamp ? 'S' : 'K') + JSON.stringify(stamped);
+    }
+    // The stored body: the text after the flag, plus the enqueue time the script appends (an
+    // upper bound: `,"source_enqueued_time":` and ten digits).
+    assertMessageFits(queue, arg.slice(1) + (arg[0] === 'S' ? ',"source_enqueued_time":0000000000' : ''), this.settings(queue).maxMessageBytes);
+    return arg;
   }
 
   /**
@@ -429,45 +640,35 @@ export class RedisQueueBackend implements QueueBackend {
     }
   }
 
-  /**
-   * A dedicated connection for one wait (subscriptions and blocking commands cannot share the
-   * command connection): a duplicate of a standalone client, or on a cluster a plain connection to
-   * the master that owns the queue's slot (SSUBSCRIBE and BLMOVE must run there). No command
-   * timeout, since BLMOVE blocks on purpose.
-   */
-  private openWaiterConnection(queue: string, keys: QueueKeys): Redis {
-    let connection: Redis;
-    if (this.redis instanceof Redis) {
-      connection = this.redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
-    } else {
-      const nodeKey = this.redis.slots[clusterSlot(keys.ready)]?.[0];
-      const separator = nodeKey?.lastIndexOf(':') ?? -1;
-      if (!nodeKey || separator < 0) throw new QueueUnavailableError(`no cluster node known for queue ${queue}`);
-      connection = new Redis({
-        ...this.redis.options.redisOptions,
-        host: nodeKey.slice(0, separator),
-        port: Number(nodeKey.slice(separator + 1)),
-        commandTimeout: undefined,
-        enableOfflineQueue: true,
-      });
-    }
-    connection.on('error', (error: Error) => log.debug({ err: error.message }, 'redis waiter connection error'));
-    this.waiters.add(connection);
-    return connection;
+  private visibilityMs(queue: string): number {
+    return secondsToMs(this.settings(queue).visibilityTimeoutSeconds, 'visibility timeout');
   }
 
   private async probe(queue: string, keys: QueueKeys): Promise<{ ready: number; nextDueMs: number }> {
-    const [ready, nextDue] = (await this.run(queue, 'probe-5', [keys.legacy, keys.staging, keys.ready, keys.leases, keys.delayed], [])) as [number, string];
+    const [ready, nextDue] = (await this.run(queue, 'probe-6', [keys.legacy, keys.staging, keys.ready, keys.due, keys.leases, keys.clock], [])) as [number, string];
     return { ready, nextDueMs: Number(nextDue) };
-  }
-
-  private closeWaiterConnection(connection: Redis): void {
-    this.waiters.delete(connection);
-    connection.disconnect();
   }
 
   private run(queue: string, name: LuaScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     return this.guard(queue, () => runScript(this.redis, name, keys, args));
+  }
+
+  /**
+   * Runs a state-changing script with a call number and the reply cache key (inserted before
+   * `trailingKeys`, the channels), so that a re-sent call answers what the first one did.
+   */
+  private async runCall(
+    queue: string,
+    name: LuaScriptName,
+    keys: string[],
+    args: (string | number)[],
+    trailingKeys: string[] = [],
+    client: Redis | Cluster = this.redis,
+  ): Promise<unknown> {
+    const { call, done } = this.ledger.begin(queue);
+    const reply = await this.guard(queue, () => runScript(client, name, [...keys, repliesKey(queue, this.ledger.session), ...trailingKeys], [call, done, ...args]));
+    this.ledger.received(queue, call);
+    return reply;
   }
 
   /** Turns every Redis or network failure into QueueUnavailableError; the operation may not have happened. */
@@ -480,10 +681,6 @@ export class RedisQueueBackend implements QueueBackend {
       throw new QueueUnavailableError(`Redis did not complete the operation on queue ${queue}: ${reason}`, { cause: error });
     }
   }
-}
-
-function pushKeys(keys: QueueKeys): string[] {
-  return [keys.legacy, keys.staging, keys.ready, keys.delayed, keys.seq, keys.signal];
 }
 
 function delayMs(delaySeconds: number | undefined): number {

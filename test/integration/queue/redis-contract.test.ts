@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { coreConfig } from '../../../lib/config';
 import { MalformedQueueMessageError, QueueUnavailableError } from '../../../lib/queue/errors';
-import { queueKeys } from '../../../lib/queue/redis/keys';
+import { messageKeys, queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend } from '../../../lib/queue/redis/redis-queue-backend';
 import { freePort, startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
 import { describeQueueContract } from './contract';
@@ -194,7 +194,7 @@ describe('RedisQueueBackend', () => {
   });
 
   describe('storage', () => {
-    it('should leave nothing but the id counter behind once every message is acked', async () => {
+    it('should leave nothing but the id counter, the clock and this session\'s last reply behind once every message is acked', async () => {
       await backend.pushBatch(queue, Array.from({ length: 20 }, (_, n) => ({ n: String(n) })));
       await backend.push(queue, { n: 'delayed' }, { delaySeconds: 1 });
       await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -204,7 +204,7 @@ describe('RedisQueueBackend', () => {
 
       expect(leased).toHaveLength(21);
       const keys = queueKeys(queue);
-      const left = await redis.exists(keys.legacy, keys.staging, keys.ready, keys.inflight, keys.leases, keys.delayed, keys.dead);
+      const left = await redis.exists(...messageKeys(keys));
       expect(left).toBe(0);
     });
 
@@ -281,16 +281,81 @@ describe('RedisQueueBackend on a private redis-server', () => {
     expect(await redis.exists(keys.ready, keys.inflight, keys.leases)).toBe(0);
   });
 
-  it('should close the extra connections of waitForMessage when it returns', async () => {
-    await backend.push(queue, { warm: 'up' });
+  it('should keep its waiting connections for the next wait and close them with the backend', async () => {
+    const own = new RedisQueueBackend({ redis });
+    await own.push(queue, { warm: 'up' });
     const clientsBefore = await countClients(redis);
 
-    await backend.waitForMessage('other-queue', 200);
-    setTimeout(() => void redis.rpush('other-queue', '{}'), 100);
-    await backend.waitForMessage('third-queue', 300);
+    await own.waitForMessage('other-queue', 200);
+    const afterFirstWait = await countClients(redis);
+    await own.waitForMessage('other-queue', 200);
+    const afterSecondWait = await countClients(redis);
+    await own.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
 
+    expect(afterFirstWait).toBe(clientsBefore + 2); // the subscriber and the legacy list's blocker
+    expect(afterSecondWait).toBe(afterFirstWait);
     expect(await countClients(redis)).toBe(clientsBefore);
+  });
+
+  it('should deliver messages released together with a delay in their queue order', async () => {
+    const ns = Array.from({ length: 12 }, (_, i) => String(i + 1));
+    await backend.pushBatch(queue, ns.map((n) => ({ n })));
+    const leased = await backend.lease(queue, { max: 12 });
+    await backend.releaseMany(queue, [...leased].reverse().map((d) => d.receipt), 1);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+
+    const again = await backend.lease(queue, { max: 12 });
+
+    expect(again.map((d) => JSON.parse(d.body).n)).toEqual(ns);
+  });
+
+  it('should keep a backlog of legacy RPUSH messages of any size ahead of newer pushes', async () => {
+    const small = new RedisQueueBackend({ redis, housekeepingBound: 100 });
+    const legacy = Array.from({ length: 150 }, (_, i) => JSON.stringify({ n: String(i + 1) }));
+    await redis.rpush(queueKeys(queue).legacy, ...legacy);
+    await small.push(queue, { n: '151' });
+    await redis.rpush(queueKeys(queue).legacy, JSON.stringify({ n: '152' }));
+
+    const seen: string[] = [];
+    for (;;) {
+      const leased = await small.lease(queue, { max: 40 });
+      if (leased.length === 0) break;
+      seen.push(...leased.map((d) => JSON.parse(d.body).n as string));
+    }
+    await small.close();
+
+    expect(seen).toEqual(Array.from({ length: 152 }, (_, i) => String(i + 1)));
+  });
+
+  it('should redeliver more expired leases than its housekeeping bound in their original order', async () => {
+    const small = new RedisQueueBackend({ redis, housekeepingBound: 100, defaults: { visibilityTimeoutSeconds: 1 } });
+    const ns = Array.from({ length: 300 }, (_, i) => String(i + 1));
+    await small.pushBatch(queue, ns.map((n) => ({ n })));
+    expect(await small.lease(queue, { max: 300 })).toHaveLength(300);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await small.push(queue, { n: '301' });
+
+    const seen: string[] = [];
+    for (;;) {
+      const leased = await small.lease(queue, { max: 50 });
+      if (leased.length === 0) break;
+      seen.push(...leased.map((d) => JSON.parse(d.body).n as string));
+    }
+    await small.close();
+
+    expect(seen).toEqual([...ns, '301']);
+  });
+
+  it('should wake a waiting consumer when a legacy producer RPUSHes', async () => {
+    const waiting = backend.waitForMessage(queue, 8000);
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await redis.rpush(queueKeys(queue).legacy, JSON.stringify({ n: 'legacy' }));
+
+    expect(await waiting).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect((await backend.lease(queue)).map((d) => JSON.parse(d.body).n)).toEqual(['legacy']);
   });
 
   it('should reject a push quickly with QueueUnavailableError when Redis is down', async () => {

@@ -2,8 +2,8 @@
  * The queue contract suite on the SQS backend against the fauxqs emulator (one emulator for the
  * file, a fresh standard queue with its DLQ per test).
  *
- * SQS declares two guarantees false, for reasons of the service, not of this backend; the cases
- * that touch them still run and assert what does hold (see ContractOptions):
+ * SQS declares guarantees false (SqsQueueBackend.capabilities), for reasons of the service, not
+ * of this backend; the cases that touch them still run and assert what does hold:
  * - orderedRedelivery: a standard SQS queue keeps no order after a release or an expired lease:
  *   the emulator puts the message behind the others, AWS promises no place at all. It is still
  *   delivered again, at once, with a higher receive count, and dead-lettered in time.
@@ -48,11 +48,5 @@ describeQueueContract(
         }
       },
     };
-  },
-  {
-    // SQS's classic limit; AWS raised it to 1 MiB in 2025, the emulator too, but 256 KiB is what every SQS takes.
-    maxBodyBytes: 256 * 1024,
-    orderedRedelivery: false,
-    reportsOldestAge: false,
-  },
+  }
 );

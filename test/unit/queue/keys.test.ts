@@ -1,5 +1,5 @@
 import { QueueUsageError } from '../../../lib/queue/errors';
-import { clusterSlot as slot, messageKeys, queueKeys } from '../../../lib/queue/redis/keys';
+import { clusterSlot as slot, messageKeys, queueKeys, repliesKey } from '../../../lib/queue/redis/keys';
 
 describe('queueKeys', () => {
   it('should name every key of a queue with the queue as hash tag, and the legacy list as the bare name', () => {
@@ -9,11 +9,13 @@ describe('queueKeys', () => {
       legacy: 'pending',
       staging: '{pending}:staging',
       ready: '{pending}:ready',
+      due: '{pending}:due',
       inflight: '{pending}:inflight',
       leases: '{pending}:leases',
-      delayed: '{pending}:delayed',
+      ages: '{pending}:ages',
       dead: '{pending}:dead',
       seq: '{pending}:seq',
+      clock: '{pending}:clock',
       signal: '{pending}:signal',
     });
   });
@@ -28,11 +30,16 @@ describe('queueKeys', () => {
     expect(() => queueKeys(queue)).toThrow(QueueUsageError);
   });
 
-  it('should list the keys that hold messages, leaving out the id counter', () => {
+  it('should list the keys that hold messages, leaving out the id counter and the clock', () => {
     const keys = queueKeys('q');
 
     expect(messageKeys(keys)).not.toContain(keys.seq);
-    expect(messageKeys(keys)).toHaveLength(7);
+    expect(messageKeys(keys)).not.toContain(keys.clock);
+    expect(messageKeys(keys)).toHaveLength(8);
+  });
+
+  it('should put a session reply cache in the queue slot', () => {
+    expect(slot(repliesKey('pending', 'abc123'))).toBe(slot(queueKeys('pending').ready));
   });
 });
 

@@ -1,0 +1,39 @@
+/**
+ * Numbers the script calls of one backend instance, per queue, for the reply cache
+ * (lua/includes/replies.lua). ioredis re-sends a command whose reply was lost with the
+ * connection; with a call number the script recognises the second run and answers what the
+ * first answered, so a push is stored once, a lease hands out its deliveries once and an ack
+ * that took effect reports success. Each call also carries the numbers of the calls whose
+ * replies have arrived since, so that Redis keeps only the replies still in doubt.
+ */
+import { randomBytes } from 'node:crypto';
+
+interface QueueCalls {
+  next: number;
+  received: string[];
+}
+
+export class CallLedger {
+  /** Unique per backend instance: call numbers of two instances never meet. */
+  readonly session = randomBytes(9).toString('base64url');
+  private readonly queues = new Map<string, QueueCalls>();
+
+  /** A new call number on `queue` and the received list to send with it (taken, not copied). */
+  begin(queue: string): { call: string; done: string } {
+    let calls = this.queues.get(queue);
+    if (!calls) {
+      calls = { next: 1, received: [] };
+      this.queues.set(queue, calls);
+    }
+    const call = String(calls.next);
+    calls.next += 1;
+    const done = calls.received.join(',');
+    calls.received = [];
+    return { call, done };
+  }
+
+  /** The reply of `call` arrived: Redis may forget it with the next call. */
+  received(queue: string, call: string): void {
+    this.queues.get(queue)?.received.push(call);
+  }
+}

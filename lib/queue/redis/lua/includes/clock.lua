@@ -1,0 +1,15 @@
+-- The queue's clock: Redis TIME in ms, never earlier than the last position handed out (kept in
+-- the clock key), so that positions, and with them FIFO order, survive a server clock stepping
+-- back. Returns now_ms and the raw TIME reply (for µs lease tags and unix seconds).
+local function queue_now(clock_key)
+  local time = redis.call('TIME')
+  local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local last = tonumber(redis.call('GET', clock_key) or '0')
+  if last > now_ms then now_ms = last end
+  return now_ms, time
+end
+
+-- Records that positions up to now_ms were handed out.
+local function advance_clock(clock_key, now_ms)
+  redis.call('SET', clock_key, string.format('%.0f', now_ms))
+end

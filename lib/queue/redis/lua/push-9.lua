@@ -1,0 +1,81 @@
+-- push: appends messages to the back of the queue, or to the due set when delayed, stamping
+-- source_enqueued_time from the Redis clock. Waiting legacy elements are absorbed first; if some
+-- are still waiting after that (more than the bound), the pushes queue up behind them in the
+-- legacy list instead, so that legacy messages keep their place ahead of newer pushes.
+-- A message's position is its enqueue time (or its due time when delayed); ties go by id.
+--
+-- KEYS[1] legacy list (the bare queue name; legacy producers RPUSH raw JSON onto it)
+-- KEYS[2] staging list ({q}:staging, filled by waitForMessage's BLMOVE)
+-- KEYS[3] ready list ({q}:ready)
+-- KEYS[4] due sorted set ({q}:due), padded record -> position ms
+-- KEYS[5] age index ({q}:ages), id -> enqueue ms, for messages in the due set or in flight
+-- KEYS[6] id counter ({q}:seq)
+-- KEYS[7] queue clock ({q}:clock)
+-- KEYS[8] reply cache of the calling session ({q}:replies:<session>)
+-- KEYS[9] sharded pub/sub channel ({q}:signal), not a key; passed here for cluster routing
+-- ARGV[1] call number within the session
+-- ARGV[2] call numbers whose replies the session has received (comma-separated, may be empty)
+-- ARGV[3] delay in ms (0: ready at once)
+-- ARGV[4] at most this many legacy/staging elements absorbed first
+-- ARGV[5..n] message bodies (serialised JSON objects), each prefixed with one flag character:
+--            'S' = append "source_enqueued_time":<unix seconds>, 'K' = keep the body as it is
+-- Returns: the number of messages pushed (the first run's answer when the call is re-sent)
+
+-- @include "records"
+-- @include "replies"
+-- @include "clock"
+-- @include "absorb"
+
+local cached = replies_lookup(KEYS[8], ARGV[1], ARGV[2])
+if cached then return tonumber(cached) end
+
+local now_ms, time = queue_now(KEYS[7])
+local delay = tonumber(ARGV[3])
+absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[6], now_ms, tonumber(ARGV[4]))
+
+local stamp = ',"source_enqueued_time":' .. time[1] .. '}'
+local bodies = {}
+for i = 5, #ARGV do
+  local arg = ARGV[i]
+  if string.sub(arg, 1, 1) == 'S' then
+    if arg == 'S{}' then
+      bodies[#bodies + 1] = '{"source_enqueued_time":' .. time[1] .. '}'
+    else
+      bodies[#bodies + 1] = string.sub(arg, 2, -2) .. stamp
+    end
+  else
+    bodies[#bodies + 1] = string.sub(arg, 2)
+  end
+end
+local n = #bodies
+
+if delay <= 0 and legacy_waiting(KEYS[2], KEYS[1]) > 0 then
+  local deferred = {}
+  for i = 1, n do deferred[i] = '\0' .. bodies[i] end
+  sliced('RPUSH', KEYS[1], deferred, 1000)
+elseif n > 0 then
+  local first = redis.call('INCRBY', KEYS[6], n) - n + 1
+  local stamp_ms = '|' .. fmt(now_ms) .. '|0|'
+  if delay <= 0 then
+    local records = {}
+    for i = 1, n do records[i] = fmt(first + i - 1) .. stamp_ms .. bodies[i] end
+    sliced('RPUSH', KEYS[3], records, 1000)
+  else
+    local due_at = fmt(now_ms + delay)
+    local members, ages = {}, {}
+    for i = 1, n do
+      local id = first + i - 1
+      members[#members + 1] = due_at
+      members[#members + 1] = string.format('%016.0f', id) .. stamp_ms .. bodies[i]
+      ages[#ages + 1] = fmt(now_ms)
+      ages[#ages + 1] = fmt(id)
+    end
+    sliced('ZADD', KEYS[4], members, 1000)
+    sliced('ZADD', KEYS[5], ages, 1000)
+  end
+end
+advance_clock(KEYS[7], now_ms)
+
+redis.call('SPUBLISH', KEYS[9], tostring(math.max(delay, 0)))
+replies_remember(KEYS[8], ARGV[1], tostring(n))
+return n
