@@ -4,11 +4,14 @@
  * - 202 `{"id":"<contribution tracking id>"}` once the message is in the queue;
  * - 400 `{"error":"<reason>"}` for a body that is not a valid tracking message;
  * - 401 without a valid `X-Tracking-Signature` (HMAC-SHA256 of the body, see signature.ts);
+ * - 413 for a body, or the message stored from it (the body with its source fields), bigger than
+ *   the tracking queue's maximum message size: nothing is queued, and retrying cannot help;
  * - 503 when Redis or the queue cannot take the message (the caller should retry).
- * Error texts name fields, never values.
+ * Error texts name fields and sizes, never values.
  */
 import { InfrastructureError, MalformedMessageError, toError } from '../errors';
 import type { Logger } from '../log';
+import { MessageTooLargeError } from '../queue/errors';
 import type { TrackingProducer } from './producer';
 import { SIGNATURE_HEADER, verifySignature } from './signature';
 
@@ -29,13 +32,27 @@ export interface TrackingEndpointOptions {
   secret: string;
   producer: TrackingProducer;
   logger: Logger;
+  /**
+   * The tracking queue's maximum message size in bytes (QUEUE_MAX_MESSAGE_BYTES). A bigger body
+   * is answered 413 before it is parsed, even one whose stored form would have fitted (JSON
+   * whitespace is not stored): the limit is the producer's to respect, not ours to work around.
+   */
+  maxBodyBytes: number;
 }
 
-/** Authenticates, validates and queues one tracking message; never throws. */
+/** Authenticates, checks the size of, validates and queues one tracking message; never throws. */
 export async function handleTrackingRequest(request: HttpRequest, options: TrackingEndpointOptions): Promise<HttpResponse> {
   const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  // The signature comes first, the size second: an unauthenticated caller gets 401 whatever it
+  // sends, so it learns nothing about the limit, and a producer with a signing bug is told so
+  // rather than told to shrink its body. Checking first would save one HMAC pass, a small cost
+  // on a body that API Gateway has already received whole and caps at 10 MB.
   if (!verifySignature(options.secret, raw, header(request, SIGNATURE_HEADER))) {
     return respond(401, { error: `missing or invalid ${SIGNATURE_HEADER} header` });
+  }
+  // Before parsing: a body of several MB must cost neither a JSON parse nor an id.
+  if (raw.length > options.maxBodyBytes) {
+    return tooLarge(options.logger, `body of ${raw.length} bytes`, raw.length, options.maxBodyBytes);
   }
   let fields: unknown;
   try {
@@ -51,6 +68,10 @@ export async function handleTrackingRequest(request: HttpRequest, options: Track
     return respond(202, { id: String(id) });
   } catch (error) {
     if (error instanceof MalformedMessageError) return respond(400, { error: error.message });
+    // The body fitted, but the message stored from it (source fields added) does not.
+    if (error instanceof MessageTooLargeError) {
+      return tooLarge(options.logger, `message of ${error.bytes} bytes as stored (the body with its source fields)`, error.bytes, error.maxBytes);
+    }
     if (error instanceof InfrastructureError) {
       options.logger.error({ error: error.name, reason: error.message }, 'tracking message not queued: infrastructure unavailable');
       return respond(503, { error: 'the tracking queue is unavailable; retry later' });
@@ -58,6 +79,11 @@ export async function handleTrackingRequest(request: HttpRequest, options: Track
     options.logger.error({ error: toError(error).name }, 'tracking message not queued: unexpected error');
     return respond(500, { error: 'internal error' });
   }
+}
+
+function tooLarge(logger: Logger, what: string, bytes: number, maxBytes: number): HttpResponse {
+  logger.warn({ bytes, maxBytes }, 'tracking message refused: too large');
+  return respond(413, { error: `${what} is bigger than the ${maxBytes} bytes the tracking queue accepts` });
 }
 
 function header(request: HttpRequest, name: string): string | undefined {

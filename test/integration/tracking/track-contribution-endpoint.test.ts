@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import first from '../../fixtures/contribution-tracking-first.json';
-import { RedisQueueBackend } from '../../../lib/queue';
+import { MessageTooLargeError, RedisQueueBackend } from '../../../lib/queue';
+import { queueConfig } from '../../../lib/queue/config';
 import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence';
 import { signBody, SIGNATURE_HEADER } from '../../../lib/tracking/signature';
 import { createLogger } from '../../../lib/log';
 import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../../../lib/tracking/http-endpoint';
-import { createTrackingProducer } from '../../../lib/tracking/producer';
+import { createTrackingProducer, type TrackingProducer } from '../../../lib/tracking/producer';
 import { openTrackingRedis } from '../../../lib/tracking/redis-client';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
@@ -14,6 +15,14 @@ const SECRET = 'endpoint-test-secret';
 const QUEUE = 'contribution-tracking';
 const SEQUENCE_KEY = 'contribution-tracking:id-sequence';
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
+/** The tracking queue's limit, as functions/track-contribution.ts passes it and the backend applies it. */
+const LIMIT = queueConfig().QUEUE_MAX_MESSAGE_BYTES;
+
+/** A compact JSON tracking message of exactly `bytes` bytes, padded in its note. */
+function messageOfBytes(bytes: number, fields: Record<string, string> = first): string {
+  const empty = JSON.stringify({ ...fields, note: '' });
+  return JSON.stringify({ ...fields, note: 'n'.repeat(bytes - Buffer.byteLength(empty)) });
+}
 
 /** The endpoint as functions/track-contribution.ts wires it, against a private Redis that the test stops. */
 // The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
@@ -33,7 +42,7 @@ describe('handleTrackingRequest', () => {
     redis = openTrackingRedis(server.url);
     backend = new RedisQueueBackend({ redis });
     const producer = createTrackingProducer({ backend, redis, queue: QUEUE, sequenceKey: SEQUENCE_KEY });
-    handler = (event) => handleTrackingRequest(event, { secret: SECRET, producer, logger });
+    handler = (event) => handleTrackingRequest(event, { secret: SECRET, producer, logger, maxBodyBytes: LIMIT });
     await seedTrackingIdSequenceFromDatabase(redis, database.pool, SEQUENCE_KEY);
   });
 
@@ -109,6 +118,96 @@ describe('handleTrackingRequest', () => {
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toEqual({ error: reason });
     expect(await queued()).toEqual([]);
+  });
+
+  describe('size limit', () => {
+    const sequence = async () => Number(await redis.get(SEQUENCE_KEY));
+
+    it.each([
+      ['one byte over the limit', LIMIT + 1],
+      ['of 6 MB', 6 * 1024 * 1024],
+    ])('should answer 413 to a signed body %s, naming both sizes, and queue nothing nor use an id', async (_name, bytes) => {
+      const { id: _id, ...withoutId } = first;
+      const body = messageOfBytes(bytes, withoutId);
+      const idsBefore = await sequence();
+
+      const response = await handler(signed(body));
+
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(response.body)).toEqual({ error: `body of ${bytes} bytes is bigger than the ${LIMIT} bytes the tracking queue accepts` });
+      expect(await queued()).toEqual([]);
+      expect(await sequence()).toBe(idsBefore);
+    });
+
+    it('should answer 401, not 413, to an oversized body without a valid signature', async () => {
+      const body = messageOfBytes(LIMIT + 1);
+
+      const response = await handler({ body, headers: { [SIGNATURE_HEADER]: signBody('another secret', body) } });
+
+      expect(response.statusCode).toBe(401);
+    });
+
+    it('should accept a body of exactly the limit whose stored form fits', async () => {
+      const compact = JSON.stringify(first);
+      // JSON whitespace counts in the body but is not stored.
+      const body = compact + ' '.repeat(LIMIT - compact.length);
+
+      const response = await handler(signed(body));
+
+      expect(Buffer.byteLength(body)).toBe(LIMIT);
+      expect(response.statusCode).toBe(202);
+      expect(await queued()).toEqual([expect.objectContaining(first)]);
+    });
+
+    describe('on the stored message (the body with its source fields)', () => {
+      /** How many bytes the queue adds to a compact body carrying an id and a ts: its source fields. */
+      let added: number;
+
+      beforeAll(async () => {
+        await backend.purge(QUEUE);
+        const body = messageOfBytes(1000);
+        await handler(signed(body));
+        const [stored] = await backend.peek(QUEUE, 1);
+        added = Buffer.byteLength(stored!) - Buffer.byteLength(body);
+      });
+
+      it('should answer 202 to a body just under the limit whose stored message is exactly the limit', async () => {
+        const body = messageOfBytes(LIMIT - added);
+
+        const response = await handler(signed(body));
+
+        expect(response.statusCode).toBe(202);
+        const stored = await backend.peek(QUEUE, 1);
+        expect(stored.map((b) => Buffer.byteLength(b))).toEqual([LIMIT]);
+      });
+
+      it('should answer 413 to a body under the limit whose stored message is one byte over, and queue nothing', async () => {
+        const body = messageOfBytes(LIMIT - added + 1);
+
+        const response = await handler(signed(body));
+
+        expect(Buffer.byteLength(body)).toBeLessThan(LIMIT);
+        expect(response.statusCode).toBe(413);
+        expect(JSON.parse(response.body)).toEqual({
+          error: `message of ${LIMIT + 1} bytes as stored (the body with its source fields) is bigger than the ${LIMIT} bytes the tracking queue accepts`,
+        });
+        expect(await queued()).toEqual([]);
+      });
+    });
+
+    it('should answer 413 to any MessageTooLargeError from the producer, without the body in the answer', async () => {
+      const refusing: TrackingProducer = {
+        trackContribution: () => Promise.reject(new MessageTooLargeError(QUEUE, 5000, 4096)),
+      };
+      const body = JSON.stringify(first);
+
+      const response = await handleTrackingRequest(signed(body), { secret: SECRET, producer: refusing, logger, maxBodyBytes: LIMIT });
+
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(response.body)).toEqual({
+        error: 'message of 5000 bytes as stored (the body with its source fields) is bigger than the 4096 bytes the tracking queue accepts',
+      });
+    });
   });
 
   it('should answer 503 while Redis is stopped, and 202 again once it is back and reseeded', async () => {
