@@ -1,9 +1,9 @@
 /**
- * The consumer loop (ARCHITECTURE §4), in its batch form: lease up to `batchSize` messages,
- * hand the parseable ones to `handleBatch` at once (one database transaction, say), settle each
- * message by its own outcome, and ack the settled ones piggybacked on the next lease, so a
- * steady run costs one queue round trip per batch. `runConsumer` is this loop with batches of
- * one.
+ * The consumer loop, in its batch form, over the contract's own popAtomicBatch (the path the
+ * queue benchmark measures): up to `batchSize` messages, the parseable ones handed to
+ * `handleBatch` at once (one database transaction, say), each settled by its own outcome;
+ * popAtomicBatch acks the settled ones and gives back the rest. `runConsumer` is this loop with
+ * batches of one.
  *
  * The run ends when a limit is reached or the queue is empty. With `wait` and a limit, an
  * empty queue is waited on (`waitForMessage`, never busy polling) until the limit is reached.
@@ -87,40 +87,36 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
   const started = Date.now();
   const remainingMs = () => timeLimitMs - (Date.now() - started);
-  let toAck: string[] = [];
 
-  try {
-    for (;;) {
-      if (messageLimit > 0 && counts.processed >= messageLimit) {
-        counts.stoppedBecause = 'message-limit';
-        break;
-      }
-      if (timeLimitMs > 0 && remainingMs() <= 0) {
-        counts.stoppedBecause = 'time-limit';
-        break;
-      }
-      const max = messageLimit > 0 ? Math.min(batchSize, messageLimit - counts.processed) : batchSize;
-      const deliveries = await backend.lease(queue, { max, ack: toAck });
-      toAck = [];
-      if (deliveries.length === 0) {
-        if (!wait) {
-          counts.stoppedBecause = 'empty';
-          break;
-        }
-        const waitMs = timeLimitMs > 0 ? Math.max(1, remainingMs()) : WAIT_SLICE_MS;
-        await backend.waitForMessage(queue, waitMs);
-        continue;
-      }
-      const { acks, error } = await settleBatch(deliveries, handleBatch, context, counts);
-      toAck = acks;
-      if (error) {
-        await releaseAfterFailure(backend, queue, toAck, deliveries, logger);
-        toAck = [];
-        throw error;
-      }
+  for (;;) {
+    if (messageLimit > 0 && counts.processed >= messageLimit) {
+      counts.stoppedBecause = 'message-limit';
+      break;
     }
-  } finally {
-    if (toAck.length > 0) await ackRemaining(backend, queue, toAck, logger);
+    if (timeLimitMs > 0 && remainingMs() <= 0) {
+      counts.stoppedBecause = 'time-limit';
+      break;
+    }
+    const max = messageLimit > 0 ? Math.min(batchSize, messageLimit - counts.processed) : batchSize;
+    let failure: InfrastructureError | undefined;
+    const result = await backend.popAtomicBatch(queue, max, async (deliveries) => {
+      const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
+      failure = error;
+      // Unsettled messages (after an infrastructure failure) go back to the queue.
+      return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id) };
+    });
+    if (failure) {
+      logger.error({ queue, released: result.failed }, 'infrastructure failure: messages released, run stopped');
+      throw failure;
+    }
+    if (result.leased === 0) {
+      if (!wait) {
+        counts.stoppedBecause = 'empty';
+        break;
+      }
+      const waitMs = timeLimitMs > 0 ? Math.max(1, remainingMs()) : WAIT_SLICE_MS;
+      await backend.waitForMessage(queue, waitMs);
+    }
   }
   logger.info({ queue, ...counts, seconds: (Date.now() - started) / 1000 }, 'consumer run finished');
   return counts;
@@ -132,8 +128,36 @@ async function settleBatch(
   handleBatch: BatchConsumerOptions['handleBatch'],
   context: SettleContext,
   counts: ConsumerCounts,
-): Promise<{ acks: string[]; error?: InfrastructureError }> {
-  const acks: string[] = [];
+): Promise<{ settled: Set<string>; error?: InfrastructureError }> {
+  const settled = new Set<string>();
+  const { outcomes, bodies } = await runBatchHandler(deliveries, handleBatch);
+  for (const delivery of deliveries) {
+    let settlement: Settlement = 'succeeded';
+    if (outcomes.has(delivery.id)) {
+      try {
+        settlement = await settleFailure(context, delivery, bodies.get(delivery.id), outcomes.get(delivery.id));
+      } catch (error) {
+        const infrastructure = error instanceof InfrastructureError ? error : new InfrastructureError(toError(error).message, { cause: error });
+        return { settled, error: infrastructure };
+      }
+    }
+    settled.add(delivery.id);
+    counts[settlement] += 1;
+    counts.processed += 1;
+  }
+  return { settled, error: undefined };
+}
+
+/**
+ * Parses each delivery and hands the parseable ones to `handleBatch` in one call: what each
+ * delivery ended with, by Delivery.id (absent: succeeded), and the parsed bodies. A body that is
+ * not a JSON object never reaches the handler (MalformedMessageError); a throwing handler
+ * applies its error to every message it was given. Shared by the scheduled and the SQS runner.
+ */
+export async function runBatchHandler(
+  deliveries: Delivery[],
+  handleBatch: BatchConsumerOptions['handleBatch'],
+): Promise<{ outcomes: Map<string, unknown>; bodies: Map<string, MessageBody> }> {
   const outcomes = new Map<string, unknown>();
   const parsed: BatchMessage[] = [];
   const bodies = new Map<string, MessageBody>();
@@ -154,44 +178,5 @@ async function settleBatch(
       for (const { delivery } of parsed) outcomes.set(delivery.id, thrown);
     }
   }
-  for (const delivery of deliveries) {
-    let settlement: Settlement = 'succeeded';
-    if (outcomes.has(delivery.id)) {
-      try {
-        settlement = await settleFailure(context, delivery, bodies.get(delivery.id), outcomes.get(delivery.id));
-      } catch (error) {
-        const infrastructure = error instanceof InfrastructureError ? error : new InfrastructureError(toError(error).message, { cause: error });
-        return { acks, error: infrastructure };
-      }
-    }
-    acks.push(delivery.receipt);
-    counts[settlement] += 1;
-    counts.processed += 1;
-  }
-  return { acks, error: undefined };
-}
-
-/** Acks what was settled and releases the rest of the batch, best effort: the run is failing anyway. */
-async function releaseAfterFailure(backend: QueueBackend, queue: string, acks: string[], deliveries: Delivery[], logger: Logger): Promise<void> {
-  await ackRemaining(backend, queue, acks, logger);
-  const settled = new Set(acks);
-  for (const delivery of deliveries) {
-    if (settled.has(delivery.receipt)) continue;
-    try {
-      await backend.release(queue, delivery.receipt);
-    } catch (error) {
-      // The lease runs out by itself and the message comes back then.
-      logger.error({ queue, messageId: delivery.id, error: toError(error).name }, 'could not release message; it returns when its lease expires');
-    }
-  }
-  logger.error({ queue, released: deliveries.length - acks.length }, 'infrastructure failure: messages released, run stopped');
-}
-
-async function ackRemaining(backend: QueueBackend, queue: string, receipts: string[], logger: Logger): Promise<void> {
-  try {
-    const stale = await backend.ackBatch(queue, receipts);
-    if (stale.length > 0) logger.warn({ queue, stale: stale.length }, 'some leases had expired before their ack; those messages will be delivered again');
-  } catch (error) {
-    logger.error({ queue, error: toError(error).name }, 'could not ack settled messages; they will be delivered again');
-  }
+  return { outcomes, bodies };
 }

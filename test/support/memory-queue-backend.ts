@@ -154,6 +154,7 @@ export class MemoryQueueBackend implements QueueBackend {
   }
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
+    this.count('popAtomicBatch');
     const deliveries = await this.lease(queue, { max });
     if (deliveries.length === 0) return { leased: 0, acked: 0, failed: 0 };
     const { failedIds } = await callback(deliveries);

@@ -33,14 +33,14 @@ describe('runConsumer', () => {
     expect(backend.held(QUEUE)).toEqual([]);
   });
 
-  it('should cost one lease round trip per message with acks piggybacked', async () => {
+  it('should consume through the contract\'s popAtomicBatch, one call per batch', async () => {
     const { backend, run } = setup();
     await backend.pushBatch(QUEUE, [young(1), young(2), young(3)]);
 
     await run(async () => undefined);
 
-    expect(backend.calls.lease).toBe(4); // three messages and the one that found the queue empty
-    expect(backend.calls.ack ?? 0).toBe(0);
+    expect(backend.calls.popAtomicBatch).toBe(4); // three messages and the one that found the queue empty
+    expect(backend.calls.lease).toBe(4); // only popAtomicBatch's own
   });
 
   it('should store a RetryableError in damaged with retry date now + delay while the message is young', async () => {
