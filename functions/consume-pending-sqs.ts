@@ -2,7 +2,8 @@
  * `consume-pending-sqs`, triggered by the SQS event source mapping of the `pending` queue (stages
  * with param queueBackend `sqs`; serverless/consumers-sqs.yml), with ReportBatchItemFailures.
  *
- * Stores each record as `consume-pending` does (failed payments dropped, bad messages in damaged).
+ * Stores the event's records as one batch of `consume-pending` (one multi-row INSERT; failed
+ * payments dropped, bad messages in damaged).
  * Records whose write met a database outage are reported in batchItemFailures: SQS delivers them
  * again, and past maxReceiveCount moves them to the DLQ (collect-dead-letters empties it).
  */

@@ -1,23 +1,27 @@
 /**
  * The consumer runner for SQS-triggered Lambda functions (an SQS event source mapping with
  * `functionResponseType: ReportBatchItemFailures`): Lambda receives and deletes, this settles each
- * record of its event by the consumer runner's outcome rules (settle.ts, shared, not copied):
+ * record of its event by the consumer runner's outcome rules (settle.ts, shared, not copied), in
+ * the batch form of runBatchConsumer: the records are parsed, every parseable one goes to one
+ * `handleBatch` call (one database transaction, say), then each is settled by its own outcome:
  *
  * - success, a deliberate drop, a retryable or any other message error, a body that is not a
- *   JSON object: the message is settled (stored in `damaged` where the rules say so) and SQS
- *   deletes it, because it is not reported;
+ *   JSON object (settled as malformed without reaching the handler): the message is settled
+ *   (stored in `damaged` where the rules say so) and SQS deletes it, because it is not reported;
  * - an InfrastructureError (the database or the damaged store is down): the message is reported
  *   in `batchItemFailures`, SQS delivers it again after its visibility timeout, and after
  *   `maxReceiveCount` receives it lands in the dead-letter queue.
  *
- * On a FIFO queue the first failure also fails every later record of the batch, unprocessed:
- * SQS would otherwise deliver them again before the failed one, out of order.
+ * On a FIFO queue the first reported record also fails every later record of the batch, which is
+ * not settled: SQS would otherwise delete them and redeliver the failed one after them, out of
+ * order.
  */
-import { toError } from '../errors';
+import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { deliveryOf, isFifoSource, logicalQueueName, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/lambda-event';
-import type { MessageBody } from '../queue/types';
+import type { Delivery, MessageBody } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
+import type { BatchConsumerOptions, BatchFailures, BatchMessage } from './run-batch-consumer';
 import type { RetryPolicy } from './retry-policy';
 import type { MessageHandler } from './run-consumer';
 import { parseBody, settleFailure, type SettleContext } from './settle';
@@ -33,42 +37,96 @@ export interface SqsEventRunOptions {
   now?: () => Date;
 }
 
+/** Handles the parseable records of one event at once; the same shape as runBatchConsumer's. */
+export type SqsBatchHandler = BatchConsumerOptions['handleBatch'];
+
+interface EventRecord {
+  delivery: Delivery;
+  fifo: boolean;
+}
+
 /**
- * Runs `handleMessage` on each record of `event` in turn, settles each, and reports the ones SQS
- * must deliver again; resolves (never rejects) so that Lambda deletes everything else.
+ * Hands the parseable records of `event` to `handleBatch` in one call, settles each record by its
+ * outcome, and reports the ones SQS must deliver again; resolves (never rejects) so that Lambda
+ * deletes everything else.
  */
-export async function runSqsEventPerMessage(event: SqsEvent, handleMessage: MessageHandler, options: SqsEventRunOptions): Promise<SqsBatchResponse> {
-  const failures: { itemIdentifier: string }[] = [];
-  const records = event.Records ?? [];
+export async function runSqsEventBatch(event: SqsEvent, handleBatch: SqsBatchHandler, options: SqsEventRunOptions): Promise<SqsBatchResponse> {
   const logger = options.logger ?? createLogger({ component: 'sqs-event' });
-  let failFromHere = false;
-  for (const record of records) {
-    const queue = options.queue ?? logicalQueueName(record.eventSourceARN, options.queuePrefix);
-    if (failFromHere) {
-      failures.push({ itemIdentifier: record.messageId });
-      continue;
-    }
-    const context: SettleContext = {
-      queue,
-      damagedStore: options.damagedStore,
-      retryPolicy: options.retryPolicy,
-      logger,
-      now: options.now ?? (() => new Date()),
-    };
-    const delivery = deliveryOf(record, queue);
-    let body: MessageBody | undefined;
+  const now = options.now ?? (() => new Date());
+  const records: EventRecord[] = (event.Records ?? []).map((record) => ({
+    delivery: deliveryOf(record, options.queue ?? logicalQueueName(record.eventSourceARN, options.queuePrefix)),
+    fifo: isFifoSource(record.eventSourceARN),
+  }));
+
+  const outcomes = new Map<string, unknown>();
+  const bodies = new Map<string, MessageBody>();
+  const parsed: BatchMessage[] = [];
+  for (const { delivery } of records) {
     try {
-      body = parseBody(delivery.body);
-      await handleMessage(body, delivery);
-    } catch (thrown) {
-      try {
-        await settleFailure(context, delivery, body, thrown);
-      } catch (infrastructure) {
-        logger.error({ queue, messageId: record.messageId, error: toError(infrastructure).name }, 'message not settled; SQS will deliver it again');
-        failures.push({ itemIdentifier: record.messageId });
-        if (isFifoSource(record.eventSourceARN)) failFromHere = true;
-      }
+      const body = parseBody(delivery.body);
+      parsed.push({ body, delivery });
+      bodies.set(delivery.id, body);
+    } catch (error) {
+      outcomes.set(delivery.id, error);
     }
   }
-  return { batchItemFailures: failures };
+  if (parsed.length > 0) {
+    try {
+      const failures = await handleBatch(parsed);
+      for (const [id, error] of failures ?? []) outcomes.set(id, error);
+    } catch (thrown) {
+      for (const { delivery } of parsed) outcomes.set(delivery.id, thrown);
+    }
+  }
+
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  let failFromHere = false;
+  for (const { delivery, fifo } of records) {
+    if (failFromHere) {
+      batchItemFailures.push({ itemIdentifier: delivery.id });
+      continue;
+    }
+    if (!outcomes.has(delivery.id)) continue;
+    const context: SettleContext = { queue: delivery.queue, damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, now };
+    try {
+      await settleFailure(context, delivery, bodies.get(delivery.id), outcomes.get(delivery.id));
+    } catch (error) {
+      // Whatever kept it from being settled: unsettled is never deleted.
+      logger.error({ queue: delivery.queue, messageId: delivery.id, error: toError(error).name }, 'message not settled; SQS will deliver it again');
+      batchItemFailures.push({ itemIdentifier: delivery.id });
+      if (fifo) failFromHere = true;
+    }
+  }
+  return { batchItemFailures };
+}
+
+/**
+ * The single-message form, for a consumer whose work is one message at a time (payments-init):
+ * `runSqsEventBatch` with a batch handler that runs `handleMessage` on each record in turn, each
+ * failing alone. On a FIFO queue an InfrastructureError stops it: later records are not handled
+ * (they are reported with the failed one).
+ */
+export function runSqsEventPerMessage(event: SqsEvent, handleMessage: MessageHandler, options: SqsEventRunOptions): Promise<SqsBatchResponse> {
+  const fifo = (event.Records ?? []).some((record) => isFifoSource(record.eventSourceARN));
+  return runSqsEventBatch(
+    event,
+    async (messages) => {
+      const failures: BatchFailures = new Map();
+      let stoppedBy: InfrastructureError | undefined;
+      for (const { body, delivery } of messages) {
+        if (stoppedBy) {
+          failures.set(delivery.id, stoppedBy);
+          continue;
+        }
+        try {
+          await handleMessage(body, delivery);
+        } catch (error) {
+          failures.set(delivery.id, error);
+          if (fifo && error instanceof InfrastructureError) stoppedBy = error;
+        }
+      }
+      return failures;
+    },
+    options,
+  );
 }

@@ -3,7 +3,7 @@
  * configuration, one call into the capability, counts out.
  */
 import type { ConsumerCounts } from '../consumer/run-batch-consumer';
-import { runSqsEventPerMessage } from '../consumer/run-sqs-event';
+import { runSqsEventBatch, runSqsEventPerMessage } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import { pendingConfig, type PendingConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
@@ -34,23 +34,25 @@ export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = 
 }
 
 /**
- * `consume-pending-sqs`: the records of one SQS event into the pending table, each settled by the
+ * `consume-pending-sqs`: the records of one SQS event into the pending table as one batch of the
+ * scheduled consumer (one payments_initial lookup, one multi-row INSERT), each then settled by the
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  */
 export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const pendingStore = new PendingStore(runtime.database.db);
   const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
-  return runSqsEventPerMessage(
-    event,
-    async (body, delivery) => {
-      const failures = await storePendingBatch([{ body, delivery }], pendingStore, paymentsInitial);
-      if (failures.has(delivery.id)) throw failures.get(delivery.id);
-    },
-    { damagedStore: runtime.damagedStore, retryPolicy: runtime.retryPolicy, logger: runtime.logger, queue: config.PENDING_QUEUE },
-  );
+  return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial), {
+    damagedStore: runtime.damagedStore,
+    retryPolicy: runtime.retryPolicy,
+    logger: runtime.logger,
+    queue: config.PENDING_QUEUE,
+  });
 }
 
-/** `consume-payments-init-sqs`: the records of one SQS event into payments_initial (as `consume-payments-init`). */
+/**
+ * `consume-payments-init-sqs`: the records of one SQS event into payments_initial, one at a time as
+ * `consume-payments-init` does (each is an upsert and maybe a delete of its own; no batch form).
+ */
 export function consumePaymentsInitSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
   const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
   return runSqsEventPerMessage(event, handle, {

@@ -7,14 +7,14 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
-import { runBatchConsumer, type BatchFailures, type ConsumerCounts } from '../consumer/run-batch-consumer';
+import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import { DropMessageError } from '../errors';
 import type { BaseRuntime } from '../handler-runtime';
 import type { Logger } from '../log';
-import { runSqsEventPerMessage } from '../consumer/run-sqs-event';
-import { deliveryOf, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/lambda-event';
+import { runSqsEventBatch } from '../consumer/run-sqs-event';
+import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
-import { writeTrackingBatch, type TrackingOutcome } from './batch-writer';
+import { writeTrackingBatch } from './batch-writer';
 import { trackingConfig } from './config';
 import { seedTrackingIdSequenceFromDatabase } from './id-sequence';
 
@@ -49,20 +49,29 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
     damagedStore: options.damagedStore,
     retryPolicy: options.retryPolicy,
     logger,
-    async handleBatch(messages) {
-      const outcomes = await writeTrackingBatch(
-        pool,
-        messages.map(({ delivery }) => ({ key: delivery.id, body: delivery.body })),
-        logger,
-      );
-      const failures: BatchFailures = new Map();
-      for (const [key, outcome] of outcomes) {
-        if (outcome.status === 'rejected') failures.set(key, outcome.error);
-        else if (outcome.status === 'duplicate') failures.set(key, new DuplicateTrackingMessageError('already in the event log'));
-      }
-      return failures;
-    },
+    handleBatch: trackingBatchHandler(pool, logger),
   });
+}
+
+/**
+ * One batch into the event log and the summary in one transaction (batch-writer.ts), each message
+ * then reported by its outcome: rejected ones with their error, redelivered ones as duplicates.
+ * Shared by the scheduled run and the SQS-triggered one, so both settle alike.
+ */
+function trackingBatchHandler(pool: Pool, logger: Logger): (messages: BatchMessage[]) => Promise<BatchFailures> {
+  return async (messages) => {
+    const outcomes = await writeTrackingBatch(
+      pool,
+      messages.map(({ delivery }) => ({ key: delivery.id, body: delivery.body })),
+      logger,
+    );
+    const failures: BatchFailures = new Map();
+    for (const [key, outcome] of outcomes) {
+      if (outcome.status === 'rejected') failures.set(key, outcome.error);
+      else if (outcome.status === 'duplicate') failures.set(key, new DuplicateTrackingMessageError('already in the event log'));
+    }
+    return failures;
+  };
 }
 
 /** `consume-contribution-tracking` as the scheduled function runs it: queue, sequence and limits from configuration. */
@@ -92,31 +101,14 @@ export interface TrackingSqsEventOptions {
 }
 
 /**
- * `consume-contribution-tracking-sqs`: one SQS event's records written in one transaction, as a
- * batch of the scheduled run is; then each record is settled by its own outcome through
- * runSqsEventPerMessage (rejected ones to `damaged`, duplicates dropped), and when the database is
- * down every record is reported for redelivery.
+ * `consume-contribution-tracking-sqs`: one SQS event's parseable records written in one
+ * transaction, as a batch of the scheduled run is; then each record is settled by its own outcome
+ * (rejected and unparseable ones to `damaged`, duplicates dropped), and when the database is down
+ * every record is reported for redelivery.
  */
-export async function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
+export function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
   const { pool, logger, queue } = options;
-  let outcomes = new Map<string, TrackingOutcome>();
-  let batchError: unknown;
-  try {
-    const items = (event.Records ?? []).map((record) => ({ key: record.messageId, body: deliveryOf(record, queue).body }));
-    outcomes = await writeTrackingBatch(pool, items, logger);
-  } catch (error) {
-    batchError = error;
-  }
-  return runSqsEventPerMessage(
-    event,
-    async (_body, delivery) => {
-      if (batchError !== undefined) throw batchError;
-      const outcome = outcomes.get(delivery.id);
-      if (outcome?.status === 'rejected') throw outcome.error;
-      if (outcome?.status === 'duplicate') throw new DuplicateTrackingMessageError('already in the event log');
-    },
-    { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue },
-  );
+  return runSqsEventBatch(event, trackingBatchHandler(pool, logger), { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue });
 }
 
 /** `consume-contribution-tracking-sqs` as the function runs it: clients from the runtime, queue from configuration. */

@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
-import { runSqsEventPerMessage } from '../../../lib/consumer/run-sqs-event';
+import type { BatchFailures, BatchMessage } from '../../../lib/consumer/run-batch-consumer';
+import { runSqsEventBatch } from '../../../lib/consumer/run-sqs-event';
 import { damaged } from '../../../lib/db/schema';
 import { InfrastructureError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
@@ -53,7 +54,7 @@ async function receiveBatch(client: SQSClient, url: string): Promise<Message[]> 
   return result.Messages ?? [];
 }
 
-describe('runSqsEventPerMessage with the SQS event source on the emulator', () => {
+describe('runSqsEventBatch with the SQS event source on the emulator', () => {
   let sqs: TestSqs;
   let client: SQSClient;
   let database: TestDatabase;
@@ -82,17 +83,22 @@ describe('runSqsEventPerMessage with the SQS event source on the emulator', () =
     const bodies = Array.from({ length: 10 }, (_, n) => (n === 7 ? '{"n":7, broken' : JSON.stringify({ n, order_id: `${n}.1` })));
     await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }));
     const handled: number[] = [];
-    const handler = async (body: Record<string, unknown>) => {
-      const n = body.n as number;
-      if (failing.has(n)) throw new InfrastructureError('the CRM database is unreachable');
-      handled.push(n);
+    /** Writes the batch, except that the rows of `failing` meet an unreachable database. */
+    const handler = async (messages: BatchMessage[]): Promise<BatchFailures> => {
+      const failures: BatchFailures = new Map();
+      for (const { body, delivery } of messages) {
+        const n = body.n as number;
+        if (failing.has(n)) failures.set(delivery.id, new InfrastructureError('the CRM database is unreachable'));
+        else handled.push(n);
+      }
+      return failures;
     };
     const options = { damagedStore: createDamagedStore(database.db), retryPolicy: DEFAULT_RETRY_POLICY, queuePrefix: sqs.queuePrefix, logger: createLogger({}, { level: 'silent' }) };
 
     // First delivery: one batch of 10, as Lambda would receive it.
     const firstBatch = await receiveBatch(client, queueUrl);
     expect(firstBatch).toHaveLength(10);
-    const response = await runSqsEventPerMessage(toEvent(firstBatch, arn), handler, options);
+    const response = await runSqsEventBatch(toEvent(firstBatch, arn), handler, options);
     const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     const failedBodies = firstBatch.filter((m) => failedIds.has(m.MessageId!)).map((m) => m.Body);
     expect(response.batchItemFailures).toHaveLength(3);
@@ -107,7 +113,7 @@ describe('runSqsEventPerMessage with the SQS event source on the emulator', () =
       if (batch.length === 0) break;
       receives += 1;
       expect(batch.map((m) => Number(m.Attributes!.ApproximateReceiveCount))).toEqual(batch.map(() => receives));
-      const again = await runSqsEventPerMessage(toEvent(batch, arn), handler, options);
+      const again = await runSqsEventBatch(toEvent(batch, arn), handler, options);
       expect(again.batchItemFailures).toHaveLength(batch.length);
       await deleteSucceeded(batch, new Set(again.batchItemFailures.map((f) => f.itemIdentifier)));
     }

@@ -36,8 +36,8 @@ function sqsEvent(queue: string, bodies: string[]): SqsEvent {
   };
 }
 
-function runtimeOn(url: string): BaseRuntime {
-  const database = openDatabase(url, { connectionLimit: 2 });
+function runtimeOn(url: string, connectionLimit = 2): BaseRuntime {
+  const database = openDatabase(url, { connectionLimit });
   // Not used by the SQS-event consumers (Lambda receives and deletes): clients that never connect.
   const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
   return {
@@ -75,6 +75,30 @@ describe('SQS-triggered consumers', () => {
     expect(await rows("SELECT order_id FROM pending WHERE order_id = 'sqs-event.1'")).toHaveLength(1);
     const damaged = await rows("SELECT original_queue, message FROM damaged WHERE original_queue = 'pending'");
     expect(damaged).toEqual([{ original_queue: 'pending', message: 'not json' }]);
+  });
+
+  it('should store an SQS batch of pending records with one multi-row INSERT', async () => {
+    // One connection: the session's INSERT counter then counts every statement the consumer sent.
+    const single = runtimeOn(database.url, 1);
+    const insertsSoFar = async () => {
+      const [status] = (await single.database.pool.query("SHOW SESSION STATUS LIKE 'Com_insert'")) as unknown as [Array<{ Value: string }>];
+      return Number(status[0]!.Value);
+    };
+    try {
+      const orders = Array.from({ length: 10 }, (_, n) => `sqs-batch.${n}`);
+      const event = sqsEvent('pending', orders.map((orderId) => JSON.stringify({ ...pendingMessage, order_id: orderId })));
+      const before = await insertsSoFar();
+
+      const response = await consumePendingSqsEvent(single, event);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect((await insertsSoFar()) - before).toBe(1);
+      const stored = await rows("SELECT order_id FROM pending WHERE order_id LIKE 'sqs-batch.%' ORDER BY id");
+      expect(stored.map((row) => row.order_id)).toEqual(orders);
+    } finally {
+      await single.database.close();
+      await single.backend.close();
+    }
   });
 
   it('should upsert payments-init records into payments_initial', async () => {

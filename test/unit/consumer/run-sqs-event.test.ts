@@ -1,6 +1,7 @@
 import { DamagedStoreUnavailableError, type DamagedEntry, type DamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
-import { runSqsEventPerMessage } from '../../../lib/consumer/run-sqs-event';
+import type { BatchFailures, BatchMessage } from '../../../lib/consumer/run-batch-consumer';
+import { runSqsEventBatch, runSqsEventPerMessage } from '../../../lib/consumer/run-sqs-event';
 import { DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
 import type { SqsEvent, SqsEventRecord } from '../../../lib/queue/sqs/lambda-event';
@@ -144,5 +145,115 @@ describe('runSqsEventPerMessage', () => {
 
     expect(handled).toEqual(['f1', 'f2']);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }]);
+  });
+});
+
+describe('runSqsEventBatch', () => {
+  it('should hand every parseable record to handleBatch in one call, in order, and report none when all succeed', async () => {
+    const calls: string[][] = [];
+
+    const response = await runSqsEventBatch(
+      event(record('a', '{"order_id":"1"}'), record('b', '{"order_id":"2"}'), record('c', '{"order_id":"3"}')),
+      async (messages) => {
+        calls.push(messages.map(({ body, delivery }) => `${delivery.id}:${String(body.order_id)}:${delivery.receiveCount}:${delivery.queue}`));
+      },
+      options(memoryStore()),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([['a:1:2:dev-pending', 'b:2:2:dev-pending', 'c:3:2:dev-pending']]);
+  });
+
+  it('should settle a body that is not a JSON object as malformed without handing it to handleBatch', async () => {
+    const store = memoryStore();
+    const handed: string[] = [];
+
+    const response = await runSqsEventBatch(
+      event(record('ok', '{"n":1}'), record('text', '{not json'), record('array', '[1,2]')),
+      async (messages) => {
+        handed.push(...messages.map(({ delivery }) => delivery.id));
+      },
+      options(store),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(handed).toEqual(['ok']);
+    expect(store.entries.map((e) => [e.body, (e.error as Error).name])).toEqual([
+      ['{not json', 'MalformedMessageError'],
+      ['[1,2]', 'MalformedMessageError'],
+    ]);
+  });
+
+  it('should not call handleBatch when no record is parseable', async () => {
+    const handleBatch = jest.fn(async () => {});
+
+    await runSqsEventBatch(event(record('bad', 'nope')), handleBatch, options(memoryStore()));
+
+    expect(handleBatch).not.toHaveBeenCalled();
+  });
+
+  it('should settle each record by the failure handleBatch reports for it and report only the infrastructure ones', async () => {
+    const store = memoryStore();
+    const outcomes: Record<string, Error> = {
+      retry: new RetryableError('predecessor missing'),
+      permanent: new PermanentError('bad gateway name'),
+      drop: new DropMessageError('duplicate'),
+      down: new InfrastructureError('database unreachable'),
+    };
+
+    const response = await runSqsEventBatch(
+      event(...['fine', ...Object.keys(outcomes)].map((kind) => record(kind, JSON.stringify({ kind, date: NOW.getTime() / 1000 })))),
+      async (messages: BatchMessage[]): Promise<BatchFailures> =>
+        new Map(messages.filter(({ delivery }) => outcomes[delivery.id]).map(({ delivery }) => [delivery.id, outcomes[delivery.id]])),
+      { ...options(store), queue: 'pending' },
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'down' }]);
+    expect(store.entries.map((e) => [e.queue, (e.error as Error).name, e.retryDate ? 'retry' : 'none'])).toEqual([
+      ['pending', 'RetryableError', 'retry'],
+      ['pending', 'PermanentError', 'none'],
+    ]);
+  });
+
+  it('should apply what handleBatch throws to every record it was handed', async () => {
+    const store = memoryStore();
+
+    const response = await runSqsEventBatch(
+      event(record('a', '{"n":1}'), record('malformed', 'not json'), record('b', '{"n":2}')),
+      async () => {
+        throw new InfrastructureError('database unreachable');
+      },
+      options(store),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+    expect(store.entries.map((e) => e.body)).toEqual(['not json']);
+  });
+
+  it('should report a record whose damaged insert fails, instead of losing it', async () => {
+    const response = await runSqsEventBatch(
+      event(record('x', '{"a":1}'), record('y', '{"a":2}')),
+      async () => new Map([['x', new PermanentError('bad')]]),
+      options(memoryStore({ down: true })),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+  });
+
+  it('should report a failed FIFO record and every later one, settling none of the later ones', async () => {
+    const store = memoryStore();
+
+    const response = await runSqsEventBatch(
+      event(record('f1', '{"n":1}', FIFO_ARN), record('f2', '{"n":2}', FIFO_ARN), record('f3', '{"n":3}', FIFO_ARN), record('f4', '{"n":4}', FIFO_ARN)),
+      async () =>
+        new Map<string, unknown>([
+          ['f2', new InfrastructureError('down')],
+          ['f3', new PermanentError('bad')],
+        ]),
+      options(store),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }, { itemIdentifier: 'f4' }]);
+    expect(store.entries).toEqual([]);
   });
 });
