@@ -1,9 +1,10 @@
 /**
  * The consumer runner for SQS-triggered Lambda functions (an SQS event source mapping with
  * `functionResponseType: ReportBatchItemFailures`): Lambda receives and deletes, this settles each
- * record of its event by the consumer runner's outcome rules (settle.ts, shared, not copied), in
- * the batch form of runBatchConsumer: the records are parsed, every parseable one goes to one
- * `handleBatch` call (one database transaction, say), then each is settled by its own outcome:
+ * record of its event by the consumer runner's outcome rules (settle.ts), in the batch form of
+ * runBatchConsumer and through its own parse-and-hand-over step (runBatchHandler): every
+ * parseable record goes to one `handleBatch` call (one database transaction, say), then each
+ * record is settled by its own outcome:
  *
  * - success, a deliberate drop, a retryable or any other message error, a body that is not a
  *   JSON object (settled as malformed without reaching the handler): the message is settled
@@ -19,12 +20,12 @@
 import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { deliveryOf, isFifoSource, logicalQueueName, type SqsBatchResponse, type SqsEvent } from '../queue/sqs/lambda-event';
-import type { Delivery, MessageBody } from '../queue/types';
+import type { Delivery } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
-import type { BatchConsumerOptions, BatchFailures, BatchMessage } from './run-batch-consumer';
 import type { RetryPolicy } from './retry-policy';
+import { runBatchHandler, type BatchConsumerOptions, type BatchFailures } from './run-batch-consumer';
 import type { MessageHandler } from './run-consumer';
-import { parseBody, settleFailure, type SettleContext } from './settle';
+import { settleFailure, type SettleContext } from './settle';
 
 export interface SqsEventRunOptions {
   damagedStore: DamagedStore;
@@ -57,27 +58,7 @@ export async function runSqsEventBatch(event: SqsEvent, handleBatch: SqsBatchHan
     delivery: deliveryOf(record, options.queue ?? logicalQueueName(record.eventSourceARN, options.queuePrefix)),
     fifo: isFifoSource(record.eventSourceARN),
   }));
-
-  const outcomes = new Map<string, unknown>();
-  const bodies = new Map<string, MessageBody>();
-  const parsed: BatchMessage[] = [];
-  for (const { delivery } of records) {
-    try {
-      const body = parseBody(delivery.body);
-      parsed.push({ body, delivery });
-      bodies.set(delivery.id, body);
-    } catch (error) {
-      outcomes.set(delivery.id, error);
-    }
-  }
-  if (parsed.length > 0) {
-    try {
-      const failures = await handleBatch(parsed);
-      for (const [id, error] of failures ?? []) outcomes.set(id, error);
-    } catch (thrown) {
-      for (const { delivery } of parsed) outcomes.set(delivery.id, thrown);
-    }
-  }
+  const { outcomes, bodies } = await runBatchHandler(records.map(({ delivery }) => delivery), handleBatch);
 
   const batchItemFailures: { itemIdentifier: string }[] = [];
   let failFromHere = false;
