@@ -83,7 +83,7 @@ export interface FaultProxy {
    * are tried in the order they were added; the first that matches takes the command.
    */
   dropReplyAfter(match: CommandMatcher, options?: DropReplyOptions): DropRule;
-  /** Destroys every open connection, both sides, now; resolves with how many there were. */
+  /** Destroys every open connection, both sides, now; returns how many there were. */
   cutAll(): number;
   /**
    * Stops listening, so that new connections are refused (ECONNREFUSED, as from a stopped Redis)
