@@ -13,9 +13,14 @@
  */
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
+import { runBatchConsumer } from '../lib/consumer/run-batch-consumer';
+import type { DamagedStore } from '../lib/consumer/damaged-store';
+import { DEFAULT_RETRY_POLICY } from '../lib/consumer/retry-policy';
+import { createLogger } from '../lib/log';
 import type { QueueBackend } from '../lib/queue/types';
+import { writeBenchResult } from './results';
 import { startRedisServer } from '../test/support/redis-server';
-import { redisQueueOn } from '../test/support/redis-queue';
+import { redisQueueAt, redisQueueOn } from '../test/support/redis-queue';
 
 const quick = process.argv.includes('--quick') || process.env.QUEUE_BENCH_QUICK === '1';
 const N = envInt('QUEUE_BENCH_MESSAGES', quick ? 20_000 : 100_000);
@@ -28,6 +33,9 @@ const MANY = envInt('QUEUE_BENCH_CONCURRENCY', 64);
 const BATCHES_IN_FLIGHT = 4;
 const QUEUE = 'bench';
 const PAYLOAD_BYTES = 200;
+/** Push-to-callback latency samples per system, one push every LATENCY_GAP_MS to an idle consumer. */
+const LATENCY_SAMPLES = envInt('QUEUE_BENCH_LATENCY_SAMPLES', quick ? 300 : 1000);
+const LATENCY_GAP_MS = 3;
 
 function envInt(name: string, fallback: number): number {
   const value = process.env[name];
@@ -106,6 +114,10 @@ async function main(): Promise<void> {
     const pop1 = await timed(N_SERIAL, () => drainConcurrently(backend, 1));
     await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
     const leasePiggyback = await timed(N, () => drainLeasing(backend, BATCHES_IN_FLIGHT, BATCH));
+    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+    const production = await timed(N, () => drainWithRunners(backend, BATCHES_IN_FLIGHT, BATCH));
+    await admin.flushall();
+    const latency = await latencyFigures(server.url);
     await admin.flushall();
 
     // ---------------------------------------------------------------- BullMQ
@@ -124,15 +136,29 @@ async function main(): Promise<void> {
       { scenario: `popAtomic, concurrency ${MANY}`, ours: popMany, baselineName: 'raw RPOP', baseline: rawPopMany },
       { scenario: `popAtomicBatch ${BATCH} ×${BATCHES_IN_FLIGHT}`, ours: popBatched, baselineName: 'raw pipelined RPOP', baseline: rawPopPipelined },
       { scenario: `lease ${BATCH}+piggyback ack ×${BATCHES_IN_FLIGHT}`, ours: leasePiggyback, baselineName: 'raw pipelined RPOP', baseline: rawPopPipelined },
+      { scenario: `consumer runner (production path), batch ${BATCH} ×${BATCHES_IN_FLIGHT}`, ours: production, baselineName: 'raw pipelined RPOP', baseline: rawPopPipelined },
     );
     Object.assign(figures, {
-      push1, pushMany, pushBatched, pop1, popMany, popBatched, leasePiggyback,
+      push1, pushMany, pushBatched, pop1, popMany, popBatched, leasePiggyback, production,
+      latencyP50Ms: latency.ours.p50, latencyP99Ms: latency.ours.p99, bullLatencyP50Ms: latency.bull.p50, bullLatencyP99Ms: latency.bull.p99,
       rawPush1, rawPushMany, rawPushPipelined, rawPop1, rawPopMany, rawPopPipelined,
       bullAdd1: bull.add1, bullAddMany: bull.addMany, bullAddBulk: bull.addBulk, bullWork1: bull.work1, bullWorkMany: bull.workMany,
     });
     printThroughput();
+    console.log('\nPush to the start of the callback of an idle waiting consumer (ms)');
+    printTable(
+      ['system', 'p50', 'p99', 'max', 'samples'],
+      [
+        ['ours (popAtomic + waitForMessage)', fmt(latency.ours.p50, 3), fmt(latency.ours.p99, 3), fmt(latency.ours.max, 3), String(LATENCY_SAMPLES)],
+        ['BullMQ Worker c1', fmt(latency.bull.p50, 3), fmt(latency.bull.p99, 3), fmt(latency.bull.max, 3), String(LATENCY_SAMPLES)],
+      ],
+    );
 
-    target('popAtomic c64 vs BullMQ Worker c64', popMany / bull.workMany, '≥ 2.5×', (v) => v >= 2.5, 'x');
+    target('consumer runner (production path) vs raw pipelined RPOP', production / rawPopPipelined, '≥ 50%', (v) => v >= 0.5, '%');
+    target('popAtomic c64 vs BullMQ Worker c64', popMany / bull.workMany, '≥ 3×', (v) => v >= 3, 'x');
+    target('popAtomic c1 vs BullMQ Worker c1', pop1 / bull.work1, '≥ 1.5×', (v) => v >= 1.5, 'x');
+    target(`push c${MANY} vs BullMQ add c${MANY}`, pushMany / bull.addMany, '≥ 3×', (v) => v >= 3, 'x');
+    target('p99 push to callback, idle waiting consumer (ms)', latency.ours.p99, '≤ 2 ms', (v) => v <= 2, 'n2');
     target('popAtomicBatch vs raw pipelined RPOP', popBatched / rawPopPipelined, '≥ 40%', (v) => v >= 0.4, '%');
     target('pushBatch throughput (msg/s)', pushBatched, '≥ 50,000', (v) => v >= 50_000, 'n');
 
@@ -145,7 +171,7 @@ async function main(): Promise<void> {
     );
     const tripOf = (name: string) => trips.find((t) => t.name === name)!.perMessage;
     target('commands per push', tripOf('push'), '= 1', (v) => v <= 1.0001, 'n2');
-    target('commands per popAtomic message', tripOf('popAtomic'), '≤ 2', (v) => v <= 2.0001, 'n2');
+    target('commands per popAtomic message (sequential, prefetch with each ack)', tripOf('popAtomic'), '≤ 2', (v) => v <= 2.0001, 'n2');
     target('commands per message, lease max 1 + piggyback ack', tripOf('lease(max 1, ack previous)'), '≤ 1 (steady state)', (v) => v <= 1.01, 'n2');
     for (const t of trips) figures[`commandsPerMessage:${t.name}`] = round(t.perMessage, 3);
 
@@ -173,7 +199,9 @@ async function main(): Promise<void> {
     console.log('\nTargets');
     printTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.name, formatTarget(t.value, t.name), t.goal, t.pass ? 'PASS' : 'MISS']));
     console.log(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    console.log(JSON.stringify({ bench: 'queue', quick, messages: N, serial: N_SERIAL, batch: BATCH, concurrency: MANY, figures, targets: targets.map(({ name, value, pass }) => ({ name, value: round(value, 3), pass })) }));
+    const result = { bench: 'queue', quick, messages: N, serial: N_SERIAL, batch: BATCH, concurrency: MANY, figures, rows, targets: targets.map(({ name, value, goal, pass }) => ({ name, value: round(value, 3), display: formatTarget(value, name), goal, pass })) };
+    if (!quick) writeBenchResult('queue', result);
+    console.log(JSON.stringify(result));
   } finally {
     await backend.close().catch(() => undefined);
     client.disconnect();
@@ -219,6 +247,88 @@ async function drainLeasing(backend: QueueBackend, workers: number, max: number)
     }),
   );
 }
+
+/** The production path: consumer runners (lib/consumer) with a no-op batch handler, as a scheduled consumer runs. */
+async function drainWithRunners(backend: QueueBackend, runners: number, batchSize: number): Promise<void> {
+  const damagedStore: DamagedStore = {
+    insert: async () => { throw new Error('no message fails in the benchmark'); },
+    listDueForRetry: async () => [],
+    clearRetryDate: async () => undefined,
+    deleteByIds: async () => 0,
+  } as unknown as DamagedStore;
+  const logger = createLogger({ component: 'bench' });
+  await Promise.all(
+    Array.from({ length: runners }, () =>
+      runBatchConsumer({ backend, queue: QUEUE, batchSize, damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, handleBatch: async () => undefined }),
+    ),
+  );
+}
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function percentiles(samples: number[]): Percentiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]! };
+}
+
+/**
+ * Push to the start of the callback of a consumer that was idle (waiting), ours and BullMQ's:
+ * one producer connection pushes a timestamped message every LATENCY_GAP_MS; the consumer (its
+ * own connection) records how long after the push its callback started.
+ */
+async function latencyFigures(url: string): Promise<{ ours: Percentiles; bull: Percentiles }> {
+  const producer = redisQueueAt(url);
+  const consumer = redisQueueAt(url);
+  const ours: number[] = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const result = await consumer.popAtomic('latency', async (body) => {
+        ours.push(Number(process.hrtime.bigint() - BigInt(body.t as string)) / 1e6);
+      });
+      if (result.status === 'empty' && !stop) await consumer.waitForMessage('latency', 200);
+    }
+  })();
+  await sleep(100);
+  for (let i = 0; i < LATENCY_SAMPLES; i += 1) {
+    await producer.push('latency', { t: process.hrtime.bigint().toString() });
+    await sleep(LATENCY_GAP_MS);
+  }
+  while (ours.length < LATENCY_SAMPLES) await sleep(10);
+  stop = true;
+  await loop;
+  await producer.close();
+  await consumer.close();
+
+  const connection = { host: new URL(url).hostname, port: Number(new URL(url).port), maxRetriesPerRequest: null };
+  const queue = new Queue('latency', { connection });
+  const bull: number[] = [];
+  const worker = new Worker(
+    'latency',
+    async (job) => {
+      bull.push(Number(process.hrtime.bigint() - BigInt(job.data.t as string)) / 1e6);
+    },
+    { connection, concurrency: 1 },
+  );
+  await worker.waitUntilReady();
+  await sleep(200);
+  for (let i = 0; i < LATENCY_SAMPLES; i += 1) {
+    await queue.add('m', { t: process.hrtime.bigint().toString() }, { removeOnComplete: true });
+    await sleep(LATENCY_GAP_MS);
+  }
+  while (bull.length < LATENCY_SAMPLES) await sleep(10);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { ours: percentiles(ours), bull: percentiles(bull) };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function bullmqFigures(url: string, admin: Redis) {
   const connection = { host: new URL(url).hostname, port: Number(new URL(url).port), maxRetriesPerRequest: null };

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const here = __dirname;
 const available = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && file !== 'run.ts')
+  .filter((file) => file.endsWith('.ts') && file !== 'run.ts' && file !== 'results.ts')
   .map((file) => file.replace(/\.ts$/, ''))
   .sort();
 const wanted = process.argv.slice(2);

@@ -277,12 +277,17 @@ export class SqsQueueBackend implements QueueBackend {
     // count): a caller looping lease → wait must then not spin, so a repeat wake waits one interval.
     const sinceLastWake = Date.now() - (this.lastWoken.get(queue) ?? 0);
     if (sinceLastWake < this.settings.waitPollMs) await this.sleep(Math.min(deadline - Date.now(), this.settings.waitPollMs - sinceLastWake));
+    let pending = false;
     for (;;) {
-      const counts = await this.attributes(target.url, ['ApproximateNumberOfMessages'], queue);
-      if (Number(counts.ApproximateNumberOfMessages ?? 0) > 0) {
+      const counts = await this.attributes(target.url, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessagesNotVisible'], queue);
+      // Delayed and in-flight messages become ready by themselves, but a queue may only recount
+      // them when someone receives (the emulator does): after one more interval with such
+      // messages waiting, "may be ready" is the honest answer, and the caller's lease finds out.
+      if (Number(counts.ApproximateNumberOfMessages ?? 0) > 0 || pending) {
         this.lastWoken.set(queue, Date.now());
         return true;
       }
+      pending = Number(counts.ApproximateNumberOfMessagesDelayed ?? 0) + Number(counts.ApproximateNumberOfMessagesNotVisible ?? 0) > 0;
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return false;
       await this.sleep(Math.min(left, this.settings.waitPollMs));

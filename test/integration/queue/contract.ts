@@ -443,37 +443,48 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
         again.push(...leased);
       }
 
-      expect(redeliveredOrder(backend, again)).toEqual([...ns, '301']);
-      expect(again.slice(0, 300).every((d) => d.receiveCount === 2)).toBe(true);
+      expect(redeliveredOrder(backend, again)).toEqual(backend.capabilities.orderedRedelivery ? [...ns, '301'] : [...ns, '301'].sort((a, b) => Number(a) - Number(b)));
+      expect(again.every((d) => d.receiveCount === (JSON.parse(d.body).n === '301' ? 1 : 2))).toBe(true);
     });
+
+    /** A consumer loop as the runners do it: lease, else wait; the first delivery and when it came. */
+    async function firstDelivery(backend: QueueBackend, queue: string, timeoutMs: number): Promise<{ delivery?: Delivery; at: number }> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [delivery] = await backend.lease(queue);
+        if (delivery || Date.now() >= deadline) return { delivery, at: Date.now() };
+        await backend.waitForMessage(queue, deadline - Date.now());
+      }
+    }
 
     it('should wake a waiting consumer when a delayed push made during the wait falls due', async () => {
       const { backend, queue } = await open();
-      const started = Date.now();
-      const waiting = backend.waitForMessage(queue, 8000);
+      const consuming = firstDelivery(backend, queue, 8000);
       await sleep(100);
+      const pushedAt = Date.now();
       await backend.push(queue, { n: '1' }, { delaySeconds: 1 });
 
-      const woken = await waiting;
+      const { delivery, at } = await consuming;
 
-      expect(woken).toBe(true);
-      expect(Date.now() - started).toBeLessThan(4000);
-      expect((await backend.lease(queue)).map((d) => JSON.parse(d.body).n)).toEqual(['1']);
+      expect(delivery && JSON.parse(delivery.body).n).toBe('1');
+      expect(at - pushedAt).toBeGreaterThanOrEqual(950);
+      expect(at - pushedAt).toBeLessThan(3000);
     });
 
     it('should wake a waiting consumer when a delayed release made during the wait falls due', async () => {
       const { backend, queue } = await open();
       await backend.push(queue, { n: '1' });
       const [leased] = await backend.lease(queue);
-      const started = Date.now();
-      const waiting = backend.waitForMessage(queue, 8000);
+      const consuming = firstDelivery(backend, queue, 8000);
       await sleep(100);
+      const releasedAt = Date.now();
       await backend.release(queue, leased!.receipt, 1);
 
-      const woken = await waiting;
+      const { delivery, at } = await consuming;
 
-      expect(woken).toBe(true);
-      expect(Date.now() - started).toBeLessThan(4000);
+      expect(delivery && JSON.parse(delivery.body).n).toBe('1');
+      expect(at - releasedAt).toBeGreaterThanOrEqual(950);
+      expect(at - releasedAt).toBeLessThan(3000);
     });
 
     it('should report the exact age of the oldest message whether it is ready, in flight under a long lease, or delayed', async () => {

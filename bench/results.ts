@@ -1,0 +1,23 @@
+/**
+ * Where a full benchmark run leaves its figures (bench/results/<name>.json), with the date and
+ * the machine, so that the README's tables are generated from a run (scripts/bench-readme.ts),
+ * never typed by hand.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+
+export const RESULTS_DIR = path.join(__dirname, 'results');
+
+/** The machine a run was measured on, as the README states it. */
+export function machineDescription(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** Writes one benchmark's result with the run's date and machine. */
+export function writeBenchResult(name: string, result: object): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), ...result }, null, 2)}\n`);
+}
