@@ -274,6 +274,7 @@ export class RedisQueueBackend implements QueueBackend {
     if (!Number.isInteger(max) || max < 0 || max > MAX_LEASE_BATCH) {
       throw new QueueUsageError(`lease max must be a whole number from 0 to ${MAX_LEASE_BATCH}`);
     }
+    await this.returnPrefetched(queue, 0);
     const { deliveries, stale } = await this.leaseAndAck(queue, max, 0, options.ack ?? [], options.visibilityTimeoutSeconds);
     if (stale.length > 0) log.warn({ queue, stale: stale.length }, 'piggybacked acks with stale receipts ignored');
     return deliveries;
@@ -396,8 +397,9 @@ export class RedisQueueBackend implements QueueBackend {
       throw error;
     }
     const acked = this.leaseCalls.call(queue, { ack: delivery.receipt, prefetch: true });
-    const [claimStale, ackStale] = await Promise.all([claim, acked]);
-    if (claimStale || ackStale) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
+    // A claim that finds the entry gone after the ack removed it is no loss: only the ack decides.
+    const [, ackStale] = await Promise.all([claim, acked]);
+    if (ackStale) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
     return { status: 'done', value, delivery };
   }
 
@@ -406,7 +408,11 @@ export class RedisQueueBackend implements QueueBackend {
     if (!Number.isInteger(max) || max < 1 || max > MAX_LEASE_BATCH) throw new QueueUsageError(`popAtomicBatch max must be a whole number from 1 to ${MAX_LEASE_BATCH}`);
     const { stale, ...result } = await popAtomicBatchWith(
       {
-        lease: async (count) => (await this.leaseCalls.call(queue, { lease: count })) as Delivery[],
+        lease: async (count) => {
+          // What popAtomic prefetched goes back to its place first, so that this lease gets it in order.
+          await this.returnPrefetched(queue, 0);
+          return (await this.leaseCalls.call(queue, { lease: count })) as Delivery[];
+        },
         ackBatch: async (receipts) => (await this.leaseCalls.call(queue, { acks: receipts })) as string[],
         releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
       },
@@ -567,7 +573,7 @@ export class RedisQueueBackend implements QueueBackend {
       this.prefetched.set(queue, []);
       this.keepPrefetchedEntries(queue, keep);
     } else {
-      this.prefetched.delete(queue);
+      this.dropPrefetched(queue);
     }
     if (back.length > 0) await this.releaseQuietly(queue, back.map((entry) => entry.delivery.receipt));
   }
