@@ -1,5 +1,5 @@
 /**
- * The legacy `source_*` fields every message carries (ARCHITECTURE §3), shared by the Redis and
+ * The legacy `source_*` fields every message carries (docs/queue.md), shared by the Redis and
  * SQS backends. Fields the message already has are kept as they are: a requeued message keeps its
  * original `source_enqueued_time`, which the consumer runner uses to decide whether it is too old
  * to retry.

@@ -1,7 +1,7 @@
 /**
  * The compact record a message is stored as in Redis: `id|enqueuedMs|receiveCount|body`.
  * One list element per queued message and no per-message keys keeps Redis memory close to the
- * payload (ARCHITECTURE §3). The Lua scripts write the records; this module reads them.
+ * payload (docs/queue.md, Redis layout). The Lua scripts write the records; this module reads them.
  */
 
 export interface MessageRecord {

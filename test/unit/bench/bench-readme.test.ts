@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { README, renderReadme, type QueueResult } from '../../../scripts/bench-readme';
+
+describe('the README benchmark tables', () => {
+  it('should be exactly what bench/results gives (run npm run bench:readme after a benchmark run)', () => {
+    const readme = readFileSync(README, 'utf8');
+
+    expect(renderReadme(readme)).toBe(readme);
+  });
+
+  it('should render every target and row of a result, with its date and machine', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-readme-'));
+    const result: QueueResult = {
+      date: '2026-12-01T10:00:00.000Z',
+      machine: '2 × Test CPU, 24 GiB, Node v20',
+      messages: 100_000,
+      serial: 10_000,
+      rows: [{ scenario: 'push, concurrency 64', ours: 90_000, baselineName: 'BullMQ add', baseline: 20_000 }],
+      targets: [{ name: 'push c64 vs BullMQ add c64', display: '4.50×', goal: '≥ 3×', pass: true }],
+    };
+    writeFileSync(path.join(dir, 'queue.json'), JSON.stringify(result));
+
+    const rendered = renderReadme('before\n<!-- bench:queue:start -->\nold\n<!-- bench:queue:end -->\nafter', dir);
+    rmSync(dir, { recursive: true });
+
+    expect(rendered).toContain('on 2026-12-01, 2 × Test CPU, 24 GiB, Node v20');
+    expect(rendered).toContain('| push c64 vs BullMQ add c64 | 4.50× | ≥ 3× | PASS |');
+    expect(rendered).toContain('| push, concurrency 64 | 90,000 | BullMQ add | 20,000 | 4.50× |');
+    expect(rendered).not.toContain('old');
+    expect(rendered.endsWith('<!-- bench:queue:end -->\nafter')).toBe(true);
+  });
+});
