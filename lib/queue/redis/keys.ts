@@ -17,10 +17,12 @@ export interface QueueKeys {
    * ready list by (position, id) when leasing (lua/includes/front.lua).
    */
   due: string;
-  /** Hash id → `receipt\n<flag><position>\nrecord` of leased and prefetched messages. */
+  /** Hash id → record of leased and prefetched messages, as leased. */
   inflight: string;
-  /** Sorted set id → lease deadline (ms, Redis clock). */
+  /** Sorted set receipt → lease deadline (ms, queue clock): a receipt is current while it is here. */
   leases: string;
+  /** Set of the in-flight ids that are prefetches not claimed yet (their delivery does not count). */
+  prefetched: string;
   /** Sorted set id → enqueue time (ms) of every message in `due` or in flight: the oldest age without a scan. */
   ages: string;
   /** Sorted set record → id: messages past maxReceiveCount, oldest first. */
@@ -49,6 +51,7 @@ export function queueKeys(queue: string): QueueKeys {
     due: `${tag}:due`,
     inflight: `${tag}:inflight`,
     leases: `${tag}:leases`,
+    prefetched: `${tag}:prefetched`,
     ages: `${tag}:ages`,
     dead: `${tag}:dead`,
     seq: `${tag}:seq`,
@@ -64,7 +67,7 @@ export function repliesKey(queue: string, session: string): string {
 
 /** Every key that holds messages (not the id counter or the clock): what purge deletes. */
 export function messageKeys(keys: QueueKeys): string[] {
-  return [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.ages, keys.dead];
+  return [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.prefetched, keys.ages, keys.dead];
 }
 
 /**

@@ -22,7 +22,8 @@ export function decodeRecord(raw: string): MessageRecord {
   const second = first < 0 ? -1 : raw.indexOf('|', first + 1);
   const third = second < 0 ? -1 : raw.indexOf('|', second + 1);
   if (third < 0) throw new Error('corrupt queue record: missing header fields');
-  const id = raw.slice(0, first);
+  // ids in the due set are zero-padded (so that ties sort by id): the id is the number
+  const id = raw.slice(0, first).replace(/^0+(?=\d)/, '');
   const enqueuedAt = Number(raw.slice(first + 1, second));
   const receiveCount = Number(raw.slice(second + 1, third));
   if (!/^\d+$/.test(id) || !Number.isSafeInteger(enqueuedAt) || !Number.isSafeInteger(receiveCount)) {
@@ -31,15 +32,15 @@ export function decodeRecord(raw: string): MessageRecord {
   return { id, enqueuedAt, receiveCount, body: raw.slice(third + 1) };
 }
 
-/** Receipts are `id:receiveCount:leaseTag`; the id is what ack and release look up. */
+/** Receipts are `id:receiveCount:leaseTag:position`; the id is what ack and release look up. */
 export function receiptMessageId(receipt: string): string | undefined {
-  const match = /^(\d+):\d+:\d+$/.exec(receipt);
+  const match = /^(\d+):\d+:\d+:\d+$/.exec(receipt);
   return match?.[1];
 }
 
 /** The receive count a receipt was issued for (the delivery's receiveCount). */
 export function receiptReceiveCount(receipt: string): number {
-  const match = /^\d+:(\d+):\d+$/.exec(receipt);
+  const match = /^\d+:(\d+):\d+:\d+$/.exec(receipt);
   if (!match) throw new Error('corrupt queue receipt');
   return Number(match[1]);
 }

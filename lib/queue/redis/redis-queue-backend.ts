@@ -179,7 +179,7 @@ export class RedisQueueBackend implements QueueBackend {
   /** Claims of prefetched messages handed to callbacks, merged per turn. */
   private readonly claimCalls = new CallCoalescer<string, boolean>(async (queue, receipts) => {
     const keys = queueKeys(queue);
-    const stale = new Set((await this.run(queue, 'claim-2', [keys.inflight, keys.leases], [this.visibilityMs(queue), ...receipts])) as string[]);
+    const stale = new Set((await this.run(queue, 'claim-2', [keys.leases, keys.prefetched], [this.visibilityMs(queue), ...receipts])) as string[]);
     return receipts.map((receipt) => stale.has(receipt));
   }, MAX_LEASE_BATCH);
   private readonly prefetched = new Map<string, Prefetched[]>();
@@ -299,8 +299,8 @@ export class RedisQueueBackend implements QueueBackend {
     for (;;) {
       const [staleNow, leased, more] = (await this.runCall(
         queue,
-        'lease-11',
-        [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.ages, keys.dead, keys.seq, keys.clock],
+        'lease-12',
+        [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.prefetched, keys.ages, keys.dead, keys.seq, keys.clock],
         [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, ...pendingAcks],
       )) as [string[], string[], number];
       stale ??= staleNow;
@@ -354,7 +354,7 @@ export class RedisQueueBackend implements QueueBackend {
   async ackBatch(queue: string, receipts: string[]): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.runCall(queue, 'ack-4', [keys.inflight, keys.leases, keys.ages], receipts)) as string[];
+    return (await this.runCall(queue, 'ack-5', [keys.inflight, keys.leases, keys.prefetched, keys.ages], receipts)) as string[];
   }
 
   async release(queue: string, receipt: string, delaySeconds = 0): Promise<void> {
@@ -366,12 +366,12 @@ export class RedisQueueBackend implements QueueBackend {
   async releaseMany(queue: string, receipts: string[], delaySeconds = 0): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.runCall(queue, 'release-6', [keys.due, keys.inflight, keys.leases, keys.clock], [delayMs(delaySeconds), ...receipts], [keys.signal])) as string[];
+    return (await this.runCall(queue, 'release-7', [keys.due, keys.inflight, keys.leases, keys.prefetched, keys.clock], [delayMs(delaySeconds), ...receipts], [keys.signal])) as string[];
   }
 
   async extend(queue: string, receipt: string, seconds: number): Promise<void> {
     const keys = queueKeys(queue);
-    const extended = await this.run(queue, 'extend-2', [keys.inflight, keys.leases], [receipt, secondsToMs(seconds, 'lease extension')]);
+    const extended = await this.run(queue, 'extend-1', [keys.leases], [receipt, secondsToMs(seconds, 'lease extension')]);
     if (extended !== 1) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
   }
 

@@ -12,6 +12,7 @@ describe('queueKeys', () => {
       due: '{pending}:due',
       inflight: '{pending}:inflight',
       leases: '{pending}:leases',
+      prefetched: '{pending}:prefetched',
       ages: '{pending}:ages',
       dead: '{pending}:dead',
       seq: '{pending}:seq',
@@ -35,7 +36,7 @@ describe('queueKeys', () => {
 
     expect(messageKeys(keys)).not.toContain(keys.seq);
     expect(messageKeys(keys)).not.toContain(keys.clock);
-    expect(messageKeys(keys)).toHaveLength(8);
+    expect(messageKeys(keys)).toHaveLength(9);
   });
 
   it('should put a session reply cache in the queue slot', () => {

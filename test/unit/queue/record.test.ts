@@ -17,7 +17,7 @@ describe('queue records', () => {
   });
 
   it('should read the message id from a receipt and refuse malformed receipts', () => {
-    expect(receiptMessageId('42:3:1700000000123456')).toBe('42');
+    expect(receiptMessageId('42:3:1700000000123456:1700000000123')).toBe('42');
     expect(receiptMessageId('42')).toBeUndefined();
     expect(receiptMessageId('x:1:2')).toBeUndefined();
   });

@@ -14,7 +14,7 @@
 
 local now_ms = queue_now(KEYS[5])
 local count = tonumber(ARGV[1])
-local entries = front(KEYS[1], KEYS[2], now_ms, count)
+local entries = front(KEYS[1], KEYS[2], now_ms, count, false)
 local records = {}
 for i = 1, #entries do records[i] = entries[i][1] end
 local raw = {}

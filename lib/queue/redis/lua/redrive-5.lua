@@ -18,12 +18,11 @@ local now_ms = queue_now(KEYS[4])
 local popped = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[1]))
 local due, ages = {}, {}
 for i = 1, #popped, 2 do
-  local record = with_count(popped[i], 0)
-  local id, enqueued = parse(record)
+  local id, enqueued = parse(popped[i])
   due[#due + 1] = fmt(now_ms)
-  due[#due + 1] = padded(record)
-  ages[#ages + 1] = fmt(enqueued)
-  ages[#ages + 1] = fmt(id)
+  due[#due + 1] = due_member(popped[i], 0)
+  ages[#ages + 1] = enqueued
+  ages[#ages + 1] = fmt(tonumber(id))
 end
 if #due > 0 then
   sliced('ZADD', KEYS[2], due, 1000)

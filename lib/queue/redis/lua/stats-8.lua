@@ -29,7 +29,7 @@ local oldest = nil
 local head = redis.call('LINDEX', KEYS[3], 0)
 if head then
   local _, enqueued = parse(head)
-  oldest = enqueued
+  oldest = tonumber(enqueued)
 end
 local aged = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
 if aged[2] and (oldest == nil or tonumber(aged[2]) < oldest) then oldest = tonumber(aged[2]) end

@@ -1,19 +1,23 @@
 -- The front of the queue: up to `want` deliverable messages in delivery order, merging the
 -- ready list (positions = enqueue times, ascending) with the due set members whose position has
 -- come (delayed messages that fell due, redeliveries at their original place). Order is by
--- (position, id). Returns { record, position, from_due } entries and how many of each source
--- they used; removes nothing.
-local function front(due_key, ready_key, now_ms, want)
+-- (position, id). Returns { record, position, from_due } entries (records as stored, positions
+-- as digits); with `take`, removes them from their sources.
+local function front(due_key, ready_key, now_ms, want, take)
   local out = {}
   local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', now_ms, 'WITHSCORES', 'LIMIT', 0, want)
   local list
   if #due == 0 then
-    list = redis.call('LRANGE', ready_key, 0, want - 1)
+    if take then
+      list = redis.call('LPOP', ready_key, want) or {}
+    else
+      list = redis.call('LRANGE', ready_key, 0, want - 1)
+    end
     for j = 1, #list do
       local _, enqueued = parse(list[j])
       out[j] = { list[j], enqueued, false }
     end
-    return out, 0, #list
+    return out
   end
   list = redis.call('LRANGE', ready_key, 0, want - 1)
   local i, j = 1, 1
@@ -27,10 +31,11 @@ local function front(due_key, ready_key, now_ms, want)
       local due_position = tonumber(due[i + 1])
       local list_id, list_position = parse(list[j])
       local due_id = tonumber(string.match(due[i], '^(%d+)|'))
-      take_due = due_position < list_position or (due_position == list_position and due_id < list_id)
+      list_position = tonumber(list_position)
+      take_due = due_position < list_position or (due_position == list_position and due_id < tonumber(list_id))
     end
     if take_due then
-      out[#out + 1] = { unpadded(due[i]), tonumber(due[i + 1]), true }
+      out[#out + 1] = { due[i], fmt(tonumber(due[i + 1])), true }
       i = i + 2
     else
       local _, list_position = parse(list[j])
@@ -38,11 +43,9 @@ local function front(due_key, ready_key, now_ms, want)
       j = j + 1
     end
   end
-  return out, (i - 1) / 2, j - 1
-end
-
--- Removes what front() returned from its sources.
-local function drop_front(due_key, ready_key, from_due, from_list)
-  if from_due > 0 then redis.call('ZREMRANGEBYRANK', due_key, 0, from_due - 1) end
-  if from_list > 0 then redis.call('LTRIM', ready_key, from_list, -1) end
+  if take then
+    if i > 1 then redis.call('ZREMRANGEBYRANK', due_key, 0, (i - 1) / 2 - 1) end
+    if j > 1 then redis.call('LTRIM', ready_key, j - 1, -1) end
+  end
+  return out
 end

@@ -1,39 +1,37 @@
--- Which of these receipts still hold their lease: the in-flight entry of the receipt's message
--- id must start with exactly this receipt. Returns the held ids, their in-flight values and the
--- stale receipts.
-local function held_receipts(inflight_key, receipts)
-  local ids, wanted = {}, {}
-  local stale = {}
-  for i = 1, #receipts do
-    local id = string.match(receipts[i], '^(%d+):%d+:%d+$')
-    if id then
-      ids[#ids + 1] = id
-      wanted[#wanted + 1] = receipts[i]
-    else
-      stale[#stale + 1] = receipts[i]
-    end
-  end
-  local held_ids, held_values = {}, {}
-  if #ids == 0 then return held_ids, held_values, stale end
-  local values = sliced('HMGET', inflight_key, ids, 1000)
+-- Which of these receipts still hold their lease: a receipt is held while it is a member of the
+-- lease deadline set (a lease that ran out and went back, an ack, a release all remove it).
+-- Returns the held receipts, their message ids and the stale receipts.
+local function held_receipts(leases_key, receipts)
+  local held, ids, stale = {}, {}, {}
+  if #receipts == 0 then return held, ids, stale end
+  local scores = sliced('ZMSCORE', leases_key, receipts, 1000)
   local seen = {}
-  for i = 1, #ids do
-    local value, receipt = values[i], wanted[i]
-    if value and not seen[ids[i]] and string.sub(value, 1, #receipt + 1) == receipt .. '\n' then
-      seen[ids[i]] = true
-      held_ids[#held_ids + 1] = ids[i]
-      held_values[#held_values + 1] = value
+  for i = 1, #receipts do
+    local receipt = receipts[i]
+    local id = receipt_parts(receipt)
+    if scores[i] and id and not seen[receipt] then
+      seen[receipt] = true
+      held[#held + 1] = receipt
+      ids[#ids + 1] = id
     else
       stale[#stale + 1] = receipt
     end
   end
-  return held_ids, held_values, stale
+  return held, ids, stale
 end
 
--- Removes messages from flight (ack): in-flight entry, lease deadline, age index.
-local function settle_held(inflight_key, leases_key, ages_key, ids)
-  if #ids == 0 then return end
+-- Which of these in-flight ids are prefetches not claimed yet (their delivery does not count).
+local function prefetched_flags(prefetched_key, ids)
+  if #ids == 0 or redis.call('SCARD', prefetched_key) == 0 then return {} end
+  return sliced('SMISMEMBER', prefetched_key, ids, 1000)
+end
+
+-- Takes messages out of flight: lease, in-flight record, prefetch mark; the age index only when
+-- `settled` (acked or dead-lettered, not returned to the queue).
+local function leave_flight(inflight_key, leases_key, prefetched_key, ages_key, receipts, ids, settled)
+  if #receipts == 0 then return end
+  sliced('ZREM', leases_key, receipts, 1000)
   sliced('HDEL', inflight_key, ids, 1000)
-  sliced('ZREM', leases_key, ids, 1000)
-  sliced('ZREM', ages_key, ids, 1000)
+  if redis.call('SCARD', prefetched_key) > 0 then sliced('SREM', prefetched_key, ids, 1000) end
+  if settled then sliced('ZREM', ages_key, ids, 1000) end
 end

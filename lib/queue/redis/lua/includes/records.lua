@@ -1,35 +1,34 @@
 -- Message records 'id|enqueuedMs|receiveCount|body' and the forms they take per structure:
 -- the ready list holds them as they are; the due set holds them with the id zero-padded to 16
 -- digits (members of equal score sort by bytes, so padding makes ties go by id); the in-flight
--- hash holds receipt .. '\n' .. flag .. position .. '\n' .. record, flag 'L' for a lease (the
--- record's count already includes this delivery) or 'P' for a prefetch (not yet counted).
+-- hash holds them exactly as they were leased (the bytes are never rebuilt on the hot path),
+-- with the receive count of earlier deliveries: the current delivery's count is in its receipt
+-- 'id:receiveCount:leaseTag:position', the member of the lease deadline set.
 
 local function fmt(n) return string.format('%.0f', n) end
 
+-- id and enqueue time as the digits stored (the id may be padded), count as a number.
 local function parse(record)
   local id, enqueued, count, body_at = string.match(record, '^(%d+)|(%d+)|(%d+)|()')
-  return tonumber(id), tonumber(enqueued), tonumber(count), body_at
+  return id, enqueued, tonumber(count), body_at
 end
 
-local function padded(record)
-  local id, rest = string.match(record, '^(%d+)(|.*)$')
-  return string.format('%016.0f', tonumber(id)) .. rest
-end
 
-local function unpadded(member)
-  local id, rest = string.match(member, '^(%d+)(|.*)$')
-  return fmt(tonumber(id)) .. rest
+-- The record as the due set keeps it: padded id, this receive count.
+local function due_member(record, count)
+  local id, enqueued, _, body_at = parse(record)
+  return string.format('%016.0f', tonumber(id)) .. '|' .. enqueued .. '|' .. count .. '|' .. string.sub(record, body_at)
 end
 
 local function with_count(record, count)
   local id, enqueued, _, body_at = parse(record)
-  return fmt(id) .. '|' .. fmt(enqueued) .. '|' .. count .. '|' .. string.sub(record, body_at)
+  return fmt(tonumber(id)) .. '|' .. enqueued .. '|' .. count .. '|' .. string.sub(record, body_at)
 end
 
--- { receipt, flag, position, record } of an in-flight hash value.
-local function split_held(held)
-  local receipt, flag, position, record_at = string.match(held, '^([^\n]*)\n(%a)(%d+)\n()')
-  return receipt, flag, tonumber(position), string.sub(held, record_at)
+-- id (unpadded), receive count and position of a receipt 'id:receiveCount:leaseTag:position'.
+local function receipt_parts(receipt)
+  local id, count, position = string.match(receipt, '^(%d+):(%d+):%d+:(%d+)$')
+  return id, tonumber(count), position
 end
 
 -- Runs command key args[i..j] in slices (Lua's unpack has a stack limit); returns the replies

@@ -16,13 +16,14 @@
 -- KEYS[2] staging list ({q}:staging)
 -- KEYS[3] ready list ({q}:ready), records 'id|enqueuedMs|receiveCount|body'
 -- KEYS[4] due sorted set ({q}:due), padded record -> position ms
--- KEYS[5] in-flight hash ({q}:inflight), id -> receipt \n flag position \n record
--- KEYS[6] lease deadlines sorted set ({q}:leases), id -> deadline ms
--- KEYS[7] age index ({q}:ages), id -> enqueue ms
--- KEYS[8] dead-letter sorted set ({q}:dead), record -> id
--- KEYS[9] id counter ({q}:seq)
--- KEYS[10] queue clock ({q}:clock)
--- KEYS[11] reply cache of the calling session ({q}:replies:<session>)
+-- KEYS[5] in-flight hash ({q}:inflight), id -> record as leased
+-- KEYS[6] lease deadlines sorted set ({q}:leases), receipt -> deadline ms
+-- KEYS[7] prefetches not claimed yet ({q}:prefetched), set of ids
+-- KEYS[8] age index ({q}:ages), id -> enqueue ms
+-- KEYS[9] dead-letter sorted set ({q}:dead), record -> id
+-- KEYS[10] id counter ({q}:seq)
+-- KEYS[11] queue clock ({q}:clock)
+-- KEYS[12] reply cache of the calling session ({q}:replies:<session>)
 -- ARGV[1] call number within the session
 -- ARGV[2] call numbers whose replies the session has received (comma-separated, may be empty)
 -- ARGV[3] max messages to lease (0 allowed: ack and housekeeping only)
@@ -33,9 +34,10 @@
 -- ARGV[8] housekeeping bound per step
 -- ARGV[9..n] receipts to ack first
 -- Returns: { stale receipts among ARGV[9..n], { receipt1, record1, receipt2, record2, ... }, more }
---          where a record's receive count is in its receipt ('id:receiveCount:leaseTag'); the
---          prefetched ones come last, their number is ARGV[4] at most. A re-sent call answers
---          the first run's stale receipts and those of its deliveries that are still held.
+--          where a delivery's receive count is in its receipt ('id:receiveCount:leaseTag:position')
+--          and the record's id may be zero-padded; the prefetched ones come last, ARGV[4] at
+--          most. A re-sent call answers the first run's stale receipts and those of its
+--          deliveries that are still held.
 
 -- @include "records"
 -- @include "replies"
@@ -44,24 +46,28 @@
 -- @include "absorb"
 -- @include "front"
 
-local cached = replies_lookup(KEYS[11], ARGV[1], ARGV[2])
+local cached = replies_lookup(KEYS[12], ARGV[1], ARGV[2])
 if cached then
   local stale_part, leased_part, more_part = string.match(cached, '^([^|]*)|([^|]*)|(%d)$')
   local stale = {}
   for receipt in string.gmatch(stale_part, '[^,]+') do stale[#stale + 1] = receipt end
   local receipts = {}
   for receipt in string.gmatch(leased_part, '[^,]+') do receipts[#receipts + 1] = receipt end
-  local _, values = held_receipts(KEYS[5], receipts)
+  local held, ids = held_receipts(KEYS[6], receipts)
   local leased = {}
-  for i = 1, #values do
-    local receipt, _, _, record = split_held(values[i])
-    leased[#leased + 1] = receipt
-    leased[#leased + 1] = record
+  if #ids > 0 then
+    local records = sliced('HMGET', KEYS[5], ids, 1000)
+    for i = 1, #held do
+      if records[i] then
+        leased[#leased + 1] = held[i]
+        leased[#leased + 1] = records[i]
+      end
+    end
   end
   return { stale, leased, tonumber(more_part) }
 end
 
-local now_ms, time = queue_now(KEYS[10])
+local now_ms, time = queue_now(KEYS[11])
 local lease_tag = time[1] .. string.format('%06d', tonumber(time[2]))
 local max = tonumber(ARGV[3])
 local prefetch = tonumber(ARGV[4])
@@ -74,34 +80,36 @@ local more = 0
 -- 0. piggybacked acks
 local acks = {}
 for i = 9, #ARGV do acks[#acks + 1] = ARGV[i] end
-local acked, _, stale = held_receipts(KEYS[5], acks)
-settle_held(KEYS[5], KEYS[6], KEYS[7], acked)
+local acked, acked_ids, stale = held_receipts(KEYS[6], acks)
+leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], acked, acked_ids, true)
 
 -- 1. expired leases
 local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now_ms, 'LIMIT', 0, bound)
 if #expired > 0 then
-  local values = sliced('HMGET', KEYS[5], expired, 1000)
+  local ids = {}
+  for i = 1, #expired do ids[i] = receipt_parts(expired[i]) end
+  local records = sliced('HMGET', KEYS[5], ids, 1000)
+  local unclaimed = prefetched_flags(KEYS[7], ids)
   local due, dead, dead_ids = {}, {}, {}
   for i = 1, #expired do
-    if values[i] then
-      local _, flag, position, record = split_held(values[i])
-      local _, _, count = parse(record)
-      if flag == 'L' and count >= max_receive then
-        dead[#dead + 1] = expired[i]
-        dead[#dead + 1] = record
-        dead_ids[#dead_ids + 1] = expired[i]
+    if records[i] then
+      local _, count, position = receipt_parts(expired[i])
+      if unclaimed[i] == 1 then count = count - 1 end
+      if unclaimed[i] ~= 1 and count >= max_receive then
+        dead[#dead + 1] = ids[i]
+        dead[#dead + 1] = with_count(records[i], count)
+        dead_ids[#dead_ids + 1] = ids[i]
       else
-        due[#due + 1] = fmt(position)
-        due[#due + 1] = padded(record)
+        due[#due + 1] = position
+        due[#due + 1] = due_member(records[i], count)
       end
     end
   end
-  sliced('HDEL', KEYS[5], expired, 1000)
-  sliced('ZREM', KEYS[6], expired, 1000)
+  leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], expired, ids, false)
   if #due > 0 then sliced('ZADD', KEYS[4], due, 1000) end
   if #dead > 0 then
-    sliced('ZADD', KEYS[8], dead, 1000)
-    sliced('ZREM', KEYS[7], dead_ids, 1000)
+    sliced('ZADD', KEYS[9], dead, 1000)
+    sliced('ZREM', KEYS[8], dead_ids, 1000)
   end
   if #expired == bound and redis.call('ZCOUNT', KEYS[6], '-inf', now_ms) > 0 then more = 1 end
 end
@@ -109,45 +117,41 @@ end
 local leased, receipts = {}, {}
 if more == 0 then
   -- 2. legacy elements
-  absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[9], now_ms, bound)
-  advance_clock(KEYS[10], now_ms)
+  absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[10], now_ms, bound)
+  advance_clock(KEYS[11], now_ms)
 
   -- 3. lease, then prefetch
   local wanted = max + prefetch
   if wanted > 0 then
-    local entries, from_due, from_list = front(KEYS[4], KEYS[3], now_ms, wanted)
-    drop_front(KEYS[4], KEYS[3], from_due, from_list)
-    local held, deadlines, ages, dead, dead_ids = {}, {}, {}, {}, {}
+    local entries = front(KEYS[4], KEYS[3], now_ms, wanted, true)
+    local held, deadlines, ages, prefetched, dead, dead_ids = {}, {}, {}, {}, {}, {}
     local lease_deadline = fmt(now_ms + visibility)
     local prefetch_deadline = fmt(now_ms + prefetch_ms)
     local delivered = 0
     for k = 1, #entries do
       local record, position, from_due_set = entries[k][1], entries[k][2], entries[k][3]
       local id, enqueued, count = parse(record)
-      local id_s = fmt(id)
+      if from_due_set then id = fmt(tonumber(id)) end
       if count >= max_receive then
-        dead[#dead + 1] = id_s
-        dead[#dead + 1] = record
-        if from_due_set then dead_ids[#dead_ids + 1] = id_s end
+        dead[#dead + 1] = id
+        dead[#dead + 1] = with_count(record, count)
+        if from_due_set then dead_ids[#dead_ids + 1] = id end
         more = 1
       else
         delivered = delivered + 1
-        local receipt = id_s .. ':' .. (count + 1) .. ':' .. lease_tag
-        local value
+        local receipt = id .. ':' .. (count + 1) .. ':' .. lease_tag .. ':' .. position
         if delivered <= max then
-          record = with_count(record, count + 1)
-          value = receipt .. '\nL' .. fmt(position) .. '\n' .. record
           deadlines[#deadlines + 1] = lease_deadline
         else
-          value = receipt .. '\nP' .. fmt(position) .. '\n' .. record
           deadlines[#deadlines + 1] = prefetch_deadline
+          prefetched[#prefetched + 1] = id
         end
-        deadlines[#deadlines + 1] = id_s
-        held[#held + 1] = id_s
-        held[#held + 1] = value
+        deadlines[#deadlines + 1] = receipt
+        held[#held + 1] = id
+        held[#held + 1] = record
         if not from_due_set then
-          ages[#ages + 1] = fmt(enqueued)
-          ages[#ages + 1] = id_s
+          ages[#ages + 1] = enqueued
+          ages[#ages + 1] = id
         end
         leased[#leased + 1] = receipt
         leased[#leased + 1] = record
@@ -158,11 +162,12 @@ if more == 0 then
       sliced('HSET', KEYS[5], held, 1000)
       sliced('ZADD', KEYS[6], deadlines, 1000)
     end
-    if #ages > 0 then sliced('ZADD', KEYS[7], ages, 1000) end
-    if #dead > 0 then sliced('ZADD', KEYS[8], dead, 1000) end
-    if #dead_ids > 0 then sliced('ZREM', KEYS[7], dead_ids, 1000) end
+    if #prefetched > 0 then sliced('SADD', KEYS[7], prefetched, 1000) end
+    if #ages > 0 then sliced('ZADD', KEYS[8], ages, 1000) end
+    if #dead > 0 then sliced('ZADD', KEYS[9], dead, 1000) end
+    if #dead_ids > 0 then sliced('ZREM', KEYS[8], dead_ids, 1000) end
   end
 end
 
-replies_remember(KEYS[11], ARGV[1], table.concat(stale, ',') .. '|' .. table.concat(receipts, ',') .. '|' .. more)
+replies_remember(KEYS[12], ARGV[1], table.concat(stale, ',') .. '|' .. table.concat(receipts, ',') .. '|' .. more)
 return { stale, leased, more }
