@@ -66,17 +66,24 @@ export class CallCoalescer<I, O> {
 
   private send(key: string, state: KeyState<I, O>, batch: Waiting<I, O>[]): void {
     state.inFlight += 1;
+    // The key's bookkeeping is settled before the callers resume, so that a caller that calls
+    // again at once finds the key idle and goes out at once, not an event-loop turn later.
+    const done = () => {
+      state.inFlight -= 1;
+      if (state.inFlight === 0 && !state.gathering && this.keys.get(key) === state) this.keys.delete(key);
+    };
     this.run(
       key,
       batch.map((w) => w.item),
-    )
-      .then(
-        (outputs) => batch.forEach((w, i) => w.resolve(outputs[i] as O)),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      )
-      .finally(() => {
-        state.inFlight -= 1;
-        if (state.inFlight === 0 && !state.gathering && this.keys.get(key) === state) this.keys.delete(key);
-      });
+    ).then(
+      (outputs) => {
+        done();
+        batch.forEach((w, i) => w.resolve(outputs[i] as O));
+      },
+      (error: unknown) => {
+        done();
+        batch.forEach((w) => w.reject(error));
+      },
+    );
   }
 }

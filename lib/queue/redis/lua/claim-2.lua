@@ -13,18 +13,16 @@
 
 local time = redis.call('TIME')
 local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local deadline = fmt(now_ms + tonumber(ARGV[1]))
 local receipts = {}
 for i = 2, #ARGV do receipts[#receipts + 1] = ARGV[i] end
 local held, ids, stale = held_receipts(KEYS[1], receipts)
-if #held > 0 then
-  local deadline = fmt(now_ms + tonumber(ARGV[1]))
-  local deadlines = {}
-  for i = 1, #held do
-    if redis.call('SREM', KEYS[2], ids[i]) == 1 then
-      deadlines[#deadlines + 1] = deadline
-      deadlines[#deadlines + 1] = held[i]
-    end
+local deadlines = {}
+for i = 1, #held do
+  if redis.call('SREM', KEYS[2], ids[i]) == 1 then
+    deadlines[#deadlines + 1] = deadline
+    deadlines[#deadlines + 1] = held[i]
   end
-  if #deadlines > 0 then sliced('ZADD', KEYS[1], deadlines, 1000) end
 end
+if #deadlines > 0 then sliced('ZADD', KEYS[1], deadlines, 1000) end
 return stale

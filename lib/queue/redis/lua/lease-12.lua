@@ -67,7 +67,7 @@ if cached then
   return { stale, leased, tonumber(more_part) }
 end
 
-local now_ms, time = queue_now(KEYS[11])
+local now_ms, time = server_now()
 local lease_tag = time[1] .. string.format('%06d', tonumber(time[2]))
 local max = tonumber(ARGV[3])
 local prefetch = tonumber(ARGV[4])
@@ -117,8 +117,7 @@ end
 local leased, receipts = {}, {}
 if more == 0 then
   -- 2. legacy elements
-  absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[10], now_ms, bound)
-  advance_clock(KEYS[11], now_ms)
+  absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[10], KEYS[11], now_ms, bound)
 
   -- 3. lease, then prefetch
   local wanted = max + prefetch

@@ -31,7 +31,9 @@ if cached then return tonumber(cached) end
 
 local now_ms, time = queue_now(KEYS[7])
 local delay = tonumber(ARGV[3])
-absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[6], now_ms, tonumber(ARGV[4]))
+local budget = tonumber(ARGV[4])
+-- fewer than the budget taken: staging and the legacy list are empty now
+local backlog = absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[6], KEYS[7], now_ms, budget) >= budget
 
 local stamp = ',"source_enqueued_time":' .. time[1] .. '}'
 local bodies = {}
@@ -49,7 +51,7 @@ for i = 5, #ARGV do
 end
 local n = #bodies
 
-if delay <= 0 and legacy_waiting(KEYS[2], KEYS[1]) > 0 then
+if delay <= 0 and backlog and legacy_waiting(KEYS[2], KEYS[1]) > 0 then
   local deferred = {}
   for i = 1, n do deferred[i] = '\0' .. bodies[i] end
   sliced('RPUSH', KEYS[1], deferred, 1000)

@@ -2,7 +2,10 @@
 -- deferred behind them (marked with a leading NUL byte) enter the ready list, staging first (it
 -- holds what waitForMessage's BLMOVE took from the head of the legacy list), with new ids and
 -- the queue time: they enter the order when the queue first sees them. At most `budget`.
-local function absorb(staging_key, legacy_key, ready_key, seq_key, now_ms, budget)
+-- Returns how many it took (it reads the clock and advances it only then).
+local function absorb(staging_key, legacy_key, ready_key, seq_key, clock_key, now_ms, budget)
+  if redis.call('EXISTS', staging_key, legacy_key) == 0 then return 0 end
+  now_ms = queue_now_from(clock_key, now_ms)
   local taken = 0
   for _, key in ipairs({ staging_key, legacy_key }) do
     local want = budget - taken
@@ -22,6 +25,7 @@ local function absorb(staging_key, legacy_key, ready_key, seq_key, now_ms, budge
       taken = taken + n
     end
   end
+  if taken > 0 then advance_clock(clock_key, now_ms) end
   return taken
 end
 

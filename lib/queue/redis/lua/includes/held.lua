@@ -4,7 +4,12 @@
 local function held_receipts(leases_key, receipts)
   local held, ids, stale = {}, {}, {}
   if #receipts == 0 then return held, ids, stale end
-  local scores = sliced('ZMSCORE', leases_key, receipts, 1000)
+  local scores
+  if #receipts == 1 then
+    scores = { redis.call('ZSCORE', leases_key, receipts[1]) }
+  else
+    scores = sliced('ZMSCORE', leases_key, receipts, 1000)
+  end
   local seen = {}
   for i = 1, #receipts do
     local receipt = receipts[i]
@@ -22,7 +27,7 @@ end
 
 -- Which of these in-flight ids are prefetches not claimed yet (their delivery does not count).
 local function prefetched_flags(prefetched_key, ids)
-  if #ids == 0 or redis.call('SCARD', prefetched_key) == 0 then return {} end
+  if #ids == 0 then return {} end
   return sliced('SMISMEMBER', prefetched_key, ids, 1000)
 end
 
@@ -32,6 +37,6 @@ local function leave_flight(inflight_key, leases_key, prefetched_key, ages_key, 
   if #receipts == 0 then return end
   sliced('ZREM', leases_key, receipts, 1000)
   sliced('HDEL', inflight_key, ids, 1000)
-  if redis.call('SCARD', prefetched_key) > 0 then sliced('SREM', prefetched_key, ids, 1000) end
+  sliced('SREM', prefetched_key, ids, 1000)
   if settled then sliced('ZREM', ages_key, ids, 1000) end
 end
