@@ -17,12 +17,18 @@ local deadline = fmt(now_ms + tonumber(ARGV[1]))
 local receipts = {}
 for i = 2, #ARGV do receipts[#receipts + 1] = ARGV[i] end
 local held, ids, stale = held_receipts(KEYS[1], receipts)
-local deadlines = {}
+if #held == 0 then return stale end
+local unclaimed = sliced('SMISMEMBER', KEYS[2], ids, 1000)
+local deadlines, claimed = {}, {}
 for i = 1, #held do
-  if redis.call('SREM', KEYS[2], ids[i]) == 1 then
+  if unclaimed[i] == 1 then
     deadlines[#deadlines + 1] = deadline
     deadlines[#deadlines + 1] = held[i]
+    claimed[#claimed + 1] = ids[i]
   end
 end
-if #deadlines > 0 then sliced('ZADD', KEYS[1], deadlines, 1000) end
+if #claimed > 0 then
+  sliced('SREM', KEYS[2], claimed, 1000)
+  sliced('ZADD', KEYS[1], deadlines, 1000)
+end
 return stale
