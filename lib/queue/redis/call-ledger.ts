@@ -8,6 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 
+/** Received replies gathered before the next call tells Redis to forget them. */
+const RECEIVED_BATCH = 4;
+
 interface QueueCalls {
   next: number;
   received: string[];
@@ -18,7 +21,11 @@ export class CallLedger {
   readonly session = randomBytes(9).toString('base64url');
   private readonly queues = new Map<string, QueueCalls>();
 
-  /** A new call number on `queue` and the received list to send with it (taken, not copied). */
+  /**
+   * A new call number on `queue` and the received list to send with it (taken, not copied): sent
+   * once RECEIVED_BATCH replies have come, so that most calls cost no HDEL; Redis keeps that many
+   * small replies more per session meanwhile.
+   */
   begin(queue: string): { call: string; done: string } {
     let calls = this.queues.get(queue);
     if (!calls) {
@@ -27,6 +34,7 @@ export class CallLedger {
     }
     const call = String(calls.next);
     calls.next += 1;
+    if (calls.received.length < RECEIVED_BATCH) return { call, done: '' };
     const done = calls.received.join(',');
     calls.received = [];
     return { call, done };

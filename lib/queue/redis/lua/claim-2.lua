@@ -14,6 +14,21 @@
 local time = redis.call('TIME')
 local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local deadline = fmt(now_ms + tonumber(ARGV[1]))
+if #ARGV == 2 then
+  -- One receipt (a lone consumer): the prefetch set holds an id only while a prefetch of it is in
+  -- flight (every way out of flight removes it), so removing the id is the check, and ZADD XX CH
+  -- says whether this very receipt still holds the lease; a mark taken from another consumer's
+  -- newer prefetch of the same message is put back.
+  local receipt = ARGV[2]
+  local id = receipt_parts(receipt)
+  if not id or redis.call('SREM', KEYS[2], id) == 0 then return { receipt } end
+  if redis.call('ZADD', KEYS[1], 'XX', 'CH', deadline, receipt) == 0 and not redis.call('ZSCORE', KEYS[1], receipt) then
+    redis.call('SADD', KEYS[2], id)
+    return { receipt }
+  end
+  return {}
+end
+
 local receipts = {}
 for i = 2, #ARGV do receipts[#receipts + 1] = ARGV[i] end
 local held, ids, stale = held_receipts(KEYS[1], receipts)
@@ -25,6 +40,8 @@ for i = 1, #held do
     deadlines[#deadlines + 1] = deadline
     deadlines[#deadlines + 1] = held[i]
     claimed[#claimed + 1] = ids[i]
+  else
+    stale[#stale + 1] = held[i]
   end
 end
 if #claimed > 0 then
