@@ -141,9 +141,9 @@ function parseObject(raw: string): { ok: true; value: MessageBody } | { ok: fals
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** One caller's part of a merged lease script call. */
-type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] };
-type LeaseCallResult = Delivery[] | boolean | string[];
+/** One caller's part of a merged lease script call; a claim answers nothing (only the ack decides). */
+type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] } | { claim: string };
+type LeaseCallResult = Delivery[] | boolean | string[] | undefined;
 
 interface Prefetched {
   delivery: Delivery;
@@ -176,12 +176,6 @@ export class RedisQueueBackend implements QueueBackend {
     await this.pushArgs(key.slice(0, separator), Number(key.slice(separator + 1)), args);
     return args.map(() => undefined);
   }, PUSH_CHUNK_MESSAGES);
-  /** Claims of prefetched messages handed to callbacks, merged per turn. */
-  private readonly claimCalls = new CallCoalescer<string, boolean>(async (queue, receipts) => {
-    const keys = queueKeys(queue);
-    const stale = new Set((await this.run(queue, 'claim-2', [keys.leases, keys.prefetched], [this.visibilityMs(queue), ...receipts])) as string[]);
-    return receipts.map((receipt) => stale.has(receipt));
-  }, MAX_LEASE_BATCH);
   private readonly prefetched = new Map<string, Prefetched[]>();
   private readonly prefetchTimers = new Map<string, NodeJS.Timeout>();
   /** Connections for pushes that wait for replicas (WAIT counts the writes of its own connection). */
@@ -290,21 +284,24 @@ export class RedisQueueBackend implements QueueBackend {
     prefetch: number,
     acks: string[],
     visibilityTimeoutSeconds?: number,
+    claims: string[] = [],
   ): Promise<{ deliveries: Delivery[]; prefetched: Delivery[]; stale: string[] }> {
     const keys = queueKeys(queue);
     const settings = this.settings(queue);
     const visibility = visibilityTimeoutSeconds === undefined ? this.visibilityMs(queue) : secondsToMs(visibilityTimeoutSeconds, 'visibility timeout');
     let pendingAcks = acks;
+    let pendingClaims = claims;
     let stale: string[] | undefined;
     for (;;) {
       const [staleNow, leased, more] = (await this.runCall(
         queue,
         'lease-12',
         [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.prefetched, keys.ages, keys.dead, keys.seq, keys.clock],
-        [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, ...pendingAcks],
+        [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, pendingClaims.length, ...pendingClaims, ...pendingAcks],
       )) as [string[], string[], number];
       stale ??= staleNow;
       pendingAcks = [];
+      pendingClaims = [];
       const deliveries: Delivery[] = [];
       for (let i = 0; i < leased.length; i += 2) {
         const receipt = leased[i] as string;
@@ -319,19 +316,21 @@ export class RedisQueueBackend implements QueueBackend {
     }
   }
 
-  /** The merged lease call of one turn: every ack first, then each caller's leases in order. */
+  /** The merged lease call of one turn: the claims, then every ack, then each caller's leases in order. */
   private async mergedLease(queue: string, calls: LeaseCall[]): Promise<LeaseCallResult[]> {
     const acks: string[] = [];
+    const claims: string[] = [];
     let max = 0;
     let prefetch = 0;
     for (const call of calls) {
       if ('lease' in call) max += call.lease;
+      else if ('claim' in call) claims.push(call.claim);
       else if ('ack' in call) {
         acks.push(call.ack);
         if (call.prefetch && this.prefetch) prefetch += 1;
       } else acks.push(...call.acks);
     }
-    const { deliveries, prefetched, stale } = await this.leaseAndAck(queue, max, prefetch, acks);
+    const { deliveries, prefetched, stale } = await this.leaseAndAck(queue, max, prefetch, acks, undefined, claims);
     if (prefetched.length > 0) this.keepPrefetched(queue, prefetched);
     const staleReceipts = new Set(stale);
     let next = 0;
@@ -341,6 +340,7 @@ export class RedisQueueBackend implements QueueBackend {
         next += call.lease;
         return mine;
       }
+      if ('claim' in call) return undefined;
       if ('ack' in call) return staleReceipts.has(call.ack);
       return call.acks.filter((receipt) => staleReceipts.has(receipt));
     });
@@ -378,9 +378,9 @@ export class RedisQueueBackend implements QueueBackend {
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
     let delivery = this.takePrefetched(queue);
-    // A prefetched message counts as delivered once claimed; the claim goes out now, ahead of the
-    // ack on the same connection, and is awaited with it.
-    const claim = delivery ? this.claimCalls.call(queue, delivery.receipt) : undefined;
+    // A prefetched message counts as delivered once claimed: the claim goes out with the next
+    // merged lease call (at once when none is in flight), ahead of this message's ack.
+    const claim = delivery ? this.leaseCalls.call(queue, { claim: delivery.receipt }) : undefined;
     if (!delivery) delivery = ((await this.leaseCalls.call(queue, { lease: 1 })) as Delivery[])[0];
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
@@ -397,7 +397,6 @@ export class RedisQueueBackend implements QueueBackend {
       throw error;
     }
     const acked = this.leaseCalls.call(queue, { ack: delivery.receipt, prefetch: true });
-    // A claim that finds the entry gone after the ack removed it is no loss: only the ack decides.
     const [, ackStale] = await Promise.all([claim, acked]);
     if (ackStale) throw new StaleReceiptError(`receipt on queue ${queue} is stale: the lease was lost or already settled`);
     return { status: 'done', value, delivery };

@@ -9,8 +9,9 @@
 -- A message at the front already delivered maxReceiveCount times is dead-lettered, not leased
 -- (then more = 1 too, since fewer than N may have been leased while others wait).
 -- A prefetched message is leased for a short time without counting a delivery: the caller
--- claims it (claim-2) when it hands it to a callback; an unclaimed one returns to its place with
--- its count unchanged when that short lease runs out.
+-- claims it (in a later call's claims) when it hands it to a callback, and then it counts and
+-- its lease runs the full visibility timeout; an unclaimed one returns to its place with its
+-- count unchanged when that short lease runs out.
 --
 -- KEYS[1] legacy list (bare queue name)
 -- KEYS[2] staging list ({q}:staging)
@@ -32,8 +33,10 @@
 -- ARGV[6] prefetch lease in ms
 -- ARGV[7] maxReceiveCount
 -- ARGV[8] housekeeping bound per step
--- ARGV[9..n] receipts to ack first
--- Returns: { stale receipts among ARGV[9..n], { receipt1, record1, receipt2, record2, ... }, more }
+-- ARGV[9] number c of prefetched receipts to claim
+-- ARGV[10..9+c] prefetched receipts to claim first
+-- ARGV[10+c..n] receipts to ack (after the claims)
+-- Returns: { stale receipts among the acks, { receipt1, record1, receipt2, record2, ... }, more }
 --          where a delivery's receive count is in its receipt ('id:receiveCount:leaseTag:position')
 --          and the record's id may be zero-padded; the prefetched ones come last, ARGV[4] at
 --          most. A re-sent call answers the first run's stale receipts and those of its
@@ -77,9 +80,15 @@ local max_receive = tonumber(ARGV[7])
 local bound = tonumber(ARGV[8])
 local more = 0
 
--- 0. piggybacked acks
+-- 0. claims, then piggybacked acks
+local claim_count = tonumber(ARGV[9])
+if claim_count > 0 then
+  local claims = {}
+  for i = 10, 9 + claim_count do claims[#claims + 1] = ARGV[i] end
+  claim_prefetched(KEYS[6], KEYS[7], claims, fmt(now_ms + visibility))
+end
 local acks = {}
-for i = 9, #ARGV do acks[#acks + 1] = ARGV[i] end
+for i = 10 + claim_count, #ARGV do acks[#acks + 1] = ARGV[i] end
 local acked, acked_ids, stale = held_receipts(KEYS[6], acks)
 leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], acked, acked_ids, true)
 

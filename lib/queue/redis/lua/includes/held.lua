@@ -40,3 +40,24 @@ local function leave_flight(inflight_key, leases_key, prefetched_key, ages_key, 
   sliced('SREM', prefetched_key, ids, 1000)
   if settled then sliced('ZREM', ages_key, ids, 1000) end
 end
+
+-- Turns prefetched messages into leases as they are handed to a callback: the delivery counts
+-- from now on and the lease runs until `deadline`. A receipt that no longer holds its lease (the
+-- short prefetch lease ran out first) is left alone. Running it twice changes nothing more.
+local function claim_prefetched(leases_key, prefetched_key, receipts, deadline)
+  local held, ids = held_receipts(leases_key, receipts)
+  if #held == 0 then return end
+  local unclaimed = sliced('SMISMEMBER', prefetched_key, ids, 1000)
+  local deadlines, claimed = {}, {}
+  for i = 1, #held do
+    if unclaimed[i] == 1 then
+      deadlines[#deadlines + 1] = deadline
+      deadlines[#deadlines + 1] = held[i]
+      claimed[#claimed + 1] = ids[i]
+    end
+  end
+  if #claimed > 0 then
+    sliced('SREM', prefetched_key, claimed, 1000)
+    sliced('ZADD', leases_key, deadlines, 1000)
+  end
+end
