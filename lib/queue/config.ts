@@ -2,7 +2,25 @@
  * Queue settings from the environment. Per-queue overrides go in the backend's constructor
  * options (`queues: { pending: { visibilityTimeoutSeconds: 120 } }`).
  */
+import * as z from 'zod';
 import { defineConfig, env } from '../config';
+
+/** `queue:replicas` pairs, comma-separated: `donations:1,pending:1`. */
+const replicaWaits = z
+  .string()
+  .transform((value, context) => {
+    const waits: Record<string, number> = {};
+    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const match = /^([A-Za-z0-9_.:-]+):([1-9]\d?)$/.exec(item);
+      if (!match) {
+        context.addIssue({ code: 'custom', message: 'must be queue:replicas pairs, comma-separated (e.g. donations:1)' });
+        return z.NEVER;
+      }
+      waits[match[1]!] = Number(match[2]);
+    }
+    return waits;
+  })
+  .default({});
 
 export const queueConfig = defineConfig({
   /** How long a leased message stays invisible before it is delivered again. */
@@ -18,4 +36,11 @@ export const queueConfig = defineConfig({
   QUEUE_REDIS_COMMAND_TIMEOUT_MS: env.int(5000, { min: 100 }),
   /** How long to wait for a TCP connection to Redis before counting it as down. */
   QUEUE_REDIS_CONNECT_TIMEOUT_MS: env.int(3000, { min: 100 }),
+  /**
+   * Queues whose pushes resolve only once this many Redis replicas hold them (WAIT), as
+   * `queue:replicas` pairs; none by default (Redis replication is asynchronous, docs/queue.md).
+   */
+  QUEUE_REDIS_WAIT_REPLICAS: replicaWaits,
+  /** How long such a push waits for its replicas before it rejects with ReplicationTimeoutError. */
+  QUEUE_REDIS_WAIT_TIMEOUT_MS: env.int(500, { min: 10, max: 60_000 }),
 });

@@ -93,7 +93,10 @@ export interface RedisQueueBackendOptions {
   defaults?: Partial<QueueSettings>;
   /** Per-queue overrides of `defaults`. */
   queues?: Record<string, Partial<QueueSettings>>;
-  /** Queues whose pushes wait for replicas (standalone primary only; a Cluster routes WAIT elsewhere). */
+  /**
+   * Queues whose pushes wait for replicas (standalone primary only; a Cluster routes WAIT
+   * elsewhere); QUEUE_REDIS_WAIT_REPLICAS and QUEUE_REDIS_WAIT_TIMEOUT_MS otherwise.
+   */
   durability?: Record<string, ReplicaDurability>;
   /** Overrides of the source identity stamped on pushes (name, version, host, run id). */
   identity?: Partial<SourceIdentity>;
@@ -199,7 +202,9 @@ export class RedisQueueBackend implements QueueBackend {
       maxMessageBytes: options.defaults?.maxMessageBytes ?? config.QUEUE_MAX_MESSAGE_BYTES,
     };
     this.perQueue = options.queues ?? {};
-    this.durability = options.durability ?? {};
+    this.durability = options.durability ?? Object.fromEntries(
+      Object.entries(config.QUEUE_REDIS_WAIT_REPLICAS).map(([queue, replicas]) => [queue, { replicas, timeoutMs: config.QUEUE_REDIS_WAIT_TIMEOUT_MS }]),
+    );
     if (Object.keys(this.durability).length > 0 && !(this.redis instanceof Redis)) {
       throw new QueueUsageError('waiting for replicas needs a standalone primary: on a Cluster, WAIT would run on another node');
     }

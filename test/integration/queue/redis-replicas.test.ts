@@ -4,6 +4,7 @@
  * a resolved push when the primary dies and a replica is promoted.
  */
 import Redis from 'ioredis';
+import { queueConfig } from '../../../lib/queue/config';
 import { queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend, ReplicationTimeoutError } from '../../../lib/queue/redis/redis-queue-backend';
 import { startRedisReplica, startRedisServer, type PrivateRedisReplica, type PrivateRedisServer } from '../../support/redis-server';
@@ -38,6 +39,22 @@ describe('RedisQueueBackend with pushes that wait for a replica', () => {
     onReplica.disconnect();
 
     expect(replicated).toBe(3);
+  });
+
+  it('should take the queues to wait for from QUEUE_REDIS_WAIT_REPLICAS and QUEUE_REDIS_WAIT_TIMEOUT_MS', async () => {
+    process.env.QUEUE_REDIS_WAIT_REPLICAS = 'donations:2';
+    process.env.QUEUE_REDIS_WAIT_TIMEOUT_MS = '200';
+    queueConfig.reset();
+    try {
+      backend = new RedisQueueBackend({ url: primary.url });
+
+      await expect(backend.push('donations', { order_id: '6' })).rejects.toBeInstanceOf(ReplicationTimeoutError);
+      await expect(backend.push('pending', { order_id: '7' })).resolves.toBeUndefined();
+    } finally {
+      delete process.env.QUEUE_REDIS_WAIT_REPLICAS;
+      delete process.env.QUEUE_REDIS_WAIT_TIMEOUT_MS;
+      queueConfig.reset();
+    }
   });
 
   it('should reject a push with ReplicationTimeoutError when no replica confirms in time, and not wait on other queues', async () => {
