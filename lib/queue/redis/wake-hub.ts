@@ -165,6 +165,9 @@ export class WakeHub {
   private nodeOf(slotKey: string): { name: string; open: () => Redis } {
     const configure = (connection: Redis) => {
       connection.on('error', (error: Error) => log.debug({ err: error.message }, 'redis waiter connection error'));
+      // An idle waiter connection must not keep a process alive (a script, `sls invoke local`):
+      // a wait in progress holds its own timer.
+      connection.on('connect', () => connection.stream?.unref?.());
       return connection;
     };
     if (this.redis instanceof Redis) {
