@@ -540,17 +540,10 @@ export class RedisQueueBackend implements QueueBackend {
 
   private keepPrefetched(queue: string, deliveries: Delivery[]): void {
     const at = Date.now();
-    const list = this.prefetched.get(queue) ?? [];
-    for (const delivery of deliveries) list.push({ delivery, at });
-    this.prefetched.set(queue, list);
-    if (!this.prefetchTimers.has(queue)) {
-      const timer = setTimeout(() => {
-        this.prefetchTimers.delete(queue);
-        void this.returnPrefetched(queue, PREFETCH_IDLE_MS);
-      }, PREFETCH_IDLE_MS);
-      timer.unref();
-      this.prefetchTimers.set(queue, timer);
-    }
+    this.keepPrefetchedEntries(
+      queue,
+      deliveries.map((delivery) => ({ delivery, at })),
+    );
   }
 
   /** The oldest fresh prefetched delivery of `queue`, if any (stale ones are given back). */
@@ -582,6 +575,7 @@ export class RedisQueueBackend implements QueueBackend {
     if (back.length > 0) await this.releaseQuietly(queue, back.map((entry) => entry.delivery.receipt));
   }
 
+  /** Holds prefetched deliveries; the ones nobody takes within PREFETCH_IDLE_MS go back. */
   private keepPrefetchedEntries(queue: string, entries: Prefetched[]): void {
     const list = this.prefetched.get(queue) ?? [];
     list.push(...entries);
