@@ -16,11 +16,7 @@
 -- @include "held"
 
 local cached = replies_lookup(KEYS[5], ARGV[1], ARGV[2])
-if cached then
-  local stale = {}
-  for receipt in string.gmatch(cached, '[^,]+') do stale[#stale + 1] = receipt end
-  return stale
-end
+if cached then return split_receipts(cached) end
 
 local receipts = {}
 for i = 3, #ARGV do receipts[#receipts + 1] = ARGV[i] end

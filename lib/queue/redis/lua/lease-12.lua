@@ -52,11 +52,8 @@
 local cached = replies_lookup(KEYS[12], ARGV[1], ARGV[2])
 if cached then
   local stale_part, leased_part, more_part = string.match(cached, '^([^|]*)|([^|]*)|(%d)$')
-  local stale = {}
-  for receipt in string.gmatch(stale_part, '[^,]+') do stale[#stale + 1] = receipt end
-  local receipts = {}
-  for receipt in string.gmatch(leased_part, '[^,]+') do receipts[#receipts + 1] = receipt end
-  local held, ids = held_receipts(KEYS[6], receipts)
+  local stale = split_receipts(stale_part)
+  local held, ids = held_receipts(KEYS[6], split_receipts(leased_part))
   local leased = {}
   if #ids > 0 then
     local records = sliced('HMGET', KEYS[5], ids, 1000)

@@ -22,11 +22,7 @@
 -- @include "held"
 
 local cached = replies_lookup(KEYS[6], ARGV[1], ARGV[2])
-if cached then
-  local stale = {}
-  for receipt in string.gmatch(cached, '[^,]+') do stale[#stale + 1] = receipt end
-  return stale
-end
+if cached then return split_receipts(cached) end
 
 local now_ms = queue_now(KEYS[5])
 local delay = tonumber(ARGV[3])

@@ -21,3 +21,10 @@ local function replies_remember(replies_key, call, reply)
   redis.call('HSET', replies_key, call, reply)
   if tonumber(call) % 16 == 1 then redis.call('PEXPIRE', replies_key, 600000) end
 end
+
+-- The receipts of a comma-separated list, as the scripts cache them.
+local function split_receipts(list)
+  local receipts = {}
+  for receipt in string.gmatch(list, '[^,]+') do receipts[#receipts + 1] = receipt end
+  return receipts
+end
