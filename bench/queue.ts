@@ -515,13 +515,6 @@ async function usedMemory(admin: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
-async function commandStats(admin: Redis): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats');
-  const stats = new Map<string, number>();
-  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) stats.set(match[1]!, Number(match[2]));
-  return stats;
-}
-
 async function fillRaw(client: Redis, count: number): Promise<void> {
   await inBatches(count, async (n) => {
     const pipeline = client.pipeline();
