@@ -8,7 +8,8 @@
  *
  * Sizes via env: QUEUE_BENCH_MESSAGES (concurrent and batched scenarios), QUEUE_BENCH_SERIAL
  * (concurrency-1 scenarios), QUEUE_BENCH_MEMORY (messages queued for the memory figure),
- * QUEUE_BENCH_BATCH (batch size), QUEUE_BENCH_CONCURRENCY (the "many" concurrency, 64).
+ * QUEUE_BENCH_BATCH (batch size), QUEUE_BENCH_CONCURRENCY (the "many" concurrency, 64),
+ * QUEUE_BENCH_ROUNDS (rounds of the throughput scenarios, 3; figures and ratios are medians).
  * Prints a table with ratios, PASS/MISS per target, and the figures as JSON on the last line.
  */
 import { Queue, Worker } from 'bullmq';
@@ -36,6 +37,8 @@ const PAYLOAD_BYTES = 200;
 /** Push-to-callback latency samples per system, one push every LATENCY_GAP_MS to an idle consumer. */
 const LATENCY_SAMPLES = envInt('QUEUE_BENCH_LATENCY_SAMPLES', quick ? 300 : 1000);
 const LATENCY_GAP_MS = 3;
+/** Rounds of the throughput and latency scenarios; figures and ratios are their medians. */
+const ROUNDS = envInt('QUEUE_BENCH_ROUNDS', quick ? 1 : 3);
 
 function envInt(name: string, fallback: number): number {
   const value = process.env[name];
@@ -70,58 +73,35 @@ async function main(): Promise<void> {
   console.log(`queue bench: ${quick ? 'quick' : 'full'} run, ${N} messages (${N_SERIAL} at concurrency 1), batch ${BATCH}, concurrency ${MANY}, redis ${server.url}`);
   try {
     await admin.config('SET', 'save', '');
-    // ---------------------------------------------------------------- push
-    const rawPush1 = await timed(N_SERIAL, async () => {
-      for (let i = 0; i < N_SERIAL; i += 1) await client.lpush('raw', RAW_BODY);
-    });
-    await admin.flushall();
-    const rawPushMany = await timed(N, () => concurrently(MANY, N, () => client.lpush('raw', RAW_BODY).then(() => undefined)));
-    await admin.flushall();
-    const rawPushPipelined = await timed(N, () =>
-      inBatches(N, async (count) => {
-        const pipeline = client.pipeline();
-        for (let i = 0; i < count; i += 1) pipeline.lpush('raw', RAW_BODY);
-        await pipeline.exec();
-      }),
-    );
-    // raw pops read what the pipelined push left (N messages)
-    const rawPopPipelined = await timed(N, () =>
-      inBatches(N, async (count) => {
-        const pipeline = client.pipeline();
-        for (let i = 0; i < count; i += 1) pipeline.rpop('raw');
-        await pipeline.exec();
-      }),
-    );
-    await fillRaw(client, N);
-    const rawPopMany = await timed(N, () => concurrently(MANY, N, () => client.rpop('raw').then(() => undefined)));
-    await fillRaw(client, N_SERIAL);
-    const rawPop1 = await timed(N_SERIAL, async () => {
-      for (let i = 0; i < N_SERIAL; i += 1) await client.rpop('raw');
-    });
-    await admin.flushall();
-
-    const push1 = await timed(N_SERIAL, async () => {
-      for (let i = 0; i < N_SERIAL; i += 1) await backend.push(QUEUE, message(i));
-    });
-    const pushMany = await timed(N, () => concurrently(MANY, N, (i) => backend.push(QUEUE, message(i))));
-    await backend.purge(QUEUE);
-    const pushBatched = await timed(N, () => inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message))));
-    // ---------------------------------------------------------------- pop (reads the N batched pushes)
-    const popBatched = await timed(N, () => drainBatches(backend));
-    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
-    const popMany = await timed(N, () => drainConcurrently(backend, MANY));
-    await inBatches(N_SERIAL, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
-    const pop1 = await timed(N_SERIAL, () => drainConcurrently(backend, 1));
-    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
-    const leasePiggyback = await timed(N, () => drainLeasing(backend, BATCHES_IN_FLIGHT, BATCH));
-    await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
-    const production = await timed(N, () => drainWithRunners(backend, BATCHES_IN_FLIGHT, BATCH));
-    await admin.flushall();
-    const latency = await latencyFigures(server.url);
-    await admin.flushall();
-
-    // ---------------------------------------------------------------- BullMQ
-    const bull = await bullmqFigures(server.url, admin);
+    // Rounds of every scenario, ours and the baselines together: a figure is the median of its
+    // rounds, a ratio the median of the rounds' ratios, so that a slow phase of a shared machine
+    // during one measurement does not decide a target.
+    const rounds: Round[] = [];
+    for (let r = 0; r < ROUNDS; r += 1) {
+      rounds.push(await throughputRound(client, admin, backend, server.url));
+      await admin.flushall();
+    }
+    const m = (key: keyof Round) => median(rounds.map((round) => round[key]));
+    const ratio = (ours: keyof Round, baseline: keyof Round) => median(rounds.map((round) => round[ours] / round[baseline]));
+    const rawPush1 = m('rawPush1');
+    const rawPushMany = m('rawPushMany');
+    const rawPushPipelined = m('rawPushPipelined');
+    const rawPop1 = m('rawPop1');
+    const rawPopMany = m('rawPopMany');
+    const rawPopPipelined = m('rawPopPipelined');
+    const push1 = m('push1');
+    const pushMany = m('pushMany');
+    const pushBatched = m('pushBatched');
+    const popBatched = m('popBatched');
+    const popMany = m('popMany');
+    const pop1 = m('pop1');
+    const leasePiggyback = m('leasePiggyback');
+    const production = m('production');
+    const latency = {
+      ours: { p50: m('latencyP50Ms'), p99: m('latencyP99Ms'), max: m('latencyMaxMs') },
+      bull: { p50: m('bullLatencyP50Ms'), p99: m('bullLatencyP99Ms'), max: m('bullLatencyMaxMs') },
+    };
+    const bull = { add1: m('bullAdd1'), addMany: m('bullAddMany'), addBulk: m('bullAddBulk'), work1: m('bullWork1'), workMany: m('bullWorkMany') };
 
     rows.push(
       { scenario: 'push, concurrency 1', ours: push1, baselineName: 'BullMQ add', baseline: bull.add1 },
@@ -141,6 +121,7 @@ async function main(): Promise<void> {
     Object.assign(figures, {
       push1, pushMany, pushBatched, pop1, popMany, popBatched, leasePiggyback, production,
       latencyP50Ms: latency.ours.p50, latencyP99Ms: latency.ours.p99, bullLatencyP50Ms: latency.bull.p50, bullLatencyP99Ms: latency.bull.p99,
+      rounds: ROUNDS,
       rawPush1, rawPushMany, rawPushPipelined, rawPop1, rawPopMany, rawPopPipelined,
       bullAdd1: bull.add1, bullAddMany: bull.addMany, bullAddBulk: bull.addBulk, bullWork1: bull.work1, bullWorkMany: bull.workMany,
     });
@@ -154,12 +135,12 @@ async function main(): Promise<void> {
       ],
     );
 
-    target('consumer runner (production path) vs raw pipelined RPOP', production / rawPopPipelined, '≥ 50%', (v) => v >= 0.5, '%');
-    target('popAtomic c64 vs BullMQ Worker c64', popMany / bull.workMany, '≥ 3×', (v) => v >= 3, 'x');
-    target('popAtomic c1 vs BullMQ Worker c1', pop1 / bull.work1, '≥ 1.5×', (v) => v >= 1.5, 'x');
-    target(`push c${MANY} vs BullMQ add c${MANY}`, pushMany / bull.addMany, '≥ 3×', (v) => v >= 3, 'x');
+    target('consumer runner (production path) vs raw pipelined RPOP', ratio('production', 'rawPopPipelined'), '≥ 50%', (v) => v >= 0.5, '%');
+    target('popAtomic c64 vs BullMQ Worker c64', ratio('popMany', 'bullWorkMany'), '≥ 3×', (v) => v >= 3, 'x');
+    target('popAtomic c1 vs BullMQ Worker c1', ratio('pop1', 'bullWork1'), '≥ 1.5×', (v) => v >= 1.5, 'x');
+    target(`push c${MANY} vs BullMQ add c${MANY}`, ratio('pushMany', 'bullAddMany'), '≥ 3×', (v) => v >= 3, 'x');
     target('p99 push to callback, idle waiting consumer (ms)', latency.ours.p99, '≤ 2 ms', (v) => v <= 2, 'n2');
-    target('popAtomicBatch vs raw pipelined RPOP', popBatched / rawPopPipelined, '≥ 40%', (v) => v >= 0.4, '%');
+    target('popAtomicBatch vs raw pipelined RPOP', ratio('popBatched', 'rawPopPipelined'), '≥ 40%', (v) => v >= 0.4, '%');
     target('pushBatch throughput (msg/s)', pushBatched, '≥ 50,000', (v) => v >= 50_000, 'n');
 
     // ---------------------------------------------------------------- round trips
@@ -208,6 +189,79 @@ async function main(): Promise<void> {
     admin.disconnect();
     await server.stop();
   }
+}
+
+// ------------------------------------------------------------------ rounds
+
+/** One round of every throughput and latency scenario, ours and the baselines, back to back. */
+async function throughputRound(client: Redis, admin: Redis, backend: QueueBackend, url: string) {
+  // ---------------------------------------------------------------- push
+  const rawPush1 = await timed(N_SERIAL, async () => {
+    for (let i = 0; i < N_SERIAL; i += 1) await client.lpush('raw', RAW_BODY);
+  });
+  await admin.flushall();
+  const rawPushMany = await timed(N, () => concurrently(MANY, N, () => client.lpush('raw', RAW_BODY).then(() => undefined)));
+  await admin.flushall();
+  const rawPushPipelined = await timed(N, () =>
+    inBatches(N, async (count) => {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < count; i += 1) pipeline.lpush('raw', RAW_BODY);
+      await pipeline.exec();
+    }),
+  );
+  // raw pops read what the pipelined push left (N messages)
+  const rawPopPipelined = await timed(N, () =>
+    inBatches(N, async (count) => {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < count; i += 1) pipeline.rpop('raw');
+      await pipeline.exec();
+    }),
+  );
+  await fillRaw(client, N);
+  const rawPopMany = await timed(N, () => concurrently(MANY, N, () => client.rpop('raw').then(() => undefined)));
+  await fillRaw(client, N_SERIAL);
+  const rawPop1 = await timed(N_SERIAL, async () => {
+    for (let i = 0; i < N_SERIAL; i += 1) await client.rpop('raw');
+  });
+  await admin.flushall();
+
+  const push1 = await timed(N_SERIAL, async () => {
+    for (let i = 0; i < N_SERIAL; i += 1) await backend.push(QUEUE, message(i));
+  });
+  const pushMany = await timed(N, () => concurrently(MANY, N, (i) => backend.push(QUEUE, message(i))));
+  await backend.purge(QUEUE);
+  const pushBatched = await timed(N, () => inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message))));
+  // ---------------------------------------------------------------- pop (reads the N batched pushes)
+  const popBatched = await timed(N, () => drainBatches(backend));
+  await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+  const popMany = await timed(N, () => drainConcurrently(backend, MANY));
+  await inBatches(N_SERIAL, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+  const pop1 = await timed(N_SERIAL, () => drainConcurrently(backend, 1));
+  await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+  const leasePiggyback = await timed(N, () => drainLeasing(backend, BATCHES_IN_FLIGHT, BATCH));
+  await inBatches(N, (count, offset) => backend.pushBatch(QUEUE, range(count, offset).map(message)));
+  const production = await timed(N, () => drainWithRunners(backend, BATCHES_IN_FLIGHT, BATCH));
+  await admin.flushall();
+  const latency = await latencyFigures(url);
+  await admin.flushall();
+
+  // ---------------------------------------------------------------- BullMQ
+  const bull = await bullmqFigures(url, admin);
+  return {
+    rawPush1, rawPushMany, rawPushPipelined, rawPop1, rawPopMany, rawPopPipelined,
+    push1, pushMany, pushBatched, popBatched, popMany, pop1, leasePiggyback, production,
+    latencyP50Ms: latency.ours.p50, latencyP99Ms: latency.ours.p99, latencyMaxMs: latency.ours.max,
+    bullLatencyP50Ms: latency.bull.p50, bullLatencyP99Ms: latency.bull.p99, bullLatencyMaxMs: latency.bull.max,
+    bullAdd1: bull.add1, bullAddMany: bull.addMany, bullAddBulk: bull.addBulk, bullWork1: bull.work1, bullWorkMany: bull.workMany,
+  };
+}
+
+type Round = Awaited<ReturnType<typeof throughputRound>>;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 // ------------------------------------------------------------------ scenarios
