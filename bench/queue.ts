@@ -310,7 +310,8 @@ async function drainWithRunners(backend: QueueBackend, runners: number, batchSiz
     clearRetryDate: async () => undefined,
     deleteByIds: async () => 0,
   } as unknown as DamagedStore;
-  const logger = createLogger({ component: 'bench' });
+  // warnings only: a run-finished line per runner would interleave with the tables
+  const logger = createLogger({ component: 'bench' }, { level: 'warn' });
   await Promise.all(
     Array.from({ length: runners }, () =>
       runBatchConsumer({ backend, queue: QUEUE, batchSize, damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, handleBatch: async () => undefined }),
