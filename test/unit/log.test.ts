@@ -26,7 +26,7 @@ describe('redact', () => {
   it('should survive cycles and errors', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    const out = redact({ cyclic, err: new Error('bad email maria@example.org') }) as Record<string, any>;
+    const out = redact({ cyclic, err: new Error('bad email maria@example.org') }) as { cyclic: { self: unknown }; err: Record<string, unknown> };
 
     expect(out.cyclic.self).toBe('[circular]');
     expect(out.err.message).toBe(`bad email ${REDACTED}`);

@@ -14,7 +14,6 @@ import { startRedisServer, type PrivateRedisServer } from '../../support/redis-s
 import { redisQueueOn } from '../../support/redis-queue';
 
 const MESSAGES = 100_000;
-const CONSUMERS = 3;
 /** Messages per lease: also the most one consumer holds on lease, hence the duplicates one kill may cause. */
 const BATCH = 100;
 const VISIBILITY_SECONDS = 2;
