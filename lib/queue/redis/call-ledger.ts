@@ -3,8 +3,8 @@
  * (lua/includes/replies.lua). ioredis re-sends a command whose reply was lost with the
  * connection; with a call number the script recognises the second run and answers what the
  * first answered, so a push is stored once, a lease hands out its deliveries once and an ack
- * that took effect reports success. Each call also carries the numbers of the calls whose
- * replies have arrived since, so that Redis keeps only the replies still in doubt.
+ * that took effect reports success. Every few calls carry the numbers of the calls whose replies
+ * have arrived since, so that Redis keeps only a handful of replies beyond those still in doubt.
  */
 import { randomBytes } from 'node:crypto';
 

@@ -254,12 +254,9 @@ export class RedisQueueBackend implements QueueBackend {
     const keys = queueKeys(queue);
     const pushKeys = [keys.legacy, keys.staging, keys.ready, keys.due, keys.ages, keys.seq, keys.clock];
     const durability = this.durability[queue];
-    if (!durability) {
-      await this.runCall(queue, 'push-9', pushKeys, [delay, this.housekeepingBound, ...args], [keys.signal]);
-      return;
-    }
-    const client = (this.durableClient ??= (this.redis as Redis).duplicate());
+    const client = durability ? (this.durableClient ??= (this.redis as Redis).duplicate()) : this.redis;
     await this.runCall(queue, 'push-9', pushKeys, [delay, this.housekeepingBound, ...args], [keys.signal], client);
+    if (!durability) return;
     const confirmed = await this.guard(queue, () => client.wait(durability.replicas, durability.timeoutMs));
     if (confirmed < durability.replicas) {
       throw new ReplicationTimeoutError(

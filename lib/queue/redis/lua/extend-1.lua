@@ -6,8 +6,9 @@
 -- ARGV[2] new lease length in ms, from now
 -- Returns: 1 when extended, 0 when the receipt is stale
 
-local time = redis.call('TIME')
-local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+-- @include "clock"
+
+local now_ms = server_now()
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now_ms + tonumber(ARGV[2])), ARGV[1])
 return 1
