@@ -17,8 +17,8 @@ import { createKafkaClient } from '../lib/impressions/kafka-client';
 import { consumeImpressions, type BatchReport } from '../lib/impressions/kafka-consumer-loop';
 import { createLogger } from '../lib/log';
 import { startKafkaMock } from '../scripts/stack/kafka';
-import { generateBannerEvents } from '../test/support/impression-events';
-import { produce, testKafkaClient } from '../test/support/kafka';
+import { generateBannerEvents } from '../scripts/traffic/impression-events';
+import { produce, quietKafkaClient } from '../scripts/stack/kafka';
 
 const EVENTS = Number(process.env.IMPRESSIONS_BENCH_EVENTS ?? 200_000);
 const MINUTES = Number(process.env.IMPRESSIONS_BENCH_MINUTES ?? 10);
@@ -28,7 +28,7 @@ const CONCURRENCY = Number(process.env.IMPRESSIONS_BENCH_CONCURRENCY ?? 2);
 const quiet = createLogger({}, { level: 'silent' });
 
 async function rawConsumeRate(brokers: string[], topic: string): Promise<number> {
-  const consumer = testKafkaClient(brokers).consumer({ groupId: `raw-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 1000 });
+  const consumer = quietKafkaClient(brokers).consumer({ groupId: `raw-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let received = 0;
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const topic = `bench-${randomBytes(4).toString('hex')}`;
     const events = generateBannerEvents({ count: EVENTS, partitions: 4, minutes: MINUTES, seed: 11 });
     const produced = Date.now();
-    await produce(testKafkaClient(mock.brokers), topic, events.map((event) => ({ partition: event.partition, value: JSON.stringify(event.body) })));
+    await produce(quietKafkaClient(mock.brokers), topic, events.map((event) => ({ partition: event.partition, value: JSON.stringify(event.body) })));
     console.log(`produced ${EVENTS} events over 4 partitions in ${Date.now() - produced} ms`);
 
     const raw = await rawConsumeRate(mock.brokers, topic);

@@ -19,7 +19,7 @@ import { normalisePendingMessage } from '../lib/pending/normalise-message';
 import Redis from 'ioredis';
 import { RedisQueueBackend } from '../lib/queue';
 import { queueKeys } from '../lib/queue/redis/keys';
-import fixture from '../test/fixtures/pending-message.json';
+import fixture from '../fixtures/pending-message.json';
 
 const MESSAGES = Number(process.env.BENCH_PENDING_MESSAGES ?? 10000);
 const BATCH = Number(process.env.BENCH_PENDING_BATCH ?? 500);

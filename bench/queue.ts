@@ -18,10 +18,10 @@ import { runBatchConsumer } from '../lib/consumer/run-batch-consumer';
 import type { DamagedStore } from '../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../lib/consumer/retry-policy';
 import { createLogger } from '../lib/log';
+import { createQueueBackend } from '../lib/queue';
 import type { QueueBackend } from '../lib/queue/types';
 import { writeBenchResult } from './results';
-import { startRedisServer } from '../test/support/redis-server';
-import { redisQueueAt, redisQueueOn } from '../test/support/redis-queue';
+import { startRedisServer } from '../scripts/stack/redis-server';
 
 const quick = process.argv.includes('--quick') || process.env.QUEUE_BENCH_QUICK === '1';
 const N = envInt('QUEUE_BENCH_MESSAGES', quick ? 20_000 : 100_000);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const server = await startRedisServer({ args: ['--maxmemory-policy', 'noeviction', '--slowlog-max-len', '0'] });
   const admin = new Redis(server.url);
   const client = new Redis(server.url);
-  const backend = redisQueueOn(client, { visibilityTimeoutSeconds: 60 });
+  const backend = createQueueBackend({ backend: 'redis', redis: { redis: client, defaults: { visibilityTimeoutSeconds: 60 } } });
   const started = Date.now();
   console.log(`queue bench: ${quick ? 'quick' : 'full'} run, ${N} messages (${N_SERIAL} at concurrency 1), batch ${BATCH}, concurrency ${MANY}, redis ${server.url}`);
   try {
@@ -337,8 +337,8 @@ function percentiles(samples: number[]): Percentiles {
  * own connection) records how long after the push its callback started.
  */
 async function latencyFigures(url: string): Promise<{ ours: Percentiles; bull: Percentiles }> {
-  const producer = redisQueueAt(url);
-  const consumer = redisQueueAt(url);
+  const producer = createQueueBackend({ backend: 'redis', redis: { url } });
+  const consumer = createQueueBackend({ backend: 'redis', redis: { url } });
   const ours: number[] = [];
   let stop = false;
   const loop = (async () => {

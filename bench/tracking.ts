@@ -26,8 +26,8 @@ import { foldByTrackingId, type TrackingEvent } from '../lib/tracking/merge';
 import { normaliseTrackingMessage } from '../lib/tracking/message';
 import { toSummaryRow } from '../lib/tracking/summary-store';
 import { splitUtmSource } from '../lib/tracking/contribution-source';
-import first from '../test/fixtures/contribution-tracking-first.json';
-import update from '../test/fixtures/contribution-tracking-update.json';
+import first from '../fixtures/contribution-tracking-first.json';
+import update from '../fixtures/contribution-tracking-update.json';
 
 const MESSAGES = Number(process.env.BENCH_TRACKING_MESSAGES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_TRACKING_ROUNDS ?? 3);

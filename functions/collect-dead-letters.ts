@@ -5,14 +5,9 @@
  * from the queue; a crash in between duplicates a row, never loses a message. Fails the
  * invocation when Redis or the database is unreachable.
  */
-import { collectDeadLetters, type CollectDeadLettersCounts } from '../lib/consumer/collect-dead-letters';
-import { consumerConfig } from '../lib/consumer/config';
-import { createHandlerRuntime } from '../lib/handler-runtime';
+import { collectDeadLettersJob } from '../lib/consumer/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('collect-dead-letters');
-
-export const handler = (): Promise<CollectDeadLettersCounts> =>
-  runtime.run(({ backend, damagedStore }) => {
-    const { DEAD_LETTER_QUEUES, COLLECT_DEAD_LETTERS_LIMIT } = consumerConfig();
-    return collectDeadLetters({ backend, damagedStore, queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT });
-  });
+export const handler = createHandler('collect-dead-letters', collectDeadLettersJob, { backend: queueBackendClient, damagedStore: damagedStoreClient });

@@ -5,10 +5,9 @@
  * `contribution_tracking` summary; malformed and conflicting ones go to `damaged`, duplicates are
  * dropped; when the database is down every record is reported and SQS delivers it again.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
-import { consumeContributionTrackingSqsJob } from '../lib/tracking/consumer';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { poolClient } from '../lib/runtime/clients/database';
+import { createHandler } from '../lib/runtime/handler-runtime';
+import { consumeContributionTrackingSqsJob } from '../lib/tracking/jobs';
 
-const runtime = createHandlerRuntime('consume-contribution-tracking-sqs');
-
-export const handler = async (event: SqsEvent) => runtime.run((base) => consumeContributionTrackingSqsJob(base, event));
+export const handler = createHandler('consume-contribution-tracking-sqs', consumeContributionTrackingSqsJob, { pool: poolClient, damagedStore: damagedStoreClient });

@@ -6,9 +6,11 @@
  * When the database or the damaged store is down, nothing unsettled is acked and the
  * invocation fails. Limits: TRACKING_CONSUMER_TIME_LIMIT_SECONDS, _MESSAGE_LIMIT, _BATCH_SIZE.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import { consumeContributionTrackingJob } from '../lib/tracking/consumer';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { poolClient } from '../lib/runtime/clients/database';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { redisClient } from '../lib/runtime/clients/redis';
+import { createHandler } from '../lib/runtime/handler-runtime';
+import { consumeContributionTrackingJob } from '../lib/tracking/jobs';
 
-const runtime = createHandlerRuntime('consume-contribution-tracking');
-
-export const handler = () => runtime.run(consumeContributionTrackingJob);
+export const handler = createHandler('consume-contribution-tracking', consumeContributionTrackingJob, { backend: queueBackendClient, pool: poolClient, redis: redisClient, damagedStore: damagedStoreClient });

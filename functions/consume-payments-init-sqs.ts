@@ -7,10 +7,9 @@
  * `consume-payments-init` does. Records whose write met a database outage are reported for
  * redelivery; everything else is settled and deleted.
  */
-import { consumePaymentsInitSqsEvent } from '../lib/pending/jobs';
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
+import { consumePaymentsInitSqsJob } from '../lib/pending/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { dbClient } from '../lib/runtime/clients/database';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('consume-payments-init-sqs');
-
-export const handler = async (event: SqsEvent) => runtime.run((base) => consumePaymentsInitSqsEvent(base, event));
+export const handler = createHandler('consume-payments-init-sqs', consumePaymentsInitSqsJob, { db: dbClient, damagedStore: damagedStoreClient });

@@ -6,9 +6,10 @@
  * orders not under review, within CONSUME_PAYMENTS_INIT_* limits. Messages are acked only once handled
  * or kept in damaged.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
 import { consumePaymentsInitJob } from '../lib/pending/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { dbClient } from '../lib/runtime/clients/database';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('consume-payments-init');
-
-export const handler = async () => runtime.run(consumePaymentsInitJob);
+export const handler = createHandler('consume-payments-init', consumePaymentsInitJob, { backend: queueBackendClient, db: dbClient, damagedStore: damagedStoreClient });

@@ -7,10 +7,9 @@
  * Records whose write met a database outage are reported in batchItemFailures: SQS delivers them
  * again, and past maxReceiveCount moves them to the DLQ (collect-dead-letters empties it).
  */
-import { consumePendingSqsEvent } from '../lib/pending/jobs';
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import type { SqsEvent } from '../lib/queue/sqs/lambda-event';
+import { consumePendingSqsJob } from '../lib/pending/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { dbClient } from '../lib/runtime/clients/database';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('consume-pending-sqs');
-
-export const handler = async (event: SqsEvent) => runtime.run((base) => consumePendingSqsEvent(base, event));
+export const handler = createHandler('consume-pending-sqs', consumePendingSqsJob, { db: dbClient, damagedStore: damagedStoreClient });

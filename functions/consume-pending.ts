@@ -7,9 +7,10 @@
  * payment already failed) or kept in damaged; when the database is down the run fails and the messages
  * stay queued.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
 import { consumePendingJob } from '../lib/pending/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { dbClient } from '../lib/runtime/clients/database';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('consume-pending');
-
-export const handler = async () => runtime.run(consumePendingJob);
+export const handler = createHandler('consume-pending', consumePendingJob, { backend: queueBackendClient, db: dbClient, damagedStore: damagedStoreClient });

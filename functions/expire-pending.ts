@@ -4,9 +4,8 @@
  * Deletes (or marks resolved, PENDING_RESOLVE_MODE) pending rows older than EXPIRE_PENDING_DAYS,
  * optionally of one gateway, in bounded statements within EXPIRE_PENDING_* limits.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
 import { expirePendingJob } from '../lib/pending/jobs';
+import { dbClient } from '../lib/runtime/clients/database';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('expire-pending');
-
-export const handler = async () => runtime.run(expirePendingJob);
+export const handler = createHandler('expire-pending', expirePendingJob, { db: dbClient });

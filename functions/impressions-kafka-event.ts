@@ -6,14 +6,8 @@
  * twice. Throws when the database is unreachable, so that Lambda retries the batch.
  * Deploy this trigger or the scheduled one for a given group, not both.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import { configuredTopics } from '../lib/impressions/config';
-import { withImpressionsLoader } from '../lib/impressions/runtime-extension';
-import { loadKafkaEvent, type KafkaEventSummary, type SelfManagedKafkaEvent } from '../lib/impressions/lambda-event';
+import { impressionsKafkaEventJob } from '../lib/impressions/jobs';
+import { impressionsLoaderClient } from '../lib/runtime/clients/impressions';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('impressions-kafka-event', withImpressionsLoader);
-
-export const handler = (event: SelfManagedKafkaEvent): Promise<KafkaEventSummary> =>
-  runtime.run(({ loader, config }) =>
-    loadKafkaEvent(loader, event, { consumerGroup: config.IMPRESSIONS_CONSUMER_GROUP, topics: configuredTopics(config) }),
-  );
+export const handler = createHandler('impressions-kafka-event', impressionsKafkaEventJob, { loader: impressionsLoaderClient });

@@ -7,11 +7,8 @@
  * next run resumes from the stored offsets. The Lambda timeout must exceed the time limit
  * by the time a group join and a last batch take (about 30 s).
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import { withImpressionsConsumer } from '../lib/impressions/runtime-extension';
-import { consumeImpressions, consumeOptionsFromConfig, type ConsumeSummary } from '../lib/impressions/kafka-consumer-loop';
+import { loadImpressionsJob } from '../lib/impressions/jobs';
+import { impressionsLoaderClient, kafkaClient } from '../lib/runtime/clients/impressions';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('load-impressions', withImpressionsConsumer);
-
-export const handler = (): Promise<ConsumeSummary> =>
-  runtime.run(({ kafka, loader, config }) => consumeImpressions({ kafka, loader, ...consumeOptionsFromConfig(config) }));
+export const handler = createHandler('load-impressions', loadImpressionsJob, { kafka: kafkaClient, loader: impressionsLoaderClient });

@@ -6,9 +6,10 @@
  * first per gateway, within RECTIFY_ORPHANS_* limits. Every attempted row is resolved; failures go to
  * damaged first; a processor or database outage fails the run and leaves the row in place.
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import { rectifyOrphansJob } from '../lib/rectifier/rectify-orphans-job';
+import { rectifyOrphansJob } from '../lib/rectifier/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { dbClient } from '../lib/runtime/clients/database';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('rectify-orphans');
-
-export const handler = async () => runtime.run(rectifyOrphansJob);
+export const handler = createHandler('rectify-orphans', rectifyOrphansJob, { db: dbClient, backend: queueBackendClient, damagedStore: damagedStoreClient });

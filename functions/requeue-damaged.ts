@@ -5,11 +5,9 @@
  * in between duplicates a message, never loses one. Fails the invocation when Redis or the
  * database is unreachable.
  */
-import { consumerConfig } from '../lib/consumer/config';
-import { requeueDamaged, type RequeueDamagedCounts } from '../lib/consumer/requeue-damaged';
-import { createHandlerRuntime } from '../lib/handler-runtime';
+import { requeueDamagedJob } from '../lib/consumer/jobs';
+import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { createHandler } from '../lib/runtime/handler-runtime';
 
-const runtime = createHandlerRuntime('requeue-damaged');
-
-export const handler = (): Promise<RequeueDamagedCounts> =>
-  runtime.run(({ backend, damagedStore }) => requeueDamaged({ backend, damagedStore, limit: consumerConfig().REQUEUE_DAMAGED_LIMIT }));
+export const handler = createHandler('requeue-damaged', requeueDamagedJob, { backend: queueBackendClient, damagedStore: damagedStoreClient });

@@ -6,21 +6,9 @@
  * the message stored from it) bigger than QUEUE_MAX_MESSAGE_BYTES; 503 when Redis or the queue is
  * unreachable (nothing was queued; retry).
  */
-import { createHandlerRuntime } from '../lib/handler-runtime';
-import { queueConfig } from '../lib/queue/config';
-import { trackingEndpointConfig } from '../lib/tracking/config';
-import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../lib/tracking/http-endpoint';
-import { withTrackingProducer } from '../lib/tracking/producer';
+import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { redisClient } from '../lib/runtime/clients/redis';
+import { createHandler } from '../lib/runtime/handler-runtime';
+import { trackContributionRequestJob } from '../lib/tracking/jobs';
 
-const runtime = createHandlerRuntime('track-contribution', withTrackingProducer);
-
-export const handler = (event: HttpRequest): Promise<HttpResponse> =>
-  runtime.run(({ producer, logger }) =>
-    handleTrackingRequest(event, {
-      secret: trackingEndpointConfig().TRACKING_HMAC_SECRET,
-      producer,
-      logger,
-      // The runtime's backend sets no per-queue sizes, so the tracking queue has the default.
-      maxBodyBytes: queueConfig().QUEUE_MAX_MESSAGE_BYTES,
-    }),
-  );
+export const handler = createHandler('track-contribution', trackContributionRequestJob, { backend: queueBackendClient, redis: redisClient });

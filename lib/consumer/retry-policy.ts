@@ -4,6 +4,7 @@
  * back; once it is older than the maximum age nobody expects the predecessor any more, so it
  * stays in `damaged` for a person.
  */
+import { consumerConfig } from './config';
 import { messageTimestamp } from './message-time';
 
 export interface RetryPolicy {
@@ -19,6 +20,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { requeueDelaySeconds: 1200, re
 /** Builds a policy from the consumer configuration's variables. */
 export function retryPolicyFromConfig(config: { REQUEUE_DELAY_SECONDS: number; REQUEUE_MAX_AGE_SECONDS: number }): RetryPolicy {
   return { requeueDelaySeconds: config.REQUEUE_DELAY_SECONDS, requeueMaxAgeSeconds: config.REQUEUE_MAX_AGE_SECONDS };
+}
+
+/** The policy REQUEUE_DELAY_SECONDS and REQUEUE_MAX_AGE_SECONDS configure, for every job that settles failures. */
+export function configuredRetryPolicy(): RetryPolicy {
+  return retryPolicyFromConfig(consumerConfig());
 }
 
 /**

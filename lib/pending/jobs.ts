@@ -1,36 +1,62 @@
 /**
- * The pending pipeline's jobs as the scheduled functions run them: limits and queue names from
+ * The pending pipeline's jobs as its functions run them (lib/job.ts): limits and queue names from
  * configuration, one call into the capability, counts out.
  */
-import type { ConsumerCounts } from '../consumer/run-batch-consumer';
+import type { DamagedStore } from '../consumer/damaged-store';
+import { configuredRetryPolicy } from '../consumer/retry-policy';
 import { runSqsEventBatch, runSqsEventPerMessage } from '../consumer/run-sqs-event';
+import type { Db } from '../db/client';
+import { defineJob } from '../job';
+import type { Logger } from '../log';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
-import { pendingConfig, type PendingConfig } from './config';
+import { pendingConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
-import { consumePending, storePendingBatch } from './consume-pending';
+import { consumePending, storePendingBatch, type PendingPipelineDeps } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
-import type { BaseRuntime } from '../handler-runtime';
 import { PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
 
-function deps(runtime: BaseRuntime) {
-  return {
-    backend: runtime.backend,
-    db: runtime.database.db,
-    damagedStore: runtime.damagedStore,
-    retryPolicy: runtime.retryPolicy,
-    logger: runtime.logger,
-  };
+/** What the SQS-triggered consumers use: Lambda receives and deletes, so no queue backend. */
+export interface PendingSqsEventDeps {
+  db: Db;
+  damagedStore: DamagedStore;
+  logger: Logger;
 }
 
+/** What the scheduled consumers use; the retry policy is configuration, in their options. */
+type ConsumerJobDeps = Omit<PendingPipelineDeps, 'retryPolicy'>;
+
 /** `consume-pending`: the pending queue into the pending table. */
-export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
-  return consumePending(deps(runtime), {
+export const consumePendingJob = defineJob({
+  options: consumePendingOptions,
+  run: (deps: ConsumerJobDeps, { retryPolicy, ...options }) => consumePending({ ...deps, retryPolicy }, options),
+});
+
+function consumePendingOptions() {
+  const config = pendingConfig();
+  return {
+    retryPolicy: configuredRetryPolicy(),
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
     messageLimit: config.CONSUME_PENDING_MESSAGE_LIMIT,
     batchSize: config.CONSUME_PENDING_BATCH_SIZE,
-  });
+  };
+}
+
+/** `consume-payments-init`: the payments-init queue into payments_initial. */
+export const consumePaymentsInitJob = defineJob({
+  options: consumePaymentsInitOptions,
+  run: (deps: ConsumerJobDeps, { retryPolicy, ...options }) => consumePaymentsInit({ ...deps, retryPolicy }, options),
+});
+
+function consumePaymentsInitOptions() {
+  const config = pendingConfig();
+  return {
+    retryPolicy: configuredRetryPolicy(),
+    queue: config.PAYMENTS_INIT_QUEUE,
+    timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
+    messageLimit: config.CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT,
+  };
 }
 
 /**
@@ -38,52 +64,45 @@ export function consumePendingJob(runtime: BaseRuntime, config: PendingConfig = 
  * scheduled consumer (one payments_initial lookup, one multi-row INSERT), each then settled by the
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  */
-export function consumePendingSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
-  const pendingStore = new PendingStore(runtime.database.db);
-  const paymentsInitial = new PaymentsInitialStore(runtime.database.db);
-  return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial), {
-    damagedStore: runtime.damagedStore,
-    retryPolicy: runtime.retryPolicy,
-    logger: runtime.logger,
-    queue: config.PENDING_QUEUE,
-  });
-}
+export const consumePendingSqsJob = defineJob({
+  options: () => sqsEventOptions(pendingConfig().PENDING_QUEUE),
+  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> => {
+    const pendingStore = new PendingStore(db);
+    const paymentsInitial = new PaymentsInitialStore(db);
+    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial), { ...options, damagedStore, logger });
+  },
+});
 
 /**
  * `consume-payments-init-sqs`: the records of one SQS event into payments_initial, one at a time as
  * `consume-payments-init` does (each is an upsert and maybe a delete of its own; no batch form).
  */
-export function consumePaymentsInitSqsEvent(runtime: BaseRuntime, event: SqsEvent, config: PendingConfig = pendingConfig()): Promise<SqsBatchResponse> {
-  const handle = paymentsInitHandler(new PaymentsInitialStore(runtime.database.db), new PendingStore(runtime.database.db), runtime.logger);
-  return runSqsEventPerMessage(event, handle, {
-    damagedStore: runtime.damagedStore,
-    retryPolicy: runtime.retryPolicy,
-    logger: runtime.logger,
-    queue: config.PAYMENTS_INIT_QUEUE,
-  });
-}
+export const consumePaymentsInitSqsJob = defineJob({
+  options: () => sqsEventOptions(pendingConfig().PAYMENTS_INIT_QUEUE),
+  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> => {
+    const handle = paymentsInitHandler(new PaymentsInitialStore(db), new PendingStore(db), logger);
+    return runSqsEventPerMessage(event, handle, { ...options, damagedStore, logger });
+  },
+});
 
-/** `consume-payments-init`: the payments-init queue into payments_initial. */
-export function consumePaymentsInitJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ConsumerCounts> {
-  return consumePaymentsInit(deps(runtime), {
-    queue: config.PAYMENTS_INIT_QUEUE,
-    timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
-    messageLimit: config.CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT,
-  });
+function sqsEventOptions(queue: string) {
+  return { queue, retryPolicy: configuredRetryPolicy() };
 }
 
 /** `expire-pending`: rows older than EXPIRE_PENDING_DAYS deleted or marked resolved. */
-export function expirePendingJob(runtime: BaseRuntime, config: PendingConfig = pendingConfig()): Promise<ExpirePendingResult> {
-  return expirePending(
-    runtime.database.db,
-    {
-      days: config.EXPIRE_PENDING_DAYS,
-      gateway: config.EXPIRE_PENDING_GATEWAY,
-      mode: config.PENDING_RESOLVE_MODE,
-      batchSize: config.EXPIRE_PENDING_BATCH_SIZE,
-      timeLimitSeconds: config.EXPIRE_PENDING_TIME_LIMIT_SECONDS,
-      rowLimit: config.EXPIRE_PENDING_ROW_LIMIT,
-    },
-    runtime.logger,
-  );
+export const expirePendingJob = defineJob({
+  options: expirePendingOptions,
+  run: ({ db, logger }: { db: Db; logger: Logger }, options): Promise<ExpirePendingResult> => expirePending(db, options, logger),
+});
+
+function expirePendingOptions() {
+  const config = pendingConfig();
+  return {
+    days: config.EXPIRE_PENDING_DAYS,
+    gateway: config.EXPIRE_PENDING_GATEWAY,
+    mode: config.PENDING_RESOLVE_MODE,
+    batchSize: config.EXPIRE_PENDING_BATCH_SIZE,
+    timeLimitSeconds: config.EXPIRE_PENDING_TIME_LIMIT_SECONDS,
+    rowLimit: config.EXPIRE_PENDING_ROW_LIMIT,
+  };
 }

@@ -9,13 +9,11 @@ import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import { DropMessageError } from '../errors';
-import type { BaseRuntime } from '../handler-runtime';
 import type { Logger } from '../log';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
 import { writeTrackingBatch } from './batch-writer';
-import { trackingConfig } from './config';
 import { seedTrackingIdSequenceFromDatabase } from './id-sequence';
 
 export interface TrackingConsumerOptions {
@@ -74,23 +72,6 @@ function trackingBatchHandler(pool: Pool, logger: Logger): (messages: BatchMessa
   };
 }
 
-/** `consume-contribution-tracking` as the scheduled function runs it: queue, sequence and limits from configuration. */
-export function consumeContributionTrackingJob(runtime: BaseRuntime, config: ReturnType<typeof trackingConfig> = trackingConfig()): Promise<ConsumerCounts> {
-  return consumeContributionTracking({
-    backend: runtime.backend,
-    pool: runtime.database.pool,
-    redis: runtime.redis,
-    damagedStore: runtime.damagedStore,
-    retryPolicy: runtime.retryPolicy,
-    logger: runtime.logger,
-    queue: config.TRACKING_QUEUE,
-    sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
-    batchSize: config.TRACKING_CONSUMER_BATCH_SIZE,
-    timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT_SECONDS,
-    messageLimit: config.TRACKING_CONSUMER_MESSAGE_LIMIT,
-  });
-}
-
 export interface TrackingSqsEventOptions {
   pool: Pool;
   damagedStore: DamagedStore;
@@ -109,15 +90,4 @@ export interface TrackingSqsEventOptions {
 export function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
   const { pool, logger, queue } = options;
   return runSqsEventBatch(event, trackingBatchHandler(pool, logger), { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue });
-}
-
-/** `consume-contribution-tracking-sqs` as the function runs it: clients from the runtime, queue from configuration. */
-export function consumeContributionTrackingSqsJob(runtime: BaseRuntime, event: SqsEvent, config: ReturnType<typeof trackingConfig> = trackingConfig()): Promise<SqsBatchResponse> {
-  return consumeContributionTrackingSqsEvent(event, {
-    pool: runtime.database.pool,
-    damagedStore: runtime.damagedStore,
-    retryPolicy: runtime.retryPolicy,
-    logger: runtime.logger,
-    queue: config.TRACKING_QUEUE,
-  });
 }

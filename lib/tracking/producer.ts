@@ -4,9 +4,7 @@
  * contribution tracking queue. It resolves with the id only once the queue holds the message.
  */
 import type { Redis } from 'ioredis';
-import type { BaseRuntime } from '../handler-runtime';
 import type { QueueBackend } from '../queue/types';
-import { trackingConfig } from './config';
 import { allocateTrackingId } from './id-sequence';
 import { formatTs, normaliseTrackingMessage } from './message';
 
@@ -43,15 +41,6 @@ export function createTrackingProducer(options: TrackingProducerOptions): Tracki
       return id;
     },
   };
-}
-
-/**
- * The track-contribution handler's addition to the handler runtime: a producer on the runtime's
- * queue backend and Redis (with QUEUE_BACKEND=redis one connection serves both).
- */
-export function withTrackingProducer(base: BaseRuntime): { producer: TrackingProducer } {
-  const { TRACKING_QUEUE, TRACKING_ID_SEQUENCE_KEY } = trackingConfig();
-  return { producer: createTrackingProducer({ backend: base.backend, redis: base.redis, queue: TRACKING_QUEUE, sequenceKey: TRACKING_ID_SEQUENCE_KEY }) };
 }
 
 /** Numbers travel as strings on the wire (ARCHITECTURE §5); absent fields are omitted. */

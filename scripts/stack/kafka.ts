@@ -9,6 +9,7 @@
  * the test run that started it.
  */
 import { spawn } from 'node:child_process';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import net from 'node:net';
 import { findExecutable } from './process';
 import { ServiceMissingError, type StackService } from './types';
@@ -139,3 +140,36 @@ export const kafkaService: StackService = {
     return { name: 'kafka', env: { KAFKA_BROKERS: mock.brokers.join(',') }, private: true, stop: () => mock.stop() };
   },
 };
+
+/** A quiet kafkajs client for the producers and admin calls of tests, benchmarks and drills. */
+export function quietKafkaClient(brokers: string[]): Kafka {
+  return new Kafka({ brokers, clientId: 'test', logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Produces the values to explicit partitions, gzip-compressed in large batches. The mock
+ * keeps only 5 MB per partition, so compression is what lets large tests keep every event.
+ */
+export async function produce(kafka: Kafka, topic: string, records: Array<{ partition: number; value: string }>, chunk = 10_000): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    for (let start = 0; start < records.length; start += chunk) {
+      await producer.send({ topic, compression: CompressionTypes.GZIP, acks: -1, messages: records.slice(start, start + chunk) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Low and high watermarks per partition. */
+export async function watermarks(kafka: Kafka, topic: string): Promise<Array<{ partition: number; low: number; high: number }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}

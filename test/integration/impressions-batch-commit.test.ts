@@ -9,7 +9,7 @@ import type { ImpressionTopic } from '../../lib/impressions/config';
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { expectedCells, generateBannerEvents, type GeneratedEvent } from '../support/impression-events';
+import { expectedCells, generateBannerEvents, type GeneratedEvent } from '../../scripts/traffic/impression-events';
 import { readBannerCells } from '../support/impressions';
 
 const quiet = createLogger({}, { level: 'silent' });

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { expectedCells, expectedTallies, generateBannerEvents } from '../support/impression-events';
+import { expectedCells, expectedTallies, generateBannerEvents } from '../../scripts/traffic/impression-events';
 import { readBannerCells, waitFor } from '../support/impressions';
-import { produce, startKafkaMock, testKafkaClient, watermarks, type KafkaMock } from '../support/kafka';
+import { produce, startKafkaMock, quietKafkaClient, watermarks, type KafkaMock } from '../../scripts/stack/kafka';
 
 const LOADER = path.join(__dirname, '../support/impressions-loader-process.ts');
 const EVENTS = 200_000;
@@ -78,7 +78,7 @@ describe('impressions loader under a crash', () => {
       IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: '10000',
       LOG_LEVEL: 'error',
     };
-    const kafka = testKafkaClient(mock.brokers);
+    const kafka = quietKafkaClient(mock.brokers);
     const applied = async () => (await readStoredOffsets(database.db, group)).reduce((sum, row) => sum + (row.nextOffset ?? 0), 0);
 
     // Act: two loaders, events arriving while they run, one killed a third of the way in.

@@ -19,7 +19,7 @@ import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, readBannerCells, readLandingPageRows, waitFor } from '../support/impressions';
-import { produce, startKafkaMock, testKafkaClient, type KafkaMock } from '../support/kafka';
+import { produce, startKafkaMock, quietKafkaClient, type KafkaMock } from '../../scripts/stack/kafka';
 
 const quiet = createLogger({}, { level: 'silent' });
 const BANNER: ImpressionTopic = { topic: 'centralnotice-impressions', kind: 'banner', factor: 100 };
@@ -99,7 +99,7 @@ describe('impressions loader', () => {
       const banner = { ...BANNER, topic: `cn-${suffix}` };
       const landing = { ...LANDING, topic: `lp-${suffix}` };
       const group = `group-${suffix}`;
-      const kafka = testKafkaClient(mock.brokers);
+      const kafka = quietKafkaClient(mock.brokers);
       await produce(kafka, banner.topic, fixtureLines(BANNER_FIXTURE).map((value) => ({ partition: 0, value })));
       await produce(kafka, landing.topic, fixtureLines(LANDING_PAGE_FIXTURE).map((value) => ({ partition: 1, value })));
       const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });

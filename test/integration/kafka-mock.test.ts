@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { startKafkaMock, testKafkaClient } from '../support/kafka';
+import { startKafkaMock, quietKafkaClient } from '../../scripts/stack/kafka';
 
 function accepts(address: string): Promise<boolean> {
   const [host, port] = address.split(':');
@@ -17,7 +17,7 @@ describe('startKafkaMock', () => {
   it('should serve a Kafka cluster on loopback that auto-creates topics with 4 partitions, and be gone after stop', async () => {
     const mock = await startKafkaMock();
     try {
-      const admin = testKafkaClient(mock.brokers).admin();
+      const admin = quietKafkaClient(mock.brokers).admin();
       await admin.connect();
       await admin.fetchTopicMetadata({ topics: ['auto-created'] }).catch(() => undefined);
       const metadata = await admin.fetchTopicMetadata({ topics: ['auto-created'] });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type mysql from 'mysql2/promise';
-import { cellKey } from './impression-events';
+import { cellKey } from '../../scripts/traffic/impression-events';
 
 export const BANNER_FIXTURE = path.join(__dirname, '../fixtures/centralnotice-impressions.jsonl');
 export const LANDING_PAGE_FIXTURE = path.join(__dirname, '../fixtures/landingpage-impressions.jsonl');

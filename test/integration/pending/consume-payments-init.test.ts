@@ -1,8 +1,8 @@
 import { consumePaymentsInit } from '../../../lib/pending/consume-payments-init';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
-import pendingFixture from '../../fixtures/pending-message.json';
-import fixture from '../../fixtures/payments-init.json';
+import pendingFixture from '../../../fixtures/pending-message.json';
+import fixture from '../../../fixtures/payments-init.json';
 
 describe('consumePaymentsInit', () => {
   let env: PendingTestEnv;

@@ -1,9 +1,9 @@
 import { consumePending } from '../../../lib/pending/consume-pending';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
-import legacy from '../../fixtures/pending-message-legacy-keys.json';
-import fixture from '../../fixtures/pending-message.json';
-import paymentsInit from '../../fixtures/payments-init.json';
+import legacy from '../../../fixtures/pending-message-legacy-keys.json';
+import fixture from '../../../fixtures/pending-message.json';
+import paymentsInit from '../../../fixtures/payments-init.json';
 
 describe('consumePending', () => {
   let env: PendingTestEnv;

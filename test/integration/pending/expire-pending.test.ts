@@ -1,7 +1,7 @@
 import { expirePending } from '../../../lib/pending/expire-pending';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
-import fixture from '../../fixtures/pending-message.json';
+import fixture from '../../../fixtures/pending-message.json';
 
 describe('expirePending', () => {
   let database: TestDatabase;

@@ -1,7 +1,7 @@
 import { MalformedMessageError } from '../../../lib/errors';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
-import fixture from '../../fixtures/pending-message.json';
+import fixture from '../../../fixtures/pending-message.json';
 
 describe('PendingStore', () => {
   let database: TestDatabase;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import Redis from 'ioredis';
 import type { QueueBackend } from '../../../lib/queue/types';
-import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
 
 const MESSAGES = 100_000;

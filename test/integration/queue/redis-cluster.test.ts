@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
 import type { QueueBackend } from '../../../lib/queue/types';
-import { startRedisCluster, type PrivateRedisCluster } from '../../support/redis-server';
+import { startRedisCluster, type PrivateRedisCluster } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
 import { describeQueueContract } from './contract';
 

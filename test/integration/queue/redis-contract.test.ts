@@ -9,7 +9,8 @@ import { coreConfig } from '../../../lib/config';
 import { MalformedQueueMessageError, QueueUnavailableError } from '../../../lib/queue/errors';
 import { messageKeys, queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend } from '../../../lib/queue/redis/redis-queue-backend';
-import { freePort, startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+import { freePort } from '../../../scripts/stack/process';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { describeQueueContract } from './contract';
 
 const sharedUrl = coreConfig().REDIS_URL;

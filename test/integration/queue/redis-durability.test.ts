@@ -10,7 +10,7 @@
 import { QueueUnavailableError, StaleReceiptError } from '../../../lib/queue/errors';
 import type { Delivery, QueueBackend } from '../../../lib/queue/types';
 import { redisQueueAt } from '../../support/redis-queue';
-import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 const VISIBILITY_SECONDS = 3;
 

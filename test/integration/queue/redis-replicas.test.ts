@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { queueConfig } from '../../../lib/queue/config';
 import { queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend, ReplicationTimeoutError } from '../../../lib/queue/redis/redis-queue-backend';
-import { startRedisReplica, startRedisServer, type PrivateRedisReplica, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisReplica, startRedisServer, type PrivateRedisReplica, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 describe('RedisQueueBackend with pushes that wait for a replica', () => {
   let primary: PrivateRedisServer;

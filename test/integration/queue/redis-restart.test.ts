@@ -8,7 +8,7 @@
 import Redis from 'ioredis';
 import { QueueUnavailableError } from '../../../lib/queue/errors';
 import type { QueueBackend } from '../../../lib/queue/types';
-import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueAt } from '../../support/redis-queue';
 
 const VISIBILITY_SECONDS = 2;

@@ -6,7 +6,7 @@ import { rectifyOrphans, RectifierStoppedError, type RectifyOptions } from '../.
 import type { ProcessorAdapter } from '../../../lib/rectifier/processor-adapter';
 import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
-import fixture from '../../fixtures/pending-message.json';
+import fixture from '../../../fixtures/pending-message.json';
 
 const HOSTED = 'ingenico';
 const EXPRESS = 'paypal_ec';

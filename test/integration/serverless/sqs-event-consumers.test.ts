@@ -3,19 +3,16 @@
  * calls their handlers make, fed Lambda SQS events. What is stored, what goes to `damaged`, and
  * what is reported in batchItemFailures (only records that met a database outage).
  */
-import first from '../../fixtures/contribution-tracking-first.json';
-import paymentsInit from '../../fixtures/payments-init.json';
-import pendingMessage from '../../fixtures/pending-message.json';
+import first from '../../../fixtures/contribution-tracking-first.json';
+import paymentsInit from '../../../fixtures/payments-init.json';
+import pendingMessage from '../../../fixtures/pending-message.json';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { openDatabase } from '../../../lib/db/client';
 import { createLogger } from '../../../lib/log';
-import { consumePaymentsInitSqsEvent, consumePendingSqsEvent } from '../../../lib/pending/jobs';
-import type { BaseRuntime } from '../../../lib/handler-runtime';
-import { createQueueBackend } from '../../../lib/queue';
+import { consumePaymentsInitSqsJob, consumePendingSqsJob } from '../../../lib/pending/jobs';
 import type { SqsEvent } from '../../../lib/queue/sqs/lambda-event';
 import { consumeContributionTrackingSqsEvent } from '../../../lib/tracking/consumer';
-import Redis from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 jest.setTimeout(60_000);
@@ -36,23 +33,21 @@ function sqsEvent(queue: string, bodies: string[]): SqsEvent {
   };
 }
 
-function runtimeOn(url: string, connectionLimit = 2): BaseRuntime {
+/** The clients the SQS-event functions open (no queue backend: Lambda receives and deletes). */
+function runtimeOn(url: string, connectionLimit = 2) {
   const database = openDatabase(url, { connectionLimit });
-  // Not used by the SQS-event consumers (Lambda receives and deletes): clients that never connect.
-  const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
-  return {
-    backend: createQueueBackend({ backend: 'redis', redis: { redis } }),
-    redis,
-    database,
-    damagedStore: createDamagedStore(database.db),
-    retryPolicy: DEFAULT_RETRY_POLICY,
-    logger,
-  };
+  return { database, deps: { db: database.db, pool: database.pool, damagedStore: createDamagedStore(database.db), logger } };
 }
+
+type Runtime = ReturnType<typeof runtimeOn>;
+
+const sqsOptions = (queue: string) => ({ queue, retryPolicy: DEFAULT_RETRY_POLICY });
+const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePendingSqsJob.run(runtime.deps, sqsOptions('pending'), event);
+const consumePaymentsInitSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePaymentsInitSqsJob.run(runtime.deps, sqsOptions('payments-init'), event);
 
 describe('SQS-triggered consumers', () => {
   let database: TestDatabase;
-  let runtime: BaseRuntime;
+  let runtime: Runtime;
   const rows = async (sql: string) => (await database.pool.query(sql))[0] as Array<Record<string, unknown>>;
 
   beforeAll(async () => {
@@ -62,7 +57,6 @@ describe('SQS-triggered consumers', () => {
 
   afterAll(async () => {
     await runtime.database.close();
-    await runtime.backend.close();
     await database.drop();
   });
 
@@ -97,7 +91,6 @@ describe('SQS-triggered consumers', () => {
       expect(stored.map((row) => row.order_id)).toEqual(orders);
     } finally {
       await single.database.close();
-      await single.backend.close();
     }
   });
 
@@ -109,7 +102,7 @@ describe('SQS-triggered consumers', () => {
   });
 
   it('should write contribution tracking records in one batch and drop a redelivered one', async () => {
-    const options = { pool: database.pool, damagedStore: runtime.damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, queue: 'contribution-tracking' };
+    const options = { pool: database.pool, damagedStore: runtime.deps.damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, queue: 'contribution-tracking' };
     const event = sqsEvent('contribution-tracking', [JSON.stringify(first)]);
 
     const responses = [await consumeContributionTrackingSqsEvent(event, options), await consumeContributionTrackingSqsEvent(event, options)];
@@ -124,7 +117,7 @@ describe('SQS-triggered consumers', () => {
       const pending = await consumePendingSqsEvent(down, sqsEvent('pending', [JSON.stringify({ ...pendingMessage, order_id: 'sqs-event.2' }), '{}']));
       const tracking = await consumeContributionTrackingSqsEvent(sqsEvent('contribution-tracking', [JSON.stringify(first)]), {
         pool: down.database.pool,
-        damagedStore: down.damagedStore,
+        damagedStore: down.deps.damagedStore,
         retryPolicy: DEFAULT_RETRY_POLICY,
         logger,
         queue: 'contribution-tracking',
@@ -134,7 +127,6 @@ describe('SQS-triggered consumers', () => {
       expect(tracking.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['message-0']);
     } finally {
       await down.database.close();
-      await down.backend.close();
     }
   });
 });

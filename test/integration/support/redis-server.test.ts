@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import Redis from 'ioredis';
-import { startRedisReplica, startRedisServer, type PrivateRedisReplica, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisReplica, startRedisServer, type PrivateRedisReplica, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 describe('startRedisReplica', () => {
   let primary: PrivateRedisServer;

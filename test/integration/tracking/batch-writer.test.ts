@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import first from '../../fixtures/contribution-tracking-first.json';
-import update from '../../fixtures/contribution-tracking-update.json';
+import first from '../../../fixtures/contribution-tracking-first.json';
+import update from '../../../fixtures/contribution-tracking-update.json';
 import { createLogger } from '../../../lib/log';
 import { writeTrackingBatch, type TrackingBatchItem } from '../../../lib/tracking/batch-writer';
 import { ContributionIdConflictError, MalformedTrackingMessageError } from '../../../lib/tracking/errors';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
-import first from '../../fixtures/contribution-tracking-first.json';
-import update from '../../fixtures/contribution-tracking-update.json';
+import first from '../../../fixtures/contribution-tracking-first.json';
+import update from '../../../fixtures/contribution-tracking-update.json';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { createLogger } from '../../../lib/log';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import first from '../../fixtures/contribution-tracking-first.json';
+import first from '../../../fixtures/contribution-tracking-first.json';
 import { MessageTooLargeError, RedisQueueBackend } from '../../../lib/queue';
 import { queueConfig } from '../../../lib/queue/config';
 import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence';
@@ -9,7 +9,7 @@ import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../.
 import { createTrackingProducer, type TrackingProducer } from '../../../lib/tracking/producer';
 import { openTrackingRedis } from '../../../lib/tracking/redis-client';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
-import { startRedisServer, type PrivateRedisServer } from '../../support/redis-server';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 const SECRET = 'endpoint-test-secret';
 const QUEUE = 'contribution-tracking';

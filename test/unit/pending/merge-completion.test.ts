@@ -1,6 +1,6 @@
 import { isSparseCompletion, mergePendingIntoCompletion } from '../../../lib/pending/merge-completion';
-import completion from '../../fixtures/completion-sparse.json';
-import pendingMessage from '../../fixtures/pending-message.json';
+import completion from '../../../fixtures/completion-sparse.json';
+import pendingMessage from '../../../fixtures/pending-message.json';
 
 describe('mergePendingIntoCompletion', () => {
   it('should fill a sparse completion with the donor details of its pending row', () => {

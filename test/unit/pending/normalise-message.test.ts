@@ -1,7 +1,7 @@
 import { MalformedMessageError } from '../../../lib/errors';
 import { normaliseMessage, normalisePendingMessage, parseMessageDate } from '../../../lib/pending/normalise-message';
-import legacy from '../../fixtures/pending-message-legacy-keys.json';
-import current from '../../fixtures/pending-message.json';
+import legacy from '../../../fixtures/pending-message-legacy-keys.json';
+import current from '../../../fixtures/pending-message.json';
 
 describe('parseMessageDate', () => {
   it('should read unix seconds given as a number or a numeric string', () => {

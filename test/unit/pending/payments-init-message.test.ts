@@ -1,6 +1,6 @@
 import { MalformedMessageError } from '../../../lib/errors';
 import { isFailedNotUnderReview, parsePaymentsInitMessage } from '../../../lib/pending/payments-initial-store';
-import fixture from '../../fixtures/payments-init.json';
+import fixture from '../../../fixtures/payments-init.json';
 
 describe('parsePaymentsInitMessage', () => {
   it('should accept the payments-init fixture as it is', () => {

@@ -1,5 +1,5 @@
-import first from '../../fixtures/contribution-tracking-first.json';
-import update from '../../fixtures/contribution-tracking-update.json';
+import first from '../../../fixtures/contribution-tracking-first.json';
+import update from '../../../fixtures/contribution-tracking-update.json';
 import { MalformedTrackingMessageError } from '../../../lib/tracking/errors';
 import { formatTs, normaliseTrackingMessage, parseTrackingBody } from '../../../lib/tracking/message';
 

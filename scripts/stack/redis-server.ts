@@ -6,9 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, freePorts } from './process';
 
 const REDIS_SERVER = process.env.TEST_REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 const REDIS_CLI = process.env.TEST_REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
@@ -264,29 +265,6 @@ async function launch(args: string[], port: number): Promise<ServerProcess> {
       await exited;
     },
   };
-}
-
-/** A port free on the loopback interface right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return (await freePorts(1))[0]!;
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  // Hold all listeners open together so the kernel never hands out the same port twice.
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, HOST, () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (!address || typeof address === 'string') throw new Error('no port assigned');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 /**

@@ -1,0 +1,103 @@
+/**
+ * The one way a handler in `functions/` runs its job: `createHandler(component, job, clients)`
+ * at module scope. The runtime (the named clients, the job's options, a logger) is built on the
+ * first invocation and reused by the next ones (Lambda and serverless-offline keep the module
+ * loaded), so connections survive between invocations. A handler opens only the clients it
+ * names, and the type of `clients` requires exactly what the job's dependencies need.
+ *
+ * `sls invoke local` (IS_LOCAL=true, IS_OFFLINE unset) runs an invocation in a process that only
+ * exits once its event loop is empty: there the runtime is closed after each invocation and built
+ * again on the next one. serverless-offline also sets IS_LOCAL in some versions, but it sets
+ * IS_OFFLINE and reuses the module across requests, so it keeps its clients open.
+ */
+import type { Job } from '../job';
+import { createLogger } from '../log';
+import type { ClientSpec, OpenContext } from './client';
+
+/** One spec per dependency of the job (the logger is always given). */
+export type ClientsFor<Deps> = { [K in keyof Omit<Deps, 'logger'>]-?: ClientSpec<Deps[K]> };
+
+/** An opened runtime: the job's dependencies and options, and how to close them. */
+export interface OpenedRuntime<Deps, Options> {
+  deps: Deps;
+  options: Options;
+  close(): Promise<void>;
+}
+
+/** True under `sls invoke local`, where one invocation must leave nothing open behind it. */
+export function closesAfterInvocation(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.IS_LOCAL === 'true' && env.IS_OFFLINE !== 'true';
+}
+
+/**
+ * Opens `clients` and the job's options. Specs open in the order named, each at most once;
+ * `close` ends them in reverse order, so a client built on another (the damaged store on the
+ * database) goes first, and one failing to close does not keep the others open.
+ */
+export function openRuntime<Deps, Options, Event, Result>(
+  component: string,
+  job: Job<Deps, Options, Event, Result>,
+  clients: ClientsFor<Deps>,
+): OpenedRuntime<Deps, Options> {
+  const logger = createLogger({ component });
+  const opened = new Map<ClientSpec<unknown>, unknown>();
+  const order: Array<ClientSpec<unknown>> = [];
+  const close = async () => {
+    for (const spec of order.reverse()) {
+      try {
+        await spec.close?.(opened.get(spec));
+      } catch (error) {
+        logger.warn({ client: spec.name, err: (error as Error).message }, 'client did not close cleanly');
+      }
+    }
+  };
+  const context: OpenContext = {
+    component,
+    logger,
+    use<T>(spec: ClientSpec<T>): T {
+      if (!opened.has(spec)) {
+        const client = spec.open(context);
+        opened.set(spec, client);
+        order.push(spec);
+      }
+      return opened.get(spec) as T;
+    },
+  };
+  try {
+    const options = job.options();
+    const deps: Record<string, unknown> = { logger };
+    for (const [key, spec] of Object.entries(clients) as Array<[string, ClientSpec<unknown>]>) deps[key] = context.use(spec);
+    return { deps: deps as Deps, options, close };
+  } catch (error) {
+    void close();
+    throw error;
+  }
+}
+
+export interface HandlerOptions<Deps, Options> {
+  /** Builds the runtime; `openRuntime` by default (tests pass fakes). */
+  open?: () => OpenedRuntime<Deps, Options>;
+}
+
+/** The handler of `component`: each invocation is one `job.run` with the module's runtime. */
+export function createHandler<Deps, Options, Event = void, Result = unknown>(
+  component: string,
+  job: Job<Deps, Options, Event, Result>,
+  clients: ClientsFor<Deps>,
+  { open = () => openRuntime(component, job, clients) }: HandlerOptions<Deps, Options> = {},
+): (event: Event) => Promise<Result> {
+  let current: OpenedRuntime<Deps, Options> | undefined;
+  return async (event: Event) => {
+    current ??= open();
+    const { deps, options } = current;
+    try {
+      return await job.run(deps, options, event);
+    } finally {
+      if (closesAfterInvocation() && current) {
+        const closing = current;
+        current = undefined;
+        await closing.close();
+      }
+    }
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The layers of the house run one way (docs/architecture.md): functions/ → the capability
+ * folders of lib/ → lib/consumer → lib/queue and lib/db, with lib/runtime (how handlers open
+ * their clients) above the capabilities, and a few leaf modules everyone may use. A capability
+ * names the clients it needs in its own types; only functions/ and scripts know the runtime.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Modules with no project imports beyond each other: configuration, errors, logging, the job type. */
+const LEAVES = ['lib/config', 'lib/errors', 'lib/log', 'lib/redact', 'lib/job'];
+const CAPABILITIES = ['lib/pending', 'lib/rectifier', 'lib/tracking', 'lib/impressions'];
+const BELOW_CAPABILITIES = ['lib/consumer', 'lib/queue', 'lib/db', ...LEAVES];
+
+/** For each layer (a path prefix), the prefixes its files may import. */
+const RULES: Array<{ layer: string; may: string[] }> = [
+  { layer: 'functions', may: ['lib/runtime', ...CAPABILITIES.map((c) => `${c}/jobs`), 'lib/consumer/jobs', ...LEAVES] },
+  { layer: 'lib/runtime', may: ['lib/runtime', ...CAPABILITIES, ...BELOW_CAPABILITIES] },
+  ...CAPABILITIES.map((layer) => ({ layer, may: [...CAPABILITIES, ...BELOW_CAPABILITIES] })),
+  { layer: 'lib/consumer', may: BELOW_CAPABILITIES },
+  { layer: 'lib/db', may: ['lib/db', ...LEAVES] },
+  ...LEAVES.map((layer) => ({ layer, may: LEAVES })),
+  { layer: 'bench', may: ['bench', 'lib', 'scripts', 'fixtures'] },
+  { layer: 'scripts', may: ['scripts', 'lib', 'fixtures', 'bench', 'functions', 'localstack', 'queues'] },
+];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) return sourceFiles(file);
+    return name.endsWith('.ts') ? [file] : [];
+  });
+}
+
+/** Every relative module specifier of a file: static imports, re-exports, import() and require(). */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  return specifiers.filter((specifier) => specifier.startsWith('.'));
+}
+
+function within(target: string, prefix: string): boolean {
+  return target === prefix || target.startsWith(`${prefix}/`) || target.startsWith(`${prefix}.`);
+}
+
+/** Each import of a file under `layer` that none of `may` covers, as "file → target". */
+function violations(layer: string, may: string[]): string[] {
+  const found: string[] = [];
+  const start = path.join(ROOT, layer);
+  const files = statSync(start, { throwIfNoEntry: false })?.isDirectory() ? sourceFiles(start) : [`${start}.ts`];
+  for (const file of files) {
+    for (const specifier of relativeImports(file)) {
+      const target = path.relative(ROOT, path.resolve(path.dirname(file), specifier)).replace(/\.ts$/, '');
+      if (!may.some((prefix) => within(target, prefix))) found.push(`${path.relative(ROOT, file)} → ${target}`);
+    }
+  }
+  return found;
+}
+
+describe('the layers of the house', () => {
+  it.each(RULES)('should let $layer import only what lies below it', ({ layer, may }) => {
+    expect(violations(layer, may)).toEqual([]);
+  });
+
+  it('should let no module of lib/ outside lib/runtime import the handler runtime', () => {
+    const importers = sourceFiles(path.join(ROOT, 'lib'))
+      .filter((file) => !within(path.relative(ROOT, file), 'lib/runtime'))
+      .flatMap((file) =>
+        relativeImports(file)
+          .map((specifier) => path.relative(ROOT, path.resolve(path.dirname(file), specifier)))
+          .filter((target) => within(target, 'lib/runtime') || within(target, 'lib/handler-runtime'))
+          .map((target) => `${path.relative(ROOT, file)} → ${target}`),
+      );
+
+    expect(importers).toEqual([]);
+  });
+});
