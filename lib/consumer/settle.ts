@@ -63,13 +63,33 @@ export async function settleFailure(
     logger.info({ queue, messageId: delivery.id, reason: error.message }, 'message dropped on purpose');
     return 'dropped';
   }
+  return storeFailure(context, { body: delivery.body, parsed: body, originalDate: new Date(delivery.enqueuedAt), messageId: delivery.id }, error);
+}
+
+/** A message that failed, as `damaged` keeps it: the raw body and, when it parsed, the object. */
+export interface FailedMessage {
+  body: string;
+  parsed: MessageBody | undefined;
+  /** When the message entered the pipeline, for a body that carries no date of its own. */
+  originalDate: Date;
+  /** For the log line; never the body. */
+  messageId?: string;
+}
+
+/**
+ * Stores a failed message in `damaged`: with a retry date when the failure is a RetryableError
+ * and the message is young enough (requeue-damaged then pushes it back to `context.queue`),
+ * without one otherwise. The one place that decides this, for queue deliveries and for work that
+ * does not come from a queue delivery (the rectifier's pending rows) alike.
+ */
+export async function storeFailure(context: SettleContext, message: FailedMessage, error: Error): Promise<'damaged' | 'retryScheduled'> {
+  const { logger, queue } = context;
   const now = context.now();
-  const retryDate = error instanceof RetryableError ? retryDateFor(body, now, context.retryPolicy) : null;
-  await context.damagedStore.insert({ queue, body: delivery.body, error, retryDate, originalDate: new Date(delivery.enqueuedAt) }, now);
-  const settlement: Settlement = retryDate ? 'retryScheduled' : 'damaged';
+  const retryDate = error instanceof RetryableError ? retryDateFor(message.parsed, now, context.retryPolicy) : null;
+  await context.damagedStore.insert({ queue, body: message.body, error, retryDate, originalDate: message.originalDate }, now);
   logger.warn(
-    { queue, messageId: delivery.id, error: error.name, retryDate: retryDate?.toISOString() ?? null },
+    { queue, messageId: message.messageId, error: error.name, retryDate: retryDate?.toISOString() ?? null },
     retryDate ? 'message failed; retry scheduled in damaged' : 'message failed; stored in damaged',
   );
-  return settlement;
+  return retryDate ? 'retryScheduled' : 'damaged';
 }

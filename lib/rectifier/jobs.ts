@@ -3,6 +3,7 @@
  * configuration, one call into the rectifier. The adapters are stateless HTTP clients, built
  * once with the options.
  */
+import { configuredRetryPolicy } from '../consumer/retry-policy';
 import { defineJob } from '../job';
 import { pendingConfig } from '../pending/config';
 import { adaptersFromConfig, gatewaysToRectify } from './adapters';
@@ -17,6 +18,7 @@ export const rectifyOrphansJob = defineJob({
     const adapters = adaptersFromConfig(config);
     return {
       adapters,
+      retryPolicy: configuredRetryPolicy(),
       gateways: gatewaysToRectify(config, adapters),
       minAgeMinutes: config.RECTIFY_ORPHANS_MIN_AGE_MINUTES,
       limitPerGateway: config.RECTIFY_ORPHANS_LIMIT,
@@ -26,5 +28,6 @@ export const rectifyOrphansJob = defineJob({
       pendingQueue: pending.PENDING_QUEUE,
     };
   },
-  run: (deps: Omit<RectifierDeps, 'adapters'>, { adapters, ...options }): Promise<RectifyResult> => rectifyOrphans({ ...deps, adapters }, options),
+  run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'>, { adapters, retryPolicy, ...options }): Promise<RectifyResult> =>
+    rectifyOrphans({ ...deps, adapters, retryPolicy }, options),
 });

@@ -8,12 +8,16 @@
  * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
  * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
  * Every attempted row is then deleted (or marked resolved); an error sends it to `damaged`
- * first. A processor or database that is down stops the run and leaves the row in place.
+ * first, with a retry date when the processor failed only this request (a RetryableError, see
+ * processor-http.ts): requeue-damaged then pushes it back to the pending queue, and a later run
+ * tries again. A processor or database that is down stops the run and leaves the row in place.
  *
  * The algorithm knows no processor: it only reads statuses and declared capabilities.
  */
 import { eq } from 'drizzle-orm';
 import type { DamagedStore } from '../consumer/damaged-store';
+import type { RetryPolicy } from '../consumer/retry-policy';
+import { storeFailure } from '../consumer/settle';
 import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
 import { InfrastructureError, toError } from '../errors';
@@ -41,7 +45,8 @@ export type OrphanOutcome =
   | 'left-pending'
   | 'refunded'
   | 'discarded'
-  | 'damaged';
+  | 'damaged'
+  | 'retry-scheduled';
 
 export interface GatewayRun {
   attempted: number;
@@ -58,6 +63,8 @@ export interface RectifierDeps {
   backend: QueueBackend;
   damagedStore: DamagedStore;
   adapters: ReadonlyMap<string, ProcessorAdapter>;
+  /** When a row whose processor failed only this request is tried again. */
+  retryPolicy: RetryPolicy;
   logger?: Logger;
 }
 
@@ -128,10 +135,9 @@ async function attemptRow(
     return await settleRow(deps, adapter, row, options);
   } catch (error) {
     if (error instanceof InfrastructureError) throw error;
-    const err = toError(error);
-    await deps.damagedStore.insert({ queue: options.pendingQueue, body: JSON.stringify(row.message), error: err, originalDate: row.date });
-    logger.warn({ gateway: row.gateway, pendingId: row.id, orderId: row.orderId, error: err.name }, 'orphan could not be settled; stored in damaged');
-    return 'damaged';
+    const context = { queue: options.pendingQueue, damagedStore: deps.damagedStore, retryPolicy: deps.retryPolicy, logger, now: options.now ?? (() => new Date()) };
+    const stored = await storeFailure(context, { body: JSON.stringify(row.message), parsed: row.message, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
+    return stored === 'retryScheduled' ? 'retry-scheduled' : 'damaged';
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * The HTTP JSON transport adapters share: node's global fetch with a timeout. A processor that
  * cannot be reached (network failure, timeout, 502/503/504) is an InfrastructureError: the run
- * stops and the row stays. Any other non-2xx answer is the processor refusing this payment: a
- * ProcessorResponseError, and the row goes to `damaged`.
+ * stops and the row stays. A 500 or 429 is the processor failing this one request, not refusing
+ * the payment: a ProcessorTemporaryError (retryable), and the row waits in `damaged` for a retry.
+ * Any other non-2xx answer is the processor refusing this payment: a ProcessorResponseError, and
+ * the row goes to `damaged` for a person.
  */
-import { InfrastructureError } from '../errors';
+import { InfrastructureError, RetryableError } from '../errors';
 import { redactText } from '../redact';
 import { ProcessorResponseError } from './processor-adapter';
 
@@ -23,7 +25,11 @@ export interface JsonAnswer {
   body: Record<string, unknown>;
 }
 
+/** The processor failed this request but may answer it later; its other requests still work. */
+export class ProcessorTemporaryError extends RetryableError {}
+
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+const TEMPORARY_STATUSES = new Set([429, 500]);
 
 /** A small client bound to one processor's base URL. */
 export class ProcessorHttp {
@@ -76,6 +82,9 @@ export class ProcessorHttp {
     const answer = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
     if (!response.ok && !accept.includes(response.status)) {
       const reason = typeof answer.error === 'string' ? redactText(answer.error).slice(0, 500) : 'no reason given';
+      if (TEMPORARY_STATUSES.has(response.status)) {
+        throw new ProcessorTemporaryError(`${method} ${path}: processor answered HTTP ${response.status} (temporary): ${reason}`);
+      }
       throw new ProcessorResponseError(`${method} ${path}: processor answered HTTP ${response.status}: ${reason}`);
     }
     return { status: response.status, body: answer };

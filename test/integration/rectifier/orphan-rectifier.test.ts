@@ -1,3 +1,5 @@
+import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
+import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
@@ -37,6 +39,7 @@ describe('rectifyOrphans', () => {
   beforeEach(async () => {
     for (const table of ['pending', 'damaged', 'contribution_tracking']) await env.database.pool.query(`DELETE FROM ${table}`);
     await env.backend.purge(env.queues.donations);
+    await env.backend.purge(env.queues.pending);
     simulator.reset();
   });
 
@@ -55,7 +58,7 @@ describe('rectifyOrphans', () => {
   }
 
   const rectify = (overrides: Partial<RectifyOptions> = {}) =>
-    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, logger: env.deps.logger }, options(overrides));
+    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
 
   /** A pending row of the hosted-payment gateway, `minutes` old. */
   const orphan = (orderId: string, minutes = 60, extra: Record<string, unknown> = {}) =>
@@ -164,10 +167,10 @@ describe('rectifyOrphans', () => {
     expect(simulator.calls().map((call) => call.path)).toEqual(['/hosted-payment/orders/1008.1']);
   });
 
-  it('should send the row to damaged and delete it when the adapter throws, then go on', async () => {
+  it('should send the row to damaged for a person and delete it when the processor refuses it, then go on', async () => {
     await orphan('1009.1', 90);
     await orphan('1010.1', 60);
-    simulator.setOrder('1009.1', { error: { httpStatus: 500, message: 'internal processing error' } });
+    simulator.setOrder('1009.1', { error: { httpStatus: 422, message: 'order cannot be read' } });
     simulator.setOrder('1010.1', { statusCode: 800 });
 
     const result = await rectify();
@@ -177,14 +180,31 @@ describe('rectifyOrphans', () => {
       'GET /hosted-payment/orders/1010.1',
     ]);
     expect(result.gateways[HOSTED]!.outcomes).toEqual({ damaged: 1, completed: 1 });
-    const damaged = await env.rows<{ original_queue: string; order_id: string; error: string; message: string }>(
-      'SELECT original_queue, order_id, error, message FROM damaged',
+    const damaged = await env.rows<{ original_queue: string; order_id: string; error: string; message: string; retry_date: Date | null }>(
+      'SELECT original_queue, order_id, error, message, retry_date FROM damaged',
     );
     expect(damaged).toHaveLength(1);
-    expect(damaged[0]).toMatchObject({ original_queue: env.queues.pending, order_id: '1009.1' });
+    expect(damaged[0]).toMatchObject({ original_queue: env.queues.pending, order_id: '1009.1', retry_date: null });
     expect(damaged[0]!.error).toContain('ProcessorResponseError');
-    expect(damaged[0]!.error).toContain('HTTP 500');
+    expect(damaged[0]!.error).toContain('HTTP 422');
     expect(JSON.parse(damaged[0]!.message)).toMatchObject({ order_id: '1009.1', email: fixture.email });
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should schedule a retry when the processor fails the request with HTTP 500, and requeue the row to the pending queue when it is due', async () => {
+    await orphan('1013.1', 45, { source_enqueued_time: minutesAgo(45) });
+    simulator.setOrder('1013.1', { error: { httpStatus: 500, message: 'internal processing error' } });
+
+    const result = await rectify();
+    const [row] = await env.rows<{ order_id: string; error: string; retry_date: Date | null }>('SELECT order_id, error, retry_date FROM damaged');
+    const requeued = await requeueDamaged({ backend: env.backend, damagedStore: env.damagedStore, limit: 10, now: new Date(row!.retry_date!.getTime() + 1000) });
+    const [delivery] = await env.backend.lease(env.queues.pending);
+
+    expect(result.gateways[HOSTED]!.outcomes).toEqual({ 'retry-scheduled': 1 });
+    expect(row!.error).toContain('ProcessorTemporaryError');
+    expect(row!.retry_date!.getTime()).toBe(now.getTime() - (now.getTime() % 1000) + DEFAULT_RETRY_POLICY.requeueDelaySeconds * 1000);
+    expect(requeued.byQueue).toEqual({ [env.queues.pending]: 1 });
+    expect(JSON.parse(delivery!.body)).toMatchObject({ order_id: '1013.1', gateway: HOSTED });
     expect(await pendingOrders()).toEqual([]);
   });
 
@@ -205,7 +225,7 @@ describe('rectifyOrphans', () => {
     const downAdapters = new Map<string, ProcessorAdapter>([[HOSTED, new HostedPaymentAdapter({ baseUrl: gone.hostedPaymentUrl, timeoutMs: 2000 })]]);
     const id = await orphan('1012.1');
 
-    const run = rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: downAdapters, logger: env.deps.logger }, options());
+    const run = rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: downAdapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options());
 
     await expect(run).rejects.toThrow(RectifierStoppedError);
     await expect(run).rejects.toThrow(

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InfrastructureError } from '../../../lib/errors';
+import { InfrastructureError, RetryableError } from '../../../lib/errors';
 import { ProcessorResponseError } from '../../../lib/rectifier/processor-adapter';
-import { ProcessorHttp, ProcessorUnavailableError } from '../../../lib/rectifier/processor-http';
+import { ProcessorHttp, ProcessorTemporaryError, ProcessorUnavailableError } from '../../../lib/rectifier/processor-http';
 
 describe('ProcessorHttp', () => {
   let server: http.Server;
@@ -16,6 +16,8 @@ describe('ProcessorHttp', () => {
       if (path === '/slow') return; // never answers
       if (path === '/busy') return void res.writeHead(503).end('{}');
       if (path === '/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
+      if (path === '/failing') return void res.writeHead(500).end(JSON.stringify({ error: 'internal error' }));
+      if (path === '/throttled') return void res.writeHead(429).end('{}');
       if (path === '/refused') return void res.writeHead(422).end(JSON.stringify({ error: 'card of donor@example.org declined' }));
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
@@ -51,6 +53,14 @@ describe('ProcessorHttp', () => {
 
     await expect(attempt).rejects.toThrow(ProcessorResponseError);
     await expect(attempt).rejects.toThrow('HTTP 422: card of [redacted] declined');
+  });
+
+  it.each(['/failing', '/throttled'])('should count %s (HTTP 500 or 429) as a temporary failure of this request, to be retried later', async (path) => {
+    const attempt = client().request('GET', path);
+
+    await expect(attempt).rejects.toThrow(ProcessorTemporaryError);
+    await expect(attempt).rejects.toBeInstanceOf(RetryableError);
+    await expect(attempt).rejects.not.toBeInstanceOf(InfrastructureError);
   });
 
   it('should refuse an answer that is not JSON', async () => {
