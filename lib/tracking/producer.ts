@@ -54,7 +54,7 @@ export function withTrackingProducer(base: BaseRuntime): { producer: TrackingPro
   return { producer: createTrackingProducer({ backend: base.backend, redis: base.redis, queue: TRACKING_QUEUE, sequenceKey: TRACKING_ID_SEQUENCE_KEY }) };
 }
 
-/** Numbers travel as strings on the wire (ARCHITECTURE §5); absent fields are omitted. */
+/** Numbers travel as strings on the wire (docs/architecture.md §5); absent fields are omitted. */
 function toWire(message: Record<string, unknown>): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(message)) {
