@@ -14,7 +14,7 @@ import { join } from 'node:path';
 export const LUA_DIR = join(__dirname, '..', 'lib', 'queue', 'redis', 'lua');
 export const LUA_INDEX = join(LUA_DIR, 'index.ts');
 
-/** `-- @include "name"` on a line of its own: replaced by includes/name.lua (as BullMQ's loader does). */
+/** `-- @include "name"` on a line of its own: replaced by includes/<name>.lua (as BullMQ's loader does). */
 const INCLUDE = /^-- @include "([a-z0-9-]+)"\n/gm;
 
 /**

@@ -67,7 +67,7 @@ const STALE_AGE_DAYS_PAST_EXPIRY = 10;
 const DRIVER_STOP_GRACE_MS = 3000;
 
 // The AWS SDK (the SQS emulator's queue set-up) warns that its 2027 releases need Node 22; the
-// project pins an earlier release (ARCHITECTURE, version notes), so the warning is noise here.
+// project pins an earlier release (docs/architecture.md §8), so the warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const out = (text: string) => process.stdout.write(text);

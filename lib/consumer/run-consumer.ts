@@ -1,5 +1,5 @@
 /**
- * The consumer runner every queue consumer uses (ARCHITECTURE §4): one message at a time,
+ * The consumer runner every queue consumer uses (docs/architecture.md §4): one message at a time,
  * each settled by its handler's outcome (see settle.ts), acks piggybacked on the next lease.
  */
 import type { Delivery, MessageBody } from '../queue/types';

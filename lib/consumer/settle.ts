@@ -1,5 +1,5 @@
 /**
- * What happens to one delivery once its handler has finished (ARCHITECTURE §4). The decision
+ * What happens to one delivery once its handler has finished (docs/architecture.md §4). The decision
  * depends only on the error's class:
  *
  * - none: acked;

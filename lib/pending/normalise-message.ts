@@ -1,6 +1,6 @@
 /**
  * The one place where pending and donation messages are brought to the wire format of
- * ARCHITECTURE §5, whatever producer (or legacy channel) sent them.
+ * docs/architecture.md §5, whatever producer (or legacy channel) sent them.
  *
  * - legacy key names become the current ones (`currency_code` → `currency`, …);
  * - `date` becomes unix seconds, from unix seconds, an ISO 8601 string or `YYYY-mm-dd HH:MM:SS` (UTC);

@@ -8,7 +8,7 @@ import { paymentsInitial } from '../db/schema';
 import { MalformedMessageError } from '../errors';
 import { normaliseMessage, parseMessageDate } from './normalise-message';
 
-/** A payments-init message after validation (ARCHITECTURE §5). */
+/** A payments-init message after validation (docs/architecture.md §5). */
 export interface PaymentsInitMessage {
   gateway: string;
   order_id: string;

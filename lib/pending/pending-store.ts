@@ -2,7 +2,7 @@
  * The pending database API: the only code that reads or writes the `pending` table.
  *
  * Rows come from one queue (`pending`) and are worked on by single-responsibility jobs, each of
- * which finds the rows it is responsible for through one of these queries (ARCHITECTURE §1, §6).
+ * which finds the rows it is responsible for through one of these queries (docs/architecture.md §7, §6).
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { format } from 'mysql2';

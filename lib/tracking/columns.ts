@@ -1,5 +1,5 @@
 /**
- * Column limits of the legacy `contribution_tracking` table (ARCHITECTURE §6) and the one rule
+ * Column limits of the legacy `contribution_tracking` table (docs/architecture.md §6) and the one rule
  * for values that do not fit: truncate to the column, warn, never reject.
  */
 import type { TextField } from './message';

@@ -1,7 +1,7 @@
 /** Failures specific to contribution tracking; each extends the shared taxonomy in lib/errors.ts. */
 import { InfrastructureError, MalformedMessageError, PermanentError } from '../errors';
 
-/** A tracking message violates the wire format (ARCHITECTURE §5); the text names the field, never its value. */
+/** A tracking message violates the wire format (docs/architecture.md §5); the text names the field, never its value. */
 export class MalformedTrackingMessageError extends MalformedMessageError {}
 
 /**

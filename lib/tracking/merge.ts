@@ -6,7 +6,7 @@
  * - a field takes the value of the latest event (by `ts`) that carries it; on equal `ts` the
  *   later received (larger event id) wins; fields no event carries stay absent;
  * - `contribution_id` is set once: the earliest received event carrying one decides (the
- *   consumer keeps conflicting messages out of the log, see summary-writer.ts);
+ *   consumer keeps conflicting messages out of the log, see batch-writer.ts);
  * - `ts` is the earliest message's `ts`: when the tracking record began, as in the legacy table.
  */
 import { FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';

@@ -1,5 +1,5 @@
 /**
- * Contribution tracking messages (ARCHITECTURE §5): validation and normalisation.
+ * Contribution tracking messages (docs/architecture.md §5): validation and normalisation.
  *
  * The wire format carries numbers as strings; this module turns a parsed JSON body into typed
  * fields once, so that the event log, the merge and the producer agree on what a message says.

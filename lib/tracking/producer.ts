@@ -43,7 +43,7 @@ export function createTrackingProducer(options: TrackingProducerOptions): Tracki
   };
 }
 
-/** Numbers travel as strings on the wire (ARCHITECTURE §5); absent fields are omitted. */
+/** Numbers travel as strings on the wire (docs/architecture.md §5); absent fields are omitted. */
 function toWire(message: Record<string, unknown>): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(message)) {

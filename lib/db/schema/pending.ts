@@ -22,7 +22,7 @@ const jsonDocument = customType<{ data: Record<string, unknown>; driverData: str
 });
 
 /**
- * Every payment whose donor went to a processor and has not come back yet (ARCHITECTURE §6).
+ * Every payment whose donor went to a processor and has not come back yet (docs/architecture.md §6).
  * Several rows may share an order id: there is deliberately no unique key on (gateway, order_id),
  * and deleting an order deletes all of its rows. `date` holds UTC.
  */

@@ -1,5 +1,5 @@
 /**
- * The queue contract (ARCHITECTURE §3) as a reusable suite: every backend runs the same cases.
+ * The queue contract (docs/queue.md) as a reusable suite: every backend runs the same cases.
  * Only the QueueBackend interface is used here; the factory gives each test a fresh, empty
  * queue with the settings it asks for, and cleans it up.
  *

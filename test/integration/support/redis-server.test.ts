@@ -1,5 +1,5 @@
 /**
- * The private Redis servers of test/support/redis-server.ts that other tests build on: a replica
+ * The private Redis servers of scripts/stack/redis-server.ts that other tests build on: a replica
  * started with startRedisReplica is in sync when it resolves, so that a test can rely on WAIT
  * counting it, and everything it started is gone after stop().
  */
