@@ -151,6 +151,12 @@ type LeaseCallResult = Delivery[] | boolean | string[] | undefined;
 interface Prefetched {
   delivery: Delivery;
   at: number;
+  /**
+   * Claimed ahead: the ack call of an earlier message already turned it into a counted, full
+   * lease, so that the popAtomic which takes it sends no claim of its own (one script call per
+   * message at any concurrency). Given back unused, its count goes back too.
+   */
+  claimed: boolean;
 }
 
 export class RedisQueueBackend implements QueueBackend {
@@ -323,16 +329,29 @@ export class RedisQueueBackend implements QueueBackend {
     const acks: string[] = [];
     const claims: string[] = [];
     let max = 0;
-    let prefetch = 0;
+    let refills = 0;
     for (const call of calls) {
       if ('lease' in call) max += call.lease;
       else if ('claim' in call) claims.push(call.claim);
       else if ('ack' in call) {
         acks.push(call.ack);
-        if (call.prefetch && this.prefetch) prefetch += 1;
+        if (call.prefetch && this.prefetch) refills += 1;
       } else acks.push(...call.acks);
     }
-    const { deliveries, prefetched, stale } = await this.leaseAndAck(queue, max, prefetch, acks, undefined, claims);
+    // Each popAtomic ack claims ahead the message the next popAtomic will take (the oldest
+    // unclaimed fresh one held here), and prefetches one to take its place; an ack that finds none
+    // to claim prefetches two, so that the next ack finds one.
+    const ahead = this.claimAhead(queue, refills);
+    for (const entry of ahead) claims.push(entry.delivery.receipt);
+    const prefetch = refills + (refills - ahead.length);
+    let result: Awaited<ReturnType<RedisQueueBackend['leaseAndAck']>>;
+    try {
+      result = await this.leaseAndAck(queue, max, prefetch, acks, undefined, claims);
+    } catch (error) {
+      for (const entry of ahead) entry.claimed = false;
+      throw error;
+    }
+    const { deliveries, prefetched, stale } = result;
     if (prefetched.length > 0) this.keepPrefetched(queue, prefetched);
     const staleReceipts = new Set(stale);
     let next = 0;
@@ -366,9 +385,20 @@ export class RedisQueueBackend implements QueueBackend {
 
   /** Releases several leases in one call (they keep their order); resolves with the stale receipts. */
   async releaseMany(queue: string, receipts: string[], delaySeconds = 0): Promise<string[]> {
+    return this.releaseReceipts(queue, receipts, delaySeconds, false);
+  }
+
+  /** `unseen`: no callback was handed these deliveries (prefetches given back), so they count nothing. */
+  private async releaseReceipts(queue: string, receipts: string[], delaySeconds: number, unseen: boolean): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.runCall(queue, 'release-7', [keys.due, keys.inflight, keys.leases, keys.prefetched, keys.clock], [delayMs(delaySeconds), ...receipts], [keys.signal])) as string[];
+    return (await this.runCall(
+      queue,
+      'release-7',
+      [keys.due, keys.inflight, keys.leases, keys.prefetched, keys.clock],
+      [delayMs(delaySeconds), unseen ? 1 : 0, ...receipts],
+      [keys.signal],
+    )) as string[];
   }
 
   async extend(queue: string, receipt: string, seconds: number): Promise<void> {
@@ -379,10 +409,12 @@ export class RedisQueueBackend implements QueueBackend {
 
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     queueKeys(queue); // a bad name rejects here, not in a batch shared with other callers
-    let delivery = this.takePrefetched(queue);
-    // A prefetched message counts as delivered once claimed: the claim goes out with the next
-    // merged lease call (at once when none is in flight), ahead of this message's ack.
-    const claim = delivery ? this.leaseCalls.call(queue, { claim: delivery.receipt }) : undefined;
+    const taken = this.takePrefetched(queue);
+    let delivery = taken?.delivery;
+    // A prefetched message counts as delivered once claimed. Most were claimed ahead by the ack
+    // call of an earlier message; the others' claim goes out with the next merged lease call (at
+    // once when none is in flight), ahead of this message's ack.
+    const claim = taken && !taken.claimed ? this.leaseCalls.call(queue, { claim: taken.delivery.receipt }) : undefined;
     if (!delivery) delivery = ((await this.leaseCalls.call(queue, { lease: 1 })) as Delivery[])[0];
     if (!delivery) return { status: 'empty' };
     const parsed = parseObject(delivery.body);
@@ -539,24 +571,49 @@ export class RedisQueueBackend implements QueueBackend {
     const at = Date.now();
     this.keepPrefetchedEntries(
       queue,
-      deliveries.map((delivery) => ({ delivery, at })),
+      deliveries.map((delivery) => ({ delivery, at, claimed: false })),
     );
   }
 
   /** The oldest fresh prefetched delivery of `queue`, if any (stale ones are given back). */
-  private takePrefetched(queue: string): Delivery | undefined {
+  private takePrefetched(queue: string): Prefetched | undefined {
     const list = this.prefetched.get(queue);
     if (!list || list.length === 0) return undefined;
     const now = Date.now();
     while (list.length > 0) {
       const entry = list.shift()!;
-      if (now - entry.at < PREFETCH_FRESH_MS) return entry.delivery;
-      void this.releaseQuietly(queue, [entry.delivery.receipt]);
+      if (entry.claimed || now - entry.at < PREFETCH_FRESH_MS) return entry;
+      void this.giveBack(queue, [entry]);
     }
     return undefined;
   }
 
-  /** Gives back the prefetched deliveries of `queue` older than `olderThanMs`: unclaimed, they count nothing. */
+  /** Marks up to `count` of the oldest unclaimed fresh prefetches as claimed by the call about to go out. */
+  private claimAhead(queue: string, count: number): Prefetched[] {
+    const list = this.prefetched.get(queue);
+    if (!list || count === 0) return [];
+    const now = Date.now();
+    const ahead: Prefetched[] = [];
+    for (const entry of list) {
+      if (ahead.length === count) break;
+      if (entry.claimed || now - entry.at >= PREFETCH_FRESH_MS) continue;
+      entry.claimed = true;
+      ahead.push(entry);
+    }
+    return ahead;
+  }
+
+  /** Returns prefetches no callback was handed to their places; their receive counts go back. */
+  private async giveBack(queue: string, entries: Prefetched[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.releaseReceipts(queue, entries.map((entry) => entry.delivery.receipt), 0, true);
+    } catch (error) {
+      log.error({ queue, err: toError(error).message }, 'could not give back prefetched messages; their leases will expire');
+    }
+  }
+
+  /** Gives back the prefetched deliveries of `queue` older than `olderThanMs`: unused, they count nothing. */
   private async returnPrefetched(queue: string, olderThanMs: number): Promise<void> {
     const list = this.prefetched.get(queue);
     if (!list) return;
@@ -569,7 +626,7 @@ export class RedisQueueBackend implements QueueBackend {
     } else {
       this.dropPrefetched(queue);
     }
-    if (back.length > 0) await this.releaseQuietly(queue, back.map((entry) => entry.delivery.receipt));
+    await this.giveBack(queue, back);
   }
 
   /** Holds prefetched deliveries; the ones nobody takes within PREFETCH_IDLE_MS go back. */

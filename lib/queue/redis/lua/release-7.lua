@@ -1,7 +1,8 @@
 -- release: gives leased messages back. At once, a message returns to its original position, so
 -- it is delivered before anything pushed after it (several released at once keep their order);
 -- with a delay, it re-enters the order at the time it falls due, as a delayed push does. A
--- lease counts as a delivery (receive count kept); a prefetch that was never claimed does not.
+-- lease counts as a delivery (receive count kept); a prefetch that was never claimed does not, nor
+-- (with ARGV[4] = 1) a prefetch claimed ahead that no callback was handed.
 --
 -- KEYS[1] due sorted set ({q}:due), padded record -> position ms
 -- KEYS[2] in-flight hash ({q}:inflight), id -> record as leased
@@ -13,7 +14,8 @@
 -- ARGV[1] call number within the session
 -- ARGV[2] call numbers whose replies the session has received (comma-separated, may be empty)
 -- ARGV[3] delay in ms (0: visible at once)
--- ARGV[4..n] receipts
+-- ARGV[4] 1: none of these deliveries reached a callback (their receive counts go back), else 0
+-- ARGV[5..n] receipts
 -- Returns: the stale receipts (a re-sent call answers the first run's list)
 
 -- @include "records"
@@ -26,8 +28,9 @@ if cached then return split_receipts(cached) end
 
 local now_ms = queue_now(KEYS[5])
 local delay = tonumber(ARGV[3])
+local unseen = ARGV[4] == '1'
 local receipts = {}
-for i = 4, #ARGV do receipts[#receipts + 1] = ARGV[i] end
+for i = 5, #ARGV do receipts[#receipts + 1] = ARGV[i] end
 local held, ids, stale = held_receipts(KEYS[3], receipts)
 if #held > 0 then
   local records = sliced('HMGET', KEYS[2], ids, 1000)
@@ -36,7 +39,7 @@ if #held > 0 then
   for i = 1, #held do
     if records[i] then
       local _, count, position = receipt_parts(held[i])
-      if unclaimed[i] == 1 then count = count - 1 end
+      if unseen or unclaimed[i] == 1 then count = count - 1 end
       due[#due + 1] = delay > 0 and fmt(now_ms + delay) or position
       due[#due + 1] = due_member(records[i], count)
     end

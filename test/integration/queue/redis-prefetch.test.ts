@@ -1,0 +1,92 @@
+/**
+ * popAtomic's prefetch on Redis (docs/queue.md, Prefetch): each ack leases the message after the
+ * next one and claims the next one ahead, so that a consumer loop costs one script call per
+ * message at any concurrency, while a message no callback was handed never counts a delivery.
+ */
+import Redis from 'ioredis';
+import type { QueueBackend } from '../../../lib/queue/types';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
+import { redisQueueOn } from '../../support/redis-queue';
+
+jest.setTimeout(30_000);
+
+describe('Redis popAtomic prefetch', () => {
+  const queue = 'prefetch';
+  let server: PrivateRedisServer;
+  let client: Redis;
+  let admin: Redis;
+  let backend: QueueBackend;
+
+  /** Script calls Redis has run since the last CONFIG RESETSTAT. */
+  const scriptCalls = async () => {
+    const stats = await admin.info('commandstats');
+    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis(server.url);
+    admin = new Redis(server.url);
+    backend = redisQueueOn(client, { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+  });
+
+  afterAll(async () => {
+    await backend.close();
+    client.disconnect();
+    admin.disconnect();
+    await server.stop();
+  });
+
+  beforeEach(async () => {
+    await admin.flushall();
+  });
+
+  it('should cost one script call per message when one consumer calls popAtomic in a loop', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 210 }, (_, n) => ({ n })));
+    for (let i = 0; i < 10; i += 1) await backend.popAtomic(queue, async () => undefined); // the loop reaches its steady state
+    await admin.config('RESETSTAT');
+
+    // act
+    const seen: number[] = [];
+    for (let i = 0; i < 200; i += 1) await backend.popAtomic(queue, async (body) => seen.push(Number(body.n)));
+
+    // assert
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => 10 + i));
+    expect(await scriptCalls()).toBeLessThanOrEqual(201);
+  });
+
+  it('should give back the messages it prefetched and claimed ahead with their receive counts unchanged when the loop stops', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+    for (let i = 0; i < 3; i += 1) await backend.popAtomic(queue, async () => undefined);
+
+    // act: nobody takes what the last acks prefetched; it goes back after 50 ms
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const rest = await backend.lease(queue, { max: 10 });
+
+    // assert
+    expect(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount])).toEqual([
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
+  });
+
+  it('should give back the prefetches first when the process takes a lease, so that the lease sees the queue in order', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 5 }, (_, n) => ({ n })));
+    await backend.popAtomic(queue, async () => undefined);
+    await backend.popAtomic(queue, async () => undefined);
+
+    // act
+    const leased = await backend.lease(queue, { max: 10 });
+
+    // assert
+    expect(leased.map((d) => [JSON.parse(d.body).n, d.receiveCount])).toEqual([
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+  });
+});
