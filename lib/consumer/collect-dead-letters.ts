@@ -7,12 +7,13 @@
 import { createLogger, type Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
+import { RunBudget } from './run-budget';
 
 export interface CollectDeadLettersOptions {
   backend: QueueBackend;
   damagedStore: DamagedStore;
   queues: string[];
-  /** Most dead letters moved per queue per run. */
+  /** Most dead letters moved per queue per run; 0: no limit. */
   limitPerQueue: number;
   /** Dead letters read per round trip. */
   chunkSize?: number;
@@ -25,13 +26,15 @@ export type CollectDeadLettersCounts = Record<string, number>;
 /** Moves each queue's dead letters into `damaged`; rejects on an infrastructure failure. */
 export async function collectDeadLetters(options: CollectDeadLettersOptions): Promise<CollectDeadLettersCounts> {
   const { backend, damagedStore, queues, limitPerQueue } = options;
-  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? 100, limitPerQueue));
+  const chunkSize = Math.max(1, options.chunkSize ?? 100);
   const logger = options.logger ?? createLogger({ component: 'collect-dead-letters' });
+  // A count limit per queue, no time limit: each queue's letters are counted on their own.
+  const budget = new RunBudget({ count: limitPerQueue, countLimit: 'message-limit', timeMs: 0 });
   const counts: CollectDeadLettersCounts = {};
   for (const queue of queues) {
     let moved = 0;
-    while (moved < limitPerQueue) {
-      const letters = await backend.readDeadLetters(queue, Math.min(chunkSize, limitPerQueue - moved));
+    while (!budget.exhausted(moved)) {
+      const letters = await backend.readDeadLetters(queue, budget.nextBatch(moved, chunkSize));
       if (letters.length === 0) break;
       for (const letter of letters) {
         await damagedStore.insert({

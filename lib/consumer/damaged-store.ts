@@ -9,6 +9,8 @@ import { and, asc, eq, inArray, isNotNull, lte } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { damaged, type DamagedRow } from '../db/schema';
 import { InfrastructureError } from '../errors';
+import { parseJsonObject } from '../json-object';
+import { truncateBytes, truncateChars } from '../truncate';
 import { messageTimestamp } from './message-time';
 
 /** The store could not be written or read: nothing is wrong with the message. */
@@ -42,10 +44,13 @@ export interface DamagedStore {
 const VARCHAR_CHARS = 255;
 /** TEXT holds 65,535 bytes; utf8mb4 takes up to 4 bytes a character. */
 const TEXT_BYTES = 65535;
+/** Ends an error or trace that had to be cut, so that a person reading the row knows. */
+const TRUNCATED = '…[truncated]';
 
 /** Builds the row that `insert` writes; pure, so that its rules are testable without a database. */
 export function damagedRowFor(entry: DamagedEntry, now: Date = new Date()): typeof damaged.$inferInsert {
-  const parsed = tryParseObject(entry.body);
+  const decoded = parseJsonObject(entry.body);
+  const parsed = decoded.ok ? decoded.value : null;
   const produced = parsed ? messageTimestamp(parsed) : null;
   const errorText = entry.error instanceof Error ? `${entry.error.name}: ${entry.error.message}` : String(entry.error);
   const trace = entry.trace !== undefined ? entry.trace : entry.error instanceof Error ? (entry.error.stack ?? null) : null;
@@ -57,8 +62,8 @@ export function damagedRowFor(entry: DamagedEntry, now: Date = new Date()): type
     gateway: field(parsed, 'gateway'),
     orderId: field(parsed, 'order_id'),
     gatewayTxnId: field(parsed, 'gateway_txn_id'),
-    error: truncateBytes(errorText, TEXT_BYTES),
-    trace: trace === null ? null : truncateBytes(trace, TEXT_BYTES),
+    error: truncateBytes(errorText, TEXT_BYTES, TRUNCATED),
+    trace: trace === null ? null : truncateBytes(trace, TEXT_BYTES, TRUNCATED),
     message: entry.body,
   };
 }
@@ -100,38 +105,9 @@ async function unavailableOnFailure<T>(what: string, operation: () => Promise<T>
   }
 }
 
-function tryParseObject(body: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 function field(body: Record<string, unknown> | null, key: string): string | null {
   const value = body?.[key];
   if (value === undefined || value === null || value === '') return null;
   const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return truncateChars(text, VARCHAR_CHARS);
-}
-
-function truncateChars(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : chars.slice(0, max).join('');
-}
-
-function truncateBytes(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const marker = '…[truncated]';
-  const budget = maxBytes - Buffer.byteLength(marker, 'utf8');
-  let out = '';
-  let used = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (used + size > budget) break;
-    out += char;
-    used += size;
-  }
-  return out + marker;
 }

@@ -3,6 +3,7 @@
  * `source_enqueued_time` (unix seconds); older ones only carry `date`, either unix seconds or
  * a `YYYY-MM-DD HH:MM:SS` UTC text. Both numbers may travel as strings.
  */
+import { isJsonObject } from '../json-object';
 
 /** Earliest and latest instants a MariaDB DATETIME holds; outside them a timestamp is nonsense. */
 const MIN_MS = Date.UTC(1000, 0, 1);
@@ -28,7 +29,6 @@ export function parseTimestamp(value: unknown): number | null {
 
 /** The message's production time (unix ms): `source_enqueued_time`, else `date`, else null. */
 export function messageTimestamp(body: unknown): number | null {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
-  const record = body as Record<string, unknown>;
-  return parseTimestamp(record.source_enqueued_time) ?? parseTimestamp(record.date);
+  if (!isJsonObject(body)) return null;
+  return parseTimestamp(body.source_enqueued_time) ?? parseTimestamp(body.date);
 }

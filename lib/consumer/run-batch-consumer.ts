@@ -16,6 +16,7 @@ import type { Delivery, MessageBody, QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
 import { parseLimit, type LimitInput } from './limits';
 import type { RetryPolicy } from './retry-policy';
+import { RunBudget, type StoppedBecause } from './run-budget';
 import { parseBody, settleFailure, type SettleContext, type Settlement } from './settle';
 
 /** One parsed message of a batch. */
@@ -41,7 +42,7 @@ export interface ConsumerCounts {
   damaged: number;
   /** Stored in `damaged` with a retry date. */
   retryScheduled: number;
-  stoppedBecause: 'empty' | 'time-limit' | 'message-limit';
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'time-limit' | 'message-limit'>;
 }
 
 export interface ConsumerRunOptions {
@@ -80,24 +81,20 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   const messageLimit = parseLimit(options.messageLimit, 'messageLimit', { integer: true });
   const batchSize = parseLimit(options.batchSize, 'batchSize', { integer: true });
   if (batchSize < 1) throw new RangeError('batchSize must be at least 1');
-  const wait = Boolean(options.wait) && (timeLimitMs > 0 || messageLimit > 0);
+  const budget = new RunBudget({ count: messageLimit, countLimit: 'message-limit', timeMs: timeLimitMs });
+  const wait = Boolean(options.wait) && budget.bounded;
   const logger = options.logger ?? createLogger({ component: 'consumer', queue });
   const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
 
   const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
-  const started = Date.now();
-  const remainingMs = () => timeLimitMs - (Date.now() - started);
 
   for (;;) {
-    if (messageLimit > 0 && counts.processed >= messageLimit) {
-      counts.stoppedBecause = 'message-limit';
+    const limitReached = budget.exhausted(counts.processed);
+    if (limitReached) {
+      counts.stoppedBecause = limitReached;
       break;
     }
-    if (timeLimitMs > 0 && remainingMs() <= 0) {
-      counts.stoppedBecause = 'time-limit';
-      break;
-    }
-    const max = messageLimit > 0 ? Math.min(batchSize, messageLimit - counts.processed) : batchSize;
+    const max = budget.nextBatch(counts.processed, batchSize);
     let failure: InfrastructureError | undefined;
     const result = await backend.popAtomicBatch(queue, max, async (deliveries) => {
       const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
@@ -114,11 +111,11 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
         counts.stoppedBecause = 'empty';
         break;
       }
-      const waitMs = timeLimitMs > 0 ? Math.max(1, remainingMs()) : WAIT_SLICE_MS;
+      const waitMs = timeLimitMs > 0 ? Math.max(1, budget.remainingMs()) : WAIT_SLICE_MS;
       await backend.waitForMessage(queue, waitMs);
     }
   }
-  logger.info({ queue, ...counts, seconds: (Date.now() - started) / 1000 }, 'consumer run finished');
+  logger.info({ queue, ...counts, seconds: budget.elapsedMs() / 1000 }, 'consumer run finished');
   return counts;
 }
 

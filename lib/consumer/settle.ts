@@ -13,6 +13,7 @@
  * A failing `damaged` insert is an infrastructure failure too: the message stays in its queue.
  */
 import { DropMessageError, InfrastructureError, MalformedMessageError, RetryableError, toError } from '../errors';
+import { parseJsonObject } from '../json-object';
 import type { Logger } from '../log';
 import type { Delivery, MessageBody } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
@@ -34,16 +35,9 @@ export interface SettleContext {
  * MalformedMessageError, so that the raw text goes to `damaged` untouched.
  */
 export function parseBody(raw: string): MessageBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (error) {
-    throw new MalformedMessageError(`body is not valid JSON: ${toError(error).message}`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MalformedMessageError(`body is JSON but not an object (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`);
-  }
-  return value as MessageBody;
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) throw new MalformedMessageError(`body is ${parsed.reason}`);
+  return parsed.value;
 }
 
 /**

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { truncateChars } from '../truncate';
 import type { ImpressionsLoader, RawMessage } from './batch-commit';
 import type { ImpressionTopic } from './config';
 
@@ -73,7 +74,8 @@ export async function backfillFile(loader: ImpressionsLoader, file: string, opti
 
 /** The offset-store "topic" of a file: its base name (legacy log names are unique per period). */
 export function backfillSourceName(file: string): string {
-  return `file:${path.basename(file)}`.slice(0, 191);
+  // 191 characters: the offset store's key column (VARCHAR, counted in code points).
+  return truncateChars(`file:${path.basename(file)}`, 191);
 }
 
 async function isGzip(file: string): Promise<boolean> {

@@ -5,6 +5,8 @@
  * values), so that callers can count it and log a sample; it never throws. Strings that are
  * merely too long are truncated, not rejected, as before.
  */
+import { isJsonObject, parseJsonObject } from '../json-object';
+import { truncateChars } from '../truncate';
 
 /** A CentralNotice banner impression event, validated. */
 export interface BannerImpressionEvent {
@@ -88,14 +90,7 @@ type Json = Record<string, unknown>;
 
 /** Parses one banner impression event (a JSON object in EventLogging form). */
 export function parseBannerImpression(raw: string | Buffer | null): ParseResult<BannerImpressionEvent> {
-  let uuid: string | null = null;
-  try {
-    const data = parseObject(raw);
-    uuid = typeof data.uuid === 'string' ? data.uuid : null;
-    const event = objectField(data, 'event');
-    const time = parseTime(data.dt);
-    const country = optionalText(event, 'country');
-    if (country !== null && !COUNTRY.test(country)) throw new InvalidEvent('event.country is not two letters');
+  return parseEvent(raw, ({ data, event, time, uuid, country }) => {
     const uselang = requiredText(event, 'uselang');
     if (uselang.length > LANGUAGE_MAX || !LANGUAGE.test(uselang)) throw new InvalidEvent('event.uselang is not a language code');
     const db = requiredText(event, 'db');
@@ -105,34 +100,22 @@ export function parseBannerImpression(raw: string | Buffer | null): ParseResult<
     const campaign = optionalText(event, 'campaign');
     if (campaign !== null && !DEFAULT_TEXT.test(campaign)) throw new InvalidEvent('event.campaign has characters not allowed');
     return {
-      valid: true,
-      event: {
-        time,
-        uuid,
-        shown: event.statusCode === '6',
-        bot: isBot(data),
-        banner: truncate(banner ?? '', BANNER_MAX),
-        campaign: truncate(campaign ?? '', CAMPAIGN_MAX),
-        db,
-        uselang,
-        country,
-      },
+      time,
+      uuid,
+      shown: event.statusCode === '6',
+      bot: isBot(data),
+      banner: truncateChars(banner ?? '', BANNER_MAX),
+      campaign: truncateChars(campaign ?? '', CAMPAIGN_MAX),
+      db,
+      uselang,
+      country,
     };
-  } catch (error) {
-    return invalid(error, uuid);
-  }
+  });
 }
 
 /** Parses one landing page impression event (a JSON object in EventLogging form). */
 export function parseLandingPageImpression(raw: string | Buffer | null): ParseResult<LandingPageImpressionEvent> {
-  let uuid: string | null = null;
-  try {
-    const data = parseObject(raw);
-    uuid = typeof data.uuid === 'string' ? data.uuid : null;
-    const event = objectField(data, 'event');
-    const time = parseTime(data.dt);
-    const country = optionalText(event, 'country');
-    if (country !== null && !COUNTRY.test(country)) throw new InvalidEvent('event.country is not two letters');
+  return parseEvent(raw, ({ data, event, time, uuid, country }) => {
     const language = optionalText(event, 'language');
     if (language !== null && (language.length > LANGUAGE_MAX || !LANGUAGE.test(language))) {
       throw new InvalidEvent('event.language is not a language code');
@@ -143,9 +126,35 @@ export function parseLandingPageImpression(raw: string | Buffer | null): ParseRe
     for (const field of LANDING_PAGE_TEXT_FIELDS) {
       const value = optionalText(event, field);
       if (value !== null && !DEFAULT_TEXT.test(value)) throw new InvalidEvent(`event.${field} has characters not allowed`);
-      text[field] = value === null ? null : truncate(value, LANDING_PAGE_LIMITS[field]);
+      text[field] = value === null ? null : truncateChars(value, LANDING_PAGE_LIMITS[field]);
     }
-    return { valid: true, event: { time, uuid, wiki, country, language, ...text } };
+    return { time, uuid, wiki, country, language, ...text };
+  });
+}
+
+/** What every EventLogging event carries, checked the same way for both kinds. */
+interface Envelope {
+  data: Json;
+  event: Json;
+  time: number;
+  uuid: string | null;
+  country: string | null;
+}
+
+/**
+ * Checks the envelope, then lets `build` check the rest; a broken rule becomes an invalid
+ * result carrying the uuid when it was readable, so that callers can count and sample it.
+ */
+function parseEvent<T>(raw: string | Buffer | null, build: (envelope: Envelope) => T): ParseResult<T> {
+  let uuid: string | null = null;
+  try {
+    const data = parseObject(raw);
+    uuid = typeof data.uuid === 'string' ? data.uuid : null;
+    const event = objectField(data, 'event');
+    const time = parseTime(data.dt);
+    const country = optionalText(event, 'country');
+    if (country !== null && !COUNTRY.test(country)) throw new InvalidEvent('event.country is not two letters');
+    return { valid: true, event: build({ data, event, time, uuid, country }) };
   } catch (error) {
     return invalid(error, uuid);
   }
@@ -153,14 +162,9 @@ export function parseLandingPageImpression(raw: string | Buffer | null): ParseRe
 
 function parseObject(raw: string | Buffer | null): Json {
   if (raw === null) throw new InvalidEvent('empty record');
-  let data: unknown;
-  try {
-    data = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch {
-    throw new InvalidEvent('not JSON');
-  }
-  if (!isObject(data)) throw new InvalidEvent('not a JSON object');
-  return data;
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) throw new InvalidEvent(parsed.problem === 'not-json' ? 'not JSON' : 'not a JSON object');
+  return parsed.value;
 }
 
 function parseTime(value: unknown): number {
@@ -172,12 +176,12 @@ function parseTime(value: unknown): number {
 
 function isBot(data: Json): boolean {
   const userAgent = data.userAgent;
-  return isObject(userAgent) && userAgent.is_bot === true;
+  return isJsonObject(userAgent) && userAgent.is_bot === true;
 }
 
 function objectField(data: Json, key: string): Json {
   const value = data[key];
-  if (!isObject(value)) throw new InvalidEvent(`${key} is missing or not an object`);
+  if (!isJsonObject(value)) throw new InvalidEvent(`${key} is missing or not an object`);
   return value;
 }
 
@@ -194,14 +198,6 @@ function optionalText(data: Json, key: string, prefix = 'event.'): string | null
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   throw new InvalidEvent(`${prefix}${key} is not text`);
-}
-
-function truncate(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max) : value;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function invalid(error: unknown, uuid: string | null): { valid: false; reason: string; uuid: string | null } {

@@ -2,6 +2,7 @@
  * Expiry: pending rows older than N days will never be settled by anyone; they are deleted
  * (or marked resolved), optionally for one gateway only, in bounded statements.
  */
+import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
 import { withDatabase } from '../db/errors';
@@ -22,7 +23,7 @@ export interface ExpirePendingOptions {
 export interface ExpirePendingResult {
   expired: number;
   cutoff: string;
-  stoppedBecause: 'done' | 'time-limit' | 'row-limit';
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'time-limit' | 'row-limit'>;
 }
 
 /** Expires rows dated before now − `days`; resolves with how many went and why the run stopped. */
@@ -30,19 +31,16 @@ export async function expirePending(db: Db, options: ExpirePendingOptions, logge
   const store = new PendingStore(db);
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - options.days * 86_400_000);
-  const started = Date.now();
+  const budget = new RunBudget({ count: options.rowLimit, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
   let expired = 0;
-  let stoppedBecause: ExpirePendingResult['stoppedBecause'] = 'done';
+  let stoppedBecause: ExpirePendingResult['stoppedBecause'] = 'empty';
   for (;;) {
-    if (options.rowLimit > 0 && expired >= options.rowLimit) {
-      stoppedBecause = 'row-limit';
+    const limitReached = budget.exhausted(expired);
+    if (limitReached) {
+      stoppedBecause = limitReached;
       break;
     }
-    if (options.timeLimitSeconds > 0 && Date.now() - started >= options.timeLimitSeconds * 1000) {
-      stoppedBecause = 'time-limit';
-      break;
-    }
-    const batchSize = options.rowLimit > 0 ? Math.min(options.batchSize, options.rowLimit - expired) : options.batchSize;
+    const batchSize = budget.nextBatch(expired, options.batchSize);
     const changed = await withDatabase('expire pending rows', () =>
       store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize }),
     );

@@ -9,6 +9,7 @@
  * - every other key is kept as it came.
  */
 import { MalformedMessageError } from '../errors';
+import { isJsonObject } from '../json-object';
 
 /** Legacy key → current key. */
 export const LEGACY_KEYS: Readonly<Record<string, string>> = {
@@ -101,10 +102,8 @@ export function normaliseMessage(input: Record<string, unknown>): Record<string,
  * gateway transaction id. Throws MalformedMessageError naming the problem (never a value).
  */
 export function normalisePendingMessage(input: unknown): PendingMessage {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new MalformedMessageError('pending message is not a JSON object');
-  }
-  const raw = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw new MalformedMessageError('pending message is not a JSON object');
+  const raw = input;
   const message = normaliseMessage(raw);
   const problems: string[] = [];
   if (typeof message.gateway !== 'string' || message.gateway.trim() === '') problems.push('gateway is missing');

@@ -39,6 +39,6 @@ export class MalformedQueueMessageError extends MalformedMessageError {
     readonly delivery: Delivery,
     reason: string,
   ) {
-    super(`message ${delivery.id} on queue ${delivery.queue} is not a JSON object (${reason})`);
+    super(`message ${delivery.id} on queue ${delivery.queue}: body is ${reason}`);
   }
 }

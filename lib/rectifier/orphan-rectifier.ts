@@ -18,6 +18,7 @@ import { eq } from 'drizzle-orm';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { storeFailure } from '../consumer/settle';
+import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
 import { InfrastructureError, toError } from '../errors';
@@ -51,7 +52,7 @@ export type OrphanOutcome =
 export interface GatewayRun {
   attempted: number;
   outcomes: Partial<Record<OrphanOutcome, number>>;
-  stoppedBecause: 'no-more-rows' | 'younger-row' | 'row-limit' | 'time-limit';
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'>;
 }
 
 export interface RectifyResult {
@@ -90,20 +91,18 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
   const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
   const store = new PendingStore(deps.db);
   const now = options.now ?? (() => new Date());
-  const started = Date.now();
+  // The row limit is per gateway (each counts its own rows), the time limit is the whole run's.
+  const budget = new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
   const result: RectifyResult = { gateways: {} };
   for (const gateway of options.gateways) {
     const adapter = deps.adapters.get(gateway);
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
-    const run: GatewayRun = { attempted: 0, outcomes: {}, stoppedBecause: 'no-more-rows' };
+    const run: GatewayRun = { attempted: 0, outcomes: {}, stoppedBecause: 'empty' };
     result.gateways[gateway] = run;
     for (;;) {
-      if (options.limitPerGateway > 0 && run.attempted >= options.limitPerGateway) {
-        run.stoppedBecause = 'row-limit';
-        break;
-      }
-      if (options.timeLimitSeconds > 0 && Date.now() - started >= options.timeLimitSeconds * 1000) {
-        run.stoppedBecause = 'time-limit';
+      const limitReached = budget.exhausted(run.attempted);
+      if (limitReached) {
+        run.stoppedBecause = limitReached;
         break;
       }
       const row = await stopOnInfrastructure(gateway, null, () => withDatabase('fetch oldest pending row', () => store.fetchOldest(gateway)));

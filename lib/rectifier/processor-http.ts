@@ -7,6 +7,7 @@
  * the row goes to `damaged` for a person.
  */
 import { InfrastructureError, RetryableError } from '../errors';
+import { parseJsonObject } from '../json-object';
 import { redactText } from '../redact';
 import { ProcessorResponseError } from './processor-adapter';
 
@@ -73,13 +74,12 @@ export class ProcessorHttp {
     if (UNAVAILABLE_STATUSES.has(response.status)) {
       throw new ProcessorUnavailableError(`payment processor at ${this.origin} is unavailable (HTTP ${response.status})`);
     }
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? {} : JSON.parse(text);
-    } catch {
+    // An empty answer, or JSON that is not an object, reads as {}: only text that is not JSON is refused.
+    const parsed = text === '' ? null : parseJsonObject(text);
+    if (parsed?.ok === false && parsed.problem === 'not-json') {
       throw new ProcessorResponseError(`${method} ${path.split('/')[1] ?? ''}: answer is not JSON (HTTP ${response.status})`);
     }
-    const answer = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
+    const answer = parsed?.ok ? parsed.value : {};
     if (!response.ok && !accept.includes(response.status)) {
       const reason = typeof answer.error === 'string' ? redactText(answer.error).slice(0, 500) : 'no reason given';
       if (TEMPORARY_STATUSES.has(response.status)) {

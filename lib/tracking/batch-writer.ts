@@ -12,9 +12,9 @@ import type { Pool } from 'mysql2/promise';
 import { toError } from '../errors';
 import type { Logger } from '../log';
 import { appendEvents, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
-import { ContributionIdConflictError, MalformedTrackingMessageError } from './errors';
+import { ContributionIdConflictError } from './errors';
 import { foldByTrackingId } from './merge';
-import { normaliseTrackingMessage } from './message';
+import { normaliseTrackingMessage, parseTrackingObject } from './message';
 import {
   logTruncations,
   readContributionIds,
@@ -51,14 +51,9 @@ export async function writeTrackingBatch(
   const candidates: Array<NewEvent & { key: string }> = [];
   for (const item of items) {
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(item.body);
-      } catch {
-        throw new MalformedTrackingMessageError('body is not valid JSON');
-      }
+      const parsed = parseTrackingObject(item.body);
       const message = normaliseTrackingMessage(parsed);
-      candidates.push({ key: item.key, message, body: item.body, hash: messageHash(parsed as Record<string, unknown>) });
+      candidates.push({ key: item.key, message, body: item.body, hash: messageHash(parsed) });
     } catch (error) {
       outcomes.set(item.key, { status: 'rejected', error: toError(error) });
     }

@@ -1,6 +1,6 @@
 /**
  * Column limits of the legacy `contribution_tracking` table (docs/architecture.md §6) and the one rule
- * for values that do not fit: truncate to the column, warn, never reject.
+ * for values that do not fit: truncate to the column (lib/truncate.ts), warn, never reject.
  */
 import type { TextField } from './message';
 
@@ -22,25 +22,3 @@ export const NOTE_MAX_BYTES = 65535;
 
 /** Length of each contribution_source column. */
 export const SOURCE_LIMIT = 128;
-
-/** Cuts `value` to `limit` characters (code points, as MariaDB counts them); null when it fits. */
-export function truncateChars(value: string, limit: number): string | null {
-  if (value.length <= limit) return null;
-  const chars = Array.from(value);
-  if (chars.length <= limit) return null;
-  return chars.slice(0, limit).join('');
-}
-
-/** Cuts `value` to at most `limit` UTF-8 bytes without splitting a character; null when it fits. */
-export function truncateBytes(value: string, limit: number): string | null {
-  if (Buffer.byteLength(value, 'utf8') <= limit) return null;
-  let bytes = 0;
-  let out = '';
-  for (const char of value) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (bytes + size > limit) break;
-    bytes += size;
-    out += char;
-  }
-  return out;
-}

@@ -10,6 +10,7 @@
  * Error texts name fields and sizes, never values.
  */
 import { InfrastructureError, MalformedMessageError, toError } from '../errors';
+import { parseJsonObject } from '../json-object';
 import type { Logger } from '../log';
 import { MessageTooLargeError } from '../queue/errors';
 import type { TrackingProducer } from './producer';
@@ -54,17 +55,10 @@ export async function handleTrackingRequest(request: HttpRequest, options: Track
   if (raw.length > options.maxBodyBytes) {
     return tooLarge(options.logger, `body of ${raw.length} bytes`, raw.length, options.maxBodyBytes);
   }
-  let fields: unknown;
+  const fields = parseJsonObject(raw);
+  if (!fields.ok) return respond(400, { error: fields.problem === 'not-json' ? 'body is not valid JSON' : 'body must be a JSON object' });
   try {
-    fields = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return respond(400, { error: 'body is not valid JSON' });
-  }
-  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
-    return respond(400, { error: 'body must be a JSON object' });
-  }
-  try {
-    const id = await options.producer.trackContribution(fields as Record<string, unknown>);
+    const id = await options.producer.trackContribution(fields.value);
     return respond(202, { id: String(id) });
   } catch (error) {
     if (error instanceof MalformedMessageError) return respond(400, { error: error.message });

@@ -5,6 +5,7 @@
  * fields once, so that the event log, the merge and the producer agree on what a message says.
  * Unknown fields are kept (the event log stores the body verbatim) and ignored by the summary.
  */
+import { isJsonObject, parseJsonObject } from '../json-object';
 import { MalformedTrackingMessageError } from './errors';
 
 /** The text fields a message may carry, as they appear on the wire. */
@@ -45,21 +46,23 @@ const TS = /^[0-9]{14}$/;
 
 /** Parses a raw queue body; a body that is not a JSON object is malformed. */
 export function parseTrackingBody(body: string): TrackingMessage {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new MalformedTrackingMessageError('body is not valid JSON');
-  }
-  return normaliseTrackingMessage(parsed);
+  return normaliseTrackingMessage(parseTrackingObject(body));
+}
+
+/**
+ * The JSON object of a raw queue body, not yet validated: the batch writer hashes it as it
+ * came, before normalising. Throws the same MalformedTrackingMessageError as parseTrackingBody.
+ */
+export function parseTrackingObject(body: string): Record<string, unknown> {
+  const parsed = parseJsonObject(body);
+  if (parsed.ok) return parsed.value;
+  throw new MalformedTrackingMessageError(parsed.problem === 'not-json' ? 'body is not valid JSON' : 'message must be a JSON object');
 }
 
 /** Validates a decoded message and returns its typed fields; throws naming the first bad field. */
 export function normaliseTrackingMessage(input: unknown): TrackingMessage {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new MalformedTrackingMessageError('message must be a JSON object');
-  }
-  const raw = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw new MalformedTrackingMessageError('message must be a JSON object');
+  const raw = input;
   const id = parsePositiveInteger(raw.id, 'id', true);
   const ts = parseTs(raw.ts, true);
   const fields: TrackingFields = {};

@@ -9,7 +9,8 @@ import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
 import { toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
 import { splitUtmSource } from './contribution-source';
-import { SOURCE_LIMIT, truncateChars } from './columns';
+import { truncateChars } from '../truncate';
+import { SOURCE_LIMIT } from './columns';
 import { inWriterTransaction } from './transaction';
 
 export interface RebuildOptions {
@@ -92,7 +93,7 @@ function sourceMatches(expected: SummaryRow, stored: RowDataPacket | undefined):
   const split = splitUtmSource(String(expected.utm_source));
   if (!split) return stored === undefined;
   if (!stored) return false;
-  const cut = (v: string) => truncateChars(v, SOURCE_LIMIT) ?? v;
+  const cut = (v: string) => truncateChars(v, SOURCE_LIMIT);
   return (
     stored.banner === cut(split.banner) &&
     stored.landing_page === cut(split.landingPage) &&

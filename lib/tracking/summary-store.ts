@@ -7,7 +7,8 @@
  */
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../log';
-import { NOTE_MAX_BYTES, SOURCE_LIMIT, TEXT_LIMITS, truncateBytes, truncateChars } from './columns';
+import { truncateBytes, truncateChars } from '../truncate';
+import { NOTE_MAX_BYTES, SOURCE_LIMIT, TEXT_LIMITS } from './columns';
 import { splitUtmSource } from './contribution-source';
 import type { SummaryField, TrackingSummary } from './merge';
 import { TEXT_FIELDS, type TextField } from './message';
@@ -50,7 +51,7 @@ export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[]
     const value = fields[name];
     if (value === undefined) return null;
     const cut = name === 'note' ? truncateBytes(value, NOTE_MAX_BYTES) : truncateChars(value, TEXT_LIMITS[name]);
-    if (cut === null) return value;
+    if (cut === value) return value;
     truncations.push({
       trackingId: summary.id,
       field: name,
@@ -113,9 +114,9 @@ export async function writeSummaries(conn: PoolConnection, rows: SummaryRow[]): 
     if (split) {
       sources.push([
         Number(row.id),
-        truncateChars(split.banner, SOURCE_LIMIT) ?? split.banner,
-        truncateChars(split.landingPage, SOURCE_LIMIT) ?? split.landingPage,
-        truncateChars(split.paymentMethod, SOURCE_LIMIT) ?? split.paymentMethod,
+        truncateChars(split.banner, SOURCE_LIMIT),
+        truncateChars(split.landingPage, SOURCE_LIMIT),
+        truncateChars(split.paymentMethod, SOURCE_LIMIT),
       ]);
     } else {
       withoutSource.push(Number(row.id));

@@ -12,6 +12,7 @@
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
 import { coreConfig } from '../../config';
 import { BufferError, toError } from '../../errors';
+import { isJsonObject, parseJsonObject } from '../../json-object';
 import { createLogger } from '../../log';
 import { queueConfig } from '../config';
 import { MalformedQueueMessageError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
@@ -126,20 +127,6 @@ export function redisConnectionOptions(): RedisOptions {
     // keep it short so that a closed backend does not hold the process open.
     disconnectTimeout: 200,
   };
-}
-
-/** Parses a stored body into the object a popAtomic callback gets, or says why it cannot. */
-function parseObject(raw: string): { ok: true; value: MessageBody } | { ok: false; reason: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { ok: false, reason: 'invalid JSON' };
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, reason: Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value };
-  }
-  return { ok: true, value: value as MessageBody };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -417,7 +404,7 @@ export class RedisQueueBackend implements QueueBackend {
     const claim = taken && !taken.claimed ? this.leaseCalls.call(queue, { claim: taken.delivery.receipt }) : undefined;
     if (!delivery) delivery = ((await this.leaseCalls.call(queue, { lease: 1 })) as Delivery[])[0];
     if (!delivery) return { status: 'empty' };
-    const parsed = parseObject(delivery.body);
+    const parsed = parseJsonObject(delivery.body);
     if (!parsed.ok) {
       await claim;
       throw new MalformedQueueMessageError(delivery, parsed.reason);
@@ -655,9 +642,7 @@ export class RedisQueueBackend implements QueueBackend {
 
   /** Serialises a message with its source fields and the script's stamp flag ('S' or 'K'); enforces the size limit. */
   private encodePush(queue: string, message: MessageBody, options: PushOptions): string {
-    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-      throw new QueueUsageError('a queue message must be a JSON object');
-    }
+    if (!isJsonObject(message)) throw new QueueUsageError('a queue message must be a JSON object');
     let arg = this.encodeFresh(message, options.sourceType ?? 'direct');
     if (arg === undefined) {
       const stamped = withSourceFields(message, this.identity, options.sourceType);

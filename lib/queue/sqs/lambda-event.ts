@@ -5,7 +5,7 @@
  * records (the outcome rules, `damaged`) belongs to the consumer runner, lib/consumer/run-sqs-event.ts.
  */
 import type { Delivery } from '../types';
-import { withEnqueuedTime } from './enqueued-time';
+import { ENQUEUED_AT_ATTRIBUTE, sqsDelivery } from './enqueued-time';
 
 /** The part of Lambda's SQS record we read (@types/aws-lambda is not a dependency). */
 export interface SqsEventRecord {
@@ -17,7 +17,8 @@ export interface SqsEventRecord {
     SentTimestamp?: string;
     [name: string]: string | undefined;
   };
-  messageAttributes?: Record<string, unknown>;
+  /** As Lambda spells them: `{ name: { stringValue, dataType } }`. */
+  messageAttributes?: Record<string, { stringValue?: string; dataType?: string } | undefined>;
   md5OfBody?: string;
   eventSource?: string;
   eventSourceARN: string;
@@ -36,16 +37,15 @@ export interface SqsBatchResponse {
 
 /** The contract's Delivery for a Lambda record, so handlers see the same shape as with the runner. */
 export function deliveryOf(record: SqsEventRecord, queue: string): Delivery {
-  const enqueuedAt = Number(record.attributes?.SentTimestamp ?? Date.now());
-  return {
+  return sqsDelivery(queue, {
     id: record.messageId,
-    // As SqsQueueBackend delivers it: source_enqueued_time from SQS's clock when the producer left it out.
-    body: withEnqueuedTime(record.body, enqueuedAt),
     receipt: record.receiptHandle,
-    receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-    enqueuedAt,
-    queue,
-  };
+    body: record.body,
+    receiveCount: record.attributes?.ApproximateReceiveCount,
+    sentTimestamp: record.attributes?.SentTimestamp,
+    // Lambda spells message attributes in camelCase (stringValue), the SDK in PascalCase.
+    originalEnqueuedAt: record.messageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.stringValue,
+  });
 }
 
 /** `arn:aws:sqs:region:account:dev-pending.fifo` with prefix `dev-` → `pending`. */

@@ -49,6 +49,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { toError } from '../../errors';
+import { parseJsonObject } from '../../json-object';
 import { createLogger, type Logger } from '../../log';
 import { MalformedQueueMessageError, QueueCapabilityError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
 import { assertMessageFits } from '../message-size';
@@ -73,7 +74,7 @@ import { popAtomicBatchWith } from '../pop-atomic-batch';
 import { createSqsClient } from './client';
 import { sqsSettings, type SqsSettings } from './config';
 import { findQueueDefinition, queueDefinitions, sqsQueueName } from './definitions';
-import { withEnqueuedTime } from './enqueued-time';
+import { ENQUEUED_AT_ATTRIBUTE, sqsDelivery } from './enqueued-time';
 import { isStaleReceipt, sqsErrorCode, toQueueError } from './errors';
 import { provisionQueue } from './provision';
 
@@ -84,8 +85,6 @@ const SQS_BATCH_BYTES = 256 * 1024;
 const DEAD_LETTER_WORK_SECONDS = 30;
 /** Lease renewal used by ack's lease check; the delete follows at once. */
 const ACK_CHECK_SECONDS = 30;
-/** Message attribute that carries a redriven message's original enqueue time (SentTimestamp resets). */
-const ENQUEUED_AT_ATTRIBUTE = 'buffer_enqueued_at';
 /** How long purge keeps at a queue whose earlier purge is in progress: AWS takes a new one after 60 s. */
 const PURGE_IN_PROGRESS_LIMIT_MS = 75_000;
 
@@ -197,7 +196,7 @@ export class SqsQueueBackend implements QueueBackend {
   async popAtomic<T>(queue: string, callback: (body: MessageBody, delivery: Delivery) => Promise<T>): Promise<PopResult<T>> {
     const [delivery] = await this.lease(queue, { max: 1 });
     if (!delivery) return { status: 'empty' };
-    const parsed = parseObject(delivery.body);
+    const parsed = parseJsonObject(delivery.body);
     // Not run, still leased: the caller keeps the raw body safe, then acks (see the error's doc).
     if (!parsed.ok) throw new MalformedQueueMessageError(delivery, parsed.reason);
     let value: T;
@@ -693,29 +692,14 @@ function isComplete(settings: Partial<SqsSettings>): settings is SqsSettings {
 }
 
 function toDelivery(queue: string, message: Message): Delivery {
-  const attributes = message.Attributes ?? {};
-  const original = message.MessageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.StringValue;
-  const enqueuedAt = Number(original ?? attributes.SentTimestamp ?? Date.now());
-  return {
+  return sqsDelivery(queue, {
     id: message.MessageId!,
-    body: withEnqueuedTime(message.Body ?? '', enqueuedAt),
     receipt: message.ReceiptHandle!,
-    receiveCount: Number(attributes.ApproximateReceiveCount ?? 1),
-    enqueuedAt,
-    queue,
-  };
-}
-
-/** Parses a delivered body for popAtomic's callback, or says why it cannot. */
-function parseObject(raw: string): { ok: true; value: MessageBody } | { ok: false; reason: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { ok: false, reason: 'not valid JSON' };
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'JSON but not an object' };
-  return { ok: true, value: value as MessageBody };
+    body: message.Body ?? '',
+    receiveCount: message.Attributes?.ApproximateReceiveCount,
+    sentTimestamp: message.Attributes?.SentTimestamp,
+    originalEnqueuedAt: message.MessageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.StringValue,
+  });
 }
 
 /** Splits bodies into SendMessageBatch-sized chunks: at most 10 entries and 256 KiB each. */

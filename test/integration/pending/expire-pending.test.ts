@@ -33,7 +33,7 @@ describe('expirePending', () => {
   it('should delete rows older than N days in batches and keep younger ones', async () => {
     const result = await expirePending(database.db, { days: 30, mode: 'delete', batchSize: 2, timeLimitSeconds: 10, rowLimit: 0, now });
 
-    expect(result).toEqual({ expired: 3, cutoff: '2024-12-01T00:00:00.000Z', stoppedBecause: 'done' });
+    expect(result).toEqual({ expired: 3, cutoff: '2024-12-01T00:00:00.000Z', stoppedBecause: 'empty' });
     expect(await remaining()).toEqual([{ order_id: 'd.1', is_resolved: 0 }]);
   });
 

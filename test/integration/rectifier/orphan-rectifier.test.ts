@@ -76,7 +76,7 @@ describe('rectifyOrphans', () => {
       { method: 'GET', path: '/hosted-payment/orders/1001.1', body: null },
       { method: 'POST', path: '/hosted-payment/orders/1001.1/cancel', body: {} },
     ]);
-    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { cancelled: 1 }, stoppedBecause: 'no-more-rows' });
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { cancelled: 1 }, stoppedBecause: 'empty' });
     expect(await pendingOrders()).toEqual([]);
     expect(await env.queued(env.queues.donations)).toEqual([]);
   });

@@ -70,7 +70,7 @@ describe('RunTally', () => {
     const tally = new RunTally();
 
     tally.invocationStarted('rectify-orphans');
-    tally.invocation('rectify-orphans', { ok: true, payload: { gateways: { ingenico: { attempted: 2, outcomes: { approved: 1 }, stoppedBecause: 'no-more-rows' } } } });
+    tally.invocation('rectify-orphans', { ok: true, payload: { gateways: { ingenico: { attempted: 2, outcomes: { approved: 1 }, stoppedBecause: 'empty' } } } });
     tally.invocationStarted('rectify-orphans');
     tally.invocation('rectify-orphans', { ok: true, payload: { gateways: { ingenico: { attempted: 3, outcomes: { approved: 2 } } } } });
     tally.invocation('rectify-orphans', { ok: true, payload: null, scheduled: true });

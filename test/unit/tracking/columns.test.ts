@@ -1,4 +1,3 @@
-import { truncateBytes, truncateChars } from '../../../lib/tracking/columns';
 import { splitUtmSource } from '../../../lib/tracking/contribution-source';
 import { toSummaryRow, type Truncation } from '../../../lib/tracking/summary-store';
 
@@ -17,16 +16,6 @@ describe('splitUtmSource', () => {
 });
 
 describe('truncation', () => {
-  it('should count characters as MariaDB does, not UTF-16 units', () => {
-    expect(truncateChars('😀😀😀', 3)).toBeNull();
-    expect(truncateChars('😀😀😀', 2)).toBe('😀😀');
-  });
-
-  it('should cut by bytes without splitting a character', () => {
-    expect(truncateBytes('ééé', 5)).toBe('éé');
-    expect(truncateBytes('abc', 5)).toBeNull();
-  });
-
   it('should truncate over-long summary values to their column and report field and lengths', () => {
     const truncations: Truncation[] = [];
     const row = toSummaryRow(

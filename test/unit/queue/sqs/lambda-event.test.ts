@@ -40,4 +40,22 @@ describe('deliveryOf', () => {
       queue: 'pending',
     });
   });
+
+  it('should take the original enqueue time of a redriven record from its message attribute, as the backend does', () => {
+    const sent = Date.UTC(2026, 10, 28, 1, 2, 3, 456);
+    const original = sent - 86_400_000;
+    const record: SqsEventRecord = {
+      messageId: 'm2',
+      receiptHandle: 'handle-m2',
+      body: '{"order_id":"2"}',
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(sent) },
+      messageAttributes: { buffer_enqueued_at: { stringValue: String(original), dataType: 'Number' } },
+      eventSourceARN: STANDARD_ARN,
+    };
+
+    const delivery = deliveryOf(record, 'pending');
+
+    expect(delivery.enqueuedAt).toBe(original);
+    expect(delivery.body).toBe(`{"order_id":"2","source_enqueued_time":${Math.floor(original / 1000)}}`);
+  });
 });

@@ -1,6 +1,6 @@
 import { QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../../../../lib/queue/errors';
 import { sqsSettings } from '../../../../lib/queue/sqs/config';
-import { withEnqueuedTime } from '../../../../lib/queue/sqs/enqueued-time';
+import { sqsDelivery, withEnqueuedTime } from '../../../../lib/queue/sqs/enqueued-time';
 import { toQueueError } from '../../../../lib/queue/sqs/errors';
 import { chunkBySize } from '../../../../lib/queue/sqs/sqs-backend';
 
@@ -44,6 +44,39 @@ describe('withEnqueuedTime', () => {
     for (const body of ['{"source_enqueued_time":1700000000}', '{"source_enqueued_time":""}', 'not json', '[1,2]', 'null']) {
       expect(withEnqueuedTime(body, sent)).toBe(body);
     }
+  });
+});
+
+describe('sqsDelivery', () => {
+  const sent = Date.UTC(2026, 10, 28, 1, 2, 3, 456);
+  const facts = { id: 'm1', receipt: 'handle-m1', body: '{"order_id":"1"}', receiveCount: '2', sentTimestamp: String(sent), originalEnqueuedAt: undefined };
+
+  it('should build the contract delivery from what SQS tells, source_enqueued_time from SentTimestamp', () => {
+    const delivery = sqsDelivery('pending', facts);
+
+    expect(delivery).toEqual({
+      id: 'm1',
+      body: `{"order_id":"1","source_enqueued_time":${Math.floor(sent / 1000)}}`,
+      receipt: 'handle-m1',
+      receiveCount: 2,
+      enqueuedAt: sent,
+      queue: 'pending',
+    });
+  });
+
+  it("should prefer a redriven message's original enqueue time to its SentTimestamp", () => {
+    const original = sent - 3_600_000;
+
+    const delivery = sqsDelivery('pending', { ...facts, originalEnqueuedAt: String(original) });
+
+    expect(delivery.enqueuedAt).toBe(original);
+    expect(JSON.parse(delivery.body)).toMatchObject({ source_enqueued_time: Math.floor(original / 1000) });
+  });
+
+  it('should count a message SQS gives no receive count for as received once', () => {
+    const delivery = sqsDelivery('pending', { ...facts, receiveCount: undefined });
+
+    expect(delivery.receiveCount).toBe(1);
   });
 });
 
