@@ -5,6 +5,11 @@
  * validates all of them at its first call, reports every missing or bad variable in one
  * `ConfigError` (names and reasons, never values: some are secrets), and then memoises.
  * Defaults point at the local stack, so a fresh clone runs without any variable set.
+ *
+ * Each variable's default and its `.describe()` text are written here and nowhere else: the
+ * README's configuration table is generated from these modules (`npm run config:readme`), and a
+ * unit test (test/unit/config/settings-drift.test.ts) fails when serverless.yml passes a value
+ * no stage needs or disagrees with a default.
  */
 import * as z from 'zod';
 import { ConfigError } from './errors';
@@ -32,13 +37,25 @@ export function defineConfig<S extends z.ZodRawShape>(shape: S): ConfigLoader<z.
   load.reset = () => {
     cached = undefined;
   };
-  return load;
+  return Object.assign(load, { shape });
 }
 
 export interface ConfigLoader<T> {
   (env?: Env): T;
   /** Forgets the memoised result (tests that change the environment). */
   reset(): void;
+  /** The variables it reads, by name (the README table and the drift test read their defaults). */
+  readonly shape: z.ZodRawShape;
+}
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+function bool(fallback: boolean): z.ZodDefault<typeof booleanText>;
+function bool(): z.ZodOptional<typeof booleanText>;
+function bool(fallback?: boolean) {
+  return fallback === undefined ? booleanText.optional() : booleanText.default(fallback);
 }
 
 /** Builders for the value kinds our variables hold; numeric strings are accepted everywhere. */
@@ -53,11 +70,8 @@ export const env = {
       .default(fallback),
   /** A limit where 0 or absence means "no limit". */
   limit: (fallback = 0) => z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(0).default(fallback),
-  bool: (fallback: boolean) =>
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-      .transform((v) => v === 'true' || v === '1' || v === 'yes')
-      .default(fallback),
+  /** true/false, 1/0 or yes/no; without a fallback, absent stays undefined (a derived default). */
+  bool,
   url: (protocols: string[], fallback?: string) => {
     const base = z.string().refine((value) => {
       try {
@@ -78,13 +92,20 @@ export const env = {
       .default(fallback),
 };
 
+const logShape = {
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info').describe('fatal, error, warn, info, debug, trace or silent'),
+};
+
+/** The log level alone: what `lib/log.ts` reads when a module loads (a subset of coreConfig). */
+export const logConfig = defineConfig(logShape);
+
 /** What every process needs: where Redis and the database are, and how to log. */
 export const coreConfig = defineConfig({
-  STAGE: env.string('local'),
-  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
-  DATABASE_URL: env.url(['mysql', 'mariadb'], 'mysql://root@127.0.0.1:3306/buffer_local'),
-  QUEUE_BACKEND: env.oneOf(['redis', 'sqs'], 'redis'),
-  SOURCE_NAME: env.string('buffer-layer'),
-  SOURCE_VERSION: env.string('dev'),
+  STAGE: env.string('local').describe('deployment stage name; SQS queue names start with `${STAGE}-`'),
+  ...logShape,
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('Redis for the queues and the tracking id sequence'),
+  DATABASE_URL: env.url(['mysql', 'mariadb'], 'mysql://root@127.0.0.1:3306/buffer_local').describe('MariaDB/MySQL database (created by `npm run migrate`)'),
+  QUEUE_BACKEND: env.oneOf(['redis', 'sqs'], 'redis').describe('`redis` or `sqs` (serverless.yml: the `queueBackend` param)'),
+  SOURCE_NAME: env.string('donation-buffer').describe('stamped on pushed messages as `source_name` (the service name)'),
+  SOURCE_VERSION: env.string('dev').describe('stamped on pushed messages as `source_version`'),
 });

@@ -3,11 +3,13 @@
  * `redact.ts`, whatever the caller puts in it, so donor data cannot reach a log line.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { logConfig } from './config';
 import { redact, redactText } from './redact';
 
 export type { Logger };
 
 export interface LoggerOptions {
+  /** Default: the validated LOG_LEVEL (lib/config.ts). */
   level?: string;
   /** Where lines go; standard output by default. */
   destination?: DestinationStream;
@@ -15,7 +17,7 @@ export interface LoggerOptions {
 
 /** Creates a logger; `bindings` name the component (e.g. `{ component: 'consume-pending' }`). */
 export function createLogger(bindings: Record<string, unknown> = {}, options: LoggerOptions = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = options.level ?? logConfig().LOG_LEVEL;
   const settings: pino.LoggerOptions = {
     level,
     base: { ...bindings },

@@ -11,9 +11,15 @@
  */
 'use strict';
 
-const { queues } = require('../localstack/queues.json');
+const { queues } = require('../queues/definitions.json');
 
 const ALL_QUEUES = queues.map((queue) => queue.name);
+
+/** A queue of queues/definitions.json by name; a name it does not define fails the build here. */
+function queue(name) {
+  if (!ALL_QUEUES.includes(name)) throw new Error(`serverless/iam-roles.js: queue ${name} is not defined in queues/definitions.json`);
+  return name;
+}
 
 /**
  * What each function does with the queues: `send` pushes to them, `consume` is their SQS event
@@ -23,15 +29,15 @@ const ALL_QUEUES = queues.map((queue) => queue.name);
 const FUNCTION_ACCESS = {
   'requeue-damaged': { send: ALL_QUEUES },
   'collect-dead-letters': { deadLetters: ALL_QUEUES },
-  'rectify-orphans': { send: ['donations'] },
+  'rectify-orphans': { send: [queue('donations')] },
   'expire-pending': {},
-  'track-contribution': { send: ['contribution-tracking'] },
+  'track-contribution': { send: [queue('contribution-tracking')] },
   'consume-pending': { backend: 'redis' },
   'consume-payments-init': { backend: 'redis' },
   'consume-contribution-tracking': { backend: 'redis' },
-  'consume-pending-sqs': { backend: 'sqs', consume: ['pending'] },
-  'consume-payments-init-sqs': { backend: 'sqs', consume: ['payments-init'] },
-  'consume-contribution-tracking-sqs': { backend: 'sqs', consume: ['contribution-tracking'] },
+  'consume-pending-sqs': { backend: 'sqs', consume: [queue('pending')] },
+  'consume-payments-init-sqs': { backend: 'sqs', consume: [queue('payments-init')] },
+  'consume-contribution-tracking-sqs': { backend: 'sqs', consume: [queue('contribution-tracking')] },
   'load-impressions': { impressionsTrigger: 'schedule' },
   'impressions-kafka-event': { impressionsTrigger: 'kafka', kafka: true },
 };

@@ -14,7 +14,6 @@ import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import type { Delivery, MessageBody, QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
-import { parseLimit, type LimitInput } from './limits';
 import type { RetryPolicy } from './retry-policy';
 import { RunBudget, type StoppedBecause } from './run-budget';
 import { parseBody, settleFailure, type SettleContext, type Settlement } from './settle';
@@ -48,10 +47,13 @@ export interface ConsumerCounts {
 export interface ConsumerRunOptions {
   backend: QueueBackend;
   queue: string;
-  /** Seconds; numeric strings accepted; 0 or absent: no limit. Checked before each lease. */
-  timeLimitSeconds?: LimitInput;
-  /** Messages; numeric strings accepted; 0 or absent: no limit. */
-  messageLimit?: LimitInput;
+  /**
+   * Seconds; 0 or absent: no limit. Checked before each lease. Limits arrive parsed: the
+   * configuration validates the environment's (`env.limit` in lib/config.ts).
+   */
+  timeLimitSeconds?: number;
+  /** Messages; 0 or absent: no limit. */
+  messageLimit?: number;
   /** When a limit is set, wait for new messages on an empty queue instead of stopping. */
   wait?: boolean;
   damagedStore: DamagedStore;
@@ -67,6 +69,15 @@ export interface BatchConsumerOptions extends ConsumerRunOptions {
   handleBatch: (messages: BatchMessage[]) => Promise<BatchFailures | void>;
 }
 
+/** A limit the caller passes; a negative, fractional count or non-number is a programming error. */
+function checkedLimit(value: number | undefined, name: string, { integer = false } = {}): number {
+  const limit = value ?? 0;
+  if (!Number.isFinite(limit) || limit < 0 || (integer && !Number.isInteger(limit))) {
+    throw new RangeError(`${name} must be ${integer ? 'a whole number' : 'a number'} of at least 0 (0 means no limit)`);
+  }
+  return limit;
+}
+
 /** How long one wait lasts when only a message limit bounds the run. */
 const WAIT_SLICE_MS = 20_000;
 
@@ -77,9 +88,9 @@ const WAIT_SLICE_MS = 20_000;
  */
 export async function runBatchConsumer(options: BatchConsumerOptions): Promise<ConsumerCounts> {
   const { backend, queue, damagedStore, retryPolicy, handleBatch } = options;
-  const timeLimitMs = parseLimit(options.timeLimitSeconds, 'timeLimitSeconds') * 1000;
-  const messageLimit = parseLimit(options.messageLimit, 'messageLimit', { integer: true });
-  const batchSize = parseLimit(options.batchSize, 'batchSize', { integer: true });
+  const timeLimitMs = checkedLimit(options.timeLimitSeconds, 'timeLimitSeconds') * 1000;
+  const messageLimit = checkedLimit(options.messageLimit, 'messageLimit', { integer: true });
+  const batchSize = checkedLimit(options.batchSize, 'batchSize', { integer: true });
   if (batchSize < 1) throw new RangeError('batchSize must be at least 1');
   const budget = new RunBudget({ count: messageLimit, countLimit: 'message-limit', timeMs: timeLimitMs });
   const wait = Boolean(options.wait) && budget.bounded;

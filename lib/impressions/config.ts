@@ -58,24 +58,24 @@ const landingPageTopics = z
 /** The loader's variables; validated once per process. */
 export const impressionsConfig = defineConfig({
   /** Bootstrap servers of the Kafka cluster, comma-separated host:port. */
-  KAFKA_BROKERS: env.list(['127.0.0.1:9092']),
-  KAFKA_CLIENT_ID: env.string('buffer-layer-impressions'),
+  KAFKA_BROKERS: env.list(['127.0.0.1:9092']).describe('bootstrap servers, comma-separated host:port'),
+  KAFKA_CLIENT_ID: env.string('buffer-layer-impressions').describe('Kafka client id'),
   /** Consumer group; also the key of the offsets stored with the counts. */
-  IMPRESSIONS_CONSUMER_GROUP: env.string('impressions-loader'),
-  IMPRESSIONS_BANNER_TOPICS: bannerTopics,
-  IMPRESSIONS_LANDING_PAGE_TOPICS: landingPageTopics,
+  IMPRESSIONS_CONSUMER_GROUP: env.string('impressions-loader').describe('consumer group; also keys the offsets stored with the counts'),
+  IMPRESSIONS_BANNER_TOPICS: bannerTopics.describe('`topic:sampling factor` list of banner topics'),
+  IMPRESSIONS_LANDING_PAGE_TOPICS: landingPageTopics.describe('landing page topics (not sampled)'),
   /** Seconds the scheduled loader consumes before it leaves the group and returns. */
-  IMPRESSIONS_TIME_LIMIT_SECONDS: env.int(50, { min: 1, max: 900 }),
+  IMPRESSIONS_TIME_LIMIT_SECONDS: env.int(50, { min: 1, max: 900 }).describe('seconds a scheduled load-impressions run consumes'),
   /** Where a partition with no stored offset starts: its oldest retained event or new events only. */
-  IMPRESSIONS_START_FROM: env.oneOf(['earliest', 'latest'] as const, 'earliest'),
+  IMPRESSIONS_START_FROM: env.oneOf(['earliest', 'latest'] as const, 'earliest').describe('where a partition with no stored offset starts'),
   /** Kafka group session timeout: how soon the partitions of a crashed loader move on. */
-  IMPRESSIONS_SESSION_TIMEOUT_MS: env.int(30_000, { min: 1000, max: 300_000 }),
+  IMPRESSIONS_SESSION_TIMEOUT_MS: env.int(30_000, { min: 1000, max: 300_000 }).describe('Kafka group session timeout'),
   /** How often Kafka is told the consumer's position (the database's stored offsets are authoritative). */
-  IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: env.int(5000, { min: 0, max: 600_000 }),
+  IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: env.int(5000, { min: 0, max: 600_000 }).describe('how often Kafka is told the position (the stored offsets are authoritative)'),
   /** Partition batches committed concurrently by one process (each needs a database connection). */
-  IMPRESSIONS_PARTITIONS_CONCURRENTLY: env.int(2, { min: 1, max: 16 }),
+  IMPRESSIONS_PARTITIONS_CONCURRENTLY: env.int(2, { min: 1, max: 16 }).describe('partition batches committed at once (one database connection each)'),
   /** How many invalid events a process logs in full detail (afterwards one in a thousand). */
-  IMPRESSIONS_INVALID_LOG_SAMPLE: env.int(20, { min: 0 }),
+  IMPRESSIONS_INVALID_LOG_SAMPLE: env.int(20, { min: 0 }).describe('invalid events logged in full per process (then one in a thousand)'),
 });
 
 export type ImpressionsConfig = ReturnType<typeof impressionsConfig>;

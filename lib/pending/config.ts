@@ -1,33 +1,35 @@
 /**
  * Settings of the pending pipeline's jobs. Run limits default to the legacy deployment's
- * (pending consumer: 60 s, unlimited messages); 0 means "no limit" for every *_LIMIT.
+ * (pending consumer: 60 s, unlimited messages); 0 means "no limit" for every *_LIMIT. Each
+ * time limit leaves its function's timeout (serverless.yml) at least 10 s to finish the batch.
  */
 import { defineConfig, env } from '../config';
+import { definedQueue } from '../queue/definitions';
 
 export const pendingConfig = defineConfig({
-  PENDING_QUEUE: env.string('pending'),
-  PAYMENTS_INIT_QUEUE: env.string('payments-init'),
-  DONATIONS_QUEUE: env.string('donations'),
+  PENDING_QUEUE: env.string(definedQueue('pending')).describe('queue consume-pending reads'),
+  PAYMENTS_INIT_QUEUE: env.string(definedQueue('payments-init')).describe('queue consume-payments-init reads'),
+  DONATIONS_QUEUE: env.string(definedQueue('donations')).describe('queue rectify-orphans sends settled donations to (the CRM side reads it)'),
 
-  CONSUME_PENDING_TIME_LIMIT_SECONDS: env.limit(60),
-  CONSUME_PENDING_MESSAGE_LIMIT: env.limit(0),
+  CONSUME_PENDING_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-pending run length, seconds (0: no limit)'),
+  CONSUME_PENDING_MESSAGE_LIMIT: env.limit(0).describe('messages per consume-pending run (0: no limit)'),
   /** Messages leased and inserted per round trip. */
-  CONSUME_PENDING_BATCH_SIZE: env.int(200, { min: 1, max: 5000 }),
+  CONSUME_PENDING_BATCH_SIZE: env.int(200, { min: 1, max: 5000 }).describe('messages leased and inserted per round trip'),
 
-  CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS: env.limit(60),
-  CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT: env.limit(0),
+  CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-payments-init run length, seconds (0: no limit)'),
+  CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT: env.limit(0).describe('messages per consume-payments-init run (0: no limit)'),
 
   /** What a job does with a row it is done with. */
-  PENDING_RESOLVE_MODE: env.oneOf(['delete', 'mark-resolved'] as const, 'delete'),
+  PENDING_RESOLVE_MODE: env.oneOf(['delete', 'mark-resolved'] as const, 'delete').describe('`delete` or `mark-resolved`: what rectify-orphans and expire-pending do with a row they are done with'),
 
-  EXPIRE_PENDING_DAYS: env.int(30, { min: 1 }),
+  EXPIRE_PENDING_DAYS: env.int(30, { min: 1 }).describe('expire-pending takes rows older than this'),
   /** Only this gateway's rows; every gateway when unset. */
-  EXPIRE_PENDING_GATEWAY: env.string().optional(),
-  EXPIRE_PENDING_TIME_LIMIT_SECONDS: env.limit(60),
+  EXPIRE_PENDING_GATEWAY: env.string().optional().describe('only this gateway\'s rows; every gateway when unset'),
+  EXPIRE_PENDING_TIME_LIMIT_SECONDS: env.limit(90).describe('expire-pending run length, seconds (0: no limit)'),
   /** Rows per statement. */
-  EXPIRE_PENDING_BATCH_SIZE: env.int(1000, { min: 1 }),
+  EXPIRE_PENDING_BATCH_SIZE: env.int(1000, { min: 1 }).describe('rows per statement'),
   /** Most rows per run; 0: no limit. */
-  EXPIRE_PENDING_ROW_LIMIT: env.limit(0),
+  EXPIRE_PENDING_ROW_LIMIT: env.limit(0).describe('rows per expire-pending run (0: no limit)'),
 });
 
 export type PendingConfig = ReturnType<typeof pendingConfig>;

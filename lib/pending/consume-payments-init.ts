@@ -14,8 +14,8 @@ import { PendingStore } from './pending-store';
 
 export interface ConsumePaymentsInitOptions {
   queue: string;
-  timeLimitSeconds: number | string;
-  messageLimit: number | string;
+  timeLimitSeconds: number;
+  messageLimit: number;
 }
 
 /** Consumes the payments-init queue until a limit is reached or the queue is empty. */

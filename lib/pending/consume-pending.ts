@@ -29,8 +29,8 @@ export interface PendingPipelineDeps {
 
 export interface ConsumePendingOptions {
   queue: string;
-  timeLimitSeconds: number | string;
-  messageLimit: number | string;
+  timeLimitSeconds: number;
+  messageLimit: number;
   batchSize: number;
 }
 

@@ -7,21 +7,21 @@ import * as z from 'zod';
 
 export const rectifierConfig = defineConfig({
   /** Which adapter serves which gateway: `gateway=kind` pairs, kinds hosted-payment and express-checkout. */
-  RECTIFY_ADAPTERS: env.list(['ingenico=hosted-payment', 'paypal_ec=express-checkout']),
+  RECTIFY_ADAPTERS: env.list(['ingenico=hosted-payment', 'paypal_ec=express-checkout']).describe('`gateway=adapter` pairs: which processor adapter settles which gateway'),
   /** Gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset. */
-  RECTIFY_ORPHANS_GATEWAYS: env.list([]),
+  RECTIFY_ORPHANS_GATEWAYS: env.list([]).describe('gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset'),
   /** Only rows older than this are orphans: younger donors may still come back. */
-  RECTIFY_ORPHANS_MIN_AGE_MINUTES: env.int(30, { min: 0 }),
+  RECTIFY_ORPHANS_MIN_AGE_MINUTES: env.int(30, { min: 0 }).describe('only rows older than this are orphans'),
   /** Most rows attempted per gateway per run; 0: no limit. */
-  RECTIFY_ORPHANS_LIMIT: env.limit(500),
-  RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240),
+  RECTIFY_ORPHANS_LIMIT: env.limit(500).describe('rows attempted per gateway per run (0: no limit)'),
+  RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240).describe('rectify-orphans run length, seconds (0: no limit)'),
 
-  HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment'),
-  HOSTED_PAYMENT_API_KEY: z.string().optional(),
-  EXPRESS_CHECKOUT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/express-checkout'),
-  EXPRESS_CHECKOUT_API_KEY: z.string().optional(),
+  HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment').describe('hosted payment processor API (default: the local simulator)'),
+  HOSTED_PAYMENT_API_KEY: z.string().optional().describe('secret'),
+  EXPRESS_CHECKOUT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/express-checkout').describe('express checkout processor API (default: the local simulator)'),
+  EXPRESS_CHECKOUT_API_KEY: z.string().optional().describe('secret'),
   /** Per processor request. */
-  PROCESSOR_TIMEOUT_MS: env.int(10_000, { min: 100 }),
+  PROCESSOR_TIMEOUT_MS: env.int(10_000, { min: 100 }).describe('per processor request'),
 });
 
 export type RectifierConfig = ReturnType<typeof rectifierConfig>;

@@ -3,22 +3,26 @@
  * the endpoint's signing secret and the endpoint does not need the consumer's limits.
  */
 import { defineConfig, env } from '../config';
+import { definedQueue } from '../queue/definitions';
 
 /** Queue, id sequence and consumer limits: read by the producer, the consumer and the rebuild. */
 export const trackingConfig = defineConfig({
   /** The queue the frontend pushes tracking messages to. */
-  TRACKING_QUEUE: env.string('contribution-tracking'),
+  TRACKING_QUEUE: env.string(definedQueue('contribution-tracking')).describe('queue of the tracking messages'),
   /** The Redis key of the contribution tracking id sequence (INCR). */
-  TRACKING_ID_SEQUENCE_KEY: env.string('contribution-tracking:id-sequence'),
-  /** One consumer run stops after this many seconds (0: no limit). */
-  TRACKING_CONSUMER_TIME_LIMIT_SECONDS: env.limit(90),
+  TRACKING_ID_SEQUENCE_KEY: env.string('contribution-tracking:id-sequence').describe('Redis key of the contribution tracking id sequence'),
+  /**
+   * One consumer run stops after this many seconds (0: no limit). Like the other consumers' 60 s,
+   * it leaves the function's timeout (serverless.yml) room to finish the batch in hand.
+   */
+  TRACKING_CONSUMER_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-contribution-tracking run length, seconds (0: no limit)'),
   /** One consumer run stops after this many messages (0: no limit). */
-  TRACKING_CONSUMER_MESSAGE_LIMIT: env.limit(0),
+  TRACKING_CONSUMER_MESSAGE_LIMIT: env.limit(0).describe('messages per consume-contribution-tracking run (0: no limit)'),
   /** Messages leased and written per database transaction (the Redis backend leases at most 1000 at once). */
-  TRACKING_CONSUMER_BATCH_SIZE: env.int(1000, { min: 1, max: 1000 }),
+  TRACKING_CONSUMER_BATCH_SIZE: env.int(1000, { min: 1, max: 1000 }).describe('messages leased and written per database transaction'),
 });
 
 /** The HTTP endpoint's secret: requests must carry an HMAC-SHA256 of their body made with it. */
 export const trackingEndpointConfig = defineConfig({
-  TRACKING_HMAC_SECRET: env.string(),
+  TRACKING_HMAC_SECRET: env.string().describe('HMAC-SHA256 key of `X-Tracking-Signature` (required by track-contribution)'),
 });

@@ -1,6 +1,6 @@
 /**
  * Starts a private SQS emulator (fauxqs) on 127.0.0.1 and creates the project's queues from
- * localstack/queues.json. fauxqs is ESM-only, so it runs in a child process (a small launcher
+ * queues/definitions.json. fauxqs is ESM-only, so it runs in a child process (a small launcher
  * script) rather than inside this CommonJS process; tests and the local stack launcher share this.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ export interface StartSqsEmulatorOptions {
   port?: number;
   /** Queue name prefix for the project's queues (`local-` by default, as STAGE=local). */
   queuePrefix?: string;
-  /** Create the project's queues from localstack/queues.json (default true). */
+  /** Create the project's queues from queues/definitions.json (default true). */
   createQueues?: boolean;
   region?: string;
   /** How long to wait for the emulator to answer. */

@@ -35,4 +35,16 @@ describe('defineConfig', () => {
     expect(message).toMatch(/SECRET:/);
     expect(message).not.toContain('hunter2');
   });
+
+  it('should parse booleans once for every module, leaving an unset optional one undefined', () => {
+    const flags = defineConfig({ ON: env.bool(true), DERIVED: env.bool() });
+
+    expect(flags({})).toEqual({ ON: true, DERIVED: undefined });
+    expect(flags({ ON: 'no', DERIVED: '1' })).toEqual({ ON: false, DERIVED: true });
+    expect(() => flags({ DERIVED: 'maybe' })).toThrow(/DERIVED: must be true or false/);
+  });
+
+  it('should expose the variables it reads, with their defaults', () => {
+    expect(Object.keys(load.shape)).toEqual(['DB', 'LIMIT', 'SECRET', 'FLAG']);
+  });
 });

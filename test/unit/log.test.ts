@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { logConfig } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
 import { redact, redactText, REDACTED } from '../../lib/redact';
 
@@ -57,5 +59,31 @@ describe('createLogger', () => {
     expect(record.msg).toBe(`failed for ${REDACTED}`);
     expect(lines[0]).not.toContain('maria@example.org');
     expect(lines[0]).not.toContain('203.0.113.7');
+  });
+
+  describe('level', () => {
+    const saved = process.env.LOG_LEVEL;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+      logConfig.reset();
+    });
+
+    it('should take the validated LOG_LEVEL when none is given', () => {
+      process.env.LOG_LEVEL = 'warn';
+      logConfig.reset();
+
+      const logger = createLogger({ component: 'test' });
+
+      expect(logger.level).toBe('warn');
+    });
+
+    it('should refuse an unknown LOG_LEVEL with a ConfigError that names it', () => {
+      process.env.LOG_LEVEL = 'loud';
+      logConfig.reset();
+
+      expect(() => createLogger()).toThrow(ConfigError);
+      expect(() => createLogger()).toThrow(/LOG_LEVEL/);
+    });
   });
 });

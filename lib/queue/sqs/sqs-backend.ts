@@ -13,7 +13,7 @@
  *   message id"); redrive sends the bodies back to the source queue, paced.
  *
  * Queue names: `${prefix}${name}` (plus `.fifo` for FIFO queues), the DLQ `${prefix}${name}-dlq`.
- * Which queues are FIFO comes from localstack/queues.json; queues not listed there are standard
+ * Which queues are FIFO comes from queues/definitions.json; queues not listed there are standard
  * unless `defaultFifo` says otherwise. FIFO queues use one message group per queue (strict order,
  * one consumer at a time) and an explicit deduplication id per push (content-based deduplication
  * off: two identical donations are two messages).
@@ -95,12 +95,12 @@ export interface SqsQueueBackendOptions {
   settings?: Partial<SqsSettings>;
   /**
    * Settings of every queue: maxMessageBytes for pushes, the others for queues the backend creates
-   * itself (create-on-first-use, local only; a queue in localstack/queues.json keeps its own).
+   * itself (create-on-first-use, local only; a queue in queues/definitions.json keeps its own).
    */
   defaults?: Partial<QueueSettings>;
   /** Per-queue overrides of `defaults`, by logical queue name. */
   queues?: Record<string, Partial<QueueSettings>>;
-  /** Whether queues absent from localstack/queues.json are FIFO queues (default false). */
+  /** Whether queues absent from queues/definitions.json are FIFO queues (default false). */
   defaultFifo?: boolean;
   identity?: SourceIdentity;
   logger?: Logger;

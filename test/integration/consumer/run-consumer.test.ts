@@ -50,7 +50,7 @@ describe('runConsumer (Redis queue, MariaDB damaged store)', () => {
     await backend.pushBatch(queue, [1, 2, 3, 4, 5].map((n) => ({ n })));
     const seen: unknown[] = [];
 
-    const counts = await run(queue, async (body) => void seen.push(body.n), { messageLimit: '3' });
+    const counts = await run(queue, async (body) => void seen.push(body.n), { messageLimit: 3 });
 
     expect(seen).toEqual([1, 2, 3]);
     expect(counts).toEqual({ processed: 3, succeeded: 3, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'message-limit' });
@@ -115,7 +115,7 @@ describe('runConsumer (Redis queue, MariaDB damaged store)', () => {
     const producer = setTimeout(() => void backend.push(queue, { n: 'late' }), 300);
 
     const started = Date.now();
-    const counts = await run(queue, async (body) => void seen.push(body.n), { wait: true, messageLimit: '1', timeLimitSeconds: '10' });
+    const counts = await run(queue, async (body) => void seen.push(body.n), { wait: true, messageLimit: 1, timeLimitSeconds: 10 });
 
     clearTimeout(producer);
     expect(seen).toEqual(['late']);

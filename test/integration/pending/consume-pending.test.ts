@@ -124,7 +124,7 @@ describe('consumePending', () => {
   it('should stop at the message limit and leave the rest queued', async () => {
     await env.backend.pushBatch(env.queues.pending, [1, 2, 3].map((n) => ({ ...fixture, order_id: `${n}.1` })));
 
-    const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: '30', messageLimit: '2', batchSize: 10 });
+    const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 2, batchSize: 10 });
 
     expect(counts).toMatchObject({ processed: 2, stoppedBecause: 'message-limit' });
     expect(await env.queued(env.queues.pending)).toHaveLength(1);

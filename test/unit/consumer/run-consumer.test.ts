@@ -1,7 +1,7 @@
 import { runConsumer, type MessageHandler } from '../../../lib/consumer/run-consumer';
 import { runBatchConsumer, type BatchFailures } from '../../../lib/consumer/run-batch-consumer';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
-import { ConfigError, DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../lib/errors';
+import { DropMessageError, InfrastructureError, PermanentError, RetryableError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
 import { MemoryDamagedStore } from '../../support/memory-damaged-store';
 import { MemoryQueueBackend } from '../../support/memory-queue-backend';
@@ -140,30 +140,30 @@ describe('runConsumer', () => {
     expect((await backend.stats(QUEUE)).inFlight).toBe(0);
   });
 
-  it('should accept limits as numeric strings and stop at the message limit', async () => {
+  it('should stop at the message limit', async () => {
     const { backend, run } = setup();
     await backend.pushBatch(QUEUE, [1, 2, 3, 4, 5].map(young));
     const seen: unknown[] = [];
 
-    const counts = await run(async (body) => void seen.push(body.n), { messageLimit: '3', timeLimitSeconds: '0' });
+    const counts = await run(async (body) => void seen.push(body.n), { messageLimit: 3, timeLimitSeconds: 0 });
 
     expect(seen).toEqual([1, 2, 3]);
     expect(counts).toMatchObject({ processed: 3, stoppedBecause: 'message-limit' });
     expect(backend.held(QUEUE).map((b) => JSON.parse(b).n)).toEqual([4, 5]);
   });
 
-  it('should reject a limit that is not a number with a ConfigError', async () => {
+  it('should reject a negative, fractional or non-numeric limit with a RangeError', async () => {
     const { run } = setup();
-    await expect(run(async () => undefined, { messageLimit: 'ten' })).rejects.toBeInstanceOf(ConfigError);
-    await expect(run(async () => undefined, { messageLimit: '2.5' })).rejects.toBeInstanceOf(ConfigError);
-    await expect(run(async () => undefined, { timeLimitSeconds: '-1' })).rejects.toBeInstanceOf(ConfigError);
+    await expect(run(async () => undefined, { messageLimit: Number.NaN })).rejects.toBeInstanceOf(RangeError);
+    await expect(run(async () => undefined, { messageLimit: 2.5 })).rejects.toBeInstanceOf(RangeError);
+    await expect(run(async () => undefined, { timeLimitSeconds: -1 })).rejects.toBeInstanceOf(RangeError);
   });
 
   it('should stop at the time limit', async () => {
     const { backend, run } = setup();
     await backend.pushBatch(QUEUE, Array.from({ length: 50 }, (_, i) => young(i)));
 
-    const counts = await run(() => new Promise((resolve) => setTimeout(resolve, 20)), { timeLimitSeconds: '0.1' });
+    const counts = await run(() => new Promise((resolve) => setTimeout(resolve, 20)), { timeLimitSeconds: 0.1 });
 
     expect(counts.stoppedBecause).toBe('time-limit');
     expect(counts.processed).toBeGreaterThan(0);

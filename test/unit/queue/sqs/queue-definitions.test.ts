@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseQueueDefinitions, queueDefinitions, type QueueDefinition } from '../../../../lib/queue/sqs/definitions';
-import { generatedFiles, renderCloudFormation, renderLocalstackHook } from '../../../../scripts/generate-localstack-hooks';
+import { generatedFiles, renderCloudFormation, renderLocalstackHook } from '../../../../scripts/generate-queue-artefacts';
 import { parseYaml } from '../../../support/yaml';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -45,7 +45,7 @@ function attributesOf(call: string[]): Record<string, string> {
   return JSON.parse(call[call.indexOf('--attributes') + 1]!) as Record<string, string>;
 }
 
-describe('queue definitions (localstack/queues.json)', () => {
+describe('queue definitions (queues/definitions.json)', () => {
   it('should define the four queues of the buffer layer', () => {
     expect(queueDefinitions.map((q) => q.name).sort()).toEqual(['contribution-tracking', 'donations', 'payments-init', 'pending']);
   });
@@ -61,7 +61,7 @@ describe('queue definitions (localstack/queues.json)', () => {
 });
 
 describe('generated queue artefacts', () => {
-  it('should match the committed files (run npm run queues:generate after editing queues.json)', () => {
+  it('should match the committed files (run npm run queues:generate after editing queues/definitions.json)', () => {
     for (const [relative, content] of Object.entries(generatedFiles())) {
       expect({ relative, content: readFileSync(path.join(ROOT, relative), 'utf8') }).toEqual({ relative, content });
     }
