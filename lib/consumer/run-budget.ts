@@ -4,7 +4,7 @@
  * ends well inside its Lambda timeout and the next scheduled run picks up where it left off.
  * The limits are checked here, in one place, and a run says why it stopped in one vocabulary.
  *
- * A limit of 0 means "no limit" (as in configuration, see limits.ts).
+ * A limit of 0 means "no limit" (as in configuration, see `env.limit` in lib/config.ts).
  */
 
 /**
