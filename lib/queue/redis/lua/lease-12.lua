@@ -9,9 +9,10 @@
 -- A message at the front already delivered maxReceiveCount times is dead-lettered, not leased
 -- (then more = 1 too, since fewer than N may have been leased while others wait).
 -- A prefetched message is leased for a short time without counting a delivery: the caller
--- claims it (in a later call's claims) when it hands it to a callback, and then it counts and
--- its lease runs the full visibility timeout; an unclaimed one returns to its place with its
--- count unchanged when that short lease runs out.
+-- claims it (in a later call's claims: ahead of handing it to a callback, or as it does) and then
+-- it counts and its lease runs the full visibility timeout; an unclaimed one returns to its place
+-- with its count unchanged when that short lease runs out. Claims and acks are checked against
+-- the lease set together, and a claimed lease's new deadline is written with the new leases.
 --
 -- KEYS[1] legacy list (bare queue name)
 -- KEYS[2] staging list ({q}:staging)
@@ -77,20 +78,47 @@ local max_receive = tonumber(ARGV[7])
 local bound = tonumber(ARGV[8])
 local more = 0
 
--- 0. claims, then piggybacked acks
+-- 0. claims and piggybacked acks, their leases checked in one round. A claim of a receipt that
+-- holds no lease any more (its short prefetch lease ran out first) is left alone; a claimed one
+-- counts from now on, and its new deadline is written with the new leases below.
 local claim_count = tonumber(ARGV[9])
-if claim_count > 0 then
-  local claims = {}
-  for i = 10, 9 + claim_count do claims[#claims + 1] = ARGV[i] end
-  claim_prefetched(KEYS[6], KEYS[7], claims, fmt(now_ms + visibility))
+local given = {}
+for i = 10, #ARGV do given[#given + 1] = ARGV[i] end
+local scores = lease_scores(KEYS[6], given)
+local deadlines, claimed_ids, claiming = {}, {}, {}
+local acked, acked_ids, stale, seen = {}, {}, {}, {}
+local lease_deadline = fmt(now_ms + visibility)
+for i = 1, #given do
+  local receipt = given[i]
+  local id = receipt_parts(receipt)
+  if i <= claim_count then
+    if scores[i] and id and not claiming[receipt] then
+      claiming[receipt] = true
+      deadlines[#deadlines + 1] = lease_deadline
+      deadlines[#deadlines + 1] = receipt
+      claimed_ids[#claimed_ids + 1] = id
+    end
+  elseif scores[i] and id and not seen[receipt] then
+    seen[receipt] = true
+    acked[#acked + 1] = receipt
+    acked_ids[#acked_ids + 1] = id
+  else
+    stale[#stale + 1] = receipt
+  end
 end
-local acks = {}
-for i = 10 + claim_count, #ARGV do acks[#acks + 1] = ARGV[i] end
-local acked, acked_ids, stale = held_receipts(KEYS[6], acks)
+if #claimed_ids > 0 then sliced('SREM', KEYS[7], claimed_ids, 1000) end
 leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], acked, acked_ids, true)
 
 -- 1. expired leases
 local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now_ms, 'LIMIT', 0, bound)
+local expired_seen = #expired
+if #claimed_ids > 0 and #expired > 0 then
+  local kept = {}
+  for i = 1, #expired do
+    if not claiming[expired[i]] then kept[#kept + 1] = expired[i] end
+  end
+  expired = kept
+end
 if #expired > 0 then
   local ids = {}
   for i = 1, #expired do ids[i] = receipt_parts(expired[i]) end
@@ -117,7 +145,7 @@ if #expired > 0 then
     sliced('ZADD', KEYS[9], dead, 1000)
     sliced('ZREM', KEYS[8], dead_ids, 1000)
   end
-  if #expired == bound and redis.call('ZCOUNT', KEYS[6], '-inf', now_ms) > 0 then more = 1 end
+  if expired_seen == bound and redis.call('ZCOUNT', KEYS[6], '-inf', now_ms) > #claimed_ids then more = 1 end
 end
 
 local leased, receipts = {}, {}
@@ -129,8 +157,7 @@ if more == 0 then
   local wanted = max + prefetch
   if wanted > 0 then
     local entries = front(KEYS[4], KEYS[3], now_ms, wanted, true)
-    local held, deadlines, ages, prefetched, dead, dead_ids = {}, {}, {}, {}, {}, {}
-    local lease_deadline = fmt(now_ms + visibility)
+    local held, ages, prefetched, dead, dead_ids = {}, {}, {}, {}, {}
     local prefetch_deadline = fmt(now_ms + prefetch_ms)
     local delivered = 0
     for k = 1, #entries do
@@ -163,16 +190,15 @@ if more == 0 then
         receipts[#receipts + 1] = receipt
       end
     end
-    if #held > 0 then
-      sliced('HSET', KEYS[5], held, 1000)
-      sliced('ZADD', KEYS[6], deadlines, 1000)
-    end
+    if #held > 0 then sliced('HSET', KEYS[5], held, 1000) end
     if #prefetched > 0 then sliced('SADD', KEYS[7], prefetched, 1000) end
     if #ages > 0 then sliced('ZADD', KEYS[8], ages, 1000) end
     if #dead > 0 then sliced('ZADD', KEYS[9], dead, 1000) end
     if #dead_ids > 0 then sliced('ZREM', KEYS[8], dead_ids, 1000) end
   end
 end
+
+if #deadlines > 0 then sliced('ZADD', KEYS[6], deadlines, 1000) end
 
 replies_remember(KEYS[12], ARGV[1], table.concat(stale, ',') .. '|' .. table.concat(receipts, ',') .. '|' .. more)
 return { stale, leased, more }
