@@ -5,6 +5,7 @@
  * dead-letter policy are stated exactly once.
  */
 import * as z from 'zod';
+import { ConfigError } from '../errors';
 import raw from '../../queues/definitions.json';
 
 const queueDefinitionSchema = z
@@ -25,17 +26,15 @@ const definitionsSchema = z.object({ queues: z.array(queueDefinitionSchema).min(
 
 export type QueueDefinition = z.infer<typeof queueDefinitionSchema>;
 
-/** Validates a definitions document; throws with every problem listed. */
+/** Validates a definitions document; throws a ConfigError listing every problem. */
 export function parseQueueDefinitions(document: unknown): QueueDefinition[] {
   const result = definitionsSchema.safeParse(document);
   if (!result.success) {
-    throw new Error(
-      `Invalid queue definitions:\n  - ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  - ')}`,
-    );
+    throw new ConfigError(result.error.issues.map((i) => `queues/definitions.json ${i.path.join('.')}: ${i.message}`));
   }
   const names = result.data.queues.map((q) => q.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-  if (duplicate) throw new Error(`Invalid queue definitions: queue ${duplicate} is defined twice`);
+  if (duplicate) throw new ConfigError([`queues/definitions.json: queue ${duplicate} is defined twice`]);
   return result.data.queues;
 }
 
@@ -52,7 +51,7 @@ export function findQueueDefinition(name: string): QueueDefinition | undefined {
  * the definitions do not list it, so a default cannot name a queue that is never created.
  */
 export function definedQueue(name: string): string {
-  if (!findQueueDefinition(name)) throw new Error(`queue ${name} is not defined in queues/definitions.json`);
+  if (!findQueueDefinition(name)) throw new ConfigError([`queue ${name} is not defined in queues/definitions.json`]);
   return name;
 }
 
