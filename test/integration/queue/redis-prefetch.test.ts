@@ -89,4 +89,26 @@ describe('Redis popAtomic prefetch', () => {
       [4, 1],
     ]);
   });
+
+  it('should leave no lease behind when a prefetch is claimed and acked in the same script call', async () => {
+    // arrange: two consumers, so that one's claim and ack gather behind the other's call
+    await backend.pushBatch(queue, Array.from({ length: 60 }, (_, n) => ({ n })));
+    const seen: number[] = [];
+
+    // act
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (;;) {
+          const result = await backend.popAtomic(queue, async (body) => seen.push(Number(body.n)));
+          if (result.status === 'empty') return;
+        }
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // assert
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, n) => n));
+    expect(await admin.zcard(`{${queue}}:leases`)).toBe(0);
+    expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
+  });
 });

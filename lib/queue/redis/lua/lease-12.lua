@@ -85,25 +85,18 @@ local claim_count = tonumber(ARGV[9])
 local given = {}
 for i = 10, #ARGV do given[#given + 1] = ARGV[i] end
 local scores = lease_scores(KEYS[6], given)
-local deadlines, claimed_ids, claiming = {}, {}, {}
-local acked, acked_ids, stale, seen = {}, {}, {}, {}
+local claimed, claimed_ids = split_held(given, scores, 1, claim_count)
+local acked, acked_ids, stale = split_held(given, scores, claim_count + 1, #given)
 local lease_deadline = fmt(now_ms + visibility)
-for i = 1, #given do
-  local receipt = given[i]
-  local id = receipt_parts(receipt)
-  if i <= claim_count then
-    if scores[i] and id and not claiming[receipt] then
-      claiming[receipt] = true
-      deadlines[#deadlines + 1] = lease_deadline
-      deadlines[#deadlines + 1] = receipt
-      claimed_ids[#claimed_ids + 1] = id
-    end
-  elseif scores[i] and id and not seen[receipt] then
-    seen[receipt] = true
-    acked[#acked + 1] = receipt
-    acked_ids[#acked_ids + 1] = id
-  else
-    stale[#stale + 1] = receipt
+-- A message claimed and acked in the same call is settled: its claim writes nothing.
+local acking = {}
+for i = 1, #acked do acking[acked[i]] = true end
+local deadlines, claiming = {}, {}
+for i = 1, #claimed do
+  if not acking[claimed[i]] then
+    claiming[claimed[i]] = true
+    deadlines[#deadlines + 1] = lease_deadline
+    deadlines[#deadlines + 1] = claimed[i]
   end
 end
 if #claimed_ids > 0 then sliced('SREM', KEYS[7], claimed_ids, 1000) end

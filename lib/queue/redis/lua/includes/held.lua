@@ -5,15 +5,13 @@ local function lease_scores(leases_key, receipts)
   return sliced('ZMSCORE', leases_key, receipts, 1000)
 end
 
--- Which of these receipts still hold their lease: a receipt is held while it is a member of the
--- lease deadline set (a lease that ran out and went back, an ack, a release all remove it).
--- Returns the held receipts, their message ids and the stale receipts.
-local function held_receipts(leases_key, receipts)
-  local held, ids, stale = {}, {}, {}
-  if #receipts == 0 then return held, ids, stale end
-  local scores = lease_scores(leases_key, receipts)
-  local seen = {}
-  for i = 1, #receipts do
+-- Splits receipts[first..last] by their lease scores (from lease_scores over the same list):
+-- the held ones (each once, with its message id) and the stale ones (no lease any more, or a
+-- repeat). A receipt is held while it is a member of the lease deadline set (a lease that ran out
+-- and went back, an ack, a release all remove it).
+local function split_held(receipts, scores, first, last)
+  local held, ids, stale, seen = {}, {}, {}, {}
+  for i = first, last do
     local receipt = receipts[i]
     local id = receipt_parts(receipt)
     if scores[i] and id and not seen[receipt] then
@@ -25,6 +23,12 @@ local function held_receipts(leases_key, receipts)
     end
   end
   return held, ids, stale
+end
+
+-- Which of these receipts still hold their lease: the held receipts, their message ids and the
+-- stale receipts.
+local function held_receipts(leases_key, receipts)
+  return split_held(receipts, lease_scores(leases_key, receipts), 1, #receipts)
 end
 
 -- Which of these in-flight ids are prefetches not claimed yet (their delivery does not count).
