@@ -1,8 +1,8 @@
 /**
- * The consumer loop, in its batch form, over the contract's own popAtomicBatch (the path the
+ * The consumer loop, in its batch form, over the contract's own consumeBatches (the path the
  * queue benchmark measures): up to `batchSize` messages, the parseable ones handed to
  * `handleBatch` at once (one database transaction, say), each settled by its own outcome;
- * popAtomicBatch acks the settled ones and gives back the rest. `runConsumer` is this loop with
+ * consumeBatches acks the settled ones with the next batch's lease and gives back the rest. `runConsumer` is this loop with
  * batches of one.
  *
  * The run ends when a limit is reached or the queue is empty. With `wait` and a limit, an
@@ -100,31 +100,38 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
 
   for (;;) {
+    let failure: InfrastructureError | undefined;
+    // One consumeBatches loop until the queue is empty or a limit is reached: each batch's acks
+    // ride on the next batch's lease call.
+    const result = await backend.consumeBatches(
+      queue,
+      () => (budget.exhausted(counts.processed) ? 0 : budget.nextBatch(counts.processed, batchSize)),
+      async (deliveries) => {
+        const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
+        failure = error;
+        // Unsettled messages (after an infrastructure failure) go back to the queue, and the run stops.
+        return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id), stop: error !== undefined };
+      },
+    );
+    if (failure) {
+      logger.error({ queue, released: result.failed }, 'infrastructure failure: messages released, run stopped');
+      throw failure;
+    }
+    if (result.stoppedBecause === 'stopped') {
+      counts.stoppedBecause = budget.exhausted(counts.processed) ?? 'time-limit';
+      break;
+    }
+    if (!wait) {
+      counts.stoppedBecause = 'empty';
+      break;
+    }
     const limitReached = budget.exhausted(counts.processed);
     if (limitReached) {
       counts.stoppedBecause = limitReached;
       break;
     }
-    const max = budget.nextBatch(counts.processed, batchSize);
-    let failure: InfrastructureError | undefined;
-    const result = await backend.popAtomicBatch(queue, max, async (deliveries) => {
-      const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
-      failure = error;
-      // Unsettled messages (after an infrastructure failure) go back to the queue.
-      return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id) };
-    });
-    if (failure) {
-      logger.error({ queue, released: result.failed }, 'infrastructure failure: messages released, run stopped');
-      throw failure;
-    }
-    if (result.leased === 0) {
-      if (!wait) {
-        counts.stoppedBecause = 'empty';
-        break;
-      }
-      const waitMs = timeLimitMs > 0 ? Math.max(1, budget.remainingMs()) : WAIT_SLICE_MS;
-      await backend.waitForMessage(queue, waitMs);
-    }
+    const waitMs = timeLimitMs > 0 ? Math.max(1, budget.remainingMs()) : WAIT_SLICE_MS;
+    await backend.waitForMessage(queue, waitMs);
   }
   logger.info({ queue, ...counts, seconds: budget.elapsedMs() / 1000 }, 'consumer run finished');
   return counts;

@@ -70,6 +70,18 @@ export interface PopBatchResult {
   failed: number;
 }
 
+/** What a consumeBatches callback reports: a batch outcome, and whether to stop after it. */
+export interface BatchLoopOutcome extends BatchOutcome {
+  /** Stop after this batch (its acks and releases are still sent before consumeBatches resolves). */
+  stop?: boolean;
+}
+
+export interface ConsumeBatchesResult extends PopBatchResult {
+  batches: number;
+  /** `empty`: a lease found nothing; `stopped`: `next` asked for 0 or a callback said stop. */
+  stoppedBecause: 'empty' | 'stopped';
+}
+
 export interface QueueStats {
   ready: number;
   inFlight: number;
@@ -165,6 +177,14 @@ export interface QueueBackend {
    * whole batch.
    */
   popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult>;
+  /**
+   * popAtomicBatch in a loop, the way a consumer runs: before each batch `next()` says how many
+   * to lease (0: stop), and each batch's acks ride on the lease call of the batch after it (one
+   * round trip per batch on Redis). Resolves once the last acks and releases are sent, with
+   * totals and why it stopped. A throwing callback releases its whole batch; the acks of the
+   * batch before it have gone with that batch's lease.
+   */
+  consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult>;
   /** Leases up to `max` messages without running anything: the caller must ack or release. */
   lease(queue: string, options?: LeaseOptions): Promise<Delivery[]>;
   /** Removes a leased message. Rejects with StaleReceiptError when the lease is no longer held. */

@@ -5,9 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StaleReceiptError } from '../../lib/queue/errors';
+import { consumeBatchesWith, popAtomicBatchWith, type BatchOperations } from '../../lib/queue/pop-atomic-batch';
 import type {
   QueueCapabilities,
+  BatchLoopOutcome,
   BatchOutcome,
+  ConsumeBatchesResult,
   DeadLetter,
   Delivery,
   LeaseOptions,
@@ -155,15 +158,26 @@ export class MemoryQueueBackend implements QueueBackend {
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
     this.count('popAtomicBatch');
-    const deliveries = await this.lease(queue, { max });
-    if (deliveries.length === 0) return { leased: 0, acked: 0, failed: 0 };
-    const { failedIds } = await callback(deliveries);
-    for (const delivery of deliveries) {
-      if (failedIds.includes(delivery.id)) await this.release(queue, delivery.receipt);
-      else await this.ack(queue, delivery.receipt);
-    }
-    return { leased: deliveries.length, acked: deliveries.length - failedIds.length, failed: failedIds.length };
+    const { stale: _stale, ...result } = await popAtomicBatchWith(this.batchOperations(queue), max, callback);
+    return result;
   }
+
+  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+    this.count('consumeBatches');
+    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
+    return result;
+  }
+
+  private batchOperations(queue: string): BatchOperations {
+    return {
+      leaseAfterAcks: async (max, acks) => ({ stale: acks.length > 0 ? await this.ackBatch(queue, acks) : [], deliveries: await this.lease(queue, { max }) }),
+      ackBatch: (receipts) => this.ackBatch(queue, receipts),
+      releaseQuietly: async (deliveries) => {
+        for (const delivery of deliveries) await this.release(queue, delivery.receipt);
+      },
+    };
+  }
+
 
   async peek(queue: string, count = 1): Promise<string[]> {
     return this.q(queue).ready.slice(0, count).map((m) => m.body);

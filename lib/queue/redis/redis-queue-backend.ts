@@ -17,9 +17,11 @@ import { createLogger } from '../../log';
 import { queueConfig } from '../config';
 import { MalformedQueueMessageError, QueueUnavailableError, QueueUsageError, StaleReceiptError } from '../errors';
 import { assertMessageFits } from '../message-size';
-import { popAtomicBatchWith } from '../pop-atomic-batch';
+import { consumeBatchesWith, popAtomicBatchWith, type BatchOperations } from '../pop-atomic-batch';
 import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
+  BatchLoopOutcome,
+  ConsumeBatchesResult,
   BatchOutcome,
   DeadLetter,
   Delivery,
@@ -129,11 +131,16 @@ export function redisConnectionOptions(): RedisOptions {
   };
 }
 
+/** A batch size a lease call can take, else a QueueUsageError naming the operation. */
+function checkBatchMax(max: number, operation: string): void {
+  if (!Number.isInteger(max) || max < 1 || max > MAX_LEASE_BATCH) throw new QueueUsageError(`${operation} max must be a whole number from 1 to ${MAX_LEASE_BATCH}`);
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One caller's part of a merged lease script call; a claim answers nothing (only the ack decides). */
-type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] } | { claim: string };
-type LeaseCallResult = Delivery[] | boolean | string[] | undefined;
+type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] } | { claim: string } | { leaseAfter: number; acks: string[] };
+type LeaseCallResult = Delivery[] | boolean | string[] | { deliveries: Delivery[]; stale: string[] } | undefined;
 
 interface Prefetched {
   delivery: Delivery;
@@ -319,7 +326,10 @@ export class RedisQueueBackend implements QueueBackend {
     let refills = 0;
     for (const call of calls) {
       if ('lease' in call) max += call.lease;
-      else if ('claim' in call) claims.push(call.claim);
+      else if ('leaseAfter' in call) {
+        acks.push(...call.acks);
+        max += call.leaseAfter;
+      } else if ('claim' in call) claims.push(call.claim);
       else if ('ack' in call) {
         acks.push(call.ack);
         if (call.prefetch && this.prefetch) refills += 1;
@@ -347,6 +357,11 @@ export class RedisQueueBackend implements QueueBackend {
         const mine = deliveries.slice(next, next + call.lease);
         next += call.lease;
         return mine;
+      }
+      if ('leaseAfter' in call) {
+        const mine = deliveries.slice(next, next + call.leaseAfter);
+        next += call.leaseAfter;
+        return { deliveries: mine, stale: call.acks.filter((receipt) => staleReceipts.has(receipt)) };
       }
       if ('claim' in call) return undefined;
       if ('ack' in call) return staleReceipts.has(call.ack);
@@ -425,23 +440,40 @@ export class RedisQueueBackend implements QueueBackend {
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
     queueKeys(queue);
-    if (!Number.isInteger(max) || max < 1 || max > MAX_LEASE_BATCH) throw new QueueUsageError(`popAtomicBatch max must be a whole number from 1 to ${MAX_LEASE_BATCH}`);
-    const { stale, ...result } = await popAtomicBatchWith(
-      {
-        lease: async (count) => {
-          // What popAtomic prefetched goes back to its place first, so that this lease gets it in order.
-          await this.returnPrefetched(queue, 0);
-          return (await this.leaseCalls.call(queue, { lease: count })) as Delivery[];
-        },
-        ackBatch: async (receipts) => (await this.leaseCalls.call(queue, { acks: receipts })) as string[],
-        releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
+    checkBatchMax(max, 'popAtomicBatch');
+    const { stale, ...result } = await popAtomicBatchWith(this.batchOperations(queue), max, callback);
+    if (stale > 0) log.warn({ queue, stale }, 'batch acks with stale receipts: leases ran out during the callback');
+    return result;
+  }
+
+  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+    queueKeys(queue);
+    const { stale, ...result } = await consumeBatchesWith(
+      this.batchOperations(queue),
+      () => {
+        const max = next();
+        if (max > 0) checkBatchMax(max, 'consumeBatches');
+        return max;
       },
-      max,
       callback,
     );
     if (stale > 0) log.warn({ queue, stale }, 'batch acks with stale receipts: leases ran out during the callback');
     return result;
   }
+
+  /** Batch leases and acks through the merged lease call: a lease carries the acks before it. */
+  private batchOperations(queue: string): BatchOperations {
+    return {
+      leaseAfterAcks: async (count, acks) => {
+        // What popAtomic prefetched goes back to its place first, so that this lease gets it in order.
+        await this.returnPrefetched(queue, 0);
+        return (await this.leaseCalls.call(queue, { leaseAfter: count, acks })) as { deliveries: Delivery[]; stale: string[] };
+      },
+      ackBatch: async (receipts) => (await this.leaseCalls.call(queue, { acks: receipts })) as string[],
+      releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
+    };
+  }
+
 
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {
     const keys = queueKeys(queue);

@@ -55,7 +55,9 @@ import { MalformedQueueMessageError, QueueCapabilityError, QueueUnavailableError
 import { assertMessageFits } from '../message-size';
 import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
+  BatchLoopOutcome,
   BatchOutcome,
+  ConsumeBatchesResult,
   DeadLetter,
   Delivery,
   LeaseOptions,
@@ -70,7 +72,7 @@ import type {
   RedriveOptions,
 } from '../types';
 import { queueConfig } from '../config';
-import { popAtomicBatchWith } from '../pop-atomic-batch';
+import { consumeBatchesWith, popAtomicBatchWith, type BatchOperations } from '../pop-atomic-batch';
 import { createSqsClient } from './client';
 import { sqsSettings, type SqsSettings } from './config';
 import { findQueueDefinition, queueDefinitions, sqsQueueName } from './definitions';
@@ -211,19 +213,29 @@ export class SqsQueueBackend implements QueueBackend {
   }
 
   async popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult> {
-    const { stale: _stale, ...result } = await popAtomicBatchWith(
-      {
-        lease: (count) => this.lease(queue, { max: count }),
-        ackBatch: (receipts) => this.ackBatch(queue, receipts),
-        releaseQuietly: async (deliveries) => {
-          for (const delivery of deliveries) await this.releaseQuietly(queue, delivery);
-        },
-      },
-      max,
-      callback,
-    );
+    const { stale: _stale, ...result } = await popAtomicBatchWith(this.batchOperations(queue), max, callback);
     return result;
   }
+
+  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
+    return result;
+  }
+
+  /** SQS deletes and receives in separate calls: the acks go first, then the lease. */
+  private batchOperations(queue: string): BatchOperations {
+    return {
+      leaseAfterAcks: async (count, acks) => {
+        const stale = acks.length > 0 ? await this.ackBatch(queue, acks) : [];
+        return { deliveries: await this.lease(queue, { max: count }), stale };
+      },
+      ackBatch: (receipts) => this.ackBatch(queue, receipts),
+      releaseQuietly: async (deliveries) => {
+        for (const delivery of deliveries) await this.releaseQuietly(queue, delivery);
+      },
+    };
+  }
+
 
   async lease(queue: string, options: LeaseOptions = {}): Promise<Delivery[]> {
     const max = options.max ?? 1;

@@ -276,6 +276,65 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(redelivered.map((d) => d.receiveCount)).toEqual([2, 2]);
     });
 
+    it('should consume batch after batch in order until the queue is empty, leaving nothing in flight', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 25 }, (_, n) => ({ n })));
+      const seen: number[] = [];
+
+      const result = await backend.consumeBatches(queue, () => 10, async (deliveries) => {
+        seen.push(...deliveries.map((d) => Number(JSON.parse(d.body).n)));
+        return { failedIds: [] };
+      });
+
+      expect(result).toEqual({ leased: 25, acked: 25, failed: 0, batches: 3, stoppedBecause: 'empty' });
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, n) => n));
+      expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
+    });
+
+    it('should stop consuming batches when next asks for none, with the last batch acked before it resolves', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 10 }, (_, n) => ({ n })));
+      const asks = [4, 3, 0];
+
+      const result = await backend.consumeBatches(queue, () => asks.shift() ?? 0, async () => ({ failedIds: [] }));
+      const rest = await backend.lease(queue, { max: 10 });
+
+      expect(result).toEqual({ leased: 7, acked: 7, failed: 0, batches: 2, stoppedBecause: 'stopped' });
+      expect(redeliveredOrder(backend, rest)).toEqual([7, 8, 9]);
+      expect(rest.map((d) => d.receiveCount)).toEqual([1, 1, 1]);
+    });
+
+    it('should give back the failed messages of a batch and stop when the callback says so', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+      const callback = jest.fn(async (deliveries: Delivery[]) => ({ failedIds: [deliveries[2]!.id, deliveries[3]!.id], stop: true }));
+
+      const result = await backend.consumeBatches(queue, () => 4, callback);
+      const rest = await backend.lease(queue, { max: 10 });
+
+      expect(callback).toHaveBeenCalledTimes(1);
+      expect(result).toEqual({ leased: 4, acked: 2, failed: 2, batches: 1, stoppedBecause: 'stopped' });
+      expect(redeliveredOrder(backend, rest)).toEqual([2, 3, 4, 5]);
+      expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 2: 2, 3: 2, 4: 1, 5: 1 });
+    });
+
+    it('should give back a whole batch whose callback throws, after acking the batch before it', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+      let batch = 0;
+
+      const run = backend.consumeBatches(queue, () => 3, async () => {
+        batch += 1;
+        if (batch === 2) throw new Error('handler failed');
+        return { failedIds: [] };
+      });
+
+      await expect(run).rejects.toThrow('handler failed');
+      const rest = await backend.lease(queue, { max: 10 });
+      expect(redeliveredOrder(backend, rest)).toEqual([3, 4, 5]);
+      expect(rest.map((d) => d.receiveCount)).toEqual([2, 2, 2]);
+    });
+
     it('should keep a lease alive when it is extended', async () => {
       const { backend, queue } = await open({ visibilityTimeoutSeconds: 1 });
       await backend.push(queue, { n: '1' });

@@ -33,14 +33,16 @@ describe('runConsumer', () => {
     expect(backend.held(QUEUE)).toEqual([]);
   });
 
-  it('should consume through the contract\'s popAtomicBatch, one call per batch', async () => {
+  it('should consume through the contract\'s consumeBatches, one lease per batch with the acks of the batch before', async () => {
     const { backend, run } = setup();
     await backend.pushBatch(QUEUE, [young(1), young(2), young(3)]);
 
     await run(async () => undefined);
 
-    expect(backend.calls.popAtomicBatch).toBe(4); // three messages and the one that found the queue empty
-    expect(backend.calls.lease).toBe(4); // only popAtomicBatch's own
+    expect(backend.calls.consumeBatches).toBe(1);
+    expect(backend.calls.lease).toBe(4); // three messages and the one that found the queue empty
+    expect(backend.calls.ackBatch).toBe(3); // each batch's acks before the next lease (this backend cannot merge them)
+    expect(backend.held(QUEUE)).toEqual([]);
   });
 
   it('should store a RetryableError in damaged with retry date now + delay while the message is young', async () => {

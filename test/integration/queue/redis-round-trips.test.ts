@@ -1,7 +1,9 @@
 /**
- * popAtomic's prefetch on Redis (docs/queue.md, Prefetch): each ack leases the message after the
- * next one and claims the next one ahead, so that a consumer loop costs one script call per
- * message at any concurrency, while a message no callback was handed never counts a delivery.
+ * What a consumer loop costs on Redis, in script calls, and what that costs nothing in safety
+ * (docs/queue.md, Prefetch): popAtomic's ack leases the message after the next one and claims
+ * the next one ahead (one call per message at any concurrency), while a message no callback was
+ * handed never counts a delivery; consumeBatches sends each batch's acks with the next lease
+ * (one call per batch).
  */
 import Redis from 'ioredis';
 import type { QueueBackend } from '../../../lib/queue/types';
@@ -10,7 +12,7 @@ import { redisQueueOn } from '../../support/redis-queue';
 
 jest.setTimeout(30_000);
 
-describe('Redis popAtomic prefetch', () => {
+describe('Redis consumer loops', () => {
   const queue = 'prefetch';
   let server: PrivateRedisServer;
   let client: Redis;
@@ -109,6 +111,20 @@ describe('Redis popAtomic prefetch', () => {
     // assert
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, n) => n));
     expect(await admin.zcard(`{${queue}}:leases`)).toBe(0);
+    expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
+  });
+
+  it('should cost one script call per batch when consumeBatches runs, the last acks included', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 500 }, (_, n) => ({ n })));
+    await admin.config('RESETSTAT');
+
+    // act
+    const result = await backend.consumeBatches(queue, () => 100, async () => ({ failedIds: [] }));
+
+    // assert: five batches, then the lease that found the queue empty (and carried the last acks)
+    expect(result).toEqual({ leased: 500, acked: 500, failed: 0, batches: 5, stoppedBecause: 'empty' });
+    expect(await scriptCalls()).toBe(6);
     expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
   });
 });
