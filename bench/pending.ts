@@ -20,6 +20,7 @@ import Redis from 'ioredis';
 import { RedisQueueBackend } from '../lib/queue';
 import { queueKeys } from '../lib/queue/redis/keys';
 import fixture from '../fixtures/pending-message.json';
+import { writePipelineResult } from './results';
 
 const MESSAGES = Number(process.env.BENCH_PENDING_MESSAGES ?? 10000);
 const BATCH = Number(process.env.BENCH_PENDING_BATCH ?? 500);
@@ -94,7 +95,18 @@ async function main(): Promise<void> {
     console.log(`pending benchmark: ${MESSAGES} messages x ${ROUNDS} rounds (medians), consumer batch ${BATCH}, baseline INSERT chunk ${CHUNK}`);
     console.log(line('consume-pending (Redis queue → MariaDB)', consumerRate, consumerRates));
     console.log(line('baseline: MariaDB multi-row INSERT only', baselineRate, baselineRates));
-    console.log(`ratio consumer / baseline: ${(consumerRate / baselineRate).toFixed(2)}   target ≥ 3000 msg/s: ${consumerRate >= 3000 ? 'met' : 'NOT met'}`);
+    console.log(`ratio consumer / baseline: ${(consumerRate / baselineRate).toFixed(2)} (target ≥ ${RATIO_GOAL})   target ≥ 3000 msg/s: ${consumerRate >= 3000 ? 'met' : 'NOT met'}`);
+    // A run with its size overridden is a quick look, not a figure for the README.
+    if (process.env.BENCH_PENDING_MESSAGES === undefined) writePipelineResult('pending', {
+      benchmark: 'pending: consume-pending, queue → MariaDB',
+      size: `${MESSAGES.toLocaleString('en-US')} messages, batch ${BATCH}`,
+      rounds: ROUNDS,
+      unit: 'msg/s',
+      ours: consumerRate,
+      baselineName: 'MariaDB multi-row INSERT of the same rows',
+      baseline: baselineRate,
+      ratioGoal: RATIO_GOAL,
+    });
   } finally {
     await backend.purge(queue).catch(() => undefined);
     await redis.del(queueKeys(queue).seq).catch(() => undefined);
@@ -106,6 +118,9 @@ async function main(): Promise<void> {
     await admin.end();
   }
 }
+
+/** consume-pending against the multi-row INSERT of the same rows (issue: the pending lifecycle). */
+const RATIO_GOAL = 0.8;
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -21,3 +21,22 @@ export function writeBenchResult(name: string, result: object): void {
   const file = path.join(RESULTS_DIR, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), ...result }, null, 2)}\n`);
 }
+
+/** One pipeline benchmark's figure beside its same-run baseline, with the ratio the issue set as its target. */
+export interface PipelineResult {
+  benchmark: string;
+  /** What was measured and how much of it per round, for the table. */
+  size: string;
+  rounds: number;
+  unit: string;
+  ours: number;
+  baselineName: string;
+  baseline: number;
+  /** The ratio ours / baseline must reach. */
+  ratioGoal: number;
+}
+
+/** Writes a pipeline benchmark's result (a full run only), for the README's pipelines table. */
+export function writePipelineResult(name: string, result: PipelineResult): void {
+  writeBenchResult(name, result);
+}

@@ -28,6 +28,7 @@ import { toSummaryRow } from '../lib/tracking/summary-store';
 import { splitUtmSource } from '../lib/tracking/contribution-source';
 import first from '../fixtures/contribution-tracking-first.json';
 import update from '../fixtures/contribution-tracking-update.json';
+import { writePipelineResult } from './results';
 
 const MESSAGES = Number(process.env.BENCH_TRACKING_MESSAGES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_TRACKING_ROUNDS ?? 3);
@@ -158,8 +159,22 @@ async function main(): Promise<void> {
   console.log(`  MariaDB bulk insert of the same rows (baseline) ${fmt(baseline)} msg/s`);
   console.log(`  consume-contribution-tracking, queue → MariaDB  ${fmt(consumer)} msg/s   ratio ${(consumer / baseline).toFixed(2)} of baseline`);
   console.log(`  (producer pushBatch into the queue             ${fmt(median(pushRates))} msg/s, not part of the figure above)`);
-  console.log(`  target ${TARGET.toLocaleString('en-US')} msg/s: ${consumer >= TARGET ? 'met' : 'NOT met'}`);
+  console.log(`  target ${TARGET.toLocaleString('en-US')} msg/s: ${consumer >= TARGET ? 'met' : 'NOT met'}; ratio target ≥ ${RATIO_GOAL}: ${consumer / baseline >= RATIO_GOAL ? 'met' : 'NOT met'}`);
+  // A run with its size overridden is a quick look, not a figure for the README.
+    if (process.env.BENCH_TRACKING_MESSAGES === undefined) writePipelineResult('tracking', {
+    benchmark: 'tracking: consume-contribution-tracking, queue → MariaDB (event log + summary)',
+    size: `${MESSAGES.toLocaleString('en-US')} messages over ${(MESSAGES / 2).toLocaleString('en-US')} ids, batch ${BATCH}`,
+    rounds: ROUNDS,
+    unit: 'msg/s',
+    ours: consumer,
+    baselineName: 'MariaDB bulk insert of the same rows',
+    baseline,
+    ratioGoal: RATIO_GOAL,
+  });
 }
+
+/** The tracking consumer against a bulk insert of the same rows (issue: analysts and the CRM on day one). */
+const RATIO_GOAL = 0.6;
 
 main().catch((error) => {
   console.error(error);
