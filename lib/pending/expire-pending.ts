@@ -4,7 +4,6 @@
  */
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
-import { withDatabase } from '../db/errors';
 import { PendingStore, type ResolveMode } from './pending-store';
 
 export interface ExpirePendingOptions {
@@ -43,9 +42,7 @@ export async function expirePending(db: Db, options: ExpirePendingOptions, logge
       break;
     }
     const batchSize = options.rowLimit > 0 ? Math.min(options.batchSize, options.rowLimit - expired) : options.batchSize;
-    const changed = await withDatabase('expire pending rows', () =>
-      store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize }),
-    );
+    const changed = await store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize });
     expired += changed;
     if (changed < batchSize) break;
   }
