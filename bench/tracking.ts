@@ -65,9 +65,9 @@ async function bulkInsert(pool: mysql.Pool, bodies: Array<Record<string, string>
     return { row: [message.id, message.ts, messageHash(body), text], event: { eventId: i + 1, trackingId: message.id, ts: message.ts, fields: message.fields } as TrackingEvent };
   });
   const summaries = [...foldByTrackingId(events.map((e) => e.event)).values()].map((s) => toSummaryRow(s));
-  const summaryRows = summaries.map((r) => [r.id, r.contribution_id, r.form_amount, r.note, r.referrer, r.anonymous, r.utm_source, r.utm_medium, r.utm_campaign, r.utm_key, r.payments_form, r.optout, r.language, r.country, r.ts]);
+  const summaryRows = summaries.map((r) => [r.id, r.contributionId, r.formAmount, r.note, r.referrer, r.anonymous, r.utmSource, r.utmMedium, r.utmCampaign, r.utmKey, r.paymentsForm, r.optout, r.language, r.country, r.ts]);
   const sourceRows = summaries.flatMap((r) => {
-    const split = splitUtmSource(r.utm_source === null ? null : String(r.utm_source));
+    const split = splitUtmSource(r.utmSource);
     return split ? [[r.id, split.banner, split.landingPage, split.paymentMethod]] : [];
   });
   const started = performance.now();

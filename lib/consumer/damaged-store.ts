@@ -7,7 +7,9 @@
  */
 import { and, asc, eq, inArray, isNotNull, lte } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { databaseErrorCode } from '../db/errors';
 import { damaged, type DamagedRow } from '../db/schema';
+import { withDatabase } from '../db/transaction';
 import { InfrastructureError } from '../errors';
 import { parseJsonObject } from '../json-object';
 import { truncateBytes, truncateChars } from '../truncate';
@@ -96,12 +98,16 @@ export function createDamagedStore(db: Db): DamagedStore {
   };
 }
 
+/**
+ * The shared retry policy (lock conflicts retried), then any failure that is left, a refused
+ * row included, is the store's: the message must stay in its queue rather than be lost.
+ */
 async function unavailableOnFailure<T>(what: string, operation: () => Promise<T>): Promise<T> {
   try {
-    return await operation();
+    return await withDatabase(what, operation);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new DamagedStoreUnavailableError(`${what} failed${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
+    const code = databaseErrorCode(error);
+    throw new DamagedStoreUnavailableError(`${what} failed${code ? ` (${code})` : ''}`, { cause: error });
   }
 }
 

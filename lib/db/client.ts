@@ -37,8 +37,12 @@ export function openDatabase(url: string, { connectionLimit = 5 }: DatabaseOptio
   pool.on('connection', (connection) => {
     connection.query("SET time_zone = '+00:00'");
   });
-  const db = drizzle(pool, { schema, mode: 'default' });
-  return { db, pool, close: () => pool.end() };
+  return { db: drizzleOn(pool), pool, close: () => pool.end() };
+}
+
+/** The Drizzle handle over a pool, or over one connection (a transaction's, see transaction.ts). */
+export function drizzleOn(client: mysql.Pool | mysql.PoolConnection): Db {
+  return drizzle(client, { schema, mode: 'default' });
 }
 
 /** Where the generated SQL migrations live, whatever the caller's working directory. */

@@ -1,48 +1,84 @@
 /**
- * Tells a database that is down from a row the database refused. The first must stop a run
- * with the message left in its queue (InfrastructureError); the second is the message's fault.
- * Shared by every capability that writes MariaDB.
+ * What a failed MariaDB call means, decided in one place for every capability. A database that
+ * is down, or a unit of work that keeps losing lock races, must stop a run with the message left
+ * in its queue (InfrastructureError); a statement the database refuses is the message's fault
+ * (PermanentError). transaction.ts applies this to every read and write.
  */
-import { InfrastructureError, toError } from '../errors';
+import { InfrastructureError, PermanentError } from '../errors';
 
 /** The database could not be reached or dropped the connection. */
 export class DatabaseUnavailableError extends InfrastructureError {}
 
 /**
- * True for failures of the connection rather than of a statement: mysql2 marks those `fatal`,
- * network errors carry no SQL state, and lock timeouts or deadlocks are transient server
- * conditions, not faults of the row.
+ * The work lost a deadlock or a lock wait on every attempt the retry policy allows. The database
+ * is up and nothing is wrong with the data: the work was rolled back and can be done again later.
  */
-export function isConnectionFailure(error: unknown): boolean {
-  const e = error as { fatal?: unknown; sqlState?: unknown; code?: unknown; cause?: unknown };
-  if (e === null || typeof e !== 'object') return false;
-  if (e.fatal === true) return true;
-  if (e.code === 'ER_LOCK_DEADLOCK' || e.code === 'ER_LOCK_WAIT_TIMEOUT') return true;
-  if (typeof e.code === 'string' && /^(E[A-Z]+|PROTOCOL_.*|POOL_CLOSED)$/.test(e.code) && e.sqlState === undefined) return true;
-  // Drizzle wraps driver errors in its own query error: look at the cause.
-  return e.cause !== undefined && e.cause !== error && isConnectionFailure(e.cause);
+export class DatabaseContentionError extends InfrastructureError {}
+
+/**
+ * The database refused a statement (a constraint, a value that does not fit, a broken query):
+ * running it again would fail the same way. The message names the MySQL error code only, since
+ * the driver's own text can quote row values.
+ */
+export class DatabaseRejectedError extends PermanentError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
-/** The MySQL error code (e.g. ER_LOCK_DEADLOCK) anywhere in the cause chain; Drizzle wraps driver errors. */
-export function databaseErrorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
+/** How the retry policy treats a failure. */
+export type DatabaseFailure = 'lock-conflict' | 'unavailable' | 'rejected' | 'not-database';
+
+/** ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK: the server rolled back the statement or the transaction; doing it again can succeed. */
+const LOCK_CONFLICT_ERRNOS = new Set([1205, 1213]);
+/** Server replies that mean "not taking work now" rather than "not this statement". */
+const UNAVAILABLE_ERRNOS = new Set([
+  1040, // ER_CON_COUNT_ERROR: too many connections
+  1053, // ER_SERVER_SHUTDOWN
+  1927, // ER_CONNECTION_KILLED
+]);
+
+interface DriverError {
+  fatal?: unknown;
+  errno?: unknown;
+  sqlState?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/** The mysql2 error in the cause chain (Drizzle wraps driver errors in DrizzleQueryError), if any. */
+function driverError(error: unknown): DriverError | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const e = current as DriverError;
+    if (e.fatal !== undefined || typeof e.errno === 'number' || typeof e.sqlState === 'string' || typeof e.code === 'string') return e;
+    current = e.cause;
   }
   return undefined;
 }
 
-/** Runs a database operation, turning connection failures into DatabaseUnavailableError. */
-export async function withDatabase<T>(what: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof InfrastructureError) throw error;
-    if (isConnectionFailure(error)) {
-      const code = databaseErrorCode(error);
-      throw new DatabaseUnavailableError(`${what}: database unavailable${code ? ` (${code})` : ''}`, { cause: error });
-    }
-    throw toError(error);
-  }
+/**
+ * Sorts a thrown value for the retry policy: connection failures (mysql2 marks them `fatal`;
+ * network errors carry a Node code and no SQL state), lock conflicts, statements the server
+ * refused, and anything that did not come from the database at all.
+ */
+export function classifyDatabaseError(error: unknown): DatabaseFailure {
+  const e = driverError(error);
+  if (!e) return 'not-database';
+  if (e.fatal === true) return 'unavailable';
+  if (typeof e.errno === 'number' && LOCK_CONFLICT_ERRNOS.has(e.errno)) return 'lock-conflict';
+  if (typeof e.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) return 'unavailable';
+  if (e.sqlState === undefined && typeof e.code === 'string' && /^(E[A-Z]+|PROTOCOL_.*|POOL_CLOSED)$/.test(e.code)) return 'unavailable';
+  if (typeof e.errno === 'number' || typeof e.sqlState === 'string') return 'rejected';
+  return 'not-database';
+}
+
+/** The MySQL error code (e.g. ER_DUP_ENTRY) anywhere in the cause chain. */
+export function databaseErrorCode(error: unknown): string | undefined {
+  const code = driverError(error)?.code;
+  return typeof code === 'string' ? code : undefined;
 }

@@ -9,14 +9,15 @@
  * Kafka redelivers, nothing is counted twice and nothing is skipped.
  */
 import type { Pool } from 'mysql2/promise';
+import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
-import { databaseErrorCode } from '../db/errors';
-import { BufferError, InfrastructureError, toError } from '../errors';
+import { bannerimpressions, landingpageimpressionRaw } from '../db/schema';
+import { inTransaction, withDatabase, type Transaction } from '../db/transaction';
 import { log as rootLog, type Logger } from '../log';
 import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
 import type { ImpressionTopic } from './config';
 import { DimensionCache } from './dimension-cache';
-import { lockStoredOffset, storeOffset, type OffsetSource, type TxConnection } from './offset-store';
+import { lockStoredOffset, storeOffset, type OffsetSource } from './offset-store';
 
 /** One record of a partition: its offset and its raw JSON value. */
 export interface RawMessage {
@@ -63,12 +64,28 @@ export interface ImpressionsLoaderOptions {
   logger?: Logger;
   /** Invalid events logged in full (afterwards one in a thousand). */
   invalidLogSample?: number;
-  /** Attempts of a transaction that fails on a deadlock or lock wait timeout. */
-  maxAttempts?: number;
 }
 
 const ROWS_PER_STATEMENT = 1000;
-const RETRYABLE_DB_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+// Plain mysql2 bulk statements: on this path they run twice as fast as Drizzle's builder.
+const COUNT = columnName(bannerimpressions.count);
+const INSERT_CELLS = bulkInsert(
+  bannerimpressions,
+  ['timestamp', 'banner', 'campaign', 'projectId', 'languageId', 'countryId', 'count'],
+  `ON DUPLICATE KEY UPDATE ${COUNT} = ${COUNT} + VALUES(${COUNT})`,
+);
+const INSERT_LANDING_PAGES = bulkInsert(landingpageimpressionRaw, [
+  'timestamp',
+  'utmSource',
+  'utmCampaign',
+  'utmMedium',
+  'utmKey',
+  'landingpage',
+  'projectId',
+  'languageId',
+  'countryId',
+]);
 
 /** Applies impression batches; one per process, built at module scope by the handlers. */
 export class ImpressionsLoader {
@@ -76,7 +93,6 @@ export class ImpressionsLoader {
   private readonly log: Logger;
   private readonly dimensions: DimensionCache;
   private readonly invalidLogSample: number;
-  private readonly maxAttempts: number;
   private invalidSeen = 0;
 
   constructor(options: ImpressionsLoaderOptions) {
@@ -84,13 +100,13 @@ export class ImpressionsLoader {
     this.log = options.logger ?? rootLog.child({ component: 'impressions' });
     this.dimensions = new DimensionCache(options.db);
     this.invalidLogSample = options.invalidLogSample ?? 20;
-    this.maxAttempts = options.maxAttempts ?? 5;
   }
 
   /**
-   * Applies the batch effectively once. Resolves with what happened; rejects with an
-   * InfrastructureError when the database fails, in which case nothing of the batch is
-   * stored and it must be delivered again.
+   * Applies the batch effectively once. Resolves with what happened; rejects when the database
+   * fails (an InfrastructureError when it is unreachable or busy, DatabaseRejectedError when it
+   * refuses a statement; lib/db/transaction.ts), in which case nothing of the batch is stored
+   * and it must be delivered again.
    */
   async applyBatch(batch: SourceBatch, { onGap = 'report' }: { onGap?: GapPolicy } = {}): Promise<BatchResult> {
     const { messages } = batch;
@@ -99,9 +115,16 @@ export class ImpressionsLoader {
     assertAscending(messages);
 
     const outcomes = messages.map((message) => classifyEvent(batch.topic, message.value));
-    await this.guard(() => this.dimensions.resolve(dimensionValues(outcomes)));
+    await withDatabase('resolve impression dimensions', () => this.dimensions.resolve(dimensionValues(outcomes)));
 
-    const result = await this.withRetries(() => this.inTransaction((tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap)));
+    // READ COMMITTED: fewer gap locks between concurrent loaders than REPEATABLE READ; the offset
+    // row lock does the ordering. A lock conflict reruns the whole transaction, offsets included.
+    const result = await inTransaction(
+      this.pool,
+      'apply impressions batch',
+      (tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap),
+      { isolation: 'READ COMMITTED' },
+    );
     if (result.status === 'applied') {
       if (result.storedOffset !== null && messages[0]!.offset > result.storedOffset) {
         this.log.warn({ ...source, storedOffset: result.storedOffset, firstOffset: messages[0]!.offset }, 'impressions batch applied across an offset gap');
@@ -112,13 +135,13 @@ export class ImpressionsLoader {
   }
 
   private async applyInTransaction(
-    tx: TxConnection,
+    tx: Transaction,
     source: OffsetSource,
     messages: RawMessage[],
     outcomes: EventOutcome[],
     onGap: GapPolicy,
   ): Promise<BatchResult> {
-    const stored = await lockStoredOffset(tx, source);
+    const stored = await lockStoredOffset(tx.db, source);
     const first = messages[0]!.offset;
     const next = messages[messages.length - 1]!.offset + 1;
     if (stored !== null && first > stored && onGap === 'report') return emptyResult('gap', stored);
@@ -133,7 +156,7 @@ export class ImpressionsLoader {
     }
     await this.writeCells(tx, aggregate);
     await this.writeLandingPages(tx, aggregate);
-    await storeOffset(tx, source, next, aggregate);
+    await storeOffset(tx.db, source, next, aggregate);
     return {
       status: 'applied',
       storedOffset: stored,
@@ -146,92 +169,37 @@ export class ImpressionsLoader {
     };
   }
 
-  // Plain mysql2 bulk statements: on this path they run twice as fast as Drizzle's builder.
-  private async writeCells(tx: TxConnection, aggregate: ImpressionAggregate): Promise<void> {
+  private async writeCells({ conn }: Transaction, aggregate: ImpressionAggregate): Promise<void> {
     const cells = aggregate.cells();
     for (let start = 0; start < cells.length; start += ROWS_PER_STATEMENT) {
-      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => [
-        new Date(cell.minute),
-        cell.banner,
-        cell.campaign,
-        this.dimensions.id('project', cell.project),
-        this.dimensions.id('language', cell.language),
-        this.dimensions.id('country', cell.country),
+      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => ({
+        timestamp: new Date(cell.minute),
+        banner: cell.banner,
+        campaign: cell.campaign,
+        projectId: this.dimensions.id('project', cell.project),
+        languageId: this.dimensions.id('language', cell.language),
+        countryId: this.dimensions.id('country', cell.country),
         count,
-      ]);
-      await tx.query(
-        'INSERT INTO bannerimpressions (`timestamp`, banner, campaign, project_id, language_id, country_id, `count`) VALUES ? ' +
-          'ON DUPLICATE KEY UPDATE `count` = `count` + VALUES(`count`)',
-        [rows],
-      );
+      }));
+      await conn.query(INSERT_CELLS.statement, [INSERT_CELLS.values(rows)]);
     }
   }
 
-  private async writeLandingPages(tx: TxConnection, aggregate: ImpressionAggregate): Promise<void> {
+  private async writeLandingPages({ conn }: Transaction, aggregate: ImpressionAggregate): Promise<void> {
     const { rows } = aggregate;
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const values = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => [
-        new Date(row.time),
-        row.utmSource,
-        row.utmCampaign,
-        row.utmMedium,
-        row.utmKey,
-        row.landingpage,
-        this.dimensions.id('project', row.project),
-        this.dimensions.id('language', row.language),
-        this.dimensions.id('country', row.country),
-      ]);
-      await tx.query(
-        'INSERT INTO landingpageimpression_raw (`timestamp`, utm_source, utm_campaign, utm_medium, utm_key, landingpage, project_id, language_id, country_id) VALUES ?',
-        [values],
-      );
-    }
-  }
-
-  /**
-   * Runs `work` in one READ COMMITTED transaction on a connection of its own (fewer gap locks
-   * between concurrent loaders than REPEATABLE READ; the offset row lock does the ordering).
-   */
-  private async inTransaction<T>(work: (tx: TxConnection) => Promise<T>): Promise<T> {
-    const connection = await this.pool.getConnection();
-    try {
-      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await connection.beginTransaction();
-      try {
-        const result = await work(connection);
-        await connection.commit();
-        return result;
-      } catch (error) {
-        await connection.rollback().catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      connection.release();
-    }
-  }
-
-  /** Retries the whole transaction when MariaDB chose it as a deadlock victim; it was rolled back. */
-  private async withRetries<T>(run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        const code = databaseErrorCode(error);
-        if (code && RETRYABLE_DB_ERRORS.has(code) && attempt < this.maxAttempts) {
-          this.log.debug({ code, attempt }, 'impressions batch transaction retried');
-          await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
-          continue;
-        }
-        throw asInfrastructureError(error);
-      }
-    }
-  }
-
-  private async guard<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw asInfrastructureError(error);
+      const values = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => ({
+        timestamp: new Date(row.time),
+        utmSource: row.utmSource,
+        utmCampaign: row.utmCampaign,
+        utmMedium: row.utmMedium,
+        utmKey: row.utmKey,
+        landingpage: row.landingpage,
+        projectId: this.dimensions.id('project', row.project),
+        languageId: this.dimensions.id('language', row.language),
+        countryId: this.dimensions.id('country', row.country),
+      }));
+      await conn.query(INSERT_LANDING_PAGES.statement, [INSERT_LANDING_PAGES.values(values)]);
     }
   }
 
@@ -259,14 +227,4 @@ function assertAscending(messages: RawMessage[]): void {
   for (let i = 1; i < messages.length; i++) {
     if (!(messages[i]!.offset > messages[i - 1]!.offset)) throw new Error('batch messages must be in ascending offset order');
   }
-}
-
-/** Database and network failures become InfrastructureErrors; anything else (a bug) stays what it is. */
-function asInfrastructureError(error: unknown): Error {
-  if (error instanceof BufferError) return error;
-  const cause = toError(error);
-  const code = databaseErrorCode(error);
-  if (!code) return cause;
-  // The driver's message can quote the SQL and its values; the code says enough.
-  return new InfrastructureError(`impressions database operation failed${code ? ` (${code})` : ''}`, { cause });
 }

@@ -5,15 +5,11 @@
  * The offset row is locked at the start of a batch transaction and rewritten at its end, in
  * the same transaction as the counts, so a batch and its offsets commit together or not at
  * all, and two loaders that hold the same partition for a moment (a rebalance) take turns.
- * The statements run on the batch's own connection (plain mysql2: this is the hot path).
+ * The statements run in the batch's transaction (its Drizzle handle, lib/db/transaction.ts).
  */
-import { asc, eq } from 'drizzle-orm';
-import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { impressionsKafkaOffsets } from '../db/schema';
-
-/** A pooled connection inside an open transaction. */
-export type TxConnection = PoolConnection;
+import { impressionsKafkaOffsets as offsets } from '../db/schema';
 
 /** Where a batch comes from. Backfills use the file as topic and partition 0. */
 export interface OffsetSource {
@@ -42,45 +38,48 @@ export interface StoredOffset extends OffsetSource {
  * partition is new) and returns the next offset to apply, or null when nothing has been
  * applied yet. A second transaction for the same partition waits here until this one ends.
  */
-export async function lockStoredOffset(tx: TxConnection, source: OffsetSource): Promise<number | null> {
+export async function lockStoredOffset(tx: Db, source: OffsetSource): Promise<number | null> {
   const existing = await selectForUpdate(tx, source);
   if (existing) return existing.nextOffset;
   // Insert only when missing: taking a shared lock on an existing row and then upgrading it
   // would let two transactions deadlock.
-  await tx.query(
-    'INSERT IGNORE INTO impressions_kafka_offsets (consumer_group, topic, kafka_partition, next_offset, updated_at) VALUES (?, ?, ?, NULL, UTC_TIMESTAMP())',
-    [source.consumerGroup, source.topic, source.partition],
-  );
+  await tx
+    .insert(offsets)
+    .ignore()
+    .values({ consumerGroup: source.consumerGroup, topic: source.topic, partition: source.partition, nextOffset: null, updatedAt: sql`UTC_TIMESTAMP()` });
   const created = await selectForUpdate(tx, source);
   if (!created) throw new Error('offset row vanished inside its own transaction');
   return created.nextOffset;
 }
 
 /** Records that the source has been applied up to (not including) `nextOffset`. */
-export async function storeOffset(tx: TxConnection, source: OffsetSource, nextOffset: number, tallies: OffsetTallies): Promise<void> {
-  await tx.query(
-    `UPDATE impressions_kafka_offsets
-        SET next_offset = ?, counted_events = counted_events + ?, ignored_events = ignored_events + ?,
-            invalid_events = invalid_events + ?, updated_at = UTC_TIMESTAMP()
-      WHERE consumer_group = ? AND topic = ? AND kafka_partition = ?`,
-    [nextOffset, tallies.counted, tallies.ignored, tallies.invalid, source.consumerGroup, source.topic, source.partition],
-  );
+export async function storeOffset(tx: Db, source: OffsetSource, nextOffset: number, tallies: OffsetTallies): Promise<void> {
+  await tx
+    .update(offsets)
+    .set({
+      nextOffset,
+      countedEvents: sql`${offsets.countedEvents} + ${tallies.counted}`,
+      ignoredEvents: sql`${offsets.ignoredEvents} + ${tallies.ignored}`,
+      invalidEvents: sql`${offsets.invalidEvents} + ${tallies.invalid}`,
+      updatedAt: sql`UTC_TIMESTAMP()`,
+    })
+    .where(sourceIs(source));
 }
 
 /** Every stored offset of a consumer group (monitoring, tests, the benchmark). */
 export async function readStoredOffsets(db: Db, consumerGroup: string): Promise<StoredOffset[]> {
   return db
     .select()
-    .from(impressionsKafkaOffsets)
-    .where(eq(impressionsKafkaOffsets.consumerGroup, consumerGroup))
-    .orderBy(asc(impressionsKafkaOffsets.topic), asc(impressionsKafkaOffsets.partition));
+    .from(offsets)
+    .where(eq(offsets.consumerGroup, consumerGroup))
+    .orderBy(asc(offsets.topic), asc(offsets.partition));
 }
 
-async function selectForUpdate(tx: TxConnection, source: OffsetSource): Promise<{ nextOffset: number | null } | undefined> {
-  const [rows] = await tx.query<RowDataPacket[]>(
-    'SELECT next_offset FROM impressions_kafka_offsets WHERE consumer_group = ? AND topic = ? AND kafka_partition = ? FOR UPDATE',
-    [source.consumerGroup, source.topic, source.partition],
-  );
-  const row = rows[0];
-  return row ? { nextOffset: row.next_offset === null ? null : Number(row.next_offset) } : undefined;
+function sourceIs(source: OffsetSource) {
+  return and(eq(offsets.consumerGroup, source.consumerGroup), eq(offsets.topic, source.topic), eq(offsets.partition, source.partition));
+}
+
+async function selectForUpdate(tx: Db, source: OffsetSource): Promise<{ nextOffset: number | null } | undefined> {
+  const rows = await tx.select({ nextOffset: offsets.nextOffset }).from(offsets).where(sourceIs(source)).for('update');
+  return rows[0];
 }

@@ -8,7 +8,6 @@ import { runConsumer } from '../consumer/run-consumer';
 import type { Logger } from '../log';
 import type { MessageBody } from '../queue/types';
 import type { PendingPipelineDeps } from './consume-pending';
-import { withDatabase } from '../db/errors';
 import { isFailedNotUnderReview, parsePaymentsInitMessage, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
 
@@ -37,9 +36,9 @@ export function consumePaymentsInit(deps: PendingPipelineDeps, options: ConsumeP
 export function paymentsInitHandler(paymentsInitial: PaymentsInitialStore, pendingStore: PendingStore, logger?: Logger) {
   return async (body: MessageBody): Promise<void> => {
     const message = parsePaymentsInitMessage(body);
-    await withDatabase('upsert payments_initial', () => paymentsInitial.upsert(message));
+    await paymentsInitial.upsert(message);
     if (isFailedNotUnderReview(message)) {
-      const deleted = await withDatabase('delete pending rows', () => pendingStore.deleteOrder(message.gateway, message.order_id));
+      const deleted = await pendingStore.deleteOrder(message.gateway, message.order_id);
       logger?.info({ gateway: message.gateway, orderId: message.order_id, deleted }, 'payment failed: pending rows of the order deleted');
     }
   };

@@ -14,7 +14,6 @@ import type { Db } from '../db/client';
 import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
-import { withDatabase } from '../db/errors';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
@@ -67,9 +66,7 @@ export async function storePendingBatch(
     }
   }
   const withOrder = valid.filter(({ message }) => message.order_id !== undefined);
-  const failed = await withDatabase('look up payments_initial', () =>
-    paymentsInitial.failedOrders(withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }))),
-  );
+  const failed = await paymentsInitial.failedOrders(withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! })));
   const inserts: typeof valid = [];
   const updates: typeof valid = [];
   for (const entry of valid) {
@@ -84,7 +81,7 @@ export async function storePendingBatch(
   }
   if (inserts.length > 0) {
     try {
-      await withDatabase('insert pending rows', () => pendingStore.insertMany(inserts.map(({ message }) => message)));
+      await pendingStore.insertMany(inserts.map(({ message }) => message));
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       updates.push(...inserts); // a row was refused: find which, one by one
@@ -92,7 +89,7 @@ export async function storePendingBatch(
   }
   for (const { id, message } of updates) {
     try {
-      await withDatabase('store pending row', () => pendingStore.store(message));
+      await pendingStore.store(message);
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       failures.set(id, error);

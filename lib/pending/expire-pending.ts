@@ -5,7 +5,6 @@
 import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
-import { withDatabase } from '../db/errors';
 import { PendingStore, type ResolveMode } from './pending-store';
 
 export interface ExpirePendingOptions {
@@ -41,9 +40,7 @@ export async function expirePending(db: Db, options: ExpirePendingOptions, logge
       break;
     }
     const batchSize = budget.nextBatch(expired, options.batchSize);
-    const changed = await withDatabase('expire pending rows', () =>
-      store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize }),
-    );
+    const changed = await store.expireOlderThan(cutoff, { gateway: options.gateway, mode: options.mode, batchSize });
     expired += changed;
     if (changed < batchSize) break;
   }

@@ -5,6 +5,7 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { paymentsInitial } from '../db/schema';
+import { withDatabase } from '../db/transaction';
 import { MalformedMessageError } from '../errors';
 import { normaliseMessage, parseMessageDate } from './normalise-message';
 
@@ -83,13 +84,15 @@ export class PaymentsInitialStore {
     const date = new Date(parseMessageDate(message.date)! * 1000);
     // MariaDB evaluates ON DUPLICATE KEY assignments left to right, each seeing the columns
     // already assigned: `date` is compared by every other column and therefore updated last.
-    const newer = sql`VALUES(\`date\`) >= \`date\``;
+    const dateColumn = sql.identifier(paymentsInitial.date.name);
+    const newer = sql`VALUES(${dateColumn}) >= ${dateColumn}`;
     const set: Record<string, SQL> = {};
     for (const key of UPDATED_COLUMNS) {
       const column = sql.identifier(paymentsInitial[key].name);
       set[key] = sql`IF(${newer}, VALUES(${column}), ${column})`;
     }
-    await this.db
+    await withDatabase('upsert payments_initial', () =>
+      this.db
       .insert(paymentsInitial)
       .values({
         gateway: message.gateway,
@@ -106,16 +109,19 @@ export class PaymentsInitialStore {
         currency: message.currency ?? null,
         server: message.server ?? null,
       })
-      .onDuplicateKeyUpdate({ set });
+      .onDuplicateKeyUpdate({ set }),
+    );
   }
 
   /** The stored outcome of a (gateway, order id), or null. */
   async fetch(gateway: string, orderId: string) {
-    const rows = await this.db
-      .select()
-      .from(paymentsInitial)
-      .where(and(eq(paymentsInitial.gateway, gateway), eq(paymentsInitial.orderId, orderId)))
-      .limit(1);
+    const rows = await withDatabase('read payments_initial', () =>
+      this.db
+        .select()
+        .from(paymentsInitial)
+        .where(and(eq(paymentsInitial.gateway, gateway), eq(paymentsInitial.orderId, orderId)))
+        .limit(1),
+    );
     return rows[0] ?? null;
   }
 
@@ -130,7 +136,8 @@ export class PaymentsInitialStore {
       if (!byGateway.has(gateway)) byGateway.set(gateway, new Set());
       byGateway.get(gateway)!.add(orderId);
     }
-    const rows = await this.db
+    const rows = await withDatabase('look up payments_initial', () =>
+      this.db
       .select({ gateway: paymentsInitial.gateway, orderId: paymentsInitial.orderId })
       .from(paymentsInitial)
       .where(
@@ -139,7 +146,8 @@ export class PaymentsInitialStore {
           sql`NOT (${paymentsInitial.validationAction} <=> 'review')`,
           or(...[...byGateway].map(([gateway, ids]) => and(eq(paymentsInitial.gateway, gateway), inArray(paymentsInitial.orderId, [...ids])))),
         ),
-      );
+      ),
+    );
     return new Set(rows.map((row) => orderKey(row.gateway, row.orderId)));
   }
 }

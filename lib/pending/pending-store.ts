@@ -6,8 +6,10 @@
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { format } from 'mysql2';
+import { bulkInsert } from '../db/bulk-insert';
 import type { Db } from '../db/client';
 import { pending, type NewPendingRow } from '../db/schema';
+import { withDatabase } from '../db/transaction';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 
 /** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
@@ -51,10 +53,8 @@ function toRow(message: PendingMessage): NewPendingRow {
   };
 }
 
-/** `YYYY-mm-dd HH:MM:SS` in UTC, as DATETIME takes it whatever the session's zone. */
-function utcDatetime(date: Date): string {
-  return date.toISOString().slice(0, 19).replace('T', ' ');
-}
+/** What `insertMany` writes: every column `toRow` fills. */
+const INSERT_MANY = bulkInsert(pending, ['date', 'gateway', 'gatewayAccount', 'orderId', 'gatewayTxnId', 'paymentMethod', 'isResolved', 'message']);
 
 function pendingIdOf(message: PendingMessage): number | null {
   const value = message.pending_id;
@@ -75,13 +75,16 @@ export class PendingStore {
     const message = normalisePendingMessage(input);
     const row = toRow(message);
     const id = pendingIdOf(message);
-    if (id !== null) {
-      const [result] = await this.db.update(pending).set(row).where(eq(pending.id, id));
-      if (result.affectedRows > 0) return id;
-      // The row was resolved and deleted meanwhile: store the message again rather than lose it.
-    }
-    const [inserted] = await this.db.insert(pending).values(row).$returningId();
-    return inserted!.id;
+    // Safe to run again after a lock conflict: the update is idempotent, the insert happens once.
+    return withDatabase('store pending row', async () => {
+      if (id !== null) {
+        const [result] = await this.db.update(pending).set(row).where(eq(pending.id, id));
+        if (result.affectedRows > 0) return id;
+        // The row was resolved and deleted meanwhile: store the message again rather than lose it.
+      }
+      const [inserted] = await this.db.insert(pending).values(row).$returningId();
+      return inserted!.id;
+    });
   }
 
   /**
@@ -91,16 +94,11 @@ export class PendingStore {
   async insertMany(messages: PendingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     // Drizzle's builder costs about as much as the INSERT itself at this size: the driver's
-    // own escaping builds the same statement in a fraction of the time.
-    const values = messages.map((message) => {
-      const row = toRow(message);
-      return [utcDatetime(row.date as Date), row.gateway, row.gatewayAccount, row.orderId, row.gatewayTxnId, row.paymentMethod, 0, JSON.stringify(row.message)];
-    });
-    const statement = format(
-      'INSERT INTO `pending` (`date`, `gateway`, `gateway_account`, `order_id`, `gateway_txn_id`, `payment_method`, `is_resolved`, `message`) VALUES ?',
-      [values],
-    );
-    await this.db.execute(sql.raw(statement));
+    // own escaping builds the same statement in a fraction of the time. Columns and value
+    // conversions still come from the schema.
+    const values = INSERT_MANY.values(messages.map(toRow));
+    const statement = format(INSERT_MANY.statement, [values] as Parameters<typeof format>[1]);
+    await withDatabase('insert pending rows', () => this.db.execute(sql.raw(statement)));
   }
 
   /**
@@ -111,12 +109,14 @@ export class PendingStore {
     const order: SQL[] = [];
     if (gatewayTxnIdHint !== undefined) order.push(sql`(${pending.gatewayTxnId} <=> ${gatewayTxnIdHint}) DESC`);
     order.push(desc(pending.date), desc(pending.id));
-    const rows = await this.db
-      .select()
-      .from(pending)
-      .where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)))
-      .orderBy(...order)
-      .limit(1);
+    const rows = await withDatabase('read pending row', () =>
+      this.db
+        .select()
+        .from(pending)
+        .where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)))
+        .orderBy(...order)
+        .limit(1),
+    );
     return rows[0] ?? null;
   }
 
@@ -127,35 +127,42 @@ export class PendingStore {
   async fetchOldest(gateway: string, paymentMethods: string[] = []): Promise<PendingRecord | null> {
     const conditions = [eq(pending.isResolved, false), eq(pending.gateway, gateway)];
     if (paymentMethods.length > 0) conditions.push(inArray(pending.paymentMethod, paymentMethods));
-    const rows = await this.db
-      .select()
-      .from(pending)
-      .where(and(...conditions))
-      .orderBy(asc(pending.date), asc(pending.id))
-      .limit(1);
+    const rows = await withDatabase('fetch oldest pending row', () =>
+      this.db
+        .select()
+        .from(pending)
+        .where(and(...conditions))
+        .orderBy(asc(pending.date), asc(pending.id))
+        .limit(1),
+    );
     return rows[0] ?? null;
   }
 
   /** The `limit` most recent rows of a gateway (for people looking at what is pending now). */
   async fetchNewest(gateway: string, limit: number): Promise<PendingRecord[]> {
-    return this.db
-      .select()
-      .from(pending)
-      .where(eq(pending.gateway, gateway))
-      .orderBy(desc(pending.date), desc(pending.id))
-      .limit(limit);
+    return withDatabase('read newest pending rows', () =>
+      this.db
+        .select()
+        .from(pending)
+        .where(eq(pending.gateway, gateway))
+        .orderBy(desc(pending.date), desc(pending.id))
+        .limit(limit),
+    );
   }
 
   /** Deletes every row of a (gateway, order id): the outcome of the order is known. Resolves with how many went. */
   async deleteOrder(gateway: string, orderId: string): Promise<number> {
-    const [result] = await this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)));
+    const [result] = await withDatabase('delete pending rows', () =>
+      this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId))),
+    );
     return result.affectedRows;
   }
 
   /** Finishes with one row after a job's attempt on it: deleted, or marked resolved. */
   async resolveRow(id: number, mode: ResolveMode): Promise<void> {
-    if (mode === 'delete') await this.db.delete(pending).where(eq(pending.id, id));
-    else await this.db.update(pending).set({ isResolved: true }).where(eq(pending.id, id));
+    await withDatabase('resolve pending row', () =>
+      mode === 'delete' ? this.db.delete(pending).where(eq(pending.id, id)) : this.db.update(pending).set({ isResolved: true }).where(eq(pending.id, id)),
+    );
   }
 
   /**
@@ -166,21 +173,12 @@ export class PendingStore {
   async expireOlderThan(before: Date, { gateway, mode, batchSize }: ExpireOptions): Promise<number> {
     const conditions = [lt(pending.date, before)];
     if (gateway !== undefined) conditions.push(eq(pending.gateway, gateway));
-    if (mode === 'delete') {
-      const [result] = await this.db
-        .delete(pending)
-        .where(and(...conditions))
-        .orderBy(asc(pending.date))
-        .limit(batchSize);
-      return result.affectedRows;
-    }
-    conditions.push(eq(pending.isResolved, false));
-    const [result] = await this.db
-      .update(pending)
-      .set({ isResolved: true })
-      .where(and(...conditions))
-      .orderBy(asc(pending.date))
-      .limit(batchSize);
+    if (mode === 'mark-resolved') conditions.push(eq(pending.isResolved, false));
+    const [result] = await withDatabase('expire pending rows', () =>
+      mode === 'delete'
+        ? this.db.delete(pending).where(and(...conditions)).orderBy(asc(pending.date)).limit(batchSize)
+        : this.db.update(pending).set({ isResolved: true }).where(and(...conditions)).orderBy(asc(pending.date)).limit(batchSize),
+    );
     return result.affectedRows;
   }
 }

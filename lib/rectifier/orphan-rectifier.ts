@@ -23,7 +23,7 @@ import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
 import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { withDatabase } from '../db/errors';
+import { withDatabase } from '../db/transaction';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import type { QueueBackend } from '../queue/types';
 import {
@@ -105,7 +105,7 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
         run.stoppedBecause = limitReached;
         break;
       }
-      const row = await stopOnInfrastructure(gateway, null, () => withDatabase('fetch oldest pending row', () => store.fetchOldest(gateway)));
+      const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway));
       if (!row) break;
       if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
         run.stoppedBecause = 'younger-row';
@@ -114,7 +114,7 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
       run.attempted += 1;
       const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, row, options, logger));
       run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-      await stopOnInfrastructure(gateway, row.id, () => withDatabase('resolve pending row', () => store.resolveRow(row.id, options.resolveMode)));
+      await stopOnInfrastructure(gateway, row.id, () => store.resolveRow(row.id, options.resolveMode));
     }
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
     if (run.stoppedBecause === 'time-limit') break;

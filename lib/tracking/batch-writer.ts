@@ -39,8 +39,9 @@ export type TrackingOutcome =
   | { status: 'rejected'; error: Error };
 
 /**
- * Writes a batch and returns each message's outcome by key. Rejects (with an
- * InfrastructureError) only when the database fails: then nothing of the batch was written.
+ * Writes a batch and returns each message's outcome by key. Rejects only when the database
+ * fails (lib/db/transaction.ts: unreachable or busy, an InfrastructureError; a refused
+ * statement, DatabaseRejectedError): then nothing of the batch was written.
  */
 export async function writeTrackingBatch(
   pool: Pool,
@@ -60,13 +61,14 @@ export async function writeTrackingBatch(
   }
   if (candidates.length === 0) return outcomes;
 
-  const truncations = await inWriterTransaction(pool, async (conn) => {
+  const truncations = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
+    const { db } = tx;
     const batchOutcomes = new Map<string, TrackingOutcome>();
     const ids = [...new Set(candidates.map((c) => c.message.id))];
 
-    const contributionOf = await readContributionIds(conn, ids);
+    const contributionOf = await readContributionIds(db, ids);
     const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
-    const ownerOf = await readContributionOwners(conn, [...new Set(claimed)]);
+    const ownerOf = await readContributionOwners(db, [...new Set(claimed)]);
     const accepted: typeof candidates = [];
     for (const candidate of candidates) {
       const { id, fields } = candidate.message;
@@ -91,7 +93,7 @@ export async function writeTrackingBatch(
       accepted.push(candidate);
     }
 
-    const stored = await findStoredHashes(conn, [...new Set(accepted.map((c) => c.hash))]);
+    const stored = await findStoredHashes(db, [...new Set(accepted.map((c) => c.hash))]);
     const fresh: typeof accepted = [];
     for (const candidate of accepted) {
       if (stored.has(candidate.hash)) {
@@ -102,16 +104,16 @@ export async function writeTrackingBatch(
         batchOutcomes.set(candidate.key, { status: 'stored' });
       }
     }
-    const fromId = await appendEvents(conn, fresh);
+    const fromId = await appendEvents(tx, fresh);
 
     const freshHashes = new Set(fresh.map((c) => c.hash));
     const touched = [...new Set(fresh.map((c) => c.message.id))];
     const appended = fromId === undefined ? undefined : { fromId, byHash: new Map(fresh.map((c) => [c.hash, c.message])) };
-    const events = await readEvents(conn, touched, appended);
+    const events = await readEvents(tx.db, touched, appended);
     const freshEventIds = new Set(events.filter((e) => freshHashes.has(e.hash)).map((e) => e.eventId));
     const found: Truncation[] = [];
     const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, found));
-    await writeSummaries(conn, rows);
+    await writeSummaries(tx, rows);
     for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
     // Warn once per value: when the event that supplied it arrived in this batch.
     return found.filter((t) => freshEventIds.has(t.eventId));

@@ -7,7 +7,11 @@
  * the start of every run, and seeding only ever raises the counter.
  */
 import type { Redis } from 'ioredis';
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { max } from 'drizzle-orm';
+import type { Pool } from 'mysql2/promise';
+import { drizzleOn } from '../db/client';
+import { contributionTracking, contributionTrackingEvent } from '../db/schema';
+import { withDatabase } from '../db/transaction';
 import { InfrastructureError, toError } from '../errors';
 import { IdSequenceNotSeededError } from './errors';
 
@@ -55,12 +59,12 @@ export async function seedTrackingIdSequence(redis: Redis, key: string, floor: n
 
 /** The highest contribution tracking id in the summary or the event log (0 when both are empty). */
 export async function highestKnownTrackingId(pool: Pool): Promise<number> {
-  const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT GREATEST(
-       COALESCE((SELECT MAX(id) FROM contribution_tracking), 0),
-       COALESCE((SELECT MAX(contribution_tracking_id) FROM contribution_tracking_event), 0)) AS highest`,
-  );
-  return Number(rows[0]?.highest ?? 0);
+  const db = drizzleOn(pool);
+  return withDatabase('read the highest contribution tracking id', async () => {
+    const [summary] = await db.select({ highest: max(contributionTracking.id) }).from(contributionTracking);
+    const [events] = await db.select({ highest: max(contributionTrackingEvent.contributionTrackingId) }).from(contributionTrackingEvent);
+    return Math.max(summary?.highest ?? 0, events?.highest ?? 0);
+  });
 }
 
 /** Seeds the sequence above everything the database holds. */

@@ -3,7 +3,11 @@
  * or checks that the table equals what the log says. It uses the merge the consumer uses, in
  * chunks of tracking ids, one transaction per chunk, so it can run while the consumer runs.
  */
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { asc, gt, inArray } from 'drizzle-orm';
+import type { Pool } from 'mysql2/promise';
+import { drizzleOn, type Db } from '../db/client';
+import { contributionSource, contributionTracking, contributionTrackingEvent, type ContributionSourceRow, type ContributionTrackingRow } from '../db/schema';
+import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
 import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
@@ -32,21 +36,26 @@ export interface RebuildResult {
 export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options: RebuildOptions = {}): Promise<RebuildResult> {
   const chunkSize = options.chunkSize ?? 1000;
   const result: RebuildResult = { ids: 0, events: 0, truncated: 0, differing: [] };
+  const db = drizzleOn(pool);
   let after = 0;
   for (;;) {
-    const [idRows] = await pool.query<RowDataPacket[]>(
-      'SELECT DISTINCT contribution_tracking_id AS id FROM contribution_tracking_event WHERE contribution_tracking_id > ? ORDER BY contribution_tracking_id LIMIT ?',
-      [after, chunkSize],
+    const idRows = await withDatabase('read contribution tracking ids', () =>
+      db
+        .selectDistinct({ id: contributionTrackingEvent.contributionTrackingId })
+        .from(contributionTrackingEvent)
+        .where(gt(contributionTrackingEvent.contributionTrackingId, after))
+        .orderBy(asc(contributionTrackingEvent.contributionTrackingId))
+        .limit(chunkSize),
     );
     if (idRows.length === 0) break;
-    const ids = idRows.map((row) => Number(row.id));
+    const ids = idRows.map((row) => row.id);
     after = ids[ids.length - 1]!;
-    await inWriterTransaction(pool, async (conn) => {
-      const events = await readEvents(conn, ids);
+    await inWriterTransaction(pool, 'rebuild contribution tracking summary', async (tx) => {
+      const events = await readEvents(tx.db, ids);
       const truncations: Truncation[] = [];
       const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, truncations));
-      const differing = await findDifferences(conn, rows);
-      if (!options.check) await writeSummaries(conn, rows);
+      const differing = await findDifferences(tx.db, rows);
+      if (!options.check) await writeSummaries(tx, rows);
       result.ids += ids.length;
       result.events += events.length;
       result.truncated += truncations.length;
@@ -60,43 +69,37 @@ export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options
   return result;
 }
 
-type Queryable = Pick<Pool, 'query'>;
-
 /** Ids whose stored summary (as the consumer would leave it) or source split differs from `rows`. */
-async function findDifferences(conn: Queryable, rows: SummaryRow[]): Promise<number[]> {
+async function findDifferences(db: Db, rows: SummaryRow[]): Promise<number[]> {
   if (rows.length === 0) return [];
-  const ids = rows.map((row) => Number(row.id));
-  const [current] = await conn.query<RowDataPacket[]>('SELECT * FROM contribution_tracking WHERE id IN (?)', [ids]);
-  const [sources] = await conn.query<RowDataPacket[]>('SELECT * FROM contribution_source WHERE contribution_tracking_id IN (?)', [ids]);
-  const byId = new Map(current.map((row) => [Number(row.id), row]));
-  const sourceById = new Map(sources.map((row) => [Number(row.contribution_tracking_id), row]));
+  const ids = rows.map((row) => row.id);
+  const current = await db.select().from(contributionTracking).where(inArray(contributionTracking.id, ids));
+  const sources = await db.select().from(contributionSource).where(inArray(contributionSource.contributionTrackingId, ids));
+  const byId = new Map(current.map((row) => [row.id, row]));
+  const sourceById = new Map(sources.map((row) => [row.contributionTrackingId, row]));
   const differing: number[] = [];
   for (const row of rows) {
-    const stored = byId.get(Number(row.id));
-    const source = sourceById.get(Number(row.id));
-    if (!stored || !summaryMatches(row, stored) || !sourceMatches(row, source)) differing.push(Number(row.id));
+    const stored = byId.get(row.id);
+    const source = sourceById.get(row.id);
+    if (!stored || !summaryMatches(row, stored) || !sourceMatches(row, source)) differing.push(row.id);
   }
   return differing;
 }
 
-function summaryMatches(expected: SummaryRow, stored: RowDataPacket): boolean {
-  for (const [column, value] of Object.entries(expected)) {
+function summaryMatches(expected: SummaryRow, stored: ContributionTrackingRow): boolean {
+  for (const [key, value] of Object.entries(expected)) {
     if (value === null) continue; // a column no event sets keeps whatever the row holds
-    const actual = stored[column];
+    const actual = stored[key as keyof ContributionTrackingRow];
     if (actual === null || actual === undefined || String(actual) !== String(value)) return false;
   }
   return true;
 }
 
-function sourceMatches(expected: SummaryRow, stored: RowDataPacket | undefined): boolean {
-  if (expected.utm_source === null) return true;
-  const split = splitUtmSource(String(expected.utm_source));
+function sourceMatches(expected: SummaryRow, stored: ContributionSourceRow | undefined): boolean {
+  if (expected.utmSource === null) return true;
+  const split = splitUtmSource(expected.utmSource);
   if (!split) return stored === undefined;
   if (!stored) return false;
   const cut = (v: string) => truncateChars(v, SOURCE_LIMIT);
-  return (
-    stored.banner === cut(split.banner) &&
-    stored.landing_page === cut(split.landingPage) &&
-    stored.payment_method === cut(split.paymentMethod)
-  );
+  return stored.banner === cut(split.banner) && stored.landingPage === cut(split.landingPage) && stored.paymentMethod === cut(split.paymentMethod);
 }

@@ -154,7 +154,7 @@ describe('consumeContributionTracking', () => {
         messageLimit: 0,
       });
 
-      await expect(run).rejects.toMatchObject({ name: 'TrackingDatabaseError' });
+      await expect(run).rejects.toMatchObject({ name: 'DatabaseUnavailableError' });
       await downPool.end();
       expect(await backend.stats(queue)).toMatchObject({ ready: 2, inFlight: 0 });
     });

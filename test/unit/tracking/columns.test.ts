@@ -24,7 +24,7 @@ describe('truncation', () => {
     );
 
     expect(row.country).toBe('BR');
-    expect(row.utm_medium).toBe('m'.repeat(128));
+    expect(row.utmMedium).toBe('m'.repeat(128));
     expect(truncations).toEqual([
       { trackingId: 1, field: 'utm_medium', length: 200, limit: 128, eventId: 4 },
       { trackingId: 1, field: 'country', length: 3, limit: 2, eventId: 3 },
