@@ -252,7 +252,7 @@ export class WorldlineAdapter implements ProcessorAdapter {
       clearTimeout(timer);
     }
     if (answer.isSuccess || accept.includes(answer.status)) return answer;
-    const reason = describeErrors(answer.body);
+    const reason = describeWorldlineErrors(answer.body);
     if ([401, 403, 502, 503, 504].includes(answer.status)) {
       throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status}${answer.status < 500 ? ' (credentials refused)' : ''}: ${reason}`);
     }
@@ -261,8 +261,8 @@ export class WorldlineAdapter implements ProcessorAdapter {
   }
 }
 
-/** The error codes and ids of a Connect error answer, messages redacted and cut. */
-function describeErrors(body: ErrorResponse | null | undefined): string {
+/** The error codes of a Connect error answer, for error texts a person can act on (messages redacted and cut). */
+export function describeWorldlineErrors(body: ErrorResponse | null | undefined): string {
   const errors = body?.errors ?? [];
   if (errors.length === 0) return 'no reason given';
   return errors
