@@ -43,6 +43,7 @@ type ResultAction = PaymentStatus | 'review' | 'authorised';
 /** Every Checkout `resultCode` and what it means for an orphan. */
 export const ADYEN_RESULT_CODES: Readonly<Record<string, { action: ResultAction; cancellable: boolean; why: string }>> = {
   Authorised: { action: 'authorised', cancellable: true, why: 'authorised: capture (manual capture) or complete (automatic)' },
+  Success: { action: 'complete', cancellable: false, why: 'processed (methods without separate capture): complete' },
   PartiallyAuthorised: { action: 'review', cancellable: true, why: 'part of the amount authorised: a person decides' },
   Pending: { action: 'pending', cancellable: false, why: 'final result not known yet (asynchronous method): the webhook decides' },
   Received: { action: 'pending', cancellable: false, why: 'received, being processed: the webhook decides' },
@@ -201,8 +202,10 @@ export class AdyenAdapter implements ProcessorAdapter {
     try {
       return await send();
     } catch (error) {
-      const err = (error ?? {}) as { statusCode?: unknown; errorCode?: unknown; message?: unknown; apiError?: { message?: unknown } };
-      const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
+      const err = (error ?? {}) as { name?: unknown; statusCode?: unknown; errorCode?: unknown; apiError?: { message?: unknown } };
+      // The library reports a connection failure or its own timeout as an ApiException with status 500:
+      // no answer came, so it is an outage, not the processor failing this request.
+      const status = typeof err.statusCode === 'number' && err.name !== 'ApiException' ? err.statusCode : undefined;
       const code = typeof err.errorCode === 'string' ? ` errorCode ${err.errorCode}` : '';
       const text = typeof err.apiError?.message === 'string' ? `: ${redactText(err.apiError.message).slice(0, 200)}` : '';
       if (status === undefined || [401, 403, 502, 503, 504].includes(status)) {
