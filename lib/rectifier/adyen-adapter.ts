@@ -164,9 +164,25 @@ export class AdyenAdapter implements ProcessorAdapter {
     return { gatewayTxnId: answer.paymentPspReference ?? pspReference, gatewayStatus: 'Authorised, capture received' };
   }
 
+  /**
+   * Cancels what Adyen holds for this row. Without `status` (the contribution was imported by
+   * another path) the last known status is read first, and a payment that is complete or held for
+   * review is left alone. A cancel reaches only authorisations not yet captured: Adyen refuses to
+   * cancel a captured payment (asynchronously), so a cancel by reference cannot void a donation.
+   */
   async cancel(payment: OrphanPayment, status?: StatusResult): Promise<void> {
-    if (status?.cancellable === false) return;
-    const pspReference = status?.gatewayTxnId ?? payment.gatewayTxnId;
+    let known = status;
+    if (!known) {
+      try {
+        known = await this.getStatus(payment);
+      } catch (error) {
+        if (error instanceof PaymentNeedsReviewError) return;
+        throw error;
+      }
+      if (known.status === 'complete' || known.status === 'refunded' || known.status === 'discard') return;
+    }
+    if (known.cancellable === false) return;
+    const pspReference = known.gatewayTxnId ?? payment.gatewayTxnId;
     const reference = this.reference(payment);
     if (pspReference) {
       await this.call('cancel', () =>

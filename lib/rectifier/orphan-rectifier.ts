@@ -12,6 +12,10 @@
  * processor-http.ts): requeue-damaged then pushes it back to the pending queue, and a later run
  * tries again. A processor or database that is down stops the run and leaves the row in place.
  *
+ * Each row is settled by the adapter of its gateway and `gateway_account` (adapters.ts); a row of
+ * an account without credentials goes to `damaged`. A gateway's walk reads only rows of the payment
+ * methods its adapter settles (`paymentMethods`): the others are never touched.
+ *
  * The algorithm knows no processor: it only reads statuses and declared capabilities.
  */
 import { eq } from 'drizzle-orm';

@@ -100,6 +100,9 @@ const HOSTED_CHECKOUT_STATUSES: Readonly<Record<string, PaymentStatus>> = {
   CLIENT_NOT_ELIGIBLE_FOR_SELECTED_PAYMENT_PRODUCT: 'failed',
 };
 
+/** Statuses whose payment is never cancelled for a row whose contribution was already imported. */
+const LEFT_ALONE_WHEN_IMPORTED: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>(['complete', 'refunded', 'discard']);
+
 /** A status code's decision; unknown codes are a ProcessorResponseError. */
 export function worldlineStatusOfCode(code: number): CodeAction {
   for (const [low, high, action] of WORLDLINE_STATUS_CODES) if (code >= low && code <= high) return action;
@@ -132,7 +135,9 @@ export const worldlineAccount = z
     apiKeyId: z.string().min(1, 'must be set'),
     secretApiKey: z.string().min(1, 'must be set'),
     /** Where the Server API is: https://world.api-ingenico.com (live) or the pre-production host. */
-    endpoint: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    endpoint: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .refine((url) => new URL(url).pathname === '/' && !new URL(url).search, 'must be an origin without path (the SDK adds /v1/…)'),
     integrator: z.string().min(1).default('donation-buffer'),
     /** Payment methods the rectifier settles for this account. */
     paymentMethods: z.array(z.string().min(1)).min(1).default(['cc']),
@@ -205,15 +210,25 @@ export class WorldlineAdapter implements ProcessorAdapter {
     return { gatewayTxnId: approved.id ?? paymentId, gatewayStatus: result.gatewayStatus };
   }
 
+  /**
+   * Cancels what the processor holds for this row. Without `status` (the contribution was
+   * imported by another path) the payment's status is read first, and a payment that is complete,
+   * refunded, unknown or held for review is left alone: it may be the very payment imported
+   * (Connect still cancels a payment in CAPTURE_REQUESTED), and only a leftover attempt is voided.
+   */
   async cancel(payment: OrphanPayment, status?: StatusResult): Promise<void> {
-    if (status?.cancellable === false) return;
-    let paymentId = status?.gatewayTxnId ?? payment.gatewayTxnId ?? undefined;
-    if (!paymentId && !status) {
-      // Already imported elsewhere: find the payment the hosted checkout created, if any.
-      const checkout = await this.hostedCheckout(payment);
-      paymentId = checkout?.createdPaymentOutput?.payment?.id ?? undefined;
-      if (checkout?.createdPaymentOutput?.payment?.statusOutput?.isCancellable === false) return;
+    let known = status;
+    if (!known) {
+      try {
+        known = await this.getStatus(payment);
+      } catch (error) {
+        if (error instanceof PaymentNeedsReviewError) return;
+        throw error;
+      }
+      if (LEFT_ALONE_WHEN_IMPORTED.has(known.status)) return;
     }
+    if (known.cancellable === false) return;
+    const paymentId = known.gatewayTxnId ?? payment.gatewayTxnId ?? undefined;
     if (!paymentId) return;
     await this.call('cancel payment', () => this.client.v1.payments.cancel(this.merchantId, paymentId), []);
   }

@@ -110,6 +110,17 @@ describe('AdyenAdapter against the Adyen Checkout simulator, through @adyen/api-
     expect(simulator.cancelledReferences()).toEqual(['48213377.1']);
   });
 
+  it('should, for an already-imported row (no status asked), leave a payment complete by automatic capture alone', async () => {
+    simulator.setPayment('PSP0010', { resultCode: 'Authorised' });
+    simulator.setRedirect('redirect-imported', 'PSP0010');
+    const automatic = new AdyenAdapter(options({ capture: 'automatic' }));
+
+    await automatic.cancel(orphan({}, { redirect_result: 'redirect-imported' }));
+
+    expect(simulator.calls().map((c) => c.route)).toEqual(['payments.details']);
+    expect(simulator.payment('PSP0010')).not.toHaveProperty('cancelled');
+  });
+
   it('should send nothing to cancel for a refused payment, and leave a partial authorisation for a person', async () => {
     simulator.setPayment('PSP0004', { resultCode: 'Refused' });
     simulator.setRedirect('redirect-refused', 'PSP0004');

@@ -89,13 +89,21 @@ describe('WorldlineAdapter against the Worldline Connect simulator, through conn
     expect(simulator.calls().map((c) => c.route)).toEqual(['payments.get', 'hostedcheckouts.get']);
   });
 
-  it('should find the payment to cancel through the hosted checkout when the row was already imported (no status asked)', async () => {
-    simulator.setHostedCheckout('hc-2', { status: 'PAYMENT_CREATED', paymentId: 'pay-800' });
-    simulator.setPayment('pay-800', { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true });
+  it('should, for an already-imported row (no status asked), cancel a leftover authorisation but never the captured payment', async () => {
+    simulator.setHostedCheckout('hc-dup', { status: 'PAYMENT_CREATED', paymentId: 'pay-dup' });
+    simulator.setPayment('pay-dup', { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true });
+    simulator.setHostedCheckout('hc-paid', { status: 'PAYMENT_CREATED', paymentId: 'pay-paid' });
+    simulator.setPayment('pay-paid', { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true });
 
-    await adapter.cancel(orphan({}, { gateway_session_id: 'hc-2' }));
+    await adapter.cancel(orphan({}, { gateway_session_id: 'hc-dup' }));
+    await adapter.cancel(orphan({}, { gateway_session_id: 'hc-paid' }));
 
-    expect(simulator.calls().map((c) => c.route)).toEqual(['hostedcheckouts.get', 'payments.cancel']);
+    expect(simulator.calls().map((c) => `${c.route} ${c.path}`)).toEqual([
+      'hostedcheckouts.get /v1/1234/hostedcheckouts/hc-dup',
+      'payments.cancel /v1/1234/payments/pay-dup/cancel',
+      'hostedcheckouts.get /v1/1234/hostedcheckouts/hc-paid',
+    ]);
+    expect(simulator.payment('pay-paid')).toMatchObject({ status: 'CAPTURE_REQUESTED' });
   });
 
   it('should leave a payment challenged by the fraud rules (525) for a person', async () => {
