@@ -92,6 +92,7 @@ export function adyenStatus(resultCode: string, { manualCapture }: { manualCaptu
   return { status: entry.action, cancellable: entry.cancellable };
 }
 
+/** One Adyen merchant account's adapter: the last known result code, captures and cancels through the library. */
 export class AdyenAdapter implements ProcessorAdapter {
   readonly kind = 'adyen';
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['cancel', 'finish']);

@@ -149,6 +149,7 @@ export interface WorldlineAdapterOptions extends WorldlineAccount {
   timeoutMs: number;
 }
 
+/** One Worldline Connect merchant account's adapter: statuses by the legacy code table, approve and cancel through the SDK. */
 export class WorldlineAdapter implements ProcessorAdapter {
   readonly kind = 'worldline';
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['cancel', 'approve']);
