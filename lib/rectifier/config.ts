@@ -1,13 +1,46 @@
 /**
  * Settings of the orphan rectifier and of the processor adapters. Base URLs default to the
  * processor simulator's local port (scripts/processor-simulator.ts).
+ *
+ * Which kind of adapter settles a gateway is `RECTIFY_ADAPTERS`; the credentials of each of the
+ * gateway's accounts (the pending message's `gateway_account`) are `PROCESSOR_ACCOUNTS`, a JSON
+ * object validated per kind at start-up (adapters.ts; fields per kind in docs/processors.md).
  */
 import { defineConfig, env } from '../config';
 import * as z from 'zod';
 
+/** `{ "<gateway>": { "<account>": { ...the kind's settings } } }`; the settings are checked per kind. */
+const accountsJson = z
+  .string()
+  .transform((text, ctx) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON (the text is not shown: it holds secrets)' });
+      return z.NEVER;
+    }
+    const shape = z.record(z.string().min(1), z.record(z.string().min(1), z.record(z.string(), z.unknown())));
+    const result = shape.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<gateway>": {"<account>": {<settings>}}}' });
+      return z.NEVER;
+    }
+    return result.data;
+  })
+  .default({});
+
+export type ProcessorAccounts = Record<string, Record<string, Record<string, unknown>>>;
+
 export const rectifierConfig = defineConfig({
-  /** Which adapter serves which gateway: `gateway=kind` pairs, kinds hosted-payment and express-checkout. */
-  RECTIFY_ADAPTERS: env.list(['ingenico=hosted-payment', 'paypal_ec=express-checkout']).describe('`gateway=adapter` pairs: which processor adapter settles which gateway'),
+  /** Which adapter serves which gateway: `gateway=kind` pairs (kinds: adapters.ts). */
+  RECTIFY_ADAPTERS: env
+    .list(['ingenico=hosted-payment', 'paypal_ec=express-checkout'])
+    .describe('`gateway=adapter` pairs: which processor adapter settles which gateway (kinds: hosted-payment, express-checkout, worldline, adyen)'),
+  /** Per gateway account: the adapter's credentials and endpoint (secret). */
+  PROCESSOR_ACCOUNTS: accountsJson.describe(
+    'secret: JSON `{"<gateway>": {"<gateway_account>": {settings}}}`, each account\'s credentials and endpoint for its gateway\'s adapter kind (docs/processors.md)',
+  ),
   /** Gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset. */
   RECTIFY_ORPHANS_GATEWAYS: env.list([]).describe('gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset'),
   /** Only rows older than this are orphans: younger donors may still come back. */

@@ -12,6 +12,10 @@
  * processor-http.ts): requeue-damaged then pushes it back to the pending queue, and a later run
  * tries again. A processor or database that is down stops the run and leaves the row in place.
  *
+ * Each row is settled by the adapter of its gateway and `gateway_account` (adapters.ts); a row of
+ * an account without credentials goes to `damaged`. A gateway's walk reads only rows of the payment
+ * methods its adapter settles (`paymentMethods`): the others are never touched.
+ *
  * The algorithm knows no processor: it only reads statuses and declared capabilities.
  */
 import { eq } from 'drizzle-orm';
@@ -26,8 +30,10 @@ import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/transaction';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import type { QueueBackend } from '../queue/types';
+import type { AdapterLookup } from './adapters';
 import {
   can,
+  settlesMethod,
   UnsupportedActionError,
   type Capability,
   type CompletionResult,
@@ -63,7 +69,8 @@ export interface RectifierDeps {
   db: Db;
   backend: QueueBackend;
   damagedStore: DamagedStore;
-  adapters: ReadonlyMap<string, ProcessorAdapter>;
+  /** The adapter of a row's gateway and `gateway_account` (a Map by gateway works too). */
+  adapters: AdapterLookup;
   /** When a row whose processor failed only this request is tried again. */
   retryPolicy: RetryPolicy;
   logger?: Logger;
@@ -105,7 +112,9 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
         run.stoppedBecause = limitReached;
         break;
       }
-      const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway));
+      // Only the payment methods the gateway's adapter settles: other rows are never touched.
+      const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
+      const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway, methods));
       if (!row) break;
       if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
         run.stoppedBecause = 'younger-row';
@@ -140,8 +149,14 @@ async function attemptRow(
   }
 }
 
-async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions): Promise<OrphanOutcome> {
+async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions): Promise<OrphanOutcome> {
   const payment: OrphanPayment = { gateway: row.gateway, orderId: row.orderId, gatewayTxnId: row.gatewayTxnId, message: row.message };
+  const account = typeof row.message.gateway_account === 'string' ? row.message.gateway_account : row.gatewayAccount;
+  const adapter = account ? deps.adapters.get(row.gateway, account) : gatewayAdapter;
+  if (!adapter) throw new UnsupportedActionError(`no processor account ${account} is configured for gateway ${row.gateway} (PROCESSOR_ACCOUNTS)`);
+  if (!settlesMethod(adapter, row.paymentMethod ?? row.message.payment_method)) {
+    throw new UnsupportedActionError(`the ${adapter.kind} adapter of gateway ${row.gateway} does not settle this payment method`);
+  }
   if (await isAlreadyImported(deps.db, row.message)) {
     if (can(adapter, 'cancel')) await adapter.cancel!(payment);
     return 'already-imported';
@@ -160,7 +175,7 @@ async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: Pe
     case 'failed':
     case 'cancelled':
     case 'revised':
-      if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+      if (can(adapter, 'cancel')) await adapter.cancel!(payment, status);
       return 'cancelled';
     case 'refunded':
       return 'refunded';

@@ -3,8 +3,36 @@
  *
  * An adapter translates one processor's API into a small set of statuses and declares the
  * actions it can take; the rectifier decides from those alone, so adding a processor means
- * writing an adapter, never touching the algorithm.
+ * writing one adapter file (the adapter and its `AdapterKind`: the settings schema of one
+ * gateway account and a factory) and listing that kind in the registry (adapters.ts), then
+ * configuring accounts (`PROCESSOR_ACCOUNTS`, docs/processors.md). The algorithm never changes.
+ *
+ * The contract, member by member:
+ *
+ * - `kind` (required): the registry name, for logs.
+ * - `capabilities` (required): which of `cancel`, `approve`, `finish` the rectifier may call;
+ *   a status that needs an undeclared action sends the row to `damaged` (UnsupportedActionError).
+ * - `getStatus(payment)` (required): the payment's status in orphan mode (the donor never came
+ *   back, so "waiting for the donor" means "will never complete"). It throws
+ *   PaymentNeedsReviewError when a person must decide (antifraud review, partial authorisation).
+ * - `cancel?(payment, status?)`: voids what the processor holds. `status` is what `getStatus`
+ *   answered for this row when it was asked (absent for an already-imported row); an adapter uses
+ *   its `gatewayTxnId` and `cancellable` to find or skip the processor's payment.
+ * - `approve?(payment, status)`, `finish?(payment, status)`: capture a payment waiting for the
+ *   merchant; they resolve only when the payment is complete.
+ * - `paymentMethods?` (optional): the `payment_method` values this adapter can settle. The
+ *   rectifier walks only rows of those methods and never touches the others (a bank transfer
+ *   that is still under way must never be cancelled). Absent: every method.
+ *
+ * Errors: an unreachable or down processor is an InfrastructureError (the run stops, the row
+ * stays), a processor failing one request (HTTP 500/429) a RetryableError (the row waits in
+ * `damaged` for a retry), a refusal a PermanentError (the row goes to `damaged` for a person).
+ * No error text carries credentials or donor data.
+ *
+ * Members added later are optional, so that an adapter written against an earlier version of
+ * this interface still compiles.
  */
+import type * as z from 'zod';
 import { BufferError, PermanentError } from '../errors';
 
 /** The processor's view of a payment, reduced to what decides the rectifier's next step. */
@@ -33,6 +61,8 @@ export interface StatusResult {
   gatewayTxnId?: string;
   /** The processor's own status text or code, for the donation message and logs. */
   gatewayStatus?: string;
+  /** False when the processor says nothing can be cancelled (cancel then sends no request). */
+  cancellable?: boolean;
 }
 
 /** The result of finishing or approving: the payment is now complete. */
@@ -49,7 +79,7 @@ export interface OrphanPayment {
   gateway: string;
   orderId: string | null;
   gatewayTxnId: string | null;
-  /** The whole pending message (amount, currency, session token…). */
+  /** The whole pending message (amount, currency, session token, gateway_account…). */
   message: Record<string, unknown>;
 }
 
@@ -57,15 +87,43 @@ export interface ProcessorAdapter {
   /** What this adapter is (for logs), e.g. `hosted-payment`. */
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
+  /** The `payment_method` values this adapter settles; absent: all (see the header). */
+  readonly paymentMethods?: ReadonlySet<string>;
   /** The status of an orphaned payment (orphan mode: a donor who never came back). */
   getStatus(payment: OrphanPayment): Promise<StatusResult>;
-  cancel?(payment: OrphanPayment): Promise<void>;
+  cancel?(payment: OrphanPayment, status?: StatusResult): Promise<void>;
   approve?(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult>;
   finish?(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult>;
 }
 
+/** What every adapter of a run shares, whatever its account. */
+export interface SharedAdapterOptions {
+  /** Per processor request. */
+  timeoutMs: number;
+}
+
+/**
+ * One entry of the registry of adapter kinds: how the settings of one gateway account are
+ * validated (`account`, a zod schema whose messages name fields, never values) and how an
+ * adapter is built from them. `defaults` builds the settings of a gateway configured without
+ * accounts (`RECTIFY_ADAPTERS` alone); a kind without it needs at least one account.
+ */
+export interface AdapterKind<Account = unknown> {
+  readonly kind: string;
+  readonly account: z.ZodType<Account>;
+  readonly defaults?: () => Account;
+  create(account: Account, shared: SharedAdapterOptions): ProcessorAdapter;
+}
+
 /** The processor answered with an error about this payment: the row goes to `damaged`. */
 export class ProcessorResponseError extends PermanentError {}
+
+/**
+ * The processor holds the payment for a person's decision (antifraud review, a partial
+ * authorisation, a status the legacy rectifier left to people): the row goes to `damaged`,
+ * where the console shows it, and the rectifier takes no action at the processor.
+ */
+export class PaymentNeedsReviewError extends PermanentError {}
 
 /**
  * The rectifier was told to take an action the adapter does not declare: a configuration or
@@ -76,4 +134,9 @@ export class UnsupportedActionError extends BufferError {}
 /** True when `adapter` declares `capability` and implements it. */
 export function can(adapter: ProcessorAdapter, capability: Capability): boolean {
   return adapter.capabilities.has(capability) && typeof adapter[capability] === 'function';
+}
+
+/** True when the adapter settles this payment method (rows of other methods are left alone). */
+export function settlesMethod(adapter: ProcessorAdapter, paymentMethod: unknown): boolean {
+  return adapter.paymentMethods === undefined || (typeof paymentMethod === 'string' && adapter.paymentMethods.has(paymentMethod));
 }

@@ -1,0 +1,295 @@
+/**
+ * Ingenico / Worldline Connect (the legacy `ingenico` gateway, formerly GlobalCollect), through
+ * the official SDK `connect-sdk-nodejs` (Server API v1, V1HMAC-signed requests). One adapter per
+ * gateway account: merchant id, API key id and secret API key, endpoint.
+ *
+ * Calls (SDK → Server API):
+ *
+ *   hostedcheckouts.get(merchantId, hostedCheckoutId)  GET  /v1/{merchantId}/hostedcheckouts/{id}
+ *   payments.get(merchantId, paymentId)                GET  /v1/{merchantId}/payments/{id}
+ *   payments.approve(merchantId, paymentId, {amount})  POST /v1/{merchantId}/payments/{id}/approve
+ *   payments.cancel(merchantId, paymentId)             POST /v1/{merchantId}/payments/{id}/cancel
+ *
+ * A pending row names its payment by `gateway_txn_id` (the payment id) when the frontend had one,
+ * else by `gateway_session_id` (the hosted checkout id, as the legacy frontend stored it); the
+ * hosted checkout then gives the payment it created, if any.
+ *
+ * Status: `statusOutput.statusCode` first, by the legacy rectifier's code ranges (docs/processors.md
+ * has the table); the `status` string only when a payment carries no code. Orphan mode: codes 0–70
+ * ("waiting for the donor") count as failed. 200 (authenticated, legacy DO_FINISHPAYMENT, which
+ * Connect has no call for) and 525 / PENDING_FRAUD_APPROVAL (challenged by the fraud rules) are
+ * left for people (PaymentNeedsReviewError). Only credit cards (`payment_method=cc`) are settled,
+ * as the legacy rectifier did.
+ */
+import type { Client as ConnectClient, SdkResponse } from 'connect-sdk-nodejs/lib/model';
+import type { ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
+import * as z from 'zod';
+import { MalformedMessageError } from '../errors';
+import { redactText } from '../redact';
+import { minorUnits } from './money';
+import {
+  PaymentNeedsReviewError,
+  ProcessorResponseError,
+  type AdapterKind,
+  type Capability,
+  type CompletionResult,
+  type OrphanPayment,
+  type PaymentStatus,
+  type ProcessorAdapter,
+  type StatusResult,
+} from './processor-adapter';
+import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+
+/** Decision for one legacy status code range; `review`: a person decides. */
+type CodeAction = PaymentStatus | 'review';
+
+/**
+ * The legacy rectifier's ranges (GlobalCollect GET_ORDERSTATUS, kept by Connect as
+ * `statusOutput.statusCode`), with its orphan-mode override of 0–70 to failed.
+ */
+export const WORLDLINE_STATUS_CODES: ReadonlyArray<readonly [number, number, CodeAction, string]> = [
+  [0, 10, 'failed', 'created, waiting for the donor (orphan: never completes)'],
+  [15, 15, 'failed', 'refund failed'],
+  [20, 70, 'failed', 'redirected / waiting for the donor (orphan: never completes)'],
+  [100, 180, 'failed', 'rejected'],
+  [200, 200, 'review', 'authenticated, legacy DO_FINISHPAYMENT (no Connect call): a person finishes it'],
+  [220, 280, 'failed', 'authentication or authorisation failed'],
+  [300, 300, 'pending', 'waiting for the processor'],
+  [310, 350, 'failed', 'not authorised'],
+  [400, 400, 'revised', 'revised'],
+  [525, 525, 'review', 'challenged by the fraud rules (PENDING_FRAUD_APPROVAL): a person decides'],
+  [550, 550, 'pending', 'waiting for the processor'],
+  [600, 600, 'needs-approval', 'pending approval (PENDING_APPROVAL): approve'],
+  [625, 650, 'pending', 'waiting for the processor'],
+  [800, 975, 'complete', 'authorised and captured or being captured'],
+  [1000, 1050, 'complete', 'paid'],
+  [1100, 1520, 'failed', 'rejected or reversed'],
+  [1800, 1800, 'refunded', 'refunded'],
+  [1810, 2220, 'failed', 'refund or chargeback states'],
+  [99999, 99999, 'cancelled', 'cancelled'],
+];
+
+/** Connect's `status` strings, for a payment without a status code (SmashPig's mapping, orphan mode). */
+export const WORLDLINE_STATUSES: Readonly<Record<string, CodeAction>> = {
+  CREATED: 'failed',
+  REDIRECTED: 'failed',
+  PENDING_PAYMENT: 'failed',
+  ACCOUNT_VERIFIED: 'failed',
+  AUTHORIZATION_REQUESTED: 'pending',
+  PENDING_COMPLETION: 'review',
+  PENDING_FRAUD_APPROVAL: 'review',
+  PENDING_APPROVAL: 'needs-approval',
+  PENDING_CAPTURE: 'needs-approval',
+  CAPTURE_REQUESTED: 'complete',
+  CAPTURED: 'complete',
+  PAID: 'complete',
+  REJECTED: 'failed',
+  REJECTED_CAPTURE: 'failed',
+  CANCELLED: 'cancelled',
+  REVERSED: 'refunded',
+  CHARGEBACKED: 'refunded',
+  CHARGEBACK_NOTIFICATION: 'refunded',
+  REFUND_REQUESTED: 'refunded',
+  REFUNDED: 'refunded',
+};
+
+/** Hosted checkout statuses (`GetHostedCheckoutResponse.status`) without a payment. */
+const HOSTED_CHECKOUT_STATUSES: Readonly<Record<string, PaymentStatus>> = {
+  IN_PROGRESS: 'failed',
+  CANCELLED_BY_CONSUMER: 'cancelled',
+  CLIENT_NOT_ELIGIBLE_FOR_SELECTED_PAYMENT_PRODUCT: 'failed',
+};
+
+/** Statuses whose payment is never cancelled for a row whose contribution was already imported. */
+const LEFT_ALONE_WHEN_IMPORTED: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>(['complete', 'refunded', 'discard']);
+
+/** A status code's decision; unknown codes are a ProcessorResponseError. */
+export function worldlineStatusOfCode(code: number): CodeAction {
+  for (const [low, high, action] of WORLDLINE_STATUS_CODES) if (code >= low && code <= high) return action;
+  throw new ProcessorResponseError(`unknown Worldline status code ${code}`);
+}
+
+/** The rectifier's status of one Connect payment (code first, then `status`); review codes throw. */
+export function worldlinePaymentStatus(payment: Payment): StatusResult {
+  const code = payment.statusOutput?.statusCode;
+  const statusText = payment.status ?? undefined;
+  let action: CodeAction | undefined;
+  if (typeof code === 'number') action = worldlineStatusOfCode(code);
+  else if (statusText !== undefined) action = WORLDLINE_STATUSES[statusText];
+  if (action === undefined) throw new ProcessorResponseError(`Worldline payment has no known status (${statusText ?? 'none'})`);
+  const gatewayStatus = typeof code === 'number' ? String(code) : statusText;
+  if (action === 'review') {
+    throw new PaymentNeedsReviewError(`Worldline payment in status ${gatewayStatus} (${statusText ?? 'no status'}) is left for a person`);
+  }
+  return {
+    status: action,
+    gatewayStatus,
+    ...(payment.id ? { gatewayTxnId: payment.id } : {}),
+    ...(payment.statusOutput?.isCancellable === false ? { cancellable: false } : {}),
+  };
+}
+
+export const worldlineAccount = z
+  .object({
+    merchantId: z.string().regex(/^\d+$/, 'must be the numeric merchant id'),
+    apiKeyId: z.string().min(1, 'must be set'),
+    secretApiKey: z.string().min(1, 'must be set'),
+    /** Where the Server API is: https://world.api-ingenico.com (live) or the pre-production host. */
+    endpoint: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .refine((url) => new URL(url).pathname === '/' && !new URL(url).search, 'must be an origin without path (the SDK adds /v1/…)'),
+    integrator: z.string().min(1).default('donation-buffer'),
+    /** Payment methods the rectifier settles for this account. */
+    paymentMethods: z.array(z.string().min(1)).min(1).default(['cc']),
+  })
+  .strict();
+export type WorldlineAccount = z.infer<typeof worldlineAccount>;
+
+export interface WorldlineAdapterOptions extends WorldlineAccount {
+  timeoutMs: number;
+}
+
+/** One Worldline Connect merchant account's adapter: statuses by the legacy code table, approve and cancel through the SDK. */
+export class WorldlineAdapter implements ProcessorAdapter {
+  readonly kind = 'worldline';
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['cancel', 'approve']);
+  readonly paymentMethods: ReadonlySet<string>;
+  private readonly client: ConnectClient;
+  private readonly merchantId: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: WorldlineAdapterOptions) {
+    const url = new URL(options.endpoint);
+    const scheme = url.protocol === 'http:' ? 'http' : 'https';
+    // Required on demand: processes without a Worldline account never load the SDK (cold start).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const connectSdk = require('connect-sdk-nodejs') as typeof import('connect-sdk-nodejs');
+    this.client = connectSdk.init({
+      host: url.hostname,
+      scheme,
+      port: url.port ? Number(url.port) : scheme === 'https' ? 443 : 80,
+      apiKeyId: options.apiKeyId,
+      secretApiKey: options.secretApiKey,
+      integrator: options.integrator,
+      // The SDK's own log would carry request bodies; ours carries none.
+      enableLogging: false,
+    });
+    this.merchantId = options.merchantId;
+    this.timeoutMs = options.timeoutMs;
+    this.paymentMethods = new Set(options.paymentMethods);
+  }
+
+  async getStatus(payment: OrphanPayment): Promise<StatusResult> {
+    if (payment.gatewayTxnId) {
+      const answer = await this.call('get payment', () => this.client.v1.payments.get(this.merchantId, payment.gatewayTxnId!), [404]);
+      if (!answer.isSuccess) return { status: 'discard', gatewayStatus: 'payment-not-found' };
+      return worldlinePaymentStatus(answer.body);
+    }
+    const checkout = await this.hostedCheckout(payment);
+    if (checkout === null) return { status: 'discard', gatewayStatus: 'hosted-checkout-not-found' };
+    const created = checkout.createdPaymentOutput?.payment;
+    if (checkout.status === 'PAYMENT_CREATED' && created) return worldlinePaymentStatus(created);
+    const status = checkout.status ? HOSTED_CHECKOUT_STATUSES[checkout.status] : undefined;
+    if (!status) throw new ProcessorResponseError(`unknown Worldline hosted checkout status ${checkout.status ?? 'none'}`);
+    // No payment exists: nothing to cancel.
+    return { status, gatewayStatus: checkout.status!, cancellable: false };
+  }
+
+  async approve(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
+    const paymentId = status.gatewayTxnId ?? payment.gatewayTxnId;
+    if (!paymentId) throw new ProcessorResponseError('Worldline payment to approve has no payment id');
+    const { value } = minorUnits(payment.message);
+    const answer = await this.call('approve payment', () =>
+      this.client.v1.payments.approve(this.merchantId, paymentId, { amount: value }, { idempotence: { key: `rectify-approve-${paymentId}` } }),
+    );
+    const approved = answer.isSuccess ? answer.body.payment : undefined;
+    if (!approved) throw new ProcessorResponseError('Worldline approve answer has no payment');
+    const result = worldlinePaymentStatus(approved);
+    if (result.status !== 'complete') {
+      throw new ProcessorResponseError(`approve left the Worldline payment in status ${result.gatewayStatus} (${result.status}), not complete`);
+    }
+    return { gatewayTxnId: approved.id ?? paymentId, gatewayStatus: result.gatewayStatus };
+  }
+
+  /**
+   * Cancels what the processor holds for this row. Without `status` (the contribution was
+   * imported by another path) the payment's status is read first, and a payment that is complete,
+   * refunded, unknown or held for review is left alone: it may be the very payment imported
+   * (Connect still cancels a payment in CAPTURE_REQUESTED), and only a leftover attempt is voided.
+   */
+  async cancel(payment: OrphanPayment, status?: StatusResult): Promise<void> {
+    let known = status;
+    if (!known) {
+      try {
+        known = await this.getStatus(payment);
+      } catch (error) {
+        if (error instanceof PaymentNeedsReviewError) return;
+        throw error;
+      }
+      if (LEFT_ALONE_WHEN_IMPORTED.has(known.status)) return;
+    }
+    if (known.cancellable === false) return;
+    const paymentId = known.gatewayTxnId ?? payment.gatewayTxnId ?? undefined;
+    if (!paymentId) return;
+    await this.call('cancel payment', () => this.client.v1.payments.cancel(this.merchantId, paymentId), []);
+  }
+
+  private async hostedCheckout(payment: OrphanPayment): Promise<GetHostedCheckoutResponse | null> {
+    const id = payment.message.gateway_session_id;
+    if (typeof id !== 'string' || id === '') {
+      throw new MalformedMessageError('pending row has neither gateway_txn_id nor gateway_session_id: Worldline needs a payment or hosted checkout id');
+    }
+    const answer = await this.call('get hosted checkout', () => this.client.v1.hostedcheckouts.get(this.merchantId, id), [404]);
+    return answer.isSuccess ? answer.body : null;
+  }
+
+  /**
+   * One SDK call with our timeout and error classes: unreachable, timed out, 502–504 or refused
+   * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; 500/429 →
+   * ProcessorTemporaryError; statuses in `accept` are answered; any other error answer →
+   * ProcessorResponseError with the processor's error codes (never credentials or donor data).
+   */
+  private async call<T>(what: string, send: () => Promise<SdkResponse<T, ErrorResponse>>, accept: number[] = []): Promise<SdkResponse<T, ErrorResponse>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ProcessorUnavailableError(`Worldline ${what}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer.unref();
+    });
+    let answer: SdkResponse<T, ErrorResponse>;
+    try {
+      answer = await Promise.race([send(), timeout]);
+    } catch (error) {
+      if (error instanceof ProcessorUnavailableError) throw error;
+      const err = (error ?? {}) as { code?: unknown; status?: unknown };
+      if (typeof err.status === 'number') throw new ProcessorResponseError(`Worldline ${what}: answer is not JSON (HTTP ${err.status})`);
+      const code = typeof err.code === 'string' ? ` (${err.code})` : '';
+      throw new ProcessorUnavailableError(`Worldline ${what}: processor unreachable${code}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (answer.isSuccess || accept.includes(answer.status)) return answer;
+    const reason = describeWorldlineErrors(answer.body);
+    if ([401, 403, 502, 503, 504].includes(answer.status)) {
+      throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status}${answer.status < 500 ? ' (credentials refused)' : ''}: ${reason}`);
+    }
+    if (answer.status === 500 || answer.status === 429) throw new ProcessorTemporaryError(`Worldline ${what}: HTTP ${answer.status} (temporary): ${reason}`);
+    throw new ProcessorResponseError(`Worldline ${what}: HTTP ${answer.status}: ${reason}`);
+  }
+}
+
+/** The error codes of a Connect error answer, for error texts a person can act on (messages redacted and cut). */
+export function describeWorldlineErrors(body: ErrorResponse | null | undefined): string {
+  const errors = body?.errors ?? [];
+  if (errors.length === 0) return 'no reason given';
+  return errors
+    .slice(0, 3)
+    .map((e) => `${e.code ?? '?'}${e.message ? ` ${redactText(e.message).slice(0, 200)}` : ''}`)
+    .join('; ');
+}
+
+/** The registry entry: a `worldline` gateway needs at least one account (no defaults). */
+export const worldlineKind: AdapterKind<WorldlineAccount> = {
+  kind: 'worldline',
+  account: worldlineAccount,
+  create: (account, shared) => new WorldlineAdapter({ ...account, timeoutMs: shared.timeoutMs }),
+};
