@@ -49,7 +49,7 @@ export function checkWireFormat(formats: Record<string, WireFormat>, queue: stri
   try {
     CHECKS[format](message);
   } catch (error) {
-    if (error instanceof MalformedMessageError) throw new InvalidMessageEditError(`not a valid ${format} message: ${error.message}`, { cause: error });
+    if (error instanceof MalformedMessageError) throw new InvalidMessageEditError(`not valid for ${queue} (${format} format): ${error.message}`, { cause: error });
     throw error;
   }
 }
