@@ -17,7 +17,8 @@ const ALL_QUEUES = queues.map((queue) => queue.name);
 
 /**
  * What each function does with the queues: `send` pushes to them, `consume` is their SQS event
- * source, `deadLetters` reads and deletes their dead-letter queues. `kafka`: a Kafka event source.
+ * source, `deadLetters` reads and deletes their dead-letter queues, `purge` empties them and their
+ * dead-letter queues. `kafka`: a Kafka event source.
  * The backend and trigger params decide which of these functions a stage has.
  */
 const FUNCTION_ACCESS = {
@@ -34,6 +35,7 @@ const FUNCTION_ACCESS = {
   'consume-contribution-tracking-sqs': { backend: 'sqs', consume: ['contribution-tracking'] },
   'load-impressions': { impressionsTrigger: 'schedule' },
   'impressions-kafka-event': { impressionsTrigger: 'kafka', kafka: true },
+  console: { send: ALL_QUEUES, deadLetters: ALL_QUEUES, purge: ALL_QUEUES },
 };
 
 const SEND_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'];
@@ -95,6 +97,9 @@ function statementsOf(functionName, { queueBackend, network, kafkaAccessConfigur
   if (queueBackend === 'sqs') {
     if (access.send?.length) statements.push({ Effect: 'Allow', Action: SEND_ACTIONS, Resource: access.send.map((q) => queueArn(q)) });
     if (access.consume?.length) statements.push({ Effect: 'Allow', Action: CONSUME_ACTIONS, Resource: access.consume.map((q) => queueArn(q)) });
+    if (access.purge?.length) {
+      statements.push({ Effect: 'Allow', Action: ['sqs:PurgeQueue'], Resource: access.purge.flatMap((q) => [queueArn(q), queueArn(q, true)]) });
+    }
     if (access.deadLetters?.length) {
       statements.push({ Effect: 'Allow', Action: DEAD_LETTER_ACTIONS, Resource: access.deadLetters.map((q) => queueArn(q, true)) });
       statements.push({ Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: access.deadLetters.map((q) => queueArn(q)) });

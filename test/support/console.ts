@@ -26,13 +26,20 @@ export interface ConsoleFixture {
   close(): Promise<void>;
 }
 
+export interface ConsoleFixtureOptions {
+  /** A Redis of the test's own (the browser test uses a logical database, so that its queues can have their real names). */
+  redisUrl?: string;
+  queues?: ConsoleFixture['queues'];
+}
+
 /** Builds the fixture; `close` purges the queues and drops the database. */
-export async function createConsoleFixture(): Promise<ConsoleFixture> {
+export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named }: ConsoleFixtureOptions = {}): Promise<ConsoleFixture> {
   const database = await createTestDatabase();
   // One delivery only: a released message is dead-lettered at once (redrive tests).
-  const backend = new RedisQueueBackend({ url: REDIS_URL, defaults: { maxReceiveCount: 1 } });
+  const backend = new RedisQueueBackend({ url: redisUrl, defaults: { maxReceiveCount: 1 } });
   const tag = randomBytes(3).toString('hex');
-  const queues = { pending: `itest-console-pending-${tag}`, paymentsInit: `itest-console-init-${tag}`, tracking: `itest-console-tracking-${tag}`, other: `itest-console-other-${tag}` };
+  const queues = named ?? { pending: `itest-console-pending-${tag}`, paymentsInit: `itest-console-init-${tag}`, tracking: `itest-console-tracking-${tag}`, other: `itest-console-other-${tag}` };
+  for (const queue of Object.values(queues)) await backend.purge(queue);
   const options: ConsoleWebOptions = {
     queues: Object.values(queues),
     wireFormats: { [queues.pending]: 'pending', [queues.paymentsInit]: 'payments-init', [queues.tracking]: 'contribution-tracking' },
