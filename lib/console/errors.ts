@@ -10,7 +10,7 @@ export abstract class ConsoleRequestError extends PermanentError {
   abstract readonly status: number;
 }
 
-/** The queue is not one the console manages (CONSOLE: the configured queue names). */
+/** The queue is not one the console manages (the pipelines' configured queue names and DEAD_LETTER_QUEUES). */
 export class UnknownQueueError extends ConsoleRequestError {
   readonly status = 404;
 }

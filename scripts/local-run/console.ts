@@ -26,6 +26,14 @@ export function localConsoleNote(httpUrl: string, token: string, env: Record<str
  * also what fills console_audit for the run's "every table has rows"). Returns the problems found.
  */
 export async function exerciseConsole(httpUrl: string, token: string): Promise<string[]> {
+  try {
+    return await exercise(httpUrl, token);
+  } catch (error) {
+    return [`console: ${(error as Error).message}`];
+  }
+}
+
+async function exercise(httpUrl: string, token: string): Promise<string[]> {
   const base = `${httpUrl}/console`;
   const auth = { authorization: `Bearer ${token}` };
   const problems: string[] = [];

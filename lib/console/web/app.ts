@@ -40,7 +40,8 @@ const CSP = `default-src 'none'; style-src '${STYLE_HASH}'; img-src 'self'; form
 
 /** The console's Hono app. */
 export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, logger: Logger): Hono<Env> {
-  const app = new Hono<Env>();
+  // Not strict: serverless-offline and API Gateway may hand `/console/` over as `/console`; both are the queues page.
+  const app = new Hono<Env>({ strict: false });
 
   app.use('*', async (c, next) => {
     await next();
@@ -49,8 +50,6 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     c.header('Referrer-Policy', 'no-referrer');
     c.header('Cache-Control', 'no-store');
   });
-
-  app.get(BASE, (c) => c.redirect(`${BASE}/`, 302));
 
   // Sign-in (mode token only): a double-submit cookie guards the form, since no session exists yet.
   app.get(`${BASE}/login`, (c) => {
@@ -94,7 +93,7 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     return c.redirect(`${BASE}/login`, 303);
   });
 
-  app.get(`${BASE}/`, async (c) => c.html(queuesPage(page(c, 'Queues', 'queues'), await ops.queueOverview(), ops.capabilities)));
+  app.get(BASE, async (c) => c.html(queuesPage(page(c, 'Queues', 'queues'), await ops.queueOverview(), ops.capabilities)));
 
   app.get(`${BASE}/queues/:queue`, async (c) => {
     const queue = c.req.param('queue');

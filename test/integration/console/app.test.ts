@@ -44,6 +44,13 @@ describe('the web console (HTTP)', () => {
       expect(response.status).toBe(401);
     });
 
+    it('should serve the queues page at /console with and without the trailing slash', async () => {
+      const statuses = await Promise.all(['/console', '/console/'].map(async (p) => (await get(p)).status));
+      const anonymous = await get('/console', {});
+
+      expect([...statuses, anonymous.status]).toEqual([200, 200, 401]);
+    });
+
     it('should answer 401 to a wrong bearer token and 200 to the right one', async () => {
       const wrong = await get('/console/', { authorization: 'Bearer not-the-console-token' });
       const right = await get('/console/', { authorization: `Bearer ${CONSOLE_TEST_TOKEN}` });

@@ -3,7 +3,9 @@
  * playwright-core): an operator finds a damaged message, edits and resends it and sees the
  * consumer take it; bulk resends with a dry run; redrives dead letters; reveals a message (and
  * the reveal is audited); and requests without a session or with a bad CSRF token are refused.
- * Each page is saved as docs/console/<page>.png (the README shows two).
+ * Each page is saved as <page>.png in CONSOLE_SCREENSHOT_DIR, by default .scratch/console (not
+ * tracked, so that a test run leaves the work tree clean); `npm run console:screenshots` writes
+ * the committed ones in docs/console (the README shows two).
  *
  * The queues have their real names in a Redis logical database of this test's own (15), so
  * that the screenshots read like production.
@@ -22,7 +24,7 @@ import { CONSOLE_TEST_TOKEN, createConsoleFixture, donorMessage, REDIS_URL, type
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, '../../..');
-const SHOTS = path.join(ROOT, 'docs/console');
+const SHOTS = path.resolve(ROOT, process.env.CONSOLE_SCREENSHOT_DIR ?? '.scratch/console');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const redisUrl = (() => {
   const url = new URL(REDIS_URL);
