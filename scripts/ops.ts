@@ -180,6 +180,12 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
       print(out(command), await open().impressionsOffsets(), (rows) => table(['topic', 'partition', 'next offset', 'counted', 'updated'], rows.map((o) => [o.topic, o.partition, o.nextOffset, o.countedEvents, o.updatedAt.toISOString()])));
     });
   program
+    .command('metrics')
+    .description('the figures in the Prometheus text format (what /console/metrics serves)')
+    .action(async () => {
+      process.stdout.write(await open().prometheus());
+    });
+  program
     .command('audit')
     .description('the latest console_audit rows')
     .option('--limit <n>', 'how many', '50')

@@ -22,6 +22,7 @@ import {
   searchDamaged,
   type DamagedFilter,
 } from './damaged';
+import { damagedCounts, prometheusText } from './metrics';
 import { pendingAges, pendingOrder } from './pending-view';
 import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
 import { trackingHistory } from './tracking-view';
@@ -85,6 +86,11 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     trackingHistory: (id: number) => trackingHistory(db, id),
     impressionsOffsets: () => readStoredOffsets(db, options.consumerGroup),
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
+    damagedCounts: () => damagedCounts(db),
+    prometheus: async () => {
+      const [queueFigures, damagedByQueue, pending] = await Promise.all([queueOverview(backend, queues), damagedCounts(db), pendingAges(db)]);
+      return prometheusText(queueFigures, damagedByQueue, pending);
+    },
   };
 }
 

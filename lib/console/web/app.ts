@@ -93,7 +93,12 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     return c.redirect(`${BASE}/login`, 303);
   });
 
-  app.get(BASE, async (c) => c.html(queuesPage(page(c, 'Queues', 'queues'), await ops.queueOverview(), ops.capabilities)));
+  app.get(BASE, async (c) => {
+    const [queues, damagedByQueue] = await Promise.all([ops.queueOverview(), ops.damagedCounts()]);
+    return c.html(queuesPage(page(c, 'Queues', 'queues'), queues, damagedByQueue, ops.capabilities));
+  });
+  // The same figures for a scraper (which signs in with the bearer token, or a JWT on deployed stages).
+  app.get(`${BASE}/metrics`, async (c) => c.text(await ops.prometheus(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   app.get(`${BASE}/queues/:queue`, async (c) => {
     const queue = c.req.param('queue');

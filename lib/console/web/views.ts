@@ -122,17 +122,19 @@ ${status === 401 ? html`<p><a href="${BASE}/login">Sign in</a></p>` : html`<p><a
 }
 
 /** Every queue's figures. */
-export function queuesPage(ctx: PageContext, queues: QueueOverview[], capabilities: QueueCapabilities): Html {
+export function queuesPage(ctx: PageContext, queues: QueueOverview[], damagedByQueue: Record<string, number>, capabilities: QueueCapabilities): Html {
   return layout(
     ctx,
     html`<h1>Queues</h1>
-<table id="queues"><thead><tr><th>queue</th><th class="n">ready</th><th class="n">in flight</th><th class="n">delayed</th><th class="n">dead</th><th class="n">oldest</th><th></th></tr></thead><tbody>
+<table id="queues"><thead><tr><th>queue</th><th class="n">ready</th><th class="n">in flight</th><th class="n">delayed</th><th class="n">dead</th><th class="n">oldest</th><th class="n">in damaged</th></tr></thead><tbody>
 ${queues.map((q) =>
   q.stats
-    ? html`<tr data-queue="${q.queue}"><td><a href="${BASE}/queues/${encodeURIComponent(q.queue)}">${q.queue}</a></td><td class="n">${q.stats.ready}</td><td class="n">${q.stats.inFlight}</td><td class="n">${q.stats.delayed}</td><td class="n ${q.stats.dead > 0 ? 'bad' : ''}">${q.stats.dead}</td><td class="n">${age(q.stats.oldestAgeSeconds)}</td><td><a href="${BASE}/damaged${query({ queue: q.queue })}">damaged</a></td></tr>`
+    ? html`<tr data-queue="${q.queue}"><td><a href="${BASE}/queues/${encodeURIComponent(q.queue)}">${q.queue}</a></td><td class="n">${q.stats.ready}</td><td class="n">${q.stats.inFlight}</td><td class="n">${q.stats.delayed}</td><td class="n ${q.stats.dead > 0 ? 'bad' : ''}">${q.stats.dead}</td><td class="n">${age(q.stats.oldestAgeSeconds)}</td><td class="n"><a href="${BASE}/damaged${query({ queue: q.queue })}">${damagedByQueue[q.queue] ?? 0}</a></td></tr>`
     : html`<tr data-queue="${q.queue}"><td>${q.queue}</td><td colspan="6" class="bad">${q.error}</td></tr>`,
 )}
 </tbody></table>
+${Object.keys(damagedByQueue).some((queue) => !queues.some((q) => q.queue === queue)) ? html`<p class="muted">Damaged rows of other queues: ${Object.entries(damagedByQueue).filter(([queue]) => !queues.some((q) => q.queue === queue)).map(([queue, n]) => html`<a href="${BASE}/damaged${query({ queue })}">${queue}</a> ${n} `)}</p>` : ''}
+<p class="muted">The same figures for Prometheus: <a href="${BASE}/metrics">${BASE}/metrics</a>.</p>
 ${capabilities.reportsOldestAge ? '' : html`<p class="muted">This backend reports no oldest age (SQS: the CloudWatch metric ApproximateAgeOfOldestMessage has it).</p>`}`,
   );
 }

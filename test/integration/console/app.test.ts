@@ -244,6 +244,23 @@ describe('the web console (HTTP)', () => {
     });
   });
 
+  describe('metrics', () => {
+    it('should serve the queue, damaged and pending figures as Prometheus text, and only when signed in', async () => {
+      await f.backend.push(f.queues.paymentsInit, { gateway: 'g', order_id: 'metrics.1', date: 1764300000 });
+
+      const anonymous = await get('/console/metrics', {});
+      const response = await get('/console/metrics', { authorization: `Bearer ${CONSOLE_TEST_TOKEN}` });
+      const text = await response.text();
+
+      expect(anonymous.status).toBe(401);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(text).toContain(`buffer_queue_messages{queue="${f.queues.paymentsInit}",state="ready"} 1`);
+      expect(text).toMatch(new RegExp(`buffer_damaged_rows\\{queue="${f.queues.pending}"\\} \\d+`));
+      expect(text).toContain('# TYPE buffer_pending_unresolved_rows gauge');
+      await f.backend.purge(f.queues.paymentsInit);
+    });
+  });
+
   describe('read-only pages', () => {
     it('should show the queues, pending, tracking, impressions and audit pages', async () => {
       const statuses = await Promise.all(['/console/', `/console/queues/${f.queues.pending}`, '/console/pending?gateway=g&order_id=o', '/console/tracking?id=1', '/console/impressions', '/console/audit'].map(async (p) => (await get(p)).status));
