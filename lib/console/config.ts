@@ -35,5 +35,10 @@ export const consoleWebConfig = defineConfig({
   CONSOLE_SESSION_HOURS: env.int(12, { min: 1, max: 168 }),
 });
 
+/** The `console-metrics` function's CloudWatch namespace (the alarms use the same one). */
+export const consoleMetricsConfig = defineConfig({
+  CONSOLE_METRICS_NAMESPACE: env.string('DonationBuffer'),
+});
+
 export type ConsoleConfig = ReturnType<typeof consoleConfig>;
 export type ConsoleWebConfig = ReturnType<typeof consoleWebConfig>;

@@ -215,6 +215,7 @@ describe('serverless/iam-roles.js', () => {
       ...functionVariants[`consumers-${variant.queueBackend}.yml`],
       ...functionVariants[`impressions-${variant.impressionsTrigger}.yml`],
       ...functionVariants['console-token.yml'],
+      ...functionVariants['console-metrics.yml'],
     }).sort();
 
   it('should create exactly one role per function of each variant', () => {
