@@ -147,8 +147,9 @@ export async function searchDamaged(db: Db, filter: DamagedFilter, { page = 1, p
   return { rows: rows.map(summaryOf), total: Number(totals?.total ?? 0), page, pageSize };
 }
 
-async function loadRow(db: Pick<Db, 'select'>, id: number): Promise<DamagedRow> {
-  const [row] = await db.select().from(damaged).where(eq(damaged.id, id)).limit(1);
+async function loadRow(db: Pick<Db, 'select'>, id: number, { lock = false } = {}): Promise<DamagedRow> {
+  const query = db.select().from(damaged).where(eq(damaged.id, id)).limit(1);
+  const [row] = lock ? await query.for('update') : await query;
   if (!row) throw new RecordNotFoundError(`no damaged row ${id}`);
   return row;
 }
@@ -195,7 +196,11 @@ function messageToSend(row: DamagedRow, formats: Record<string, WireFormat>, edi
   return message as MessageBody;
 }
 
-/** Pushes the row's (edited) message to its original queue, then deletes the row; audited. */
+/**
+ * Pushes the row's (edited) message to its original queue, then deletes the row; audited. The row
+ * is locked from the read to the delete, so that two operators resending it at once push it once:
+ * the second finds it gone (RecordNotFoundError).
+ */
 export async function resendDamaged(
   deps: DamagedDeps,
   actor: Actor,
@@ -203,11 +208,11 @@ export async function resendDamaged(
   id: number,
   editedText?: string,
 ): Promise<{ id: number; queue: string; edited: boolean }> {
-  const row = await loadRow(deps.db, id);
-  const message = messageToSend(row, formats, editedText);
-  await deps.backend.push(row.originalQueue, message);
   const edited = editedText !== undefined && editedText.trim() !== '';
-  await deps.db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
+    const row = await loadRow(tx, id, { lock: true });
+    const message = messageToSend(row, formats, editedText);
+    await deps.backend.push(row.originalQueue, message);
     await tx.delete(damaged).where(eq(damaged.id, id));
     await recordAudit(tx, actor, {
       action: edited ? 'damaged.edit-resend' : 'damaged.resend',
@@ -215,14 +220,14 @@ export async function resendDamaged(
       before: auditState(row),
       after: { queue: row.originalQueue, message },
     });
+    return { id, queue: row.originalQueue, edited };
   });
-  return { id, queue: row.originalQueue, edited };
 }
 
 /** Deletes one row; the audit row keeps what it was (masked). */
 export async function deleteDamaged(db: Db, actor: Actor, id: number): Promise<{ id: number }> {
-  const row = await loadRow(db, id);
   await db.transaction(async (tx) => {
+    const row = await loadRow(tx, id, { lock: true });
     await tx.delete(damaged).where(eq(damaged.id, id));
     await recordAudit(tx, actor, { action: 'damaged.delete', target: `damaged:${id}`, before: auditState(row) });
   });
@@ -293,12 +298,14 @@ export async function executeBulkResend(
   const plan = await planBulkResend(deps.db, formats, filter, limit);
   if (plan.fingerprint !== fingerprint) throw new StaleDryRunError('the rows matching this search changed since the dry run: run the dry run again');
   const ok = plan.rows.filter((r) => r.ok);
+  let sent = 0;
   for (const row of ok) {
-    const stored = await loadRow(deps.db, row.id);
-    await deps.backend.push(stored.originalQueue, JSON.parse(stored.message) as MessageBody);
-    // One audit row per resent row, in the transaction of its delete: a crash part-way leaves
-    // the audit saying exactly which rows went.
-    await deps.db.transaction(async (tx) => {
+    // One transaction per row, as resendDamaged: the row locked while it is pushed, its delete and
+    // its audit row together, so a crash part-way leaves the audit saying exactly which rows went.
+    sent += await deps.db.transaction(async (tx) => {
+      const [stored] = await tx.select().from(damaged).where(eq(damaged.id, row.id)).limit(1).for('update');
+      if (!stored) return 0; // resent or deleted by someone else since the plan
+      await deps.backend.push(stored.originalQueue, JSON.parse(stored.message) as MessageBody);
       await tx.delete(damaged).where(eq(damaged.id, row.id));
       await recordAudit(tx, actor, {
         action: 'damaged.bulk-resend',
@@ -306,9 +313,10 @@ export async function executeBulkResend(
         before: auditState(stored),
         after: { queue: stored.originalQueue, dryRun: fingerprint, search: filterToQuery(filter) },
       });
+      return 1;
     });
   }
-  return { sent: ok.length, skipped: plan.invalid, byQueue: plan.byQueue };
+  return { sent, skipped: plan.invalid, byQueue: plan.byQueue };
 }
 
 /** Rows matching `filter` (newest first, at most `limit`), masked, as a download. */

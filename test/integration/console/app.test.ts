@@ -143,6 +143,18 @@ describe('the web console (HTTP)', () => {
       expect(`${audit!.before}${audit!.after}`).not.toContain('donor@example.org');
     });
 
+    it('should push a row once when two operators resend it at the same time', async () => {
+      const id = await storeDamaged(f.queues.other, { kind: 'twice' });
+      const before = (await f.backend.stats(f.queues.other)).ready;
+
+      const outcomes = await Promise.allSettled([f.ops.resendDamaged({ name: 'A', via: 'web' }, id), f.ops.resendDamaged({ name: 'B', via: 'web' }, id)]);
+
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { name: 'RecordNotFoundError' } });
+      expect((await f.backend.stats(f.queues.other)).ready).toBe(before + 1);
+      await f.backend.purge(f.queues.other);
+    });
+
     it('should refuse (422) an edit that breaks the queue wire format and keep the row', async () => {
       const id = await storeDamaged(f.queues.paymentsInit, { gateway: 'test-gateway', order_id: 'init.1', date: 1764300000 });
 
