@@ -6,7 +6,7 @@
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { consoleAudit, type ConsoleAuditRow } from '../db/schema';
-import { redact } from '../redact';
+import { maskJson } from './mask';
 
 /** Who acts, and through what. */
 export interface Actor {
@@ -35,8 +35,8 @@ export async function recordAudit(db: AuditWriter, actor: Actor, entry: AuditEnt
     via: actor.via,
     action: entry.action,
     target: entry.target.slice(0, TARGET_CHARS),
-    before: entry.before === undefined ? null : JSON.stringify(redact(entry.before)),
-    after: entry.after === undefined ? null : JSON.stringify(redact(entry.after)),
+    before: entry.before === undefined ? null : JSON.stringify(maskJson(entry.before)),
+    after: entry.after === undefined ? null : JSON.stringify(maskJson(entry.after)),
   });
 }
 

@@ -18,6 +18,14 @@ export function maskedValue(body: string): unknown {
   return parsed === undefined ? redactText(body) : redact(parsed);
 }
 
+/**
+ * A value as JSON would carry it (dates as ISO strings), masked: lib/redact.ts walks plain
+ * objects and would turn a Date into `{}`.
+ */
+export function maskJson(value: unknown): unknown {
+  return value === undefined ? undefined : redact(JSON.parse(JSON.stringify(value)) as unknown);
+}
+
 /** The stored body pretty-printed as it is: only for an audited reveal. */
 export function revealBody(body: string): string {
   const parsed = tryParseJson(body);

@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { paymentsInitial, pending } from '../db/schema';
-import { redact } from '../redact';
+import { maskJson } from './mask';
 
 /** Age buckets, youngest first; a row falls in the first whose bound it is younger than. */
 export const PENDING_AGE_BUCKETS: ReadonlyArray<{ label: string; maxSeconds: number }> = [
@@ -60,7 +60,7 @@ export async function pendingOrder(db: Db, gateway: string, orderId: string): Pr
     db.select().from(paymentsInitial).where(and(eq(paymentsInitial.gateway, gateway), eq(paymentsInitial.orderId, orderId))).limit(1),
   ]);
   return {
-    rows: rows.map((row) => ({ id: row.id, date: row.date, gatewayTxnId: row.gatewayTxnId, paymentMethod: row.paymentMethod, isResolved: row.isResolved, message: redact(row.message) })),
-    outcome: outcomes[0] ? (redact(outcomes[0]) as Record<string, unknown>) : null,
+    rows: rows.map((row) => ({ id: row.id, date: row.date, gatewayTxnId: row.gatewayTxnId, paymentMethod: row.paymentMethod, isResolved: row.isResolved, message: maskJson(row.message) })),
+    outcome: outcomes[0] ? (maskJson(outcomes[0]) as Record<string, unknown>) : null,
   };
 }

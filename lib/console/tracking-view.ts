@@ -6,8 +6,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contributionSource, contributionTracking, contributionTrackingEvent } from '../db/schema';
-import { redact } from '../redact';
-import { maskedValue } from './mask';
+import { maskedValue, maskJson } from './mask';
 
 export interface TrackingHistory {
   id: number;
@@ -29,7 +28,7 @@ export async function trackingHistory(db: Db, id: number): Promise<TrackingHisto
   ]);
   return {
     id,
-    summary: summary[0] ? (redact(summary[0]) as Record<string, unknown>) : null,
+    summary: summary[0] ? (maskJson(summary[0]) as Record<string, unknown>) : null,
     source: source[0] ? { ...source[0] } : null,
     events: events.map((e) => ({ eventId: e.id, ts: e.ts, receivedAt: e.receivedAt, message: maskedValue(e.message) })),
   };

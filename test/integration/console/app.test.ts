@@ -183,6 +183,7 @@ describe('the web console (HTTP)', () => {
       expect(response.status).toBe(303);
       const [audit] = (await auditRows('damaged.delete')).filter((r) => r.target === `damaged:${id}`);
       expect(audit!.before).toContain('delete.1');
+      expect(audit!.before).toMatch(/"damagedDate":"\d{4}-\d{2}-\d{2}T/);
       expect(audit!.before).not.toContain('donor@example.org');
     });
 

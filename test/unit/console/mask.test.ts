@@ -1,4 +1,4 @@
-import { maskBody, restoreMasked } from '../../../lib/console/mask';
+import { maskBody, maskJson, restoreMasked } from '../../../lib/console/mask';
 import { checkWireFormat } from '../../../lib/console/wire-format';
 import { InvalidMessageEditError } from '../../../lib/console/errors';
 
@@ -8,6 +8,10 @@ describe('console masking (lib/console/mask.ts)', () => {
 
     expect(json).toBe(true);
     expect(JSON.parse(text)).toEqual({ email: '[redacted]', note: 'call [redacted]', order_id: '1' });
+  });
+
+  it('should keep dates as ISO strings when masking a record', () => {
+    expect(maskJson({ date: new Date('2026-12-01T10:00:00Z'), email: 'a@example.org' })).toEqual({ date: '2026-12-01T10:00:00.000Z', email: '[redacted]' });
   });
 
   it('should mask a body that is not JSON as text', () => {
