@@ -39,7 +39,7 @@ form.inline{display:inline}fieldset{border:1px solid var(--line);background:#fff
 .notice{background:#e7f5ec;border:1px solid #b5dfc3;padding:.5rem .8rem;margin-bottom:1rem}.error{background:#fdecec;border:1px solid #f3b9b9;padding:.5rem .8rem;margin-bottom:1rem}
 .warn{color:var(--warn)}.muted{color:var(--muted)}.bad{color:var(--warn);font-weight:600}.good{color:var(--ok)}
 .bar{display:inline-block;height:.7rem;background:var(--accent);vertical-align:middle;margin-right:.3rem;border-radius:2px}
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.kv th{width:11rem}td small{word-break:break-all}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.kv th{width:11rem}td small{word-break:break-all}#results td:not(:last-child),#plan td:not(:last-child){white-space:nowrap}
 ${Array.from({ length: 11 }, (_, i) => `.w${i}{width:${i * 6}px}`).join('')}
 `;
 
