@@ -143,7 +143,7 @@ describe('the web console (HTTP)', () => {
       expect(`${audit!.before}${audit!.after}`).not.toContain('donor@example.org');
     });
 
-    it('should push a row once when two operators resend it at the same time', async () => {
+    it('should push a row once when two operators resend it at the same time, with one audit row', async () => {
       const id = await storeDamaged(f.queues.other, { kind: 'twice' });
       const before = (await f.backend.stats(f.queues.other)).ready;
 
@@ -152,6 +152,7 @@ describe('the web console (HTTP)', () => {
       expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
       expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { name: 'RecordNotFoundError' } });
       expect((await f.backend.stats(f.queues.other)).ready).toBe(before + 1);
+      expect((await auditRows('damaged.resend')).filter((r) => r.target === `damaged:${id}`)).toHaveLength(1);
       await f.backend.purge(f.queues.other);
     });
 
