@@ -14,8 +14,13 @@ export interface Actor {
   via: 'web' | 'cli';
 }
 
+/** Every action the console audits. */
+export const AUDIT_ACTIONS = ['damaged.resend', 'damaged.edit-resend', 'damaged.bulk-resend', 'damaged.delete', 'damaged.reveal', 'queue.redrive', 'queue.purge'] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   target: string;
   before?: unknown;
   after?: unknown;

@@ -14,6 +14,7 @@ import { InfrastructureError, toError } from '../../errors';
 import type { Logger } from '../../log';
 import { ConsoleRequestError, InvalidConsoleInputError, NotSignedInError } from '../errors';
 import { parseDamagedFilter } from '../damaged';
+import { AUDIT_ACTIONS } from '../audit';
 import type { ConsoleOperations } from '../operations';
 import { checkCsrf, identify, issueSession, LOGIN_COOKIE, loginNonce, sameSecret, SESSION_COOKIE, type Identity, type WebAuthOptions } from './auth';
 import {
@@ -166,7 +167,10 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     return c.html(trackingPage(page(c, 'Tracking', 'tracking'), id, id === null ? null : await ops.trackingHistory(id)));
   });
   app.get(`${BASE}/impressions`, async (c) => c.html(impressionsPage(page(c, 'Impressions', 'impressions'), ops.options.consumerGroup, await ops.impressionsOffsets())));
-  app.get(`${BASE}/audit`, async (c) => c.html(auditPage(page(c, 'Audit', 'audit'), await ops.audit(200))));
+  app.get(`${BASE}/audit`, async (c) => {
+    const action = AUDIT_ACTIONS.find((a) => a === c.req.query('action'));
+    return c.html(auditPage(page(c, 'Audit', 'audit'), await ops.audit(200, action), AUDIT_ACTIONS, action));
+  });
 
   app.notFound((c) => c.html(errorPage({ title: 'Not found', section: 'queues' }, 404, 'No such page.'), 404));
 

@@ -283,10 +283,12 @@ ${offsets.map((o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</t
 }
 
 /** The latest audit rows. */
-export function auditPage(ctx: PageContext, rows: ConsoleAuditRow[]): Html {
+export function auditPage(ctx: PageContext, rows: ConsoleAuditRow[], actions: readonly string[], action: string | undefined): Html {
   return layout(
     ctx,
     html`<h1>Audit log</h1>
+<form method="get" action="${BASE}/audit" class="filters" id="audit-filter"><label>action<select name="action"><option value="">any</option>${actions.map((a) => html`<option ${a === action ? 'selected' : ''}>${a}</option>`)}</select></label><button>Show</button></form>
+<p class="muted">The latest ${rows.length} rows${action ? html` of ${action}` : ''}, newest first.</p>
 <table id="audit"><thead><tr><th>when</th><th>who</th><th>via</th><th>action</th><th>target</th><th>before</th><th>after</th></tr></thead><tbody>
 ${rows.map((r) => html`<tr><td>${when(r.at)}</td><td>${r.actor}</td><td>${r.via}</td><td>${r.action}</td><td>${r.target}</td><td><small>${r.before ?? ''}</small></td><td><small>${r.after ?? ''}</small></td></tr>`)}
 </tbody></table>`,

@@ -3,6 +3,7 @@
  * masked pages and downloads, and an audit row for every mutation. Real Redis and MariaDB.
  */
 import { eq } from 'drizzle-orm';
+import { recordAudit } from '../../../lib/console/audit';
 import { consoleAudit, damaged } from '../../../lib/db/schema';
 import { CONSOLE_TEST_TOKEN, createConsoleFixture, csrfOf, donorMessage, type ConsoleFixture } from '../../support/console';
 
@@ -272,6 +273,19 @@ describe('the web console (HTTP)', () => {
       expect(text).toMatch(new RegExp(`buffer_damaged_rows\\{queue="${f.queues.pending}"\\} \\d+`));
       expect(text).toContain('# TYPE buffer_pending_unresolved_rows gauge');
       await f.backend.purge(f.queues.paymentsInit);
+    });
+  });
+
+  describe('audit page', () => {
+    it('should list only the chosen action\'s rows', async () => {
+      const cli = { name: 'cli:someone', via: 'cli' as const };
+      await recordAudit(f.database.db, cli, { action: 'queue.purge', target: 'queue:audit-page-purge' });
+      await recordAudit(f.database.db, cli, { action: 'damaged.delete', target: 'damaged:audit-page-delete' });
+
+      const page = await (await get('/console/audit?action=queue.purge')).text();
+
+      expect(page).toContain('queue:audit-page-purge');
+      expect(page).not.toContain('damaged:audit-page-delete');
     });
   });
 
