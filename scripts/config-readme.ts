@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
 import { coreConfig, type ConfigLoader } from '../lib/config';
+import { consoleConfig, consoleMetricsConfig, consoleWebConfig } from '../lib/console/config';
 import { consumerConfig } from '../lib/consumer/config';
 import { impressionsConfig } from '../lib/impressions/config';
 import { pendingConfig } from '../lib/pending/config';
@@ -31,6 +32,7 @@ export const CONFIG_AREAS: ReadonlyArray<{ area: string; source: string; loaders
   { area: 'Rectifier', source: 'lib/rectifier/config.ts', loaders: [rectifierConfig] },
   { area: 'Tracking', source: 'lib/tracking/config.ts', loaders: [trackingConfig, trackingEndpointConfig] },
   { area: 'Impressions', source: 'lib/impressions/config.ts', loaders: [impressionsConfig] },
+  { area: 'Console', source: 'lib/console/config.ts', loaders: [consoleConfig, consoleWebConfig, consoleMetricsConfig] },
   { area: 'Local run', source: 'scripts/local-run/config.ts', loaders: [localRunConfig] },
 ];
 

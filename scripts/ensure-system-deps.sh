@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the local stack and the tests need and a fresh machine of this
 # kind lacks. Redis and MariaDB are expected to be installed; Kafka is served by the
-# librdkafka mock cluster inside Debian's kcat. Idempotent and quiet when all is present.
+# librdkafka mock cluster inside Debian's kcat; the console's browser tests drive Debian's
+# chromium. Idempotent and quiet when all is present.
 set -euo pipefail
 
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -41,6 +41,7 @@ import { seedTrackingIdSequence } from '../lib/tracking/id-sequence';
 import { createTrackingProducer } from '../lib/tracking/producer';
 import { trackingConfig } from '../lib/tracking/config';
 import { localRunConfig, type LocalRunConfig } from './local-run/config';
+import { exerciseConsole, localConsoleNote } from './local-run/console';
 import { startCrmStandIn, type CrmStandIn } from './local-run/crm-stand-in';
 import { generateTraffic, seedSpecialTraffic } from './local-run/generator';
 import { damagedState, impressionsLag, queueStats, tableRows, unsettledOrphans, waiting } from './local-run/observe';
@@ -165,6 +166,10 @@ async function main(): Promise<number> {
     const missing = REQUIRED_FUNCTIONS.filter((fn) => !running.offline!.functions.includes(fn));
     if (missing.length > 0) problems.push(`serverless.yml defines no ${missing.join(', ')}: their part of the pipeline cannot run`);
     const hasEndpoint = running.offline.functions.includes('track-contribution');
+    if (running.offline.functions.includes('console')) {
+      notes.push(localConsoleNote(running.offline.httpUrl, env.CONSOLE_TOKEN!, env));
+      note(notes[notes.length - 1]!);
+    }
     notes.push('serverless-offline has no Kafka or SQS triggers: the local stage runs the schedule variants (load-impressions, consumers on Redis)');
 
     // Kafka producer and admin (topics are auto-created by the first produce).
@@ -228,6 +233,8 @@ async function main(): Promise<number> {
     progress.stop();
     await running.drivers.stop();
     await running.crm.stop();
+
+    if (running.offline.functions.includes('console')) problems.push(...(await exerciseConsole(running.offline.httpUrl, env.CONSOLE_TOKEN!)));
 
     // Summary.
     const stats = await queueStats(running.backend, queueNames);
@@ -295,6 +302,8 @@ function runEnvironment(stackEnv: Record<string, string>, config: LocalRunConfig
     DATABASE_URL: database.toString(),
     // A throwaway secret for the tracking endpoint: the run signs its requests with it.
     TRACKING_HMAC_SECRET: randomBytes(32).toString('hex'),
+    // The console's sign-in token (the summary says which file holds it).
+    CONSOLE_TOKEN: process.env.CONSOLE_TOKEN ?? randomBytes(24).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     // A short Kafka session, so that the impressions loader's group rebalances quickly when a
     // scheduled run joins the run's own invocation or one leaves.

@@ -23,7 +23,8 @@ function queue(name) {
 
 /**
  * What each function does with the queues: `send` pushes to them, `consume` is their SQS event
- * source, `deadLetters` reads and deletes their dead-letter queues. `kafka`: a Kafka event source.
+ * source, `deadLetters` reads and deletes their dead-letter queues, `purge` empties them and their
+ * dead-letter queues, `stats` reads their and their dead-letter queues' counters. `kafka`: a Kafka event source.
  * The backend and trigger params decide which of these functions a stage has.
  */
 const FUNCTION_ACCESS = {
@@ -40,6 +41,8 @@ const FUNCTION_ACCESS = {
   'consume-contribution-tracking-sqs': { backend: 'sqs', consume: [queue('contribution-tracking')] },
   'load-impressions': { impressionsTrigger: 'schedule' },
   'impressions-kafka-event': { impressionsTrigger: 'kafka', kafka: true },
+  console: { send: ALL_QUEUES, deadLetters: ALL_QUEUES, purge: ALL_QUEUES },
+  'console-metrics': { stats: ALL_QUEUES },
 };
 
 const SEND_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'];
@@ -101,6 +104,12 @@ function statementsOf(functionName, { queueBackend, network, kafkaAccessConfigur
   if (queueBackend === 'sqs') {
     if (access.send?.length) statements.push({ Effect: 'Allow', Action: SEND_ACTIONS, Resource: access.send.map((q) => queueArn(q)) });
     if (access.consume?.length) statements.push({ Effect: 'Allow', Action: CONSUME_ACTIONS, Resource: access.consume.map((q) => queueArn(q)) });
+    if (access.stats?.length) {
+      statements.push({ Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: access.stats.flatMap((q) => [queueArn(q), queueArn(q, true)]) });
+    }
+    if (access.purge?.length) {
+      statements.push({ Effect: 'Allow', Action: ['sqs:PurgeQueue'], Resource: access.purge.flatMap((q) => [queueArn(q), queueArn(q, true)]) });
+    }
     if (access.deadLetters?.length) {
       statements.push({ Effect: 'Allow', Action: DEAD_LETTER_ACTIONS, Resource: access.deadLetters.map((q) => queueArn(q, true)) });
       statements.push({ Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: access.deadLetters.map((q) => queueArn(q)) });

@@ -1,5 +1,6 @@
 /**
- * The pending database API: the only code that reads or writes the `pending` table.
+ * The pending database API: the only code that writes the `pending` table (the console reads it:
+ * lib/console/pending-view.ts).
  *
  * Rows come from one queue (`pending`) and are worked on by single-responsibility jobs, each of
  * which finds the rows it is responsible for through one of these queries (docs/architecture.md §7, §6).

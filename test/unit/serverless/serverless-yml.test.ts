@@ -169,7 +169,7 @@ describe('serverless.yml', () => {
   it('should need no AWS credentials to package any stage, and keep secrets of deployed stages out of the package', () => {
     const texts = [serverlessText, ...Object.values(includedText)];
     for (const text of texts) expect(text).not.toMatch(/\$\{(ssm|aws|cf|s3|secretsmanager)(\([^)]*\))?:/);
-    const secrets = ['redisUrl', 'databaseUrl', 'trackingHmacSecret', 'hostedPaymentApiKey', 'expressCheckoutApiKey'];
+    const secrets = ['redisUrl', 'databaseUrl', 'trackingHmacSecret', 'hostedPaymentApiKey', 'expressCheckoutApiKey', 'consoleToken'];
     for (const stage of STAGES.filter((s) => s !== 'local')) {
       for (const name of secrets) {
         expect({ stage, name, value: paramsOf(stage)[name] }).toEqual({ stage, name, value: `{{resolve:secretsmanager:donation-buffer/\${sls:stage}:SecretString:${name.replace(/([A-Z])/g, '_$1').toUpperCase()}}}` });
@@ -192,6 +192,8 @@ describe('serverless/iam-roles.js', () => {
       ...inlineFunctions,
       ...functionVariants[`consumers-${variant.queueBackend}.yml`],
       ...functionVariants[`impressions-${variant.impressionsTrigger}.yml`],
+      ...functionVariants['console-token.yml'],
+      ...functionVariants['console-metrics.yml'],
     }).sort();
 
   it('should create exactly one role per function of each variant', () => {

@@ -1,0 +1,97 @@
+/**
+ * The console's one set of operations, the single source of truth behind the web console and
+ * the CLI: each page and each command is one call here. Reads are masked; every mutation and
+ * every reveal writes an audit row (./audit.ts) for the actor it is given.
+ */
+import { consumerConfig } from '../consumer/config';
+import type { Db } from '../db/client';
+import { impressionsConfig } from '../impressions/config';
+import { readStoredOffsets } from '../impressions/offset-store';
+import type { Logger } from '../log';
+import type { QueueBackend } from '../queue/types';
+import { listAudit, type Actor } from './audit';
+import { consoleConfig } from './config';
+import {
+  deleteDamaged,
+  executeBulkResend,
+  exportDamaged,
+  getDamaged,
+  planBulkResend,
+  resendDamaged,
+  revealDamaged,
+  searchDamaged,
+  type DamagedFilter,
+} from './damaged';
+import { damagedCounts, prometheusText } from './metrics';
+import { pendingAges, pendingOrder } from './pending-view';
+import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
+import { trackingHistory } from './tracking-view';
+import { configuredWireFormats, type WireFormat } from './wire-format';
+
+/** What the console uses: the queues and the database. */
+export interface ConsoleDeps {
+  backend: QueueBackend;
+  db: Db;
+  logger: Logger;
+}
+
+export interface ConsoleOptions {
+  /** The queues the console shows and acts on; no other queue can be named. */
+  queues: string[];
+  wireFormats: Record<string, WireFormat>;
+  redrive: RedriveLimits;
+  bulkLimit: number;
+  pageSize: number;
+  /** Whose stored impressions offsets are shown. */
+  consumerGroup: string;
+}
+
+/** The options from configuration: the pipelines' queue names, the console's limits. */
+export function consoleOptions(): ConsoleOptions {
+  const config = consoleConfig();
+  const wireFormats = configuredWireFormats();
+  return {
+    queues: [...new Set([...Object.keys(wireFormats), ...consumerConfig().DEAD_LETTER_QUEUES])],
+    wireFormats,
+    redrive: { max: config.CONSOLE_REDRIVE_MAX, perSecond: config.CONSOLE_REDRIVE_PER_SECOND },
+    bulkLimit: config.CONSOLE_BULK_LIMIT,
+    pageSize: config.CONSOLE_PAGE_SIZE,
+    consumerGroup: impressionsConfig().IMPRESSIONS_CONSUMER_GROUP,
+  };
+}
+
+/** The operations over `deps`; mutations take the acting person. */
+export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptions) {
+  const { backend, db } = deps;
+  const { queues, wireFormats } = options;
+  return {
+    options,
+    capabilities: backend.capabilities,
+    queueOverview: () => queueOverview(backend, queues),
+    queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
+    peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
+    redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
+      redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
+    purge: (actor: Actor, queue: string, confirmation: string) => purgeQueue(deps, actor, queues, queue, confirmation),
+    searchDamaged: (filter: DamagedFilter, page = 1) => searchDamaged(db, filter, { page, pageSize: options.pageSize }),
+    getDamaged: (id: number) => getDamaged(db, wireFormats, id),
+    revealDamaged: (actor: Actor, id: number) => revealDamaged(db, actor, id),
+    resendDamaged: (actor: Actor, id: number, editedText?: string) => resendDamaged(deps, actor, wireFormats, id, editedText),
+    deleteDamaged: (actor: Actor, id: number) => deleteDamaged(db, actor, id),
+    planBulkResend: (filter: DamagedFilter) => planBulkResend(db, wireFormats, filter, options.bulkLimit),
+    executeBulkResend: (actor: Actor, filter: DamagedFilter, fingerprint: string) => executeBulkResend(deps, actor, wireFormats, filter, options.bulkLimit, fingerprint),
+    exportDamaged: (filter: DamagedFilter) => exportDamaged(db, filter, options.bulkLimit),
+    pendingAges: (now?: Date) => pendingAges(db, now),
+    pendingOrder: (gateway: string, orderId: string) => pendingOrder(db, gateway, orderId),
+    trackingHistory: (id: number) => trackingHistory(db, id),
+    impressionsOffsets: () => readStoredOffsets(db, options.consumerGroup),
+    audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
+    damagedCounts: () => damagedCounts(db),
+    prometheus: async () => {
+      const [queueFigures, damagedByQueue, pending] = await Promise.all([queueOverview(backend, queues), damagedCounts(db), pendingAges(db)]);
+      return prometheusText(queueFigures, damagedByQueue, pending);
+    },
+  };
+}
+
+export type ConsoleOperations = ReturnType<typeof createConsoleOperations>;

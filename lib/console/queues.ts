@@ -1,0 +1,71 @@
+/**
+ * The queue side of the console: per queue what waits where (QueueBackend.stats), the first
+ * ready messages (peek, where the backend can), dead-letter redrive at a bounded rate and purge
+ * behind a typed confirmation. Every change is audited (./audit.ts).
+ */
+import type { Db } from '../db/client';
+import { toError } from '../errors';
+import type { QueueBackend, QueueStats } from '../queue/types';
+import { recordAudit, type Actor } from './audit';
+import { ConfirmationMismatchError, UnknownQueueError } from './errors';
+import { maskBody } from './mask';
+
+export interface QueueDeps {
+  backend: QueueBackend;
+  db: Db;
+}
+
+/** One queue's figures, or why they could not be read (one queue down does not hide the others). */
+export type QueueOverview = { queue: string; stats: QueueStats; error?: undefined } | { queue: string; stats?: undefined; error: string };
+
+/** Stats of every managed queue, read concurrently. */
+export async function queueOverview(backend: QueueBackend, queues: string[]): Promise<QueueOverview[]> {
+  return Promise.all(
+    queues.map(async (queue): Promise<QueueOverview> => {
+      try {
+        return { queue, stats: await backend.stats(queue) };
+      } catch (error) {
+        return { queue, error: `${toError(error).name}: ${toError(error).message}` };
+      }
+    }),
+  );
+}
+
+/** The first `count` ready messages of a queue, masked; null when the backend cannot peek (SQS). */
+export async function peekQueue(backend: QueueBackend, queues: string[], queue: string, count = 5): Promise<string[] | null> {
+  assertManaged(queues, queue);
+  if (!backend.capabilities.peek) return null;
+  return (await backend.peek(queue, count)).map((body) => maskBody(body).text);
+}
+
+export interface RedriveLimits {
+  max: number;
+  perSecond: number;
+}
+
+/** Moves up to `limits.max` dead letters of `queue` back onto it at `limits.perSecond`; audited. */
+export async function redriveQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, limits: RedriveLimits): Promise<{ moved: number }> {
+  assertManaged(queues, queue);
+  const before = await deps.backend.stats(queue);
+  const moved = await deps.backend.redriveDeadLetters(queue, { max: limits.max, perSecond: limits.perSecond });
+  await recordAudit(deps.db, actor, { action: 'queue.redrive', target: `queue:${queue}`, before: { dead: before.dead }, after: { moved, ...limits } });
+  return { moved };
+}
+
+/**
+ * Deletes everything `queue` holds, only when `confirmation` is the queue's name typed out;
+ * the audit row keeps the figures it had.
+ */
+export async function purgeQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, confirmation: string): Promise<{ purged: QueueStats }> {
+  assertManaged(queues, queue);
+  if (confirmation.trim() !== queue) throw new ConfirmationMismatchError('type the queue name exactly to purge it');
+  const before = await deps.backend.stats(queue);
+  await deps.backend.purge(queue);
+  await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await deps.backend.stats(queue) });
+  return { purged: before };
+}
+
+/** Refuses queues the console does not manage, so that no request can name an arbitrary key. */
+export function assertManaged(queues: string[], queue: string): void {
+  if (!queues.includes(queue)) throw new UnknownQueueError(`the console manages no queue named ${JSON.stringify(queue.slice(0, 100))}`);
+}
