@@ -6,6 +6,8 @@ import { ConfigError } from '../errors';
 import type { RectifierConfig } from './config';
 import { ExpressCheckoutAdapter } from './express-checkout-adapter';
 import { HostedPaymentAdapter } from './hosted-payment-adapter';
+import { PayPalNvpAdapter } from './paypal-nvp-adapter';
+import { PayPalOrdersAdapter } from './paypal-orders-adapter';
 import type { ProcessorAdapter } from './processor-adapter';
 
 type AdapterFactory = (config: RectifierConfig) => ProcessorAdapter;
@@ -15,6 +17,8 @@ const FACTORIES: Record<string, AdapterFactory> = {
     new HostedPaymentAdapter({ baseUrl: c.HOSTED_PAYMENT_BASE_URL, apiKey: c.HOSTED_PAYMENT_API_KEY, timeoutMs: c.PROCESSOR_TIMEOUT_MS }),
   'express-checkout': (c) =>
     new ExpressCheckoutAdapter({ baseUrl: c.EXPRESS_CHECKOUT_BASE_URL, apiKey: c.EXPRESS_CHECKOUT_API_KEY, timeoutMs: c.PROCESSOR_TIMEOUT_MS }),
+  'paypal-orders': (c) => new PayPalOrdersAdapter({ baseUrl: c.PAYPAL_ORDERS_BASE_URL, clientId: c.PAYPAL_ORDERS_CLIENT_ID, clientSecret: c.PAYPAL_ORDERS_CLIENT_SECRET, timeoutMs: c.PROCESSOR_TIMEOUT_MS }),
+  'paypal-nvp': (c) => new PayPalNvpAdapter({ url: c.PAYPAL_NVP_URL, user: c.PAYPAL_NVP_USER, password: c.PAYPAL_NVP_PASSWORD, signature: c.PAYPAL_NVP_SIGNATURE, version: c.PAYPAL_NVP_VERSION, timeoutMs: c.PROCESSOR_TIMEOUT_MS }),
 };
 
 /** Builds gateway → adapter from configuration; unknown kinds or malformed pairs are a ConfigError. */

@@ -1,0 +1,297 @@
+/**
+ * PayPal Checkout over the REST Orders v2 API, through PayPal's server SDK
+ * (`@paypal/paypal-server-sdk`): OAuth client credentials, `GET /v2/checkout/orders/{id}` and
+ * `POST /v2/checkout/orders/{id}/capture`. The order id is the pending message's
+ * `gateway_session_id` (the `token` PayPal returns the donor with), else its `gateway_txn_id`.
+ *
+ * Order status → rectifier status (docs/processors-paypal.md has the full tables):
+ *   CREATED, PAYER_ACTION_REQUIRED → discard (the donor never approved; the order lapses)
+ *   APPROVED (intent CAPTURE)      → needs-finishing: captured once, with PayPal-Request-Id
+ *   COMPLETED                      → by its capture: COMPLETED complete, PENDING retry later,
+ *                                    DECLINED/FAILED failed, REFUNDED refunded
+ *   VOIDED                         → cancelled
+ *   SAVED, intent AUTHORIZE, PARTIALLY_REFUNDED, an approved recurring donation → a person
+ *   404 RESOURCE_NOT_FOUND         → discard
+ *
+ * The capture's PayPal-Request-Id is derived from the order id alone, so a rectifier retrying
+ * after a lost reply sends the same id and PayPal answers with the first capture instead of
+ * capturing again; and every run reads the order first, so a capture that went through is
+ * found COMPLETED and pushed without a second attempt.
+ *
+ * The SDK knows only PayPal's two hosts. For the simulator (any other base URL) its documented
+ * `httpsAgent` option gets an agent that opens every connection to the configured origin
+ * instead: the SDK still speaks https://api-m.sandbox.paypal.com paths and headers, the bytes
+ * go to the simulator (plain TCP for http:, TLS for https:).
+ */
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { ApiError, Client, Environment, OrdersController, type Order } from '@paypal/paypal-server-sdk';
+import { ConfigError, MalformedMessageError } from '../errors';
+import { redactText } from '../redact';
+import { isRecurring, PayPalAuthenticationError, PayPalNeedsPersonError, PayPalStillProcessingError } from './paypal-common';
+import {
+  ProcessorResponseError,
+  type Capability,
+  type CompletionResult,
+  type OrphanPayment,
+  type ProcessorAdapter,
+  type StatusResult,
+} from './processor-adapter';
+import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+
+export interface PayPalOrdersOptions {
+  /** https://api-m.paypal.com (live), https://api-m.sandbox.paypal.com, or a simulator's origin. */
+  baseUrl: string;
+  clientId?: string;
+  clientSecret?: string;
+  timeoutMs: number;
+  /**
+   * Extra axios settings for the SDK's HTTP client (its `unstable_httpClientOptions`): tests
+   * pass an in-process `adapter` that answers with recorded examples.
+   */
+  httpClientOverrides?: Record<string, unknown>;
+}
+
+/** What the status mapping reads of an order: a structural subset of the SDK's `Order`. */
+export interface OrderView {
+  id?: string;
+  status?: string;
+  intent?: string;
+  purchaseUnits?: Array<{
+    payments?: {
+      captures?: Array<{ id?: string; status?: string }>;
+      authorizations?: Array<{ id?: string; status?: string }>;
+    };
+  }>;
+}
+
+const LIVE = 'https://api-m.paypal.com';
+const SANDBOX = 'https://api-m.sandbox.paypal.com';
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+const TEMPORARY_STATUSES = new Set([429, 500]);
+/** PayPal-Request-Id is at most 108 characters. */
+const REQUEST_ID_PREFIX = 'rectify-capture-';
+
+/**
+ * Reads an order as a rectifier status. Pure, so that the mapping is tested against PayPal's
+ * documented examples; throws the PayPal errors of paypal-common.ts where no status fits.
+ */
+export function paypalOrderStatus(order: OrderView, { recurring }: { recurring: boolean }): StatusResult {
+  const status = order.status;
+  const which = `PayPal order ${order.id ?? ''}`;
+  switch (status) {
+    case 'CREATED':
+    case 'PAYER_ACTION_REQUIRED':
+      return { status: 'discard', gatewayStatus: status };
+    case 'VOIDED':
+      return { status: 'cancelled', gatewayStatus: status };
+    case 'SAVED':
+      throw new PayPalNeedsPersonError(`${which} is SAVED: a saved order is settled by its own flow, not by the rectifier`);
+    case 'APPROVED':
+      if (order.intent === 'AUTHORIZE') {
+        throw new PayPalNeedsPersonError(`${which} is APPROVED with intent AUTHORIZE: donations capture, a person decides`);
+      }
+      if (recurring) {
+        throw new PayPalNeedsPersonError(`${which} is an approved recurring donation: never captured as a one-off payment`);
+      }
+      return { status: 'needs-finishing', gatewayStatus: status };
+    case 'COMPLETED':
+      return captureStatus(order, which);
+    default:
+      throw new ProcessorResponseError(`${which} has an unknown status ${String(status).slice(0, 40)}`);
+  }
+}
+
+function captureStatus(order: OrderView, which: string): StatusResult {
+  const captures = (order.purchaseUnits ?? []).flatMap((unit) => unit.payments?.captures ?? []);
+  const capture = captures[0];
+  if (!capture) {
+    if (order.intent === 'AUTHORIZE' || (order.purchaseUnits ?? []).some((unit) => (unit.payments?.authorizations ?? []).length > 0)) {
+      throw new PayPalNeedsPersonError(`${which} is COMPLETED as an authorization, not captured: a person decides`);
+    }
+    throw new ProcessorResponseError(`${which} is COMPLETED without a capture`);
+  }
+  const txn = capture.id ? { gatewayTxnId: capture.id } : {};
+  switch (capture.status) {
+    case 'COMPLETED':
+      return { status: 'complete', gatewayStatus: 'COMPLETED', ...txn };
+    case 'PENDING':
+      throw new PayPalStillProcessingError(`${which}: its capture is PENDING at PayPal, look again later`);
+    case 'DECLINED':
+    case 'FAILED':
+      return { status: 'failed', gatewayStatus: capture.status, ...txn };
+    case 'REFUNDED':
+      return { status: 'refunded', gatewayStatus: capture.status, ...txn };
+    case 'PARTIALLY_REFUNDED':
+      throw new PayPalNeedsPersonError(`${which}: its capture is PARTIALLY_REFUNDED, a person decides what to record`);
+    default:
+      throw new ProcessorResponseError(`${which}: its capture has an unknown status ${String(capture.status).slice(0, 40)}`);
+  }
+}
+
+/** The PayPal-Request-Id of an order's capture: the same on every attempt, so PayPal captures once. */
+export function captureRequestId(orderId: string): string {
+  return `${REQUEST_ID_PREFIX}${orderId}`.slice(0, 108);
+}
+
+export class PayPalOrdersAdapter implements ProcessorAdapter {
+  readonly kind = 'paypal-orders';
+  /** No cancel: an order that is not captured lapses on its own (and cannot be voided by API). */
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['finish']);
+  private readonly orders: OrdersController;
+  private readonly origin: string;
+
+  constructor(options: PayPalOrdersOptions) {
+    if (!options.clientId || !options.clientSecret) {
+      throw new ConfigError(['PAYPAL_ORDERS_CLIENT_ID and PAYPAL_ORDERS_CLIENT_SECRET: required by the paypal-orders adapter']);
+    }
+    const target = new URL(options.baseUrl);
+    this.origin = target.origin;
+    const real = target.origin === LIVE || target.origin === SANDBOX;
+    const client = new Client({
+      clientCredentialsAuthCredentials: { oAuthClientId: options.clientId, oAuthClientSecret: options.clientSecret },
+      environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
+      timeout: options.timeoutMs,
+      httpClientOptions: {
+        timeout: options.timeoutMs,
+        // The rectifier decides about retries (a later run), never the SDK within one.
+        retryConfig: { maxNumberOfRetries: 0 },
+        ...(real ? {} : { httpsAgent: new RedirectingAgent(target) }),
+      },
+      // No proxy from the environment: it would bypass the redirecting agent.
+      unstable_httpClientOptions: { ...(real ? {} : { proxy: false }), ...options.httpClientOverrides },
+      // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
+    });
+    this.orders = new OrdersController(client);
+  }
+
+  /** Reads the order; see paypalOrderStatus for the mapping. An order PayPal does not know is discarded. */
+  async getStatus(payment: OrphanPayment): Promise<StatusResult> {
+    const id = orderIdOf(payment);
+    let order: Order;
+    try {
+      order = (await this.orders.getOrder({ id })).result;
+    } catch (error) {
+      if (error instanceof ApiError && error.statusCode === 404) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
+      throw this.translate(error, `GET order ${id}`);
+    }
+    return paypalOrderStatus(order, { recurring: isRecurring(payment.message) });
+  }
+
+  /**
+   * Captures an approved order, once: the PayPal-Request-Id is the same on every attempt, and
+   * an ORDER_ALREADY_CAPTURED refusal is read back as the capture it refers to.
+   */
+  async finish(payment: OrphanPayment, _status?: StatusResult): Promise<CompletionResult> {
+    if (isRecurring(payment.message)) {
+      throw new PayPalNeedsPersonError('a recurring PayPal donation is never captured as a one-off payment');
+    }
+    const id = orderIdOf(payment);
+    let order: Order;
+    try {
+      order = (await this.orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' })).result;
+    } catch (error) {
+      if (error instanceof ApiError && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_CAPTURED')) {
+        return this.alreadyCaptured(payment);
+      }
+      throw this.translate(error, `capture order ${id}`);
+    }
+    return completion(paypalOrderStatus(order, { recurring: false }), id);
+  }
+
+  private async alreadyCaptured(payment: OrphanPayment): Promise<CompletionResult> {
+    const status = await this.getStatus(payment);
+    return completion(status, orderIdOf(payment));
+  }
+
+  /**
+   * Turns what the SDK threw into the rectifier's taxonomy: no answer → outage; credentials
+   * refused → stop the run; 500/429 → retry later; any other refusal → a person. Texts carry
+   * PayPal's error name, issues and debug_id, never the body (it may echo donor data).
+   */
+  private translate(error: unknown, what: string): Error {
+    if (error instanceof ApiError) {
+      const result = errorResult(error);
+      const reason = [result.name, ...issuesOf(error), result.debugId ? `debug_id ${result.debugId}` : undefined]
+        .filter(Boolean)
+        .map((part) => redactText(String(part)).slice(0, 120))
+        .join(', ');
+      const answered = `PayPal ${what}: HTTP ${error.statusCode}${reason ? ` (${reason})` : ''}`;
+      if (error.statusCode === 401 || (error.statusCode === 400 && result.name === 'invalid_client')) {
+        return new PayPalAuthenticationError(`${answered}: credentials refused`);
+      }
+      if (UNAVAILABLE_STATUSES.has(error.statusCode)) return new ProcessorUnavailableError(`PayPal at ${this.origin} is unavailable: ${answered}`);
+      if (TEMPORARY_STATUSES.has(error.statusCode)) return new ProcessorTemporaryError(`${answered} (temporary)`);
+      return new ProcessorResponseError(answered);
+    }
+    const err = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+    const code = typeof err.code === 'string' ? err.code : undefined;
+    if (code !== undefined || err.name === 'AbortError' || err.name === 'AxiosError') {
+      const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'no answer in time' : (code ?? String(err.message ?? 'request failed'));
+      return new ProcessorUnavailableError(`PayPal at ${this.origin} is unreachable (${what}): ${reason}`, { cause: error });
+    }
+    // The SDK's response validation and anything else unexpected: the answer is not what PayPal documents.
+    const name = typeof err.name === 'string' ? err.name : 'Error';
+    return new ProcessorResponseError(`PayPal ${what}: unexpected answer (${name})`);
+  }
+}
+
+function completion(status: StatusResult, orderId: string): CompletionResult {
+  if (status.status !== 'complete') {
+    throw new ProcessorResponseError(`PayPal capture of order ${orderId} did not complete (${status.gatewayStatus ?? status.status})`);
+  }
+  return { gatewayTxnId: status.gatewayTxnId, gatewayStatus: status.gatewayStatus };
+}
+
+interface ErrorResult {
+  name?: string;
+  debugId?: string;
+  details: Array<{ issue?: string }>;
+}
+
+/** PayPal's error body (`name`, `message`, `debug_id`, `details[]`) as far as it can be read. */
+function errorResult(error: ApiError): ErrorResult {
+  let raw: unknown = error.result;
+  if ((raw === undefined || raw === null) && typeof error.body === 'string') {
+    try {
+      raw = JSON.parse(error.body);
+    } catch {
+      raw = undefined;
+    }
+  }
+  const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const details = Array.isArray(body.details) ? (body.details as Array<{ issue?: string }>) : [];
+  const name = typeof body.name === 'string' ? body.name : typeof body.error === 'string' ? body.error : undefined;
+  const debugId = typeof body.debug_id === 'string' ? body.debug_id : typeof body.debugId === 'string' ? body.debugId : undefined;
+  return { name, debugId, details };
+}
+
+function issuesOf(error: ApiError): string[] {
+  return errorResult(error)
+    .details.map((detail) => detail.issue)
+    .filter((issue): issue is string => typeof issue === 'string');
+}
+
+function orderIdOf(payment: OrphanPayment): string {
+  const session = payment.message.gateway_session_id;
+  const id = typeof session === 'string' && session !== '' ? session : payment.gatewayTxnId;
+  if (!id) throw new MalformedMessageError('pending row has neither gateway_session_id nor gateway_txn_id: the PayPal order id is needed');
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new MalformedMessageError('pending row has a PayPal order id PayPal cannot have issued');
+  return id;
+}
+
+/** An https agent that opens every connection to one origin (the simulator), whatever host was asked for. */
+class RedirectingAgent extends https.Agent {
+  constructor(private readonly target: URL) {
+    super({ keepAlive: false });
+  }
+
+  /** Returning the socket is enough: node's Agent takes a returned socket as created. */
+  override createConnection(options: https.RequestOptions): Duplex {
+    const host = this.target.hostname.replace(/^\[|\]$/g, '');
+    if (this.target.protocol === 'http:') return net.connect({ host, port: Number(this.target.port || 80) });
+    return tls.connect({ ...(options as tls.ConnectionOptions), host, port: Number(this.target.port || 443), servername: host });
+  }
+}
