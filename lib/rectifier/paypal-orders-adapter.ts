@@ -140,31 +140,59 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
   readonly kind = 'paypal-orders';
   /** No cancel: an order that is not captured lapses on its own (and cannot be voided by API). */
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['finish']);
-  private readonly orders: OrdersController;
+  private orders: OrdersController;
+  private readonly connect: () => OrdersController;
   private readonly origin: string;
 
   constructor(options: PayPalOrdersOptions) {
     if (!options.clientId || !options.clientSecret) {
       throw new ConfigError(['PAYPAL_ORDERS_CLIENT_ID and PAYPAL_ORDERS_CLIENT_SECRET: required by the paypal-orders adapter']);
     }
+    const { clientId, clientSecret } = options;
     const target = new URL(options.baseUrl);
     this.origin = target.origin;
     const real = target.origin === LIVE || target.origin === SANDBOX;
-    const client = new Client({
-      clientCredentialsAuthCredentials: { oAuthClientId: options.clientId, oAuthClientSecret: options.clientSecret },
-      environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
-      timeout: options.timeoutMs,
-      httpClientOptions: {
-        timeout: options.timeoutMs,
-        // The rectifier decides about retries (a later run), never the SDK within one.
-        retryConfig: { maxNumberOfRetries: 0 },
-        ...(real ? {} : { httpsAgent: new RedirectingAgent(target) }),
-      },
-      // No proxy from the environment: it would bypass the redirecting agent.
-      unstable_httpClientOptions: { ...(real ? {} : { proxy: false }), ...options.httpClientOverrides },
-      // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
-    });
-    this.orders = new OrdersController(client);
+    const agent = real ? undefined : new RedirectingAgent(target);
+    this.connect = () =>
+      new OrdersController(
+        new Client({
+          clientCredentialsAuthCredentials: { oAuthClientId: clientId, oAuthClientSecret: clientSecret },
+          environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
+          timeout: options.timeoutMs,
+          httpClientOptions: {
+            timeout: options.timeoutMs,
+            // The rectifier decides about retries (a later run), never the SDK within one.
+            retryConfig: { maxNumberOfRetries: 0 },
+            ...(agent ? { httpsAgent: agent } : {}),
+          },
+          // No proxy from the environment: it would bypass the redirecting agent.
+          unstable_httpClientOptions: { ...(agent ? { proxy: false } : {}), ...options.httpClientOverrides },
+          // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
+        }),
+      );
+    this.orders = this.connect();
+  }
+
+  /**
+   * Runs one SDK call. The SDK keeps its OAuth token for the client's life and never drops it:
+   * a token PayPal no longer accepts (401) or a token request that failed (the SDK keeps the
+   * rejected promise) would fail every later call of a warm function. So any failure without a
+   * PayPal answer, and any 401, replaces the client (a new token on its next call), and a 401
+   * from an API call (not from the token endpoint) is tried once more with the new token:
+   * nothing happened at PayPal, so a capture retried this way cannot capture twice.
+   */
+  private async call<T>(op: (orders: OrdersController) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await op(this.orders);
+      } catch (error) {
+        const unauthorised = error instanceof ApiError && error.statusCode === 401;
+        const tokenRequest = isTokenRequest(error);
+        if (!(error instanceof ApiError) || unauthorised || tokenRequest) this.orders = this.connect();
+        if (unauthorised && !tokenRequest && attempt === 1) continue;
+        throw error;
+      }
+    }
   }
 
   /** Reads the order; see paypalOrderStatus for the mapping. An order PayPal does not know is discarded. */
@@ -172,7 +200,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     const id = orderIdOf(payment);
     let order: Order;
     try {
-      order = (await this.orders.getOrder({ id })).result;
+      order = (await this.call((orders) => orders.getOrder({ id }))).result;
     } catch (error) {
       if (error instanceof ApiError && error.statusCode === 404) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
       throw this.translate(error, `GET order ${id}`);
@@ -191,7 +219,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     const id = orderIdOf(payment);
     let order: Order;
     try {
-      order = (await this.orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' })).result;
+      order = (await this.call((orders) => orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' }))).result;
     } catch (error) {
       if (error instanceof ApiError && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_CAPTURED')) {
         return this.alreadyCaptured(payment);
@@ -218,7 +246,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
         .filter(Boolean)
         .map((part) => redactText(String(part)).slice(0, 120))
         .join(', ');
-      const answered = `PayPal ${what}: HTTP ${error.statusCode}${reason ? ` (${reason})` : ''}`;
+      const answered = `PayPal ${what}${isTokenRequest(error) ? ' (OAuth token request)' : ''}: HTTP ${error.statusCode}${reason ? ` (${reason})` : ''}`;
       if (error.statusCode === 401 || (error.statusCode === 400 && result.name === 'invalid_client')) {
         return new PayPalAuthenticationError(`${answered}: credentials refused`);
       }
@@ -236,6 +264,11 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     const name = typeof err.name === 'string' ? err.name : 'Error';
     return new ProcessorResponseError(`PayPal ${what}: unexpected answer (${name})`);
   }
+}
+
+/** True when the SDK failed while asking for its OAuth token, not in the API call itself. */
+function isTokenRequest(error: unknown): boolean {
+  return error instanceof ApiError && String(error.request?.url ?? '').includes('/v1/oauth2/token');
 }
 
 function completion(status: StatusResult, orderId: string): CompletionResult {

@@ -105,6 +105,10 @@ export interface PayPalSimulator {
   credentials: PayPalSimulatorCredentials;
   setOrder(id: string, scenario: OrderScenario): void;
   setCheckout(token: string, scenario: CheckoutScenario): void;
+  /** Answer the next token requests with a failure (e.g. 503), as an outage of the OAuth endpoint. */
+  failTokenRequests(failure: SimulatedFailure): void;
+  /** Forget the access tokens issued so far: PayPal answers 401 to them (revoked or expired early). */
+  revokeTokens(): void;
   /** The order or checkout as it stands now (after captures). */
   order(id: string): OrderScenario | undefined;
   checkout(token: string): CheckoutScenario | undefined;
@@ -129,6 +133,7 @@ export async function startPayPalSimulator({
   const orders = new Map<string, OrderScenario>();
   const checkouts = new Map<string, CheckoutScenario>();
   const tokens = new Set<string>();
+  let tokenFailure: SimulatedFailure | undefined;
   const replies = new Map<string, { status: number; body: unknown }>();
   let charges: string[] = [];
   let calls: RecordedPayPalCall[] = [];
@@ -249,6 +254,7 @@ export async function startPayPalSimulator({
 
         // OAuth 2.0 client credentials.
         if (method === 'POST' && path === '/v1/oauth2/token') {
+          if (failing(tokenFailure)) return sendJson(tokenFailure.httpStatus, failureBody(tokenFailure.httpStatus));
           const expected = `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`;
           if (header('authorization') !== expected) return sendJson(401, { error: 'invalid_client', error_description: 'Client Authentication failed' });
           if ((body as Record<string, unknown> | null)?.grant_type !== 'client_credentials') {
@@ -389,6 +395,7 @@ export async function startPayPalSimulator({
     orders.clear();
     checkouts.clear();
     tokens.clear();
+    tokenFailure = undefined;
     replies.clear();
     charges = [];
     calls = [];
@@ -407,6 +414,10 @@ export async function startPayPalSimulator({
     credentials,
     setOrder: (id, scenario) => orders.set(id, structuredClone(scenario)),
     setCheckout: (token, scenario) => checkouts.set(token, structuredClone(scenario)),
+    failTokenRequests: (failure) => {
+      tokenFailure = { ...failure };
+    },
+    revokeTokens: () => tokens.clear(),
     order: (id) => (orders.has(id) ? structuredClone(orders.get(id)) : undefined),
     checkout: (token) => (checkouts.has(token) ? structuredClone(checkouts.get(token)) : undefined),
     charges: () => [...charges],

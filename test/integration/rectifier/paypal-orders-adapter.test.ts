@@ -162,6 +162,32 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
     await expect(attempt).rejects.not.toThrow('wrong');
   });
 
+  it('should take a new token and try once more when PayPal no longer accepts the one it has (401)', async () => {
+    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    const paypal = adapter();
+    await paypal.getStatus(payment());
+    simulator.revokeTokens();
+
+    await expect(paypal.getStatus(payment())).resolves.toMatchObject({ status: 'needs-finishing' });
+
+    expect(simulator.calls().map((call) => `${call.method} ${call.path} ${call.headers.authorization?.split(' ')[0]}`)).toEqual([
+      'POST /v1/oauth2/token Basic',
+      `GET /v2/checkout/orders/${ORDER} Bearer`,
+      `GET /v2/checkout/orders/${ORDER} Bearer`,
+      'POST /v1/oauth2/token Basic',
+      `GET /v2/checkout/orders/${ORDER} Bearer`,
+    ]);
+  });
+
+  it('should ask for a token again on the next call after a token request failed', async () => {
+    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.failTokenRequests({ httpStatus: 503, times: 1 });
+    const paypal = adapter();
+
+    await expect(paypal.getStatus(payment())).rejects.toBeInstanceOf(ProcessorUnavailableError);
+    await expect(paypal.getStatus(payment())).resolves.toMatchObject({ status: 'needs-finishing' });
+  });
+
   it('should refuse to start without credentials', () => {
     expect(() => adapter({ clientSecret: undefined })).toThrow(ConfigError);
   });
