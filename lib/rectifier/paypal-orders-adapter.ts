@@ -18,6 +18,9 @@
  * capturing again; and every run reads the order first, so a capture that went through is
  * found COMPLETED and pushed without a second attempt.
  *
+ * The SDK (about half a megabyte of code with axios) is loaded on the first PayPal call, not
+ * when the function starts: functions and gateways that never call PayPal do not pay for it.
+ *
  * The SDK knows only PayPal's two hosts. For the simulator (any other base URL) its documented
  * `httpsAgent` option gets an agent that opens every connection to the configured origin
  * instead: the SDK still speaks https://api-m.sandbox.paypal.com paths and headers, the bytes
@@ -27,7 +30,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { ApiError, Client, Environment, OrdersController, type Order } from '@paypal/paypal-server-sdk';
+import type { ApiError, Order, OrdersController } from '@paypal/paypal-server-sdk';
 import { ConfigError, MalformedMessageError } from '../errors';
 import { redactText } from '../redact';
 import { isRecurring, PayPalAuthenticationError, PayPalNeedsPersonError, PayPalStillProcessingError } from './paypal-common';
@@ -71,6 +74,28 @@ const LIVE = 'https://api-m.paypal.com';
 const SANDBOX = 'https://api-m.sandbox.paypal.com';
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 const TEMPORARY_STATUSES = new Set([429, 500]);
+type Sdk = typeof import('@paypal/paypal-server-sdk');
+let sdk: Promise<Sdk> | undefined;
+/** Set once the SDK is loaded: an ApiError can only exist after that. */
+let loadedSdk: Sdk | undefined;
+
+/** Loads the SDK once per process, on first use (see the file comment). */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import('@paypal/paypal-server-sdk').then(
+    (module) => (loadedSdk = module),
+    (error: unknown) => {
+      sdk = undefined;
+      throw error;
+    },
+  );
+  return sdk;
+}
+
+/** True for the SDK's HTTP error answers (CustomError, OAuthProviderError…). */
+function isApiError(error: unknown): error is ApiError {
+  return loadedSdk !== undefined && error instanceof loadedSdk.ApiError;
+}
+
 /** PayPal-Request-Id is at most 108 characters. */
 const REQUEST_ID_PREFIX = 'rectify-capture-';
 
@@ -140,8 +165,8 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
   readonly kind = 'paypal-orders';
   /** No cancel: an order that is not captured lapses on its own (and cannot be voided by API). */
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['finish']);
-  private orders: OrdersController;
-  private readonly connect: () => OrdersController;
+  private orders: Promise<OrdersController> | undefined;
+  private readonly connect: () => Promise<OrdersController>;
   private readonly origin: string;
 
   constructor(options: PayPalOrdersOptions) {
@@ -153,8 +178,9 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     this.origin = target.origin;
     const real = target.origin === LIVE || target.origin === SANDBOX;
     const agent = real ? undefined : new RedirectingAgent(target);
-    this.connect = () =>
-      new OrdersController(
+    this.connect = async () => {
+      const { Client, Environment, OrdersController } = await loadSdk();
+      return new OrdersController(
         new Client({
           clientCredentialsAuthCredentials: { oAuthClientId: clientId, oAuthClientSecret: clientSecret },
           environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
@@ -170,7 +196,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
           // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
         }),
       );
-    this.orders = this.connect();
+    };
   }
 
   /**
@@ -184,11 +210,12 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
   private async call<T>(op: (orders: OrdersController) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await op(this.orders);
+        this.orders ??= this.connect();
+        return await op(await this.orders);
       } catch (error) {
-        const unauthorised = error instanceof ApiError && error.statusCode === 401;
+        const unauthorised = isApiError(error) && error.statusCode === 401;
         const tokenRequest = isTokenRequest(error);
-        if (!(error instanceof ApiError) || unauthorised || tokenRequest) this.orders = this.connect();
+        if (!isApiError(error) || unauthorised || tokenRequest) this.orders = undefined;
         if (unauthorised && !tokenRequest && attempt === 1) continue;
         throw error;
       }
@@ -202,7 +229,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     try {
       order = (await this.call((orders) => orders.getOrder({ id }))).result;
     } catch (error) {
-      if (error instanceof ApiError && error.statusCode === 404) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
+      if (isApiError(error) && error.statusCode === 404) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
       throw this.translate(error, `GET order ${id}`);
     }
     return paypalOrderStatus(order, { recurring: isRecurring(payment.message) });
@@ -221,7 +248,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     try {
       order = (await this.call((orders) => orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' }))).result;
     } catch (error) {
-      if (error instanceof ApiError && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_CAPTURED')) {
+      if (isApiError(error) && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_CAPTURED')) {
         return this.alreadyCaptured(payment);
       }
       throw this.translate(error, `capture order ${id}`);
@@ -240,7 +267,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
    * PayPal's error name, issues and debug_id, never the body (it may echo donor data).
    */
   private translate(error: unknown, what: string): Error {
-    if (error instanceof ApiError) {
+    if (isApiError(error)) {
       const result = errorResult(error);
       const reason = [result.name, ...issuesOf(error), result.debugId ? `debug_id ${result.debugId}` : undefined]
         .filter(Boolean)
@@ -268,7 +295,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
 
 /** True when the SDK failed while asking for its OAuth token, not in the API call itself. */
 function isTokenRequest(error: unknown): boolean {
-  return error instanceof ApiError && String(error.request?.url ?? '').includes('/v1/oauth2/token');
+  return isApiError(error) && String(error.request?.url ?? '').includes('/v1/oauth2/token');
 }
 
 function completion(status: StatusResult, orderId: string): CompletionResult {
