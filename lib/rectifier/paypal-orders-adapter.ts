@@ -11,7 +11,7 @@
  *                                    DECLINED/FAILED failed, REFUNDED refunded
  *   VOIDED                         → cancelled
  *   SAVED, intent AUTHORIZE, PARTIALLY_REFUNDED, an approved recurring donation → a person
- *   404 RESOURCE_NOT_FOUND         → discard
+ *   404 RESOURCE_NOT_FOUND         → discard (for an id from gateway_session_id; a person otherwise)
  *
  * The capture's PayPal-Request-Id is derived from the order id alone, so a rectifier retrying
  * after a lost reply sends the same id and PayPal answers with the first capture instead of
@@ -229,7 +229,9 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     try {
       order = (await this.call((orders) => orders.getOrder({ id }))).result;
     } catch (error) {
-      if (isApiError(error) && error.statusCode === 404) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
+      // Only an id PayPal returned the donor with is surely an order id: an unknown one is gone.
+      // A gateway_txn_id might be another kind of PayPal id, so its 404 goes to a person.
+      if (isApiError(error) && error.statusCode === 404 && hasSessionOrderId(payment)) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
       throw this.translate(error, `GET order ${id}`);
     }
     return paypalOrderStatus(order, { recurring: isRecurring(payment.message) });
@@ -332,6 +334,11 @@ function issuesOf(error: ApiError): string[] {
   return errorResult(error)
     .details.map((detail) => detail.issue)
     .filter((issue): issue is string => typeof issue === 'string');
+}
+
+function hasSessionOrderId(payment: OrphanPayment): boolean {
+  const session = payment.message.gateway_session_id;
+  return typeof session === 'string' && session !== '';
 }
 
 function orderIdOf(payment: OrphanPayment): string {

@@ -106,6 +106,15 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
     await expect(adapter().getStatus(payment())).resolves.toEqual({ status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' });
   });
 
+  it('should not discard an unknown order whose id came from gateway_txn_id, which may be another kind of PayPal id', async () => {
+    const byTxn: OrphanPayment = { ...payment({ gateway_session_id: undefined }), gatewayTxnId: '3C679366HH908993F' };
+
+    const attempt = adapter().getStatus(byTxn);
+
+    await expect(attempt).rejects.toThrow(ProcessorResponseError);
+    await expect(attempt).rejects.toThrow('HTTP 404 (RESOURCE_NOT_FOUND, INVALID_RESOURCE_ID');
+  });
+
   it('should hand an approved recurring donation to a person and never capture it', async () => {
     simulator.setOrder(ORDER, { status: 'APPROVED' });
     const paypal = adapter();
