@@ -228,6 +228,12 @@ export async function startPayPalSimulator({
         const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
 
         if (parts[0] === '_simulator') {
+          // Scenarios are JSON whatever the content type says (`curl -d` sends a form type).
+          try {
+            body = text === '' ? null : JSON.parse(text);
+          } catch {
+            return sendJson(400, { error: 'scenario is not JSON' });
+          }
           if (method === 'GET' && parts[1] === 'calls') return sendJson(200, calls);
           if (method === 'DELETE' && parts.length === 1) {
             reset();
