@@ -47,3 +47,11 @@ export function paypalAmount(message: Record<string, unknown>): { value: string;
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return 'pending row has no usable currency';
   return { value: String(gross), currency };
 }
+
+/**
+ * True when PayPal's amount is the pending row's: the rectifier never charges an amount the
+ * donor did not choose (NVP lets a merchant charge up to 115% of the approved amount).
+ */
+export function sameAmount(row: { value: string; currency: string }, paypal: { value?: string; currency?: string }): boolean {
+  return paypal.currency === row.currency && paypal.value !== undefined && paypal.value !== '' && Number(paypal.value) === Number(row.value);
+}

@@ -10,7 +10,8 @@
  *
  * An orphan is discarded when its token is unknown or expired (10410, 10411) or the donor never
  * approved it (no PAYERID); completed → complete; approved but not paid → finish with
- * DoExpressCheckoutPayment. A second DoExpressCheckoutPayment for the same token (10415, or the
+ * DoExpressCheckoutPayment, for the pending row's amount only (PayPal would accept up to 115% of
+ * the approved amount; another amount goes to a person). A second DoExpressCheckoutPayment for the same token (10415, or the
  * duplicate codes 11607 and 10412 for the same invoice id) means it is already paid: the payment
  * is read back instead of charged again. Recurring donations are never charged here: an
  * approved recurring checkout needs CreateRecurringPaymentsProfile with the exact billing
@@ -18,7 +19,7 @@
  * so it goes to a person (PayPalNeedsPersonError). See docs/processors-paypal.md.
  */
 import { MalformedMessageError } from '../errors';
-import { isRecurring, PayPalNeedsPersonError, PayPalStillProcessingError, paypalAmount } from './paypal-common';
+import { isRecurring, PayPalNeedsPersonError, PayPalStillProcessingError, paypalAmount, sameAmount } from './paypal-common';
 import { nvpFailure, nvpSucceeded, PayPalNvpClient, type NvpAnswer, type PayPalNvpOptions } from './paypal-nvp-client';
 import {
   ProcessorResponseError,
@@ -70,8 +71,8 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
   /** No cancel: an unpaid checkout lapses on its own after three hours. */
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['finish']);
   private readonly client: PayPalNvpClient;
-  /** The payer id getStatus read, for finish: donor data, so kept here and nowhere else. */
-  private readonly payerIds = new WeakMap<OrphanPayment, string>();
+  /** What getStatus read for finish: the payer id is donor data, so kept here and nowhere else. */
+  private readonly approved = new WeakMap<OrphanPayment, Approval>();
 
   constructor(options: PayPalNvpOptions) {
     this.client = new PayPalNvpClient(options);
@@ -82,7 +83,7 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
     const answer = await this.details(payment);
     if (answer === 'gone') return { status: 'discard', gatewayStatus: 'token-expired' };
     const status = nvpCheckoutStatus(answer, { recurring: isRecurring(payment.message) });
-    if (answer.PAYERID) this.payerIds.set(payment, answer.PAYERID);
+    if (answer.PAYERID) this.approved.set(payment, approvedOf(answer));
     return status;
   }
 
@@ -98,12 +99,16 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
     const amount = paypalAmount(payment.message);
     if (typeof amount === 'string') throw new MalformedMessageError(amount);
     const token = tokenOf(payment);
-    let payerId = this.payerIds.get(payment);
-    if (!payerId) {
+    let approved = this.approved.get(payment);
+    if (!approved) {
       const answer = await this.details(payment);
-      payerId = answer === 'gone' ? undefined : answer.PAYERID;
-      if (!payerId) throw new ProcessorResponseError(`PayPal checkout ${token} has no approved payer: nothing can be charged`);
+      if (answer !== 'gone' && answer.PAYERID) approved = approvedOf(answer);
+      if (!approved) throw new ProcessorResponseError(`PayPal checkout ${token} has no approved payer: nothing can be charged`);
     }
+    if (!sameAmount(amount, approved)) {
+      throw new PayPalNeedsPersonError(`PayPal checkout ${token} was approved for another amount than the pending row's: not charged`);
+    }
+    const payerId = approved.payerId;
     const answer = await this.client.call('DoExpressCheckoutPayment', {
       TOKEN: token,
       PAYERID: payerId,
@@ -144,6 +149,17 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
     if (TOKEN_GONE.has(failure.code)) return 'gone';
     throw new ProcessorResponseError(`PayPal GetExpressCheckoutDetails for ${tokenOf(payment)} refused: ${failure.code} ${failure.shortMessage}`);
   }
+}
+
+interface Approval {
+  payerId: string;
+  value?: string;
+  currency?: string;
+}
+
+/** The payer and the amount the donor approved, from a GetExpressCheckoutDetails answer with a PAYERID. */
+function approvedOf(answer: NvpAnswer): Approval {
+  return { payerId: answer.PAYERID!, value: answer.PAYMENTREQUEST_0_AMT ?? answer.AMT, currency: answer.PAYMENTREQUEST_0_CURRENCYCODE ?? answer.CURRENCYCODE };
 }
 
 function tokenOf(payment: OrphanPayment): string {

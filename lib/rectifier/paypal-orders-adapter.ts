@@ -7,6 +7,7 @@
  * Order status → rectifier status (docs/processors-paypal.md has the full tables):
  *   CREATED, PAYER_ACTION_REQUIRED → discard (the donor never approved; the order lapses)
  *   APPROVED (intent CAPTURE)      → needs-finishing: captured once, with PayPal-Request-Id
+ *                                    (for the pending row's amount only; another goes to a person)
  *   COMPLETED                      → by its capture: COMPLETED complete, PENDING retry later,
  *                                    DECLINED/FAILED failed, REFUNDED refunded
  *   VOIDED                         → cancelled
@@ -33,7 +34,7 @@ import type { Duplex } from 'node:stream';
 import type { ApiError, Order, OrdersController } from '@paypal/paypal-server-sdk';
 import { ConfigError, MalformedMessageError } from '../errors';
 import { redactText } from '../redact';
-import { isRecurring, PayPalAuthenticationError, PayPalNeedsPersonError, PayPalStillProcessingError } from './paypal-common';
+import { isRecurring, PayPalAuthenticationError, PayPalNeedsPersonError, paypalAmount, PayPalStillProcessingError, sameAmount } from './paypal-common';
 import {
   ProcessorResponseError,
   type Capability,
@@ -63,6 +64,7 @@ export interface OrderView {
   status?: string;
   intent?: string;
   purchaseUnits?: Array<{
+    amount?: { currencyCode?: string; value?: string };
     payments?: {
       captures?: Array<{ id?: string; status?: string }>;
       authorizations?: Array<{ id?: string; status?: string }>;
@@ -103,7 +105,10 @@ const REQUEST_ID_PREFIX = 'rectify-capture-';
  * Reads an order as a rectifier status. Pure, so that the mapping is tested against PayPal's
  * documented examples; throws the PayPal errors of paypal-common.ts where no status fits.
  */
-export function paypalOrderStatus(order: OrderView, { recurring }: { recurring: boolean }): StatusResult {
+export function paypalOrderStatus(
+  order: OrderView,
+  { recurring, amount }: { recurring: boolean; amount?: { value: string; currency: string } },
+): StatusResult {
   const status = order.status;
   const which = `PayPal order ${order.id ?? ''}`;
   switch (status) {
@@ -120,6 +125,9 @@ export function paypalOrderStatus(order: OrderView, { recurring }: { recurring: 
       }
       if (recurring) {
         throw new PayPalNeedsPersonError(`${which} is an approved recurring donation: never captured as a one-off payment`);
+      }
+      if (amount && !sameAmount(amount, { value: order.purchaseUnits?.[0]?.amount?.value, currency: order.purchaseUnits?.[0]?.amount?.currencyCode })) {
+        throw new PayPalNeedsPersonError(`${which} is APPROVED for another amount than the pending row's: not captured`);
       }
       return { status: 'needs-finishing', gatewayStatus: status };
     case 'COMPLETED':
@@ -234,7 +242,8 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
       if (isApiError(error) && error.statusCode === 404 && hasSessionOrderId(payment)) return { status: 'discard', gatewayStatus: 'RESOURCE_NOT_FOUND' };
       throw this.translate(error, `GET order ${id}`);
     }
-    return paypalOrderStatus(order, { recurring: isRecurring(payment.message) });
+    const amount = paypalAmount(payment.message);
+    return paypalOrderStatus(order, { recurring: isRecurring(payment.message), ...(typeof amount === 'string' ? {} : { amount }) });
   }
 
   /**

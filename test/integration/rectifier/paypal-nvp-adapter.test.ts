@@ -45,7 +45,7 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   const leaks = (text: string) => [SIMULATED_PAYER.email, SIMULATED_PAYER.givenName, SIMULATED_PAYER.surname, PAYER, fixture.email].filter((v) => text.includes(v));
 
   it('should read an approved checkout as needs-finishing with one form-encoded GetExpressCheckoutDetails', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency });
 
     const status = await adapter().getStatus(payment());
 
@@ -81,7 +81,7 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   });
 
   it('should read the payment back instead of paying twice when PayPal answers 10415 (already completed)', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, loseDoReply: true });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, loseDoReply: true });
     const paypal = adapter();
 
     const status = await paypal.getStatus(payment());
@@ -117,7 +117,7 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   });
 
   it('should hand an approved recurring checkout to a person and never charge it as a one-off', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, recurring: true });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, recurring: true });
     const paypal = adapter();
 
     const error = await paypal.getStatus(payment({ recurring: '1' })).then(() => new Error('no error'), (e: unknown) => e as Error);
@@ -128,8 +128,18 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
     expect(simulator.calls().map((call) => (call.body as Record<string, string>).METHOD)).toEqual(['GetExpressCheckoutDetails']);
   });
 
+  it('should hand a checkout approved for another amount than the pending row’s to a person, never charging it', async () => {
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: '20.00', currency: fixture.currency });
+    const paypal = adapter();
+
+    const status = await paypal.getStatus(payment());
+
+    await expect(paypal.finish(payment(), status)).rejects.toThrow(PayPalNeedsPersonError);
+    expect(simulator.charges()).toEqual([]);
+  });
+
   it('should count a Pending payment as still processing', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, paymentStatus: 'Pending' });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, paymentStatus: 'Pending' });
     const paypal = adapter();
 
     const status = await paypal.getStatus(payment());
@@ -138,7 +148,7 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   });
 
   it('should count a DoExpressCheckoutPayment refusal (10486) as the processor refusing, without payer data in the text', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, doFailure: { code: '10486', shortMessage: 'This transaction couldn\'t be completed.', longMessage: 'This transaction couldn\'t be completed. Please redirect your customer to PayPal.' } });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, doFailure: { code: '10486', shortMessage: 'This transaction couldn\'t be completed.', longMessage: 'This transaction couldn\'t be completed. Please redirect your customer to PayPal.' } });
     const paypal = adapter();
 
     const status = await paypal.getStatus(payment());
@@ -150,7 +160,7 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   });
 
   it('should refuse a pending row without a token or amount before calling PayPal', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency });
 
     await expect(adapter().getStatus(payment({ gateway_session_id: undefined }))).rejects.toBeInstanceOf(MalformedMessageError);
     await expect(adapter().finish(payment({ gross: 'lots' }), { status: 'needs-finishing' })).rejects.toBeInstanceOf(MalformedMessageError);
@@ -158,18 +168,18 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
   });
 
   it('should count HTTP 500 as temporary, 503 and a slow answer as an outage', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, failure: { httpStatus: 500, times: 1 } });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 500, times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(ProcessorTemporaryError);
 
-    simulator.setCheckout(TOKEN, { payerId: PAYER, failure: { httpStatus: 503, times: 1 } });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 503, times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(InfrastructureError);
 
-    simulator.setCheckout(TOKEN, { payerId: PAYER, latencyMs: 1500 });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, latencyMs: 1500 });
     await expect(adapter({ timeoutMs: 300 }).getStatus(payment())).rejects.toThrow('no answer within 300 ms');
   });
 
   it('should stop the run like an outage when PayPal refuses the API credentials (10002)', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER });
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency });
 
     const attempt = adapter({ signature: 'WRONG.SIGNATURE' }).getStatus(payment());
 

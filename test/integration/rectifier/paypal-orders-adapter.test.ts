@@ -7,6 +7,8 @@ import { SIMULATED_PAYER, startPayPalSimulator, type PayPalSimulator } from '../
 import fixture from '../../../fixtures/pending-message.json';
 
 const ORDER = '5O190127TN364715T';
+/** The pending fixture's amount: PayPal's order must be for it. */
+const AMOUNT = { currency_code: fixture.currency, value: fixture.gross };
 const BASIC = `Basic ${Buffer.from('sim-client-id:sim-client-secret').toString('base64')}`;
 
 describe('PayPalOrdersAdapter against the PayPal simulator', () => {
@@ -36,7 +38,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   const leaks = (text: string) => [SIMULATED_PAYER.email, SIMULATED_PAYER.givenName, SIMULATED_PAYER.surname, SIMULATED_PAYER.payerId, fixture.email].filter((v) => text.includes(v));
 
   it('should take one OAuth token with the client credentials and read the order with it', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT });
 
     const status = await adapter().getStatus(payment());
 
@@ -67,7 +69,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should not capture twice when a capture is retried after its reply was lost', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED', loseCaptureReply: true });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, loseCaptureReply: true });
     const paypal = adapter();
 
     const lost = paypal.finish(payment(), { status: 'needs-finishing' });
@@ -115,8 +117,15 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
     await expect(attempt).rejects.toThrow('HTTP 404 (RESOURCE_NOT_FOUND, INVALID_RESOURCE_ID');
   });
 
+  it('should hand an order approved for another amount than the pending row’s to a person, not capture it', async () => {
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: { currency_code: 'BRL', value: '250.00' } });
+
+    await expect(adapter().getStatus(payment())).rejects.toThrow(PayPalNeedsPersonError);
+    expect(simulator.charges()).toEqual([]);
+  });
+
   it('should hand an approved recurring donation to a person and never capture it', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT });
     const paypal = adapter();
 
     await expect(paypal.getStatus(payment({ recurring: '1' }))).rejects.toThrow(PayPalNeedsPersonError);
@@ -126,7 +135,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should count a PENDING capture as still processing, to be looked at again later', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED', captureOutcome: 'PENDING' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, captureOutcome: 'PENDING' });
 
     const attempt = adapter().finish(payment(), { status: 'needs-finishing' });
 
@@ -135,7 +144,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should count INSTRUMENT_DECLINED as a refusal naming the issue and debug_id, without payer data', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED', captureOutcome: 'INSTRUMENT_DECLINED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, captureOutcome: 'INSTRUMENT_DECLINED' });
 
     const error = await adapter().finish(payment(), { status: 'needs-finishing' }).then(() => new Error('no error'), (e: unknown) => e as Error);
 
@@ -146,23 +155,23 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should count HTTP 500 as a temporary failure and 503 as an outage', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED', failure: { httpStatus: 500, times: 1 } });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, failure: { httpStatus: 500, times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(ProcessorTemporaryError);
 
-    simulator.setOrder(ORDER, { status: 'APPROVED', failure: { httpStatus: 503, times: 1 } });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, failure: { httpStatus: 503, times: 1 } });
     const outage = adapter().getStatus(payment());
     await expect(outage).rejects.toBeInstanceOf(ProcessorUnavailableError);
     await expect(outage).rejects.toBeInstanceOf(InfrastructureError);
   });
 
   it('should count an answer slower than the timeout as an outage', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED', latencyMs: 1500 });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT, latencyMs: 1500 });
 
     await expect(adapter({ timeoutMs: 300 }).getStatus(payment())).rejects.toThrow(/unreachable \(GET order 5O190127TN364715T\): no answer in time/);
   });
 
   it('should stop the run like an outage when PayPal refuses the client credentials', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT });
 
     const attempt = adapter({ clientSecret: 'wrong' }).getStatus(payment());
 
@@ -172,7 +181,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should take a new token and try once more when PayPal no longer accepts the one it has (401)', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT });
     const paypal = adapter();
     await paypal.getStatus(payment());
     simulator.revokeTokens();
@@ -189,7 +198,7 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
   });
 
   it('should ask for a token again on the next call after a token request failed', async () => {
-    simulator.setOrder(ORDER, { status: 'APPROVED' });
+    simulator.setOrder(ORDER, { status: 'APPROVED', amount: AMOUNT });
     simulator.failTokenRequests({ httpStatus: 503, times: 1 });
     const paypal = adapter();
 

@@ -39,6 +39,14 @@ describe('paypalOrderStatus', () => {
     expect(() => paypalOrderStatus(view, { recurring: false })).toThrow(errorClass);
   });
 
+  it('should refuse to capture an order approved for another amount or currency than the pending row’s', () => {
+    const approved = order('APPROVED', { purchaseUnits: [{ amount: { currencyCode: 'BRL', value: '25.00' } }] });
+
+    expect(paypalOrderStatus(approved, { recurring: false, amount: { value: '25', currency: 'BRL' } })).toMatchObject({ status: 'needs-finishing' });
+    expect(() => paypalOrderStatus(approved, { recurring: false, amount: { value: '30.00', currency: 'BRL' } })).toThrow(PayPalNeedsPersonError);
+    expect(() => paypalOrderStatus(approved, { recurring: false, amount: { value: '25.00', currency: 'EUR' } })).toThrow(PayPalNeedsPersonError);
+  });
+
   it('should never let an approved recurring donation be captured, but push one PayPal already captured', () => {
     expect(() => paypalOrderStatus(order('APPROVED'), { recurring: true })).toThrow(PayPalNeedsPersonError);
     expect(paypalOrderStatus(captured('COMPLETED'), { recurring: true })).toMatchObject({ status: 'complete' });
