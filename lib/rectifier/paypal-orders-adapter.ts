@@ -1,17 +1,20 @@
 /**
  * PayPal Checkout over the REST Orders v2 API, through PayPal's server SDK
  * (`@paypal/paypal-server-sdk`): OAuth client credentials, `GET /v2/checkout/orders/{id}` and
- * `POST /v2/checkout/orders/{id}/capture`. The order id is the pending message's
+ * `POST /v2/checkout/orders/{id}/capture` (authorize intent: `/authorize`, then
+ * `POST /v2/payments/authorizations/{id}/capture`). The order id is the pending message's
  * `gateway_session_id` (the `token` PayPal returns the donor with), else its `gateway_txn_id`.
  *
  * Order status → rectifier status (docs/processors-paypal.md has the full tables):
  *   CREATED, PAYER_ACTION_REQUIRED → discard (the donor never approved; the order lapses)
- *   APPROVED (intent CAPTURE)      → needs-finishing: captured once, with PayPal-Request-Id
- *                                    (for the pending row's amount only; another goes to a person)
+ *   APPROVED                       → needs-finishing: captured once, with PayPal-Request-Id
+ *                                    (intent AUTHORIZE: authorized, then the authorization
+ *                                    captured, each once); for the pending row's amount only
  *   COMPLETED                      → by its capture: COMPLETED complete, PENDING retry later,
- *                                    DECLINED/FAILED failed, REFUNDED refunded
+ *                                    DECLINED/FAILED failed, REFUNDED refunded; an authorization
+ *                                    not yet captured (CREATED) → needs-finishing
  *   VOIDED                         → cancelled
- *   SAVED, intent AUTHORIZE, PARTIALLY_REFUNDED, an approved recurring donation → a person
+ *   SAVED, PARTIALLY_REFUNDED, an approved recurring donation, another amount → a person
  *   404 RESOURCE_NOT_FOUND         → discard (for an id from gateway_session_id; a person otherwise)
  *
  * The capture's PayPal-Request-Id is derived from the order id alone, so a rectifier retrying
@@ -31,7 +34,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { ApiError, Order, OrdersController } from '@paypal/paypal-server-sdk';
+import type { ApiError, Order, OrdersController, PaymentsController } from '@paypal/paypal-server-sdk';
 import { ConfigError, MalformedMessageError } from '../errors';
 import { redactText } from '../redact';
 import { isRecurring, PayPalAuthenticationError, PayPalNeedsPersonError, paypalAmount, PayPalStillProcessingError, sameAmount } from './paypal-common';
@@ -100,6 +103,7 @@ function isApiError(error: unknown): error is ApiError {
 
 /** PayPal-Request-Id is at most 108 characters. */
 const REQUEST_ID_PREFIX = 'rectify-capture-';
+const AUTHORIZE_REQUEST_ID_PREFIX = 'rectify-authorize-';
 
 /**
  * Reads an order as a rectifier status. Pure, so that the mapping is tested against PayPal's
@@ -120,32 +124,56 @@ export function paypalOrderStatus(
     case 'SAVED':
       throw new PayPalNeedsPersonError(`${which} is SAVED: a saved order is settled by its own flow, not by the rectifier`);
     case 'APPROVED':
-      if (order.intent === 'AUTHORIZE') {
-        throw new PayPalNeedsPersonError(`${which} is APPROVED with intent AUTHORIZE: donations capture, a person decides`);
-      }
-      if (recurring) {
-        throw new PayPalNeedsPersonError(`${which} is an approved recurring donation: never captured as a one-off payment`);
-      }
-      if (amount && !sameAmount(amount, { value: order.purchaseUnits?.[0]?.amount?.value, currency: order.purchaseUnits?.[0]?.amount?.currencyCode })) {
-        throw new PayPalNeedsPersonError(`${which} is APPROVED for another amount than the pending row's: not captured`);
-      }
+      mayCharge(order, which, recurring, amount);
       return { status: 'needs-finishing', gatewayStatus: status };
     case 'COMPLETED':
+      if (!firstCapture(order) && firstAuthorization(order)) return authorizationStatus(order, which, recurring, amount);
       return captureStatus(order, which);
     default:
       throw new ProcessorResponseError(`${which} has an unknown status ${String(status).slice(0, 40)}`);
   }
 }
 
-function captureStatus(order: OrderView, which: string): StatusResult {
-  const captures = (order.purchaseUnits ?? []).flatMap((unit) => unit.payments?.captures ?? []);
-  const capture = captures[0];
-  if (!capture) {
-    if (order.intent === 'AUTHORIZE' || (order.purchaseUnits ?? []).some((unit) => (unit.payments?.authorizations ?? []).length > 0)) {
-      throw new PayPalNeedsPersonError(`${which} is COMPLETED as an authorization, not captured: a person decides`);
-    }
-    throw new ProcessorResponseError(`${which} is COMPLETED without a capture`);
+/** Refuses, with the reason, to charge an order the rectifier must not charge alone. */
+function mayCharge(order: OrderView, which: string, recurring: boolean, amount: { value: string; currency: string } | undefined): void {
+  if (recurring) {
+    throw new PayPalNeedsPersonError(`${which} is an approved recurring donation: never captured as a one-off payment`);
   }
+  if (amount && !sameAmount(amount, { value: order.purchaseUnits?.[0]?.amount?.value, currency: order.purchaseUnits?.[0]?.amount?.currencyCode })) {
+    throw new PayPalNeedsPersonError(`${which} is ${order.status} for another amount than the pending row's: not captured`);
+  }
+}
+
+function firstCapture(order: OrderView) {
+  return (order.purchaseUnits ?? []).flatMap((unit) => unit.payments?.captures ?? [])[0];
+}
+
+function firstAuthorization(order: OrderView) {
+  return (order.purchaseUnits ?? []).flatMap((unit) => unit.payments?.authorizations ?? [])[0];
+}
+
+/** An authorize-intent order PayPal has authorized: by its authorization's status. */
+function authorizationStatus(order: OrderView, which: string, recurring: boolean, amount: { value: string; currency: string } | undefined): StatusResult {
+  const authorization = firstAuthorization(order)!;
+  switch (authorization.status) {
+    case 'CREATED':
+      mayCharge(order, which, recurring, amount);
+      return { status: 'needs-finishing', gatewayStatus: 'AUTHORIZED' };
+    case 'PENDING':
+      throw new PayPalStillProcessingError(`${which}: its authorization is PENDING at PayPal, look again later`);
+    case 'DENIED':
+      return { status: 'failed', gatewayStatus: 'DENIED' };
+    case 'VOIDED':
+    case 'EXPIRED':
+      return { status: 'cancelled', gatewayStatus: authorization.status };
+    default:
+      throw new PayPalNeedsPersonError(`${which}: its authorization is ${String(authorization.status).slice(0, 40)} without a capture listed`);
+  }
+}
+
+function captureStatus(order: OrderView, which: string): StatusResult {
+  const capture = firstCapture(order);
+  if (!capture) throw new ProcessorResponseError(`${which} is COMPLETED without a capture`);
   const txn = capture.id ? { gatewayTxnId: capture.id } : {};
   switch (capture.status) {
     case 'COMPLETED':
@@ -164,17 +192,27 @@ function captureStatus(order: OrderView, which: string): StatusResult {
   }
 }
 
-/** The PayPal-Request-Id of an order's capture: the same on every attempt, so PayPal captures once. */
+/**
+ * The PayPal-Request-Id of an order's (or an authorization's) capture: the same on every
+ * attempt, so PayPal captures once.
+ */
 export function captureRequestId(orderId: string): string {
   return `${REQUEST_ID_PREFIX}${orderId}`.slice(0, 108);
+}
+
+/** The PayPal-Request-Id of an authorize-intent order's authorization, for the same reason. */
+export function authorizeRequestId(orderId: string): string {
+  return `${AUTHORIZE_REQUEST_ID_PREFIX}${orderId}`.slice(0, 108);
 }
 
 export class PayPalOrdersAdapter implements ProcessorAdapter {
   readonly kind = 'paypal-orders';
   /** No cancel: an order that is not captured lapses on its own (and cannot be voided by API). */
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['finish']);
-  private orders: Promise<OrdersController> | undefined;
-  private readonly connect: () => Promise<OrdersController>;
+  private controllers: Promise<Controllers> | undefined;
+  private readonly connect: () => Promise<Controllers>;
+  /** What getStatus learnt for finish: the intent and an authorization to capture (ids only). */
+  private readonly plans = new WeakMap<OrphanPayment, { intent?: string; authorizationId?: string }>();
   private readonly origin: string;
 
   constructor(options: PayPalOrdersOptions) {
@@ -187,9 +225,8 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     const real = target.origin === LIVE || target.origin === SANDBOX;
     const agent = real ? undefined : new RedirectingAgent(target);
     this.connect = async () => {
-      const { Client, Environment, OrdersController } = await loadSdk();
-      return new OrdersController(
-        new Client({
+      const { Client, Environment, OrdersController, PaymentsController } = await loadSdk();
+      const client = new Client({
           clientCredentialsAuthCredentials: { oAuthClientId: clientId, oAuthClientSecret: clientSecret },
           environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
           timeout: options.timeoutMs,
@@ -202,8 +239,8 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
           // No proxy from the environment: it would bypass the redirecting agent.
           unstable_httpClientOptions: { ...(agent ? { proxy: false } : {}), ...options.httpClientOverrides },
           // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
-        }),
-      );
+        });
+      return { orders: new OrdersController(client), payments: new PaymentsController(client) };
     };
   }
 
@@ -215,15 +252,15 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
    * from an API call (not from the token endpoint) is tried once more with the new token:
    * nothing happened at PayPal, so a capture retried this way cannot capture twice.
    */
-  private async call<T>(op: (orders: OrdersController) => Promise<T>): Promise<T> {
+  private async call<T>(op: (controllers: Controllers) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        this.orders ??= this.connect();
-        return await op(await this.orders);
+        this.controllers ??= this.connect();
+        return await op(await this.controllers);
       } catch (error) {
         const unauthorised = isApiError(error) && error.statusCode === 401;
         const tokenRequest = isTokenRequest(error);
-        if (!isApiError(error) || unauthorised || tokenRequest) this.orders = undefined;
+        if (!isApiError(error) || unauthorised || tokenRequest) this.controllers = undefined;
         if (unauthorised && !tokenRequest && attempt === 1) continue;
         throw error;
       }
@@ -235,7 +272,7 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     const id = orderIdOf(payment);
     let order: Order;
     try {
-      order = (await this.call((orders) => orders.getOrder({ id }))).result;
+      order = (await this.call(({ orders }) => orders.getOrder({ id }))).result;
     } catch (error) {
       // Only an id PayPal returned the donor with is surely an order id: an unknown one is gone.
       // A gateway_txn_id might be another kind of PayPal id, so its 404 goes to a person.
@@ -243,7 +280,9 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
       throw this.translate(error, `GET order ${id}`);
     }
     const amount = paypalAmount(payment.message);
-    return paypalOrderStatus(order, { recurring: isRecurring(payment.message), ...(typeof amount === 'string' ? {} : { amount }) });
+    const status = paypalOrderStatus(order, { recurring: isRecurring(payment.message), ...(typeof amount === 'string' ? {} : { amount }) });
+    if (status.status === 'needs-finishing') this.plans.set(payment, { intent: order.intent, authorizationId: firstAuthorization(order)?.id });
+    return status;
   }
 
   /**
@@ -255,9 +294,12 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
       throw new PayPalNeedsPersonError('a recurring PayPal donation is never captured as a one-off payment');
     }
     const id = orderIdOf(payment);
+    const plan = this.plans.get(payment) ?? {};
+    if (plan.authorizationId) return this.captureAuthorization(payment, plan.authorizationId);
+    if (plan.intent === 'AUTHORIZE') return this.authorizeAndCapture(payment, id);
     let order: Order;
     try {
-      order = (await this.call((orders) => orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' }))).result;
+      order = (await this.call(({ orders }) => orders.captureOrder({ id, paypalRequestId: captureRequestId(id), prefer: 'return=representation' }))).result;
     } catch (error) {
       if (isApiError(error) && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_CAPTURED')) {
         return this.alreadyCaptured(payment);
@@ -265,6 +307,54 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
       throw this.translate(error, `capture order ${id}`);
     }
     return completion(paypalOrderStatus(order, { recurring: false }), id);
+  }
+
+  /** An approved authorize-intent order: authorize it (once, by request id), then capture the authorization. */
+  private async authorizeAndCapture(payment: OrphanPayment, id: string): Promise<CompletionResult> {
+    let order: Order;
+    try {
+      order = (await this.call(({ orders }) => orders.authorizeOrder({ id, paypalRequestId: authorizeRequestId(id), prefer: 'return=representation' }))).result;
+    } catch (error) {
+      if (isApiError(error) && error.statusCode === 422 && issuesOf(error).includes('ORDER_ALREADY_AUTHORIZED')) {
+        return this.finishFromOrder(payment);
+      }
+      throw this.translate(error, `authorize order ${id}`);
+    }
+    const authorization = firstAuthorization(order);
+    if (authorization?.status !== 'CREATED' || !authorization.id) {
+      throw new ProcessorResponseError(`PayPal authorization of order ${id} is ${String(authorization?.status ?? 'missing').slice(0, 40)}, not CREATED`);
+    }
+    return this.captureAuthorization(payment, authorization.id);
+  }
+
+  /** Captures an authorization, once: its PayPal-Request-Id is derived from the authorization id. */
+  private async captureAuthorization(payment: OrphanPayment, authorizationId: string): Promise<CompletionResult> {
+    let capture: { id?: string; status?: string };
+    try {
+      capture = (
+        await this.call(({ payments }) =>
+          payments.captureAuthorizedPayment({ authorizationId, paypalRequestId: captureRequestId(authorizationId), prefer: 'return=representation', body: { finalCapture: true } }),
+        )
+      ).result;
+    } catch (error) {
+      if (isApiError(error) && error.statusCode === 422 && issuesOf(error).includes('AUTHORIZATION_ALREADY_CAPTURED')) {
+        return this.alreadyCaptured(payment);
+      }
+      throw this.translate(error, `capture authorization ${authorizationId}`);
+    }
+    const which = `PayPal order ${orderIdOf(payment)}`;
+    return completion(captureStatus({ status: 'COMPLETED', purchaseUnits: [{ payments: { captures: [capture] } }] }, which), orderIdOf(payment));
+  }
+
+  /** Reads the order again and finishes from what it shows (an authorization made by an earlier attempt). */
+  private async finishFromOrder(payment: OrphanPayment): Promise<CompletionResult> {
+    const status = await this.getStatus(payment);
+    if (status.status === 'complete') return { gatewayTxnId: status.gatewayTxnId, gatewayStatus: status.gatewayStatus };
+    const authorizationId = this.plans.get(payment)?.authorizationId;
+    if (status.status !== 'needs-finishing' || !authorizationId) {
+      throw new ProcessorResponseError(`PayPal order ${orderIdOf(payment)} cannot be finished from status ${status.gatewayStatus ?? status.status}`);
+    }
+    return this.captureAuthorization(payment, authorizationId);
   }
 
   private async alreadyCaptured(payment: OrphanPayment): Promise<CompletionResult> {
@@ -307,6 +397,11 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
 /** True when the SDK failed while asking for its OAuth token, not in the API call itself. */
 function isTokenRequest(error: unknown): boolean {
   return isApiError(error) && String(error.request?.url ?? '').includes('/v1/oauth2/token');
+}
+
+interface Controllers {
+  orders: OrdersController;
+  payments: PaymentsController;
 }
 
 function completion(status: StatusResult, orderId: string): CompletionResult {

@@ -6,6 +6,8 @@
  *   REST (Orders v2):  POST /v1/oauth2/token                  client credentials (HTTP Basic)
  *                      GET  /v2/checkout/orders/{id}          Bearer token
  *                      POST /v2/checkout/orders/{id}/capture  Bearer token, PayPal-Request-Id, Prefer
+ *                      POST /v2/checkout/orders/{id}/authorize (intent AUTHORIZE), same headers
+ *                      POST /v2/payments/authorizations/{id}/capture, same headers
  *   NVP (classic):     POST /nvp  METHOD=GetExpressCheckoutDetails | DoExpressCheckoutPayment,
  *                      USER/PWD/SIGNATURE/VERSION in the form body
  *
@@ -38,6 +40,8 @@ export interface OrderScenario {
   status: 'CREATED' | 'SAVED' | 'APPROVED' | 'VOIDED' | 'COMPLETED' | 'PAYER_ACTION_REQUIRED';
   intent?: 'CAPTURE' | 'AUTHORIZE';
   amount?: { currency_code: string; value: string };
+  /** The authorization of an authorize-intent order (set by an authorize call, or given). */
+  authorization?: { id: string; status: 'CREATED' | 'CAPTURED' | 'DENIED' | 'PARTIALLY_CAPTURED' | 'VOIDED' | 'PENDING' };
   /** The existing capture of a COMPLETED order. */
   capture?: { id: string; status: 'COMPLETED' | 'DECLINED' | 'PARTIALLY_REFUNDED' | 'PENDING' | 'REFUNDED' | 'FAILED' };
   /** What a capture of an APPROVED order does (default COMPLETED); INSTRUMENT_DECLINED answers 422. */
@@ -163,9 +167,13 @@ export async function startPayPalSimulator({
       payer: { name: { given_name: SIMULATED_PAYER.givenName, surname: SIMULATED_PAYER.surname }, email_address: SIMULATED_PAYER.email, payer_id: SIMULATED_PAYER.payerId },
       payment_source: { paypal: { email_address: SIMULATED_PAYER.email, account_id: SIMULATED_PAYER.payerId, name: { given_name: SIMULATED_PAYER.givenName, surname: SIMULATED_PAYER.surname } } },
     };
-    const payments = order.capture
-      ? { payments: { captures: [{ id: order.capture.id, status: order.capture.status, amount, final_capture: true, create_time: '2026-01-01T00:00:00Z', update_time: '2026-01-01T00:00:00Z' }] } }
+    const captures = order.capture
+      ? { captures: [{ id: order.capture.id, status: order.capture.status, amount, final_capture: true, create_time: '2026-01-01T00:00:00Z', update_time: '2026-01-01T00:00:00Z' }] }
       : {};
+    const authorizations = order.authorization
+      ? { authorizations: [{ id: order.authorization.id, status: order.authorization.status, amount, expiration_time: '2026-01-30T00:00:00Z', create_time: '2026-01-01T00:00:00Z' }] }
+      : {};
+    const payments = order.capture || order.authorization ? { payments: { ...authorizations, ...captures } } : {};
     return {
       id,
       intent: order.intent ?? 'CAPTURE',
@@ -285,6 +293,14 @@ export async function startPayPalSimulator({
           }
           if (failing(order.failure)) return sendJson(order.failure.httpStatus, failureBody(order.failure.httpStatus));
           if (method === 'GET' && parts.length === 4) return sendJson(200, orderBody(id, order));
+          if (method === 'POST' && parts[4] === 'authorize' && parts.length === 5) {
+            const requestId = header('paypal-request-id');
+            const replay = requestId ? replies.get(`authorize:${requestId}`) : undefined;
+            if (replay) return sendJson(replay.status, replay.body);
+            const answer = authorize(id, order, header('prefer'));
+            if (requestId) replies.set(`authorize:${requestId}`, answer);
+            return sendJson(answer.status, answer.body);
+          }
           if (method === 'POST' && parts[4] === 'capture' && parts.length === 5) {
             const requestId = header('paypal-request-id');
             const replay = requestId ? replies.get(requestId) : undefined;
@@ -298,6 +314,23 @@ export async function startPayPalSimulator({
             return sendJson(answer.status, answer.body);
           }
           return sendJson(404, restError('RESOURCE_NOT_FOUND', 'The specified resource does not exist.'));
+        }
+
+        // Payments v2: capture of an authorization.
+        if (method === 'POST' && parts[0] === 'v2' && parts[1] === 'payments' && parts[2] === 'authorizations' && parts[3] && parts[4] === 'capture') {
+          const bearer = /^Bearer (.+)$/.exec(header('authorization') ?? '')?.[1];
+          if (!bearer || !tokens.has(bearer)) {
+            return sendJson(401, { name: 'AUTHENTICATION_FAILURE', message: 'Authentication failed due to invalid authentication credentials or a missing Authorization header.' });
+          }
+          const found = [...orders.entries()].find(([, candidate]) => candidate.authorization?.id === parts[3]);
+          if (!found) return sendJson(404, restError('RESOURCE_NOT_FOUND', 'The specified resource does not exist.', [{ issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' }]));
+          const requestId = header('paypal-request-id');
+          const replay = requestId ? replies.get(`capture-authorization:${requestId}`) : undefined;
+          if (replay) return sendJson(replay.status, replay.body);
+          const [orderId, order] = found;
+          const answer = captureAuthorization(orderId, order);
+          if (requestId) replies.set(`capture-authorization:${requestId}`, answer);
+          return sendJson(answer.status, answer.body);
         }
 
         // NVP.
@@ -395,6 +428,36 @@ export async function startPayPalSimulator({
     const full = orderBody(id, order);
     const minimal = { id, status: order.status, links: full.links };
     return { status: 201, body: prefer === 'return=representation' ? full : minimal };
+  }
+
+  /** Authorizes an approved authorize-intent order as PayPal would. */
+  function authorize(id: string, order: OrderScenario, prefer: string | undefined): { status: number; body: unknown } {
+    const unprocessable = (issue: string, description: string) => ({
+      status: 422,
+      body: restError('UNPROCESSABLE_ENTITY', 'The requested action could not be performed, semantically incorrect, or failed business validation.', [{ issue, description }]),
+    });
+    if (order.authorization) return unprocessable('ORDER_ALREADY_AUTHORIZED', 'Order already authorized.If \'intent=AUTHORIZE\' only one authorization per order is allowed.');
+    if (order.status !== 'APPROVED') return unprocessable('ORDER_NOT_APPROVED', 'Payer has not yet approved the Order for payment.');
+    if (order.intent !== 'AUTHORIZE') return unprocessable('ACTION_DOES_NOT_MATCH_INTENT', 'Order was created with an intent to \'CAPTURE\'. Please use v2/checkout/orders/order_id/capture to complete the transaction or alternately Create an order with an intent of \'AUTHORIZE\'.');
+    order.status = 'COMPLETED';
+    order.authorization = { id: next('0AW'), status: 'CREATED' };
+    const full = orderBody(id, order);
+    return { status: 201, body: prefer === 'return=representation' ? full : { id, status: order.status, links: full.links } };
+  }
+
+  /** Captures an order's authorization as PayPal would. */
+  function captureAuthorization(orderId: string, order: OrderScenario): { status: number; body: unknown } {
+    if (order.authorization?.status !== 'CREATED') {
+      return {
+        status: 422,
+        body: restError('UNPROCESSABLE_ENTITY', 'The requested action could not be performed, semantically incorrect, or failed business validation.', [{ issue: 'AUTHORIZATION_ALREADY_CAPTURED', description: 'Authorization has already been captured.' }]),
+      };
+    }
+    order.authorization.status = 'CAPTURED';
+    order.capture = { id: next('3SIM'), status: order.captureOutcome === 'PENDING' ? 'PENDING' : 'COMPLETED' };
+    charges.push(orderId);
+    const amount = order.amount ?? { currency_code: 'USD', value: '10.00' };
+    return { status: 201, body: { id: order.capture.id, status: order.capture.status, amount, final_capture: true, create_time: '2026-01-01T00:00:00Z', links: [] } };
   }
 
   function reset(): void {

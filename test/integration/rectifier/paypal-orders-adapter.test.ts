@@ -82,6 +82,41 @@ describe('PayPalOrdersAdapter against the PayPal simulator', () => {
     expect(retried).toEqual({ gatewayTxnId: simulator.order(ORDER)!.capture!.id, gatewayStatus: 'COMPLETED' });
   });
 
+  it('should authorize an approved authorize-intent order and capture its authorization, each with its own PayPal-Request-Id', async () => {
+    simulator.setOrder(ORDER, { status: 'APPROVED', intent: 'AUTHORIZE', amount: AMOUNT });
+    const paypal = adapter();
+    const orphan = payment();
+
+    const status = await paypal.getStatus(orphan);
+    const completion = await paypal.finish(orphan, status);
+
+    const authorizationId = simulator.order(ORDER)!.authorization!.id;
+    expect(status).toEqual({ status: 'needs-finishing', gatewayStatus: 'APPROVED' });
+    expect(completion).toEqual({ gatewayTxnId: simulator.order(ORDER)!.capture!.id, gatewayStatus: 'COMPLETED' });
+    expect(simulator.calls().filter((call) => call.method === 'POST' && call.path !== '/v1/oauth2/token').map((call) => [call.path, call.headers['paypal-request-id'], call.body])).toEqual([
+      [`/v2/checkout/orders/${ORDER}/authorize`, `rectify-authorize-${ORDER}`, null],
+      [`/v2/payments/authorizations/${authorizationId}/capture`, `rectify-capture-${authorizationId}`, { final_capture: true }],
+    ]);
+    expect(simulator.charges()).toEqual([ORDER]);
+  });
+
+  it('should capture the authorization of an order authorized by an earlier attempt, not authorize again', async () => {
+    simulator.setOrder(ORDER, { status: 'COMPLETED', intent: 'AUTHORIZE', amount: AMOUNT, authorization: { id: '0AW2184448108334S', status: 'CREATED' } });
+    const paypal = adapter();
+    const orphan = payment();
+
+    const status = await paypal.getStatus(orphan);
+    await paypal.finish(orphan, status);
+
+    expect(status).toEqual({ status: 'needs-finishing', gatewayStatus: 'AUTHORIZED' });
+    expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+      'POST /v1/oauth2/token',
+      `GET /v2/checkout/orders/${ORDER}`,
+      'POST /v2/payments/authorizations/0AW2184448108334S/capture',
+    ]);
+    expect(simulator.charges()).toEqual([ORDER]);
+  });
+
   it('should read ORDER_ALREADY_CAPTURED as the capture that was made', async () => {
     simulator.setOrder(ORDER, { status: 'COMPLETED', capture: { id: '3C679366HH908993F', status: 'COMPLETED' } });
 

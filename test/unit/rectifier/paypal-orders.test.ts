@@ -12,6 +12,8 @@ const PAYER_DATA = ['payer.example@example.com', 'Fulano', 'Exemplo', 'QYR5Z8XDV
 
 describe('paypalOrderStatus', () => {
   const order = (status: string, extra: Partial<OrderView> = {}): OrderView => ({ id: ORDER, status, intent: 'CAPTURE', ...extra });
+  const authorized = (status: string): OrderView =>
+    order('COMPLETED', { intent: 'AUTHORIZE', purchaseUnits: [{ payments: { authorizations: [{ id: '0AW2184448108334S', status }] } }] });
   const captured = (status: string): OrderView => order('COMPLETED', { purchaseUnits: [{ payments: { captures: [{ id: '3C679366HH908993F', status }] } }] });
 
   it.each([
@@ -23,14 +25,17 @@ describe('paypalOrderStatus', () => {
     ['COMPLETED with a DECLINED capture', captured('DECLINED'), { status: 'failed', gatewayStatus: 'DECLINED', gatewayTxnId: '3C679366HH908993F' }],
     ['COMPLETED with a FAILED capture', captured('FAILED'), { status: 'failed', gatewayStatus: 'FAILED', gatewayTxnId: '3C679366HH908993F' }],
     ['COMPLETED with a REFUNDED capture', captured('REFUNDED'), { status: 'refunded', gatewayStatus: 'REFUNDED', gatewayTxnId: '3C679366HH908993F' }],
+    ['APPROVED with intent AUTHORIZE', order('APPROVED', { intent: 'AUTHORIZE' }), { status: 'needs-finishing', gatewayStatus: 'APPROVED' }],
+    ['COMPLETED with an authorization CREATED (not captured)', authorized('CREATED'), { status: 'needs-finishing', gatewayStatus: 'AUTHORIZED' }],
+    ['COMPLETED with an authorization DENIED', authorized('DENIED'), { status: 'failed', gatewayStatus: 'DENIED' }],
+    ['COMPLETED with an authorization VOIDED', authorized('VOIDED'), { status: 'cancelled', gatewayStatus: 'VOIDED' }],
   ])('should map an order %s to its rectifier status', (_label, view, expected) => {
     expect(paypalOrderStatus(view, { recurring: false })).toEqual(expected);
   });
 
   it.each([
     ['SAVED', order('SAVED'), PayPalNeedsPersonError],
-    ['APPROVED with intent AUTHORIZE', order('APPROVED', { intent: 'AUTHORIZE' }), PayPalNeedsPersonError],
-    ['COMPLETED as an authorization', order('COMPLETED', { intent: 'AUTHORIZE', purchaseUnits: [{ payments: { authorizations: [{ id: '0AW2184448108334S', status: 'CREATED' }] } }] }), PayPalNeedsPersonError],
+    ['COMPLETED with a PENDING authorization', authorized('PENDING'), PayPalStillProcessingError],
     ['COMPLETED with a PARTIALLY_REFUNDED capture', captured('PARTIALLY_REFUNDED'), PayPalNeedsPersonError],
     ['COMPLETED with a PENDING capture', captured('PENDING'), PayPalStillProcessingError],
     ['COMPLETED without any capture', order('COMPLETED'), ProcessorResponseError],
