@@ -227,19 +227,19 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
     this.connect = async () => {
       const { Client, Environment, OrdersController, PaymentsController } = await loadSdk();
       const client = new Client({
-          clientCredentialsAuthCredentials: { oAuthClientId: clientId, oAuthClientSecret: clientSecret },
-          environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
+        clientCredentialsAuthCredentials: { oAuthClientId: clientId, oAuthClientSecret: clientSecret },
+        environment: target.origin === LIVE ? Environment.Production : Environment.Sandbox,
+        timeout: options.timeoutMs,
+        httpClientOptions: {
           timeout: options.timeoutMs,
-          httpClientOptions: {
-            timeout: options.timeoutMs,
-            // The rectifier decides about retries (a later run), never the SDK within one.
-            retryConfig: { maxNumberOfRetries: 0 },
-            ...(agent ? { httpsAgent: agent } : {}),
-          },
-          // No proxy from the environment: it would bypass the redirecting agent.
-          unstable_httpClientOptions: { ...(agent ? { proxy: false } : {}), ...options.httpClientOverrides },
-          // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
-        });
+          // The rectifier decides about retries (a later run), never the SDK within one.
+          retryConfig: { maxNumberOfRetries: 0 },
+          ...(agent ? { httpsAgent: agent } : {}),
+        },
+        // No proxy from the environment: it would bypass the redirecting agent.
+        unstable_httpClientOptions: { ...(agent ? { proxy: false } : {}), ...options.httpClientOverrides },
+        // No `logging`: the SDK's default logger is silent, and bodies carry donor data.
+      });
       return { orders: new OrdersController(client), payments: new PaymentsController(client) };
     };
   }
