@@ -13,6 +13,8 @@ import type { RectifierConfig } from './config';
 import { ExpressCheckoutAdapter } from './express-checkout-adapter';
 import { HostedPaymentAdapter } from './hosted-payment-adapter';
 import type { AdapterKind, ProcessorAdapter, SharedAdapterOptions } from './processor-adapter';
+import { PayPalNvpAdapter } from './paypal-nvp-adapter';
+import { PayPalOrdersAdapter } from './paypal-orders-adapter';
 import { worldlineKind } from './worldline-adapter';
 import * as z from 'zod';
 
@@ -38,9 +40,47 @@ function genericKinds(config: RectifierConfig): Array<AdapterKind<GenericAccount
   ];
 }
 
+/** PayPal's accounts: the REST client credentials, or the NVP API user, password and signature. */
+const paypalOrdersAccount = z.object({ baseUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }), clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict();
+const paypalNvpAccount = z
+  .object({
+    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    user: z.string().min(1),
+    password: z.string().min(1),
+    signature: z.string().min(1),
+    version: z.string().min(1),
+  })
+  .strict();
+
+/**
+ * The PayPal kinds. Their one-account form comes from the PAYPAL_* variables (a default account
+ * whose credentials must be set when the kind is used); PROCESSOR_ACCOUNTS adds accounts.
+ */
+function paypalKinds(config: RectifierConfig): AdapterKind[] {
+  const orders: AdapterKind<z.infer<typeof paypalOrdersAccount>> = {
+    kind: 'paypal-orders',
+    account: paypalOrdersAccount,
+    defaults: () => ({ baseUrl: config.PAYPAL_ORDERS_BASE_URL, clientId: config.PAYPAL_ORDERS_CLIENT_ID ?? '', clientSecret: config.PAYPAL_ORDERS_CLIENT_SECRET ?? '' }),
+    create: (account, shared) => new PayPalOrdersAdapter({ ...account, timeoutMs: shared.timeoutMs }),
+  };
+  const nvp: AdapterKind<z.infer<typeof paypalNvpAccount>> = {
+    kind: 'paypal-nvp',
+    account: paypalNvpAccount,
+    defaults: () => ({
+      url: config.PAYPAL_NVP_URL,
+      user: config.PAYPAL_NVP_USER ?? '',
+      password: config.PAYPAL_NVP_PASSWORD ?? '',
+      signature: config.PAYPAL_NVP_SIGNATURE ?? '',
+      version: config.PAYPAL_NVP_VERSION,
+    }),
+    create: (account, shared) => new PayPalNvpAdapter({ ...account, timeoutMs: shared.timeoutMs }),
+  };
+  return [orders as AdapterKind, nvp as AdapterKind];
+}
+
 /** Every kind of adapter, by name. */
 export function adapterKinds(config: RectifierConfig): Map<string, AdapterKind> {
-  const kinds: AdapterKind[] = [...(genericKinds(config) as AdapterKind[]), worldlineKind as AdapterKind, adyenKind as AdapterKind];
+  const kinds: AdapterKind[] = [...(genericKinds(config) as AdapterKind[]), worldlineKind as AdapterKind, adyenKind as AdapterKind, ...paypalKinds(config)];
   return new Map(kinds.map((kind) => [kind.kind, kind]));
 }
 

@@ -53,6 +53,14 @@ export const rectifierConfig = defineConfig({
   HOSTED_PAYMENT_API_KEY: z.string().optional().describe('secret'),
   EXPRESS_CHECKOUT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/express-checkout').describe('express checkout processor API (default: the local simulator)'),
   EXPRESS_CHECKOUT_API_KEY: z.string().optional().describe('secret'),
+  PAYPAL_ORDERS_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8392').describe('PayPal REST API: https://api-m.paypal.com (live) or https://api-m.sandbox.paypal.com (default: the local PayPal simulator)'),
+  PAYPAL_ORDERS_CLIENT_ID: z.string().optional().describe('secret'),
+  PAYPAL_ORDERS_CLIENT_SECRET: z.string().optional().describe('secret'),
+  PAYPAL_NVP_URL: env.url(['http', 'https'], 'http://127.0.0.1:8392/nvp').describe('PayPal NVP endpoint: https://api-3t.paypal.com/nvp (live) (default: the local PayPal simulator)'),
+  PAYPAL_NVP_USER: z.string().optional().describe('secret'),
+  PAYPAL_NVP_PASSWORD: z.string().optional().describe('secret'),
+  PAYPAL_NVP_SIGNATURE: z.string().optional().describe('secret'),
+  PAYPAL_NVP_VERSION: env.string('204.0').describe('NVP API version sent as VERSION'),
   /** Per processor request. */
   PROCESSOR_TIMEOUT_MS: env.int(10_000, { min: 100 }).describe('per processor request'),
 });
