@@ -9,6 +9,6 @@
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { redisClient } from '../lib/runtime/clients/redis';
 import { createHandler } from '../lib/runtime/handler-runtime';
-import { trackContributionRequestJob } from '../lib/tracking/jobs';
+import { trackContributionRequestJob } from '../lib/tracking/endpoint-job';
 
 export const handler = createHandler('track-contribution', trackContributionRequestJob, { backend: queueBackendClient, redis: redisClient });

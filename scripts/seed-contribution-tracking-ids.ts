@@ -7,7 +7,7 @@ import { coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { log } from '../lib/log';
 import { trackingConfig } from '../lib/tracking/config';
-import { seedTrackingIdSequenceFromDatabase } from '../lib/tracking/id-sequence';
+import { seedTrackingIdSequenceFromDatabase } from '../lib/tracking/id-sequence-seed';
 import { openTrackingRedis } from '../lib/tracking/redis-client';
 
 async function main(): Promise<void> {

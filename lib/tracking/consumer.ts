@@ -14,7 +14,7 @@ import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
 import { writeTrackingBatch } from './batch-writer';
-import { seedTrackingIdSequenceFromDatabase } from './id-sequence';
+import { seedTrackingIdSequenceFromDatabase } from './id-sequence-seed';
 
 export interface TrackingConsumerOptions {
   backend: QueueBackend;

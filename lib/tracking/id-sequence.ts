@@ -4,14 +4,11 @@
  *
  * Allocation refuses to run on a missing counter (never seeded, or Redis lost its data):
  * INCR would start again at 1 and hand out ids that already exist. The consumer reseeds at
- * the start of every run, and seeding only ever raises the counter.
+ * the start of every run (id-sequence-seed.ts reads the floor from the database), and seeding
+ * only ever raises the counter. This module needs Redis only, so that the endpoint's bundle
+ * carries no database code.
  */
 import type { Redis } from 'ioredis';
-import { max } from 'drizzle-orm';
-import type { Pool } from 'mysql2/promise';
-import { drizzleOn } from '../db/client';
-import { contributionTracking, contributionTrackingEvent } from '../db/schema';
-import { withDatabase } from '../db/transaction';
 import { InfrastructureError, toError } from '../errors';
 import { IdSequenceNotSeededError } from './errors';
 
@@ -55,19 +52,4 @@ export async function seedTrackingIdSequence(redis: Redis, key: string, floor: n
   } catch (error) {
     throw new IdSequenceUnavailableError(`could not seed the contribution tracking id sequence: ${toError(error).name}`, { cause: error });
   }
-}
-
-/** The highest contribution tracking id in the summary or the event log (0 when both are empty). */
-export async function highestKnownTrackingId(pool: Pool): Promise<number> {
-  const db = drizzleOn(pool);
-  return withDatabase('read the highest contribution tracking id', async () => {
-    const [summary] = await db.select({ highest: max(contributionTracking.id) }).from(contributionTracking);
-    const [events] = await db.select({ highest: max(contributionTrackingEvent.contributionTrackingId) }).from(contributionTrackingEvent);
-    return Math.max(summary?.highest ?? 0, events?.highest ?? 0);
-  });
-}
-
-/** Seeds the sequence above everything the database holds. */
-export async function seedTrackingIdSequenceFromDatabase(redis: Redis, pool: Pool, key: string): Promise<number> {
-  return seedTrackingIdSequence(redis, key, await highestKnownTrackingId(pool));
 }

@@ -1,19 +1,15 @@
 /**
- * The contribution tracking buffer's jobs as its functions run them (lib/job.ts): queue, id
- * sequence, limits and the endpoint's secret from configuration, one call into the capability.
+ * The contribution tracking consumers' jobs as their functions run them (lib/job.ts): queue, id
+ * sequence and limits from configuration, one call into the capability. The HTTP endpoint's job
+ * is in endpoint-job.ts, so that its bundle carries none of the consumers' database code.
  */
 import type { Redis } from 'ioredis';
 import { configuredRetryPolicy } from '../consumer/retry-policy';
 import type { ConsumerCounts } from '../consumer/run-batch-consumer';
 import { defineJob } from '../job';
-import type { Logger } from '../log';
-import { queueConfig } from '../queue/config';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
-import type { QueueBackend } from '../queue/types';
-import { trackingConfig, trackingEndpointConfig } from './config';
+import { trackingConfig } from './config';
 import { consumeContributionTracking, consumeContributionTrackingSqsEvent, type TrackingConsumerOptions, type TrackingSqsEventOptions } from './consumer';
-import { handleTrackingRequest, type HttpRequest, type HttpResponse } from './http-endpoint';
-import { createTrackingProducer } from './producer';
 
 /** The clients the scheduled run uses. */
 export type TrackingConsumerDeps = Pick<TrackingConsumerOptions, 'backend' | 'pool' | 'damagedStore' | 'logger'> & { redis: Redis };
@@ -39,24 +35,4 @@ export const consumeContributionTrackingSqsJob = defineJob({
   options: () => ({ queue: trackingConfig().TRACKING_QUEUE, retryPolicy: configuredRetryPolicy() }),
   run: (deps: Pick<TrackingSqsEventOptions, 'pool' | 'damagedStore' | 'logger'>, options, event: SqsEvent): Promise<SqsBatchResponse> =>
     consumeContributionTrackingSqsEvent(event, { ...deps, ...options }),
-});
-
-/**
- * `track-contribution`: one signed HTTP request into the tracking queue. The queue backend sets
- * no per-queue sizes, so the tracking queue has the default maximum message size.
- */
-export const trackContributionRequestJob = defineJob({
-  options: () => {
-    const { TRACKING_QUEUE, TRACKING_ID_SEQUENCE_KEY } = trackingConfig();
-    return {
-      queue: TRACKING_QUEUE,
-      sequenceKey: TRACKING_ID_SEQUENCE_KEY,
-      secret: trackingEndpointConfig().TRACKING_HMAC_SECRET,
-      maxBodyBytes: queueConfig().QUEUE_MAX_MESSAGE_BYTES,
-    };
-  },
-  run: ({ backend, redis, logger }: { backend: QueueBackend; redis: Redis; logger: Logger }, options, request: HttpRequest): Promise<HttpResponse> => {
-    const producer = createTrackingProducer({ backend, redis, queue: options.queue, sequenceKey: options.sequenceKey });
-    return handleTrackingRequest(request, { secret: options.secret, producer, logger, maxBodyBytes: options.maxBodyBytes });
-  },
 });

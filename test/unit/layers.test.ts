@@ -18,7 +18,7 @@ const BELOW_CAPABILITIES = ['lib/consumer', 'lib/queue', 'lib/db', ...LEAVES];
 
 /** For each layer (a path prefix), the prefixes its files may import. */
 const RULES: Array<{ layer: string; may: string[] }> = [
-  { layer: 'functions', may: ['lib/runtime', ...CAPABILITIES.map((c) => `${c}/jobs`), 'lib/consumer/jobs', ...LEAVES] },
+  { layer: 'functions', may: ['lib/runtime', ...CAPABILITIES.map((c) => `${c}/jobs`), 'lib/tracking/endpoint-job', 'lib/consumer/jobs', ...LEAVES] },
   { layer: 'lib/runtime', may: ['lib/runtime', ...CAPABILITIES, ...BELOW_CAPABILITIES] },
   ...CAPABILITIES.map((layer) => ({ layer, may: [...CAPABILITIES, ...BELOW_CAPABILITIES] })),
   { layer: 'lib/consumer', may: BELOW_CAPABILITIES },

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import first from '../../../fixtures/contribution-tracking-first.json';
 import { MessageTooLargeError, RedisQueueBackend } from '../../../lib/queue';
 import { queueConfig } from '../../../lib/queue/config';
-import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence';
+import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence-seed';
 import { signBody, SIGNATURE_HEADER } from '../../../lib/tracking/signature';
 import { createLogger } from '../../../lib/log';
 import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../../../lib/tracking/http-endpoint';
