@@ -70,10 +70,11 @@ const ROWS_PER_STATEMENT = 1000;
 
 // Plain mysql2 bulk statements: on this path they run twice as fast as Drizzle's builder.
 const COUNT = columnName(bannerimpressions.count);
+const ESTIMATED = columnName(bannerimpressions.estimatedCount);
 const INSERT_CELLS = bulkInsert(
   bannerimpressions,
-  ['timestamp', 'banner', 'campaign', 'projectId', 'languageId', 'countryId', 'count'],
-  `ON DUPLICATE KEY UPDATE ${COUNT} = ${COUNT} + VALUES(${COUNT})`,
+  ['timestamp', 'banner', 'campaign', 'projectId', 'languageId', 'countryId', 'count', 'estimatedCount'],
+  `ON DUPLICATE KEY UPDATE ${COUNT} = ${COUNT} + VALUES(${COUNT}), ${ESTIMATED} = ${ESTIMATED} + VALUES(${ESTIMATED})`,
 );
 const INSERT_LANDING_PAGES = bulkInsert(landingpageimpressionRaw, [
   'timestamp',
@@ -172,14 +173,17 @@ export class ImpressionsLoader {
   private async writeCells({ conn }: Transaction, aggregate: ImpressionAggregate): Promise<void> {
     const cells = aggregate.cells();
     for (let start = 0; start < cells.length; start += ROWS_PER_STATEMENT) {
-      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => ({
+      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count, estimatedCount }) => ({
         timestamp: new Date(cell.minute),
         banner: cell.banner,
         campaign: cell.campaign,
         projectId: this.dimensions.id('project', cell.project),
         languageId: this.dimensions.id('language', cell.language),
         countryId: this.dimensions.id('country', cell.country),
-        count,
+        // A `sampledN` file's factor 100 / N need not be whole: the legacy loader summed it per
+        // cell and file and the integer column rounded the sum; so does this, per cell and batch.
+        count: Math.round(count),
+        estimatedCount,
       }));
       await conn.query(INSERT_CELLS.statement, [INSERT_CELLS.values(rows)]);
     }

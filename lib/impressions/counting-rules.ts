@@ -43,6 +43,15 @@ export interface LandingPageRow {
   country: string;
 }
 
+/**
+ * How many real impressions one banner event stands for, by its own sample rate: 1 / rate
+ * (`impressionEventSampleRate` 0.01 → 100). An event without a usable rate stands for itself.
+ * This is the estimate beside the legacy count, which adds the topic's factor instead.
+ */
+export function estimatedImpressions(event: BannerImpressionEvent): number {
+  return event.sampleRate === null ? 1 : 1 / event.sampleRate;
+}
+
 /** The cell a banner event counts in, or null when it does not count (not shown, or a bot). */
 export function bannerCell(event: BannerImpressionEvent): BannerCell | null {
   if (!event.shown || event.bot) return null;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { cellKey } from '../../scripts/traffic/impression-events';
 
-export const BANNER_FIXTURE = path.join(__dirname, '../fixtures/centralnotice-impressions.jsonl');
-export const LANDING_PAGE_FIXTURE = path.join(__dirname, '../fixtures/landingpage-impressions.jsonl');
+export const BANNER_FIXTURE = path.join(__dirname, '../../fixtures/centralnotice-impressions.jsonl');
+export const LANDING_PAGE_FIXTURE = path.join(__dirname, '../../fixtures/landingpage-impressions.jsonl');
 
 /** The non-blank lines of a fixture file. */
 export function fixtureLines(file: string): string[] {

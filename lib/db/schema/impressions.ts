@@ -1,4 +1,4 @@
-import { bigint, datetime, index, int, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { bigint, datetime, double, index, int, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 
 /**
  * The impressions database that analysts query. Table and column names are the legacy ones
@@ -35,8 +35,11 @@ export const project = mysqlTable('project', {
 });
 
 /**
- * Banner impressions per UTC minute and dimension cell. `count` is already scaled by the
- * topic's sampling factor; a cell is incremented, never rewritten.
+ * Banner impressions per UTC minute and dimension cell; a cell is incremented, never rewritten.
+ * `count` continues the legacy series: each counted event adds its topic's (or backfill file's)
+ * sampling factor, 1 for the unsampled stream. `estimated_count` stands beside it and is never
+ * mixed into it: each event adds 1 / its `impressionEventSampleRate`, an estimate of the real
+ * impressions (docs/architecture.md §7.3).
  */
 export const bannerimpressions = mysqlTable(
   'bannerimpressions',
@@ -49,6 +52,7 @@ export const bannerimpressions = mysqlTable(
     languageId: int('language_id', { unsigned: true }).notNull(),
     countryId: int('country_id', { unsigned: true }).notNull(),
     count: int('count', { unsigned: true }).notNull().default(0),
+    estimatedCount: double('estimated_count').notNull().default(0),
   },
   (t) => [
     uniqueIndex('uniq_bannerimpressions_cell').on(t.timestamp, t.banner, t.campaign, t.projectId, t.languageId, t.countryId),
