@@ -41,6 +41,13 @@ export interface LandingPageRow {
   project: string;
   language: string;
   country: string;
+  /**
+   * The CRM contact who followed an email link, or null: a view with one also goes to
+   * `donatewiki_unique` (once per utm_source and contact). Donor data: never logged.
+   */
+  contactId: string | null;
+  /** The link followed ('' when none). */
+  linkId: string;
 }
 
 /**
@@ -78,6 +85,9 @@ export function landingPageRow(event: LandingPageImpressionEvent): LandingPageRo
     project: event.wiki,
     language: event.language ?? DEFAULT_LANDING_PAGE_LANGUAGE,
     country: normaliseCountry(event.country),
+    // The legacy loader kept a contact only when the id was not empty.
+    contactId: event.contact_id ? event.contact_id : null,
+    linkId: event.link_id ?? '',
   };
 }
 

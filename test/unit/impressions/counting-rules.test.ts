@@ -84,7 +84,14 @@ describe('landingPageRow', () => {
       project: 'donatewiki',
       language: 'en',
       country: 'XX',
+      contactId: null,
+      linkId: '',
     });
+  });
+
+  it('should keep the contact and link of a view that carries them, and no contact for an empty id', () => {
+    expect(landingPageRow({ ...landing, contact_id: '4412', link_id: 'sidebar' })).toMatchObject({ contactId: '4412', linkId: 'sidebar' });
+    expect(landingPageRow({ ...landing, contact_id: '', link_id: 'sidebar' })).toMatchObject({ contactId: null, linkId: 'sidebar' });
   });
 });
 
