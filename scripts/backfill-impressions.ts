@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { coreConfig } from '../lib/config';
+import { capabilityDatabaseUrl, coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { backfillFile } from '../lib/impressions/backfill-reader';
 import { ImpressionsLoader } from '../lib/impressions/batch-commit';
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   if (factor !== undefined && (!Number.isInteger(factor) || factor < 1)) throw new Error('--factor must be a whole number >= 1');
   const config = impressionsConfig();
   const topics = configuredTopics(config);
-  const database = openDatabase(coreConfig().DATABASE_URL);
+  const database = openDatabase(capabilityDatabaseUrl(coreConfig(), 'impressions'));
   const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
   try {
     for (const file of positionals) {
