@@ -6,8 +6,8 @@
  * dropped; when the database is down every record is reported and SQS delivers it again.
  */
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { poolClient } from '../lib/runtime/clients/database';
+import { trackingPoolClient } from '../lib/runtime/clients/database';
 import { createHandler } from '../lib/runtime/handler-runtime';
 import { consumeContributionTrackingSqsJob } from '../lib/tracking/jobs';
 
-export const handler = createHandler('consume-contribution-tracking-sqs', consumeContributionTrackingSqsJob, { pool: poolClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-contribution-tracking-sqs', consumeContributionTrackingSqsJob, { pool: trackingPoolClient, damagedStore: damagedStoreClient });

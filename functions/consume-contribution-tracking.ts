@@ -7,10 +7,10 @@
  * invocation fails. Limits: TRACKING_CONSUMER_TIME_LIMIT_SECONDS, _MESSAGE_LIMIT, _BATCH_SIZE.
  */
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { poolClient } from '../lib/runtime/clients/database';
+import { trackingPoolClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { redisClient } from '../lib/runtime/clients/redis';
 import { createHandler } from '../lib/runtime/handler-runtime';
 import { consumeContributionTrackingJob } from '../lib/tracking/jobs';
 
-export const handler = createHandler('consume-contribution-tracking', consumeContributionTrackingJob, { backend: queueBackendClient, pool: poolClient, redis: redisClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-contribution-tracking', consumeContributionTrackingJob, { backend: queueBackendClient, pool: trackingPoolClient, redis: redisClient, damagedStore: damagedStoreClient });

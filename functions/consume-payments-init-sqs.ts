@@ -9,7 +9,7 @@
  */
 import { consumePaymentsInitSqsJob } from '../lib/pending/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { dbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient } from '../lib/runtime/clients/database';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-payments-init-sqs', consumePaymentsInitSqsJob, { db: dbClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-payments-init-sqs', consumePaymentsInitSqsJob, { db: pendingDbClient, damagedStore: damagedStoreClient });

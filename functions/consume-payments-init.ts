@@ -8,8 +8,8 @@
  */
 import { consumePaymentsInitJob } from '../lib/pending/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { dbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-payments-init', consumePaymentsInitJob, { backend: queueBackendClient, db: dbClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-payments-init', consumePaymentsInitJob, { backend: queueBackendClient, db: pendingDbClient, damagedStore: damagedStoreClient });

@@ -9,7 +9,7 @@
  */
 import { consumePendingSqsJob } from '../lib/pending/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { dbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient } from '../lib/runtime/clients/database';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-pending-sqs', consumePendingSqsJob, { db: dbClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-pending-sqs', consumePendingSqsJob, { db: pendingDbClient, damagedStore: damagedStoreClient });

@@ -5,7 +5,7 @@
  * optionally of one gateway, in bounded statements within EXPIRE_PENDING_* limits.
  */
 import { expirePendingJob } from '../lib/pending/jobs';
-import { dbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient } from '../lib/runtime/clients/database';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('expire-pending', expirePendingJob, { db: dbClient });
+export const handler = createHandler('expire-pending', expirePendingJob, { db: pendingDbClient });

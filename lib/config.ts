@@ -105,7 +105,33 @@ export const coreConfig = defineConfig({
   ...logShape,
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('Redis for the queues and the tracking id sequence'),
   DATABASE_URL: env.url(['mysql', 'mariadb'], 'mysql://root@127.0.0.1:3306/buffer_local').describe('MariaDB/MySQL database (created by `npm run migrate`)'),
+  // One database per capability, as the legacy deployment had them (pgehres, smashpig and fredge,
+  // drupal). Unset means DATABASE_URL: its default is the only one (capabilityDatabaseUrl).
+  IMPRESSIONS_DATABASE_URL: env.url(['mysql', 'mariadb']).optional().describe('database of the impressions tables (unset: DATABASE_URL; legacy name `pgehres`)'),
+  PENDING_DATABASE_URL: env.url(['mysql', 'mariadb']).optional().describe('database of `pending`, `payments_initial` and `damaged` (unset: DATABASE_URL)'),
+  TRACKING_DATABASE_URL: env.url(['mysql', 'mariadb']).optional().describe('database of the contribution tracking tables (unset: DATABASE_URL; legacy name `drupal`)'),
   QUEUE_BACKEND: env.oneOf(['redis', 'sqs'], 'redis').describe('`redis` or `sqs` (serverless.yml: the `queueBackend` param)'),
   SOURCE_NAME: env.string('donation-buffer').describe('stamped on pushed messages as `source_name` (the service name)'),
   SOURCE_VERSION: env.string('dev').describe('stamped on pushed messages as `source_version`'),
 });
+
+/** The capabilities whose tables may live in a database of their own. */
+export type DatabaseCapability = 'impressions' | 'pending' | 'tracking';
+
+const CAPABILITY_URL = {
+  impressions: 'IMPRESSIONS_DATABASE_URL',
+  pending: 'PENDING_DATABASE_URL',
+  tracking: 'TRACKING_DATABASE_URL',
+} as const satisfies Record<DatabaseCapability, keyof CoreConfig>;
+
+type CoreConfig = ReturnType<typeof coreConfig>;
+
+/** The database URL of a capability's tables: its own variable, else DATABASE_URL. */
+export function capabilityDatabaseUrl(config: Pick<CoreConfig, 'DATABASE_URL' | (typeof CAPABILITY_URL)[DatabaseCapability]>, capability: DatabaseCapability): string {
+  return config[CAPABILITY_URL[capability]] ?? config.DATABASE_URL;
+}
+
+/** Every distinct database URL the capabilities use (what `npm run migrate` migrates). */
+export function databaseUrls(config: Pick<CoreConfig, 'DATABASE_URL' | (typeof CAPABILITY_URL)[DatabaseCapability]>): string[] {
+  return [...new Set([config.DATABASE_URL, ...(Object.keys(CAPABILITY_URL) as DatabaseCapability[]).map((capability) => capabilityDatabaseUrl(config, capability))])];
+}

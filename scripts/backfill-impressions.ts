@@ -3,21 +3,22 @@
  *
  * Replays files of impression events (JSON lines, the legacy log format, gzip or plain)
  * through the loader's effectively-once path. `--topic` names a configured topic whose kind
- * and sampling factor apply; without it the kind is taken from the file name
- * (`centralnotice-impressions*` or `landingpage-impressions*`) and the factor from the first
- * configured topic of that kind. A file loaded before is skipped line for line; `--group`
- * starts a separate record to load it again.
+ * applies; without it the kind is taken from the file name (`centralnotice-impressions*` or
+ * `landingpage-impressions*`). A banner file counts as the legacy loader counted it: 100 / N
+ * per event when its name says `sampledN`, else the topic's factor; `--factor` overrides both.
+ * A file loaded before is skipped line for line; `--group` starts a separate record to load it
+ * again.
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { coreConfig } from '../lib/config';
+import { capabilityDatabaseUrl, coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { backfillFile } from '../lib/impressions/backfill-reader';
 import { ImpressionsLoader } from '../lib/impressions/batch-commit';
 import { configuredTopics, impressionsConfig, type ImpressionTopic } from '../lib/impressions/config';
 import { log } from '../lib/log';
 
-function topicFor(file: string, topics: ImpressionTopic[], name?: string, factor?: number): ImpressionTopic {
+function topicFor(file: string, topics: ImpressionTopic[], name?: string): ImpressionTopic {
   let topic: ImpressionTopic | undefined;
   if (name) {
     topic = topics.find((t) => t.topic === name);
@@ -28,7 +29,7 @@ function topicFor(file: string, topics: ImpressionTopic[], name?: string, factor
     topic = kind && topics.find((t) => t.kind === kind);
     if (!topic) throw new Error(`cannot tell the kind of ${base} from its name: pass --topic`);
   }
-  return factor === undefined ? topic : { ...topic, factor };
+  return topic;
 }
 
 async function main(): Promise<number> {
@@ -44,11 +45,11 @@ async function main(): Promise<number> {
   if (factor !== undefined && (!Number.isInteger(factor) || factor < 1)) throw new Error('--factor must be a whole number >= 1');
   const config = impressionsConfig();
   const topics = configuredTopics(config);
-  const database = openDatabase(coreConfig().DATABASE_URL);
+  const database = openDatabase(capabilityDatabaseUrl(coreConfig(), 'impressions'));
   const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, invalidLogSample: config.IMPRESSIONS_INVALID_LOG_SAMPLE });
   try {
     for (const file of positionals) {
-      const summary = await backfillFile(loader, file, { topic: topicFor(file, topics, values.topic, factor), consumerGroup: values.group });
+      const summary = await backfillFile(loader, file, { topic: topicFor(file, topics, values.topic), factor, consumerGroup: values.group });
       log.info(summary, 'impressions file loaded');
     }
   } finally {

@@ -1,12 +1,18 @@
-/** `npm run migrate`: creates the configured database if needed and applies every migration. */
-import { coreConfig } from '../lib/config';
+/**
+ * `npm run migrate`: creates each configured database if needed and applies every migration to
+ * it: DATABASE_URL and each capability's own database (IMPRESSIONS_, PENDING_, TRACKING_DATABASE_URL)
+ * when it has one. The migrations are one series, so every database gets every table; a
+ * capability only ever uses its own, and its views refer to its own tables unqualified.
+ */
+import { coreConfig, databaseUrls } from '../lib/config';
 import { migrateDatabase } from '../lib/db/client';
 import { log } from '../lib/log';
 
 async function main(): Promise<void> {
-  const { DATABASE_URL } = coreConfig();
-  await migrateDatabase(DATABASE_URL);
-  log.info({ database: new URL(DATABASE_URL).pathname.slice(1) }, 'migrations applied');
+  for (const url of databaseUrls(coreConfig())) {
+    await migrateDatabase(url);
+    log.info({ database: new URL(url).pathname.slice(1) }, 'migrations applied');
+  }
 }
 
 main().catch((error) => {

@@ -3,14 +3,14 @@
  * `contribution_source` from the event log, with the consumer's merge rules. `--check` writes
  * nothing and exits 1 when the table differs from the log. Safe while the consumer runs.
  */
-import { coreConfig } from '../lib/config';
+import { capabilityDatabaseUrl, coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { log } from '../lib/log';
 import { rebuildTrackingSummary } from '../lib/tracking/rebuild';
 
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
-  const database = openDatabase(coreConfig().DATABASE_URL, { connectionLimit: 2 });
+  const database = openDatabase(capabilityDatabaseUrl(coreConfig(), 'tracking'), { connectionLimit: 2 });
   try {
     const result = await rebuildTrackingSummary(database.pool, log, { check });
     if (check && result.differing.length > 0) {

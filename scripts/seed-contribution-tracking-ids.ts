@@ -3,7 +3,7 @@
  * highest id in the database, so producers can allocate ids before the first consumer run.
  * The consumer does the same at the start of every run; running it twice is harmless.
  */
-import { coreConfig } from '../lib/config';
+import { capabilityDatabaseUrl, coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { log } from '../lib/log';
 import { trackingConfig } from '../lib/tracking/config';
@@ -12,7 +12,7 @@ import { openTrackingRedis } from '../lib/tracking/redis-client';
 
 async function main(): Promise<void> {
   const core = coreConfig();
-  const database = openDatabase(core.DATABASE_URL, { connectionLimit: 1 });
+  const database = openDatabase(capabilityDatabaseUrl(core, 'tracking'), { connectionLimit: 1 });
   const redis = openTrackingRedis(core.REDIS_URL);
   try {
     const value = await seedTrackingIdSequenceFromDatabase(redis, database.pool, trackingConfig().TRACKING_ID_SEQUENCE_KEY);

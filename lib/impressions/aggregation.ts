@@ -4,13 +4,17 @@
  * events. Classification is separate from summing so that the effectively-once commit can
  * drop events that an earlier batch already applied before anything is summed.
  */
-import { bannerCell, landingPageRow, type BannerCell, type LandingPageRow } from './counting-rules';
+import { bannerCell, estimatedImpressions, landingPageRow, type BannerCell, type LandingPageRow } from './counting-rules';
 import type { ImpressionTopic } from './config';
 import { parseBannerImpression, parseLandingPageImpression } from './impression-event';
 
-/** What one event amounts to. */
+/**
+ * What one event amounts to. A banner event carries two weights that are never mixed: `weight`,
+ * the legacy count (the topic's or file's sampling factor), and `estimate`, the real impressions
+ * it stands for by its own sample rate.
+ */
 export type EventOutcome =
-  | { kind: 'cell'; cell: BannerCell; weight: number }
+  | { kind: 'cell'; cell: BannerCell; weight: number; estimate: number }
   | { kind: 'row'; row: LandingPageRow }
   | { kind: 'ignored' }
   | { kind: 'invalid'; reason: string; uuid: string | null };
@@ -21,7 +25,7 @@ export function classifyEvent(topic: ImpressionTopic, raw: string | Buffer | nul
     const parsed = parseBannerImpression(raw);
     if (!parsed.valid) return { kind: 'invalid', reason: parsed.reason, uuid: parsed.uuid };
     const cell = bannerCell(parsed.event);
-    return cell ? { kind: 'cell', cell, weight: topic.factor } : { kind: 'ignored' };
+    return cell ? { kind: 'cell', cell, weight: topic.factor, estimate: estimatedImpressions(parsed.event) } : { kind: 'ignored' };
   }
   const parsed = parseLandingPageImpression(raw);
   if (!parsed.valid) return { kind: 'invalid', reason: parsed.reason, uuid: parsed.uuid };
@@ -31,7 +35,10 @@ export function classifyEvent(topic: ImpressionTopic, raw: string | Buffer | nul
 
 export interface CellCount {
   cell: BannerCell;
+  /** The legacy count: the sum of the events' sampling factors. */
   count: number;
+  /** The estimate of real impressions: the sum of 1 / sample rate. */
+  estimatedCount: number;
 }
 
 /** Dimension values a set of outcomes refers to, by dimension. */
@@ -58,8 +65,12 @@ export class ImpressionAggregate {
         // Banner and campaign are validated: neither can hold the separator.
         const key = `${cell.minute}\u0001${cell.banner}\u0001${cell.campaign}\u0001${cell.project}\u0001${cell.language}\u0001${cell.country}`;
         const entry = this.cellsByKey.get(key);
-        if (entry) entry.count += outcome.weight;
-        else this.cellsByKey.set(key, { cell, count: outcome.weight });
+        if (entry) {
+          entry.count += outcome.weight;
+          entry.estimatedCount += outcome.estimate;
+        } else {
+          this.cellsByKey.set(key, { cell, count: outcome.weight, estimatedCount: outcome.estimate });
+        }
         this.counted += 1;
         return;
       }

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { PermanentError } from '../errors';
 import { truncateChars } from '../truncate';
 import type { ImpressionsLoader, RawMessage } from './batch-commit';
 import type { ImpressionTopic } from './config';
@@ -16,8 +17,10 @@ import type { ImpressionTopic } from './config';
 export const BACKFILL_CONSUMER_GROUP = 'backfill';
 
 export interface BackfillOptions {
-  /** Kind and sampling factor of the file's events. */
+  /** Kind of the file's events, and the sampling factor of a banner file whose name gives none. */
   topic: ImpressionTopic;
+  /** A sampling factor that overrides the file name's (`--factor`). */
+  factor?: number;
   /** Lines per transaction (default 5000). */
   batchSize?: number;
   /** Offset-store group; a different group replays a file that was loaded before. */
@@ -47,10 +50,34 @@ export async function* readLines(file: string): AsyncGenerator<string> {
   }
 }
 
-/** Loads one file; resolves once every line has been applied (or had been before). */
+/** A legacy log file name whose `sampledN` is not a percentage the legacy loader accepted. */
+export class SampleRateInFileNameError extends PermanentError {}
+
+// The legacy loader's rule (FRUEC `extract_sample_rate_regex`): the digits after `sampled`,
+// followed by a non-digit, e.g. `centralnotice-impressions-sampled10-20180705-214501.log`.
+const SAMPLED = /(?<=sampled)\d+(?=\D)/;
+
+/**
+ * The legacy sampling factor a banner log file's name gives: `sampledN` means the file holds N%
+ * of the events, so each one counts 100 / N (FRUEC: `100 / file.sample_rate`, N in 1..100).
+ * Null when the name has no `sampledN`.
+ */
+export function fileSamplingFactor(file: string): number | null {
+  const match = SAMPLED.exec(path.basename(file));
+  if (!match) return null;
+  const percent = Number(match[0]);
+  if (!(percent >= 1 && percent <= 100)) throw new SampleRateInFileNameError(`sample rate ${percent} in a file name is not a percentage from 1 to 100`);
+  return 100 / percent;
+}
+
+/**
+ * Loads one file; resolves once every line has been applied (or had been before). A banner
+ * file counts with, in order: `options.factor`, the factor of its `sampledN` name, the topic's.
+ */
 export async function backfillFile(loader: ImpressionsLoader, file: string, options: BackfillOptions): Promise<BackfillSummary> {
   const batchSize = options.batchSize ?? 5000;
-  const source = { consumerGroup: options.consumerGroup ?? BACKFILL_CONSUMER_GROUP, topic: { ...options.topic, topic: backfillSourceName(file) } };
+  const factor = options.topic.kind === 'banner' ? (options.factor ?? fileSamplingFactor(file) ?? options.topic.factor) : options.topic.factor;
+  const source = { consumerGroup: options.consumerGroup ?? BACKFILL_CONSUMER_GROUP, topic: { ...options.topic, factor, topic: backfillSourceName(file) } };
   const summary: BackfillSummary = { file, lines: 0, applied: 0, counted: 0, ignored: 0, invalid: 0 };
   let batch: RawMessage[] = [];
   const flush = async () => {

@@ -4,14 +4,15 @@
  *
  * In a single transaction it locks the partition's stored offset, drops the events below it
  * (an earlier batch applied them: redelivery after a crash or a rebalance), adds the rest to
- * the per-minute cells with `count = count + n`, inserts the landing page rows, and moves the
+ * the per-minute cells with `count = count + n`, inserts the landing page rows (and the
+ * `donatewiki_unique` rows of views that carry a contact), and moves the
  * stored offset past the batch. Either all of that commits or none of it does, so whatever
  * Kafka redelivers, nothing is counted twice and nothing is skipped.
  */
 import type { Pool } from 'mysql2/promise';
 import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
-import { bannerimpressions, landingpageimpressionRaw } from '../db/schema';
+import { bannerimpressions, donatewikiUnique, landingpageimpressionRaw } from '../db/schema';
 import { inTransaction, withDatabase, type Transaction } from '../db/transaction';
 import { log as rootLog, type Logger } from '../log';
 import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
@@ -70,10 +71,11 @@ const ROWS_PER_STATEMENT = 1000;
 
 // Plain mysql2 bulk statements: on this path they run twice as fast as Drizzle's builder.
 const COUNT = columnName(bannerimpressions.count);
+const ESTIMATED = columnName(bannerimpressions.estimatedCount);
 const INSERT_CELLS = bulkInsert(
   bannerimpressions,
-  ['timestamp', 'banner', 'campaign', 'projectId', 'languageId', 'countryId', 'count'],
-  `ON DUPLICATE KEY UPDATE ${COUNT} = ${COUNT} + VALUES(${COUNT})`,
+  ['timestamp', 'banner', 'campaign', 'projectId', 'languageId', 'countryId', 'count', 'estimatedCount'],
+  `ON DUPLICATE KEY UPDATE ${COUNT} = ${COUNT} + VALUES(${COUNT}), ${ESTIMATED} = ${ESTIMATED} + VALUES(${ESTIMATED})`,
 );
 const INSERT_LANDING_PAGES = bulkInsert(landingpageimpressionRaw, [
   'timestamp',
@@ -86,6 +88,13 @@ const INSERT_LANDING_PAGES = bulkInsert(landingpageimpressionRaw, [
   'languageId',
   'countryId',
 ]);
+// The legacy loaders' deliberate no-op on a repeat: the first view of a contact per utm_source stays.
+const LINK_ID = columnName(donatewikiUnique.linkId);
+const INSERT_DONATEWIKI_UNIQUE = bulkInsert(
+  donatewikiUnique,
+  ['timestamp', 'utmSource', 'utmCampaign', 'contactId', 'linkId'],
+  `ON DUPLICATE KEY UPDATE ${LINK_ID} = ${LINK_ID}`,
+);
 
 /** Applies impression batches; one per process, built at module scope by the handlers. */
 export class ImpressionsLoader {
@@ -172,14 +181,17 @@ export class ImpressionsLoader {
   private async writeCells({ conn }: Transaction, aggregate: ImpressionAggregate): Promise<void> {
     const cells = aggregate.cells();
     for (let start = 0; start < cells.length; start += ROWS_PER_STATEMENT) {
-      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count }) => ({
+      const rows = cells.slice(start, start + ROWS_PER_STATEMENT).map(({ cell, count, estimatedCount }) => ({
         timestamp: new Date(cell.minute),
         banner: cell.banner,
         campaign: cell.campaign,
         projectId: this.dimensions.id('project', cell.project),
         languageId: this.dimensions.id('language', cell.language),
         countryId: this.dimensions.id('country', cell.country),
-        count,
+        // A `sampledN` file's factor 100 / N need not be whole: the legacy loader summed it per
+        // cell and file and the integer column rounded the sum; so does this, per cell and batch.
+        count: Math.round(count),
+        estimatedCount,
       }));
       await conn.query(INSERT_CELLS.statement, [INSERT_CELLS.values(rows)]);
     }
@@ -200,6 +212,17 @@ export class ImpressionsLoader {
         countryId: this.dimensions.id('country', row.country),
       }));
       await conn.query(INSERT_LANDING_PAGES.statement, [INSERT_LANDING_PAGES.values(values)]);
+    }
+    const contacts = rows.filter((row) => row.contactId !== null);
+    for (let start = 0; start < contacts.length; start += ROWS_PER_STATEMENT) {
+      const values = contacts.slice(start, start + ROWS_PER_STATEMENT).map((row) => ({
+        timestamp: new Date(row.time),
+        utmSource: row.utmSource,
+        utmCampaign: row.utmCampaign,
+        contactId: row.contactId,
+        linkId: row.linkId,
+      }));
+      await conn.query(INSERT_DONATEWIKI_UNIQUE.statement, [INSERT_DONATEWIKI_UNIQUE.values(values)]);
     }
   }
 

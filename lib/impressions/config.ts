@@ -3,7 +3,10 @@
  *
  * Topics come in two lists because the two kinds of event are loaded differently:
  * - IMPRESSIONS_BANNER_TOPICS: `topic:factor` items; each counted banner event adds `factor`
- *   to its cell (100 for the usual 1% sample). A missing factor means 1.
+ *   to its cell's legacy `count`. A missing factor means 1, and so does the default: the legacy
+ *   loader added 1 per event of the unsampled stream (100 / N only for `sampledN` log files), so
+ *   the analysts' series continues unchanged. The client-side `impressionEventSampleRate` goes
+ *   into `estimated_count` instead, never into `count` (docs/architecture.md §7.3).
  * - IMPRESSIONS_LANDING_PAGE_TOPICS: topic names; each donatewiki landing page event becomes
  *   one raw row (landing page events are not sampled).
  */
@@ -17,20 +20,28 @@ export type ImpressionKind = 'banner' | 'landingpage';
 export interface ImpressionTopic {
   topic: string;
   kind: ImpressionKind;
-  /** Sampling factor: how many real impressions one banner event stands for. */
+  /**
+   * Legacy sampling factor: what one counted banner event adds to `count` (1 for the unsampled
+   * stream; 100 / N for a legacy `sampledN` log file, which need not be a whole number).
+   */
   factor: number;
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,191}$/;
 
+/** Factor of a banner topic listed without one, and of the default topic: one per event, as the legacy loader counted the stream. */
+export const DEFAULT_BANNER_FACTOR = 1;
+const DEFAULT_BANNER_TOPIC = 'centralnotice-impressions';
+
 const bannerTopics = z
   .string()
-  .default('centralnotice-impressions:100')
+  // Without a factor: the topic counts DEFAULT_BANNER_FACTOR per event.
+  .default(DEFAULT_BANNER_TOPIC)
   .transform((value, ctx) => {
     const topics: ImpressionTopic[] = [];
     for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
       const [topic = '', factorText, ...rest] = item.split(':');
-      const factor = factorText === undefined ? 1 : Number(factorText);
+      const factor = factorText === undefined ? DEFAULT_BANNER_FACTOR : Number(factorText);
       if (!TOPIC_NAME.test(topic) || rest.length > 0 || !Number.isInteger(factor) || factor < 1) {
         ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of topic:factor items (factor a whole number >= 1)' });
         return z.NEVER;
@@ -62,7 +73,7 @@ export const impressionsConfig = defineConfig({
   KAFKA_CLIENT_ID: env.string('buffer-layer-impressions').describe('Kafka client id'),
   /** Consumer group; also the key of the offsets stored with the counts. */
   IMPRESSIONS_CONSUMER_GROUP: env.string('impressions-loader').describe('consumer group; also keys the offsets stored with the counts'),
-  IMPRESSIONS_BANNER_TOPICS: bannerTopics.describe('`topic:sampling factor` list of banner topics'),
+  IMPRESSIONS_BANNER_TOPICS: bannerTopics.describe(`\`topic[:legacy sampling factor]\` list of banner topics (factor ${DEFAULT_BANNER_FACTOR} when omitted)`),
   IMPRESSIONS_LANDING_PAGE_TOPICS: landingPageTopics.describe('landing page topics (not sampled)'),
   /** Seconds the scheduled loader consumes before it leaves the group and returns. */
   IMPRESSIONS_TIME_LIMIT_SECONDS: env.int(50, { min: 1, max: 900 }).describe('seconds a scheduled load-impressions run consumes'),

@@ -41,6 +41,22 @@ export interface LandingPageRow {
   project: string;
   language: string;
   country: string;
+  /**
+   * The CRM contact who followed an email link, or null: a view with one also goes to
+   * `donatewiki_unique` (once per utm_source and contact). Donor data: never logged.
+   */
+  contactId: string | null;
+  /** The link followed ('' when none). */
+  linkId: string;
+}
+
+/**
+ * How many real impressions one banner event stands for, by its own sample rate: 1 / rate
+ * (`impressionEventSampleRate` 0.01 → 100). An event without a usable rate stands for itself.
+ * This is the estimate beside the legacy count, which adds the topic's factor instead.
+ */
+export function estimatedImpressions(event: BannerImpressionEvent): number {
+  return event.sampleRate === null ? 1 : 1 / event.sampleRate;
 }
 
 /** The cell a banner event counts in, or null when it does not count (not shown, or a bot). */
@@ -69,6 +85,9 @@ export function landingPageRow(event: LandingPageImpressionEvent): LandingPageRo
     project: event.wiki,
     language: event.language ?? DEFAULT_LANDING_PAGE_LANGUAGE,
     country: normaliseCountry(event.country),
+    // The legacy loader kept a contact only when the id was not empty.
+    contactId: event.contact_id ? event.contact_id : null,
+    linkId: event.link_id ?? '',
   };
 }
 

@@ -24,6 +24,12 @@ export interface BannerImpressionEvent {
   uselang: string;
   /** Two letters as received, or null when absent. */
   country: string | null;
+  /**
+   * `event.impressionEventSampleRate`: the share of impressions the browser sent an event for,
+   * in (0, 1]; null when absent or not such a number. The legacy loader never read it, so it
+   * only feeds the estimate beside the legacy count and never invalidates an event.
+   */
+  sampleRate: number | null;
 }
 
 /** A landing page impression event, validated. Absent fields are null. */
@@ -109,8 +115,15 @@ export function parseBannerImpression(raw: string | Buffer | null): ParseResult<
       db,
       uselang,
       country,
+      sampleRate: sampleRate(event.impressionEventSampleRate),
     };
   });
+}
+
+/** A rate in (0, 1], given as a number or a numeric string; anything else is no rate. */
+function sampleRate(value: unknown): number | null {
+  const rate = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(rate) && rate > 0 && rate <= 1 ? rate : null;
 }
 
 /** Parses one landing page impression event (a JSON object in EventLogging form). */

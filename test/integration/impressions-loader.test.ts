@@ -11,7 +11,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { backfillFile } from '../../lib/impressions/backfill-reader';
 import { ImpressionsLoader } from '../../lib/impressions/batch-commit';
-import type { ImpressionTopic } from '../../lib/impressions/config';
+import type { RowDataPacket } from 'mysql2/promise';
+import { configuredTopics, impressionsConfig, type ImpressionTopic } from '../../lib/impressions/config';
 import { createKafkaClient } from '../../lib/impressions/kafka-client';
 import { consumeImpressions } from '../../lib/impressions/kafka-consumer-loop';
 import { loadKafkaEvent, type SelfManagedKafkaEvent } from '../../lib/impressions/lambda-event';
@@ -186,6 +187,30 @@ describe('impressions loader', () => {
       expect(first.map((s) => [s.lines, s.applied])).toEqual([[5, 5], [3, 3]]);
       expect(replay.map((s) => s.applied)).toEqual([0, 0]);
       await expectFixtureRows('backfill', { banner: `file:${path.basename(bannerFile)}`, landingpage: `file:${path.basename(landingFile)}` });
+    });
+
+    it('should count each event of a sampledN file 100 / N, as the legacy loader did, whatever factor the topic has', async () => {
+      const bannerFile = path.join(directory, `centralnotice-impressions-sampled10-${randomBytes(3).toString('hex')}.log`);
+      await writeFile(bannerFile, fixtureLines(BANNER_FIXTURE).join('\n') + '\n');
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+
+      await backfillFile(loader, bannerFile, { topic: BANNER });
+
+      expect(await readBannerCells(database.pool)).toEqual(new Map([...EXPECTED_CELLS].map(([key]) => [key, 10])));
+    });
+
+    it('should count one per event of an unsampled stream and keep beside it the estimate from the sample rate of the events', async () => {
+      const bannerFile = path.join(directory, `centralnotice-impressions-${randomBytes(3).toString('hex')}.log`);
+      await writeFile(bannerFile, fixtureLines(BANNER_FIXTURE).join('\n') + '\n');
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+      const unsampled = configuredTopics(impressionsConfig({})).find((topic) => topic.kind === 'banner')!;
+
+      await backfillFile(loader, bannerFile, { topic: unsampled });
+
+      expect(await readBannerCells(database.pool)).toEqual(new Map([...EXPECTED_CELLS].map(([key]) => [key, 1])));
+      // The fixture's counted events were sent at impressionEventSampleRate 0.01: 100 impressions each.
+      const [rows] = await database.pool.query<RowDataPacket[]>('SELECT SUM(`count`) AS legacy, SUM(estimated_count) AS estimated FROM bannerimpressions');
+      expect([Number(rows[0]!.legacy), Number(rows[0]!.estimated)]).toEqual([2, 200]);
     });
 
     it('should load files given to the npm script, telling their kind from their names', async () => {

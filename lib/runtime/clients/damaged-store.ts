@@ -1,9 +1,9 @@
-/** The `damaged` store on the runtime's database pool. */
+/** The `damaged` store, in the pending capability's database (where the legacy deployment kept it). */
 import { createDamagedStore, type DamagedStore } from '../../consumer/damaged-store';
 import type { ClientSpec } from '../client';
-import { dbClient } from './database';
+import { pendingDbClient } from './database';
 
 export const damagedStoreClient: ClientSpec<DamagedStore> = {
   name: 'damaged store',
-  open: ({ use }) => createDamagedStore(use(dbClient)),
+  open: ({ use }) => createDamagedStore(use(pendingDbClient)),
 };

@@ -7,12 +7,12 @@ import { ImpressionsLoader } from '../../impressions/batch-commit';
 import { impressionsConfig } from '../../impressions/config';
 import { createKafkaClient } from '../../impressions/kafka-client';
 import type { ClientSpec } from '../client';
-import { databaseClient } from './database';
+import { impressionsDatabaseClient } from './database';
 
 export const impressionsLoaderClient: ClientSpec<ImpressionsLoader> = {
   name: 'impressions loader',
   open: ({ use }) => {
-    const { db, pool } = use(databaseClient);
+    const { db, pool } = use(impressionsDatabaseClient);
     return new ImpressionsLoader({ db, pool, invalidLogSample: impressionsConfig().IMPRESSIONS_INVALID_LOG_SAMPLE });
   },
 };

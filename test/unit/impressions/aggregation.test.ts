@@ -5,7 +5,19 @@ const banner: ImpressionTopic = { topic: 'cn', kind: 'banner', factor: 100 };
 const event = (second: number, country = 'US', statusCode = '6') =>
   JSON.stringify({ dt: `2024-11-27T13:00:${String(second).padStart(2, '0')}Z`, userAgent: { is_bot: false }, event: { db: 'enwiki', uselang: 'en', country, statusCode, banner: 'B1', campaign: 'C1' } });
 
+const sampledEvent = (second: number, rate: unknown) =>
+  JSON.stringify({ dt: `2024-11-27T13:00:${String(second).padStart(2, '0')}Z`, event: { db: 'enwiki', uselang: 'en', country: 'US', statusCode: '6', banner: 'B1', campaign: 'C1', impressionEventSampleRate: rate } });
+
 describe('ImpressionAggregate', () => {
+  it('should sum the estimate from the sample rate of each event beside the legacy count, never into it', () => {
+    const aggregate = new ImpressionAggregate();
+    const unsampled: ImpressionTopic = { topic: 'cn', kind: 'banner', factor: 1 };
+
+    for (const raw of [sampledEvent(1, 0.01), sampledEvent(2, 0.01), sampledEvent(3, 0.5), sampledEvent(4, undefined)]) aggregate.add(classifyEvent(unsampled, raw));
+
+    expect(aggregate.cells().map(({ count, estimatedCount }) => [count, estimatedCount])).toEqual([[4, 203]]);
+  });
+
   it('should sum the sampling factor of every counted event per cell, and tally the rest', () => {
     const aggregate = new ImpressionAggregate();
     const outcomes = [event(1), event(59), event(30, 'DE'), event(2, 'US', '2.11'), '{bad'].map((raw) => classifyEvent(banner, raw));

@@ -2,11 +2,11 @@ import { ConfigError } from '../../../lib/errors';
 import { configuredTopics, impressionsConfig } from '../../../lib/impressions/config';
 
 describe('impressionsConfig', () => {
-  it('should default to the local stack topics with a 1% banner sample', () => {
+  it('should default to the local stack topics, counting one per banner event as the legacy loader counted the stream', () => {
     const config = impressionsConfig({});
 
     expect(configuredTopics(config)).toEqual([
-      { topic: 'centralnotice-impressions', kind: 'banner', factor: 100 },
+      { topic: 'centralnotice-impressions', kind: 'banner', factor: 1 },
       { topic: 'landingpage-impressions', kind: 'landingpage', factor: 1 },
     ]);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);

@@ -1,4 +1,4 @@
-import { bannerCell, composeLandingPage, landingPageRow } from '../../../lib/impressions/counting-rules';
+import { bannerCell, composeLandingPage, estimatedImpressions, landingPageRow } from '../../../lib/impressions/counting-rules';
 import type { BannerImpressionEvent, LandingPageImpressionEvent } from '../../../lib/impressions/impression-event';
 
 const shown: BannerImpressionEvent = {
@@ -11,6 +11,7 @@ const shown: BannerImpressionEvent = {
   db: 'enwiki',
   uselang: 'en',
   country: 'US',
+  sampleRate: 0.01,
 };
 
 const landing: LandingPageImpressionEvent = {
@@ -83,7 +84,14 @@ describe('landingPageRow', () => {
       project: 'donatewiki',
       language: 'en',
       country: 'XX',
+      contactId: null,
+      linkId: '',
     });
+  });
+
+  it('should keep the contact and link of a view that carries them, and no contact for an empty id', () => {
+    expect(landingPageRow({ ...landing, contact_id: '4412', link_id: 'sidebar' })).toMatchObject({ contactId: '4412', linkId: 'sidebar' });
+    expect(landingPageRow({ ...landing, contact_id: '', link_id: 'sidebar' })).toMatchObject({ contactId: null, linkId: 'sidebar' });
   });
 });
 
@@ -107,5 +115,16 @@ describe('composeLandingPage', () => {
 
   it('should keep other page names as they are', () => {
     expect(composeLandingPage({ ...landing, landingpage: 'Ways_to_Give', template: 'Lp-x' })).toBe('Ways_to_Give');
+  });
+});
+
+describe('estimatedImpressions', () => {
+  it('should count an event as the inverse of its own sample rate', () => {
+    expect(estimatedImpressions(shown)).toBe(100);
+    expect(estimatedImpressions({ ...shown, sampleRate: 0.25 })).toBe(4);
+  });
+
+  it('should count an event without a usable sample rate as itself', () => {
+    expect(estimatedImpressions({ ...shown, sampleRate: null })).toBe(1);
   });
 });

@@ -16,8 +16,22 @@ describe('parseBannerImpression', () => {
 
     expect(result).toEqual({
       valid: true,
-      event: { time: Date.UTC(2024, 10, 27, 13, 0, 7), uuid: 'u1', shown: true, bot: false, banner: 'B1', campaign: 'C1', db: 'enwiki', uselang: 'en', country: 'US' },
+      event: { time: Date.UTC(2024, 10, 27, 13, 0, 7), uuid: 'u1', shown: true, bot: false, banner: 'B1', campaign: 'C1', db: 'enwiki', uselang: 'en', country: 'US', sampleRate: null },
     });
+  });
+
+  it.each([
+    [0.01, 0.01],
+    ['0.25', 0.25],
+    [1, 1],
+    [0, null],
+    [1.5, null],
+    ['often', null],
+    [true, null],
+  ])('should read impressionEventSampleRate %p as %p without rejecting the event', (value, expected) => {
+    const result = parseBannerImpression(bannerEvent({ impressionEventSampleRate: value }));
+
+    expect(result).toMatchObject({ valid: true, event: { sampleRate: expected } });
   });
 
   it('should accept dt with milliseconds and an offset', () => {

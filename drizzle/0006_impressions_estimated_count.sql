@@ -1,0 +1,1 @@
+ALTER TABLE `bannerimpressions` ADD `estimated_count` double DEFAULT 0 NOT NULL;
