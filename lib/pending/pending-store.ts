@@ -8,6 +8,7 @@ import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { format } from 'mysql2';
 import type { Db } from '../db/client';
 import { pending, type NewPendingRow } from '../db/schema';
+import { messageHash } from '../content-hash';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 
 /** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
@@ -48,7 +49,18 @@ function toRow(message: PendingMessage): NewPendingRow {
     paymentMethod: message.payment_method ?? null,
     isResolved: false,
     message: body,
+    messageKey: pendingMessageKey(message),
   };
+}
+
+/**
+ * The identity of a pending message, from its content and never from its delivery: the SHA-256
+ * of the normalised message without source fields or bookkeeping. A redelivery (or a producer's
+ * re-push) of a message has the same key and adds no row; a message that differs in any field of
+ * the payment is a different message, stored beside the others of its order (docs/architecture.md §7.1).
+ */
+export function pendingMessageKey(message: PendingMessage): string {
+  return messageHash(message, BOOKKEEPING_KEYS);
 }
 
 /** `YYYY-mm-dd HH:MM:SS` in UTC, as DATETIME takes it whatever the session's zone. */
@@ -69,7 +81,8 @@ export class PendingStore {
   /**
    * Stores one pending message: inserts it, or updates row `pending_id` when the message names
    * one (a job re-storing a row it changed). Validates and normalises first; a message lacking
-   * what a row needs raises MalformedMessageError. Resolves with the row id.
+   * what a row needs raises MalformedMessageError. Resolves with the row id; a message already
+   * stored (the same key) adds no row and resolves with the existing row's id.
    */
   async store(input: unknown): Promise<number> {
     const message = normalisePendingMessage(input);
@@ -80,13 +93,18 @@ export class PendingStore {
       if (result.affectedRows > 0) return id;
       // The row was resolved and deleted meanwhile: store the message again rather than lose it.
     }
-    const [inserted] = await this.db.insert(pending).values(row).$returningId();
-    return inserted!.id;
+    // LAST_INSERT_ID(id) hands back the id of the row that already holds the message.
+    const [result] = await this.db
+      .insert(pending)
+      .values(row)
+      .onDuplicateKeyUpdate({ set: { id: sql`LAST_INSERT_ID(${pending.id})` } });
+    return result.insertId;
   }
 
   /**
    * Inserts many already-normalised messages in one statement (the consumer's fast path).
-   * Messages carrying `pending_id` must go through `store` instead.
+   * Messages carrying `pending_id` must go through `store` instead. A message already stored
+   * (the same key, also twice in one batch) adds no row: redeliveries are absorbed here.
    */
   async insertMany(messages: PendingMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -94,10 +112,12 @@ export class PendingStore {
     // own escaping builds the same statement in a fraction of the time.
     const values = messages.map((message) => {
       const row = toRow(message);
-      return [utcDatetime(row.date as Date), row.gateway, row.gatewayAccount, row.orderId, row.gatewayTxnId, row.paymentMethod, 0, JSON.stringify(row.message)];
+      return [utcDatetime(row.date as Date), row.gateway, row.gatewayAccount, row.orderId, row.gatewayTxnId, row.paymentMethod, 0, JSON.stringify(row.message), row.messageKey];
     });
+    // ON DUPLICATE KEY rather than IGNORE: only a known message is skipped, every other refusal
+    // (a value too long for its column) still fails the statement.
     const statement = format(
-      'INSERT INTO `pending` (`date`, `gateway`, `gateway_account`, `order_id`, `gateway_txn_id`, `payment_method`, `is_resolved`, `message`) VALUES ?',
+      'INSERT INTO `pending` (`date`, `gateway`, `gateway_account`, `order_id`, `gateway_txn_id`, `payment_method`, `is_resolved`, `message`, `message_key`) VALUES ? ON DUPLICATE KEY UPDATE `id` = `id`',
       [values],
     );
     await this.db.execute(sql.raw(statement));

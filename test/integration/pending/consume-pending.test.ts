@@ -71,6 +71,28 @@ describe('consumePending', () => {
     expect(await env.rows('SELECT order_id FROM pending')).toHaveLength(2);
   });
 
+  it('should store a redelivered message once, whether it comes back in the same batch or a later run', async () => {
+    await env.backend.pushBatch(env.queues.pending, [fixture, fixture]);
+    await run();
+    // A message the producer pushed again: the queue stamps its source fields anew.
+    await env.backend.push(env.queues.pending, { ...fixture, source_enqueued_time: fixture.source_enqueued_time + 60, source_run_id: 1 });
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 1, succeeded: 1, damaged: 0 });
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: fixture.order_id }]);
+  });
+
+  it('should store a second, different message of the same order as another row of that order', async () => {
+    await env.backend.push(env.queues.pending, fixture);
+    await run();
+    await env.backend.push(env.queues.pending, { ...fixture, date: fixture.date + 300, response: 'redirected-again' });
+
+    await run();
+
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: fixture.order_id }, { order_id: fixture.order_id }]);
+  });
+
   it('should ack and not store a message whose payment already failed and is not under review', async () => {
     const store = new PaymentsInitialStore(env.database.db);
     await store.upsert({ ...paymentsInit, gateway: 'astropay', order_id: fixture.order_id });
