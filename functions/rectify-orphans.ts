@@ -3,8 +3,9 @@
  * rectify-orphans`.
  *
  * Settles pending rows older than RECTIFY_ORPHANS_MIN_AGE_MINUTES with their payment processor, oldest
- * first per gateway, within RECTIFY_ORPHANS_* limits. Every attempted row is resolved; failures go to
- * damaged first; a processor or database outage fails the run and leaves the row in place.
+ * first per gateway, within RECTIFY_ORPHANS_* limits, one order at a time: one processor call and at most
+ * one donation per order, then every row of the order is resolved; failures go to damaged first; a
+ * processor or database outage fails the run and leaves the order's rows in place.
  */
 import { rectifyOrphansJob } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';

@@ -172,6 +172,33 @@ export class PendingStore {
     return result.affectedRows;
   }
 
+  /**
+   * Every row of a (gateway, order id), newest first (by `date`, then id): the order as the jobs
+   * see it. The first unresolved row speaks for the order (its message is the newest attempt).
+   */
+  async fetchOrder(gateway: string, orderId: string): Promise<PendingRecord[]> {
+    return this.db
+      .select()
+      .from(pending)
+      .where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)))
+      .orderBy(desc(pending.date), desc(pending.id));
+  }
+
+  /**
+   * Finishes with a whole order: every row of (gateway, order id) deleted, or the unresolved ones
+   * marked resolved, in one statement. Resolves with how many rows changed (0 when the order is
+   * unknown or already settled: settling is idempotent).
+   */
+  async resolveOrder(gateway: string, orderId: string, mode: ResolveMode): Promise<number> {
+    const ofOrder = and(eq(pending.gateway, gateway), eq(pending.orderId, orderId));
+    if (mode === 'delete') {
+      const [result] = await this.db.delete(pending).where(ofOrder);
+      return result.affectedRows;
+    }
+    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrder, eq(pending.isResolved, false)));
+    return result.affectedRows;
+  }
+
   /** Finishes with one row after a job's attempt on it: deleted, or marked resolved. */
   async resolveRow(id: number, mode: ResolveMode): Promise<void> {
     if (mode === 'delete') await this.db.delete(pending).where(eq(pending.id, id));

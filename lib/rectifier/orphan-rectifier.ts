@@ -3,14 +3,21 @@
  * processor. Per gateway, oldest first, rows older than the minimum age and not resolved are
  * settled with the processor; the walk stops at the first younger row or at a limit.
  *
- * For each row: if its contribution was already imported, the payment is cancelled; otherwise
- * the processor adapter gives its status and the row is settled: complete → a donations
+ * The rectifier acts on orders, not rows: the oldest row names an order (gateway, order id), the
+ * order's newest unresolved row speaks for it (its message is the latest attempt), the processor
+ * is asked once, at most one donation is pushed, and afterwards every row of the order is
+ * resolved, as the legacy rectifier deleted every row of the order after an attempt. A row
+ * without an order id is an order of its own.
+ *
+ * For each order: if its contribution was already imported, the payment is cancelled; otherwise
+ * the processor adapter gives its status and the order is settled: complete → a donations
  * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
  * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
- * Every attempted row is then deleted (or marked resolved); an error sends it to `damaged`
- * first, with a retry date when the processor failed only this request (a RetryableError, see
- * processor-http.ts): requeue-damaged then pushes it back to the pending queue, and a later run
- * tries again. A processor or database that is down stops the run and leaves the row in place.
+ * Every row of the attempted order is then deleted (or marked resolved); an error sends the
+ * speaking row to `damaged` first, with a retry date when the processor failed only this request
+ * (a RetryableError, see processor-http.ts): requeue-damaged then pushes it back to the pending
+ * queue, and a later run tries again. A processor or database that is down stops the run and
+ * leaves the order's rows in place.
  *
  * The algorithm knows no processor: it only reads statuses and declared capabilities.
  */
@@ -50,7 +57,10 @@ export type OrphanOutcome =
   | 'retry-scheduled';
 
 export interface GatewayRun {
+  /** Orders attempted: one processor conversation and at most one donation each. */
   attempted: number;
+  /** Pending rows those orders had, all deleted or marked resolved after the attempt. */
+  rowsResolved: number;
   outcomes: Partial<Record<OrphanOutcome, number>>;
   stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'>;
 }
@@ -97,7 +107,7 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
   for (const gateway of options.gateways) {
     const adapter = deps.adapters.get(gateway);
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
-    const run: GatewayRun = { attempted: 0, outcomes: {}, stoppedBecause: 'empty' };
+    const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, stoppedBecause: 'empty' };
     result.gateways[gateway] = run;
     for (;;) {
       const limitReached = budget.exhausted(run.attempted);
@@ -111,10 +121,23 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
         run.stoppedBecause = 'younger-row';
         break;
       }
+      // The order, not the row: every row of (gateway, order id) is settled by one attempt.
+      const orderRows = row.orderId === null
+        ? [row]
+        : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, row.orderId!)));
+      const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
       run.attempted += 1;
-      const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, row, options, logger));
+      const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger));
       run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-      await stopOnInfrastructure(gateway, row.id, () => withDatabase('resolve pending row', () => store.resolveRow(row.id, options.resolveMode)));
+      run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
+        withDatabase('resolve pending rows of the order', async () => {
+          if (row.orderId === null) {
+            await store.resolveRow(row.id, options.resolveMode);
+            return 1;
+          }
+          return store.resolveOrder(gateway, row.orderId, options.resolveMode);
+        }),
+      );
     }
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
     if (run.stoppedBecause === 'time-limit') break;

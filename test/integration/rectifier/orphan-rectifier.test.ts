@@ -131,6 +131,39 @@ describe('rectifyOrphans', () => {
     expect(await env.queued(env.queues.donations)).toHaveLength(1);
   });
 
+  it('should ask the processor once and push one donation for an order of several rows, then delete every row of it', async () => {
+    await orphan('1020.1', 90);
+    await orphan('1020.1', 70, { response: 'second attempt', gateway_session_id: 'newest' });
+    await orphan('1021.1', 60);
+    simulator.setOrder('1020.1', { statusCode: 600, gatewayTxnId: 'GC-1020' });
+    simulator.setOrder('1021.1', { statusCode: 1800 });
+
+    const result = await rectify();
+
+    expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /hosted-payment/orders/1020.1',
+      'POST /hosted-payment/orders/1020.1/approve',
+      'GET /hosted-payment/orders/1021.1',
+    ]);
+    const donations = await env.queued(env.queues.donations);
+    expect(donations).toEqual([expect.objectContaining({ order_id: '1020.1', gateway_session_id: 'newest', gateway_txn_id: 'GC-1020' })]);
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 2, rowsResolved: 3, outcomes: { approved: 1, refunded: 1 } });
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should cancel an imported order once and mark every row of it resolved in mark-resolved mode', async () => {
+    await orphan('1022.1', 90);
+    await orphan('1022.1', 80, { response: 'second attempt' });
+    await env.database.db.insert(contributionTracking).values({ id: 1022, contributionId: 777 });
+    simulator.setOrder('1022.1', { statusCode: 800 });
+
+    const result = await rectify({ resolveMode: 'mark-resolved' });
+
+    expect(simulator.calls()).toEqual([{ method: 'POST', path: '/hosted-payment/orders/1022.1/cancel', body: {} }]);
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, rowsResolved: 2, outcomes: { 'already-imported': 1 } });
+    expect(await env.rows('SELECT is_resolved FROM pending')).toEqual([{ is_resolved: 1 }, { is_resolved: 1 }]);
+  });
+
   it('should leave a row younger than the age untouched and stop the run there', async () => {
     await orphan('1005.1', 45);
     await orphan('1006.1', 10);
