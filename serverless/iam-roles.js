@@ -32,6 +32,7 @@ const FUNCTION_ACCESS = {
   'rectify-orphans': { send: [queue('donations')] },
   'expire-pending': {},
   'track-contribution': { send: [queue('contribution-tracking')] },
+  'pending-orders': {},
   'consume-pending': { backend: 'redis' },
   'consume-payments-init': { backend: 'redis' },
   'consume-contribution-tracking': { backend: 'redis' },

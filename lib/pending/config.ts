@@ -5,6 +5,7 @@
  */
 import { defineConfig, env } from '../config';
 import { definedQueue } from '../queue/definitions';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../signing';
 
 export const pendingConfig = defineConfig({
   PENDING_QUEUE: env.string(definedQueue('pending')).describe('queue consume-pending reads'),
@@ -33,3 +34,10 @@ export const pendingConfig = defineConfig({
 });
 
 export type PendingConfig = ReturnType<typeof pendingConfig>;
+
+/** The pending endpoint's secrets (lib/signing.ts): only pending-orders reads them. */
+export const pendingEndpointConfig = defineConfig({
+  PENDING_HMAC_SECRET: env.string().describe('HMAC-SHA256 key of `X-Pending-Signature` (required by pending-orders)'),
+  PENDING_HMAC_SECRET_PREVIOUS: env.string().optional().describe('the previous key, also accepted while producers move to a new one (rotation); unset otherwise'),
+  PENDING_SIGNATURE_TOLERANCE_SECONDS: env.int(DEFAULT_SIGNATURE_TOLERANCE_SECONDS, { min: 1 }).describe('a signed request\'s timestamp may be this far from now, either way'),
+});

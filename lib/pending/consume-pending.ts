@@ -3,6 +3,10 @@
  * table, unless `payments_initial` already shows the payment failed (and nobody is reviewing
  * it), in which case the message is acked and logged, not stored (a deliberate drop).
  *
+ * A message with `pending_action: "complete"` settles its order instead (lib/pending/complete-order.ts):
+ * every pending row of (gateway, order id) is resolved, after the batch's rows are stored, so a
+ * completion pushed after its pending message settles it even when both arrive in one batch.
+ *
  * Messages are handled in batches: one lookup in `payments_initial` and one multi-row INSERT per
  * batch. A batch the database refuses is retried row by row, so that one bad row goes to
  * `damaged` alone; a database that is down stops the run with the batch back in the queue.
@@ -16,8 +20,9 @@ import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import { withDatabase } from '../db/errors';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+import { isCompletionMessage, parseSettledOrder, settleOrder, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
-import { PendingStore } from './pending-store';
+import { PendingStore, type ResolveMode } from './pending-store';
 
 export interface PendingPipelineDeps {
   backend: QueueBackend;
@@ -32,6 +37,8 @@ export interface ConsumePendingOptions {
   timeLimitSeconds: number;
   messageLimit: number;
   batchSize: number;
+  /** What a completion message does with its order's rows (PENDING_RESOLVE_MODE). */
+  resolveMode: ResolveMode;
 }
 
 /** Imports the pending queue into the pending table until a limit is reached or the queue is empty. */
@@ -47,21 +54,24 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
-    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial),
+    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, options.resolveMode),
   });
 }
 
-/** Stores one batch; reports per message what failed (malformed, already failed, refused row). */
+/** Stores one batch, then applies its completions; reports per message what failed (malformed, already failed, refused row). */
 export async function storePendingBatch(
   messages: BatchMessage[],
   pendingStore: PendingStore,
   paymentsInitial: PaymentsInitialStore,
+  resolveMode: ResolveMode,
 ): Promise<BatchFailures> {
   const failures: BatchFailures = new Map();
   const valid: Array<{ id: string; message: PendingMessage }> = [];
+  const completions: Array<{ id: string; order: SettledOrder }> = [];
   for (const { body, delivery } of messages) {
     try {
-      valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
+      if (isCompletionMessage(body)) completions.push({ id: delivery.id, order: parseSettledOrder(body) });
+      else valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
     } catch (error) {
       failures.set(delivery.id, error);
     }
@@ -97,6 +107,9 @@ export async function storePendingBatch(
       if (error instanceof InfrastructureError) throw error;
       failures.set(id, error);
     }
+  }
+  for (const { order } of completions) {
+    await withDatabase('settle pending order', () => settleOrder(pendingStore, order, resolveMode));
   }
   return failures;
 }

@@ -9,10 +9,12 @@ import type { Db } from '../db/client';
 import { defineJob } from '../job';
 import type { Logger } from '../log';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
-import { pendingConfig } from './config';
+import type { HttpRequest, HttpResponse } from '../http';
+import { pendingConfig, pendingEndpointConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
 import { consumePending, storePendingBatch, type PendingPipelineDeps } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
+import { handlePendingRequest } from './http-endpoint';
 import { PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
 
@@ -40,6 +42,7 @@ function consumePendingOptions() {
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
     messageLimit: config.CONSUME_PENDING_MESSAGE_LIMIT,
     batchSize: config.CONSUME_PENDING_BATCH_SIZE,
+    resolveMode: config.PENDING_RESOLVE_MODE,
   };
 }
 
@@ -65,11 +68,11 @@ function consumePaymentsInitOptions() {
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  */
 export const consumePendingSqsJob = defineJob({
-  options: () => sqsEventOptions(pendingConfig().PENDING_QUEUE),
-  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> => {
+  options: () => ({ ...sqsEventOptions(pendingConfig().PENDING_QUEUE), resolveMode: pendingConfig().PENDING_RESOLVE_MODE }),
+  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, { resolveMode, ...options }, event: SqsEvent): Promise<SqsBatchResponse> => {
     const pendingStore = new PendingStore(db);
     const paymentsInitial = new PaymentsInitialStore(db);
-    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial), { ...options, damagedStore, logger });
+    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, resolveMode), { ...options, damagedStore, logger });
   },
 });
 
@@ -106,3 +109,20 @@ function expirePendingOptions() {
     rowLimit: config.EXPIRE_PENDING_ROW_LIMIT,
   };
 }
+
+/**
+ * `pending-orders`: the signed HTTP endpoint that settles an order (`POST /pending/complete`) and
+ * gives an order's rows to the CRM (`GET /pending/{gateway}/{orderId}`).
+ */
+export const pendingOrdersRequestJob = defineJob({
+  options: () => {
+    const endpoint = pendingEndpointConfig();
+    return {
+      keys: { current: endpoint.PENDING_HMAC_SECRET, previous: endpoint.PENDING_HMAC_SECRET_PREVIOUS },
+      toleranceSeconds: endpoint.PENDING_SIGNATURE_TOLERANCE_SECONDS,
+      resolveMode: pendingConfig().PENDING_RESOLVE_MODE,
+    };
+  },
+  run: ({ db, logger }: { db: Db; logger: Logger }, options, request: HttpRequest): Promise<HttpResponse> =>
+    handlePendingRequest(request, { ...options, store: new PendingStore(db), logger }),
+});

@@ -9,8 +9,8 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** Modules with no project imports beyond each other: configuration, errors, logging, the job type, JSON and truncation rules, content hashes. */
-const LEAVES = ['lib/config', 'lib/errors', 'lib/log', 'lib/redact', 'lib/job', 'lib/json-object', 'lib/truncate', 'lib/content-hash'];
+/** Modules with no project imports beyond each other: configuration, errors, logging, the job type, JSON and truncation rules, content hashes, request signing and HTTP shapes. */
+const LEAVES = ['lib/config', 'lib/errors', 'lib/log', 'lib/redact', 'lib/job', 'lib/json-object', 'lib/truncate', 'lib/content-hash', 'lib/signing', 'lib/http'];
 const CAPABILITIES = ['lib/pending', 'lib/rectifier', 'lib/tracking', 'lib/impressions'];
 const BELOW_CAPABILITIES = ['lib/consumer', 'lib/queue', 'lib/db', ...LEAVES];
 

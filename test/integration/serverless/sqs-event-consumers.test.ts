@@ -42,7 +42,7 @@ function runtimeOn(url: string, connectionLimit = 2) {
 type Runtime = ReturnType<typeof runtimeOn>;
 
 const sqsOptions = (queue: string) => ({ queue, retryPolicy: DEFAULT_RETRY_POLICY });
-const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePendingSqsJob.run(runtime.deps, sqsOptions('pending'), event);
+const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePendingSqsJob.run(runtime.deps, { ...sqsOptions('pending'), resolveMode: 'delete' }, event);
 const consumePaymentsInitSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePaymentsInitSqsJob.run(runtime.deps, sqsOptions('payments-init'), event);
 
 describe('SQS-triggered consumers', () => {
