@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { DamagedStore } from '../../lib/consumer/damaged-store';
 import type { QueueBackend } from '../../lib/queue/types';
-import { signBody, SIGNATURE_HEADER } from '../../lib/tracking/signature';
+import { SIGNATURE_HEADER, signTrackingRequest } from '../../lib/tracking/signature';
 import type { TrackingProducer } from '../../lib/tracking/producer';
 import type { ProcessorSimulator } from '../processor-simulator';
 import type { RunTally } from './summary';
@@ -103,7 +103,7 @@ async function trackFirst(deps: GeneratorDeps, event: Record<string, unknown>): 
   const body = JSON.stringify(event);
   const response = await fetch(deps.trackingUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(deps.trackingSecret, body) },
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signTrackingRequest(deps.trackingSecret, body) },
     body,
     signal: AbortSignal.timeout(30_000),
   });
@@ -153,8 +153,8 @@ export async function seedSpecialTraffic(deps: GeneratorDeps, { orphans, stale }
   deps.tally.push(deps.queues.tracking);
   if (deps.trackingUrl !== null) {
     for (const [body, signature] of [
-      ['{"utm_source":"unsigned"}', 'sha256=' + '0'.repeat(64)],
-      ['{"id":"-5","ts":"yesterday"}', signBody(deps.trackingSecret, '{"id":"-5","ts":"yesterday"}')],
+      ['{"utm_source":"unsigned"}', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`],
+      ['{"id":"-5","ts":"yesterday"}', signTrackingRequest(deps.trackingSecret, '{"id":"-5","ts":"yesterday"}')],
     ] as const) {
       const response = await fetch(deps.trackingUrl, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature }, body, signal: AbortSignal.timeout(30_000) });
       deps.tally.httpAnswer(response.status);

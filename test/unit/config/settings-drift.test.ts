@@ -108,7 +108,11 @@ const TIME_LIMITS: Record<string, { variable: string; headroom: number }> = {
  * impressions-kafka.yml) names the same topics and group from the same params, so the loader
  * must get them from there too; QUEUE_BACKEND also chooses the bundle and the included files.
  */
-const PASSED_WITHOUT_OVERRIDE = new Set(['QUEUE_BACKEND', 'IMPRESSIONS_CONSUMER_GROUP', 'IMPRESSIONS_BANNER_TOPICS', 'IMPRESSIONS_LANDING_PAGE_TOPICS']);
+// The previous HMAC secrets are set by no stage in the file: a stage sets them for the length of a rotation.
+const PASSED_WITHOUT_OVERRIDE = new Set([
+  'QUEUE_BACKEND', 'IMPRESSIONS_CONSUMER_GROUP', 'IMPRESSIONS_BANNER_TOPICS', 'IMPRESSIONS_LANDING_PAGE_TOPICS',
+  'TRACKING_HMAC_SECRET_PREVIOUS', 'PENDING_HMAC_SECRET_PREVIOUS',
+]);
 
 /** Every file under lib/ and scripts/ named config.ts. */
 function configModules(dir = ROOT): string[] {
