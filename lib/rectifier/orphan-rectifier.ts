@@ -28,9 +28,10 @@ import { storeFailure } from '../consumer/settle';
 import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
-import { InfrastructureError, toError } from '../errors';
+import { InfrastructureError, PermanentError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/errors';
+import { PaymentsInitialStore } from '../pending/payments-initial-store';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import type { QueueBackend } from '../queue/types';
 import {
@@ -39,6 +40,7 @@ import {
   type Capability,
   type CompletionResult,
   type OrphanPayment,
+  type PaymentStatus,
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
@@ -54,7 +56,9 @@ export type OrphanOutcome =
   | 'refunded'
   | 'discarded'
   | 'damaged'
-  | 'retry-scheduled';
+  | 'retry-scheduled'
+  /** The antifraud check wanted a person (payments-init `validation_action` not `process`): nothing approved or captured. */
+  | 'held-for-review';
 
 export interface GatewayRun {
   /** Orders attempted: one processor conversation and at most one donation each. */
@@ -62,11 +66,16 @@ export interface GatewayRun {
   /** Pending rows those orders had, all deleted or marked resolved after the attempt. */
   rowsResolved: number;
   outcomes: Partial<Record<OrphanOutcome, number>>;
-  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'>;
+  /** What the processor said, per status, for the orders it was asked about. */
+  processorStatuses: Partial<Record<PaymentStatus, number>>;
+  /** `processor-unavailable`: the gateway's processor was down; the run went on with the next gateway. */
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'> | 'processor-unavailable';
 }
 
 export interface RectifyResult {
   gateways: Record<string, GatewayRun>;
+  /** Gateways whose processor was down, each with why and which row stays (no donor data). */
+  stoppedGateways: Array<{ gateway: string; reason: string }>;
 }
 
 export interface RectifierDeps {
@@ -93,21 +102,40 @@ export interface RectifyOptions {
   now?: () => Date;
 }
 
-/** The rectifier could not go on: a dependency is down. The row it was working on stays. */
-export class RectifierStoppedError extends InfrastructureError {}
+/**
+ * The rectifier could not go on: a dependency is down. The row it was working on stays. When
+ * only processors were down, the other gateways ran and `result` holds the run's summary.
+ */
+export class RectifierStoppedError extends InfrastructureError {
+  result?: RectifyResult;
+}
 
-/** Rectifies orphans of every configured gateway; rejects with RectifierStoppedError when a dependency is down. */
+/** A processor was unreachable: only its gateway stops (an InfrastructureError from its adapter). */
+class ProcessorDownError extends InfrastructureError {}
+
+/**
+ * The payments-init outcome of the order asks for a person (`validation_action` review, or
+ * anything but `process`): the rectifier approves and captures nothing; the row goes to
+ * `damaged` without a retry date, where people look.
+ */
+export class HeldForReviewError extends PermanentError {}
+
+/**
+ * Rectifies orphans of every configured gateway. A processor that is down stops its gateway only;
+ * the run goes on and then rejects with RectifierStoppedError (carrying the summary), so that the
+ * outage is an invocation error someone sees. The database or the queue down stops the run at once.
+ */
 export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOptions): Promise<RectifyResult> {
   const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
   const store = new PendingStore(deps.db);
   const now = options.now ?? (() => new Date());
   // The row limit is per gateway (each counts its own rows), the time limit is the whole run's.
   const budget = new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
-  const result: RectifyResult = { gateways: {} };
+  const result: RectifyResult = { gateways: {}, stoppedGateways: [] };
   for (const gateway of options.gateways) {
     const adapter = deps.adapters.get(gateway);
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
-    const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, stoppedBecause: 'empty' };
+    const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, processorStatuses: {}, stoppedBecause: 'empty' };
     result.gateways[gateway] = run;
     for (;;) {
       const limitReached = budget.exhausted(run.attempted);
@@ -127,7 +155,17 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
         : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, row.orderId!)));
       const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
       run.attempted += 1;
-      const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger));
+      let outcome: OrphanOutcome;
+      try {
+        outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+      } catch (error) {
+        if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
+        run.attempted -= 1;
+        run.stoppedBecause = 'processor-unavailable';
+        result.stoppedGateways.push({ gateway, reason: error.message });
+        logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
+        break;
+      }
       run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
       run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
         withDatabase('resolve pending rows of the order', async () => {
@@ -142,6 +180,11 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
     if (run.stoppedBecause === 'time-limit') break;
   }
+  if (result.stoppedGateways.length > 0) {
+    const stopped = new RectifierStoppedError(result.stoppedGateways.map(({ reason }) => reason).join('; '));
+    stopped.result = result;
+    throw stopped;
+  }
   return result;
 }
 
@@ -152,38 +195,47 @@ async function attemptRow(
   row: PendingRecord,
   options: RectifyOptions,
   logger: Logger,
+  run: GatewayRun,
 ): Promise<OrphanOutcome> {
   try {
-    return await settleRow(deps, adapter, row, options);
+    return await settleRow(deps, adapter, row, options, run);
   } catch (error) {
     if (error instanceof InfrastructureError) throw error;
     const context = { queue: options.pendingQueue, damagedStore: deps.damagedStore, retryPolicy: deps.retryPolicy, logger, now: options.now ?? (() => new Date()) };
     const stored = await storeFailure(context, { body: JSON.stringify(row.message), parsed: row.message, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
+    if (error instanceof HeldForReviewError) {
+      // Ids only: the order is findable in `damaged`, the donor is not in the log.
+      logger.warn({ gateway: row.gateway, orderId: row.orderId, pendingId: row.id }, 'order held for fraud review: not approved or captured, left in damaged for people');
+      return 'held-for-review';
+    }
     return stored === 'retryScheduled' ? 'retry-scheduled' : 'damaged';
   }
 }
 
-async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions): Promise<OrphanOutcome> {
+async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions, run: GatewayRun): Promise<OrphanOutcome> {
   const payment: OrphanPayment = { gateway: row.gateway, orderId: row.orderId, gatewayTxnId: row.gatewayTxnId, message: row.message };
   if (await isAlreadyImported(deps.db, row.message)) {
-    if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+    if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment));
     return 'already-imported';
   }
-  const status = await adapter.getStatus(payment);
+  const status = await processor(adapter, () => adapter.getStatus(payment));
+  run.processorStatuses[status.status] = (run.processorStatuses[status.status] ?? 0) + 1;
   switch (status.status) {
     case 'complete':
       await pushDonation(deps, options, row, status, {});
       return 'completed';
     case 'needs-approval':
-      await pushDonation(deps, options, row, status, await act(adapter, 'approve', payment, status));
+      await checkAntifraud(deps.db, row, status);
+      await pushDonation(deps, options, row, status, await processor(adapter, () => act(adapter, 'approve', payment, status)));
       return 'approved';
     case 'needs-finishing':
-      await pushDonation(deps, options, row, status, await act(adapter, 'finish', payment, status));
+      await checkAntifraud(deps.db, row, status);
+      await pushDonation(deps, options, row, status, await processor(adapter, () => act(adapter, 'finish', payment, status)));
       return 'finished';
     case 'failed':
     case 'cancelled':
     case 'revised':
-      if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+      if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment));
       return 'cancelled';
     case 'refunded':
       return 'refunded';
@@ -191,6 +243,34 @@ async function settleRow(deps: RectifierDeps, adapter: ProcessorAdapter, row: Pe
       return 'discarded';
     case 'pending':
       return 'left-pending';
+  }
+}
+
+/** One call to the processor: an outage there (an InfrastructureError of its adapter) stops its gateway only. */
+async function processor<T>(adapter: ProcessorAdapter, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof InfrastructureError && !(error instanceof ProcessorDownError)) {
+      throw new ProcessorDownError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Before any approve or capture: the payments-init outcome of the order (the antifraud decision
+ * made from the risk score when the donor paid) must be `process`, or absent (no outcome was
+ * reported; the legacy rectifier proceeded too). Anything else, `review` above all, is for people.
+ */
+async function checkAntifraud(db: Db, row: PendingRecord, status: StatusResult): Promise<void> {
+  if (row.orderId === null) return;
+  const outcome = await withDatabase('read payments_initial', () => new PaymentsInitialStore(db).fetch(row.gateway, row.orderId!));
+  const action = outcome?.validationAction ?? null;
+  if (action !== null && action !== 'process') {
+    throw new HeldForReviewError(
+      `payments-init validation_action is ${action}: the ${status.status} payment is neither approved nor captured by the rectifier; a person decides`,
+    );
   }
 }
 

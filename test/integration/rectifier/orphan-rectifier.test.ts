@@ -1,6 +1,7 @@
 import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
+import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
 import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
@@ -37,7 +38,7 @@ describe('rectifyOrphans', () => {
   });
 
   beforeEach(async () => {
-    for (const table of ['pending', 'damaged', 'contribution_tracking']) await env.database.pool.query(`DELETE FROM ${table}`);
+    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial']) await env.database.pool.query(`DELETE FROM ${table}`);
     await env.backend.purge(env.queues.donations);
     await env.backend.purge(env.queues.pending);
     simulator.reset();
@@ -266,6 +267,77 @@ describe('rectifyOrphans', () => {
     );
     expect(await pendingOrders()).toEqual(['1012.1']);
     expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
+  });
+
+  describe('rules', () => {
+    const paymentsInit = (orderId: string, validationAction: string) =>
+      new PaymentsInitialStore(env.database.db).upsert({ gateway: HOSTED, order_id: orderId, date: minutesAgo(90), validation_action: validationAction, payments_final_status: 'pending' });
+
+    it('should neither approve nor capture an order whose payments-init said review, and leave it in damaged for people', async () => {
+      await orphan('3001.1');
+      await orphan('3002.1');
+      await paymentsInit('3001.1', 'review');
+      await paymentsInit('3002.1', 'review');
+      await paymentsInit('3003.1', 'process');
+      await orphan('3003.1');
+      simulator.setOrder('3001.1', { statusCode: 600 });
+      simulator.setOrder('3002.1', { statusCode: 200 });
+      simulator.setOrder('3003.1', { statusCode: 600 });
+
+      const result = await rectify();
+
+      expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+        'GET /hosted-payment/orders/3001.1',
+        'GET /hosted-payment/orders/3002.1',
+        'GET /hosted-payment/orders/3003.1',
+        'POST /hosted-payment/orders/3003.1/approve',
+      ]);
+      expect(result.gateways[HOSTED]!.outcomes).toEqual({ 'held-for-review': 2, approved: 1 });
+      expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '3003.1' })]);
+      const damaged = await env.rows<{ order_id: string; error: string; retry_date: Date | null }>('SELECT order_id, error, retry_date FROM damaged ORDER BY id');
+      expect(damaged.map((row) => [row.order_id, row.retry_date])).toEqual([['3001.1', null], ['3002.1', null]]);
+      expect(damaged[0]!.error).toContain('HeldForReviewError');
+      expect(damaged[0]!.error).toContain('validation_action is review');
+    });
+
+    it('should stop only the gateway whose processor is down, settle the next gateway, and then fail the run with the summary', async () => {
+      const gone = await startProcessorSimulator();
+      await gone.close();
+      const mixed = new Map<string, ProcessorAdapter>([
+        [HOSTED, new HostedPaymentAdapter({ baseUrl: gone.hostedPaymentUrl, timeoutMs: 2000 })],
+        [EXPRESS, adapters.get(EXPRESS)!],
+      ]);
+      const id = await orphan('3010.1');
+      await store.store({ ...fixture, gateway: EXPRESS, order_id: '3011.1', gateway_session_id: 'EC-3011', date: minutesAgo(60) });
+      simulator.setCheckout('EC-3011', { checkoutStatus: 'PaymentActionCompleted', gatewayTxnId: 'PP-3011' });
+
+      const run = rectifyOrphans(
+        { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: mixed, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger },
+        options({ gateways: [HOSTED, EXPRESS] }),
+      );
+      const error = (await run.catch((caught: unknown) => caught)) as RectifierStoppedError;
+
+      expect(error).toBeInstanceOf(RectifierStoppedError);
+      expect(error.message).toMatch(new RegExp(`^rectify-orphans stopped at gateway ${HOSTED}: payment processor at .* is unreachable: .*; pending row ${id} stays for the next run$`));
+      expect(error.result!.gateways[HOSTED]).toMatchObject({ attempted: 0, stoppedBecause: 'processor-unavailable' });
+      expect(error.result!.gateways[EXPRESS]).toMatchObject({ attempted: 1, outcomes: { completed: 1 }, stoppedBecause: 'empty' });
+      expect(error.result!.stoppedGateways).toEqual([{ gateway: HOSTED, reason: error.message }]);
+      expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '3011.1' })]);
+      expect(await pendingOrders()).toEqual(['3010.1']);
+    });
+
+    it('should count what the processor said per status in the gateway summary', async () => {
+      const codes: Record<string, number> = { '3020.1': 25, '3021.1': 800, '3022.1': 800, '3023.1': 1800 };
+      for (const [order, statusCode] of Object.entries(codes)) {
+        await orphan(order);
+        simulator.setOrder(order, { statusCode });
+      }
+
+      const result = await rectify();
+
+      expect(result.gateways[HOSTED]!.processorStatuses).toEqual({ failed: 1, complete: 2, refunded: 1 });
+      expect(result.stoppedGateways).toEqual([]);
+    });
   });
 
   it('should stop at the row limit', async () => {
