@@ -110,6 +110,12 @@ export class RectifierStoppedError extends InfrastructureError {
   result?: RectifyResult;
 }
 
+/**
+ * The key the rectifier adds to a row it stores in `damaged`: the id of the row it came from.
+ * Bookkeeping, dropped from donations.
+ */
+export const REQUEUED_FROM_KEY = 'pending_requeued_from';
+
 /** A processor was unreachable: only its gateway stops (an InfrastructureError from its adapter). */
 class ProcessorDownError extends InfrastructureError {}
 
@@ -202,7 +208,10 @@ async function attemptRow(
   } catch (error) {
     if (error instanceof InfrastructureError) throw error;
     const context = { queue: options.pendingQueue, damagedStore: deps.damagedStore, retryPolicy: deps.retryPolicy, logger, now: options.now ?? (() => new Date()) };
-    const stored = await storeFailure(context, { body: JSON.stringify(row.message), parsed: row.message, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
+    // Marked as a new attempt of the order: requeued, it is a message of its own (a new
+    // message_key), not a redelivery of the row it was, which mark-resolved mode keeps.
+    const body = { ...row.message, [REQUEUED_FROM_KEY]: String(row.id) };
+    const stored = await storeFailure(context, { body: JSON.stringify(body), parsed: body, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
     if (error instanceof HeldForReviewError) {
       // Ids only: the order is findable in `damaged`, the donor is not in the log.
       logger.warn({ gateway: row.gateway, orderId: row.orderId, pendingId: row.id }, 'order held for fraud review: not approved or captured, left in damaged for people');
@@ -307,6 +316,7 @@ export function contributionTrackingIdOf(message: Record<string, unknown>): numb
 async function pushDonation(deps: RectifierDeps, options: RectifyOptions, row: PendingRecord, status: StatusResult, completion: CompletionResult): Promise<void> {
   const donation: Record<string, unknown> = { ...row.message };
   delete donation.pending_id;
+  delete donation[REQUEUED_FROM_KEY];
   const txn = completion.gatewayTxnId ?? status.gatewayTxnId;
   if (txn !== undefined) donation.gateway_txn_id = txn;
   const gatewayStatus = completion.gatewayStatus ?? status.gatewayStatus;

@@ -1,4 +1,5 @@
 import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
+import { consumePending } from '../../../lib/pending/consume-pending';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
@@ -240,6 +241,23 @@ describe('rectifyOrphans', () => {
     expect(requeued.byQueue).toEqual({ [env.queues.pending]: 1 });
     expect(JSON.parse(delivery!.body)).toMatchObject({ order_id: '1013.1', gateway: HOSTED });
     expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should bring a row back as unresolved when its retry is requeued in mark-resolved mode, and push its donation without bookkeeping', async () => {
+    await orphan('1016.1', 45, { source_enqueued_time: minutesAgo(45) });
+    simulator.setOrder('1016.1', { error: { httpStatus: 500, message: 'internal processing error' } });
+    await rectify({ resolveMode: 'mark-resolved' });
+    const [row] = await env.rows<{ retry_date: Date }>('SELECT retry_date FROM damaged');
+    await requeueDamaged({ backend: env.backend, damagedStore: env.damagedStore, limit: 10, now: new Date(row!.retry_date.getTime() + 1000) });
+
+    await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 10, messageLimit: 0, batchSize: 10, resolveMode: 'mark-resolved' });
+    simulator.setOrder('1016.1', { statusCode: 800, gatewayTxnId: 'GC-1016' });
+    const second = await rectify({ resolveMode: 'mark-resolved' });
+
+    expect(second.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { completed: 1 } });
+    const donations = await env.queued(env.queues.donations);
+    expect(donations).toEqual([expect.objectContaining({ order_id: '1016.1', gateway_txn_id: 'GC-1016' })]);
+    expect(donations[0]).not.toHaveProperty('pending_requeued_from');
   });
 
   it('should send an unknown status code to damaged', async () => {
