@@ -11,6 +11,7 @@
 import { MalformedMessageError } from '../errors';
 import { isJsonObject } from '../json-object';
 import type { PendingStore, ResolveMode } from './pending-store';
+import type { SettledOrdersStore } from './settled-orders-store';
 
 /** The value of `pending_action` that makes a message on the pending queue a completion. */
 export const COMPLETE_ACTION = 'complete';
@@ -21,13 +22,21 @@ export interface SettledOrder {
   orderId: string;
 }
 
+/** The two tables settling writes. */
+export interface SettlingStores {
+  pending: PendingStore;
+  settled: SettledOrdersStore;
+}
+
 /**
- * Settles an order: every pending row of it deleted, or marked resolved (`mode`, as the other
- * jobs do). Idempotent: an unknown or already settled order changes nothing. Resolves with how
- * many rows changed.
+ * Settles an order: records it as settled (so a later pending message of it is dropped, not
+ * stored), then deletes every pending row of it, or marks them resolved (`mode`, as the other
+ * jobs do). Idempotent: an unknown or already settled order changes nothing more. Resolves with
+ * how many rows changed.
  */
-export function settleOrder(store: PendingStore, order: SettledOrder, mode: ResolveMode): Promise<number> {
-  return store.resolveOrder(order.gateway, order.orderId, mode);
+export async function settleOrder(stores: SettlingStores, order: SettledOrder, mode: ResolveMode): Promise<number> {
+  await stores.settled.record(order.gateway, order.orderId);
+  return stores.pending.resolveOrder(order.gateway, order.orderId, mode);
 }
 
 /** True for a pending-queue message that settles an order instead of adding a row. */

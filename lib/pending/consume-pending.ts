@@ -5,7 +5,9 @@
  *
  * A message with `pending_action: "complete"` settles its order instead (lib/pending/complete-order.ts):
  * every pending row of (gateway, order id) is resolved, after the batch's rows are stored, so a
- * completion pushed after its pending message settles it even when both arrive in one batch.
+ * completion pushed after its pending message settles it even when both arrive in one batch; a
+ * pending message of an order settled before is dropped (`pending_settled`), so one that arrives
+ * after its completion does not bring the order back for the rectifier.
  *
  * Messages are handled in batches: one lookup in `payments_initial` and one multi-row INSERT per
  * batch. A batch the database refuses is retried row by row, so that one bad row goes to
@@ -23,6 +25,7 @@ import { normalisePendingMessage, type PendingMessage } from './normalise-messag
 import { isCompletionMessage, parseSettledOrder, settleOrder, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore, type ResolveMode } from './pending-store';
+import { SettledOrdersStore } from './settled-orders-store';
 
 export interface PendingPipelineDeps {
   backend: QueueBackend;
@@ -45,6 +48,7 @@ export interface ConsumePendingOptions {
 export function consumePending(deps: PendingPipelineDeps, options: ConsumePendingOptions): Promise<ConsumerCounts> {
   const pendingStore = new PendingStore(deps.db);
   const paymentsInitial = new PaymentsInitialStore(deps.db);
+  const settledStore = new SettledOrdersStore(deps.db);
   return runBatchConsumer({
     backend: deps.backend,
     queue: options.queue,
@@ -54,15 +58,19 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
-    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, options.resolveMode),
+    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode),
   });
 }
 
-/** Stores one batch, then applies its completions; reports per message what failed (malformed, already failed, refused row). */
+/**
+ * Stores one batch, then applies its completions; reports per message what failed (malformed,
+ * already failed, order already settled, refused row).
+ */
 export async function storePendingBatch(
   messages: BatchMessage[],
   pendingStore: PendingStore,
   paymentsInitial: PaymentsInitialStore,
+  settledStore: SettledOrdersStore,
   resolveMode: ResolveMode,
 ): Promise<BatchFailures> {
   const failures: BatchFailures = new Map();
@@ -77,15 +85,17 @@ export async function storePendingBatch(
     }
   }
   const withOrder = valid.filter(({ message }) => message.order_id !== undefined);
-  const failed = await withDatabase('look up payments_initial', () =>
-    paymentsInitial.failedOrders(withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }))),
-  );
+  const ordersOfBatch = withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }));
+  const failed = await withDatabase('look up payments_initial', () => paymentsInitial.failedOrders(ordersOfBatch));
+  const settled = await withDatabase('look up pending_settled', () => settledStore.settledOrders(ordersOfBatch));
   const inserts: typeof valid = [];
   const updates: typeof valid = [];
   for (const entry of valid) {
     const { message } = entry;
     if (message.order_id !== undefined && failed.has(orderKey(message.gateway, message.order_id))) {
       failures.set(entry.id, new DropMessageError(`payment of order ${message.order_id} (${message.gateway}) already failed; not stored`));
+    } else if (message.order_id !== undefined && settled.has(orderKey(message.gateway, message.order_id))) {
+      failures.set(entry.id, new DropMessageError(`order ${message.order_id} (${message.gateway}) is already settled; not stored`));
     } else if (message.pending_id !== undefined) {
       updates.push(entry);
     } else {
@@ -109,7 +119,7 @@ export async function storePendingBatch(
     }
   }
   for (const { order } of completions) {
-    await withDatabase('settle pending order', () => settleOrder(pendingStore, order, resolveMode));
+    await withDatabase('settle pending order', () => settleOrder({ pending: pendingStore, settled: settledStore }, order, resolveMode));
   }
   return failures;
 }

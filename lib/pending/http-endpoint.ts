@@ -22,6 +22,7 @@ import type { SigningKeys } from '../signing';
 import { withDatabase } from '../db/errors';
 import { parseSettledOrder, settleOrder } from './complete-order';
 import type { PendingStore, ResolveMode } from './pending-store';
+import type { SettledOrdersStore } from './settled-orders-store';
 
 /** The header carrying the signature (API Gateway v2 lower-cases header names). */
 export const PENDING_SIGNATURE_HEADER = 'x-pending-signature';
@@ -39,6 +40,7 @@ export interface PendingEndpointOptions {
   toleranceSeconds: number;
   resolveMode: ResolveMode;
   store: PendingStore;
+  settled: SettledOrdersStore;
   logger: Logger;
   now?: Date;
 }
@@ -79,7 +81,7 @@ async function complete(body: Buffer, options: PendingEndpointOptions): Promise<
   const fields = parseJsonObject(body);
   if (!fields.ok) return respond(400, { error: fields.problem === 'not-json' ? 'body is not valid JSON' : 'body must be a JSON object' });
   const order = parseSettledOrder(fields.value);
-  const resolved = await withDatabase('settle pending order', () => settleOrder(options.store, order, options.resolveMode));
+  const resolved = await withDatabase('settle pending order', () => settleOrder({ pending: options.store, settled: options.settled }, order, options.resolveMode));
   options.logger.info({ gateway: order.gateway, resolved, mode: options.resolveMode }, 'pending order settled');
   return respond(200, { resolved });
 }

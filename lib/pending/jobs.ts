@@ -17,6 +17,7 @@ import { expirePending, type ExpirePendingResult } from './expire-pending';
 import { handlePendingRequest } from './http-endpoint';
 import { PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore } from './pending-store';
+import { SettledOrdersStore } from './settled-orders-store';
 
 /** What the SQS-triggered consumers use: Lambda receives and deletes, so no queue backend. */
 export interface PendingSqsEventDeps {
@@ -72,7 +73,8 @@ export const consumePendingSqsJob = defineJob({
   run: ({ db, damagedStore, logger }: PendingSqsEventDeps, { resolveMode, ...options }, event: SqsEvent): Promise<SqsBatchResponse> => {
     const pendingStore = new PendingStore(db);
     const paymentsInitial = new PaymentsInitialStore(db);
-    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, resolveMode), { ...options, damagedStore, logger });
+    const settledStore = new SettledOrdersStore(db);
+    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, resolveMode), { ...options, damagedStore, logger });
   },
 });
 
@@ -124,5 +126,5 @@ export const pendingOrdersRequestJob = defineJob({
     };
   },
   run: ({ db, logger }: { db: Db; logger: Logger }, options, request: HttpRequest): Promise<HttpResponse> =>
-    handlePendingRequest(request, { ...options, store: new PendingStore(db), logger }),
+    handlePendingRequest(request, { ...options, store: new PendingStore(db), settled: new SettledOrdersStore(db), logger }),
 });

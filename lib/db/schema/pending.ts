@@ -88,3 +88,20 @@ export const paymentsInitial = mysqlTable(
 );
 
 export type PaymentsInitialRow = typeof paymentsInitial.$inferSelect;
+
+/**
+ * Orders known to be settled (lib/pending/complete-order.ts): one row per (gateway, order id),
+ * written before the order's pending rows are resolved. The pending consumer drops a later
+ * pending message of such an order (a redelivery, or one that arrived after its completion), so
+ * a settled order never comes back for the rectifier. Expired with the pending rows.
+ */
+export const pendingSettled = mysqlTable(
+  'pending_settled',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    gateway: varchar('gateway', { length: 255 }).notNull(),
+    orderId: varchar('order_id', { length: 255 }).notNull(),
+    settledAt: datetime('settled_at', { mode: 'date' }).notNull(),
+  },
+  (t) => [unique('uniq_pending_settled_gateway_order_id').on(t.gateway, t.orderId), index('idx_pending_settled_settled_at').on(t.settledAt)],
+);

@@ -1,6 +1,8 @@
 import { settleOrder } from '../../../lib/pending/complete-order';
+import { consumePending } from '../../../lib/pending/consume-pending';
 import { COMPLETE_PATH, handlePendingRequest, orderPath, PENDING_SIGNATURE_HEADER, type PendingEndpointOptions } from '../../../lib/pending/http-endpoint';
 import { PendingStore } from '../../../lib/pending/pending-store';
+import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
 import type { HttpRequest } from '../../../lib/http';
 import { signRequest } from '../../../lib/signing';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
@@ -12,12 +14,16 @@ const PREVIOUS = 'test-pending-secret-before-rotation';
 describe('settling a pending order', () => {
   let env: PendingTestEnv;
   let store: PendingStore;
+  let settled: SettledOrdersStore;
+  let stores: { pending: PendingStore; settled: SettledOrdersStore };
   const now = new Date('2026-12-02T03:30:00Z');
   const nowSeconds = Math.floor(now.getTime() / 1000);
 
   beforeAll(async () => {
     env = await createPendingTestEnv();
     store = new PendingStore(env.database.db);
+    settled = new SettledOrdersStore(env.database.db);
+    stores = { pending: store, settled };
   });
 
   afterAll(async () => {
@@ -27,6 +33,7 @@ describe('settling a pending order', () => {
   beforeEach(async () => {
     await env.database.pool.query('DELETE FROM pending');
     await env.database.pool.query('DELETE FROM damaged');
+    await env.database.pool.query('DELETE FROM pending_settled');
     await env.backend.purge(env.queues.pending);
   });
 
@@ -41,17 +48,27 @@ describe('settling a pending order', () => {
       await twoRowsOf('500.1');
       await store.store({ ...fixture, order_id: '501.1' });
 
-      const first = await settleOrder(store, { gateway: fixture.gateway, orderId: '500.1' }, 'delete');
-      const second = await settleOrder(store, { gateway: fixture.gateway, orderId: '500.1' }, 'delete');
+      const first = await settleOrder(stores, { gateway: fixture.gateway, orderId: '500.1' }, 'delete');
+      const second = await settleOrder(stores, { gateway: fixture.gateway, orderId: '500.1' }, 'delete');
 
       expect([first, second]).toEqual([2, 0]);
       expect(await orders()).toEqual([{ order_id: '501.1', is_resolved: 0 }]);
     });
 
+    it('should keep a pending message of a settled order that arrives after its completion out of the table', async () => {
+      await settleOrder(stores, { gateway: fixture.gateway, orderId: '503.1' }, 'delete');
+      await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '503.1' }, { ...fixture, order_id: '504.1' }]);
+
+      const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 10, messageLimit: 0, batchSize: 10, resolveMode: 'delete' });
+
+      expect(counts).toMatchObject({ processed: 2, succeeded: 1, dropped: 1 });
+      expect(await orders()).toEqual([{ order_id: '504.1', is_resolved: 0 }]);
+    });
+
     it('should mark every row of the order resolved in mark-resolved mode', async () => {
       await twoRowsOf('502.1');
 
-      const resolved = await settleOrder(store, { gateway: fixture.gateway, orderId: '502.1' }, 'mark-resolved');
+      const resolved = await settleOrder(stores, { gateway: fixture.gateway, orderId: '502.1' }, 'mark-resolved');
 
       expect(resolved).toBe(2);
       expect(await orders()).toEqual([{ order_id: '502.1', is_resolved: 1 }, { order_id: '502.1', is_resolved: 1 }]);
@@ -64,6 +81,7 @@ describe('settling a pending order', () => {
       toleranceSeconds: 300,
       resolveMode: 'delete',
       store,
+      settled,
       logger: env.deps.logger!,
       now,
     });

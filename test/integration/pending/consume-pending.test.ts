@@ -20,6 +20,7 @@ describe('consumePending', () => {
     await env.database.pool.query('DELETE FROM pending');
     await env.database.pool.query('DELETE FROM damaged');
     await env.database.pool.query('DELETE FROM payments_initial');
+    await env.database.pool.query('DELETE FROM pending_settled');
     await env.backend.purge(env.queues.pending);
   });
 
