@@ -36,6 +36,7 @@ const FUNCTION_ACCESS = {
   'consume-pending': { backend: 'redis' },
   'consume-payments-init': { backend: 'redis' },
   'consume-contribution-tracking': { backend: 'redis' },
+  'consume-rectify': { backend: 'redis' },
   'consume-pending-sqs': { backend: 'sqs', consume: [queue('pending')] },
   'consume-payments-init-sqs': { backend: 'sqs', consume: [queue('payments-init')] },
   'consume-contribution-tracking-sqs': { backend: 'sqs', consume: [queue('contribution-tracking')] },

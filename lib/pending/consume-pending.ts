@@ -25,6 +25,7 @@ import { normalisePendingMessage, type PendingMessage } from './normalise-messag
 import { isCompletionMessage, parseSettledOrder, settleOrder, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore, type ResolveMode } from './pending-store';
+import { pushTriggers, triggersFor, type TriggerOptions } from './rectify-trigger';
 import { SettledOrdersStore } from './settled-orders-store';
 
 export interface PendingPipelineDeps {
@@ -42,6 +43,8 @@ export interface ConsumePendingOptions {
   batchSize: number;
   /** What a completion message does with its order's rows (PENDING_RESOLVE_MODE). */
   resolveMode: ResolveMode;
+  /** When set, each batch's stored rows get a delayed rectify trigger per gateway (lib/pending/rectify-trigger.ts). */
+  trigger?: TriggerOptions;
 }
 
 /** Imports the pending queue into the pending table until a limit is reached or the queue is empty. */
@@ -58,7 +61,13 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
-    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode),
+    handleBatch: async (messages) => {
+      const stored: PendingMessage[] = [];
+      const failures = await storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode, stored);
+      // After the rows are in: a failed push fails the batch, whose redelivery stores nothing twice.
+      if (options.trigger) await pushTriggers(deps.backend, options.trigger.queue, triggersFor(stored, options.trigger));
+      return failures;
+    },
   });
 }
 
@@ -72,6 +81,8 @@ export async function storePendingBatch(
   paymentsInitial: PaymentsInitialStore,
   settledStore: SettledOrdersStore,
   resolveMode: ResolveMode,
+  /** Filled with the messages stored as rows (for the rectify triggers). */
+  stored: PendingMessage[] = [],
 ): Promise<BatchFailures> {
   const failures: BatchFailures = new Map();
   const valid: Array<{ id: string; message: PendingMessage }> = [];
@@ -105,6 +116,7 @@ export async function storePendingBatch(
   if (inserts.length > 0) {
     try {
       await withDatabase('insert pending rows', () => pendingStore.insertMany(inserts.map(({ message }) => message)));
+      stored.push(...inserts.map(({ message }) => message));
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       updates.push(...inserts); // a row was refused: find which, one by one
@@ -113,6 +125,7 @@ export async function storePendingBatch(
   for (const { id, message } of updates) {
     try {
       await withDatabase('store pending row', () => pendingStore.store(message));
+      stored.push(message);
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       failures.set(id, error);

@@ -10,6 +10,8 @@ import { defineJob } from '../job';
 import type { Logger } from '../log';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { HttpRequest, HttpResponse } from '../http';
+import { adaptersFromConfig, gatewaysToRectify } from '../rectifier/adapters';
+import { rectifierConfig } from '../rectifier/config';
 import { pendingConfig, pendingEndpointConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
 import { consumePending, storePendingBatch, type PendingPipelineDeps } from './consume-pending';
@@ -37,7 +39,11 @@ export const consumePendingJob = defineJob({
 
 function consumePendingOptions() {
   const config = pendingConfig();
+  const rectifier = rectifierConfig();
   return {
+    trigger: config.RECTIFY_TRIGGERS
+      ? { queue: config.RECTIFY_QUEUE, minAgeMinutes: rectifier.RECTIFY_ORPHANS_MIN_AGE_MINUTES, gateways: gatewaysToRectify(rectifier, adaptersFromConfig(rectifier)) }
+      : undefined,
     retryPolicy: configuredRetryPolicy(),
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,

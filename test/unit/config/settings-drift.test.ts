@@ -98,6 +98,8 @@ const TIME_LIMITS: Record<string, { variable: string; headroom: number }> = {
   'consume-payments-init': { variable: 'CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS', headroom: 10 },
   'consume-contribution-tracking': { variable: 'TRACKING_CONSUMER_TIME_LIMIT_SECONDS', headroom: 10 },
   'rectify-orphans': { variable: 'RECTIFY_ORPHANS_TIME_LIMIT_SECONDS', headroom: 10 },
+  // Its rectifier runs stop at the run's limit after the order in hand (a few processor calls).
+  'consume-rectify': { variable: 'CONSUME_RECTIFY_TIME_LIMIT_SECONDS', headroom: 30 },
   'expire-pending': { variable: 'EXPIRE_PENDING_TIME_LIMIT_SECONDS', headroom: 10 },
   // The scheduled Kafka loader also joins the group and commits a last batch.
   'load-impressions': { variable: 'IMPRESSIONS_TIME_LIMIT_SECONDS', headroom: 30 },
