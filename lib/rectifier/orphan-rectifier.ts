@@ -33,6 +33,7 @@ import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/errors';
 import { PaymentsInitialStore } from '../pending/payments-initial-store';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
+import { SettledOrdersStore } from '../pending/settled-orders-store';
 import type { QueueBackend } from '../queue/types';
 import {
   can,
@@ -58,7 +59,9 @@ export type OrphanOutcome =
   | 'damaged'
   | 'retry-scheduled'
   /** The antifraud check wanted a person (payments-init `validation_action` not `process`): nothing approved or captured. */
-  | 'held-for-review';
+  | 'held-for-review'
+  /** The order was settled (lib/pending/complete-order.ts) after a row of it was stored: resolved without a processor call. */
+  | 'settled';
 
 export interface GatewayRun {
   /** Orders attempted: one processor conversation and at most one donation each. */
@@ -134,6 +137,7 @@ export class HeldForReviewError extends PermanentError {}
 export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOptions): Promise<RectifyResult> {
   const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
   const store = new PendingStore(deps.db);
+  const settled = new SettledOrdersStore(deps.db);
   const now = options.now ?? (() => new Date());
   // The row limit is per gateway (each counts its own rows), the time limit is the whole run's.
   const budget = new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
@@ -163,7 +167,10 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
       run.attempted += 1;
       let outcome: OrphanOutcome;
       try {
-        outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+        // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
+        const settledElsewhere = row.orderId !== null
+          && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId: row.orderId! }])))).size > 0;
+        outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
       } catch (error) {
         if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
         run.attempted -= 1;

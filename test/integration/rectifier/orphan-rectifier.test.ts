@@ -3,6 +3,7 @@ import { consumePending } from '../../../lib/pending/consume-pending';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
+import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
 import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
@@ -39,7 +40,7 @@ describe('rectifyOrphans', () => {
   });
 
   beforeEach(async () => {
-    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial']) await env.database.pool.query(`DELETE FROM ${table}`);
+    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial', 'pending_settled']) await env.database.pool.query(`DELETE FROM ${table}`);
     await env.backend.purge(env.queues.donations);
     await env.backend.purge(env.queues.pending);
     simulator.reset();
@@ -342,6 +343,19 @@ describe('rectifyOrphans', () => {
       expect(error.result!.stoppedGateways).toEqual([{ gateway: HOSTED, reason: error.message }]);
       expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '3011.1' })]);
       expect(await pendingOrders()).toEqual(['3010.1']);
+    });
+
+    it('should resolve the rows of an order settled after they were stored without calling the processor', async () => {
+      await orphan('3030.1');
+      await new SettledOrdersStore(env.database.db).record(HOSTED, '3030.1');
+      simulator.setOrder('3030.1', { statusCode: 800 });
+
+      const result = await rectify();
+
+      expect(simulator.calls()).toEqual([]);
+      expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, rowsResolved: 1, outcomes: { settled: 1 } });
+      expect(await env.queued(env.queues.donations)).toEqual([]);
+      expect(await pendingOrders()).toEqual([]);
     });
 
     it('should count what the processor said per status in the gateway summary', async () => {
