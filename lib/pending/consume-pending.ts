@@ -49,9 +49,6 @@ export interface ConsumePendingOptions {
 
 /** Imports the pending queue into the pending table until a limit is reached or the queue is empty. */
 export function consumePending(deps: PendingPipelineDeps, options: ConsumePendingOptions): Promise<ConsumerCounts> {
-  const pendingStore = new PendingStore(deps.db);
-  const paymentsInitial = new PaymentsInitialStore(deps.db);
-  const settledStore = new SettledOrdersStore(deps.db);
   return runBatchConsumer({
     backend: deps.backend,
     queue: options.queue,
@@ -61,14 +58,28 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
-    handleBatch: async (messages) => {
-      const stored: PendingMessage[] = [];
-      const failures = await storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode, stored);
-      // After the rows are in: a failed push fails the batch, whose redelivery stores nothing twice.
-      if (options.trigger) await pushTriggers(deps.backend, options.trigger.queue, triggersFor(stored, options.trigger));
-      return failures;
-    },
+    handleBatch: pendingBatchHandler(deps, options),
   });
+}
+
+/**
+ * The batch step both consumers (scheduled and SQS-triggered) run: store the batch, apply its
+ * completions, then push the batch's rectify triggers. After the rows are in: a failed push fails
+ * the batch, whose redelivery stores nothing twice.
+ */
+export function pendingBatchHandler(
+  deps: { db: Db; backend?: QueueBackend },
+  options: Pick<ConsumePendingOptions, 'resolveMode' | 'trigger'>,
+): (messages: BatchMessage[]) => Promise<BatchFailures> {
+  const pendingStore = new PendingStore(deps.db);
+  const paymentsInitial = new PaymentsInitialStore(deps.db);
+  const settledStore = new SettledOrdersStore(deps.db);
+  return async (messages) => {
+    const stored: PendingMessage[] = [];
+    const failures = await storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode, stored);
+    if (options.trigger && deps.backend) await pushTriggers(deps.backend, options.trigger.queue, triggersFor(stored, options.trigger));
+    return failures;
+  };
 }
 
 /**

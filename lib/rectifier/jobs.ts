@@ -12,6 +12,8 @@ import { rectifierConfig } from './config';
 import { rectifyOrphans, type RectifierDeps, type RectifyResult } from './orphan-rectifier';
 import { runBatchConsumer, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import { handleTriggers } from './triggered';
+import { runSqsEventBatch } from '../consumer/run-sqs-event';
+import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 
 function rectifyOptions() {
   const config = rectifierConfig();
@@ -55,6 +57,21 @@ export const consumeRectifyJob = defineJob({
         (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, { ...options, timeLimitSeconds: Math.min(options.timeLimitSeconds, remaining()) })).failures,
     });
   },
+});
+
+/**
+ * `consume-rectify-sqs`: the triggers of one SQS event (the `rectify` queue's event source), one
+ * rectifier run over their due gateways; not-yet-due triggers are pushed again.
+ */
+export const consumeRectifySqsJob = defineJob({
+  options: () => ({ ...rectifyOptions(), triggerQueue: pendingConfig().RECTIFY_QUEUE }),
+  run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'> & { logger: Logger }, { adapters, retryPolicy, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
+    runSqsEventBatch(event, async (messages) => (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, options)).failures, {
+      queue: options.triggerQueue,
+      retryPolicy,
+      damagedStore: deps.damagedStore,
+      logger: deps.logger,
+    }),
 });
 
 /** `rectify-orphans`: the orphans of every configured gateway. */

@@ -7,6 +7,7 @@ import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adap
 import type { RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
 import type { ProcessorAdapter } from '../../../lib/rectifier/processor-adapter';
 import { handleTriggers } from '../../../lib/rectifier/triggered';
+import { consumeRectifySqsJob } from '../../../lib/rectifier/jobs';
 import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import fixture from '../../../fixtures/pending-message.json';
@@ -34,6 +35,7 @@ describe('triggered rectification', () => {
 
   beforeEach(async () => {
     await env.database.pool.query('DELETE FROM pending');
+    await env.database.pool.query('DELETE FROM damaged');
     for (const queue of [rectifyQueue, env.queues.pending, env.queues.donations]) await env.backend.purge(queue);
     simulator.reset();
   });
@@ -100,5 +102,30 @@ describe('triggered rectification', () => {
     expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '4010.1' })]);
     // The three leased ones are still in flight (the runner acks them); the chained one waits delayed.
     expect(await env.backend.stats(rectifyQueue)).toMatchObject({ inFlight: 3, delayed: 1 });
+  });
+
+  it('should answer an SQS event of triggers as consume-rectify-sqs runs it: due triggers rectified, a malformed one in damaged, none redelivered', async () => {
+    await new PendingStore(env.database.db).store({ ...fixture, gateway: HOSTED, order_id: '4020.1', date: nowSeconds() - 3600 });
+    simulator.setOrder('4020.1', { statusCode: 1800 });
+    const record = (body: string, i: number) => ({
+      messageId: `m-${i}`, receiptHandle: `r-${i}`, body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      eventSource: 'aws:sqs', eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:test-${rectifyQueue}`,
+    });
+    const event = { Records: [JSON.stringify({ gateway: HOSTED, due: nowSeconds() - 5 }), '{"gateway": 7}'].map(record) };
+
+    const response = await consumeRectifySqsJob.run(
+      { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
+      {
+        adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, resolveMode: 'delete',
+        donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue,
+      },
+      event,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(simulator.calls().map((call) => call.path)).toEqual(['/hosted-payment/orders/4020.1']);
+    const damaged = await env.rows<{ original_queue: string; error: string }>('SELECT original_queue, error FROM damaged');
+    expect(damaged).toEqual([expect.objectContaining({ original_queue: rectifyQueue })]);
+    expect(damaged[0]!.error).toContain('invalid rectify trigger');
   });
 });

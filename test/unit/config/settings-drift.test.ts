@@ -194,7 +194,7 @@ describe('settings drift', () => {
 
   it('should give each SQS consumer the timeout that its queue definition declares', () => {
     const consumers = Object.keys(functions).filter((fn) => queueOf(fn) !== undefined);
-    expect(consumers.length).toBe(3);
+    expect(consumers.length).toBe(4);
     for (const name of consumers) {
       const queue = queueOf(name);
 
