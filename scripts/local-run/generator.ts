@@ -129,6 +129,7 @@ async function produce(deps: GeneratorDeps, topic: string, events: object[]): Pr
  * - a tracking POST with a wrong signature (401) and one with a bad body (400);
  * - a damaged row whose retry date has come, as a consumer's RetryableError leaves it (no
  *   consumer of this project throws one today), for requeue-damaged to push back;
+ * - a donor who came back: a pending message and the completion that settles its order;
  * - a donation the CRM stand-in cannot import (it crashes on it until it is dead-lettered);
  * - an impression event the loader rejects as invalid.
  */
@@ -160,6 +161,11 @@ export async function seedSpecialTraffic(deps: GeneratorDeps, { orphans, stale }
       deps.tally.httpAnswer(response.status);
     }
   }
+
+  // A donor who came back: the frontend settles the order after its pending message (lib/pending/complete-order.ts).
+  const returned = pendingMessage(donorJourney(++n, deps.random), SPECIAL_ID_BASE + n, now);
+  await deps.backend.pushBatch(deps.queues.pending, [returned, { gateway: returned.gateway, order_id: returned.order_id, pending_action: 'complete' }], { sourceType: 'payments' });
+  deps.tally.push(deps.queues.pending, 2);
 
   const retried = pendingMessage(donorJourney(++n, deps.random), SPECIAL_ID_BASE + n, now);
   await deps.damagedStore.insert({ queue: deps.queues.pending, body: JSON.stringify(retried), error: 'payment not yet confirmed (simulated retryable failure)', retryDate: now, originalDate: now }, now);
