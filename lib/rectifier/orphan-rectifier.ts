@@ -34,6 +34,7 @@ import { withDatabase } from '../db/errors';
 import { PaymentsInitialStore } from '../pending/payments-initial-store';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import { SettledOrdersStore } from '../pending/settled-orders-store';
+import { GatewayLeases } from './gateway-lease';
 import type { QueueBackend } from '../queue/types';
 import {
   can,
@@ -71,8 +72,11 @@ export interface GatewayRun {
   outcomes: Partial<Record<OrphanOutcome, number>>;
   /** What the processor said, per status, for the orders it was asked about. */
   processorStatuses: Partial<Record<PaymentStatus, number>>;
-  /** `processor-unavailable`: the gateway's processor was down; the run went on with the next gateway. */
-  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'> | 'processor-unavailable';
+  /**
+   * `processor-unavailable`: the gateway's processor was down; the run went on with the next gateway.
+   * `held-elsewhere`: another run holds the gateway's lease (lib/rectifier/gateway-lease.ts) and walks it.
+   */
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'> | 'processor-unavailable' | 'held-elsewhere';
 }
 
 export interface RectifyResult {
@@ -136,63 +140,42 @@ export class HeldForReviewError extends PermanentError {}
  */
 export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOptions): Promise<RectifyResult> {
   const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
-  const store = new PendingStore(deps.db);
-  const settled = new SettledOrdersStore(deps.db);
   const now = options.now ?? (() => new Date());
-  // The row limit is per gateway (each counts its own rows), the time limit is the whole run's.
-  const budget = new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
-  const result: RectifyResult = { gateways: {}, stoppedGateways: [] };
+  const leases = new GatewayLeases(deps.db);
+  const walk: Walk = {
+    deps,
+    options,
+    logger,
+    now,
+    store: new PendingStore(deps.db),
+    settled: new SettledOrdersStore(deps.db),
+    // The row limit is per gateway (each counts its own orders), the time limit is the whole run's.
+    budget: new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 }),
+    result: { gateways: {}, stoppedGateways: [] },
+  };
+  // A lease outlasts the run's time limit by the order in hand (a few processor calls).
+  const leaseSeconds = (options.timeLimitSeconds > 0 ? options.timeLimitSeconds : LEASE_SECONDS_WITHOUT_LIMIT) + LEASE_MARGIN_SECONDS;
   for (const gateway of options.gateways) {
     const adapter = deps.adapters.get(gateway);
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
     const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, processorStatuses: {}, stoppedBecause: 'empty' };
-    result.gateways[gateway] = run;
-    for (;;) {
-      const limitReached = budget.exhausted(run.attempted);
-      if (limitReached) {
-        run.stoppedBecause = limitReached;
-        break;
-      }
-      const row = await stopOnInfrastructure(gateway, null, () => withDatabase('fetch oldest pending row', () => store.fetchOldest(gateway)));
-      if (!row) break;
-      if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
-        run.stoppedBecause = 'younger-row';
-        break;
-      }
-      // The order, not the row: every row of (gateway, order id) is settled by one attempt.
-      const orderRows = row.orderId === null
-        ? [row]
-        : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, row.orderId!)));
-      const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
-      run.attempted += 1;
-      let outcome: OrphanOutcome;
-      try {
-        // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
-        const settledElsewhere = row.orderId !== null
-          && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId: row.orderId! }])))).size > 0;
-        outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
-      } catch (error) {
-        if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
-        run.attempted -= 1;
-        run.stoppedBecause = 'processor-unavailable';
-        result.stoppedGateways.push({ gateway, reason: error.message });
-        logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
-        break;
-      }
-      run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-      run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
-        withDatabase('resolve pending rows of the order', async () => {
-          if (row.orderId === null) {
-            await store.resolveRow(row.id, options.resolveMode);
-            return 1;
-          }
-          return store.resolveOrder(gateway, row.orderId, options.resolveMode);
-        }),
-      );
+    walk.result.gateways[gateway] = run;
+    const until = new Date(now().getTime() + leaseSeconds * 1000);
+    if (!(await stopOnInfrastructure(gateway, null, () => withDatabase('take the gateway lease', () => leases.take(gateway, now(), until))))) {
+      run.stoppedBecause = 'held-elsewhere';
+      logger.info({ gateway }, 'gateway skipped: another rectifier run holds it');
+      continue;
+    }
+    try {
+      await walkGateway(walk, gateway, adapter, run);
+    } finally {
+      // A lease not given back (the database went away) expires on its own.
+      await withDatabase('release the gateway lease', () => leases.release(gateway)).catch(() => undefined);
     }
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
     if (run.stoppedBecause === 'time-limit') break;
   }
+  const { result } = walk;
   if (result.stoppedGateways.length > 0) {
     const stopped = new RectifierStoppedError(result.stoppedGateways.map(({ reason }) => reason).join('; '));
     stopped.result = result;
@@ -200,6 +183,71 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
   }
   return result;
 }
+
+/** What one run shares between the gateways it walks. */
+interface Walk {
+  deps: RectifierDeps;
+  options: RectifyOptions;
+  logger: Logger;
+  now: () => Date;
+  store: PendingStore;
+  settled: SettledOrdersStore;
+  budget: RunBudget<'row-limit'>;
+  result: RectifyResult;
+}
+
+/** One gateway, oldest order first, until a limit, a row too young, or its processor is down. */
+async function walkGateway(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun): Promise<void> {
+  const { deps, options, logger, now, store, settled, budget, result } = walk;
+  for (;;) {
+    const limitReached = budget.exhausted(run.attempted);
+    if (limitReached) {
+      run.stoppedBecause = limitReached;
+      return;
+    }
+    const row = await stopOnInfrastructure(gateway, null, () => withDatabase('fetch oldest pending row', () => store.fetchOldest(gateway)));
+    if (!row) return;
+    if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
+      run.stoppedBecause = 'younger-row';
+      return;
+    }
+    // The order, not the row: every row of (gateway, order id) is settled by one attempt.
+    const orderId = row.orderId;
+    const orderRows = orderId === null
+      ? [row]
+      : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
+    const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
+    run.attempted += 1;
+    let outcome: OrphanOutcome;
+    try {
+      // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
+      const settledElsewhere = orderId !== null
+        && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
+      outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+    } catch (error) {
+      if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
+      run.attempted -= 1;
+      run.stoppedBecause = 'processor-unavailable';
+      result.stoppedGateways.push({ gateway, reason: error.message });
+      logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
+      return;
+    }
+    run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+    run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
+      withDatabase('resolve pending rows of the order', async () => {
+        if (orderId === null) {
+          await store.resolveRow(row.id, options.resolveMode);
+          return 1;
+        }
+        return store.resolveOrder(gateway, orderId, options.resolveMode);
+      }),
+    );
+  }
+}
+
+/** A run without a time limit holds a gateway's lease this long (seconds); every lease gets the margin on top. */
+const LEASE_SECONDS_WITHOUT_LIMIT = 900;
+const LEASE_MARGIN_SECONDS = 120;
 
 /** One row: settle it with the processor; any error but an outage goes to `damaged`. */
 async function attemptRow(

@@ -4,3 +4,4 @@ export * from './contribution-tracking-log';
 export * from './damaged';
 export * from './pending';
 export * from './impressions';
+export * from './rectifier';

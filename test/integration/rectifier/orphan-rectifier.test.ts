@@ -4,6 +4,7 @@ import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
+import { GatewayLeases } from '../../../lib/rectifier/gateway-lease';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
 import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
@@ -40,7 +41,7 @@ describe('rectifyOrphans', () => {
   });
 
   beforeEach(async () => {
-    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial', 'pending_settled']) await env.database.pool.query(`DELETE FROM ${table}`);
+    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial', 'pending_settled', 'rectifier_leases']) await env.database.pool.query(`DELETE FROM ${table}`);
     await env.backend.purge(env.queues.donations);
     await env.backend.purge(env.queues.pending);
     simulator.reset();
@@ -356,6 +357,33 @@ describe('rectifyOrphans', () => {
       expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, rowsResolved: 1, outcomes: { settled: 1 } });
       expect(await env.queued(env.queues.donations)).toEqual([]);
       expect(await pendingOrders()).toEqual([]);
+    });
+
+    it('should skip a gateway another run holds, so two runs never settle one order twice, and take it once the lease expired', async () => {
+      await orphan('3040.1');
+      simulator.setOrder('3040.1', { statusCode: 600 });
+      const other = new GatewayLeases(env.database.db);
+      await other.take(HOSTED, now, new Date(now.getTime() + 60_000));
+
+      const whileHeld = await rectify();
+      const afterExpiry = await rectify({ now: () => new Date(now.getTime() + 61_000) });
+
+      expect(whileHeld.gateways[HOSTED]).toMatchObject({ attempted: 0, stoppedBecause: 'held-elsewhere' });
+      expect(afterExpiry.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { approved: 1 } });
+      expect(simulator.calls().map((call) => call.method)).toEqual(['GET', 'POST']);
+      expect(await env.rows('SELECT gateway FROM rectifier_leases')).toEqual([]);
+    });
+
+    it('should let concurrent runs of one gateway approve each order once and push one donation', async () => {
+      for (const order of ['3050.1', '3051.1', '3052.1']) {
+        await orphan(order);
+        simulator.setOrder(order, { statusCode: 600 });
+      }
+
+      await Promise.all([rectify(), rectify(), rectify()]);
+
+      expect(simulator.calls().filter((call) => call.method === 'POST')).toHaveLength(3);
+      expect((await env.queued(env.queues.donations)).map((donation) => donation.order_id).sort()).toEqual(['3050.1', '3051.1', '3052.1']);
     });
 
     it('should count what the processor said per status in the gateway summary', async () => {
