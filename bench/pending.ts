@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       // Not timed: fill the queue.
       for (let i = 0; i < bodies.length; i += 5000) await backend.pushBatch(queue, bodies.slice(i, i + 5000), { sourceType: 'payments' });
       started = performance.now();
-      const counts = await consumePending(deps, { queue, timeLimitSeconds: 0, messageLimit: 0, batchSize: BATCH });
+      const counts = await consumePending(deps, { queue, timeLimitSeconds: 0, messageLimit: 0, batchSize: BATCH, resolveMode: 'delete' });
       consumerRates.push(MESSAGES / ((performance.now() - started) / 1000));
       const [[{ n }]] = (await database.pool.query('SELECT COUNT(*) AS n FROM pending')) as unknown as [[{ n: number }]];
       if (counts.succeeded !== MESSAGES || Number(n) !== MESSAGES) {

@@ -3,8 +3,10 @@
  * rectify-orphans`.
  *
  * Settles pending rows older than RECTIFY_ORPHANS_MIN_AGE_MINUTES with their payment processor, oldest
- * first per gateway, within RECTIFY_ORPHANS_* limits. Every attempted row is resolved; failures go to
- * damaged first; a processor or database outage fails the run and leaves the row in place.
+ * first per gateway, within RECTIFY_ORPHANS_* limits, one order at a time: one processor call and at most
+ * one donation per order, then every row of the order is resolved; failures go to damaged first. An
+ * order whose payments-init asked for review is never approved or captured (it goes to damaged). A
+ * processor outage stops its gateway only and fails the run at its end; a database outage fails it at once.
  */
 import { rectifyOrphansJob } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';

@@ -11,7 +11,7 @@ import { coreConfig, type ConfigLoader } from '../lib/config';
 import { consoleConfig, consoleMetricsConfig, consoleWebConfig } from '../lib/console/config';
 import { consumerConfig } from '../lib/consumer/config';
 import { impressionsConfig } from '../lib/impressions/config';
-import { pendingConfig } from '../lib/pending/config';
+import { pendingConfig, pendingEndpointConfig } from '../lib/pending/config';
 import { queueConfig } from '../lib/queue/config';
 import { sqsEnvConfig } from '../lib/queue/sqs/config';
 import { rectifierConfig } from '../lib/rectifier/config';
@@ -28,7 +28,7 @@ export const CONFIG_AREAS: ReadonlyArray<{ area: string; source: string; loaders
   { area: 'Queue', source: 'lib/queue/config.ts', loaders: [queueConfig] },
   { area: 'SQS', source: 'lib/queue/sqs/config.ts', loaders: [sqsEnvConfig] },
   { area: 'Failures', source: 'lib/consumer/config.ts', loaders: [consumerConfig] },
-  { area: 'Pending', source: 'lib/pending/config.ts', loaders: [pendingConfig] },
+  { area: 'Pending', source: 'lib/pending/config.ts', loaders: [pendingConfig, pendingEndpointConfig] },
   { area: 'Rectifier', source: 'lib/rectifier/config.ts', loaders: [rectifierConfig] },
   { area: 'Tracking', source: 'lib/tracking/config.ts', loaders: [trackingConfig, trackingEndpointConfig] },
   { area: 'Impressions', source: 'lib/impressions/config.ts', loaders: [impressionsConfig] },

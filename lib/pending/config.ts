@@ -5,11 +5,16 @@
  */
 import { defineConfig, env } from '../config';
 import { definedQueue } from '../queue/definitions';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../signing';
 
 export const pendingConfig = defineConfig({
   PENDING_QUEUE: env.string(definedQueue('pending')).describe('queue consume-pending reads'),
   PAYMENTS_INIT_QUEUE: env.string(definedQueue('payments-init')).describe('queue consume-payments-init reads'),
   DONATIONS_QUEUE: env.string(definedQueue('donations')).describe('queue rectify-orphans sends settled donations to (the CRM side reads it)'),
+  /** consume-pending writes it, consume-rectify reads it (lib/pending/rectify-trigger.ts). */
+  RECTIFY_QUEUE: env.string(definedQueue('rectify')).describe('queue of the delayed rectify triggers consume-pending pushes and consume-rectify reads'),
+  RECTIFY_TRIGGERS: env.bool(true).describe('consume-pending pushes a delayed rectify trigger per gateway of each batch (Redis stages)'),
+  CONSUME_RECTIFY_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-rectify run length, seconds, rectifier runs included (0: no limit)'),
 
   CONSUME_PENDING_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-pending run length, seconds (0: no limit)'),
   CONSUME_PENDING_MESSAGE_LIMIT: env.limit(0).describe('messages per consume-pending run (0: no limit)'),
@@ -33,3 +38,10 @@ export const pendingConfig = defineConfig({
 });
 
 export type PendingConfig = ReturnType<typeof pendingConfig>;
+
+/** The pending endpoint's secrets (lib/signing.ts): only pending-orders reads them. */
+export const pendingEndpointConfig = defineConfig({
+  PENDING_HMAC_SECRET: env.string().describe('HMAC-SHA256 key of `X-Pending-Signature` (required by pending-orders)'),
+  PENDING_HMAC_SECRET_PREVIOUS: env.string().optional().describe('the previous key, also accepted while producers move to a new one (rotation); unset otherwise'),
+  PENDING_SIGNATURE_TOLERANCE_SECONDS: env.int(DEFAULT_SIGNATURE_TOLERANCE_SECONDS, { min: 1 }).describe('a signed request\'s timestamp may be this far from now, either way'),
+});

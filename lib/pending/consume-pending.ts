@@ -3,10 +3,17 @@
  * table, unless `payments_initial` already shows the payment failed (and nobody is reviewing
  * it), in which case the message is acked and logged, not stored (a deliberate drop).
  *
+ * A message with `pending_action: "complete"` settles its order instead (lib/pending/complete-order.ts):
+ * every pending row of (gateway, order id) is resolved, after the batch's rows are stored, so a
+ * completion pushed after its pending message settles it even when both arrive in one batch; a
+ * pending message of an order settled before is dropped (`pending_settled`), so one that arrives
+ * after its completion does not bring the order back for the rectifier.
+ *
  * Messages are handled in batches: one lookup in `payments_initial` and one multi-row INSERT per
  * batch. A batch the database refuses is retried row by row, so that one bad row goes to
  * `damaged` alone; a database that is down stops the run with the batch back in the queue.
  */
+import { withDatabase } from '../db/transaction';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
@@ -15,8 +22,11 @@ import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+import { isCompletionMessage, parseSettledOrder, settleOrder, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
-import { PendingStore } from './pending-store';
+import { PendingStore, type ResolveMode } from './pending-store';
+import { pushTriggers, triggersFor, type TriggerOptions } from './rectify-trigger';
+import { SettledOrdersStore } from './settled-orders-store';
 
 export interface PendingPipelineDeps {
   backend: QueueBackend;
@@ -31,12 +41,14 @@ export interface ConsumePendingOptions {
   timeLimitSeconds: number;
   messageLimit: number;
   batchSize: number;
+  /** What a completion message does with its order's rows (PENDING_RESOLVE_MODE). */
+  resolveMode: ResolveMode;
+  /** When set, each batch's stored rows get a delayed rectify trigger per gateway (lib/pending/rectify-trigger.ts). */
+  trigger?: TriggerOptions;
 }
 
 /** Imports the pending queue into the pending table until a limit is reached or the queue is empty. */
 export function consumePending(deps: PendingPipelineDeps, options: ConsumePendingOptions): Promise<ConsumerCounts> {
-  const pendingStore = new PendingStore(deps.db);
-  const paymentsInitial = new PaymentsInitialStore(deps.db);
   return runBatchConsumer({
     backend: deps.backend,
     queue: options.queue,
@@ -46,33 +58,66 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
-    handleBatch: (messages) => storePendingBatch(messages, pendingStore, paymentsInitial),
+    handleBatch: pendingBatchHandler(deps, options),
   });
 }
 
-/** Stores one batch; reports per message what failed (malformed, already failed, refused row). */
+/**
+ * The batch step both consumers (scheduled and SQS-triggered) run: store the batch, apply its
+ * completions, then push the batch's rectify triggers. After the rows are in: a failed push fails
+ * the batch, whose redelivery stores nothing twice.
+ */
+export function pendingBatchHandler(
+  deps: { db: Db; backend?: QueueBackend },
+  options: Pick<ConsumePendingOptions, 'resolveMode' | 'trigger'>,
+): (messages: BatchMessage[]) => Promise<BatchFailures> {
+  const pendingStore = new PendingStore(deps.db);
+  const paymentsInitial = new PaymentsInitialStore(deps.db);
+  const settledStore = new SettledOrdersStore(deps.db);
+  return async (messages) => {
+    const stored: PendingMessage[] = [];
+    const failures = await storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode, stored);
+    if (options.trigger && deps.backend) await pushTriggers(deps.backend, options.trigger.queue, triggersFor(stored, options.trigger));
+    return failures;
+  };
+}
+
+/**
+ * Stores one batch, then applies its completions; reports per message what failed (malformed,
+ * already failed, order already settled, refused row).
+ */
 export async function storePendingBatch(
   messages: BatchMessage[],
   pendingStore: PendingStore,
   paymentsInitial: PaymentsInitialStore,
+  settledStore: SettledOrdersStore,
+  resolveMode: ResolveMode,
+  /** Filled with the messages stored as rows (for the rectify triggers). */
+  stored: PendingMessage[] = [],
 ): Promise<BatchFailures> {
   const failures: BatchFailures = new Map();
   const valid: Array<{ id: string; message: PendingMessage }> = [];
+  const completions: Array<{ id: string; order: SettledOrder }> = [];
   for (const { body, delivery } of messages) {
     try {
-      valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
+      if (isCompletionMessage(body)) completions.push({ id: delivery.id, order: parseSettledOrder(body) });
+      else valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
     } catch (error) {
       failures.set(delivery.id, error);
     }
   }
   const withOrder = valid.filter(({ message }) => message.order_id !== undefined);
-  const failed = await paymentsInitial.failedOrders(withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! })));
+  const ordersOfBatch = withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }));
+  const failed = await paymentsInitial.failedOrders(ordersOfBatch);
+  const settled = await settledStore.settledOrders(ordersOfBatch);
   const inserts: typeof valid = [];
   const updates: typeof valid = [];
   for (const entry of valid) {
     const { message } = entry;
     if (message.order_id !== undefined && failed.has(orderKey(message.gateway, message.order_id))) {
       failures.set(entry.id, new DropMessageError(`payment of order ${message.order_id} (${message.gateway}) already failed; not stored`));
+    } else if (message.order_id !== undefined && settled.has(orderKey(message.gateway, message.order_id))) {
+      failures.set(entry.id, new DropMessageError(`order ${message.order_id} (${message.gateway}) is already settled; not stored`));
     } else if (message.pending_id !== undefined) {
       updates.push(entry);
     } else {
@@ -82,6 +127,7 @@ export async function storePendingBatch(
   if (inserts.length > 0) {
     try {
       await pendingStore.insertMany(inserts.map(({ message }) => message));
+      stored.push(...inserts.map(({ message }) => message));
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       updates.push(...inserts); // a row was refused: find which, one by one
@@ -90,10 +136,14 @@ export async function storePendingBatch(
   for (const { id, message } of updates) {
     try {
       await pendingStore.store(message);
+      stored.push(message);
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       failures.set(id, error);
     }
+  }
+  for (const { order } of completions) {
+    await withDatabase('settle pending order', () => settleOrder({ pending: pendingStore, settled: settledStore }, order, resolveMode));
   }
   return failures;
 }

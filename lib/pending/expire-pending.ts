@@ -1,11 +1,15 @@
 /**
  * Expiry: pending rows older than N days will never be settled by anyone; they are deleted
- * (or marked resolved), optionally for one gateway only, in bounded statements.
+ * (or marked resolved), optionally for one gateway only, in bounded statements. The records of
+ * settled orders (`pending_settled`) older than the same cutoff go too, every gateway's: no pending
+ * message that old can still arrive.
  */
+import { withDatabase } from '../db/transaction';
 import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
 import { PendingStore, type ResolveMode } from './pending-store';
+import { SettledOrdersStore } from './settled-orders-store';
 
 export interface ExpirePendingOptions {
   days: number;
@@ -21,6 +25,8 @@ export interface ExpirePendingOptions {
 
 export interface ExpirePendingResult {
   expired: number;
+  /** Records of settled orders deleted (lib/pending/settled-orders-store.ts). */
+  settledExpired: number;
   cutoff: string;
   stoppedBecause: Extract<StoppedBecause, 'empty' | 'time-limit' | 'row-limit'>;
 }
@@ -44,7 +50,15 @@ export async function expirePending(db: Db, options: ExpirePendingOptions, logge
     expired += changed;
     if (changed < batchSize) break;
   }
-  const result = { expired, cutoff: cutoff.toISOString(), stoppedBecause };
+  const settled = new SettledOrdersStore(db);
+  let settledExpired = 0;
+  // Within the run's time only; what is left goes next time.
+  while (stoppedBecause !== 'time-limit' && !budget.exhausted(0)) {
+    const changed = await withDatabase('expire settled-order records', () => settled.expireOlderThan(cutoff, options.batchSize));
+    settledExpired += changed;
+    if (changed < options.batchSize) break;
+  }
+  const result = { expired, settledExpired, cutoff: cutoff.toISOString(), stoppedBecause };
   logger?.info({ ...result, gateway: options.gateway ?? null, mode: options.mode }, 'pending rows expired');
   return result;
 }

@@ -9,14 +9,21 @@ import type { Db } from '../db/client';
 import { defineJob } from '../job';
 import type { Logger } from '../log';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
-import { pendingConfig } from './config';
+import type { QueueBackend } from '../queue/types';
+import type { HttpRequest, HttpResponse } from '../http';
+import { adaptersFromConfig, gatewaysToRectify } from '../rectifier/adapters';
+import { rectifierConfig } from '../rectifier/config';
+import { pendingConfig, pendingEndpointConfig } from './config';
 import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
-import { consumePending, storePendingBatch, type PendingPipelineDeps } from './consume-pending';
+import { consumePending, pendingBatchHandler, type PendingPipelineDeps } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
+import { handlePendingRequest } from './http-endpoint';
 import { PaymentsInitialStore } from './payments-initial-store';
+import type { TriggerOptions } from './rectify-trigger';
 import { PendingStore } from './pending-store';
+import { SettledOrdersStore } from './settled-orders-store';
 
-/** What the SQS-triggered consumers use: Lambda receives and deletes, so no queue backend. */
+/** What the SQS-triggered consumers use: Lambda receives and deletes, so no queue backend to consume with. */
 export interface PendingSqsEventDeps {
   db: Db;
   damagedStore: DamagedStore;
@@ -34,12 +41,18 @@ export const consumePendingJob = defineJob({
 
 function consumePendingOptions() {
   const config = pendingConfig();
+  const rectifier = rectifierConfig();
+  const trigger: TriggerOptions | undefined = config.RECTIFY_TRIGGERS
+    ? { queue: config.RECTIFY_QUEUE, minAgeMinutes: rectifier.RECTIFY_ORPHANS_MIN_AGE_MINUTES, gateways: gatewaysToRectify(rectifier, adaptersFromConfig(rectifier)) }
+    : undefined;
   return {
+    trigger,
     retryPolicy: configuredRetryPolicy(),
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
     messageLimit: config.CONSUME_PENDING_MESSAGE_LIMIT,
     batchSize: config.CONSUME_PENDING_BATCH_SIZE,
+    resolveMode: config.PENDING_RESOLVE_MODE,
   };
 }
 
@@ -63,14 +76,15 @@ function consumePaymentsInitOptions() {
  * `consume-pending-sqs`: the records of one SQS event into the pending table as one batch of the
  * scheduled consumer (one payments_initial lookup, one multi-row INSERT), each then settled by the
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
+ * Its queue backend only sends (the rectify triggers).
  */
 export const consumePendingSqsJob = defineJob({
-  options: () => sqsEventOptions(pendingConfig().PENDING_QUEUE),
-  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> => {
-    const pendingStore = new PendingStore(db);
-    const paymentsInitial = new PaymentsInitialStore(db);
-    return runSqsEventBatch(event, (messages) => storePendingBatch(messages, pendingStore, paymentsInitial), { ...options, damagedStore, logger });
+  options: () => {
+    const { trigger, resolveMode } = consumePendingOptions();
+    return { ...sqsEventOptions(pendingConfig().PENDING_QUEUE), resolveMode, trigger };
   },
+  run: ({ db, backend, damagedStore, logger }: PendingSqsEventDeps & { backend: QueueBackend }, { resolveMode, trigger, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
+    runSqsEventBatch(event, pendingBatchHandler({ db, backend }, { resolveMode, trigger }), { ...options, damagedStore, logger }),
 });
 
 /**
@@ -106,3 +120,20 @@ function expirePendingOptions() {
     rowLimit: config.EXPIRE_PENDING_ROW_LIMIT,
   };
 }
+
+/**
+ * `pending-orders`: the signed HTTP endpoint that settles an order (`POST /pending/complete`) and
+ * gives an order's rows to the CRM (`GET /pending/{gateway}/{orderId}`).
+ */
+export const pendingOrdersRequestJob = defineJob({
+  options: () => {
+    const endpoint = pendingEndpointConfig();
+    return {
+      keys: { current: endpoint.PENDING_HMAC_SECRET, previous: endpoint.PENDING_HMAC_SECRET_PREVIOUS },
+      toleranceSeconds: endpoint.PENDING_SIGNATURE_TOLERANCE_SECONDS,
+      resolveMode: pendingConfig().PENDING_RESOLVE_MODE,
+    };
+  },
+  run: ({ db, logger }: { db: Db; logger: Logger }, options, request: HttpRequest): Promise<HttpResponse> =>
+    handlePendingRequest(request, { ...options, store: new PendingStore(db), settled: new SettledOrdersStore(db), logger }),
+});

@@ -7,10 +7,11 @@
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { format } from 'mysql2';
-import { bulkInsert } from '../db/bulk-insert';
+import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
 import { pending, type NewPendingRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
+import { messageHash } from '../content-hash';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 
 /** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
@@ -51,11 +52,28 @@ function toRow(message: PendingMessage): NewPendingRow {
     paymentMethod: message.payment_method ?? null,
     isResolved: false,
     message: body,
+    messageKey: pendingMessageKey(message),
   };
 }
 
-/** What `insertMany` writes: every column `toRow` fills. */
-const INSERT_MANY = bulkInsert(pending, ['date', 'gateway', 'gatewayAccount', 'orderId', 'gatewayTxnId', 'paymentMethod', 'isResolved', 'message']);
+/** What `insertMany` writes: every column `toRow` fills. ON DUPLICATE KEY rather than IGNORE: only a
+ * known message (its key) is skipped; every other refusal (a value too long for its column) still
+ * fails the statement. */
+const INSERT_MANY = bulkInsert(
+  pending,
+  ['date', 'gateway', 'gatewayAccount', 'orderId', 'gatewayTxnId', 'paymentMethod', 'isResolved', 'message', 'messageKey'],
+  `ON DUPLICATE KEY UPDATE ${columnName(pending.id)} = ${columnName(pending.id)}`,
+);
+
+/**
+ * The identity of a pending message, from its content and never from its delivery: the SHA-256
+ * of the normalised message without source fields or bookkeeping. A redelivery (or a producer's
+ * re-push) of a message has the same key and adds no row; a message that differs in any field of
+ * the payment is a different message, stored beside the others of its order (docs/architecture.md §7.1).
+ */
+export function pendingMessageKey(message: PendingMessage): string {
+  return messageHash(message, BOOKKEEPING_KEYS);
+}
 
 function pendingIdOf(message: PendingMessage): number | null {
   const value = message.pending_id;
@@ -70,7 +88,8 @@ export class PendingStore {
   /**
    * Stores one pending message: inserts it, or updates row `pending_id` when the message names
    * one (a job re-storing a row it changed). Validates and normalises first; a message lacking
-   * what a row needs raises MalformedMessageError. Resolves with the row id.
+   * what a row needs raises MalformedMessageError. Resolves with the row id; a message already
+   * stored (the same key) adds no row and resolves with the existing row's id.
    */
   async store(input: unknown): Promise<number> {
     const message = normalisePendingMessage(input);
@@ -83,14 +102,19 @@ export class PendingStore {
         if (result.affectedRows > 0) return id;
         // The row was resolved and deleted meanwhile: store the message again rather than lose it.
       }
-      const [inserted] = await this.db.insert(pending).values(row).$returningId();
-      return inserted!.id;
+      // LAST_INSERT_ID(id) hands back the id of the row that already holds the message.
+      const [result] = await this.db
+        .insert(pending)
+        .values(row)
+        .onDuplicateKeyUpdate({ set: { id: sql`LAST_INSERT_ID(${pending.id})` } });
+      return result.insertId;
     });
   }
 
   /**
    * Inserts many already-normalised messages in one statement (the consumer's fast path).
-   * Messages carrying `pending_id` must go through `store` instead.
+   * Messages carrying `pending_id` must go through `store` instead. A message already stored
+   * (the same key, also twice in one batch) adds no row: redeliveries are absorbed here.
    */
   async insertMany(messages: PendingMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -156,6 +180,33 @@ export class PendingStore {
     const [result] = await withDatabase('delete pending rows', () =>
       this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId))),
     );
+    return result.affectedRows;
+  }
+
+  /**
+   * Every row of a (gateway, order id), newest first (by `date`, then id): the order as the jobs
+   * see it. The first unresolved row speaks for the order (its message is the newest attempt).
+   */
+  async fetchOrder(gateway: string, orderId: string): Promise<PendingRecord[]> {
+    return this.db
+      .select()
+      .from(pending)
+      .where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId)))
+      .orderBy(desc(pending.date), desc(pending.id));
+  }
+
+  /**
+   * Finishes with a whole order: every row of (gateway, order id) deleted, or the unresolved ones
+   * marked resolved, in one statement. Resolves with how many rows changed (0 when the order is
+   * unknown or already settled: settling is idempotent).
+   */
+  async resolveOrder(gateway: string, orderId: string, mode: ResolveMode): Promise<number> {
+    const ofOrder = and(eq(pending.gateway, gateway), eq(pending.orderId, orderId));
+    if (mode === 'delete') {
+      const [result] = await this.db.delete(pending).where(ofOrder);
+      return result.affectedRows;
+    }
+    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrder, eq(pending.isResolved, false)));
     return result.affectedRows;
   }
 

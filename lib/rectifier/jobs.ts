@@ -1,33 +1,82 @@
 /**
- * The rectifier's job as its function runs it (lib/job.ts): gateways, adapters and limits from
+ * The rectifier's jobs as their functions run them (lib/job.ts): gateways, adapters and limits from
  * configuration, one call into the rectifier. The adapters are stateless HTTP clients, built
  * once with the options.
  */
 import { configuredRetryPolicy } from '../consumer/retry-policy';
 import { defineJob } from '../job';
+import type { Logger } from '../log';
 import { pendingConfig } from '../pending/config';
 import { adaptersFromConfig, gatewaysToRectify } from './adapters';
 import { rectifierConfig } from './config';
 import { rectifyOrphans, type RectifierDeps, type RectifyResult } from './orphan-rectifier';
+import { runBatchConsumer, type ConsumerCounts } from '../consumer/run-batch-consumer';
+import { handleTriggers } from './triggered';
+import { runSqsEventBatch } from '../consumer/run-sqs-event';
+import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
+
+function rectifyOptions() {
+  const config = rectifierConfig();
+  const pending = pendingConfig();
+  const adapters = adaptersFromConfig(config);
+  return {
+    adapters,
+    retryPolicy: configuredRetryPolicy(),
+    gateways: gatewaysToRectify(config, adapters),
+    minAgeMinutes: config.RECTIFY_ORPHANS_MIN_AGE_MINUTES,
+    limitPerGateway: config.RECTIFY_ORPHANS_LIMIT,
+    timeLimitSeconds: config.RECTIFY_ORPHANS_TIME_LIMIT_SECONDS,
+    resolveMode: pending.PENDING_RESOLVE_MODE,
+    donationsQueue: pending.DONATIONS_QUEUE,
+    pendingQueue: pending.PENDING_QUEUE,
+  };
+}
+
+/**
+ * `consume-rectify`: the delayed triggers of the `rectify` queue (lib/rectifier/triggered.ts), one
+ * rectifier run per batch over its due gateways, each within what is left of the run's time limit.
+ */
+export const consumeRectifyJob = defineJob({
+  options: () => {
+    const pending = pendingConfig();
+    return { ...rectifyOptions(), triggerQueue: pending.RECTIFY_QUEUE, runTimeLimitSeconds: pending.CONSUME_RECTIFY_TIME_LIMIT_SECONDS };
+  },
+  run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'> & { logger: Logger }, { adapters, retryPolicy, runTimeLimitSeconds, ...options }): Promise<ConsumerCounts> => {
+    const deadline = Date.now() + runTimeLimitSeconds * 1000;
+    const remaining = () => (runTimeLimitSeconds === 0 ? options.timeLimitSeconds : Math.max(1, Math.floor((deadline - Date.now()) / 1000)));
+    return runBatchConsumer({
+      backend: deps.backend,
+      queue: options.triggerQueue,
+      timeLimitSeconds: runTimeLimitSeconds,
+      messageLimit: 0,
+      batchSize: 100,
+      damagedStore: deps.damagedStore,
+      retryPolicy,
+      logger: deps.logger,
+      handleBatch: async (messages) =>
+        (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, { ...options, timeLimitSeconds: Math.min(options.timeLimitSeconds, remaining()) })).failures,
+    });
+  },
+});
+
+/**
+ * `consume-rectify-sqs`: the triggers of one SQS event (the `rectify` queue's event source), one
+ * rectifier run over their due gateways; not-yet-due triggers are pushed again.
+ */
+export const consumeRectifySqsJob = defineJob({
+  options: () => ({ ...rectifyOptions(), triggerQueue: pendingConfig().RECTIFY_QUEUE }),
+  run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'> & { logger: Logger }, { adapters, retryPolicy, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
+    runSqsEventBatch(event, async (messages) => (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, options)).failures, {
+      queue: options.triggerQueue,
+      retryPolicy,
+      damagedStore: deps.damagedStore,
+      logger: deps.logger,
+    }),
+});
 
 /** `rectify-orphans`: the orphans of every configured gateway. */
 export const rectifyOrphansJob = defineJob({
-  options: () => {
-    const config = rectifierConfig();
-    const pending = pendingConfig();
-    const adapters = adaptersFromConfig(config);
-    return {
-      adapters,
-      retryPolicy: configuredRetryPolicy(),
-      gateways: gatewaysToRectify(config, adapters),
-      minAgeMinutes: config.RECTIFY_ORPHANS_MIN_AGE_MINUTES,
-      limitPerGateway: config.RECTIFY_ORPHANS_LIMIT,
-      timeLimitSeconds: config.RECTIFY_ORPHANS_TIME_LIMIT_SECONDS,
-      resolveMode: pending.PENDING_RESOLVE_MODE,
-      donationsQueue: pending.DONATIONS_QUEUE,
-      pendingQueue: pending.PENDING_QUEUE,
-    };
-  },
+  options: rectifyOptions,
   run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'>, { adapters, retryPolicy, ...options }): Promise<RectifyResult> =>
     rectifyOrphans({ ...deps, adapters, retryPolicy }, options),
 });

@@ -3,18 +3,21 @@
  * processor. Per gateway, oldest first, rows older than the minimum age and not resolved are
  * settled with the processor; the walk stops at the first younger row or at a limit.
  *
- * For each row: if its contribution was already imported, the payment is cancelled; otherwise
- * the processor adapter gives its status and the row is settled: complete → a donations
+ * The rectifier acts on orders, not rows: the oldest row names an order (gateway, order id), the
+ * order's newest unresolved row speaks for it (its message is the latest attempt), the processor
+ * is asked once, at most one donation is pushed, and afterwards every row of the order is
+ * resolved, as the legacy rectifier deleted every row of the order after an attempt. A row
+ * without an order id is an order of its own.
+ *
+ * For each order: if its contribution was already imported, the payment is cancelled; otherwise
+ * the processor adapter gives its status and the order is settled: complete → a donations
  * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
  * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
- * Every attempted row is then deleted (or marked resolved); an error sends it to `damaged`
- * first, with a retry date when the processor failed only this request (a RetryableError, see
- * processor-http.ts): requeue-damaged then pushes it back to the pending queue, and a later run
- * tries again. A processor or database that is down stops the run and leaves the row in place.
- *
- * Each row is settled by the adapter of its gateway and `gateway_account` (adapters.ts); a row of
- * an account without credentials goes to `damaged`. A gateway's walk reads only rows of the payment
- * methods its adapter settles (`paymentMethods`): the others are never touched.
+ * Every row of the attempted order is then deleted (or marked resolved); an error sends the
+ * speaking row to `damaged` first, with a retry date when the processor failed only this request
+ * (a RetryableError, see processor-http.ts): requeue-damaged then pushes it back to the pending
+ * queue, and a later run tries again. A processor or database that is down stops the run and
+ * leaves the order's rows in place.
  *
  * The algorithm knows no processor: it only reads statuses and declared capabilities.
  */
@@ -25,10 +28,13 @@ import { storeFailure } from '../consumer/settle';
 import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
-import { InfrastructureError, toError } from '../errors';
+import { InfrastructureError, PermanentError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/transaction';
+import { PaymentsInitialStore } from '../pending/payments-initial-store';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
+import { SettledOrdersStore } from '../pending/settled-orders-store';
+import { GatewayLeases } from './gateway-lease';
 import type { QueueBackend } from '../queue/types';
 import type { AdapterLookup } from './adapters';
 import {
@@ -38,6 +44,7 @@ import {
   type Capability,
   type CompletionResult,
   type OrphanPayment,
+  type PaymentStatus,
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
@@ -53,16 +60,31 @@ export type OrphanOutcome =
   | 'refunded'
   | 'discarded'
   | 'damaged'
-  | 'retry-scheduled';
+  | 'retry-scheduled'
+  /** The antifraud check wanted a person (payments-init `validation_action` not `process`): nothing approved or captured. */
+  | 'held-for-review'
+  /** The order was settled (lib/pending/complete-order.ts) after a row of it was stored: resolved without a processor call. */
+  | 'settled';
 
 export interface GatewayRun {
+  /** Orders attempted: one processor conversation and at most one donation each. */
   attempted: number;
+  /** Pending rows those orders had, all deleted or marked resolved after the attempt. */
+  rowsResolved: number;
   outcomes: Partial<Record<OrphanOutcome, number>>;
-  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'>;
+  /** What the processor said, per status, for the orders it was asked about. */
+  processorStatuses: Partial<Record<PaymentStatus, number>>;
+  /**
+   * `processor-unavailable`: the gateway's processor was down; the run went on with the next gateway.
+   * `held-elsewhere`: another run holds the gateway's lease (lib/rectifier/gateway-lease.ts) and walks it.
+   */
+  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'> | 'processor-unavailable' | 'held-elsewhere';
 }
 
 export interface RectifyResult {
   gateways: Record<string, GatewayRun>;
+  /** Gateways whose processor was down, each with why and which row stays (no donor data). */
+  stoppedGateways: Array<{ gateway: string; reason: string }>;
 }
 
 export interface RectifierDeps {
@@ -90,46 +112,147 @@ export interface RectifyOptions {
   now?: () => Date;
 }
 
-/** The rectifier could not go on: a dependency is down. The row it was working on stays. */
-export class RectifierStoppedError extends InfrastructureError {}
+/**
+ * The rectifier could not go on: a dependency is down. The row it was working on stays. When
+ * only processors were down, the other gateways ran and `result` holds the run's summary.
+ */
+export class RectifierStoppedError extends InfrastructureError {
+  result?: RectifyResult;
+}
 
-/** Rectifies orphans of every configured gateway; rejects with RectifierStoppedError when a dependency is down. */
+/**
+ * The key the rectifier adds to a row it stores in `damaged`: the id of the row it came from.
+ * Bookkeeping, dropped from donations.
+ */
+export const REQUEUED_FROM_KEY = 'pending_requeued_from';
+
+/** A processor was unreachable: only its gateway stops (an InfrastructureError from its adapter). */
+class ProcessorDownError extends InfrastructureError {}
+
+/**
+ * The payments-init outcome of the order asks for a person (`validation_action` review, or
+ * anything but `process`): the rectifier approves and captures nothing; the row goes to
+ * `damaged` without a retry date, where people look.
+ */
+export class HeldForReviewError extends PermanentError {}
+
+/**
+ * Rectifies orphans of every configured gateway. A processor that is down stops its gateway only;
+ * the run goes on and then rejects with RectifierStoppedError (carrying the summary), so that the
+ * outage is an invocation error someone sees. The database or the queue down stops the run at once.
+ */
 export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOptions): Promise<RectifyResult> {
   const logger = deps.logger ?? createLogger({ component: 'orphan-rectifier' });
-  const store = new PendingStore(deps.db);
   const now = options.now ?? (() => new Date());
-  // The row limit is per gateway (each counts its own rows), the time limit is the whole run's.
-  const budget = new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 });
-  const result: RectifyResult = { gateways: {} };
+  const leases = new GatewayLeases(deps.db);
+  const walk: Walk = {
+    deps,
+    options,
+    logger,
+    now,
+    store: new PendingStore(deps.db),
+    settled: new SettledOrdersStore(deps.db),
+    // The row limit is per gateway (each counts its own orders), the time limit is the whole run's.
+    budget: new RunBudget({ count: options.limitPerGateway, countLimit: 'row-limit', timeMs: options.timeLimitSeconds * 1000 }),
+    result: { gateways: {}, stoppedGateways: [] },
+  };
+  // A lease outlasts the run's time limit by the order in hand (a few processor calls).
+  const leaseSeconds = (options.timeLimitSeconds > 0 ? options.timeLimitSeconds : LEASE_SECONDS_WITHOUT_LIMIT) + LEASE_MARGIN_SECONDS;
   for (const gateway of options.gateways) {
     const adapter = deps.adapters.get(gateway);
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
-    const run: GatewayRun = { attempted: 0, outcomes: {}, stoppedBecause: 'empty' };
-    result.gateways[gateway] = run;
-    for (;;) {
-      const limitReached = budget.exhausted(run.attempted);
-      if (limitReached) {
-        run.stoppedBecause = limitReached;
-        break;
-      }
-      // Only the payment methods the gateway's adapter settles: other rows are never touched.
-      const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
-      const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway, methods));
-      if (!row) break;
-      if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
-        run.stoppedBecause = 'younger-row';
-        break;
-      }
-      run.attempted += 1;
-      const outcome = await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, row, options, logger));
-      run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-      await stopOnInfrastructure(gateway, row.id, () => store.resolveRow(row.id, options.resolveMode));
+    const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, processorStatuses: {}, stoppedBecause: 'empty' };
+    walk.result.gateways[gateway] = run;
+    const until = new Date(now().getTime() + leaseSeconds * 1000);
+    if (!(await stopOnInfrastructure(gateway, null, () => withDatabase('take the gateway lease', () => leases.take(gateway, now(), until))))) {
+      run.stoppedBecause = 'held-elsewhere';
+      logger.info({ gateway }, 'gateway skipped: another rectifier run holds it');
+      continue;
+    }
+    try {
+      await walkGateway(walk, gateway, adapter, run);
+    } finally {
+      // A lease not given back (the database went away) expires on its own.
+      await withDatabase('release the gateway lease', () => leases.release(gateway)).catch(() => undefined);
     }
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
     if (run.stoppedBecause === 'time-limit') break;
   }
+  const { result } = walk;
+  if (result.stoppedGateways.length > 0) {
+    const stopped = new RectifierStoppedError(result.stoppedGateways.map(({ reason }) => reason).join('; '));
+    stopped.result = result;
+    throw stopped;
+  }
   return result;
 }
+
+/** What one run shares between the gateways it walks. */
+interface Walk {
+  deps: RectifierDeps;
+  options: RectifyOptions;
+  logger: Logger;
+  now: () => Date;
+  store: PendingStore;
+  settled: SettledOrdersStore;
+  budget: RunBudget<'row-limit'>;
+  result: RectifyResult;
+}
+
+/** One gateway, oldest order first, until a limit, a row too young, or its processor is down. */
+async function walkGateway(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun): Promise<void> {
+  const { deps, options, logger, now, store, settled, budget, result } = walk;
+  for (;;) {
+    const limitReached = budget.exhausted(run.attempted);
+    if (limitReached) {
+      run.stoppedBecause = limitReached;
+      return;
+    }
+    // Only the payment methods the gateway's adapter settles: other rows are never touched.
+    const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
+    const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway, methods));
+    if (!row) return;
+    if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
+      run.stoppedBecause = 'younger-row';
+      return;
+    }
+    // The order, not the row: every row of (gateway, order id) is settled by one attempt.
+    const orderId = row.orderId;
+    const orderRows = orderId === null
+      ? [row]
+      : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
+    const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
+    run.attempted += 1;
+    let outcome: OrphanOutcome;
+    try {
+      // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
+      const settledElsewhere = orderId !== null
+        && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
+      outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+    } catch (error) {
+      if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
+      run.attempted -= 1;
+      run.stoppedBecause = 'processor-unavailable';
+      result.stoppedGateways.push({ gateway, reason: error.message });
+      logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
+      return;
+    }
+    run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+    run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
+      withDatabase('resolve pending rows of the order', async () => {
+        if (orderId === null) {
+          await store.resolveRow(row.id, options.resolveMode);
+          return 1;
+        }
+        return store.resolveOrder(gateway, orderId, options.resolveMode);
+      }),
+    );
+  }
+}
+
+/** A run without a time limit holds a gateway's lease this long (seconds); every lease gets the margin on top. */
+const LEASE_SECONDS_WITHOUT_LIMIT = 900;
+const LEASE_MARGIN_SECONDS = 120;
 
 /** One row: settle it with the processor; any error but an outage goes to `damaged`. */
 async function attemptRow(
@@ -138,18 +261,27 @@ async function attemptRow(
   row: PendingRecord,
   options: RectifyOptions,
   logger: Logger,
+  run: GatewayRun,
 ): Promise<OrphanOutcome> {
   try {
-    return await settleRow(deps, adapter, row, options);
+    return await settleRow(deps, adapter, row, options, run);
   } catch (error) {
     if (error instanceof InfrastructureError) throw error;
     const context = { queue: options.pendingQueue, damagedStore: deps.damagedStore, retryPolicy: deps.retryPolicy, logger, now: options.now ?? (() => new Date()) };
-    const stored = await storeFailure(context, { body: JSON.stringify(row.message), parsed: row.message, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
+    // Marked as a new attempt of the order: requeued, it is a message of its own (a new
+    // message_key), not a redelivery of the row it was, which mark-resolved mode keeps.
+    const body = { ...row.message, [REQUEUED_FROM_KEY]: String(row.id) };
+    const stored = await storeFailure(context, { body: JSON.stringify(body), parsed: body, originalDate: row.date, messageId: `pending:${row.id}` }, toError(error));
+    if (error instanceof HeldForReviewError) {
+      // Ids only: the order is findable in `damaged`, the donor is not in the log.
+      logger.warn({ gateway: row.gateway, orderId: row.orderId, pendingId: row.id }, 'order held for fraud review: not approved or captured, left in damaged for people');
+      return 'held-for-review';
+    }
     return stored === 'retryScheduled' ? 'retry-scheduled' : 'damaged';
   }
 }
 
-async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions): Promise<OrphanOutcome> {
+async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, row: PendingRecord, options: RectifyOptions, run: GatewayRun): Promise<OrphanOutcome> {
   const payment: OrphanPayment = { gateway: row.gateway, orderId: row.orderId, gatewayTxnId: row.gatewayTxnId, message: row.message };
   const account = typeof row.message.gateway_account === 'string' ? row.message.gateway_account : row.gatewayAccount;
   const adapter = account ? deps.adapters.get(row.gateway, account) : gatewayAdapter;
@@ -158,24 +290,27 @@ async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, 
     throw new UnsupportedActionError(`the ${adapter.kind} adapter of gateway ${row.gateway} does not settle this payment method`);
   }
   if (await isAlreadyImported(deps.db, row.message)) {
-    if (can(adapter, 'cancel')) await adapter.cancel!(payment);
+    if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment));
     return 'already-imported';
   }
-  const status = await adapter.getStatus(payment);
+  const status = await processor(adapter, () => adapter.getStatus(payment));
+  run.processorStatuses[status.status] = (run.processorStatuses[status.status] ?? 0) + 1;
   switch (status.status) {
     case 'complete':
       await pushDonation(deps, options, row, status, {});
       return 'completed';
     case 'needs-approval':
-      await pushDonation(deps, options, row, status, await act(adapter, 'approve', payment, status));
+      await checkAntifraud(deps.db, row, status);
+      await pushDonation(deps, options, row, status, await processor(adapter, () => act(adapter, 'approve', payment, status)));
       return 'approved';
     case 'needs-finishing':
-      await pushDonation(deps, options, row, status, await act(adapter, 'finish', payment, status));
+      await checkAntifraud(deps.db, row, status);
+      await pushDonation(deps, options, row, status, await processor(adapter, () => act(adapter, 'finish', payment, status)));
       return 'finished';
     case 'failed':
     case 'cancelled':
     case 'revised':
-      if (can(adapter, 'cancel')) await adapter.cancel!(payment, status);
+      if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment, status));
       return 'cancelled';
     case 'refunded':
       return 'refunded';
@@ -183,6 +318,34 @@ async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, 
       return 'discarded';
     case 'pending':
       return 'left-pending';
+  }
+}
+
+/** One call to the processor: an outage there (an InfrastructureError of its adapter) stops its gateway only. */
+async function processor<T>(adapter: ProcessorAdapter, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof InfrastructureError && !(error instanceof ProcessorDownError)) {
+      throw new ProcessorDownError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Before any approve or capture: the payments-init outcome of the order (the antifraud decision
+ * made from the risk score when the donor paid) must be `process`, or absent (no outcome was
+ * reported; the legacy rectifier proceeded too). Anything else, `review` above all, is for people.
+ */
+async function checkAntifraud(db: Db, row: PendingRecord, status: StatusResult): Promise<void> {
+  if (row.orderId === null) return;
+  const outcome = await withDatabase('read payments_initial', () => new PaymentsInitialStore(db).fetch(row.gateway, row.orderId!));
+  const action = outcome?.validationAction ?? null;
+  if (action !== null && action !== 'process') {
+    throw new HeldForReviewError(
+      `payments-init validation_action is ${action}: the ${status.status} payment is neither approved nor captured by the rectifier; a person decides`,
+    );
   }
 }
 
@@ -219,6 +382,7 @@ export function contributionTrackingIdOf(message: Record<string, unknown>): numb
 async function pushDonation(deps: RectifierDeps, options: RectifyOptions, row: PendingRecord, status: StatusResult, completion: CompletionResult): Promise<void> {
   const donation: Record<string, unknown> = { ...row.message };
   delete donation.pending_id;
+  delete donation[REQUEUED_FROM_KEY];
   const txn = completion.gatewayTxnId ?? status.gatewayTxnId;
   if (txn !== undefined) donation.gateway_txn_id = txn;
   const gatewayStatus = completion.gatewayStatus ?? status.gatewayStatus;

@@ -3,7 +3,9 @@
  * the endpoint's signing secret and the endpoint does not need the consumer's limits.
  */
 import { defineConfig, env } from '../config';
+import * as z from 'zod';
 import { definedQueue } from '../queue/definitions';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../signing';
 
 /** Queue, id sequence and consumer limits: read by the producer, the consumer and the rebuild. */
 export const trackingConfig = defineConfig({
@@ -22,7 +24,18 @@ export const trackingConfig = defineConfig({
   TRACKING_CONSUMER_BATCH_SIZE: env.int(1000, { min: 1, max: 1000 }).describe('messages leased and written per database transaction'),
 });
 
-/** The HTTP endpoint's secret: requests must carry an HMAC-SHA256 of their body made with it. */
+/**
+ * The HTTP endpoint's secrets and signature rules (lib/signing.ts). The legacy body-only
+ * signature is accepted until TRACKING_LEGACY_SIGNATURES_UNTIL, three months after the change
+ * (2026-12-02), so that producers move at their pace; set it to a past moment to end it earlier.
+ */
 export const trackingEndpointConfig = defineConfig({
   TRACKING_HMAC_SECRET: env.string().describe('HMAC-SHA256 key of `X-Tracking-Signature` (required by track-contribution)'),
+  TRACKING_HMAC_SECRET_PREVIOUS: env.string().optional().describe('the previous key, also accepted while producers move to a new one (rotation); unset otherwise'),
+  TRACKING_SIGNATURE_TOLERANCE_SECONDS: env.int(DEFAULT_SIGNATURE_TOLERANCE_SECONDS, { min: 1 }).describe('a signed request\'s timestamp may be this far from now, either way'),
+  TRACKING_LEGACY_SIGNATURES_UNTIL: z
+    .string()
+    .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value) && !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 UTC time, e.g. 2027-03-01T00:00:00Z')
+    .default('2027-03-01T00:00:00Z')
+    .describe('until then the legacy `sha256=<hex>` body signature (no timestamp) is accepted too; a past time ends the transition'),
 });

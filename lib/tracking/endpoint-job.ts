@@ -19,15 +19,25 @@ import { createTrackingProducer } from './producer';
 export const trackContributionRequestJob = defineJob({
   options: () => {
     const { TRACKING_QUEUE, TRACKING_ID_SEQUENCE_KEY } = trackingConfig();
+    const endpoint = trackingEndpointConfig();
     return {
       queue: TRACKING_QUEUE,
       sequenceKey: TRACKING_ID_SEQUENCE_KEY,
-      secret: trackingEndpointConfig().TRACKING_HMAC_SECRET,
+      keys: { current: endpoint.TRACKING_HMAC_SECRET, previous: endpoint.TRACKING_HMAC_SECRET_PREVIOUS },
+      toleranceSeconds: endpoint.TRACKING_SIGNATURE_TOLERANCE_SECONDS,
+      legacyUntil: new Date(endpoint.TRACKING_LEGACY_SIGNATURES_UNTIL),
       maxBodyBytes: queueConfig().QUEUE_MAX_MESSAGE_BYTES,
     };
   },
   run: ({ backend, redis, logger }: { backend: QueueBackend; redis: Redis; logger: Logger }, options, request: HttpRequest): Promise<HttpResponse> => {
     const producer = createTrackingProducer({ backend, redis, queue: options.queue, sequenceKey: options.sequenceKey });
-    return handleTrackingRequest(request, { secret: options.secret, producer, logger, maxBodyBytes: options.maxBodyBytes });
+    return handleTrackingRequest(request, {
+      keys: options.keys,
+      toleranceSeconds: options.toleranceSeconds,
+      legacyUntil: options.legacyUntil,
+      producer,
+      logger,
+      maxBodyBytes: options.maxBodyBytes,
+    });
   },
 });

@@ -3,7 +3,6 @@
  * once however often the queue delivers it. Identity is a content hash that ignores the
  * queue's source_* fields, so a message redelivered or re-pushed with new metadata is one event.
  */
-import { createHash } from 'node:crypto';
 import { gte, inArray, sql } from 'drizzle-orm';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { bulkInsert, columnName } from '../db/bulk-insert';
@@ -14,26 +13,7 @@ import { parseTrackingBody, type TrackingMessage } from './message';
 import type { TrackingEvent } from './merge';
 
 /** The hash that makes the log idempotent: SHA-256 of the canonical JSON without source_* fields. */
-export function messageHash(parsed: Record<string, unknown>): string {
-  const content: Record<string, unknown> = {};
-  for (const key of Object.keys(parsed).sort()) {
-    if (!key.startsWith('source_')) content[key] = parsed[key];
-  }
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    return `{${Object.keys(object)
-      .sort()
-      .filter((key) => object[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { messageHash } from '../content-hash';
 
 export interface NewEvent {
   message: TrackingMessage;

@@ -3,34 +3,33 @@
  * also under serverless-offline). Contract:
  * - 202 `{"id":"<contribution tracking id>"}` once the message is in the queue;
  * - 400 `{"error":"<reason>"}` for a body that is not a valid tracking message;
- * - 401 without a valid `X-Tracking-Signature` (HMAC-SHA256 of the body, see signature.ts);
+ * - 401 without a valid `X-Tracking-Signature` (timestamped HMAC-SHA256 of the request, with the
+ *   current or the previous secret; the legacy body-only form until its transition ends; see
+ *   signature.ts and lib/signing.ts);
  * - 413 for a body, or the message stored from it (the body with its source fields), bigger than
  *   the tracking queue's maximum message size: nothing is queued, and retrying cannot help;
  * - 503 when Redis or the queue cannot take the message (the caller should retry).
  * Error texts name fields and sizes, never values.
  */
 import { InfrastructureError, MalformedMessageError, toError } from '../errors';
+import { rawBody, refuseUnsigned, respond, type HttpRequest, type HttpResponse } from '../http';
 import { parseJsonObject } from '../json-object';
 import type { Logger } from '../log';
 import { MessageTooLargeError } from '../queue/errors';
+import type { SigningKeys } from '../signing';
 import type { TrackingProducer } from './producer';
-import { SIGNATURE_HEADER, verifySignature } from './signature';
+import { SIGNATURE_HEADER, TRACKING_PATH } from './signature';
 
-/** The parts of an API Gateway v2 (HTTP API) event the endpoint reads. */
-export interface HttpRequest {
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  headers?: Record<string, string | undefined> | null;
-}
-
-export interface HttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { HttpRequest, HttpResponse } from '../http';
 
 export interface TrackingEndpointOptions {
-  secret: string;
+  /** The current secret and, during a rotation, the previous one. */
+  keys: SigningKeys;
+  /** Seconds a signature's timestamp may be away from now. */
+  toleranceSeconds: number;
+  /** Until then the legacy `sha256=<hex>` body signature is accepted too; never when unset. */
+  legacyUntil?: Date;
+  now?: Date;
   producer: TrackingProducer;
   logger: Logger;
   /**
@@ -43,13 +42,23 @@ export interface TrackingEndpointOptions {
 
 /** Authenticates, checks the size of, validates and queues one tracking message; never throws. */
 export async function handleTrackingRequest(request: HttpRequest, options: TrackingEndpointOptions): Promise<HttpResponse> {
-  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  const raw = rawBody(request);
   // The signature comes first, the size second: an unauthenticated caller gets 401 whatever it
   // sends, so it learns nothing about the limit, and a producer with a signing bug is told so
   // rather than told to shrink its body. Checking first would save one HMAC pass, a small cost
   // on a body that API Gateway has already received whole and caps at 10 MB.
-  if (!verifySignature(options.secret, raw, header(request, SIGNATURE_HEADER))) {
-    return respond(401, { error: `missing or invalid ${SIGNATURE_HEADER} header` });
+  const { refusal, result } = refuseUnsigned(request, SIGNATURE_HEADER, options.keys, { method: 'POST', path: TRACKING_PATH, body: raw }, {
+    toleranceSeconds: options.toleranceSeconds,
+    legacyUntil: options.legacyUntil,
+    now: options.now,
+  });
+  if (refusal) {
+    options.logger.warn({ problem: result.ok ? null : result.problem }, 'tracking message refused: signature');
+    return refusal;
+  }
+  // What still has to move before the legacy form or the previous secret can go.
+  if (result.ok && (result.scheme === 'legacy' || result.key === 'previous')) {
+    options.logger.info({ scheme: result.scheme, key: result.key }, 'tracking request signed the old way');
   }
   // Before parsing: a body of several MB must cost neither a JSON parse nor an id.
   if (raw.length > options.maxBodyBytes) {
@@ -78,15 +87,4 @@ export async function handleTrackingRequest(request: HttpRequest, options: Track
 function tooLarge(logger: Logger, what: string, bytes: number, maxBytes: number): HttpResponse {
   logger.warn({ bytes, maxBytes }, 'tracking message refused: too large');
   return respond(413, { error: `${what} is bigger than the ${maxBytes} bytes the tracking queue accepts` });
-}
-
-function header(request: HttpRequest, name: string): string | undefined {
-  for (const [key, value] of Object.entries(request.headers ?? {})) {
-    if (key.toLowerCase() === name) return value;
-  }
-  return undefined;
-}
-
-function respond(statusCode: number, body: Record<string, unknown>): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }

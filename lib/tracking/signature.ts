@@ -1,24 +1,24 @@
 /**
- * Request signing for the tracking HTTP endpoint: an HMAC-SHA256 of the exact body bytes with a
- * shared secret, sent as `X-Tracking-Signature: sha256=<hex>`. Producers in any language can
- * compute it with their standard library.
+ * Request signing for the tracking HTTP endpoint: the shared scheme of lib/signing.ts (timestamp,
+ * method, path and body under an HMAC-SHA256) in the header producers already send,
+ * `X-Tracking-Signature: t=<unix seconds>,v1=<hex>`. The legacy value `sha256=<hex>` (the body
+ * alone, replayable forever) is accepted until TRACKING_LEGACY_SIGNATURES_UNTIL, so that existing
+ * producers keep working while they move (docs/architecture.md §11).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signBodyLegacy, signRequest } from '../signing';
 
 /** The header carrying the signature (API Gateway v2 lower-cases header names). */
 export const SIGNATURE_HEADER = 'x-tracking-signature';
 
-/** The header value a producer sends for `body`. */
-export function signBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** The route the signature covers (serverless.yml: httpApi `POST /contribution-tracking`). */
+export const TRACKING_PATH = '/contribution-tracking';
+
+/** The header value a producer sends for `body` at `timestamp` (unix seconds, default now). */
+export function signTrackingRequest(secret: string, body: Buffer | string, timestamp?: number): string {
+  return signRequest(secret, { method: 'POST', path: TRACKING_PATH, body }, timestamp);
 }
 
-/** True only for a well-formed signature of exactly these bytes; compares in constant time. */
-export function verifySignature(secret: string, body: Buffer, header: string | undefined): boolean {
-  if (!header) return false;
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
-  if (!match) return false;
-  const given = Buffer.from(match[1]!, 'hex');
-  const expected = createHmac('sha256', secret).update(body).digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The legacy header value (`sha256=<hex>` of the body alone), as producers sent it before the change. */
+export function signBodyLegacyTracking(secret: string, body: Buffer | string): string {
+  return signBodyLegacy(secret, body);
 }

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { DamagedStore } from '../../lib/consumer/damaged-store';
 import type { QueueBackend } from '../../lib/queue/types';
-import { signBody, SIGNATURE_HEADER } from '../../lib/tracking/signature';
+import { SIGNATURE_HEADER, signTrackingRequest } from '../../lib/tracking/signature';
 import type { TrackingProducer } from '../../lib/tracking/producer';
 import type { ProcessorSimulator } from '../processor-simulator';
 import type { RunTally } from './summary';
@@ -103,7 +103,7 @@ async function trackFirst(deps: GeneratorDeps, event: Record<string, unknown>): 
   const body = JSON.stringify(event);
   const response = await fetch(deps.trackingUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(deps.trackingSecret, body) },
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signTrackingRequest(deps.trackingSecret, body) },
     body,
     signal: AbortSignal.timeout(30_000),
   });
@@ -129,6 +129,7 @@ async function produce(deps: GeneratorDeps, topic: string, events: object[]): Pr
  * - a tracking POST with a wrong signature (401) and one with a bad body (400);
  * - a damaged row whose retry date has come, as a consumer's RetryableError leaves it (no
  *   consumer of this project throws one today), for requeue-damaged to push back;
+ * - a donor who came back: a pending message and the completion that settles its order;
  * - a donation the CRM stand-in cannot import (it crashes on it until it is dead-lettered);
  * - an impression event the loader rejects as invalid.
  */
@@ -153,13 +154,18 @@ export async function seedSpecialTraffic(deps: GeneratorDeps, { orphans, stale }
   deps.tally.push(deps.queues.tracking);
   if (deps.trackingUrl !== null) {
     for (const [body, signature] of [
-      ['{"utm_source":"unsigned"}', 'sha256=' + '0'.repeat(64)],
-      ['{"id":"-5","ts":"yesterday"}', signBody(deps.trackingSecret, '{"id":"-5","ts":"yesterday"}')],
+      ['{"utm_source":"unsigned"}', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`],
+      ['{"id":"-5","ts":"yesterday"}', signTrackingRequest(deps.trackingSecret, '{"id":"-5","ts":"yesterday"}')],
     ] as const) {
       const response = await fetch(deps.trackingUrl, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature }, body, signal: AbortSignal.timeout(30_000) });
       deps.tally.httpAnswer(response.status);
     }
   }
+
+  // A donor who came back: the frontend settles the order after its pending message (lib/pending/complete-order.ts).
+  const returned = pendingMessage(donorJourney(++n, deps.random), SPECIAL_ID_BASE + n, now);
+  await deps.backend.pushBatch(deps.queues.pending, [returned, { gateway: returned.gateway, order_id: returned.order_id, pending_action: 'complete' }], { sourceType: 'payments' });
+  deps.tally.push(deps.queues.pending, 2);
 
   const retried = pendingMessage(donorJourney(++n, deps.random), SPECIAL_ID_BASE + n, now);
   await deps.damagedStore.insert({ queue: deps.queues.pending, body: JSON.stringify(retried), error: 'payment not yet confirmed (simulated retryable failure)', retryDate: now, originalDate: now }, now);

@@ -24,7 +24,7 @@ describe('npm start (scripts/local-run.ts)', () => {
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await admin.end();
     const redis = new Redis(REDIS_URL, { db: REDIS_DB });
-    await redis.del(...QUEUES.flatMap((q) => [q, `{${q}}:ready`, `{${q}}:inflight`, `{${q}}:leases`, `{${q}}:delayed`, `{${q}}:dead`, `{${q}}:staging`, `{${q}}:seq`]), 'contribution-tracking:id-sequence');
+    await redis.del(...[...QUEUES, 'rectify'].flatMap((q) => [q, `{${q}}:ready`, `{${q}}:inflight`, `{${q}}:leases`, `{${q}}:delayed`, `{${q}}:dead`, `{${q}}:staging`, `{${q}}:seq`]), 'contribution-tracking:id-sequence');
     redis.disconnect();
     rmSync(path.join(ROOT, offlineLog), { force: true });
   });

@@ -7,6 +7,7 @@ import {
   index,
   mysqlTable,
   unique,
+  char,
   varchar,
 } from 'drizzle-orm/mysql-core';
 
@@ -24,7 +25,10 @@ const jsonDocument = customType<{ data: Record<string, unknown>; driverData: str
 /**
  * Every payment whose donor went to a processor and has not come back yet (docs/architecture.md §6).
  * Several rows may share an order id: there is deliberately no unique key on (gateway, order_id),
- * and deleting an order deletes all of its rows. `date` holds UTC.
+ * and every job acts on all rows of an order at once. `message_key` is the identity of the
+ * message a row was imported from (the SHA-256 of its content without source fields,
+ * lib/pending/pending-store.ts), unique, so that a redelivered message adds no second row; rows
+ * imported before it existed have none. `date` holds UTC.
  */
 export const pending = mysqlTable(
   'pending',
@@ -38,8 +42,10 @@ export const pending = mysqlTable(
     paymentMethod: varchar('payment_method', { length: 16 }),
     isResolved: boolean('is_resolved').notNull().default(false),
     message: jsonDocument('message').notNull(),
+    messageKey: char('message_key', { length: 64 }),
   },
   (t) => [
+    unique('uniq_pending_message_key').on(t.messageKey),
     index('idx_pending_date').on(t.date),
     index('idx_pending_order_id_gateway').on(t.orderId, t.gateway),
     index('idx_pending_gateway_txn_id_gateway').on(t.gatewayTxnId, t.gateway),
@@ -82,3 +88,20 @@ export const paymentsInitial = mysqlTable(
 );
 
 export type PaymentsInitialRow = typeof paymentsInitial.$inferSelect;
+
+/**
+ * Orders known to be settled (lib/pending/complete-order.ts): one row per (gateway, order id),
+ * written before the order's pending rows are resolved. The pending consumer drops a later
+ * pending message of such an order (a redelivery, or one that arrived after its completion), so
+ * a settled order never comes back for the rectifier. Expired with the pending rows.
+ */
+export const pendingSettled = mysqlTable(
+  'pending_settled',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    gateway: varchar('gateway', { length: 255 }).notNull(),
+    orderId: varchar('order_id', { length: 255 }).notNull(),
+    settledAt: datetime('settled_at', { mode: 'date' }).notNull(),
+  },
+  (t) => [unique('uniq_pending_settled_gateway_order_id').on(t.gateway, t.orderId), index('idx_pending_settled_settled_at').on(t.settledAt)],
+);

@@ -46,7 +46,7 @@ describe('the web console in a browser', () => {
   const consumeOnce = () =>
     consumePending(
       { backend: f.backend, db: f.database.db, damagedStore: f.damagedStore, retryPolicy: retryPolicyFromConfig({ REQUEUE_DELAY_SECONDS: 1200, REQUEUE_MAX_AGE_SECONDS: 12000 }), logger: f.deps.logger },
-      { queue: f.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 50 },
+      { queue: f.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 50, resolveMode: 'delete' },
     );
 
   beforeAll(async () => {

@@ -20,10 +20,11 @@ describe('consumePending', () => {
     await env.database.pool.query('DELETE FROM pending');
     await env.database.pool.query('DELETE FROM damaged');
     await env.database.pool.query('DELETE FROM payments_initial');
+    await env.database.pool.query('DELETE FROM pending_settled');
     await env.backend.purge(env.queues.pending);
   });
 
-  const run = (batchSize = 50) => consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 0, batchSize });
+  const run = (batchSize = 50) => consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 0, batchSize, resolveMode: 'delete' });
 
   it('should store the pending fixture as one row with its columns and the whole message', async () => {
     await env.backend.push(env.queues.pending, fixture);
@@ -69,6 +70,28 @@ describe('consumePending', () => {
     await run();
 
     expect(await env.rows('SELECT order_id FROM pending')).toHaveLength(2);
+  });
+
+  it('should store a redelivered message once, whether it comes back in the same batch or a later run', async () => {
+    await env.backend.pushBatch(env.queues.pending, [fixture, fixture]);
+    await run();
+    // A message the producer pushed again: the queue stamps its source fields anew.
+    await env.backend.push(env.queues.pending, { ...fixture, source_enqueued_time: fixture.source_enqueued_time + 60, source_run_id: 1 });
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 1, succeeded: 1, damaged: 0 });
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: fixture.order_id }]);
+  });
+
+  it('should store a second, different message of the same order as another row of that order', async () => {
+    await env.backend.push(env.queues.pending, fixture);
+    await run();
+    await env.backend.push(env.queues.pending, { ...fixture, date: fixture.date + 300, response: 'redirected-again' });
+
+    await run();
+
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: fixture.order_id }, { order_id: fixture.order_id }]);
   });
 
   it('should ack and not store a message whose payment already failed and is not under review', async () => {
@@ -124,7 +147,7 @@ describe('consumePending', () => {
   it('should stop at the message limit and leave the rest queued', async () => {
     await env.backend.pushBatch(env.queues.pending, [1, 2, 3].map((n) => ({ ...fixture, order_id: `${n}.1` })));
 
-    const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 2, batchSize: 10 });
+    const counts = await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 2, batchSize: 10, resolveMode: 'delete' });
 
     expect(counts).toMatchObject({ processed: 2, stoppedBecause: 'message-limit' });
     expect(await env.queued(env.queues.pending)).toHaveLength(1);
@@ -135,11 +158,45 @@ describe('consumePending', () => {
     const down = openDatabase('mysql://root@127.0.0.1:1/nowhere');
     await env.backend.push(env.queues.pending, fixture);
 
-    await expect(consumePending({ ...env.deps, db: down.db }, { queue: env.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 10 })).rejects.toThrow(
+    await expect(consumePending({ ...env.deps, db: down.db }, { queue: env.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 10, resolveMode: 'delete' })).rejects.toThrow(
       /database unavailable/,
     );
 
     await down.close();
     expect(await env.queued(env.queues.pending)).toHaveLength(1);
+  });
+
+  describe('a completion message on the pending queue', () => {
+    const completion = (orderId: string) => ({ gateway: fixture.gateway, order_id: orderId, pending_action: 'complete' });
+
+    it('should delete the rows of an order imported in an earlier run', async () => {
+      await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '510.1' }, { ...fixture, order_id: '510.1', response: 'second attempt' }, { ...fixture, order_id: '511.1' }]);
+      await run();
+      await env.backend.push(env.queues.pending, completion('510.1'));
+
+      const counts = await run();
+
+      expect(counts).toMatchObject({ processed: 1, succeeded: 1, damaged: 0 });
+      expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: '511.1' }]);
+      expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
+    });
+
+    it('should settle an order whose pending message came in the same batch, before it', async () => {
+      await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '512.1' }, completion('512.1')]);
+
+      await run();
+
+      expect(await env.rows('SELECT order_id FROM pending')).toEqual([]);
+    });
+
+    it('should send a completion without an order id to damaged', async () => {
+      await env.backend.push(env.queues.pending, { gateway: fixture.gateway, pending_action: 'complete' });
+
+      const counts = await run();
+
+      expect(counts).toMatchObject({ damaged: 1 });
+      const [damaged] = await env.rows<{ error: string }>('SELECT error FROM damaged');
+      expect(damaged!.error).toContain('order_id is missing');
+    });
   });
 });

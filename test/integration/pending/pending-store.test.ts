@@ -34,8 +34,8 @@ describe('PendingStore', () => {
   });
 
   it('should store dates given as ISO strings and as YYYY-mm-dd HH:MM:SS in UTC', async () => {
-    await store.store(message({ date: '2016-07-20T02:14:08+02:00' }));
-    await store.store(message({ date: '2016-07-20 00:14:08' }));
+    await store.store(message({ date: '2016-07-20T02:14:08+02:00', order_id: 'iso.1' }));
+    await store.store(message({ date: '2016-07-20 00:14:08', order_id: 'plain.1' }));
 
     expect(await dbDates()).toEqual(['2016-07-20 00:14:08', '2016-07-20 00:14:08']);
   });
@@ -59,6 +59,16 @@ describe('PendingStore', () => {
     const row = await store.fetchByGatewayOrderId('astropay', '48213377.1');
     expect(row!.message).toMatchObject({ response: 'approved' });
     expect(row!.message).not.toHaveProperty('pending_id');
+  });
+
+  it('should store a message it already holds once and resolve with the existing row id', async () => {
+    const first = await store.store(message());
+
+    const again = await store.store(message({ date: '2024-11-27 13:00:00', source_run_id: 7 }));
+
+    expect(again).toBe(first);
+    const [rows] = await database.pool.query('SELECT id FROM pending');
+    expect(rows).toEqual([{ id: first }]);
   });
 
   it('should refuse a message without gateway, or without both order id and transaction id', async () => {

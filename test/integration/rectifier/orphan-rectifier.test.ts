@@ -1,6 +1,10 @@
 import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
+import { consumePending } from '../../../lib/pending/consume-pending';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { contributionTracking } from '../../../lib/db/schema';
+import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
+import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
+import { GatewayLeases } from '../../../lib/rectifier/gateway-lease';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { ExpressCheckoutAdapter } from '../../../lib/rectifier/express-checkout-adapter';
 import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
@@ -37,7 +41,7 @@ describe('rectifyOrphans', () => {
   });
 
   beforeEach(async () => {
-    for (const table of ['pending', 'damaged', 'contribution_tracking']) await env.database.pool.query(`DELETE FROM ${table}`);
+    for (const table of ['pending', 'damaged', 'contribution_tracking', 'payments_initial', 'pending_settled', 'rectifier_leases']) await env.database.pool.query(`DELETE FROM ${table}`);
     await env.backend.purge(env.queues.donations);
     await env.backend.purge(env.queues.pending);
     simulator.reset();
@@ -131,6 +135,39 @@ describe('rectifyOrphans', () => {
     expect(await env.queued(env.queues.donations)).toHaveLength(1);
   });
 
+  it('should ask the processor once and push one donation for an order of several rows, then delete every row of it', async () => {
+    await orphan('1020.1', 90);
+    await orphan('1020.1', 70, { response: 'second attempt', gateway_session_id: 'newest' });
+    await orphan('1021.1', 60);
+    simulator.setOrder('1020.1', { statusCode: 600, gatewayTxnId: 'GC-1020' });
+    simulator.setOrder('1021.1', { statusCode: 1800 });
+
+    const result = await rectify();
+
+    expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /hosted-payment/orders/1020.1',
+      'POST /hosted-payment/orders/1020.1/approve',
+      'GET /hosted-payment/orders/1021.1',
+    ]);
+    const donations = await env.queued(env.queues.donations);
+    expect(donations).toEqual([expect.objectContaining({ order_id: '1020.1', gateway_session_id: 'newest', gateway_txn_id: 'GC-1020' })]);
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 2, rowsResolved: 3, outcomes: { approved: 1, refunded: 1 } });
+    expect(await pendingOrders()).toEqual([]);
+  });
+
+  it('should cancel an imported order once and mark every row of it resolved in mark-resolved mode', async () => {
+    await orphan('1022.1', 90);
+    await orphan('1022.1', 80, { response: 'second attempt' });
+    await env.database.db.insert(contributionTracking).values({ id: 1022, contributionId: 777 });
+    simulator.setOrder('1022.1', { statusCode: 800 });
+
+    const result = await rectify({ resolveMode: 'mark-resolved' });
+
+    expect(simulator.calls()).toEqual([{ method: 'POST', path: '/hosted-payment/orders/1022.1/cancel', body: {} }]);
+    expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, rowsResolved: 2, outcomes: { 'already-imported': 1 } });
+    expect(await env.rows('SELECT is_resolved FROM pending')).toEqual([{ is_resolved: 1 }, { is_resolved: 1 }]);
+  });
+
   it('should leave a row younger than the age untouched and stop the run there', async () => {
     await orphan('1005.1', 45);
     await orphan('1006.1', 10);
@@ -208,6 +245,23 @@ describe('rectifyOrphans', () => {
     expect(await pendingOrders()).toEqual([]);
   });
 
+  it('should bring a row back as unresolved when its retry is requeued in mark-resolved mode, and push its donation without bookkeeping', async () => {
+    await orphan('1016.1', 45, { source_enqueued_time: minutesAgo(45) });
+    simulator.setOrder('1016.1', { error: { httpStatus: 500, message: 'internal processing error' } });
+    await rectify({ resolveMode: 'mark-resolved' });
+    const [row] = await env.rows<{ retry_date: Date }>('SELECT retry_date FROM damaged');
+    await requeueDamaged({ backend: env.backend, damagedStore: env.damagedStore, limit: 10, now: new Date(row!.retry_date.getTime() + 1000) });
+
+    await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 10, messageLimit: 0, batchSize: 10, resolveMode: 'mark-resolved' });
+    simulator.setOrder('1016.1', { statusCode: 800, gatewayTxnId: 'GC-1016' });
+    const second = await rectify({ resolveMode: 'mark-resolved' });
+
+    expect(second.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { completed: 1 } });
+    const donations = await env.queued(env.queues.donations);
+    expect(donations).toEqual([expect.objectContaining({ order_id: '1016.1', gateway_txn_id: 'GC-1016' })]);
+    expect(donations[0]).not.toHaveProperty('pending_requeued_from');
+  });
+
   it('should send an unknown status code to damaged', async () => {
     await orphan('1011.1');
     simulator.setOrder('1011.1', { statusCode: 333 });
@@ -233,6 +287,117 @@ describe('rectifyOrphans', () => {
     );
     expect(await pendingOrders()).toEqual(['1012.1']);
     expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
+  });
+
+  describe('rules', () => {
+    const paymentsInit = (orderId: string, validationAction: string) =>
+      new PaymentsInitialStore(env.database.db).upsert({ gateway: HOSTED, order_id: orderId, date: minutesAgo(90), validation_action: validationAction, payments_final_status: 'pending' });
+
+    it('should neither approve nor capture an order whose payments-init said review, and leave it in damaged for people', async () => {
+      await orphan('3001.1');
+      await orphan('3002.1');
+      await paymentsInit('3001.1', 'review');
+      await paymentsInit('3002.1', 'review');
+      await paymentsInit('3003.1', 'process');
+      await orphan('3003.1');
+      simulator.setOrder('3001.1', { statusCode: 600 });
+      simulator.setOrder('3002.1', { statusCode: 200 });
+      simulator.setOrder('3003.1', { statusCode: 600 });
+
+      const result = await rectify();
+
+      expect(simulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([
+        'GET /hosted-payment/orders/3001.1',
+        'GET /hosted-payment/orders/3002.1',
+        'GET /hosted-payment/orders/3003.1',
+        'POST /hosted-payment/orders/3003.1/approve',
+      ]);
+      expect(result.gateways[HOSTED]!.outcomes).toEqual({ 'held-for-review': 2, approved: 1 });
+      expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '3003.1' })]);
+      const damaged = await env.rows<{ order_id: string; error: string; retry_date: Date | null }>('SELECT order_id, error, retry_date FROM damaged ORDER BY id');
+      expect(damaged.map((row) => [row.order_id, row.retry_date])).toEqual([['3001.1', null], ['3002.1', null]]);
+      expect(damaged[0]!.error).toContain('HeldForReviewError');
+      expect(damaged[0]!.error).toContain('validation_action is review');
+    });
+
+    it('should stop only the gateway whose processor is down, settle the next gateway, and then fail the run with the summary', async () => {
+      const gone = await startProcessorSimulator();
+      await gone.close();
+      const mixed = new Map<string, ProcessorAdapter>([
+        [HOSTED, new HostedPaymentAdapter({ baseUrl: gone.hostedPaymentUrl, timeoutMs: 2000 })],
+        [EXPRESS, adapters.get(EXPRESS)!],
+      ]);
+      const id = await orphan('3010.1');
+      await store.store({ ...fixture, gateway: EXPRESS, order_id: '3011.1', gateway_session_id: 'EC-3011', date: minutesAgo(60) });
+      simulator.setCheckout('EC-3011', { checkoutStatus: 'PaymentActionCompleted', gatewayTxnId: 'PP-3011' });
+
+      const run = rectifyOrphans(
+        { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: mixed, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger },
+        options({ gateways: [HOSTED, EXPRESS] }),
+      );
+      const error = (await run.catch((caught: unknown) => caught)) as RectifierStoppedError;
+
+      expect(error).toBeInstanceOf(RectifierStoppedError);
+      expect(error.message).toMatch(new RegExp(`^rectify-orphans stopped at gateway ${HOSTED}: payment processor at .* is unreachable: .*; pending row ${id} stays for the next run$`));
+      expect(error.result!.gateways[HOSTED]).toMatchObject({ attempted: 0, stoppedBecause: 'processor-unavailable' });
+      expect(error.result!.gateways[EXPRESS]).toMatchObject({ attempted: 1, outcomes: { completed: 1 }, stoppedBecause: 'empty' });
+      expect(error.result!.stoppedGateways).toEqual([{ gateway: HOSTED, reason: error.message }]);
+      expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '3011.1' })]);
+      expect(await pendingOrders()).toEqual(['3010.1']);
+    });
+
+    it('should resolve the rows of an order settled after they were stored without calling the processor', async () => {
+      await orphan('3030.1');
+      await new SettledOrdersStore(env.database.db).record(HOSTED, '3030.1');
+      simulator.setOrder('3030.1', { statusCode: 800 });
+
+      const result = await rectify();
+
+      expect(simulator.calls()).toEqual([]);
+      expect(result.gateways[HOSTED]).toMatchObject({ attempted: 1, rowsResolved: 1, outcomes: { settled: 1 } });
+      expect(await env.queued(env.queues.donations)).toEqual([]);
+      expect(await pendingOrders()).toEqual([]);
+    });
+
+    it('should skip a gateway another run holds, so two runs never settle one order twice, and take it once the lease expired', async () => {
+      await orphan('3040.1');
+      simulator.setOrder('3040.1', { statusCode: 600 });
+      const other = new GatewayLeases(env.database.db);
+      await other.take(HOSTED, now, new Date(now.getTime() + 60_000));
+
+      const whileHeld = await rectify();
+      const afterExpiry = await rectify({ now: () => new Date(now.getTime() + 61_000) });
+
+      expect(whileHeld.gateways[HOSTED]).toMatchObject({ attempted: 0, stoppedBecause: 'held-elsewhere' });
+      expect(afterExpiry.gateways[HOSTED]).toMatchObject({ attempted: 1, outcomes: { approved: 1 } });
+      expect(simulator.calls().map((call) => call.method)).toEqual(['GET', 'POST']);
+      expect(await env.rows('SELECT gateway FROM rectifier_leases')).toEqual([]);
+    });
+
+    it('should let concurrent runs of one gateway approve each order once and push one donation', async () => {
+      for (const order of ['3050.1', '3051.1', '3052.1']) {
+        await orphan(order);
+        simulator.setOrder(order, { statusCode: 600 });
+      }
+
+      await Promise.all([rectify(), rectify(), rectify()]);
+
+      expect(simulator.calls().filter((call) => call.method === 'POST')).toHaveLength(3);
+      expect((await env.queued(env.queues.donations)).map((donation) => donation.order_id).sort()).toEqual(['3050.1', '3051.1', '3052.1']);
+    });
+
+    it('should count what the processor said per status in the gateway summary', async () => {
+      const codes: Record<string, number> = { '3020.1': 25, '3021.1': 800, '3022.1': 800, '3023.1': 1800 };
+      for (const [order, statusCode] of Object.entries(codes)) {
+        await orphan(order);
+        simulator.setOrder(order, { statusCode });
+      }
+
+      const result = await rectify();
+
+      expect(result.gateways[HOSTED]!.processorStatuses).toEqual({ failed: 1, complete: 2, refunded: 1 });
+      expect(result.stoppedGateways).toEqual([]);
+    });
   });
 
   it('should stop at the row limit', async () => {

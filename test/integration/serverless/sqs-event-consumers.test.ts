@@ -13,7 +13,9 @@ import { createLogger } from '../../../lib/log';
 import { consumePaymentsInitSqsJob, consumePendingSqsJob } from '../../../lib/pending/jobs';
 import type { SqsEvent } from '../../../lib/queue/sqs/lambda-event';
 import { consumeContributionTrackingSqsEvent } from '../../../lib/tracking/consumer';
+import type { TriggerOptions } from '../../../lib/pending/rectify-trigger';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { MemoryQueueBackend } from '../../support/memory-queue-backend';
 
 jest.setTimeout(60_000);
 
@@ -42,7 +44,8 @@ function runtimeOn(url: string, connectionLimit = 2) {
 type Runtime = ReturnType<typeof runtimeOn>;
 
 const sqsOptions = (queue: string) => ({ queue, retryPolicy: DEFAULT_RETRY_POLICY });
-const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePendingSqsJob.run(runtime.deps, sqsOptions('pending'), event);
+const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent, backend = new MemoryQueueBackend(), trigger?: TriggerOptions) =>
+  consumePendingSqsJob.run({ ...runtime.deps, backend }, { ...sqsOptions('pending'), resolveMode: 'delete', trigger }, event);
 const consumePaymentsInitSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePaymentsInitSqsJob.run(runtime.deps, sqsOptions('payments-init'), event);
 
 describe('SQS-triggered consumers', () => {
@@ -69,6 +72,16 @@ describe('SQS-triggered consumers', () => {
     expect(await rows("SELECT order_id FROM pending WHERE order_id = 'sqs-event.1'")).toHaveLength(1);
     const damaged = await rows("SELECT original_queue, message FROM damaged WHERE original_queue = 'pending'");
     expect(damaged).toEqual([{ original_queue: 'pending', message: 'not json' }]);
+  });
+
+  it('should push a rectify trigger for the gateway of the stored records', async () => {
+    const backend = new MemoryQueueBackend();
+    const date = Math.floor(Date.now() / 1000) - 7200;
+    const event = sqsEvent('pending', [JSON.stringify({ ...pendingMessage, order_id: 'sqs-trigger.1', date })]);
+
+    await consumePendingSqsEvent(runtime, event, backend, { queue: 'rectify', minAgeMinutes: 30, gateways: [pendingMessage.gateway] });
+
+    expect((await backend.peek('rectify', 10)).map((body) => JSON.parse(body))).toEqual([expect.objectContaining({ gateway: pendingMessage.gateway, due: date + 1800 })]);
   });
 
   it('should store an SQS batch of pending records with one multi-row INSERT', async () => {

@@ -3,15 +3,16 @@ import first from '../../../fixtures/contribution-tracking-first.json';
 import { MessageTooLargeError, RedisQueueBackend } from '../../../lib/queue';
 import { queueConfig } from '../../../lib/queue/config';
 import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence-seed';
-import { signBody, SIGNATURE_HEADER } from '../../../lib/tracking/signature';
+import { signBodyLegacyTracking, SIGNATURE_HEADER, signTrackingRequest } from '../../../lib/tracking/signature';
 import { createLogger } from '../../../lib/log';
-import { handleTrackingRequest, type HttpRequest, type HttpResponse } from '../../../lib/tracking/http-endpoint';
+import { handleTrackingRequest, type HttpRequest, type HttpResponse, type TrackingEndpointOptions } from '../../../lib/tracking/http-endpoint';
 import { createTrackingProducer, type TrackingProducer } from '../../../lib/tracking/producer';
 import { openTrackingRedis } from '../../../lib/tracking/redis-client';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 const SECRET = 'endpoint-test-secret';
+const PREVIOUS = 'endpoint-test-secret-before-rotation';
 const QUEUE = 'contribution-tracking';
 const SEQUENCE_KEY = 'contribution-tracking:id-sequence';
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
@@ -28,6 +29,14 @@ function messageOfBytes(bytes: number, fields: Record<string, string> = first): 
 // The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
 jest.setTimeout(60_000);
 
+/** The signature rules as track-contribution runs them by default: both secrets, 300 s, legacy form in transition. */
+const signing = (overrides: Partial<Pick<TrackingEndpointOptions, 'legacyUntil' | 'now'>> = {}) => ({
+  keys: { current: SECRET, previous: PREVIOUS },
+  toleranceSeconds: 300,
+  legacyUntil: new Date(Date.now() + 86_400_000),
+  ...overrides,
+});
+
 describe('handleTrackingRequest', () => {
   let server: PrivateRedisServer;
   let database: TestDatabase;
@@ -42,7 +51,7 @@ describe('handleTrackingRequest', () => {
     redis = openTrackingRedis(server.url);
     backend = new RedisQueueBackend({ redis });
     const producer = createTrackingProducer({ backend, redis, queue: QUEUE, sequenceKey: SEQUENCE_KEY });
-    handler = (event) => handleTrackingRequest(event, { secret: SECRET, producer, logger, maxBodyBytes: LIMIT });
+    handler = (event) => handleTrackingRequest(event, { ...signing(), producer, logger, maxBodyBytes: LIMIT });
     await seedTrackingIdSequenceFromDatabase(redis, database.pool, SEQUENCE_KEY);
   });
 
@@ -60,7 +69,7 @@ describe('handleTrackingRequest', () => {
   const signed = (body: string, extra: Partial<HttpRequest> = {}): HttpRequest => ({
     body,
     isBase64Encoded: false,
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(SECRET, body) },
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signTrackingRequest(SECRET, body) },
     ...extra,
   });
   const queued = async () => (await backend.peek(QUEUE, 10)).map((body) => JSON.parse(body) as Record<string, string>);
@@ -89,7 +98,7 @@ describe('handleTrackingRequest', () => {
     const response = await handler({
       body: Buffer.from(body).toString('base64'),
       isBase64Encoded: true,
-      headers: { 'X-Tracking-Signature': signBody(SECRET, body) },
+      headers: { 'X-Tracking-Signature': signTrackingRequest(SECRET, body) },
     });
 
     expect(response.statusCode).toBe(202);
@@ -103,8 +112,42 @@ describe('handleTrackingRequest', () => {
     const responses = [await handler(tampered), await handler(unsigned)];
 
     expect(responses.map((r) => r.statusCode)).toEqual([401, 401]);
-    expect(JSON.parse(responses[0]!.body)).toEqual({ error: `missing or invalid ${SIGNATURE_HEADER} header` });
+    expect(JSON.parse(responses[0]!.body)).toEqual({ error: `invalid ${SIGNATURE_HEADER}` });
+    expect(JSON.parse(responses[1]!.body)).toEqual({ error: `missing ${SIGNATURE_HEADER} header` });
     expect(await queued()).toEqual([]);
+  });
+
+  describe('signatures', () => {
+    const body = JSON.stringify(first);
+    const withSignature = (signature: string): HttpRequest => ({ body, headers: { [SIGNATURE_HEADER]: signature } });
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+    it('should answer 401 to a signed request replayed after the tolerance, and queue nothing', async () => {
+      const response = await handler(withSignature(signTrackingRequest(SECRET, body, nowSeconds() - 301)));
+
+      expect(response.statusCode).toBe(401);
+      expect(JSON.parse(response.body).error).toContain('outside the accepted window');
+      expect(await queued()).toEqual([]);
+    });
+
+    it('should accept a request signed with the previous secret during a rotation', async () => {
+      const response = await handler(withSignature(signTrackingRequest(PREVIOUS, body)));
+
+      expect(response.statusCode).toBe(202);
+    });
+
+    it("should accept an existing producer's legacy body signature until the transition ends, and refuse it after", async () => {
+      const legacy = withSignature(signBodyLegacyTracking(SECRET, body));
+      const producer = createTrackingProducer({ backend, redis, queue: QUEUE, sequenceKey: SEQUENCE_KEY });
+
+      const during = await handler(legacy);
+      const after = await handleTrackingRequest(legacy, { ...signing({ legacyUntil: new Date(Date.now() - 1000) }), producer, logger, maxBodyBytes: LIMIT });
+
+      expect(during.statusCode).toBe(202);
+      expect(after.statusCode).toBe(401);
+      expect(JSON.parse(after.body).error).toContain('legacy sha256= form is no longer accepted');
+      expect(await queued()).toHaveLength(1);
+    });
   });
 
   it.each([
@@ -142,7 +185,7 @@ describe('handleTrackingRequest', () => {
     it('should answer 401, not 413, to an oversized body without a valid signature', async () => {
       const body = messageOfBytes(LIMIT + 1);
 
-      const response = await handler({ body, headers: { [SIGNATURE_HEADER]: signBody('another secret', body) } });
+      const response = await handler({ body, headers: { [SIGNATURE_HEADER]: signTrackingRequest('another secret', body) } });
 
       expect(response.statusCode).toBe(401);
     });
@@ -201,7 +244,7 @@ describe('handleTrackingRequest', () => {
       };
       const body = JSON.stringify(first);
 
-      const response = await handleTrackingRequest(signed(body), { secret: SECRET, producer: refusing, logger, maxBodyBytes: LIMIT });
+      const response = await handleTrackingRequest(signed(body), { ...signing(), producer: refusing, logger, maxBodyBytes: LIMIT });
 
       expect(response.statusCode).toBe(413);
       expect(JSON.parse(response.body)).toEqual({

@@ -8,7 +8,7 @@ describe('queue definitions as the source of queue names (queues/definitions.jso
     const pending = pendingConfig({});
     const tracking = trackingConfig({});
 
-    const defaults = [pending.PENDING_QUEUE, pending.PAYMENTS_INIT_QUEUE, pending.DONATIONS_QUEUE, tracking.TRACKING_QUEUE];
+    const defaults = [pending.PENDING_QUEUE, pending.PAYMENTS_INIT_QUEUE, pending.DONATIONS_QUEUE, pending.RECTIFY_QUEUE, tracking.TRACKING_QUEUE];
 
     expect(defaults.sort()).toEqual(definedQueueNames().sort());
   });

@@ -146,7 +146,7 @@ describe('serverless.yml', () => {
   it('should trigger the SQS consumers with partial batch responses from queues whose visibility timeout is at least 6 times their timeout', () => {
     const queues = (parseYaml(includedText['resources-sqs.yml']!) as { Resources: Record<string, { Type: string; Properties: { VisibilityTimeout?: number } }> }).Resources;
     const sqsFunctions = Object.entries(functionVariants['consumers-sqs.yml']!);
-    expect(sqsFunctions.map(([name]) => name).sort()).toEqual(['consume-contribution-tracking-sqs', 'consume-payments-init-sqs', 'consume-pending-sqs']);
+    expect(sqsFunctions.map(([name]) => name).sort()).toEqual(['consume-contribution-tracking-sqs', 'consume-payments-init-sqs', 'consume-pending-sqs', 'consume-rectify-sqs']);
     for (const stage of STAGES) {
       for (const [name, fn] of sqsFunctions) {
         const sqs = fn.events![0]!.sqs as { arn: { 'Fn::GetAtt': [string, string] }; functionResponseType: string; batchSize: unknown };

@@ -46,8 +46,8 @@ function attributesOf(call: string[]): Record<string, string> {
 }
 
 describe('queue definitions (queues/definitions.json)', () => {
-  it('should define the four queues of the buffer layer', () => {
-    expect(queueDefinitions.map((q) => q.name).sort()).toEqual(['contribution-tracking', 'donations', 'payments-init', 'pending']);
+  it('should define the five queues of the buffer layer', () => {
+    expect(queueDefinitions.map((q) => q.name).sort()).toEqual(['contribution-tracking', 'donations', 'payments-init', 'pending', 'rectify']);
   });
 
   it('should reject a visibility timeout shorter than 6 times the function timeout', () => {
