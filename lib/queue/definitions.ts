@@ -17,9 +17,25 @@ const queueDefinitionSchema = z
     maxReceiveCount: z.number().int().min(1).max(1000),
     messageRetentionSeconds: z.number().int().min(60).max(1209600),
     deadLetterRetentionSeconds: z.number().int().min(60).max(1209600),
+    /**
+     * Partitioned queue (docs/queue.md, Partitions): its messages are split over this many
+     * partition queues `<name>#<p>` by the partition key's hash, and each partition is consumed
+     * by one consumer at a time, in order. Absent: an ordinary queue.
+     */
+    partitions: z.number().int().min(1).max(1024).optional(),
+    /** The message field whose value picks the partition (e.g. `order_id`); required with `partitions`. */
+    partitionKey: z.string().min(1).optional(),
+    /** Where a message without the key goes; absent: such a push is refused with PartitionKeyMissingError. */
+    defaultPartition: z.number().int().min(0).optional(),
   })
   .refine((q) => q.visibilityTimeoutSeconds >= 6 * q.functionTimeoutSeconds, {
     message: 'visibilityTimeoutSeconds must be at least 6 times functionTimeoutSeconds',
+  })
+  .refine((q) => (q.partitions === undefined) === (q.partitionKey === undefined), {
+    message: 'partitions and partitionKey go together',
+  })
+  .refine((q) => q.defaultPartition === undefined || (q.partitions !== undefined && q.defaultPartition < q.partitions), {
+    message: 'defaultPartition needs partitions and must be below it',
   });
 
 const definitionsSchema = z.object({ queues: z.array(queueDefinitionSchema).min(1) });

@@ -42,3 +42,16 @@ export class MalformedQueueMessageError extends MalformedMessageError {
     super(`message ${delivery.id} on queue ${delivery.queue}: body is ${reason}`);
   }
 }
+
+/**
+ * A message pushed to a partitioned queue lacks its partition key (or holds one that is not a
+ * string or a number), and the queue declares no default partition: nothing was stored.
+ */
+export class PartitionKeyMissingError extends QueueUsageError {
+  constructor(
+    readonly queue: string,
+    readonly partitionKey: string,
+  ) {
+    super(`message for partitioned queue ${queue} has no usable ${partitionKey} (a string or a number) and the queue declares no default partition`);
+  }
+}

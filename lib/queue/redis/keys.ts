@@ -35,13 +35,16 @@ export interface QueueKeys {
   signal: string;
 }
 
-/** Letters, digits and `_ . : -` only: braces would break the hash tag. */
-const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+/**
+ * Letters, digits and `_ . : -` only: braces would break the hash tag. `#` separates a
+ * partitioned queue's name from its partition number (`donations#3`, lib/queue/partitions).
+ */
+const QUEUE_NAME = /^[A-Za-z0-9_.:#-]{1,200}$/;
 
 /** Key names for `queue`; rejects names that would break the shared hash slot. */
 export function queueKeys(queue: string): QueueKeys {
   if (!QUEUE_NAME.test(queue)) {
-    throw new QueueUsageError(`invalid queue name ${JSON.stringify(queue.slice(0, 60))}: use letters, digits and _ . : - (at most 200)`);
+    throw new QueueUsageError(`invalid queue name ${JSON.stringify(queue.slice(0, 60))}: use letters, digits and _ . : # - (at most 200)`);
   }
   const tag = `{${queue}}`;
   return {

@@ -21,7 +21,7 @@ describe('queueKeys', () => {
     });
   });
 
-  it.each(['pending', 'donations', 'payments-init', 'contribution-tracking', 'a.b:c_d'])('should put every key of %s in one cluster slot', (queue) => {
+  it.each(['pending', 'donations', 'payments-init', 'contribution-tracking', 'a.b:c_d', 'donations#3'])('should put every key of %s in one cluster slot', (queue) => {
     const slots = new Set(Object.values(queueKeys(queue)).map(slot));
 
     expect(slots.size).toBe(1);

@@ -1,0 +1,248 @@
+/**
+ * The consumer side of a partitioned queue on Redis (docs/queue.md, Partitions): a group of
+ * PartitionedConsumers shares the partitions of one queue, each partition owned by one consumer
+ * at a time through a fenced lease in Redis, and each consumer runs one loop per partition it
+ * owns that hands its handler one message (or one in-order batch) at a time. So the messages of
+ * one key are processed in order while different partitions run in parallel.
+ *
+ * Every `leaseMs / 3` a consumer beats its membership, renews what it owns and rebalances: the
+ * live members sorted by id, partition p belongs to member p mod (number of members). It gives up
+ * what is no longer its share (after the message in progress there is settled) and claims what
+ * is, once the previous owner gave it up or its lease ran out. A consumer that dies stops
+ * beating: after `leaseMs` it drops out of the membership and its partition leases run out, the
+ * others take them, and the first fenced lease of each new owner returns what the dead one held
+ * to its place, so nothing is overtaken and nothing is lost.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { toError } from '../../errors';
+import { parseJsonObject } from '../../json-object';
+import { createLogger } from '../../log';
+import { MalformedQueueMessageError, QueueUsageError } from '../errors';
+import type { Delivery, MessageBody, QueueBackend } from '../types';
+import { RedisPartitionScripts } from './redis-partition-scripts';
+import { checkPartitionSpec, partitionQueueName, type PartitionSpec } from './routing';
+
+const log = createLogger({ component: 'queue.partitions' });
+
+/** Handles one message of a partition; a throw releases it (it comes back first, with a higher receiveCount). */
+export type PartitionHandler = (body: MessageBody, delivery: Delivery) => Promise<void>;
+
+export interface PartitionedConsumerOptions {
+  /** The Redis client the partition scripts run on (a Redis or a Cluster); the caller closes it. */
+  redis: Redis | Cluster;
+  /**
+   * The Redis queue backend over the same Redis: releases after a failed handler and waits for
+   * messages on the partition queues (woken by pushes). The caller closes it.
+   */
+  backend: QueueBackend;
+  /** The queue and its partitions (definedPartitionSpec, or a spec of one's own in tests). */
+  spec: PartitionSpec;
+  handler: PartitionHandler;
+  /** Unique per consumer (a random one by default): the membership and the partition leases are by this id. */
+  consumerId?: string;
+  /** Partition lease and heartbeat lifetime (10 s by default); renewed every third of it. */
+  leaseMs?: number;
+  /** Message lease on a partition (30 s by default): how long a handler may run before its message may come back. */
+  visibilityMs?: number;
+  /** Deliveries before a message is dead-lettered (5 by default). */
+  maxReceiveCount?: number;
+  /** Messages per handler call: 1 (one at a time). Reserved; only 1 is accepted today. */
+  batch?: 1;
+}
+
+interface Owned {
+  partition: number;
+  queue: string;
+  token: number;
+  /** False once lost (renewal refused, fenced lease) or being given up: the loop stops. */
+  active: boolean;
+  /** Being given up: giveUp, not the loop's end, forgets it (after the give-up is in Redis). */
+  giving?: Promise<void>;
+  /** The partition's loop; resolves once it stopped (its message in progress settled). */
+  loop?: Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One member of a partitioned queue's consumer group. start() joins; close() leaves and gives its partitions back. */
+export class PartitionedConsumer {
+  readonly consumerId: string;
+  private readonly scripts: RedisPartitionScripts;
+  private readonly spec: PartitionSpec;
+  private readonly leaseMs: number;
+  private readonly visibilityMs: number;
+  private readonly maxReceiveCount: number;
+  private readonly owned = new Map<number, Owned>();
+  private closing = false;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+
+  constructor(private readonly options: PartitionedConsumerOptions) {
+    this.spec = checkPartitionSpec(options.spec);
+    this.consumerId = options.consumerId ?? `${process.pid}-${randomBytes(6).toString('hex')}`;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.visibilityMs = options.visibilityMs ?? 30_000;
+    this.maxReceiveCount = options.maxReceiveCount ?? 5;
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 300) throw new QueueUsageError('leaseMs must be a whole number of at least 300');
+    if (options.batch !== undefined && options.batch !== 1) throw new QueueUsageError('batch: only 1 is supported');
+    this.scripts = new RedisPartitionScripts(options.redis);
+  }
+
+  /** Joins the group and starts the rebalancing ticks; resolves after the first (the partitions it could take are running). */
+  async start(): Promise<void> {
+    await this.tick();
+    this.schedule();
+  }
+
+  /** The partitions this consumer owns and runs now, ascending. */
+  partitions(): number[] {
+    return [...this.owned.values()].filter((o) => o.active).map((o) => o.partition).sort((a, b) => a - b);
+  }
+
+  /**
+   * Stops: each partition's loop finishes its message in progress, the partitions are given
+   * back and the consumer leaves the group, so that the others take over at their next tick
+   * rather than after the lease.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.all([...this.owned.values()].map((owned) => this.giveUp(owned)));
+    try {
+      await this.scripts.leave(this.spec.queue, this.consumerId);
+    } catch (error) {
+      log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not leave the group; the heartbeat will run out');
+    }
+  }
+
+  private schedule(): void {
+    if (this.closing) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((error: unknown) => log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
+        .finally(() => this.schedule());
+    }, Math.floor(this.leaseMs / 3));
+  }
+
+  /** Heartbeat, renewals, then the rebalance towards this consumer's share. */
+  private async tick(): Promise<void> {
+    const members = await this.scripts.beat(this.spec.queue, this.consumerId, this.leaseMs);
+    const index = members.indexOf(this.consumerId);
+    const share = new Set<number>();
+    for (let p = 0; p < this.spec.partitions; p += 1) if (index >= 0 && p % members.length === index) share.add(p);
+
+    for (const owned of [...this.owned.values()]) {
+      if (!owned.active) continue;
+      if (!share.has(owned.partition)) {
+        // Not ours any more: give it up once its message in progress is settled (in the background,
+        // so that a slow handler does not hold the renewals of the other partitions).
+        void this.giveUp(owned);
+        continue;
+      }
+      const token = await this.scripts.renew(owned.queue, this.consumerId, owned.token, this.leaseMs);
+      if (token !== owned.token) this.lose(owned, 'renewal refused');
+    }
+    if (this.closing) return;
+    for (const partition of share) {
+      if (this.owned.has(partition)) continue;
+      const queue = partitionQueueName(this.spec.queue, partition);
+      const token = await this.scripts.claim(queue, this.consumerId, this.leaseMs);
+      if (token === 0) continue; // still held by the previous owner: try again next tick
+      const owned: Owned = { partition, queue, token, active: true };
+      this.owned.set(partition, owned);
+      owned.loop = this.run(owned);
+      log.debug({ queue, consumer: this.consumerId, token }, 'partition claimed');
+    }
+  }
+
+  /**
+   * The partition was lost: its loop stops after the message in progress. It stays in `owned`
+   * until the loop has ended, so that a new claim of the same partition never runs a second loop
+   * beside a handler still running.
+   */
+  private lose(owned: Owned, why: string): void {
+    owned.active = false;
+    log.warn({ queue: owned.queue, consumer: this.consumerId, why }, 'partition lost');
+  }
+
+  /** Gives the partition up once its loop has settled the message in progress (one give-up per ownership). */
+  private giveUp(owned: Owned): Promise<void> {
+    owned.giving ??= this.settleAndGive(owned);
+    return owned.giving;
+  }
+
+  private async settleAndGive(owned: Owned): Promise<void> {
+    owned.active = false;
+    await owned.loop;
+    this.owned.delete(owned.partition);
+    try {
+      await this.scripts.give(owned.queue, this.consumerId, owned.token);
+    } catch (error) {
+      log.warn({ queue: owned.queue, err: toError(error).message }, 'could not give the partition up; its lease will run out');
+    }
+  }
+
+  /** The loop of one owned partition: a fenced lease, the handler, a fenced ack; waits (woken by pushes) when empty. */
+  private async run(owned: Owned): Promise<void> {
+    try {
+      await this.loop(owned);
+    } finally {
+      if (!owned.giving && this.owned.get(owned.partition) === owned) this.owned.delete(owned.partition);
+    }
+  }
+
+  private async loop(owned: Owned): Promise<void> {
+    const waitMs = Math.min(1000, Math.floor(this.leaseMs / 3));
+    while (owned.active) {
+      try {
+        const result = await this.scripts.lease(owned.queue, { consumerId: this.consumerId, token: owned.token }, 1, this.visibilityMs, this.maxReceiveCount);
+        if (result.status === 'fenced') {
+          // Lost to another consumer, or our lease ran out before a renewal: the next tick claims
+          // it again when it is still our share and nobody took it.
+          this.lose(owned, 'lease fenced');
+          return;
+        }
+        if (result.status === 'busy') {
+          await sleep(Math.min(100, waitMs));
+          continue;
+        }
+        if (result.status === 'more') continue;
+        const [delivery] = result.deliveries;
+        if (!delivery) {
+          await this.options.backend.waitForMessage(owned.queue, waitMs);
+          continue;
+        }
+        await this.handle(owned, delivery);
+      } catch (error) {
+        log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
+        await sleep(Math.min(200, waitMs));
+      }
+    }
+  }
+
+  private async handle(owned: Owned, delivery: Delivery): Promise<void> {
+    try {
+      const parsed = parseJsonObject(delivery.body);
+      if (!parsed.ok) throw new MalformedQueueMessageError(delivery, 'not a JSON object');
+      await this.options.handler(parsed.value, delivery);
+    } catch (error) {
+      log.warn({ queue: owned.queue, id: delivery.id, err: toError(error).message }, 'handler failed; message released to its place');
+      // Released at once to its original position: the partition's next lease delivers it again
+      // before anything after it (backend.release is safe for a stale owner: a lease the new
+      // owner already returned is stale and nothing happens).
+      await this.options.backend.release(owned.queue, delivery.receipt).catch(() => undefined);
+      return;
+    }
+    const stale = await this.scripts.ack(owned.queue, { consumerId: this.consumerId, token: owned.token }, [delivery.receipt]);
+    if (stale.length > 0) log.warn({ queue: owned.queue, id: delivery.id }, 'ack refused (partition lost or lease ran out): the message will be processed again');
+  }
+}
+
+/** Starts a PartitionedConsumer (joined, first rebalance done) and resolves with it; close() it to stop. */
+export async function consumePartitioned(options: PartitionedConsumerOptions): Promise<PartitionedConsumer> {
+  const consumer = new PartitionedConsumer(options);
+  await consumer.start();
+  return consumer;
+}

@@ -1,0 +1,256 @@
+/**
+ * Partitioned queues on Redis (lib/queue/partitions, docs/queue.md Partitions): per-key order with
+ * several consumers, fencing of a stale owner, rebalancing when a consumer joins or leaves, and a
+ * consumer killed with SIGKILL whose partitions the others take after its lease. A private Redis.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { PartitionedConsumer, PartitionedQueue, RedisPartitionScripts, partitionOf, partitionQueueName, type PartitionSpec } from '../../../lib/queue/partitions';
+import type { QueueBackend } from '../../../lib/queue/types';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
+import { redisQueueOn } from '../../support/redis-queue';
+import { OrderChecker, interleavedMessages, waitUntil } from '../../support/partitions';
+
+const LEASE_MS = 900;
+const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
+
+describe('partitioned queues on Redis', () => {
+  let server: PrivateRedisServer;
+  let client: Redis;
+  let backend: QueueBackend;
+  let counter = 0;
+  const consumers: PartitionedConsumer[] = [];
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis(server.url);
+    backend = redisQueueOn(client, { maxReceiveCount: 1000 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(consumers.splice(0).map((c) => c.close()));
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  function newSpec(partitions: number): PartitionSpec {
+    counter += 1;
+    return { queue: `parts-${counter}`, partitions, partitionKey: 'key' };
+  }
+
+  function consumer(spec: PartitionSpec, checker: OrderChecker, consumerId: string, failEvery = 0): PartitionedConsumer {
+    let calls = 0;
+    const c = new PartitionedConsumer({
+      redis: client,
+      backend,
+      spec,
+      consumerId,
+      leaseMs: LEASE_MS,
+      visibilityMs: 10_000,
+      maxReceiveCount: 1000,
+      handler: async (body) => {
+        const key = String(body.key);
+        const n = Number(body.n);
+        checker.start(key, n);
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+        if (failEvery > 0 && calls % failEvery === 0) {
+          checker.finish(key, n, false);
+          throw new Error('induced failure');
+        }
+        checker.finish(key, n, true);
+      },
+    });
+    consumers.push(c);
+    return c;
+  }
+
+  async function drained(spec: PartitionSpec): Promise<boolean> {
+    for (let p = 0; p < spec.partitions; p += 1) {
+      const stats = await backend.stats(partitionQueueName(spec.queue, p));
+      if (stats.ready + stats.inFlight + stats.delayed > 0) return false;
+    }
+    return true;
+  }
+
+  it.each([2, 3, 4])('should keep each key in order with %i concurrent consumers over random keys, failures and redeliveries', async (count) => {
+    // arrange
+    const spec = newSpec(8);
+    const checker = new OrderChecker();
+    const messages = interleavedMessages(40, 25);
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+
+    // act
+    for (let c = 0; c < count; c += 1) await consumer(spec, checker, `consumer-${c}`, 7).start();
+    await waitUntil(async () => checker.completed() === messages.length && (await drained(spec)), 30_000);
+
+    // assert
+    expect(checker.violations).toEqual([]);
+    expect(checker.failures).toBeGreaterThan(0);
+    expect(checker.completed()).toBe(messages.length);
+  });
+
+  it('should give each consumer its fair share and rebalance when one joins and when one leaves', async () => {
+    // arrange
+    const spec = newSpec(8);
+    const checker = new OrderChecker();
+    const queue = new PartitionedQueue(backend, spec);
+    const first = consumer(spec, checker, 'first');
+    await first.start();
+    await waitUntil(async () => first.partitions().length === 8, 5000);
+
+    // act: a second joins while messages flow
+    const second = consumer(spec, checker, 'second');
+    await second.start();
+    await queue.pushBatch(interleavedMessages(20, 10));
+    await waitUntil(async () => first.partitions().length === 4 && second.partitions().length === 4, 10_000);
+    const split = [first.partitions(), second.partitions()];
+    await queue.pushBatch(interleavedMessages(20, 10, 10));
+    await waitUntil(async () => checker.completed() === 400 && (await drained(spec)), 20_000);
+    await second.close();
+    consumers.splice(consumers.indexOf(second), 1);
+    await waitUntil(async () => first.partitions().length === 8, 5000);
+
+    // assert
+    expect(new Set([...split[0]!, ...split[1]!]).size).toBe(8);
+    expect(checker.violations).toEqual([]);
+  });
+
+  it("should refuse a stale owner's lease and ack once another consumer took the partition (fencing)", async () => {
+    // arrange
+    const spec = newSpec(1);
+    const partition = partitionQueueName(spec.queue, 0);
+    const scripts = new RedisPartitionScripts(client);
+    await new PartitionedQueue(backend, spec).pushBatch([{ key: 'k', n: 0 }, { key: 'k', n: 1 }]);
+    const oldToken = await scripts.claim(partition, 'old', 300);
+    const leased = await scripts.lease(partition, { consumerId: 'old', token: oldToken }, 1, 60_000, 5);
+    const busy = await scripts.lease(partition, { consumerId: 'old', token: oldToken }, 1, 60_000, 5);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+
+    // act
+    const newToken = await scripts.claim(partition, 'new', 5000);
+    const staleLease = await scripts.lease(partition, { consumerId: 'old', token: oldToken }, 1, 60_000, 5);
+    const staleAck = await scripts.ack(partition, { consumerId: 'old', token: oldToken }, [leased.deliveries[0]!.receipt]);
+    const staleRenew = await scripts.renew(partition, 'old', oldToken, 5000);
+    const taken = await scripts.lease(partition, { consumerId: 'new', token: newToken }, 1, 60_000, 5);
+
+    // assert
+    expect(leased.status).toBe('ok');
+    expect(busy.status).toBe('busy');
+    expect(newToken).toBeGreaterThan(oldToken);
+    expect(staleLease.status).toBe('fenced');
+    expect(staleAck).toEqual([leased.deliveries[0]!.receipt]);
+    expect(staleRenew).toBe(0);
+    // the old owner's message came back first (not overtaken by n=1), its delivery counted
+    expect(taken.deliveries.map((d) => [JSON.parse(d.body).n, d.receiveCount])).toEqual([[0, 2]]);
+    expect(await scripts.ack(partition, { consumerId: 'new', token: newToken }, [taken.deliveries[0]!.receipt])).toEqual([]);
+  });
+
+  it('should refuse a claim while the owner holds its lease, and let the owner give it back', async () => {
+    // arrange
+    const spec = newSpec(1);
+    const partition = partitionQueueName(spec.queue, 0);
+    const scripts = new RedisPartitionScripts(client);
+    const token = await scripts.claim(partition, 'a', 5000);
+
+    // act
+    const refused = await scripts.claim(partition, 'b', 5000);
+    const again = await scripts.claim(partition, 'a', 5000);
+    const given = await scripts.give(partition, 'a', token);
+    const next = await scripts.claim(partition, 'b', 5000);
+
+    // assert
+    expect(refused).toBe(0);
+    expect(again).toBe(token);
+    expect(given).toBe(true);
+    expect(next).toBe(token + 1);
+  });
+
+  describe('a consumer killed with SIGKILL', () => {
+    const children: ChildProcess[] = [];
+
+    afterAll(() => {
+      for (const child of children) child.kill('SIGKILL');
+    });
+
+    function startChild(spec: PartitionSpec, consumerId: string, processed: string): Promise<ChildProcess> {
+      const child = spawn(process.execPath, ['-r', 'tsx/cjs', CHILD_SOURCE], {
+        env: {
+          ...process.env,
+          REDIS_URL: server.url,
+          QUEUE: spec.queue,
+          PARTITIONS: String(spec.partitions),
+          PROCESSED_KEY: processed,
+          CONSUMER_ID: consumerId,
+          LEASE_MS: String(LEASE_MS),
+          WORK_MS: '15',
+          LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      return new Promise((resolve, reject) => {
+        const output: string[] = [];
+        child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+        child.stdout!.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve(child);
+        });
+        child.on('exit', (code) => reject(new Error(`child exited with ${code}: ${output.join('').slice(0, 2000)}`)));
+      });
+    }
+
+    it('should lose its partitions after the lease; the other takes them, every message processed, no key out of order', async () => {
+      // arrange
+      const spec = newSpec(6);
+      const processed = `${spec.queue}:processed`;
+      const messages = interleavedMessages(30, 30);
+      await new PartitionedQueue(backend, spec).pushBatch(messages);
+      const [victim, survivor] = await Promise.all([startChild(spec, 'a-victim', processed), startChild(spec, 'b-survivor', processed)]);
+      // both at work (the group has rebalanced), most messages still waiting
+      await waitUntil(async () => {
+        const record = await client.lrange(processed, 0, -1);
+        return record.some((e) => e.endsWith(':a-victim')) && record.filter((e) => e.endsWith(':b-survivor')).length > 20;
+      }, 20_000);
+
+      // act
+      victim.kill('SIGKILL');
+      const killedAt = Date.now();
+      await waitUntil(async () => await drained(spec), 30_000);
+      const tookOverMs = Date.now() - killedAt;
+
+      // assert
+      const record = await client.lrange(processed, 0, -1);
+      const firstSeen = new Map<string, number[]>();
+      const survivorPartitions = new Set<number>();
+      for (const entry of record) {
+        const [key, n, by] = entry.split(':') as [string, string, string];
+        if (by === 'b-survivor') survivorPartitions.add(partitionOf(spec, { key }));
+        const seen = firstSeen.get(key) ?? [];
+        if (!seen.includes(Number(n))) seen.push(Number(n));
+        firstSeen.set(key, seen);
+      }
+      for (const [key, seen] of firstSeen) expect({ key, seen }).toEqual({ key, seen: [...seen].sort((x, y) => x - y) });
+      expect(new Set(record.map((entry) => entry.split(':').slice(0, 2).join(':'))).size).toBe(messages.length);
+      // the survivor ran the victim's partitions too, once the victim's heartbeat and leases ran out
+      expect(survivorPartitions.size).toBe(spec.partitions);
+      expect(tookOverMs).toBeGreaterThanOrEqual(LEASE_MS / 2);
+      survivor.kill('SIGKILL');
+    });
+  });
+
+  it('should route one key always to the same partition queue', async () => {
+    const spec = newSpec(4);
+    const queue = new PartitionedQueue(backend, spec);
+
+    await queue.push({ key: 'ORD-1', n: 0 });
+    await queue.push({ key: 'ORD-1', n: 1 });
+
+    const name = partitionQueueName(spec.queue, partitionOf(spec, { key: 'ORD-1' }));
+    expect((await backend.peek(name, 10)).map((b) => JSON.parse(b).n)).toEqual([0, 1]);
+  });
+});
