@@ -17,13 +17,13 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { toError } from '../../errors';
 import { parseJsonObject } from '../../json-object';
-import { createLogger } from '../../log';
+import { createLogger, type Logger } from '../../log';
 import { MalformedQueueMessageError, QueueUsageError } from '../errors';
 import type { Delivery, MessageBody, QueueBackend } from '../types';
 import { RedisPartitionScripts } from './redis-partition-scripts';
 import { checkPartitionSpec, partitionQueueName, type PartitionSpec } from './routing';
 
-const log = createLogger({ component: 'queue.partitions' });
+const defaultLog = createLogger({ component: 'queue.partitions' });
 
 /** Handles one message of a partition; a throw releases it (it comes back first, with a higher receiveCount). */
 export type PartitionHandler = (body: MessageBody, delivery: Delivery) => Promise<void>;
@@ -49,6 +49,8 @@ export interface PartitionedConsumerOptions {
   maxReceiveCount?: number;
   /** Messages per handler call: 1 (one at a time). Reserved; only 1 is accepted today. */
   batch?: 1;
+  /** Where partition changes and handler failures are logged; the library's logger by default. */
+  logger?: Logger;
 }
 
 interface Owned {
@@ -78,7 +80,10 @@ export class PartitionedConsumer {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
 
+  private readonly log: Logger;
+
   constructor(private readonly options: PartitionedConsumerOptions) {
+    this.log = options.logger ?? defaultLog;
     this.spec = checkPartitionSpec(options.spec);
     this.consumerId = options.consumerId ?? `${process.pid}-${randomBytes(6).toString('hex')}`;
     this.leaseMs = options.leaseMs ?? 10_000;
@@ -113,7 +118,7 @@ export class PartitionedConsumer {
     try {
       await this.scripts.leave(this.spec.queue, this.consumerId);
     } catch (error) {
-      log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not leave the group; the heartbeat will run out');
+      this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not leave the group; the heartbeat will run out');
     }
   }
 
@@ -121,7 +126,7 @@ export class PartitionedConsumer {
     if (this.closing) return;
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
-        .catch((error: unknown) => log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
+        .catch((error: unknown) => this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
         .finally(() => this.schedule());
     }, Math.floor(this.leaseMs / 3));
   }
@@ -153,7 +158,7 @@ export class PartitionedConsumer {
       const owned: Owned = { partition, queue, token, active: true };
       this.owned.set(partition, owned);
       owned.loop = this.run(owned);
-      log.debug({ queue, consumer: this.consumerId, token }, 'partition claimed');
+      this.log.debug({ queue, consumer: this.consumerId, token }, 'partition claimed');
     }
   }
 
@@ -164,7 +169,7 @@ export class PartitionedConsumer {
    */
   private lose(owned: Owned, why: string): void {
     owned.active = false;
-    log.warn({ queue: owned.queue, consumer: this.consumerId, why }, 'partition lost');
+    this.log.warn({ queue: owned.queue, consumer: this.consumerId, why }, 'partition lost');
   }
 
   /** Gives the partition up once its loop has settled the message in progress (one give-up per ownership). */
@@ -180,7 +185,7 @@ export class PartitionedConsumer {
     try {
       await this.scripts.give(owned.queue, this.consumerId, owned.token);
     } catch (error) {
-      log.warn({ queue: owned.queue, err: toError(error).message }, 'could not give the partition up; its lease will run out');
+      this.log.warn({ queue: owned.queue, err: toError(error).message }, 'could not give the partition up; its lease will run out');
     }
   }
 
@@ -216,7 +221,7 @@ export class PartitionedConsumer {
         }
         await this.handle(owned, delivery);
       } catch (error) {
-        log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
+        this.log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
         await sleep(Math.min(200, waitMs));
       }
     }
@@ -228,7 +233,7 @@ export class PartitionedConsumer {
       if (!parsed.ok) throw new MalformedQueueMessageError(delivery, 'not a JSON object');
       await this.options.handler(parsed.value, delivery);
     } catch (error) {
-      log.warn({ queue: owned.queue, id: delivery.id, err: toError(error).message }, 'handler failed; message released to its place');
+      this.log.warn({ queue: owned.queue, id: delivery.id, err: toError(error).message }, 'handler failed; message released to its place');
       // Released at once to its original position: the partition's next lease delivers it again
       // before anything after it (backend.release is safe for a stale owner: a lease the new
       // owner already returned is stale and nothing happens).
@@ -236,7 +241,7 @@ export class PartitionedConsumer {
       return;
     }
     const stale = await this.scripts.ack(owned.queue, { consumerId: this.consumerId, token: owned.token }, [delivery.receipt]);
-    if (stale.length > 0) log.warn({ queue: owned.queue, id: delivery.id }, 'ack refused (partition lost or lease ran out): the message will be processed again');
+    if (stale.length > 0) this.log.warn({ queue: owned.queue, id: delivery.id }, 'ack refused (partition lost or lease ran out): the message will be processed again');
   }
 }
 

@@ -3,6 +3,7 @@
  * queue `<q>#<p>` has its own hash tag, so the partitions of one queue live on different shards,
  * every partition script stays in one slot (no CROSSSLOT), and per-key order holds.
  */
+import { createLogger } from '../../../lib/log';
 import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
 import { PartitionedConsumer, PartitionedQueue, partitionQueueName, type PartitionSpec } from '../../../lib/queue/partitions';
@@ -10,6 +11,9 @@ import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisCluster, type PrivateRedisCluster } from '../../../scripts/stack/redis-server';
 import { OrderChecker, interleavedMessages, waitUntil } from '../../support/partitions';
 import { redisQueueOn } from '../../support/redis-queue';
+
+/** The consumers' warnings (induced failures, lost partitions) are what the tests provoke: not printed. */
+const quiet = createLogger({ component: 'test' }, { level: 'silent' });
 
 describe('partitioned queues on a 3-master Redis Cluster', () => {
   let cluster: PrivateRedisCluster;
@@ -54,6 +58,7 @@ describe('partitioned queues on a 3-master Redis Cluster', () => {
     const consumers = ['a', 'b'].map((consumerId) => {
       let calls = 0;
       return new PartitionedConsumer({
+      logger: quiet,
         redis: client,
         backend,
         spec,

@@ -3,6 +3,7 @@
  * several consumers, fencing of a stale owner, rebalancing when a consumer joins or leaves, and a
  * consumer killed with SIGKILL whose partitions the others take after its lease. A private Redis.
  */
+import { createLogger } from '../../../lib/log';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -14,6 +15,9 @@ import { OrderChecker, interleavedMessages, waitUntil } from '../../support/part
 
 const LEASE_MS = 900;
 const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
+
+/** The consumers' warnings (induced failures, lost partitions) are what the tests provoke: not printed. */
+const quiet = createLogger({ component: 'test' }, { level: 'silent' });
 
 describe('partitioned queues on Redis', () => {
   let server: PrivateRedisServer;
@@ -46,6 +50,7 @@ describe('partitioned queues on Redis', () => {
   function consumer(spec: PartitionSpec, checker: OrderChecker, consumerId: string, failEvery = 0): PartitionedConsumer {
     let calls = 0;
     const c = new PartitionedConsumer({
+      logger: quiet,
       redis: client,
       backend,
       spec,
