@@ -243,10 +243,14 @@ export function bannerImpressionEvent(n: number, now: Date, random: Random): Bod
   };
 }
 
-/** A landing page impression event on donatewiki. */
+/**
+ * A landing page impression event on donatewiki. Every fifth comes from a fundraising email and
+ * carries the (made-up) CRM contact and link ids, which `donatewiki_unique` counts.
+ */
 export function landingPageImpressionEvent(n: number, now: Date, random: Random): Body {
   const locale = pick(random, LOCALES);
   const { campaign, utmSource } = campaignFor(locale, now);
+  const fromEmail = n % 5 === 0 ? { contact_id: String(9_000_000 + n), link_id: `sp${1000 + (n % 7)}` } : {};
   return {
     dt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     uuid: eventUuid(random),
@@ -268,6 +272,7 @@ export function landingPageImpressionEvent(n: number, now: Date, random: Random)
       appeal_template: 'Appeal-template-default',
       form_template: 'Lp-form-ENFR',
       form_countryspecific: 'Form-countryspecific-control',
+      ...fromEmail,
     },
   };
 }
