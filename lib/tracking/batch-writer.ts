@@ -16,6 +16,7 @@ import { ContributionIdConflictError } from './errors';
 import { foldByTrackingId } from './merge';
 import { normaliseTrackingMessage, parseTrackingObject } from './message';
 import {
+  formAmountOf,
   logTruncations,
   readContributionIds,
   readContributionOwners,
@@ -24,6 +25,7 @@ import {
   type Truncation,
 } from './summary-store';
 import { inWriterTransaction } from './transaction';
+import { logUsdIssues, readRatesFor, type UsdIssue } from './usd-amount';
 
 export interface TrackingBatchItem {
   /** Caller's key for the outcome (the queue delivery id). */
@@ -61,7 +63,7 @@ export async function writeTrackingBatch(
   }
   if (candidates.length === 0) return outcomes;
 
-  const truncations = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
+  const warnings = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
     const { db } = tx;
     const batchOutcomes = new Map<string, TrackingOutcome>();
     const ids = [...new Set(candidates.map((c) => c.message.id))];
@@ -112,12 +114,17 @@ export async function writeTrackingBatch(
     const events = await readEvents(tx.db, touched, appended);
     const freshEventIds = new Set(events.filter((e) => freshHashes.has(e.hash)).map((e) => e.eventId));
     const found: Truncation[] = [];
-    const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, found));
+    const issues: UsdIssue[] = [];
+    const summaries = [...foldByTrackingId(events).values()];
+    // The rates are read inside the transaction, so the rows written agree with the rates table a rebuild would read.
+    const rates = await readRatesFor(tx.db, summaries.map(formAmountOf).filter((a) => a !== undefined));
+    const rows = summaries.map((summary) => toSummaryRow(summary, found, { rates, issues }));
     await writeSummaries(tx, rows);
     for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
     // Warn once per value: when the event that supplied it arrived in this batch.
-    return found.filter((t) => freshEventIds.has(t.eventId));
+    return { truncations: found.filter((t) => freshEventIds.has(t.eventId)), issues: issues.filter((i) => freshEventIds.has(i.eventId)) };
   });
-  logTruncations(logger, truncations);
+  logTruncations(logger, warnings.truncations);
+  logUsdIssues(logger, warnings.issues);
   return outcomes;
 }

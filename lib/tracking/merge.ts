@@ -28,6 +28,8 @@ export interface TrackingSummary {
   fields: TrackingFields;
   /** Event id that supplied each present field. */
   setBy: Partial<Record<SummaryField, number>>;
+  /** The `ts` of that event (an amount converts at the rate of its own moment). */
+  setAt: Partial<Record<SummaryField, string>>;
 }
 
 const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS];
@@ -43,7 +45,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
   if (events.length === 0) throw new Error('foldTrackingEvents needs at least one event');
   const ordered = [...events].sort(compareEvents);
   const first = ordered[0]!;
-  const summary: TrackingSummary = { id: first.trackingId, ts: first.ts, fields: {}, setBy: {} };
+  const summary: TrackingSummary = { id: first.trackingId, ts: first.ts, fields: {}, setBy: {}, setAt: {} };
   const target = summary.fields as Record<string, unknown>;
   for (const event of ordered) {
     const source = event.fields as Record<string, unknown>;
@@ -51,6 +53,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
       if (source[name] !== undefined) {
         target[name] = source[name];
         summary.setBy[name] = event.eventId;
+        summary.setAt[name] = event.ts;
       }
     }
   }
@@ -63,6 +66,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
   if (contributionFrom) {
     summary.fields.contribution_id = contributionFrom.fields.contribution_id;
     summary.setBy.contribution_id = contributionFrom.eventId;
+    summary.setAt.contribution_id = contributionFrom.ts;
   }
   return summary;
 }

@@ -11,7 +11,8 @@ import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
 import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
-import { toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
+import { formAmountOf, toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
+import { readRatesFor, type UsdIssue } from './usd-amount';
 import { splitUtmSource } from './contribution-source';
 import { truncateChars } from '../truncate';
 import { SOURCE_LIMIT } from './columns';
@@ -53,7 +54,10 @@ export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options
     await inWriterTransaction(pool, 'rebuild contribution tracking summary', async (tx) => {
       const events = await readEvents(tx.db, ids);
       const truncations: Truncation[] = [];
-      const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, truncations));
+      const summaries = [...foldByTrackingId(events).values()];
+      const rates = await readRatesFor(tx.db, summaries.map(formAmountOf).filter((a) => a !== undefined));
+      const issues: UsdIssue[] = [];
+      const rows = summaries.map((summary) => toSummaryRow(summary, truncations, { rates, issues }));
       const differing = await findDifferences(tx.db, rows);
       if (!options.check) await writeSummaries(tx, rows);
       result.ids += ids.length;
@@ -88,7 +92,12 @@ async function findDifferences(db: Db, rows: SummaryRow[]): Promise<number[]> {
 
 function summaryMatches(expected: SummaryRow, stored: ContributionTrackingRow): boolean {
   for (const [key, value] of Object.entries(expected)) {
-    if (value === null) continue; // a column no event sets keeps whatever the row holds
+    // A column no event sets keeps whatever the row holds; usd_amount follows form_amount, NULL included.
+    if (value === null && !(key === 'usdAmount' && expected.formAmount !== null)) continue;
+    if (value === null) {
+      if (stored.usdAmount !== null) return false;
+      continue;
+    }
     const actual = stored[key as keyof ContributionTrackingRow];
     if (actual === null || actual === undefined || String(actual) !== String(value)) return false;
   }

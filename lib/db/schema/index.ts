@@ -5,3 +5,4 @@ export * from './damaged';
 export * from './pending';
 export * from './impressions';
 export * from './console-audit';
+export * from './exchange-rates';
