@@ -4,7 +4,7 @@
  *
  * Per batch, under the writer lock (transaction.ts): keep out messages whose contribution_id
  * conflicts, append the rest to the event log (duplicates skipped), then re-merge each touched
- * id from its whole event log and write the summary. Recomputing from the log makes the result
+ * id from its whole event log and write both summaries (contribution_tracking, detail.ts). Recomputing from the log makes the result
  * independent of delivery order and equal to the rebuild by construction; a tracking id has a
  * handful of events, so it costs one indexed read per batch.
  */
@@ -25,6 +25,7 @@ import {
   type Truncation,
 } from './summary-store';
 import { inWriterTransaction } from './transaction';
+import { detailAmountOf, toDetailRow, writeDetails } from './detail';
 import { logUsdIssues, readRatesFor, type UsdIssue } from './usd-amount';
 
 export interface TrackingBatchItem {
@@ -117,9 +118,10 @@ export async function writeTrackingBatch(
     const issues: UsdIssue[] = [];
     const summaries = [...foldByTrackingId(events).values()];
     // The rates are read inside the transaction, so the rows written agree with the rates table a rebuild would read.
-    const rates = await readRatesFor(tx.db, summaries.map(formAmountOf).filter((a) => a !== undefined));
+    const rates = await readRatesFor(tx.db, summaries.flatMap((s) => [formAmountOf(s), detailAmountOf(s)]).filter((a) => a !== undefined));
     const rows = summaries.map((summary) => toSummaryRow(summary, found, { rates, issues }));
     await writeSummaries(tx, rows);
+    await writeDetails(tx, summaries.map((summary) => toDetailRow(summary, rates)));
     for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
     // Warn once per value: when the event that supplied it arrived in this batch.
     return { truncations: found.filter((t) => freshEventIds.has(t.eventId)), issues: issues.filter((i) => freshEventIds.has(i.eventId)) };

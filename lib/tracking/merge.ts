@@ -9,7 +9,7 @@
  *   consumer keeps conflicting messages out of the log, see batch-writer.ts);
  * - `ts` is the earliest message's `ts`: when the tracking record began, as in the legacy table.
  */
-import { FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';
+import { DETAIL_FLAG_FIELDS, DETAIL_TEXT_FIELDS, FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';
 
 export interface TrackingEvent {
   /** Event log id: arrival order. */
@@ -19,7 +19,9 @@ export interface TrackingEvent {
   fields: TrackingFields;
 }
 
-export type SummaryField = (typeof TEXT_FIELDS)[number] | (typeof FLAG_FIELDS)[number] | 'contribution_id';
+/** The fields of the legacy summary. */
+export type LegacyField = (typeof TEXT_FIELDS)[number] | (typeof FLAG_FIELDS)[number] | 'contribution_id';
+export type SummaryField = LegacyField | (typeof DETAIL_TEXT_FIELDS)[number] | (typeof DETAIL_FLAG_FIELDS)[number];
 
 /** The merged state of one id, with the event that set each field (for truncation warnings). */
 export interface TrackingSummary {
@@ -32,7 +34,7 @@ export interface TrackingSummary {
   setAt: Partial<Record<SummaryField, string>>;
 }
 
-const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS];
+const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS, ...DETAIL_TEXT_FIELDS, ...DETAIL_FLAG_FIELDS];
 
 /** Orders events the way the merge applies them: by `ts`, then by arrival. */
 export function compareEvents(a: TrackingEvent, b: TrackingEvent): number {

@@ -6,3 +6,4 @@ export * from './pending';
 export * from './impressions';
 export * from './console-audit';
 export * from './exchange-rates';
+export * from './contribution-tracking-detail';
