@@ -11,7 +11,7 @@
 import type { Pool } from 'mysql2/promise';
 import { toError } from '../errors';
 import type { Logger } from '../log';
-import { appendEvents, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
+import { appendEvents, appendIfAllNew, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
 import { ContributionIdConflictError } from './errors';
 import { foldByTrackingId } from './merge';
 import { normaliseTrackingMessage, parseTrackingObject } from './message';
@@ -96,7 +96,13 @@ export async function writeTrackingBatch(
       accepted.push(candidate);
     }
 
-    const stored = await findStoredHashes(db, [...new Set(accepted.map((c) => c.hash))]);
+    // Usually no message of a batch is in the log yet: append them all at once, and read the stored
+    // hashes only when the append met one (then it is undone and redone without them).
+    const inBatch = new Set<string>();
+    const unique = accepted.filter((c) => !inBatch.has(c.hash) && inBatch.add(c.hash));
+    let fromId = await appendIfAllNew(tx, unique);
+    let stored = new Set<string>();
+    if (fromId === false) stored = await findStoredHashes(db, [...inBatch]);
     const fresh: typeof accepted = [];
     for (const candidate of accepted) {
       if (stored.has(candidate.hash)) {
@@ -107,7 +113,7 @@ export async function writeTrackingBatch(
         batchOutcomes.set(candidate.key, { status: 'stored' });
       }
     }
-    const fromId = await appendEvents(tx, fresh);
+    if (fromId === false) fromId = await appendEvents(tx, fresh);
 
     const freshHashes = new Set(fresh.map((c) => c.hash));
     const touched = [...new Set(fresh.map((c) => c.message.id))];
