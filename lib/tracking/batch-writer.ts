@@ -18,8 +18,7 @@ import { normaliseTrackingMessage, parseTrackingObject } from './message';
 import {
   formAmountOf,
   logTruncations,
-  readContributionIds,
-  readContributionOwners,
+  readContributionClaims,
   toSummaryRow,
   writeSummaries,
   type Truncation,
@@ -69,9 +68,8 @@ export async function writeTrackingBatch(
     const batchOutcomes = new Map<string, TrackingOutcome>();
     const ids = [...new Set(candidates.map((c) => c.message.id))];
 
-    const contributionOf = await readContributionIds(db, ids);
     const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
-    const ownerOf = await readContributionOwners(db, [...new Set(claimed)]);
+    const { contributionOf, ownerOf } = await readContributionClaims(db, ids, [...new Set(claimed)]);
     const accepted: typeof candidates = [];
     for (const candidate of candidates) {
       const { id, fields } = candidate.message;

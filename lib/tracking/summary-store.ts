@@ -6,7 +6,7 @@
  * `ts` only ever moves earlier; `usd_amount` follows `form_amount` (usd-amount.ts): written
  * whenever an event has set form_amount, NULL when it cannot be converted, kept otherwise.
  */
-import { and, getTableColumns, inArray, isNotNull } from 'drizzle-orm';
+import { and, getTableColumns, inArray, isNotNull, or } from 'drizzle-orm';
 import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
 import type { Transaction } from '../db/transaction';
@@ -77,28 +77,33 @@ export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[]
   return row;
 }
 
-/** Current contribution_id of each of these ids (absent: none). */
-export async function readContributionIds(db: Db, trackingIds: number[]): Promise<Map<number, number>> {
-  const result = new Map<number, number>();
-  if (trackingIds.length === 0) return result;
+/**
+ * The contribution ids a batch's check needs, in one read: the current contribution_id of each of
+ * `trackingIds` (absent: none), and which tracking id holds each of `contributionIds`.
+ */
+export async function readContributionClaims(
+  db: Db,
+  trackingIds: number[],
+  contributionIds: number[],
+): Promise<{ contributionOf: Map<number, number>; ownerOf: Map<number, number> }> {
+  const contributionOf = new Map<number, number>();
+  const ownerOf = new Map<number, number>();
+  if (trackingIds.length === 0 && contributionIds.length === 0) return { contributionOf, ownerOf };
+  const wanted = [
+    ...(trackingIds.length > 0 ? [inArray(contributionTracking.id, trackingIds)] : []),
+    ...(contributionIds.length > 0 ? [inArray(contributionTracking.contributionId, contributionIds)] : []),
+  ];
   const rows = await db
     .select({ id: contributionTracking.id, contributionId: contributionTracking.contributionId })
     .from(contributionTracking)
-    .where(and(inArray(contributionTracking.id, trackingIds), isNotNull(contributionTracking.contributionId)));
-  for (const row of rows) result.set(row.id, row.contributionId!);
-  return result;
-}
-
-/** Which tracking id holds each of these contribution ids. */
-export async function readContributionOwners(db: Db, contributionIds: number[]): Promise<Map<number, number>> {
-  const result = new Map<number, number>();
-  if (contributionIds.length === 0) return result;
-  const rows = await db
-    .select({ id: contributionTracking.id, contributionId: contributionTracking.contributionId })
-    .from(contributionTracking)
-    .where(inArray(contributionTracking.contributionId, contributionIds));
-  for (const row of rows) result.set(row.contributionId!, row.id);
-  return result;
+    .where(and(isNotNull(contributionTracking.contributionId), or(...wanted)));
+  const ids = new Set(trackingIds);
+  const claimed = new Set(contributionIds);
+  for (const row of rows) {
+    if (ids.has(row.id)) contributionOf.set(row.id, row.contributionId!);
+    if (claimed.has(row.contributionId!)) ownerOf.set(row.contributionId!, row.id);
+  }
+  return { contributionOf, ownerOf };
 }
 
 // Plain mysql2 bulk statements for the two upserts and the event append (event-log.ts): in three
