@@ -14,7 +14,7 @@ export interface UsdIssue {
   trackingId: number;
   /** The event that supplied the amount. */
   eventId: number;
-  reason: 'amount-unreadable' | 'no-rate';
+  reason: 'amount-unreadable' | 'no-rate' | 'out-of-range';
   /** With no-rate: the currency without a rate on or before that day. */
   currency?: string;
   date?: string;
@@ -56,6 +56,11 @@ export function usdAmountOf(amount: PricedAmount, rates: RateTable, issues: UsdI
   }
   const date = rateDateOf(amount.ts);
   const converted = rates.toUsd(money, date);
+  // decimal(20,2) holds 18 integer digits; a larger value would make the server refuse the whole batch.
+  if (converted.ok && converted.usd.indexOf('.') > 18) {
+    issues.push({ trackingId: amount.trackingId, eventId: amount.eventId, reason: 'out-of-range', currency: money.currency, date });
+    return null;
+  }
   if (converted.ok) return converted.usd;
   issues.push({ trackingId: amount.trackingId, eventId: amount.eventId, reason: 'no-rate', currency: converted.missing, date });
   return null;
@@ -66,7 +71,11 @@ export function logUsdIssues(logger: Logger, issues: readonly UsdIssue[]): void 
   for (const issue of issues) {
     logger.warn(
       { contributionTrackingId: issue.trackingId, eventId: issue.eventId, reason: issue.reason, currency: issue.currency, rateDate: issue.date },
-      issue.reason === 'no-rate' ? 'no exchange rate on or before that day: usd_amount left NULL' : 'amount not in the "CUR 0.00" form: usd_amount left NULL',
+      issue.reason === 'no-rate'
+        ? 'no exchange rate on or before that day: usd_amount left NULL'
+        : issue.reason === 'out-of-range'
+          ? 'amount in dollars too large for usd_amount: left NULL'
+          : 'amount not in the "CUR 0.00" form: usd_amount left NULL',
     );
   }
 }

@@ -86,6 +86,15 @@ describe('usd_amount of contribution_tracking', () => {
     expect(lines.join('')).not.toMatch(/98765|43210|a lot/);
   });
 
+  it('should leave usd_amount NULL rather than fail the batch when the dollar value does not fit the column', async () => {
+    await loadRates(database.pool, [{ currency: 'XTS', date: '2024-11-27', unitsPerEur: '0.0000001' }, { currency: 'USD', date: '2024-11-27', unitsPerEur: '1.05' }]);
+
+    const outcomes = await writeTrackingBatch(database.pool, [item({ id: '9', ts: '20241127130000', form_amount: 'XTS 9999999999999999' })], logger);
+
+    expect([...outcomes.values()]).toEqual([{ status: 'stored' }]);
+    expect(await usd(9)).toBeNull();
+  });
+
   it('should follow a later form_amount, to NULL when that one cannot be converted', async () => {
     await loadRates(database.pool, ratesFile('eurofxref-sample.xml'));
     await writeTrackingBatch(database.pool, [item({ id: '7', ts: '20241127130000', form_amount: 'EUR 10.00' })], logger);
