@@ -24,7 +24,16 @@ import { messageHash } from '../lib/tracking/event-log';
 import { consumeContributionTracking } from '../lib/tracking/consumer';
 import { foldByTrackingId, type TrackingEvent } from '../lib/tracking/merge';
 import { normaliseTrackingMessage } from '../lib/tracking/message';
-import { toSummaryRow } from '../lib/tracking/summary-store';
+import { formAmountOf, toSummaryRow } from '../lib/tracking/summary-store';
+import { bulkInsert as bulkStatement } from '../lib/db/bulk-insert';
+import { drizzleOn } from '../lib/db/client';
+import { contributionTrackingDetail } from '../lib/db/schema';
+import { detailAmountOf, toDetailRow } from '../lib/tracking/detail';
+import { loadRates, parseEcbRates } from '../lib/tracking/exchange-rates';
+import { readRatesFor } from '../lib/tracking/usd-amount';
+import { readFileSync } from 'node:fs';
+import { getTableColumns } from 'drizzle-orm';
+import path from 'node:path';
 import { splitUtmSource } from '../lib/tracking/contribution-source';
 import first from '../fixtures/contribution-tracking-first.json';
 import update from '../fixtures/contribution-tracking-update.json';
@@ -64,8 +73,12 @@ async function bulkInsert(pool: mysql.Pool, bodies: Array<Record<string, string>
     const message = normaliseTrackingMessage(body);
     return { row: [message.id, message.ts, messageHash(body), text], event: { eventId: i + 1, trackingId: message.id, ts: message.ts, fields: message.fields } as TrackingEvent };
   });
-  const summaries = [...foldByTrackingId(events.map((e) => e.event)).values()].map((s) => toSummaryRow(s));
-  const summaryRows = summaries.map((r) => [r.id, r.contributionId, r.formAmount, r.note, r.referrer, r.anonymous, r.utmSource, r.utmMedium, r.utmCampaign, r.utmKey, r.paymentsForm, r.optout, r.language, r.country, r.ts]);
+  const merged = [...foldByTrackingId(events.map((e) => e.event)).values()];
+  // The rows the consumer writes include usd_amount and the detail table: converted here, before the clock starts.
+  const rates = await readRatesFor(drizzleOn(pool), merged.flatMap((m) => [formAmountOf(m), detailAmountOf(m)]).filter((a) => a !== undefined));
+  const summaries = merged.map((m) => toSummaryRow(m, [], { rates, issues: [] }));
+  const detailRows = DETAIL_INSERT.values(merged.map((m) => toDetailRow(m, rates)));
+  const summaryRows = summaries.map((r) => [r.id, r.contributionId, r.formAmount, r.usdAmount, r.note, r.referrer, r.anonymous, r.utmSource, r.utmMedium, r.utmCampaign, r.utmKey, r.paymentsForm, r.optout, r.language, r.country, r.ts]);
   const sourceRows = summaries.flatMap((r) => {
     const split = splitUtmSource(r.utmSource);
     return split ? [[r.id, split.banner, split.landingPage, split.paymentMethod]] : [];
@@ -80,11 +93,12 @@ async function bulkInsert(pool: mysql.Pool, bodies: Array<Record<string, string>
       const summaryChunk = summaryRows.slice(s, s + summaryPerBatch);
       if (summaryChunk.length > 0) {
         await conn.query(
-          'INSERT INTO contribution_tracking (id, contribution_id, form_amount, note, referrer, anonymous, utm_source, utm_medium, utm_campaign, utm_key, payments_form, optout, language, country, ts) VALUES ?',
+          'INSERT INTO contribution_tracking (id, contribution_id, form_amount, usd_amount, note, referrer, anonymous, utm_source, utm_medium, utm_campaign, utm_key, payments_form, optout, language, country, ts) VALUES ?',
           [summaryChunk],
         );
         const sourceChunk = sourceRows.slice(s, s + summaryPerBatch);
         if (sourceChunk.length > 0) await conn.query('INSERT INTO contribution_source (contribution_tracking_id, banner, landing_page, payment_method) VALUES ?', [sourceChunk]);
+        await conn.query(DETAIL_INSERT.statement, [detailRows.slice(s, s + summaryPerBatch)]);
       }
       await conn.commit();
     } finally {
@@ -94,8 +108,10 @@ async function bulkInsert(pool: mysql.Pool, bodies: Array<Record<string, string>
   return bodies.length / ((performance.now() - started) / 1000);
 }
 
+const DETAIL_INSERT = bulkStatement(contributionTrackingDetail, Object.keys(getTableColumns(contributionTrackingDetail)) as Array<keyof typeof contributionTrackingDetail.$inferInsert>);
+
 async function truncateAll(pool: mysql.Pool): Promise<void> {
-  for (const table of ['contribution_tracking_event', 'contribution_tracking', 'contribution_source', 'damaged']) {
+  for (const table of ['contribution_tracking_event', 'contribution_tracking', 'contribution_source', 'contribution_tracking_detail', 'damaged']) {
     await pool.query(`TRUNCATE TABLE ${table}`);
   }
 }
@@ -106,6 +122,8 @@ async function main(): Promise<void> {
   url.pathname = `/${name}`;
   await migrateDatabase(url.toString());
   const database = openDatabase(url.toString(), { connectionLimit: 4 });
+  // Rates for the fixtures' BRL, so that both sides convert amounts.
+  await loadRates(database.pool, parseEcbRates(readFileSync(path.resolve(__dirname, '../fixtures/exchange-rates/eurofxref-sample.xml'), 'utf8')));
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const backend = new RedisQueueBackend({ redis });
   const queue = `bench-tracking-${name}`;

@@ -1,5 +1,5 @@
 /**
- * `npm run tracking:rebuild [-- --check]`: recomputes `contribution_tracking` and
+ * `npm run tracking:rebuild [-- --check]`: recomputes `contribution_tracking`, `contribution_tracking_detail` and
  * `contribution_source` from the event log, with the consumer's merge rules. `--check` writes
  * nothing and exits 1 when the table differs from the log. Safe while the consumer runs.
  */

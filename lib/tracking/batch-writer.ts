@@ -4,26 +4,28 @@
  *
  * Per batch, under the writer lock (transaction.ts): keep out messages whose contribution_id
  * conflicts, append the rest to the event log (duplicates skipped), then re-merge each touched
- * id from its whole event log and write the summary. Recomputing from the log makes the result
+ * id from its whole event log and write both summaries (contribution_tracking, detail.ts). Recomputing from the log makes the result
  * independent of delivery order and equal to the rebuild by construction; a tracking id has a
  * handful of events, so it costs one indexed read per batch.
  */
 import type { Pool } from 'mysql2/promise';
 import { toError } from '../errors';
 import type { Logger } from '../log';
-import { appendEvents, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
+import { appendEvents, appendIfAllNew, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
 import { ContributionIdConflictError } from './errors';
 import { foldByTrackingId } from './merge';
 import { normaliseTrackingMessage, parseTrackingObject } from './message';
 import {
+  formAmountOf,
   logTruncations,
-  readContributionIds,
-  readContributionOwners,
+  readContributionClaims,
   toSummaryRow,
   writeSummaries,
   type Truncation,
 } from './summary-store';
 import { inWriterTransaction } from './transaction';
+import { detailAmountOf, toDetailRow, writeDetails } from './detail';
+import { logUsdIssues, readRatesFor, type UsdIssue } from './usd-amount';
 
 export interface TrackingBatchItem {
   /** Caller's key for the outcome (the queue delivery id). */
@@ -61,14 +63,13 @@ export async function writeTrackingBatch(
   }
   if (candidates.length === 0) return outcomes;
 
-  const truncations = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
+  const warnings = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
     const { db } = tx;
     const batchOutcomes = new Map<string, TrackingOutcome>();
     const ids = [...new Set(candidates.map((c) => c.message.id))];
 
-    const contributionOf = await readContributionIds(db, ids);
     const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
-    const ownerOf = await readContributionOwners(db, [...new Set(claimed)]);
+    const { contributionOf, ownerOf } = await readContributionClaims(db, ids, [...new Set(claimed)]);
     const accepted: typeof candidates = [];
     for (const candidate of candidates) {
       const { id, fields } = candidate.message;
@@ -93,7 +94,13 @@ export async function writeTrackingBatch(
       accepted.push(candidate);
     }
 
-    const stored = await findStoredHashes(db, [...new Set(accepted.map((c) => c.hash))]);
+    // Usually no message of a batch is in the log yet: append them all at once, and read the stored
+    // hashes only when the append met one (then it is undone and redone without them).
+    const inBatch = new Set<string>();
+    const unique = accepted.filter((c) => !inBatch.has(c.hash) && inBatch.add(c.hash));
+    let fromId = await appendIfAllNew(tx, unique);
+    let stored = new Set<string>();
+    if (fromId === false) stored = await findStoredHashes(db, [...inBatch]);
     const fresh: typeof accepted = [];
     for (const candidate of accepted) {
       if (stored.has(candidate.hash)) {
@@ -104,7 +111,7 @@ export async function writeTrackingBatch(
         batchOutcomes.set(candidate.key, { status: 'stored' });
       }
     }
-    const fromId = await appendEvents(tx, fresh);
+    if (fromId === false) fromId = await appendEvents(tx, fresh);
 
     const freshHashes = new Set(fresh.map((c) => c.hash));
     const touched = [...new Set(fresh.map((c) => c.message.id))];
@@ -112,12 +119,18 @@ export async function writeTrackingBatch(
     const events = await readEvents(tx.db, touched, appended);
     const freshEventIds = new Set(events.filter((e) => freshHashes.has(e.hash)).map((e) => e.eventId));
     const found: Truncation[] = [];
-    const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, found));
+    const issues: UsdIssue[] = [];
+    const summaries = [...foldByTrackingId(events).values()];
+    // The rates are read inside the transaction, so the rows written agree with the rates table a rebuild would read.
+    const rates = await readRatesFor(tx.db, summaries.flatMap((s) => [formAmountOf(s), detailAmountOf(s)]).filter((a) => a !== undefined));
+    const rows = summaries.map((summary) => toSummaryRow(summary, found, { rates, issues }));
     await writeSummaries(tx, rows);
+    await writeDetails(tx, summaries.map((summary) => toDetailRow(summary, rates)));
     for (const [key, outcome] of batchOutcomes) outcomes.set(key, outcome);
     // Warn once per value: when the event that supplied it arrived in this batch.
-    return found.filter((t) => freshEventIds.has(t.eventId));
+    return { truncations: found.filter((t) => freshEventIds.has(t.eventId)), issues: issues.filter((i) => freshEventIds.has(i.eventId)) };
   });
-  logTruncations(logger, truncations);
+  logTruncations(logger, warnings.truncations);
+  logUsdIssues(logger, warnings.issues);
   return outcomes;
 }

@@ -4,7 +4,7 @@
  */
 import { getTableColumns } from 'drizzle-orm';
 import { contributionSource, contributionTracking } from '../db/schema';
-import type { SummaryField } from './merge';
+import type { LegacyField } from './merge';
 import { TEXT_FIELDS, type TextField } from './message';
 
 const summaryColumns = getTableColumns(contributionTracking);
@@ -16,15 +16,15 @@ export type SummaryKey = Exclude<keyof typeof summaryColumns, 'usdAmount'>;
  * The schema key of each message field: message fields carry the legacy column names, so the
  * mapping is read off the schema rather than written out.
  */
-export const SUMMARY_KEY: Record<SummaryField, SummaryKey> = (() => {
+export const SUMMARY_KEY: Record<LegacyField, SummaryKey> = (() => {
   const byName = new Map(Object.entries(summaryColumns).map(([key, column]) => [column.name, key as SummaryKey]));
-  const keys: Partial<Record<SummaryField, SummaryKey>> = {};
+  const keys: Partial<Record<LegacyField, SummaryKey>> = {};
   for (const field of [...TEXT_FIELDS, 'anonymous', 'optout', 'contribution_id'] as const) {
     const key = byName.get(field);
     if (!key) throw new Error(`contribution_tracking has no column ${field}`);
     keys[field] = key;
   }
-  return keys as Record<SummaryField, SummaryKey>;
+  return keys as Record<LegacyField, SummaryKey>;
 })();
 
 /** The declared length of a CHAR or VARCHAR column of the schema. */

@@ -25,3 +25,6 @@ export class ContributionIdConflictError extends PermanentError {
 
 /** The id sequence in Redis has no value (never seeded, or Redis lost its data): allocating would collide. */
 export class IdSequenceNotSeededError extends InfrastructureError {}
+
+/** A reference rates file is not in the ECB's eurofxref format; the text names what, never more than a short excerpt. */
+export class MalformedRatesFileError extends PermanentError {}

@@ -9,7 +9,7 @@
  *   consumer keeps conflicting messages out of the log, see batch-writer.ts);
  * - `ts` is the earliest message's `ts`: when the tracking record began, as in the legacy table.
  */
-import { FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';
+import { DETAIL_FLAG_FIELDS, DETAIL_TEXT_FIELDS, FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';
 
 export interface TrackingEvent {
   /** Event log id: arrival order. */
@@ -19,7 +19,9 @@ export interface TrackingEvent {
   fields: TrackingFields;
 }
 
-export type SummaryField = (typeof TEXT_FIELDS)[number] | (typeof FLAG_FIELDS)[number] | 'contribution_id';
+/** The fields of the legacy summary. */
+export type LegacyField = (typeof TEXT_FIELDS)[number] | (typeof FLAG_FIELDS)[number] | 'contribution_id';
+export type SummaryField = LegacyField | (typeof DETAIL_TEXT_FIELDS)[number] | (typeof DETAIL_FLAG_FIELDS)[number];
 
 /** The merged state of one id, with the event that set each field (for truncation warnings). */
 export interface TrackingSummary {
@@ -28,9 +30,11 @@ export interface TrackingSummary {
   fields: TrackingFields;
   /** Event id that supplied each present field. */
   setBy: Partial<Record<SummaryField, number>>;
+  /** The `ts` of that event (an amount converts at the rate of its own moment). */
+  setAt: Partial<Record<SummaryField, string>>;
 }
 
-const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS];
+const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS, ...DETAIL_TEXT_FIELDS, ...DETAIL_FLAG_FIELDS];
 
 /** Orders events the way the merge applies them: by `ts`, then by arrival. */
 export function compareEvents(a: TrackingEvent, b: TrackingEvent): number {
@@ -43,7 +47,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
   if (events.length === 0) throw new Error('foldTrackingEvents needs at least one event');
   const ordered = [...events].sort(compareEvents);
   const first = ordered[0]!;
-  const summary: TrackingSummary = { id: first.trackingId, ts: first.ts, fields: {}, setBy: {} };
+  const summary: TrackingSummary = { id: first.trackingId, ts: first.ts, fields: {}, setBy: {}, setAt: {} };
   const target = summary.fields as Record<string, unknown>;
   for (const event of ordered) {
     const source = event.fields as Record<string, unknown>;
@@ -51,6 +55,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
       if (source[name] !== undefined) {
         target[name] = source[name];
         summary.setBy[name] = event.eventId;
+        summary.setAt[name] = event.ts;
       }
     }
   }
@@ -63,6 +68,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
   if (contributionFrom) {
     summary.fields.contribution_id = contributionFrom.fields.contribution_id;
     summary.setBy.contribution_id = contributionFrom.eventId;
+    summary.setAt.contribution_id = contributionFrom.ts;
   }
   return summary;
 }

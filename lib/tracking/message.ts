@@ -25,11 +25,38 @@ export const TEXT_FIELDS = [
 /** The 0/1 flags a message may carry. */
 export const FLAG_FIELDS = ['anonymous', 'optout'] as const;
 
+/**
+ * Fields of the newer frontend that only `contribution_tracking_detail` has columns for (the
+ * CRM's newer tracking table's names). They were unknown fields before, and the event log holds
+ * such messages already: a value of the wrong type is therefore ignored, never a reason to reject
+ * a message (or to fail a rebuild of old events).
+ */
+export const DETAIL_TEXT_FIELDS = [
+  'amount',
+  'currency',
+  'gateway',
+  'appeal',
+  'payments_form_variant',
+  'payment_method',
+  'payment_submethod',
+  'browser',
+  'browser_version',
+  'os',
+  'os_version',
+] as const;
+
+/** The newer frontend's 0/1 flags, read as leniently as DETAIL_TEXT_FIELDS. */
+export const DETAIL_FLAG_FIELDS = ['is_recurring'] as const;
+
 export type TextField = (typeof TEXT_FIELDS)[number];
 export type FlagField = (typeof FLAG_FIELDS)[number];
+export type DetailTextField = (typeof DETAIL_TEXT_FIELDS)[number];
+export type DetailFlagField = (typeof DETAIL_FLAG_FIELDS)[number];
 
 /** The summary-relevant fields of one message, typed; absent fields are absent. */
-export type TrackingFields = Partial<Record<TextField, string> & Record<FlagField, 0 | 1>> & {
+export type TrackingFields = Partial<
+  Record<TextField, string> & Record<FlagField, 0 | 1> & Record<DetailTextField, string> & Record<DetailFlagField, 0 | 1>
+> & {
   contribution_id?: number;
 };
 
@@ -73,6 +100,19 @@ export function normaliseTrackingMessage(input: unknown): TrackingMessage {
   for (const name of FLAG_FIELDS) {
     const value = parseFlag(raw[name], name);
     if (value !== undefined) fields[name] = value;
+  }
+  for (const name of DETAIL_TEXT_FIELDS) {
+    const value = raw[name];
+    if (typeof value === 'string') fields[name] = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) fields[name] = String(value);
+  }
+  for (const name of DETAIL_FLAG_FIELDS) {
+    try {
+      const value = parseFlag(raw[name], name);
+      if (value !== undefined) fields[name] = value;
+    } catch {
+      // See DETAIL_TEXT_FIELDS: ignored, not refused.
+    }
   }
   const contributionId = parsePositiveInteger(raw.contribution_id, 'contribution_id', false);
   if (contributionId !== undefined) fields.contribution_id = contributionId;

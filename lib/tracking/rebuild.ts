@@ -1,17 +1,27 @@
 /**
- * Rebuilds the summary (`contribution_tracking` and `contribution_source`) from the event log,
- * or checks that the table equals what the log says. It uses the merge the consumer uses, in
+ * Rebuilds the summaries (`contribution_tracking` with `contribution_source`, and
+ * `contribution_tracking_detail`) from the event log, or checks that the tables equal what the
+ * log says. It uses the merge the consumer uses, in
  * chunks of tracking ids, one transaction per chunk, so it can run while the consumer runs.
  */
 import { asc, gt, inArray } from 'drizzle-orm';
 import type { Pool } from 'mysql2/promise';
 import { drizzleOn, type Db } from '../db/client';
-import { contributionSource, contributionTracking, contributionTrackingEvent, type ContributionSourceRow, type ContributionTrackingRow } from '../db/schema';
+import {
+  contributionSource,
+  contributionTracking,
+  contributionTrackingDetail,
+  contributionTrackingEvent,
+  type ContributionSourceRow,
+  type ContributionTrackingRow,
+} from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
 import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
-import { toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
+import { formAmountOf, toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
+import { readRatesFor, type UsdIssue } from './usd-amount';
+import { detailAmountOf, detailMatches, toDetailRow, writeDetails, type DetailRow } from './detail';
 import { splitUtmSource } from './contribution-source';
 import { truncateChars } from '../truncate';
 import { SOURCE_LIMIT } from './columns';
@@ -53,9 +63,16 @@ export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options
     await inWriterTransaction(pool, 'rebuild contribution tracking summary', async (tx) => {
       const events = await readEvents(tx.db, ids);
       const truncations: Truncation[] = [];
-      const rows = [...foldByTrackingId(events).values()].map((summary) => toSummaryRow(summary, truncations));
-      const differing = await findDifferences(tx.db, rows);
-      if (!options.check) await writeSummaries(tx, rows);
+      const summaries = [...foldByTrackingId(events).values()];
+      const rates = await readRatesFor(tx.db, summaries.flatMap((s) => [formAmountOf(s), detailAmountOf(s)]).filter((a) => a !== undefined));
+      const issues: UsdIssue[] = [];
+      const rows = summaries.map((summary) => toSummaryRow(summary, truncations, { rates, issues }));
+      const details = summaries.map((summary) => toDetailRow(summary, rates));
+      const differing = [...new Set([...(await findDifferences(tx.db, rows)), ...(await findDetailDifferences(tx.db, details))])].sort((a, b) => a - b);
+      if (!options.check) {
+        await writeSummaries(tx, rows);
+        await writeDetails(tx, details);
+      }
       result.ids += ids.length;
       result.events += events.length;
       result.truncated += truncations.length;
@@ -86,9 +103,25 @@ async function findDifferences(db: Db, rows: SummaryRow[]): Promise<number[]> {
   return differing;
 }
 
+/** Ids whose stored detail row is missing or differs from `rows`. */
+async function findDetailDifferences(db: Db, rows: DetailRow[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const current = await db
+    .select()
+    .from(contributionTrackingDetail)
+    .where(inArray(contributionTrackingDetail.id, rows.map((row) => row.id)));
+  const byId = new Map(current.map((row) => [row.id, row]));
+  return rows.filter((row) => !detailMatches(row, byId.get(row.id))).map((row) => row.id);
+}
+
 function summaryMatches(expected: SummaryRow, stored: ContributionTrackingRow): boolean {
   for (const [key, value] of Object.entries(expected)) {
-    if (value === null) continue; // a column no event sets keeps whatever the row holds
+    // A column no event sets keeps whatever the row holds; usd_amount follows form_amount, NULL included.
+    if (value === null && !(key === 'usdAmount' && expected.formAmount !== null)) continue;
+    if (value === null) {
+      if (stored.usdAmount !== null) return false;
+      continue;
+    }
     const actual = stored[key as keyof ContributionTrackingRow];
     if (actual === null || actual === undefined || String(actual) !== String(value)) return false;
   }

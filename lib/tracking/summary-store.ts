@@ -3,9 +3,10 @@
  *
  * Rows are written from merged summaries (merge.ts). A column that no event has ever set keeps
  * what the row holds (rows written by the legacy frontend before the cutover keep their data);
- * `ts` only ever moves earlier; `usd_amount` is not the buffer's to write.
+ * `ts` only ever moves earlier; `usd_amount` follows `form_amount` (usd-amount.ts): written
+ * whenever an event has set form_amount, NULL when it cannot be converted, kept otherwise.
  */
-import { and, getTableColumns, inArray, isNotNull } from 'drizzle-orm';
+import { and, getTableColumns, inArray, isNotNull, or } from 'drizzle-orm';
 import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
 import type { Transaction } from '../db/transaction';
@@ -16,9 +17,29 @@ import { NOTE_MAX_BYTES, SOURCE_LIMIT, SUMMARY_KEY, TEXT_LIMITS, type SummaryKey
 import { splitUtmSource } from './contribution-source';
 import type { SummaryField, TrackingSummary } from './merge';
 import { TEXT_FIELDS, type TextField } from './message';
+import type { RateTable } from './exchange-rates';
+import { usdAmountOf, type PricedAmount, type UsdIssue } from './usd-amount';
 
-/** A summary row as the buffer writes it: every column but `usd_amount`. */
-export type SummaryRow = Pick<ContributionTrackingRow, SummaryKey>;
+/** A summary row as the buffer writes it. */
+export type SummaryRow = Pick<ContributionTrackingRow, SummaryKey | 'usdAmount'>;
+
+/** The rates to convert `form_amount` with, and where to record what could not be converted. */
+export interface UsdContext {
+  rates: RateTable;
+  issues: UsdIssue[];
+}
+
+/** The summary's form_amount as the row will hold it (cut to its column), with its event and moment. */
+export function formAmountOf(summary: TrackingSummary): PricedAmount | undefined {
+  const value = summary.fields.form_amount;
+  if (value === undefined) return undefined;
+  return {
+    trackingId: summary.id,
+    eventId: summary.setBy.form_amount ?? 0,
+    money: truncateChars(value, TEXT_LIMITS.form_amount),
+    ts: summary.setAt.form_amount ?? summary.ts,
+  };
+}
 
 export interface Truncation {
   trackingId: number;
@@ -30,7 +51,7 @@ export interface Truncation {
 }
 
 /** Turns a merged summary into column values, cutting over-long values to their column. */
-export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[] = []): SummaryRow {
+export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[] = [], usd?: UsdContext): SummaryRow {
   const fields = summary.fields;
   const text = (name: TextField): string | null => {
     const value = fields[name];
@@ -51,41 +72,49 @@ export function toSummaryRow(summary: TrackingSummary, truncations: Truncation[]
   row.contributionId = fields.contribution_id ?? null;
   row.anonymous = fields.anonymous ?? null;
   row.optout = fields.optout ?? null;
+  const amount = formAmountOf(summary);
+  row.usdAmount = amount && usd ? usdAmountOf(amount, usd.rates, usd.issues) : null;
   return row;
 }
 
-/** Current contribution_id of each of these ids (absent: none). */
-export async function readContributionIds(db: Db, trackingIds: number[]): Promise<Map<number, number>> {
-  const result = new Map<number, number>();
-  if (trackingIds.length === 0) return result;
+/**
+ * The contribution ids a batch's check needs, in one read: the current contribution_id of each of
+ * `trackingIds` (absent: none), and which tracking id holds each of `contributionIds`.
+ */
+export async function readContributionClaims(
+  db: Db,
+  trackingIds: number[],
+  contributionIds: number[],
+): Promise<{ contributionOf: Map<number, number>; ownerOf: Map<number, number> }> {
+  const contributionOf = new Map<number, number>();
+  const ownerOf = new Map<number, number>();
+  if (trackingIds.length === 0 && contributionIds.length === 0) return { contributionOf, ownerOf };
+  const wanted = [
+    ...(trackingIds.length > 0 ? [inArray(contributionTracking.id, trackingIds)] : []),
+    ...(contributionIds.length > 0 ? [inArray(contributionTracking.contributionId, contributionIds)] : []),
+  ];
   const rows = await db
     .select({ id: contributionTracking.id, contributionId: contributionTracking.contributionId })
     .from(contributionTracking)
-    .where(and(inArray(contributionTracking.id, trackingIds), isNotNull(contributionTracking.contributionId)));
-  for (const row of rows) result.set(row.id, row.contributionId!);
-  return result;
-}
-
-/** Which tracking id holds each of these contribution ids. */
-export async function readContributionOwners(db: Db, contributionIds: number[]): Promise<Map<number, number>> {
-  const result = new Map<number, number>();
-  if (contributionIds.length === 0) return result;
-  const rows = await db
-    .select({ id: contributionTracking.id, contributionId: contributionTracking.contributionId })
-    .from(contributionTracking)
-    .where(inArray(contributionTracking.contributionId, contributionIds));
-  for (const row of rows) result.set(row.contributionId!, row.id);
-  return result;
+    .where(and(isNotNull(contributionTracking.contributionId), or(...wanted)));
+  const ids = new Set(trackingIds);
+  const claimed = new Set(contributionIds);
+  for (const row of rows) {
+    if (ids.has(row.id)) contributionOf.set(row.id, row.contributionId!);
+    if (claimed.has(row.contributionId!)) ownerOf.set(row.contributionId!, row.id);
+  }
+  return { contributionOf, ownerOf };
 }
 
 // Plain mysql2 bulk statements for the two upserts and the event append (event-log.ts): in three
 // alternating runs of bench/tracking.ts the consumer reached 0.23-0.27 of its baseline with
 // Drizzle's builder for them and 0.29-0.33 with these; the reads showed no difference.
-const SUMMARY_KEYS = Object.keys(getTableColumns(contributionTracking)).filter((key): key is SummaryKey => key !== 'usdAmount');
+const SUMMARY_KEYS = Object.keys(getTableColumns(contributionTracking)) as Array<SummaryKey | 'usdAmount'>;
 
 /**
  * On an existing row: a column no event has set keeps what the row holds (COALESCE), `ts` only
- * moves earlier, `id` stays.
+ * moves earlier, `id` stays; `usd_amount` is the converted form_amount whenever an event set
+ * form_amount (NULL included: a stale dollar value of another amount would mislead).
  */
 const UPSERT_SUMMARY = bulkInsert(
   contributionTracking,
@@ -93,7 +122,12 @@ const UPSERT_SUMMARY = bulkInsert(
   `ON DUPLICATE KEY UPDATE ${SUMMARY_KEYS.filter((key) => key !== 'id')
     .map((key) => {
       const c = columnName(contributionTracking[key]);
-      return key === 'ts' ? `${c} = IF(${c} IS NULL OR VALUES(${c}) < ${c}, VALUES(${c}), ${c})` : `${c} = COALESCE(VALUES(${c}), ${c})`;
+      if (key === 'ts') return `${c} = IF(${c} IS NULL OR VALUES(${c}) < ${c}, VALUES(${c}), ${c})`;
+      if (key === 'usdAmount') {
+        const formAmount = columnName(contributionTracking.formAmount);
+        return `${c} = IF(VALUES(${formAmount}) IS NULL, ${c}, VALUES(${c}))`;
+      }
+      return `${c} = COALESCE(VALUES(${c}), ${c})`;
     })
     .join(', ')}`,
 );

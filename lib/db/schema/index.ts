@@ -6,3 +6,5 @@ export * from './pending';
 export * from './impressions';
 export * from './console-audit';
 export * from './rectifier';
+export * from './exchange-rates';
+export * from './contribution-tracking-detail';

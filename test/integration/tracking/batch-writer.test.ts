@@ -78,6 +78,17 @@ describe('writeTrackingBatch', () => {
     expect(await count('contribution_source')).toBe(1);
   });
 
+  it('should store the new messages of a batch that also redelivers a stored one, and only those', async () => {
+    await writeTrackingBatch(database.pool, [item(first)], logger);
+
+    const outcomes = await writeTrackingBatch(database.pool, [item({ id: '16', ts: '20241127130000', country: 'DE' }), item(first), item(update)], logger);
+
+    expect([...outcomes.values()].map((o) => o.status)).toEqual(['stored', 'duplicate', 'stored']);
+    expect(await count('contribution_tracking_event')).toBe(3);
+    expect(await summary(48213377)).toMatchObject({ contribution_id: 95011231, form_amount: 'BRL 25.00' });
+    expect(await summary(16)).toMatchObject({ country: 'DE' });
+  });
+
   it('should give the same final row when the update arrives first, in a separate batch', async () => {
     await writeTrackingBatch(database.pool, [item(first), item(update)], logger);
     const inOrder = await summary(48213377);

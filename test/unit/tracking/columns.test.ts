@@ -19,7 +19,7 @@ describe('truncation', () => {
   it('should truncate over-long summary values to their column and report field and lengths', () => {
     const truncations: Truncation[] = [];
     const row = toSummaryRow(
-      { id: 1, ts: '20241127130000', fields: { country: 'BRA', utm_medium: 'm'.repeat(200) }, setBy: { country: 3, utm_medium: 4 } },
+      { id: 1, ts: '20241127130000', fields: { country: 'BRA', utm_medium: 'm'.repeat(200) }, setBy: { country: 3, utm_medium: 4 }, setAt: {} },
       truncations,
     );
 
