@@ -27,6 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Kafka, logLevel as kafkaLogLevel, type Admin, type Producer } from 'kafkajs';
 import mysql from 'mysql2/promise';
@@ -37,6 +38,7 @@ import { pendingConfig } from '../lib/pending/config';
 import { RedisQueueBackend } from '../lib/queue';
 import { adaptersFromConfig, gatewaysToRectify } from '../lib/rectifier/adapters';
 import { rectifierConfig } from '../lib/rectifier/config';
+import { loadRates, parseEcbRates } from '../lib/tracking/exchange-rates';
 import { seedTrackingIdSequence } from '../lib/tracking/id-sequence';
 import { createTrackingProducer } from '../lib/tracking/producer';
 import { trackingConfig } from '../lib/tracking/config';
@@ -313,7 +315,11 @@ function runEnvironment(stackEnv: Record<string, string>, config: LocalRunConfig
   };
 }
 
-/** Drops the run's database and applies every migration to a fresh one. */
+/**
+ * Drops the run's database, applies every migration to a fresh one and loads the sample ECB
+ * reference rates (as a deployment loads the day's file with `npm run rates:load`), so that
+ * tracking messages get their usd_amount.
+ */
 async function recreateDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
@@ -325,7 +331,16 @@ async function recreateDatabase(url: string): Promise<void> {
     await admin.end();
   }
   await migrateDatabase(url);
+  const database = openDatabase(url, { connectionLimit: 1 });
+  try {
+    await loadRates(database.pool, parseEcbRates(readFileSync(SAMPLE_RATES, 'utf8')));
+  } finally {
+    await database.close();
+  }
 }
+
+/** Made-up reference rates in the ECB's eurofxref format (fixtures/exchange-rates/). */
+const SAMPLE_RATES = path.join(__dirname, '..', 'fixtures', 'exchange-rates', 'eurofxref-sample.xml');
 
 interface Drivers {
   stop(): Promise<void>;
