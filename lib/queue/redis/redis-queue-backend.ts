@@ -139,8 +139,8 @@ function checkBatchMax(max: number, operation: string): void {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One caller's part of a merged lease script call; a claim answers nothing (only the ack decides). */
-type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { acks: string[] } | { claim: string } | { leaseAfter: number; acks: string[] };
-type LeaseCallResult = Delivery[] | boolean | string[] | { deliveries: Delivery[]; stale: string[] } | undefined;
+type LeaseCall = { lease: number } | { ack: string; prefetch: boolean } | { claim: string };
+type LeaseCallResult = Delivery[] | boolean | undefined;
 
 interface Prefetched {
   delivery: Delivery;
@@ -168,9 +168,9 @@ export class RedisQueueBackend implements QueueBackend {
   /** The serialised source fields (without the opening brace) per source type, for encodeFresh. */
   private readonly sourceSuffixes = new Map<SourceType, string>();
   /**
-   * The leases and acks of concurrent popAtomic and popAtomicBatch calls in one event-loop turn,
-   * merged into one lease script call with the acks piggybacked (and, for popAtomic, the next
-   * message prefetched with each ack): about one script call per turn whatever the concurrency.
+   * The leases, claims and acks of concurrent popAtomic calls in one event-loop turn, merged into
+   * one lease script call with the acks piggybacked and the next message prefetched with each ack:
+   * about one script call per turn whatever the concurrency. Batch calls go straight (batchOperations).
    */
   private readonly leaseCalls = new CallCoalescer<LeaseCall, LeaseCallResult>((queue, calls) => this.mergedLease(queue, calls), 256);
   /** Concurrent pushes of one turn (same queue and delay), merged into one push script call. */
@@ -326,14 +326,11 @@ export class RedisQueueBackend implements QueueBackend {
     let refills = 0;
     for (const call of calls) {
       if ('lease' in call) max += call.lease;
-      else if ('leaseAfter' in call) {
-        acks.push(...call.acks);
-        max += call.leaseAfter;
-      } else if ('claim' in call) claims.push(call.claim);
-      else if ('ack' in call) {
+      else if ('claim' in call) claims.push(call.claim);
+      else {
         acks.push(call.ack);
         if (call.prefetch && this.prefetch) refills += 1;
-      } else acks.push(...call.acks);
+      }
     }
     // Each popAtomic ack claims ahead the message the next popAtomic will take (the oldest
     // unclaimed fresh one held here), and prefetches one to take its place; an ack that finds none
@@ -358,14 +355,8 @@ export class RedisQueueBackend implements QueueBackend {
         next += call.lease;
         return mine;
       }
-      if ('leaseAfter' in call) {
-        const mine = deliveries.slice(next, next + call.leaseAfter);
-        next += call.leaseAfter;
-        return { deliveries: mine, stale: call.acks.filter((receipt) => staleReceipts.has(receipt)) };
-      }
       if ('claim' in call) return undefined;
-      if ('ack' in call) return staleReceipts.has(call.ack);
-      return call.acks.filter((receipt) => staleReceipts.has(receipt));
+      return staleReceipts.has(call.ack);
     });
   }
 
@@ -461,18 +452,25 @@ export class RedisQueueBackend implements QueueBackend {
     return result;
   }
 
-  /** Batch leases and acks through the merged lease call: a lease carries the acks before it. */
+  /**
+   * Batch leases and acks: one lease script call each, the acks of the batch before carried by
+   * the lease. Sent straight, not through the per-turn merge that popAtomic's single calls share:
+   * concurrent batch consumers then keep several calls in flight, so Redis runs one consumer's call
+   * while Node handles another's reply; merged, they would take turns (bench/queue.ts).
+   */
   private batchOperations(queue: string): BatchOperations {
     return {
       leaseAfterAcks: async (count, acks) => {
         // What popAtomic prefetched goes back to its place first, so that this lease gets it in order.
         await this.returnPrefetched(queue, 0);
-        return (await this.leaseCalls.call(queue, { leaseAfter: count, acks })) as { deliveries: Delivery[]; stale: string[] };
+        const { deliveries, stale } = await this.leaseAndAck(queue, count, 0, acks);
+        return { deliveries, stale };
       },
-      ackBatch: async (receipts) => (await this.leaseCalls.call(queue, { acks: receipts })) as string[],
+      ackBatch: async (receipts) => (await this.leaseAndAck(queue, 0, 0, receipts)).stale,
       releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
     };
   }
+
 
 
   async waitForMessage(queue: string, timeoutMs: number): Promise<boolean> {
