@@ -54,17 +54,7 @@ local cached = replies_lookup(KEYS[12], ARGV[1], ARGV[2])
 if cached then
   local stale_part, leased_part, more_part = string.match(cached, '^([^|]*)|([^|]*)|(%d)$')
   local stale = split_receipts(stale_part)
-  local held, ids = held_receipts(KEYS[6], split_receipts(leased_part))
-  local leased = {}
-  if #ids > 0 then
-    local records = sliced('HMGET', KEYS[5], ids, 1000)
-    for i = 1, #held do
-      if records[i] then
-        leased[#leased + 1] = held[i]
-        leased[#leased + 1] = records[i]
-      end
-    end
-  end
+  local leased = still_held(KEYS[6], KEYS[5], split_receipts(leased_part))
   return { stale, leased, tonumber(more_part) }
 end
 
@@ -113,31 +103,7 @@ if #claimed_ids > 0 and #expired > 0 then
   expired = kept
 end
 if #expired > 0 then
-  local ids = {}
-  for i = 1, #expired do ids[i] = receipt_parts(expired[i]) end
-  local records = sliced('HMGET', KEYS[5], ids, 1000)
-  local unclaimed = prefetched_flags(KEYS[7], ids)
-  local due, dead, dead_ids = {}, {}, {}
-  for i = 1, #expired do
-    if records[i] then
-      local _, count, position = receipt_parts(expired[i])
-      if unclaimed[i] == 1 then count = count - 1 end
-      if unclaimed[i] ~= 1 and count >= max_receive then
-        dead[#dead + 1] = ids[i]
-        dead[#dead + 1] = with_count(records[i], count)
-        dead_ids[#dead_ids + 1] = ids[i]
-      else
-        due[#due + 1] = position
-        due[#due + 1] = due_member(records[i], count)
-      end
-    end
-  end
-  leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], expired, ids, false)
-  if #due > 0 then sliced('ZADD', KEYS[4], due, 1000) end
-  if #dead > 0 then
-    sliced('ZADD', KEYS[9], dead, 1000)
-    sliced('ZREM', KEYS[8], dead_ids, 1000)
-  end
+  return_leases(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], expired, max_receive)
   if expired_seen == bound and redis.call('ZCOUNT', KEYS[6], '-inf', now_ms) > #claimed_ids then more = 1 end
 end
 

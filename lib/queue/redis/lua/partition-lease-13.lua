@@ -47,18 +47,7 @@
 local cached = replies_lookup(KEYS[13], ARGV[1], ARGV[2])
 if cached then
   local status, leased_part = string.match(cached, '^(%a+)|(.*)$')
-  local held, ids = held_receipts(KEYS[6], split_receipts(leased_part))
-  local leased = {}
-  if #ids > 0 then
-    local records = sliced('HMGET', KEYS[5], ids, 1000)
-    for i = 1, #held do
-      if records[i] then
-        leased[#leased + 1] = held[i]
-        leased[#leased + 1] = records[i]
-      end
-    end
-  end
-  return { status, leased }
+  return { status, still_held(KEYS[6], KEYS[5], split_receipts(leased_part)) }
 end
 
 local function answer(status, leased, receipts)
@@ -85,31 +74,7 @@ if redis.call('HLEN', KEYS[5]) > 0 then
   else
     returning = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now_ms)
   end
-  if #returning > 0 then
-    local ids = {}
-    for i = 1, #returning do ids[i] = receipt_parts(returning[i]) end
-    local records = sliced('HMGET', KEYS[5], ids, 1000)
-    local due, dead, dead_ids = {}, {}, {}
-    for i = 1, #returning do
-      if records[i] then
-        local _, count, position = receipt_parts(returning[i])
-        if count >= max_receive then
-          dead[#dead + 1] = ids[i]
-          dead[#dead + 1] = with_count(records[i], count)
-          dead_ids[#dead_ids + 1] = ids[i]
-        else
-          due[#due + 1] = position
-          due[#due + 1] = due_member(records[i], count)
-        end
-      end
-    end
-    leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], returning, ids, false)
-    if #due > 0 then sliced('ZADD', KEYS[4], due, 1000) end
-    if #dead > 0 then
-      sliced('ZADD', KEYS[9], dead, 1000)
-      sliced('ZREM', KEYS[8], dead_ids, 1000)
-    end
-  end
+  if #returning > 0 then return_leases(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], returning, max_receive) end
   if redis.call('HLEN', KEYS[5]) > 0 then return answer('busy', {}, {}) end
 end
 

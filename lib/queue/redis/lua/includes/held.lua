@@ -51,3 +51,51 @@ local function leave_flight(inflight_key, leases_key, prefetched_key, ages_key, 
     sliced('SREM', prefetched_key, ids, 1000)
   end
 end
+
+-- What a re-sent lease call answers: those of its first run's deliveries that still hold their
+-- lease, as { receipt1, record1, receipt2, record2, ... }.
+local function still_held(leases_key, inflight_key, receipts)
+  local held, ids = held_receipts(leases_key, receipts)
+  local leased = {}
+  if #ids == 0 then return leased end
+  local records = sliced('HMGET', inflight_key, ids, 1000)
+  for i = 1, #held do
+    if records[i] then
+      leased[#leased + 1] = held[i]
+      leased[#leased + 1] = records[i]
+    end
+  end
+  return leased
+end
+
+-- Gives leases back to the queue (they ran out, or their holder can no longer ack them): each
+-- message returns to the due set at its original position with its receive count, so it is the
+-- next one delivered; one delivered maxReceiveCount times goes to the dead letters instead. An
+-- unclaimed prefetch counted no delivery: its count goes back and it is never dead-lettered.
+local function return_leases(due_key, inflight_key, leases_key, prefetched_key, ages_key, dead_key, receipts, max_receive)
+  local ids = {}
+  for i = 1, #receipts do ids[i] = receipt_parts(receipts[i]) end
+  local records = sliced('HMGET', inflight_key, ids, 1000)
+  local unclaimed = prefetched_flags(prefetched_key, ids)
+  local due, dead, dead_ids = {}, {}, {}
+  for i = 1, #receipts do
+    if records[i] then
+      local _, count, position = receipt_parts(receipts[i])
+      if unclaimed[i] == 1 then count = count - 1 end
+      if unclaimed[i] ~= 1 and count >= max_receive then
+        dead[#dead + 1] = ids[i]
+        dead[#dead + 1] = with_count(records[i], count)
+        dead_ids[#dead_ids + 1] = ids[i]
+      else
+        due[#due + 1] = position
+        due[#due + 1] = due_member(records[i], count)
+      end
+    end
+  end
+  leave_flight(inflight_key, leases_key, prefetched_key, ages_key, receipts, ids, false)
+  if #due > 0 then sliced('ZADD', due_key, due, 1000) end
+  if #dead > 0 then
+    sliced('ZADD', dead_key, dead, 1000)
+    sliced('ZREM', ages_key, dead_ids, 1000)
+  end
+end
