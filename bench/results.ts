@@ -36,7 +36,10 @@ export interface PipelineResult {
   ratioGoal: number;
 }
 
-/** Writes a pipeline benchmark's result (a full run only), for the README's pipelines table. */
+/**
+ * Writes a pipeline benchmark's result (a full run only). Nothing renders these into the README
+ * yet: its pipelines table is still the dated one written by hand.
+ */
 export function writePipelineResult(name: string, result: PipelineResult): void {
   writeBenchResult(name, result);
 }

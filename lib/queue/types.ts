@@ -160,7 +160,8 @@ export interface QueueBackend {
    * callback threw after releasing the message (visible again at once; where it goes in the
    * order is as for `release`); on an empty queue the callback is not run. A backend may prefetch
    * the next message with the ack (Redis does: one round trip per message); a prefetched message
-   * counts as delivered only once a callback gets it, and goes back to its place unclaimed.
+   * counts as delivered only once it is claimed for a callback (on Redis by the ack just before,
+   * docs/queue.md), and one no callback got goes back to its place with its count unchanged.
    *
    * The callback gets the body parsed into an object and the delivery (raw text in
    * `delivery.body`). A body that is not a JSON object never reaches the callback: popAtomic
