@@ -147,8 +147,8 @@ interface Prefetched {
   at: number;
   /**
    * Claimed ahead: the ack call of an earlier message already turned it into a counted, full
-   * lease, so that the popAtomic which takes it sends no claim of its own (one script call per
-   * message at any concurrency). Given back unused, its count goes back too.
+   * lease, so that the popAtomic which takes it sends no claim of its own (a lone consumer loop:
+   * one script call per message). Given back unused, its count goes back too.
    */
   claimed: boolean;
 }
