@@ -3,7 +3,8 @@
  * each fault with what it hit and the leases in flight per queue just before it, which bounds
  * the duplicates it can cause: only a fault can stop a consumer between processing and acking.
  */
-import type { FaultProxy } from '../../test/support/fault-proxy';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FaultProxy } from '../stack/fault-proxy';
 import type { PrivateRedisServer } from '../stack/redis-server';
 import type { PrivateMariadb } from '../stack/mariadb';
 import type { ProcessorSimulator } from '../processor-simulator';
@@ -47,7 +48,8 @@ export async function driveFaults(schedule: readonly ScheduledFault[], targets: 
   const slowed: Array<Promise<void>> = [];
   for (const fault of schedule) {
     const wait = fault.atMs - targets.clock();
-    if (wait > 0) await sleep(wait, signal);
+    // Aborted: the wait ends at once, and the loop with it.
+    if (wait > 0) await delay(wait, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) break;
     const inFlight = await targets.inFlight().catch(() => ({}));
     const started = targets.clock();
@@ -110,16 +112,4 @@ async function inject(fault: ScheduledFault, targets: FaultTargets, slowed: Arra
       return `every processor answer ${latencyMs} ms late for ${SLOW_FOR_MS / 1000} s`;
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

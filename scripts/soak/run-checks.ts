@@ -7,7 +7,7 @@ import type { Db } from '../../lib/db/client';
 import { createLogger } from '../../lib/log';
 import { findStoredHashes } from '../../lib/tracking/event-log';
 import { rebuildTrackingSummary } from '../../lib/tracking/rebuild';
-import { readBannerCells, readLandingPageRows } from '../../test/support/impressions';
+import { readBannerCells, readLandingPageRows } from '../traffic/impression-tables';
 import { messageKey, readDeliveryLogs } from './delivery-log';
 import type { FaultRecord } from './fault-driver';
 import { checkCellsEqual, checkDamaged, checkMemoryFlat, checkOrders, checkProcessedAtLeastOnce, checkTracking, type InvariantResult, type MemorySample, type OrderDonations } from './invariants';

@@ -100,6 +100,7 @@ export class TrafficLedger {
 const ORPHAN_ID_BASE = 900_000_000;
 const CONTRIBUTION_ID_BASE = 5_000_000;
 const RETRY_MS = 250;
+const PRODUCER_CONCURRENCY = 16;
 
 /** The key of an order in the pending tables and in donations messages. */
 export function orderKey(gateway: unknown, orderId: unknown): string {
@@ -127,13 +128,12 @@ export async function sendTraffic(deps: TrafficDeps, ledger: TrafficLedger, { ra
 
 async function sendJourneys(deps: TrafficDeps, ledger: TrafficLedger, journeys: ReturnType<typeof donorJourney>[], now: Date): Promise<void> {
   const { queues } = deps;
-  const trackingIds: number[] = [];
-  for (const journey of journeys) {
+  const trackingIds = await inParallel(journeys, async (journey) => {
     const event = trackingFirstEvent(journey, now);
     const id = await retried(ledger, () => deps.trackingProducer.trackContribution(event));
     ledger.push(queues.tracking, messageHash({ ...event, id: String(id) }));
-    trackingIds.push(id);
-  }
+    return id;
+  });
   const pending = journeys.map((journey, i) => pendingMessage(journey, trackingIds[i]!, now));
   const completions = pending.filter((_, i) => journeys[i]!.n % 3 === 0).map((message) => ({ gateway: message.gateway, order_id: message.order_id, pending_action: 'complete' }));
   await retried(ledger, () => deps.backend.pushBatch(queues.pending, [...pending, ...completions], { sourceType: 'payments' }));
@@ -148,12 +148,29 @@ async function sendJourneys(deps: TrafficDeps, ledger: TrafficLedger, journeys: 
   const init = journeys.map((journey, i) => paymentsInitMessage(journey, trackingIds[i]!, now));
   await retried(ledger, () => deps.backend.pushBatch(queues.paymentsInit, init, { sourceType: 'payments' }));
   for (const message of init) ledger.push(queues.paymentsInit, messageHash(message));
-  for (const [i, journey] of journeys.entries()) {
-    if (journey.outcome !== 'complete') continue;
-    const event = trackingContributionEvent(trackingIds[i]!, trackingIds[i]! + CONTRIBUTION_ID_BASE, now);
-    await retried(ledger, () => deps.trackingProducer.trackContribution(event));
-    ledger.push(queues.tracking, messageHash(event));
-  }
+  await inParallel(
+    trackingIds.filter((_, i) => journeys[i]!.outcome === 'complete'),
+    async (id) => {
+      const event = trackingContributionEvent(id, id + CONTRIBUTION_ID_BASE, now);
+      await retried(ledger, () => deps.trackingProducer.trackContribution(event));
+      ledger.push(queues.tracking, messageHash(event));
+    },
+  );
+}
+
+/** `work` on every item, PRODUCER_CONCURRENCY at a time, as many frontend servers push at once; results in item order. */
+async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PRODUCER_CONCURRENCY, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i]!);
+      }
+    }),
+  );
+  return results;
 }
 
 async function sendOrphans(deps: TrafficDeps, ledger: TrafficLedger, count: number, next: () => number, now: Date): Promise<void> {

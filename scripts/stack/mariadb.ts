@@ -60,9 +60,10 @@ export interface PrivateMariadb {
 
 /**
  * Starts a private `mariadbd` (data directory made by `mariadb-install-db` in `dir`) on a free
- * loopback port, root without password. Throws ServiceMissingError when MariaDB is not installed.
+ * loopback port, root without password, with `args` added to mariadbd's command line. Throws
+ * ServiceMissingError when MariaDB is not installed.
  */
-export async function startPrivateMariadb({ dir, log, reason }: { dir: string; log: (line: string) => void; reason?: string }): Promise<PrivateMariadb> {
+export async function startPrivateMariadb({ dir, log, reason, args: extraArgs = [] }: { dir: string; log: (line: string) => void; reason?: string; args?: string[] }): Promise<PrivateMariadb> {
   const server = findExecutable('mariadbd', 'mysqld');
   const installDb = findExecutable('mariadb-install-db', 'mysql_install_db');
   if (!server || !installDb) throw new ServiceMissingError('mariadb', 'apt-get install mariadb-server');
@@ -89,6 +90,7 @@ export async function startPrivateMariadb({ dir, log, reason }: { dir: string; l
     `--user=${user}`,
     '--skip-name-resolve',
     '--innodb-buffer-pool-size=64M',
+    ...extraArgs,
   ];
   const url = `mysql://root@127.0.0.1:${port}/`;
   let child: ChildProcess | undefined;
