@@ -10,7 +10,7 @@
  *   -> faults (./soak/fault-schedule.ts, ./soak/fault-driver.ts): SIGKILL a consumer, restart
  *      Redis, stop and start MariaDB, SIGKILL the impressions loader, cut every Redis
  *      connection, slow the processors
- *   -> drain (bounded by --drain-seconds), checks (./soak/run-checks.ts), report.json,
+ *   -> drain (bounded by --drain-seconds), checks (./soak/run-checks.ts), <out>/report.json,
  *      summary.txt and chart.png in the output directory.
  *
  * Exit 0 only when the run drained and every invariant holds.
@@ -139,6 +139,10 @@ async function main(): Promise<number> {
       IMPRESSIONS_TIME_LIMIT_SECONDS: '15',
       RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: '15',
       QUEUE_VISIBILITY_TIMEOUT_SECONDS: '20',
+      // A failed invocation (database stopped, Redis restarting) is followed by the next one after
+      // this long, as the next scheduled run would: retrying every second through an outage would
+      // burn a receive count each time and dead-letter good messages.
+      SOAK_RETRY_MS: '10000',
       LOG_LEVEL: 'warn',
     };
     Object.assign(process.env, env, { REDIS_URL: redis.url });

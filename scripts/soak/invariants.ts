@@ -169,6 +169,11 @@ export function checkDamaged(bad: readonly DamagedMessage[], rows: readonly Dama
 export interface MemorySample {
   atMs: number;
   bytes: number;
+  /**
+   * Messages the process held at the time (Redis: every queue's waiting messages). When given,
+   * growth is what the time explains beside them: a backlog that grows is data, not a leak.
+   */
+  held?: number;
 }
 
 /**
@@ -193,7 +198,7 @@ export function checkMemoryFlat(
     const samples = life.filter((sample) => sample.atMs >= Math.max(window.fromMs, warm) && sample.atMs <= window.toMs);
     if (samples.length < limits.minSamples) continue;
     judged += 1;
-    const growth = slope(samples) * (samples[samples.length - 1]!.atMs - samples[0]!.atMs);
+    const growth = timeSlope(samples) * (samples[samples.length - 1]!.atMs - samples[0]!.atMs);
     const lifeMedian = [...samples.map((s) => s.bytes)].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
     if (growth > worst) {
       worst = growth;
@@ -218,18 +223,31 @@ export interface MemoryLimits {
 
 export const MEMORY_LIMITS: MemoryLimits = { maxGrowthShare: 0.2, maxGrowthBytes: 64 * 1024 * 1024, minSamples: 6, warmUpMs: 30_000 };
 
-/** Least-squares slope of bytes over time (bytes per ms). */
-function slope(samples: readonly MemorySample[]): number {
+/**
+ * Least-squares slope of bytes over time (bytes per ms); with `held` on every sample, the time
+ * coefficient of bytes = a + b·time + c·held, so memory that follows the messages held is not
+ * counted as growth.
+ */
+function timeSlope(samples: readonly MemorySample[]): number {
   const n = samples.length;
-  const meanT = samples.reduce((a, s) => a + s.atMs, 0) / n;
-  const meanB = samples.reduce((a, s) => a + s.bytes, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const s of samples) {
-    num += (s.atMs - meanT) * (s.bytes - meanB);
-    den += (s.atMs - meanT) ** 2;
+  const mean = (f: (s: MemorySample) => number) => samples.reduce((a, s) => a + f(s), 0) / n;
+  const mt = mean((s) => s.atMs);
+  const mb = mean((s) => s.bytes);
+  const t = samples.map((s) => s.atMs - mt);
+  const b = samples.map((s) => s.bytes - mb);
+  const stt = t.reduce((a, v) => a + v * v, 0);
+  const stb = t.reduce((a, v, i) => a + v * b[i]!, 0);
+  if (samples.every((s) => s.held !== undefined)) {
+    const mh = mean((s) => s.held!);
+    const h = samples.map((s) => s.held! - mh);
+    const shh = h.reduce((a, v) => a + v * v, 0);
+    const sth = t.reduce((a, v, i) => a + v * h[i]!, 0);
+    const shb = h.reduce((a, v, i) => a + v * b[i]!, 0);
+    const det = stt * shh - sth * sth;
+    // Held messages that do not vary (or vary exactly with time) explain nothing apart from time.
+    if (shh > 0 && Math.abs(det) > 1e-9 * stt * shh) return (stb * shh - shb * sth) / det;
   }
-  return den === 0 ? 0 : num / den;
+  return stt === 0 ? 0 : stb / stt;
 }
 
 function mb(bytes: number): string {

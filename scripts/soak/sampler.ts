@@ -2,7 +2,8 @@
  * What the soak samples while it runs, every `everyMs`: queue depths (straight from Redis, not
  * through the fault proxy), messages pushed and processed per second (the ledger and the
  * workers' delivery logs, read on from where the last sample stopped), and memory: Redis's
- * used_memory (a new life at each restart, told apart by its run_id) and each worker's RSS.
+ * used_memory with the messages it holds (a new life at each restart, told apart by its run_id)
+ * and each worker's RSS.
  */
 import { existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -67,7 +68,8 @@ export class Sampler {
       const server = await this.deps.redis.info('server');
       const used = /^used_memory:(\d+)/m.exec(info);
       const runId = /^run_id:(\w+)/m.exec(server);
-      if (used && runId) this.record('redis', runId[1]!, { atMs, bytes: Number(used[1]) });
+      const held = Object.values(depth).reduce((sum, n) => sum + n, 0);
+      if (used && runId) this.record('redis', runId[1]!, { atMs, bytes: Number(used[1]), held });
     } catch {
       // Redis is restarting
     }

@@ -291,3 +291,36 @@ describe('checkMemoryFlat', () => {
     expect(result.problems).toEqual(['redis: no life of the process has 6 samples in the second half']);
   });
 });
+
+describe('checkMemoryFlat with the messages held', () => {
+  const window = { fromMs: 300_000, toMs: 600_000 };
+  const samples = (bytesAt: (ms: number, held: number) => number) =>
+    Array.from({ length: 151 }, (_, i) => {
+      const atMs = 300_000 + i * 2000;
+      const held = 10_000 + i * 200 + (i % 7) * 500;
+      return { atMs, held, bytes: bytesAt(atMs, held) };
+    });
+
+  it('should pass Redis whose memory grows only with its backlog', () => {
+    // Arrange: 1 kB per message held on a 2 MB base.
+    const redis = samples((_, held) => 2 * MB + held * 1024);
+
+    // Act
+    const result = checkMemoryFlat('redis', [redis], window);
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it('should fail Redis whose memory grows beyond what it holds', () => {
+    // Arrange: the same, and 1 MB more every 10 s that no message explains (27 MB over the 270 s after the warm-up).
+    const redis = samples((ms, held) => 2 * MB + held * 1024 + ((ms - 300_000) / 10_000) * MB);
+
+    // Act
+    const result = checkMemoryFlat('redis', [redis], window);
+
+    // Assert
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]).toMatch(/^redis grew 27\.0 MB over the second half/);
+  });
+});
