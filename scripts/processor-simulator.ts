@@ -182,6 +182,7 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
       orders.clear();
       checkouts.clear();
       calls = [];
+      latencyMs = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
