@@ -92,7 +92,6 @@ async function main(): Promise<number> {
   rmSync(logs, { recursive: true, force: true });
   mkdirSync(logs, { recursive: true });
   const command = `npm run soak -- --minutes ${options.minutes} --rate ${options.rate} --seed ${options.seed}`;
-  const cleanups: Array<[string, () => Promise<unknown>]> = [];
   const problems: string[] = [];
   try {
     // The stack, all private: faults must never hit a shared server.
@@ -291,14 +290,28 @@ async function main(): Promise<number> {
     process.stdout.write(`${summary}\n  report: ${path.join(out, 'report.json')}\n  chart: ${path.join(out, 'chart.png')}\n`);
     return report.ok ? 0 : 1;
   } finally {
-    for (const [name, cleanup] of [...cleanups].reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        note(`soak: stopping ${name} failed: ${(error as Error).message}`);
-      }
+    await cleanUp();
+  }
+}
+
+/** What the run started, in start order; stopped last first, at the end or on SIGINT or SIGTERM. */
+const cleanups: Array<[string, () => Promise<unknown>]> = [];
+
+async function cleanUp(): Promise<void> {
+  for (const [name, cleanup] of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      note(`soak: stopping ${name} failed: ${(error as Error).message}`);
     }
   }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    note(`soak: ${signal}; stopping what the run started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
 }
 
 main().then(
