@@ -13,9 +13,18 @@ import { recordingBackend } from './delivery-log';
 
 const name = process.argv[2];
 const logFile = process.env.SOAK_DELIVERY_LOG;
-const pauseMs = Number(process.env.SOAK_PAUSE_MS ?? '200');
-const retryMs = Number(process.env.SOAK_RETRY_MS ?? '1000');
 if (!name || !/^[a-z-]+$/.test(name) || !logFile) throw new Error('usage: SOAK_DELIVERY_LOG=<file> worker.ts <function-name>');
+const pauseMs = milliseconds('SOAK_PAUSE_MS', 200);
+const retryMs = milliseconds('SOAK_RETRY_MS', 1000);
+
+/** A whole number of milliseconds from the environment; a bad value stops the worker at once, naming it. */
+function milliseconds(variable: string, fallback: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${variable} must be a whole number of milliseconds, not ${JSON.stringify(raw)}`);
+  return value;
+}
 
 // Before the handler module opens its runtime: its queue backend is the recording one.
 const open = queueBackendClient.open.bind(queueBackendClient);
