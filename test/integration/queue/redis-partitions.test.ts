@@ -267,6 +267,29 @@ describe('partitioned queues on Redis', () => {
     };
   });
 
+  it('should keep every key in order across a change of N: a new generation started once the old one drained', async () => {
+    // arrange: generation 1 with 4 partitions, consumers at work, a backlog for every key
+    const old = newSpec(4);
+    const next = { ...newSpec(8), queue: `${old.queue}-v2` };
+    const checker = new OrderChecker();
+    for (const id of ['old-a', 'old-b']) await consumer(old, checker, id).start();
+    await new PartitionedQueue(backend, old).pushBatch(interleavedMessages(40, 10));
+
+    // act: producers switch to generation 2 at once; its consumers start once generation 1 drained
+    await new PartitionedQueue(backend, next).pushBatch(interleavedMessages(40, 10, 10));
+    const drainedBeforeSwitch = await drained(old);
+    await waitUntil(() => drained(old), 20_000);
+    const oldGroup = consumers.splice(0);
+    await Promise.all(oldGroup.map((c) => c.close()));
+    for (const id of ['new-a', 'new-b', 'new-c']) await consumer(next, checker, id).start();
+    await waitUntil(async () => checker.completed() === 800 && (await drained(next)), 20_000);
+
+    // assert
+    expect(drainedBeforeSwitch).toBe(false);
+    expect(checker.violations).toEqual([]);
+    expect(checker.completed()).toBe(800);
+  });
+
   it('should route one key always to the same partition queue', async () => {
     const spec = newSpec(4);
     const queue = new PartitionedQueue(backend, spec);
