@@ -81,6 +81,16 @@ export function partitionOf(spec: PartitionSpec, message: MessageBody): number {
   throw new PartitionKeyMissingError(spec.queue, spec.partitionKey);
 }
 
+/**
+ * The queues that hold a partitioned queue's messages (and dead letters) on `backend`: the one
+ * FIFO queue where the backend has message groups (SQS), the partition queues `<q>#<p>` otherwise.
+ */
+export function partitionStorageQueues(backend: QueueBackend, spec: PartitionSpec): string[] {
+  const checked = checkPartitionSpec(spec);
+  if (backend.capabilities.messageGroups) return [checked.queue];
+  return Array.from({ length: checked.partitions }, (_, partition) => partitionQueueName(checked.queue, partition));
+}
+
 /** SQS's rule for a MessageGroupId: 1 to 128 characters from `!` to `~`. */
 const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
 

@@ -7,7 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { QueueBackend, QueueStats } from '../types';
 import { partitionMembersKey, partitionOwnerKey } from './redis-partition-scripts';
-import { checkPartitionSpec, partitionQueueName, type PartitionSpec } from './routing';
+import { checkPartitionSpec, partitionQueueName, partitionStorageQueues, type PartitionSpec } from './routing';
 
 /** One partition as the status shows it. */
 export interface PartitionState {
@@ -69,11 +69,7 @@ export async function partitionStatus(redis: Redis | Cluster, backend: QueueBack
  * changing N: the old generation's consumers stop only once this holds.
  */
 export async function partitionedQueueDrained(backend: QueueBackend, spec: PartitionSpec): Promise<boolean> {
-  const checked = checkPartitionSpec(spec);
-  const queues = backend.capabilities.messageGroups
-    ? [checked.queue]
-    : Array.from({ length: checked.partitions }, (_, partition) => partitionQueueName(checked.queue, partition));
-  for (const queue of queues) {
+  for (const queue of partitionStorageQueues(backend, spec)) {
     const stats = await backend.stats(queue);
     if (stats.ready + stats.inFlight + stats.delayed > 0) return false;
   }
