@@ -128,6 +128,43 @@ describe('partitioned queues on Redis', () => {
     expect(never.partitions.map((p) => [p.queue, p.owner, p.token])).toEqual([[`${idle.queue}#0`, null, 0], [`${idle.queue}#1`, null, 0]]);
   });
 
+  it('should run at most `concurrency` handlers at once over all its partitions, each key still in order', async () => {
+    // arrange
+    const spec = newSpec(8);
+    const checker = new OrderChecker();
+    const messages = interleavedMessages(20, 5);
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+    let running = 0;
+    let most = 0;
+    const limited = new PartitionedConsumer({
+      logger: quiet,
+      redis: client,
+      backend,
+      spec,
+      consumerId: 'limited',
+      leaseMs: LEASE_MS,
+      concurrency: 2,
+      handler: async (body) => {
+        running += 1;
+        most = Math.max(most, running);
+        checker.start(String(body.key), Number(body.n));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        checker.finish(String(body.key), Number(body.n), true);
+        running -= 1;
+      },
+    });
+    consumers.push(limited);
+
+    // act
+    await limited.start();
+    await waitUntil(async () => checker.completed() === messages.length && (await drained(spec)), 20_000);
+
+    // assert
+    expect(limited.partitions()).toHaveLength(8);
+    expect(most).toBe(2);
+    expect(checker.violations).toEqual([]);
+  });
+
   it("should refuse a stale owner's lease and ack once another consumer took the partition (fencing)", async () => {
     // arrange
     const spec = newSpec(1);
