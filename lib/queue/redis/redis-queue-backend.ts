@@ -154,7 +154,7 @@ interface Prefetched {
 }
 
 export class RedisQueueBackend implements QueueBackend {
-  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true };
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false };
   private readonly redis: Redis | Cluster;
   private readonly ownsClient: boolean;
   private readonly defaults: QueueSettings;
