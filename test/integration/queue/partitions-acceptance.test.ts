@@ -7,21 +7,19 @@
  * after itself (the one in flight when its consumer was killed, processed again by the next
  * owner), never a later message before an earlier one, and none missing. A private redis-server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
 import { PartitionedQueue, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
-import { waitUntil } from '../../support/partitions';
+import { startConsumerChild, waitUntil } from '../../support/partitions';
 
 const CONSUMERS = 8;
 const MESSAGES = 200_000;
 const KEYS = 10_000;
 const PER_KEY = MESSAGES / KEYS;
 const LEASE_MS = 1000;
-const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
 
 jest.setTimeout(240_000);
 
@@ -44,33 +42,10 @@ describe('partitioned queue acceptance: 8 processes, 200,000 messages over 10,00
     await server?.stop();
   });
 
-  function start(spec: PartitionSpec, consumerId: string, processed: string): Promise<void> {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', CHILD_SOURCE], {
-      env: {
-        ...process.env,
-        REDIS_URL: server.url,
-        QUEUE: spec.queue,
-        PARTITIONS: String(spec.partitions),
-        PROCESSED_KEY: processed,
-        CONSUMER_ID: consumerId,
-        LEASE_MS: String(LEASE_MS),
-        WORK_MS: '0',
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  async function start(spec: PartitionSpec, consumerId: string, processed: string): Promise<void> {
+    const child = await startConsumerChild({ redisUrl: server.url, spec, consumerId, processed, leaseMs: LEASE_MS, workMs: 0 });
     children.set(consumerId, child);
     child.on('exit', () => children.delete(consumerId));
-    return new Promise((resolve, reject) => {
-      const output: string[] = [];
-      child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') reject(new Error(`consumer ${consumerId} exited with ${code}: ${output.join('').slice(0, 2000)}`));
-      });
-    });
   }
 
   it('should process every key in push order, repeating only the message in flight at a kill, losing none', async () => {
