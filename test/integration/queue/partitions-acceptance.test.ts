@@ -7,23 +7,21 @@
  * after itself (the one in flight when its consumer was killed, processed again by the next
  * owner), never a later message before an earlier one, and none missing. A private redis-server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
 import { PartitionedQueue, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
-import { waitUntil } from '../../support/partitions';
+import { startConsumerChild, waitUntil } from '../../support/partitions';
 
 const CONSUMERS = 8;
 const MESSAGES = 200_000;
 const KEYS = 10_000;
 const PER_KEY = MESSAGES / KEYS;
 const LEASE_MS = 1000;
-const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 describe('partitioned queue acceptance: 8 processes, 200,000 messages over 10,000 keys, random SIGKILLs', () => {
   let server: PrivateRedisServer;
@@ -44,33 +42,10 @@ describe('partitioned queue acceptance: 8 processes, 200,000 messages over 10,00
     await server?.stop();
   });
 
-  function start(spec: PartitionSpec, consumerId: string, processed: string): Promise<void> {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', CHILD_SOURCE], {
-      env: {
-        ...process.env,
-        REDIS_URL: server.url,
-        QUEUE: spec.queue,
-        PARTITIONS: String(spec.partitions),
-        PROCESSED_KEY: processed,
-        CONSUMER_ID: consumerId,
-        LEASE_MS: String(LEASE_MS),
-        WORK_MS: '0',
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  async function start(spec: PartitionSpec, consumerId: string, processed: string): Promise<void> {
+    const child = await startConsumerChild({ redisUrl: server.url, spec, consumerId, processed, leaseMs: LEASE_MS, workMs: 0 });
     children.set(consumerId, child);
     child.on('exit', () => children.delete(consumerId));
-    return new Promise((resolve, reject) => {
-      const output: string[] = [];
-      child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') reject(new Error(`consumer ${consumerId} exited with ${code}: ${output.join('').slice(0, 2000)}`));
-      });
-    });
   }
 
   it('should process every key in push order, repeating only the message in flight at a kill, losing none', async () => {
@@ -88,7 +63,7 @@ describe('partitioned queue acceptance: 8 processes, 200,000 messages over 10,00
     let kills = 0;
     const startedAt = Date.now();
     while (!(await partitionedQueueDrained(backend, spec))) {
-      if (Date.now() - startedAt > 200_000) throw new Error(`not drained after 200 s (${await client.llen(processed)} processed)`);
+      if (Date.now() - startedAt > 330_000) throw new Error(`not drained after 330 s (${await client.llen(processed)} processed)`);
       await new Promise((resolve) => setTimeout(resolve, 1500 + Math.random() * 2000));
       const live = [...children.keys()];
       const victim = live[Math.floor(Math.random() * live.length)];

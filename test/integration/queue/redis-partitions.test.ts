@@ -4,18 +4,16 @@
  * consumer killed with SIGKILL whose partitions the others take after its lease. A private Redis.
  */
 import { createLogger } from '../../../lib/log';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
 import { PartitionedConsumer, PartitionedQueue, RedisPartitionScripts, partitionOf, partitionQueueName, partitionStatus, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
-import { OrderChecker, interleavedMessages, waitUntil } from '../../support/partitions';
+import { OrderChecker, interleavedMessages, startConsumerChild, waitUntil } from '../../support/partitions';
 import { describePartitionContract } from './partition-contract';
 
 const LEASE_MS = 900;
-const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
 
 /** The consumers' warnings (induced failures, lost partitions) are what the tests provoke: not printed. */
 const quiet = createLogger({ component: 'test' }, { level: 'silent' });
@@ -48,9 +46,10 @@ describe('partitioned queues on Redis', () => {
     return { queue: `parts-${counter}`, partitions, partitionKey: 'key' };
   }
 
-  function consumer(spec: PartitionSpec, checker: OrderChecker, consumerId: string, failEvery = 0): PartitionedConsumer {
+  function consumer(spec: PartitionSpec, checker: OrderChecker, consumerId: string, failEvery = 0, concurrency?: number): PartitionedConsumer {
     let calls = 0;
     const c = new PartitionedConsumer({
+      concurrency,
       logger: quiet,
       redis: client,
       backend,
@@ -134,26 +133,7 @@ describe('partitioned queues on Redis', () => {
     const checker = new OrderChecker();
     const messages = interleavedMessages(20, 5);
     await new PartitionedQueue(backend, spec).pushBatch(messages);
-    let running = 0;
-    let most = 0;
-    const limited = new PartitionedConsumer({
-      logger: quiet,
-      redis: client,
-      backend,
-      spec,
-      consumerId: 'limited',
-      leaseMs: LEASE_MS,
-      concurrency: 2,
-      handler: async (body) => {
-        running += 1;
-        most = Math.max(most, running);
-        checker.start(String(body.key), Number(body.n));
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        checker.finish(String(body.key), Number(body.n), true);
-        running -= 1;
-      },
-    });
-    consumers.push(limited);
+    const limited = consumer(spec, checker, 'limited', 0, 2);
 
     // act
     await limited.start();
@@ -161,7 +141,7 @@ describe('partitioned queues on Redis', () => {
 
     // assert
     expect(limited.partitions()).toHaveLength(8);
-    expect(most).toBe(2);
+    expect(checker.mostRunning).toBe(2);
     expect(checker.violations).toEqual([]);
   });
 
@@ -222,30 +202,10 @@ describe('partitioned queues on Redis', () => {
       for (const child of children) child.kill('SIGKILL');
     });
 
-    function startChild(spec: PartitionSpec, consumerId: string, processed: string): Promise<ChildProcess> {
-      const child = spawn(process.execPath, ['-r', 'tsx/cjs', CHILD_SOURCE], {
-        env: {
-          ...process.env,
-          REDIS_URL: server.url,
-          QUEUE: spec.queue,
-          PARTITIONS: String(spec.partitions),
-          PROCESSED_KEY: processed,
-          CONSUMER_ID: consumerId,
-          LEASE_MS: String(LEASE_MS),
-          WORK_MS: '15',
-          LOG_LEVEL: 'error',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    async function startChild(spec: PartitionSpec, consumerId: string, processed: string): Promise<ChildProcess> {
+      const child = await startConsumerChild({ redisUrl: server.url, spec, consumerId, processed, leaseMs: LEASE_MS, workMs: 15 });
       children.push(child);
-      return new Promise((resolve, reject) => {
-        const output: string[] = [];
-        child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-        child.stdout!.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('ready')) resolve(child);
-        });
-        child.on('exit', (code) => reject(new Error(`child exited with ${code}: ${output.join('').slice(0, 2000)}`)));
-      });
+      return child;
     }
 
     it('should lose its partitions after the lease; the other takes them, every message processed, no key out of order', async () => {

@@ -27,6 +27,17 @@ function event(...records: SqsEventRecord[]): SqsEvent {
   return { Records: records };
 }
 
+/** Two keys of a partitioned queue interleaved in one FIFO batch, as Lambda may hand it: A1 B1 A2 B2 A3. */
+function twoKeyFifoBatch(): SqsEvent {
+  return event(
+    record('a1', '{"order_id":"A","n":1}', FIFO_ARN, 'A'),
+    record('b1', '{"order_id":"B","n":1}', FIFO_ARN, 'B'),
+    record('a2', '{"order_id":"A","n":2}', FIFO_ARN, 'A'),
+    record('b2', '{"order_id":"B","n":2}', FIFO_ARN, 'B'),
+    record('a3', '{"order_id":"A","n":3}', FIFO_ARN, 'A'),
+  );
+}
+
 /** A damaged store that keeps entries in memory, or fails like an unreachable database. */
 function memoryStore(options: { down?: boolean } = {}): DamagedStore & { entries: DamagedEntry[] } {
   const entries: DamagedEntry[] = [];
@@ -148,15 +159,9 @@ describe('runSqsEventPerMessage', () => {
   });
 
   it('should stop only the message group of a failed FIFO record; the other groups go on', async () => {
-    // arrange: two keys of a partitioned queue interleaved, as Lambda hands a FIFO batch
+    // arrange
     const handled: string[] = [];
-    const batch = event(
-      record('a1', '{"order_id":"A","n":1}', FIFO_ARN, 'A'),
-      record('b1', '{"order_id":"B","n":1}', FIFO_ARN, 'B'),
-      record('a2', '{"order_id":"A","n":2}', FIFO_ARN, 'A'),
-      record('b2', '{"order_id":"B","n":2}', FIFO_ARN, 'B'),
-      record('a3', '{"order_id":"A","n":3}', FIFO_ARN, 'A'),
-    );
+    const batch = twoKeyFifoBatch();
 
     // act
     const response = await runSqsEventPerMessage(
@@ -286,13 +291,7 @@ describe('runSqsEventBatch', () => {
   it('should report a failed FIFO record and the later ones of its group only, settling the other groups', async () => {
     // arrange
     const store = memoryStore();
-    const batch = event(
-      record('a1', '{"n":1}', FIFO_ARN, 'A'),
-      record('b1', '{"n":1}', FIFO_ARN, 'B'),
-      record('a2', '{"n":2}', FIFO_ARN, 'A'),
-      record('b2', '{"n":2}', FIFO_ARN, 'B'),
-      record('a3', '{"n":3}', FIFO_ARN, 'A'),
-    );
+    const batch = twoKeyFifoBatch();
 
     // act
     const response = await runSqsEventBatch(
