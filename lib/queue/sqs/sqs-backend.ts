@@ -157,6 +157,8 @@ export class SqsQueueBackend implements QueueBackend {
       reportsOldestAge: false,
       peek: false,
       delayedReleaseCountsAsDelayed: false,
+      // Standard queues have no deduplication; a FIFO queue's lasts five minutes, too short to count on.
+      idempotentPush: false,
     };
     this.identity = options.identity ?? currentSourceIdentity();
     this.logger = options.logger ?? createLogger({ component: 'queue-sqs' });
