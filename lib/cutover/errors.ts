@@ -1,0 +1,9 @@
+/** Failures of the cutover (docs/architecture.md §12), typed by what the operator does next. */
+import { InfrastructureError } from '../errors';
+
+/** The legacy broker (or another legacy channel) does not answer: nothing moved is lost; run again. */
+export class LegacyBrokerUnavailableError extends InfrastructureError {}
+
+/** A legacy channel could not be read at all (an unreadable directory, memcached down). */
+export class LegacyChannelUnavailableError extends InfrastructureError {}
+
