@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import Redis from 'ioredis';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { runBrokerChannels, type CutoverOptions } from '../../../lib/cutover/commands';
@@ -141,6 +142,31 @@ describe('cutover drain and bridge against a real ActiveMQ', () => {
     const counts = await Promise.all(options.channels.map((c) => redis.scard(`${ledgerPrefix}:{${c.name}}:moved`)));
     return counts.reduce((a, b) => a + b, 0);
   }
+
+  it('should only read and classify on a dry run, leaving every message at the broker and nothing in the target or damaged', async () => {
+    const queue = `${unique}.dry-run`;
+    const channel = { name: `activemq:${queue}`, legacy: queue, target: `${unique}-dry-run`, format: 'pending' as const };
+    const bodies = legacyBodies(fixture('activemq-pending.json').body, 30_000_000, 20);
+    await produceLegacy(broker.url, queue, [...bodies, 'not json at all']);
+
+    const dry = await runBrokerChannels(deps, { ...options, channels: [channel] }, { mode: 'drain', dryRun: true });
+    const again = await runBrokerChannels(deps, { ...options, channels: [channel] }, { mode: 'drain', dryRun: true });
+    const queued = await takeAll(backend, channel.target);
+    const damagedRows = await database.db.select({ queue: damaged.originalQueue }).from(damaged);
+
+    expect(dry.channels).toEqual([expect.objectContaining({ dryRun: true, seen: 21, moved: 20, damaged: 1, acked: 0, atSource: 21, left: 21, unaccounted: 0 })]);
+    expect(again.channels[0]).toMatchObject({ seen: 21, atSource: 21 });
+    expect(queued).toEqual([]);
+    expect(damagedRows.filter((row) => row.queue === channel.target)).toEqual([]);
+
+    const moved = await runBrokerChannels(deps, { ...options, channels: [channel] }, { mode: 'drain' });
+    const trace = await database.db.select({ trace: damaged.trace }).from(damaged).where(eq(damaged.originalQueue, channel.target));
+
+    expect(moved.channels[0]).toMatchObject({ seen: 21, moved: 20, damaged: 1, acked: 21, atSource: 0, left: 0, unaccounted: 0 });
+    expect(trace).toHaveLength(1);
+    expect(JSON.parse(trace[0]!.trace!.slice(trace[0]!.trace!.indexOf('{')))).toMatchObject({ destination: `/queue/${queue}`, persistent: 'true', 'message-id': expect.stringMatching(/^ID:/) });
+    await backend.purge(channel.target);
+  });
 
   it('should move every message into its target exactly once by content, through a killed drain and a killed broker, and account for all', async () => {
     const perQueue = Math.floor(TOTAL / 2);
