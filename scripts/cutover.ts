@@ -18,7 +18,7 @@ import { cutoverOptions, runBrokerChannels, runImport, type LegacyPendingSource 
 import { cutoverConfig } from '../lib/cutover/config';
 import { openLegacyMemcached } from '../lib/cutover/legacy-memcached';
 import type { MoverDeps } from '../lib/cutover/mover';
-import { cutoverReport, formatReport, type CutoverReport } from '../lib/cutover/report';
+import { formatReport, ledgerReport, type CutoverReport } from '../lib/cutover/report';
 import { defineJob } from '../lib/job';
 import { cutoverLedgerClient } from '../lib/runtime/clients/cutover-ledger';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
@@ -90,15 +90,8 @@ async function main(argv: string[]): Promise<number> {
     .command('report')
     .description("the ledger's totals per channel, over every run")
     .action(async () => {
-      const names = [...options.channels.map((c) => c.name), 'redis-limbo', 'memcached-limbo', 'inflight-dir'];
-      const channels = await Promise.all(
-        names.map(async (name) => {
-          const total = await deps.ledger.totals(name);
-          const target = options.channels.find((c) => c.name === name)?.target ?? options.pendingQueue;
-          return { channel: name, target, dryRun: false, seen: 0, moved: 0, damaged: 0, acked: 0, atSource: null, left: null, unaccounted: 0, checksum: '0'.repeat(64), total };
-        }),
-      );
-      report = cutoverReport('report', new Date(), channels);
+      const pendingChannels = ['redis-limbo', 'memcached-limbo', 'inflight-dir'].map((name) => ({ name, target: options.pendingQueue }));
+      report = await ledgerReport(deps.ledger, [...options.channels, ...pendingChannels]);
     });
 
   try {

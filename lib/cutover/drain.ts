@@ -123,7 +123,6 @@ export async function drainChannel(deps: MoverDeps, channel: BrokerChannel, opti
           continue;
         }
         const batch = buffer.splice(0, options.batchSize);
-        for (const delivery of batch) tally.see(hashOf(delivery, channel));
         tally.add(await moveBatch(deps, channel, batch.map((delivery) => itemOf(delivery, channel.legacy))));
         // Only now may the broker forget them: the target (or damaged) holds every one.
         for (const delivery of batch) if (delivery.ack()) tally.ack(delivery.messageId);

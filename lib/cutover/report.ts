@@ -43,17 +43,12 @@ export interface CutoverReport {
 
 /** A run's distinct messages by hash, with how each was settled. */
 export class RunTally {
-  private readonly outcomes = new Map<string, 'moved' | 'damaged' | undefined>();
+  private readonly outcomes = new Map<string, 'moved' | 'damaged'>();
   acked = 0;
   private readonly ackedIds = new Set<string>();
 
-  /** Counts a message read but not settled yet (a delivery the connection lost before its push). */
-  see(hash: string): void {
-    if (!this.outcomes.has(hash)) this.outcomes.set(hash, undefined);
-  }
-
   add(batch: MovedBatch): void {
-    batch.hashes.forEach((hash, i) => this.outcomes.set(hash, batch.outcomes[i]));
+    batch.hashes.forEach((hash, i) => this.outcomes.set(hash, batch.outcomes[i]!));
   }
 
   /** Counts an acknowledgement at the source once per legacy message id. */
@@ -89,6 +84,28 @@ export class RunTally {
       ...(dryRun ? {} : { total: await ledger.totals(channel.name) }),
     };
   }
+}
+
+/** The ledger's totals of `channels` over every run, as a report of their own (`npm run cutover -- report`). */
+export async function ledgerReport(ledger: CutoverLedger, channels: Array<{ name: string; target: string }>): Promise<CutoverReport> {
+  const startedAt = new Date();
+  const lines = await Promise.all(
+    channels.map(async (channel): Promise<ChannelReport> => ({
+      channel: channel.name,
+      target: channel.target,
+      dryRun: false,
+      seen: 0,
+      moved: 0,
+      damaged: 0,
+      acked: 0,
+      atSource: null,
+      left: null,
+      unaccounted: 0,
+      checksum: xorChecksum([]),
+      total: await ledger.totals(channel.name),
+    })),
+  );
+  return cutoverReport('report', startedAt, lines);
 }
 
 /** The report of a command over its channels. */

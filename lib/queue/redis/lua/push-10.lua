@@ -55,14 +55,15 @@ for i = 6, #ARGV do
     local newline = string.find(arg, '\n', 2, true)
     local fresh = redis.call('ZADD', KEYS[10], 'NX', fmt(now_ms), string.sub(arg, 2, newline - 1)) == 1
     if fresh then
-      arg = (flag == 'T' and 'S' or 'K') .. string.sub(arg, newline + 1)
+      flag = flag == 'T' and 'S' or 'K'
+      arg = flag .. string.sub(arg, newline + 1)
     else
       arg = nil
     end
   end
   if arg == nil then
     -- already pushed within the retention window: nothing stored
-  elseif string.sub(arg, 1, 1) == 'S' then
+  elseif flag == 'S' then
     if arg == 'S{}' then
       bodies[#bodies + 1] = '{"source_enqueued_time":' .. time[1] .. '}'
     else
