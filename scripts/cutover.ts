@@ -65,11 +65,11 @@ async function main(argv: string[]): Promise<number> {
   program
     .command('bridge')
     .description('keep moving new legacy messages into their targets while both systems run')
-    .option('--seconds <n>', 'run this long (0: until Ctrl-C; default CUTOVER_BRIDGE_TIME_LIMIT_SECONDS)')
-    .action(async (flags: { seconds?: string }) => {
-      const timeLimitSeconds = flags.seconds === undefined ? undefined : Number(flags.seconds);
-      if (timeLimitSeconds !== undefined && !(Number.isInteger(timeLimitSeconds) && timeLimitSeconds >= 0)) throw new Error('--seconds must be a whole number');
-      report = await runBrokerChannels(deps, options, { mode: 'bridge', signal: stop.signal, ...(timeLimitSeconds === undefined ? {} : { timeLimitSeconds }) });
+    .option('--seconds <n>', 'run this long (0: until Ctrl-C)', '0')
+    .action(async (flags: { seconds: string }) => {
+      const timeLimitSeconds = Number(flags.seconds);
+      if (!(Number.isInteger(timeLimitSeconds) && timeLimitSeconds >= 0)) throw new Error('--seconds must be a whole number');
+      report = await runBrokerChannels(deps, options, { mode: 'bridge', signal: stop.signal, timeLimitSeconds });
     });
   for (const [name, kind] of [['import-limbo', 'redis-limbo'], ['import-memcached', 'memcached-limbo'], ['import-inflight', 'inflight-dir']] as const) {
     program

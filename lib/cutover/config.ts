@@ -36,7 +36,7 @@ export const cutoverConfig = defineConfig({
   CUTOVER_BATCH_SIZE: env.int(500, { min: 1, max: 5000 }).describe('legacy messages moved per target push (and the STOMP prefetch)'),
   CUTOVER_DRAIN_IDLE_MS: env.int(3000, { min: 100, max: 600_000 }).describe('a drain ends once a channel has sent nothing for this long'),
   CUTOVER_BROKER_RETRY_SECONDS: env.int(180, { min: 0, max: 3600 }).describe('how long a drain or bridge keeps reconnecting to a legacy broker that went away before it fails'),
-  CUTOVER_BRIDGE_TIME_LIMIT_SECONDS: env.limit(0).describe('how long `npm run cutover -- bridge` runs without `--seconds`, seconds (0: until Ctrl-C)'),
+  CUTOVER_BRIDGE_TIME_LIMIT_SECONDS: env.limit(50).describe('cutover-bridge run length, seconds (0: no limit); `npm run cutover -- bridge` runs until Ctrl-C or `--seconds`'),
   CUTOVER_LEDGER_PREFIX: env.string('cutover').describe('prefix of the Redis keys that record what each channel moved (resume, report)'),
   CUTOVER_LEGACY_REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('the legacy Redis holding the `*-cc-limbo` sorted sets'),
   CUTOVER_LIMBO_KEY_PATTERN: env.string('*-cc-limbo').describe('SCAN pattern of the legacy limbo sorted sets; the gateway is the key without `-cc-limbo`'),
