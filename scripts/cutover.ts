@@ -1,6 +1,6 @@
 /**
  * `npm run cutover -- <command>`: the move off the legacy broker and pending channels
- * (docs/architecture.md §12, runbook in docs/cutover.md), on the configured Redis, database and
+ * (docs/architecture.md §13, runbook in docs/cutover.md), on the configured Redis, database and
  * legacy services (CUTOVER_* settings). Commands:
  *
  *   drain [--dry-run] [--queue <legacy>...]   each legacy ActiveMQ queue into its target, until quiet

@@ -1,5 +1,5 @@
 /**
- * The cutover's commands over configured channels (docs/architecture.md §12), as the
+ * The cutover's commands over configured channels (docs/architecture.md §13), as the
  * `npm run cutover` CLI runs them: drain, bridge, the three importers, each ending with its
  * verification report.
  */

@@ -1,5 +1,5 @@
 /**
- * Settings of the cutover from the legacy broker and pending channels (docs/architecture.md §12).
+ * Settings of the cutover from the legacy broker and pending channels (docs/architecture.md §13).
  * Defaults point at the local stack; the legacy Redis defaults to the queues' own server, where
  * the legacy frontends kept their `*-cc-limbo` sets.
  */

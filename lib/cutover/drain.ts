@@ -1,6 +1,6 @@
 /**
  * Drain and bridge: moving a legacy ActiveMQ queue into the queue that replaces it
- * (docs/architecture.md §12). Both read with client-individual acknowledgement and acknowledge a
+ * (docs/architecture.md §13). Both read with client-individual acknowledgement and acknowledge a
  * message only after `moveBatch` resolved, so the broker gives up nothing the target does not
  * hold; a crash of either side (the broker, or this process) leaves the unacknowledged messages
  * at the broker, and the next connection or run moves them again, stored once by their

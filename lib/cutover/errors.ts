@@ -1,4 +1,4 @@
-/** Failures of the cutover (docs/architecture.md §12), typed by what the operator does next. */
+/** Failures of the cutover (docs/architecture.md §13), typed by what the operator does next. */
 import { InfrastructureError, PermanentError } from '../errors';
 
 /** The legacy broker (or another legacy channel) does not answer: nothing moved is lost; run again. */

@@ -1,6 +1,6 @@
 /**
  * Importers of the legacy pending channels into the one `pending` queue (docs/architecture.md
- * §12): the Redis `*-cc-limbo` sorted sets (one per gateway, the message as member, its date as
+ * §13): the Redis `*-cc-limbo` sorted sets (one per gateway, the message as member, its date as
  * score), the memcached limbo keys and the in-flight directory of JSON files. Each reads its
  * channel whole, moves it through `moveBatch` (normalised, idempotent, unreadable → damaged) and
  * leaves the channel as it was: the legacy system keeps its copy until the cutover is final, so

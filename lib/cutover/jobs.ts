@@ -1,6 +1,6 @@
 /**
  * The cutover's job (lib/job.ts): `cutover-bridge`, the scheduled function that keeps moving new
- * legacy messages into their targets while both systems run (docs/architecture.md §12).
+ * legacy messages into their targets while both systems run (docs/architecture.md §13).
  */
 import { defineJob } from '../job';
 import { cutoverOptions, runBrokerChannels } from './commands';

@@ -2,7 +2,7 @@
  * What each cutover channel has moved, across runs: the content hashes of the messages the
  * target holds and of those stored in `damaged`, in Redis sets (`<prefix>:{<channel>}:moved`,
  * `…:damaged`). A resumed or repeated run adds nothing twice, so the totals and the checksum
- * describe the channel, not the run (docs/architecture.md §12, Verification).
+ * describe the channel, not the run (docs/architecture.md §13, Verification).
  */
 import type Redis from 'ioredis';
 

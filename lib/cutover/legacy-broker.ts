@@ -2,7 +2,7 @@
  * The legacy ActiveMQ broker as the cutover sees it: STOMP over TCP (`@stomp/stompjs` with its
  * `@stomp/tcp-wrapper`), subscriptions with `client-individual` acknowledgement, so that each
  * message leaves the broker only when its own ACK arrives, after the target holds it
- * (docs/architecture.md §12). A lost connection loses nothing: the broker redelivers every
+ * (docs/architecture.md §13). A lost connection loses nothing: the broker redelivers every
  * message not acknowledged yet.
  */
 import { Client, type IMessage, type StompHeaders } from '@stomp/stompjs';

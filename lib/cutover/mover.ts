@@ -1,6 +1,6 @@
 /**
  * The one step every cutover mover takes with a batch of legacy messages (drain, bridge and the
- * importers, docs/architecture.md §12): normalise each as its new consumer would, push the good
+ * importers, docs/architecture.md §13): normalise each as its new consumer would, push the good
  * ones onto the target queue with their content hash as idempotency key, store the others in
  * `damaged` once (raw body, and the legacy channel's headers in the trace), record both in the
  * ledger. It resolves only when the target and `damaged` hold the batch: only then may the

@@ -1,5 +1,5 @@
 /**
- * The verification report every cutover command ends with (docs/architecture.md §12,
+ * The verification report every cutover command ends with (docs/architecture.md §13,
  * Verification): per channel, what this run saw, moved, stored in `damaged` and left at the
  * source, a checksum of what it moved, and the channel's totals over every run. A run is good
  * only when every message it saw is in the target or in `damaged`.

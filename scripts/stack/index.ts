@@ -21,7 +21,7 @@ export type { RunningService, StackService };
 export const STACK_SERVICES: StackService[] = [redisService, mariadbService, kafkaService, sqsService];
 
 /**
- * The legacy services the cutover reads (docs/architecture.md §12): `npm run stack` starts them
+ * The legacy services the cutover reads (docs/architecture.md §13): `npm run stack` starts them
  * after the others; the local run (`npm start`) does not need them and leaves them out.
  */
 export const LEGACY_SERVICES: StackService[] = [activeMqService, memcachedService];
