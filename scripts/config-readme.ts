@@ -10,6 +10,7 @@ import type * as z from 'zod';
 import { coreConfig, type ConfigLoader } from '../lib/config';
 import { consoleConfig, consoleMetricsConfig, consoleWebConfig } from '../lib/console/config';
 import { consumerConfig } from '../lib/consumer/config';
+import { cutoverConfig } from '../lib/cutover/config';
 import { impressionsConfig } from '../lib/impressions/config';
 import { pendingConfig, pendingEndpointConfig } from '../lib/pending/config';
 import { queueConfig } from '../lib/queue/config';
@@ -33,6 +34,7 @@ export const CONFIG_AREAS: ReadonlyArray<{ area: string; source: string; loaders
   { area: 'Tracking', source: 'lib/tracking/config.ts', loaders: [trackingConfig, trackingEndpointConfig] },
   { area: 'Impressions', source: 'lib/impressions/config.ts', loaders: [impressionsConfig] },
   { area: 'Console', source: 'lib/console/config.ts', loaders: [consoleConfig, consoleWebConfig, consoleMetricsConfig] },
+  { area: 'Cutover', source: 'lib/cutover/config.ts', loaders: [cutoverConfig] },
   { area: 'Local run', source: 'scripts/local-run/config.ts', loaders: [localRunConfig] },
 ];
 

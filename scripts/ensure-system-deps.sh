@@ -2,13 +2,17 @@
 # Installs the system packages the local stack and the tests need and a fresh machine of this
 # kind lacks. Redis and MariaDB are expected to be installed; Kafka is served by the
 # librdkafka mock cluster inside Debian's kcat; the console's browser tests drive Debian's
-# chromium. Idempotent and quiet when all is present.
+# chromium; the cutover tests (lib/cutover) start private ActiveMQ and memcached instances from
+# Debian's packages (the services the packages would start are not used). Idempotent and quiet
+# when all is present.
 set -euo pipefail
 
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -f /usr/share/activemq/bin/activemq.jar ] || missing+=(activemq)
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

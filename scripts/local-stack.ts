@@ -1,13 +1,14 @@
 /**
- * `npm run stack`: starts what of the local stack is missing, prints the environment lines
- * that point the project at it, and stays up until Ctrl-C, then stops the private instances.
+ * `npm run stack`: starts what of the local stack is missing, with the legacy ActiveMQ and
+ * memcached of the cutover (`npm run cutover`), prints the environment lines that point the
+ * project at it, and stays up until Ctrl-C, then stops the private instances.
  *
  *   npm run stack            # prints e.g. REDIS_URL=redis://127.0.0.1:6379
  */
-import { startStack } from './stack';
+import { LEGACY_SERVICES, STACK_SERVICES, startStack } from './stack';
 
 async function main(): Promise<void> {
-  const stack = await startStack();
+  const stack = await startStack({ services: [...STACK_SERVICES, ...LEGACY_SERVICES] });
   for (const service of stack.services) {
     process.stderr.write(`${service.name}: ${service.private ? 'private instance started' : 'using the configured instance'}\n`);
   }

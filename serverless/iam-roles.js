@@ -32,6 +32,7 @@ const FUNCTION_ACCESS = {
   'collect-dead-letters': { deadLetters: ALL_QUEUES },
   'rectify-orphans': { send: [queue('donations')] },
   'expire-pending': {},
+  'cutover-bridge': { send: [queue('pending'), queue('payments-init'), queue('donations')] },
   'track-contribution': { send: [queue('contribution-tracking')] },
   'pending-orders': {},
   'consume-pending': { backend: 'redis' },

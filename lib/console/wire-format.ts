@@ -41,13 +41,22 @@ export function wireFormatOf(formats: Record<string, WireFormat>, queue: string)
 }
 
 /**
+ * `message` as `format`'s consumer reads it (its own normaliser or parser); throws
+ * MalformedMessageError naming the rule it breaks, never a value. The cutover moves legacy
+ * messages through this too (lib/cutover/legacy-message.ts).
+ */
+export function normaliseToWireFormat(format: WireFormat, message: unknown): unknown {
+  return CHECKS[format](message);
+}
+
+/**
  * Checks `message` against `queue`'s wire format; throws InvalidMessageEditError naming the
  * rule it breaks (the consumers' own texts, which name fields and never values).
  */
 export function checkWireFormat(formats: Record<string, WireFormat>, queue: string, message: unknown): void {
   const format = wireFormatOf(formats, queue);
   try {
-    CHECKS[format](message);
+    normaliseToWireFormat(format, message);
   } catch (error) {
     if (error instanceof MalformedMessageError) throw new InvalidMessageEditError(`not valid for ${queue} (${format} format): ${error.message}`, { cause: error });
     throw error;

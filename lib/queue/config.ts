@@ -43,6 +43,11 @@ export const queueConfig = defineConfig({
    * `queue:replicas` pairs; none by default (Redis replication is asynchronous, docs/queue.md).
    */
   QUEUE_REDIS_WAIT_REPLICAS: replicaWaits.describe('`queue:replicas` pairs whose pushes resolve only once that many replicas hold them (docs/queue.md)'),
+  /**
+   * How long a push's idempotency key is remembered (Redis): a push of the same key within this
+   * time stores nothing. A week covers a cutover re-run on the next evening.
+   */
+  QUEUE_PUSH_IDEMPOTENCY_SECONDS: env.int(7 * 86_400, { min: 60, max: 90 * 86_400 }).describe('how long a push idempotency key is remembered (docs/queue.md, Idempotent push)'),
   /** How long such a push waits for its replicas before it rejects with ReplicationTimeoutError. */
   QUEUE_REDIS_WAIT_TIMEOUT_MS: env.int(500, { min: 10, max: 60_000 }).describe('how long such a push waits for its replicas (`ReplicationTimeoutError`)'),
 });

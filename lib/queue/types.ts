@@ -22,6 +22,13 @@ export interface PushOptions {
   sourceType?: SourceType;
   /** Keep the message invisible for this long before its first delivery. */
   delaySeconds?: number;
+  /**
+   * The message's identity for this queue (at most 200 characters, no line break): where
+   * `capabilities.idempotentPush`, a message whose key a push of the last
+   * `QUEUE_PUSH_IDEMPOTENCY_SECONDS` carried is not stored again, so that a move that is re-run
+   * after a crash stores each message once (docs/queue.md, Idempotent push).
+   */
+  idempotencyKey?: (message: MessageBody) => string;
 }
 
 /** One leased message. The receipt identifies this delivery, not the message. */
@@ -170,6 +177,12 @@ export interface QueueCapabilities {
    * docs/queue.md Partitions).
    */
   messageGroups: boolean;
+  /**
+   * A push with `idempotencyKey` skips a message whose key was pushed within the retention window
+   * (Redis); false: the key is ignored and every push stores its messages (SQS standard queues
+   * have no deduplication), so the consumer's own idempotency is what holds.
+   */
+  idempotentPush: boolean;
 }
 
 export interface QueueBackend {

@@ -1,12 +1,15 @@
 /**
  * The local stack: every service the project needs, as a list (Redis, MariaDB, Kafka: the
- * kcat mock cluster, SQS: fauxqs). `startStack` starts them in
- * order, reusing what is configured and reachable, and stops only what it started.
+ * kcat mock cluster, SQS: fauxqs), and the legacy services the cutover moves off (ActiveMQ,
+ * memcached). `startStack` starts them in order, reusing what is configured and reachable, and
+ * stops only what it started.
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { activeMqService } from './activemq';
 import { kafkaService } from './kafka';
 import { mariadbService } from './mariadb';
+import { memcachedService } from './memcached';
 import { redisService } from './redis';
 import { sqsService } from './sqs';
 import { ServiceMissingError, type RunningService, type StackService } from './types';
@@ -16,6 +19,12 @@ export type { RunningService, StackService };
 
 /** The services of the local stack, in start order. */
 export const STACK_SERVICES: StackService[] = [redisService, mariadbService, kafkaService, sqsService];
+
+/**
+ * The legacy services the cutover reads (docs/architecture.md §13): `npm run stack` starts them
+ * after the others; the local run (`npm start`) does not need them and leaves them out.
+ */
+export const LEGACY_SERVICES: StackService[] = [activeMqService, memcachedService];
 
 export interface Stack {
   services: RunningService[];

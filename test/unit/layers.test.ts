@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '../..');
 
 /** Modules with no project imports beyond each other: configuration, errors, logging, the job type, JSON and truncation rules, content hashes, request signing and HTTP shapes. */
 const LEAVES = ['lib/config', 'lib/errors', 'lib/log', 'lib/redact', 'lib/job', 'lib/json-object', 'lib/truncate', 'lib/content-hash', 'lib/signing', 'lib/http'];
-const CAPABILITIES = ['lib/pending', 'lib/rectifier', 'lib/tracking', 'lib/impressions', 'lib/console'];
+const CAPABILITIES = ['lib/pending', 'lib/rectifier', 'lib/tracking', 'lib/impressions', 'lib/console', 'lib/cutover'];
 const BELOW_CAPABILITIES = ['lib/consumer', 'lib/queue', 'lib/db', ...LEAVES];
 
 /** For each layer (a path prefix), the prefixes its files may import. */

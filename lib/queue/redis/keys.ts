@@ -33,6 +33,8 @@ export interface QueueKeys {
   clock: string;
   /** Sharded pub/sub channel the push scripts notify waiting consumers on. */
   signal: string;
+  /** Sorted set idempotency key → push time (ms) of pushes that carried one, within the retention window. */
+  pushed: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export function queueKeys(queue: string): QueueKeys {
     seq: `${tag}:seq`,
     clock: `${tag}:clock`,
     signal: `${tag}:signal`,
+    pushed: `${tag}:pushed`,
   };
 }
 

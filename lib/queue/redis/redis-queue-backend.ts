@@ -154,7 +154,7 @@ interface Prefetched {
 }
 
 export class RedisQueueBackend implements QueueBackend {
-  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false };
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false, idempotentPush: true };
   private readonly redis: Redis | Cluster;
   private readonly ownsClient: boolean;
   private readonly defaults: QueueSettings;
@@ -162,6 +162,8 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly durability: Record<string, ReplicaDurability>;
   private readonly identity: SourceIdentity;
   private readonly housekeepingBound: number;
+  /** How long a push idempotency key is remembered (push-10.lua). */
+  private readonly idempotencyMs: number;
   private readonly prefetch: boolean;
   private readonly ledger = new CallLedger();
   private readonly wakeHub: WakeHub;
@@ -210,6 +212,7 @@ export class RedisQueueBackend implements QueueBackend {
     }
     this.identity = { ...currentSourceIdentity(), ...options.identity };
     this.housekeepingBound = options.housekeepingBound ?? DEFAULT_HOUSEKEEPING_BOUND;
+    this.idempotencyMs = config.QUEUE_PUSH_IDEMPOTENCY_SECONDS * 1000;
     this.prefetch = options.prefetch ?? true;
     this.wakeHub = new WakeHub(this.redis);
   }
@@ -255,7 +258,7 @@ export class RedisQueueBackend implements QueueBackend {
     const pushKeys = [keys.legacy, keys.staging, keys.ready, keys.due, keys.ages, keys.seq, keys.clock];
     const durability = this.durability[queue];
     const client = durability ? (this.durableClient ??= (this.redis as Redis).duplicate()) : this.redis;
-    await this.runCall(queue, 'push-9', pushKeys, [delay, this.housekeepingBound, ...args], [keys.signal], client);
+    await this.runCall(queue, 'push-10', pushKeys, [delay, this.housekeepingBound, this.idempotencyMs, ...args], [keys.signal, keys.pushed], client);
     if (!durability) return;
     const confirmed = await this.guard(queue, () => client.wait(durability.replicas, durability.timeoutMs));
     if (confirmed < durability.replicas) {
@@ -569,7 +572,7 @@ export class RedisQueueBackend implements QueueBackend {
   async purge(queue: string): Promise<void> {
     const keys = queueKeys(queue);
     this.dropPrefetched(queue);
-    await this.guard(queue, () => this.redis.unlink(...messageKeys(keys)));
+    await this.guard(queue, () => this.redis.unlink(...messageKeys(keys), keys.pushed));
   }
 
   async close(): Promise<void> {
@@ -689,7 +692,11 @@ export class RedisQueueBackend implements QueueBackend {
     // The stored body: the text after the flag, plus the enqueue time the script appends (an
     // upper bound: `,"source_enqueued_time":` and ten digits).
     assertMessageFits(queue, arg.slice(1) + (arg[0] === 'S' ? ',"source_enqueued_time":0000000000' : ''), this.settings(queue).maxMessageBytes);
-    return arg;
+    if (!options.idempotencyKey) return arg;
+    const key = options.idempotencyKey(message);
+    if (!/^[^\r\n]{1,200}$/.test(key)) throw new QueueUsageError('an idempotency key must be 1 to 200 characters without a line break');
+    // 'T'/'L' are 'S'/'K' with the key before the body (push-10.lua)
+    return `${arg[0] === 'S' ? 'T' : 'L'}${key}\n${arg.slice(1)}`;
   }
 
   /**

@@ -164,6 +164,8 @@ export class SqsQueueBackend implements QueueBackend {
       // FIFO queues keep the order of each MessageGroupId and lock a group while one of its
       // messages is in flight: a partitioned queue is one FIFO queue grouped by its key.
       messageGroups: true,
+      // Standard queues have no deduplication; a FIFO queue's lasts five minutes, too short to count on.
+      idempotentPush: false,
     };
     this.identity = options.identity ?? currentSourceIdentity();
     this.logger = options.logger ?? createLogger({ component: 'queue-sqs' });

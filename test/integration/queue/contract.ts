@@ -563,6 +563,19 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(whileDelayed).toMatchObject(backend.capabilities.delayedReleaseCountsAsDelayed ? { inFlight: 1, delayed: 1 } : { inFlight: 2, delayed: 0 });
     });
 
+    it('should store a message pushed again under the same idempotency key once where pushes are idempotent, and every push otherwise', async () => {
+      const { backend, queue } = await open();
+      const idempotencyKey = (message: MessageBody) => `legacy:${String(message.n)}`;
+      await backend.pushBatch(queue, [{ n: '1' }, { n: '2' }, { n: '1' }], { idempotencyKey });
+      await backend.push(queue, { n: '2' }, { idempotencyKey });
+      await backend.push(queue, { n: '2' });
+
+      const seen: unknown[] = [];
+      for (let body = await popBody(backend, queue); body; body = await popBody(backend, queue)) seen.push(body.n);
+
+      expect(seen.sort()).toEqual(backend.capabilities.idempotentPush ? ['1', '2', '2'] : ['1', '1', '2', '2', '2']);
+    });
+
     it('should report the exact age of an old message redriven from the dead letters', async () => {
       const { backend, queue } = await open({ maxReceiveCount: 1 });
       await backend.push(queue, { n: 'old' });

@@ -45,6 +45,13 @@ describe('function bundles', () => {
     expect([...packages].filter((name) => name === 'ioredis' || name.startsWith('@aws-sdk/'))).toEqual([]);
   });
 
+  it('should give cutover-bridge its STOMP client and keep Kafka and the AWS SDK out of it', async () => {
+    const packages = await bundledPackages('cutover-bridge');
+
+    expect(['@stomp/stompjs', '@stomp/tcp-wrapper', 'ioredis', 'mysql2'].filter((name) => packages.has(name))).toEqual(['@stomp/stompjs', '@stomp/tcp-wrapper', 'ioredis', 'mysql2']);
+    expect([...packages].filter((name) => name === 'kafkajs' || name === 'memjs' || name.startsWith('@aws-sdk/'))).toEqual([]);
+  });
+
   it('should keep the AWS SDK out of a Redis stage consumer', async () => {
     const packages = await bundledPackages('consume-pending');
 

@@ -101,6 +101,8 @@ const TIME_LIMITS: Record<string, { variable: string; headroom: number }> = {
   // Its rectifier runs stop at the run's limit after the order in hand (a few processor calls).
   'consume-rectify': { variable: 'CONSUME_RECTIFY_TIME_LIMIT_SECONDS', headroom: 30 },
   'expire-pending': { variable: 'EXPIRE_PENDING_TIME_LIMIT_SECONDS', headroom: 10 },
+  // The batch in hand when the limit comes, and a reconnect that is already under way (5 s).
+  'cutover-bridge': { variable: 'CUTOVER_BRIDGE_TIME_LIMIT_SECONDS', headroom: 20 },
   // The scheduled Kafka loader also joins the group and commits a last batch.
   'load-impressions': { variable: 'IMPRESSIONS_TIME_LIMIT_SECONDS', headroom: 30 },
 };

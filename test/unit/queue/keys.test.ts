@@ -18,6 +18,7 @@ describe('queueKeys', () => {
       seq: '{pending}:seq',
       clock: '{pending}:clock',
       signal: '{pending}:signal',
+      pushed: '{pending}:pushed',
     });
   });
 

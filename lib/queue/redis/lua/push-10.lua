@@ -3,6 +3,8 @@
 -- are still waiting after that (more than the bound), the pushes queue up behind them in the
 -- legacy list instead, so that legacy messages keep their place ahead of newer pushes.
 -- A message's position is its enqueue time (or its due time when delayed); ties go by id.
+-- A message pushed with an idempotency key is stored only if no push of the last retention
+-- window carried that key (docs/queue.md, Idempotent push): a re-run of a move stores it once.
 --
 -- KEYS[1] legacy list (the bare queue name; legacy producers RPUSH raw JSON onto it)
 -- KEYS[2] staging list ({q}:staging, filled by waitForMessage's BLMOVE)
@@ -13,13 +15,17 @@
 -- KEYS[7] queue clock ({q}:clock)
 -- KEYS[8] reply cache of the calling session ({q}:replies:<session>)
 -- KEYS[9] sharded pub/sub channel ({q}:signal), not a key; passed here for cluster routing
+-- KEYS[10] idempotency keys seen ({q}:pushed), sorted set key -> push time ms
 -- ARGV[1] call number within the session
 -- ARGV[2] call numbers whose replies the session has received (comma-separated, may be empty)
 -- ARGV[3] delay in ms (0: ready at once)
 -- ARGV[4] at most this many legacy/staging elements absorbed first
--- ARGV[5..n] message bodies (serialised JSON objects), each prefixed with one flag character:
---            'S' = append "source_enqueued_time":<unix seconds>, 'K' = keep the body as it is
--- Returns: the number of messages pushed (the first run's answer when the call is re-sent)
+-- ARGV[5] how long an idempotency key is remembered, in ms
+-- ARGV[6..n] message bodies (serialised JSON objects), each prefixed with one flag character:
+--            'S' = append "source_enqueued_time":<unix seconds>, 'K' = keep the body as it is;
+--            'T' and 'L' are 'S' and 'K' with an idempotency key first: 'T<key>\n{...}'
+-- Returns: the number of messages stored, those skipped as already pushed not counted (the
+-- first run's answer when the call is re-sent)
 
 -- @include "records"
 -- @include "replies"
@@ -37,9 +43,27 @@ local backlog = absorb(KEYS[2], KEYS[1], KEYS[3], KEYS[6], KEYS[7], now_ms, budg
 
 local stamp = ',"source_enqueued_time":' .. time[1] .. '}'
 local bodies = {}
-for i = 5, #ARGV do
+local trimmed = false
+for i = 6, #ARGV do
   local arg = ARGV[i]
-  if string.sub(arg, 1, 1) == 'S' then
+  local flag = string.sub(arg, 1, 1)
+  if flag == 'T' or flag == 'L' then
+    if not trimmed then
+      redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', fmt(now_ms - tonumber(ARGV[5])))
+      trimmed = true
+    end
+    local newline = string.find(arg, '\n', 2, true)
+    local fresh = redis.call('ZADD', KEYS[10], 'NX', fmt(now_ms), string.sub(arg, 2, newline - 1)) == 1
+    if fresh then
+      flag = flag == 'T' and 'S' or 'K'
+      arg = flag .. string.sub(arg, newline + 1)
+    else
+      arg = nil
+    end
+  end
+  if arg == nil then
+    -- already pushed within the retention window: nothing stored
+  elseif flag == 'S' then
     if arg == 'S{}' then
       bodies[#bodies + 1] = '{"source_enqueued_time":' .. time[1] .. '}'
     else
