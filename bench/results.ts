@@ -36,10 +36,7 @@ export interface PipelineResult {
   ratioGoal: number;
 }
 
-/**
- * Writes a pipeline benchmark's result (a full run only). Nothing renders these into the README
- * yet: its pipelines table is still the dated one written by hand.
- */
+/** Writes a pipeline benchmark's result (a full run only); `npm run bench:readme` renders it into the README's pipelines table. */
 export function writePipelineResult(name: string, result: PipelineResult): void {
   writeBenchResult(name, result);
 }
