@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { migrateDatabase, openDatabase } from '../lib/db/client';
 import { ImpressionsLoader } from '../lib/impressions/batch-commit';
+import { impressionsConfig } from '../lib/impressions/config';
 import { createKafkaClient } from '../lib/impressions/kafka-client';
 import { consumeImpressions, type BatchReport } from '../lib/impressions/kafka-consumer-loop';
 import { createLogger } from '../lib/log';
@@ -28,7 +29,8 @@ const EVENTS = Number(process.env.IMPRESSIONS_BENCH_EVENTS ?? 200_000);
 const MINUTES = Number(process.env.IMPRESSIONS_BENCH_MINUTES ?? 10);
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306/';
 const TARGET = 50_000;
-const CONCURRENCY = Number(process.env.IMPRESSIONS_BENCH_CONCURRENCY ?? 2);
+// The loader's own setting (IMPRESSIONS_PARTITIONS_CONCURRENTLY), default included.
+const CONCURRENCY = impressionsConfig().IMPRESSIONS_PARTITIONS_CONCURRENTLY;
 const ROUNDS = Number(process.env.IMPRESSIONS_BENCH_ROUNDS ?? 3);
 const quiet = createLogger({}, { level: 'silent' });
 
