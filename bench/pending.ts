@@ -20,7 +20,7 @@ import Redis from 'ioredis';
 import { RedisQueueBackend } from '../lib/queue';
 import { queueKeys } from '../lib/queue/redis/keys';
 import fixture from '../fixtures/pending-message.json';
-import { writePipelineResult } from './results';
+import { median, writePipelineResult } from './results';
 
 const MESSAGES = Number(process.env.BENCH_PENDING_MESSAGES ?? 10000);
 const BATCH = Number(process.env.BENCH_PENDING_BATCH ?? 500);
@@ -37,12 +37,6 @@ function messages(): Array<Record<string, unknown>> {
     order_id: `${60_000_000 + i}.1`,
     date: base + (i % 3600),
   }));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {

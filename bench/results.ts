@@ -15,6 +15,13 @@ export function machineDescription(): string {
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
+/** The median of a benchmark's rounds (the figure it reports: one slow round on a shared machine moves it little). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /** Writes one benchmark's result with the run's date and machine. */
 export function writeBenchResult(name: string, result: object): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -36,10 +43,7 @@ export interface PipelineResult {
   ratioGoal: number;
 }
 
-/**
- * Writes a pipeline benchmark's result (a full run only). Nothing renders these into the README
- * yet: its pipelines table is still the dated one written by hand.
- */
+/** Writes a pipeline benchmark's result (a full run only); `npm run bench:readme` renders it into the README's pipelines table. */
 export function writePipelineResult(name: string, result: PipelineResult): void {
   writeBenchResult(name, result);
 }

@@ -37,7 +37,7 @@ import path from 'node:path';
 import { splitUtmSource } from '../lib/tracking/contribution-source';
 import first from '../fixtures/contribution-tracking-first.json';
 import update from '../fixtures/contribution-tracking-update.json';
-import { writePipelineResult } from './results';
+import { median, writePipelineResult } from './results';
 
 const MESSAGES = Number(process.env.BENCH_TRACKING_MESSAGES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_TRACKING_ROUNDS ?? 3);
@@ -58,12 +58,6 @@ function messages(round: number): Array<Record<string, string>> {
     else out.push(a, b);
   }
   return out.slice(0, MESSAGES);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** MariaDB alone: the rows the consumer ends up writing, inserted as fast as multi-row INSERTs go. */

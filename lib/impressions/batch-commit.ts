@@ -1,13 +1,16 @@
 /**
  * The one code path every trigger uses (Kafka consumer group, Lambda Kafka event, backfill):
- * apply a batch of events of one partition to the impressions tables effectively once.
+ * apply batches of events, of one partition or of several, to the impressions tables
+ * effectively once.
  *
- * In a single transaction it locks the partition's stored offset, drops the events below it
- * (an earlier batch applied them: redelivery after a crash or a rebalance), adds the rest to
- * the per-minute cells with `count = count + n`, inserts the landing page rows (and the
- * `donatewiki_unique` rows of views that carry a contact), and moves the
- * stored offset past the batch. Either all of that commits or none of it does, so whatever
- * Kafka redelivers, nothing is counted twice and nothing is skipped.
+ * In a single transaction it locks the stored offset of each partition (in one order, so that
+ * two loaders never deadlock on them), drops the events below it (an earlier batch applied
+ * them: redelivery after a crash or a rebalance), adds the rest to the per-minute cells with
+ * `count = count + n`, inserts the landing page rows (and the `donatewiki_unique` rows of views
+ * that carry a contact), and moves each stored offset past its batch. Either all of that
+ * commits or none of it does, so whatever Kafka redelivers, nothing is counted twice and
+ * nothing is skipped. Several partitions' batches in one transaction share one aggregate: a
+ * cell that all of them touch is written once (docs/architecture.md §7.3).
  */
 import type { Pool } from 'mysql2/promise';
 import { bulkInsert, columnName } from '../db/bulk-insert';
@@ -18,7 +21,7 @@ import { log as rootLog, type Logger } from '../log';
 import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
 import type { ImpressionTopic } from './config';
 import { DimensionCache } from './dimension-cache';
-import { lockStoredOffset, storeOffset, type OffsetSource } from './offset-store';
+import { lockStoredOffset, storeOffset, type OffsetSource, type OffsetTallies } from './offset-store';
 
 /** One record of a partition: its offset and its raw JSON value. */
 export interface RawMessage {
@@ -117,65 +120,85 @@ export class ImpressionsLoader {
    * refuses a statement; lib/db/transaction.ts), in which case nothing of the batch is stored
    * and it must be delivered again.
    */
-  async applyBatch(batch: SourceBatch, { onGap = 'report' }: { onGap?: GapPolicy } = {}): Promise<BatchResult> {
-    const { messages } = batch;
-    const source: OffsetSource = { consumerGroup: batch.consumerGroup, topic: batch.topic.topic, partition: batch.partition };
-    if (messages.length === 0) return emptyResult('skipped', null);
-    assertAscending(messages);
-
-    const outcomes = messages.map((message) => classifyEvent(batch.topic, message.value));
-    await withDatabase('resolve impression dimensions', () => this.dimensions.resolve(dimensionValues(outcomes)));
-
-    // READ COMMITTED: fewer gap locks between concurrent loaders than REPEATABLE READ; the offset
-    // row lock does the ordering. A lock conflict reruns the whole transaction, offsets included.
-    const result = await inTransaction(
-      this.pool,
-      'apply impressions batch',
-      (tx) => this.applyInTransaction(tx, source, messages, outcomes, onGap),
-      { isolation: 'READ COMMITTED' },
-    );
-    if (result.status === 'applied') {
-      if (result.storedOffset !== null && messages[0]!.offset > result.storedOffset) {
-        this.log.warn({ ...source, storedOffset: result.storedOffset, firstOffset: messages[0]!.offset }, 'impressions batch applied across an offset gap');
-      }
-      this.logInvalid(source, messages, outcomes, result.storedOffset);
-    }
-    return result;
+  async applyBatch(batch: SourceBatch, options: { onGap?: GapPolicy } = {}): Promise<BatchResult> {
+    const [result] = await this.applyBatches([batch], options);
+    return result!;
   }
 
-  private async applyInTransaction(
-    tx: Transaction,
-    source: OffsetSource,
-    messages: RawMessage[],
-    outcomes: EventOutcome[],
-    onGap: GapPolicy,
-  ): Promise<BatchResult> {
-    const stored = await lockStoredOffset(tx.db, source);
-    const first = messages[0]!.offset;
-    const next = messages[messages.length - 1]!.offset + 1;
-    if (stored !== null && first > stored && onGap === 'report') return emptyResult('gap', stored);
-    if (stored !== null && next <= stored) return emptyResult('skipped', stored);
+  /**
+   * Applies batches of distinct partitions in one transaction, as `applyBatch` applies one:
+   * each partition's result is its own (one may be a gap while the others apply), and a failure
+   * stores nothing of any of them. Results are in the order of `batches`.
+   */
+  async applyBatches(batches: SourceBatch[], { onGap = 'report' }: { onGap?: GapPolicy } = {}): Promise<BatchResult[]> {
+    const inputs = batches.map((batch) => {
+      assertAscending(batch.messages);
+      return {
+        source: { consumerGroup: batch.consumerGroup, topic: batch.topic.topic, partition: batch.partition } satisfies OffsetSource,
+        messages: batch.messages,
+        outcomes: batch.messages.map((message) => classifyEvent(batch.topic, message.value)),
+      };
+    });
+    assertDistinctSources(inputs.map((input) => input.source));
+    const active = inputs.filter((input) => input.messages.length > 0);
+    if (active.length === 0) return inputs.map(() => emptyResult('skipped', null));
+    await withDatabase('resolve impression dimensions', () => this.dimensions.resolve(dimensionValues(active.flatMap((input) => input.outcomes))));
 
+    // READ COMMITTED: fewer gap locks between concurrent loaders than REPEATABLE READ; the offset
+    // row locks do the ordering. A lock conflict reruns the whole transaction, offsets included.
+    const results = await inTransaction(
+      this.pool,
+      'apply impressions batch',
+      (tx) => this.applyInTransaction(tx, active, onGap),
+      { isolation: 'READ COMMITTED' },
+    );
+    for (const [i, input] of active.entries()) {
+      const result = results[i]!;
+      if (result.status !== 'applied') continue;
+      if (result.storedOffset !== null && input.messages[0]!.offset > result.storedOffset) {
+        this.log.warn({ ...input.source, storedOffset: result.storedOffset, firstOffset: input.messages[0]!.offset }, 'impressions batch applied across an offset gap');
+      }
+      this.logInvalid(input.source, input.messages, input.outcomes, result.storedOffset);
+    }
+    return inputs.map((input) => (input.messages.length === 0 ? emptyResult('skipped', null) : results[active.indexOf(input)]!));
+  }
+
+  private async applyInTransaction(tx: Transaction, inputs: ClassifiedBatch[], onGap: GapPolicy): Promise<BatchResult[]> {
     const aggregate = new ImpressionAggregate();
-    let applied = 0;
-    for (let i = 0; i < messages.length; i++) {
-      if (stored !== null && messages[i]!.offset < stored) continue;
-      aggregate.add(outcomes[i]!);
-      applied += 1;
+    const results: BatchResult[] = new Array<BatchResult>(inputs.length);
+    const applied: Array<{ source: OffsetSource; next: number; tallies: OffsetTallies }> = [];
+    // Offset rows are locked in one order whatever the order of the batches.
+    const order = inputs.map((_, i) => i).sort((a, b) => compareSources(inputs[a]!.source, inputs[b]!.source));
+    for (const i of order) {
+      const { source, messages, outcomes } = inputs[i]!;
+      const stored = await lockStoredOffset(tx.db, source);
+      const first = messages[0]!.offset;
+      const next = messages[messages.length - 1]!.offset + 1;
+      if (stored !== null && first > stored && onGap === 'report') {
+        results[i] = emptyResult('gap', stored);
+        continue;
+      }
+      if (stored !== null && next <= stored) {
+        results[i] = emptyResult('skipped', stored);
+        continue;
+      }
+      const before = { counted: aggregate.counted, ignored: aggregate.ignored, invalid: aggregate.invalid, cells: aggregate.cellCount };
+      let count = 0;
+      for (let m = 0; m < messages.length; m++) {
+        if (stored !== null && messages[m]!.offset < stored) continue;
+        aggregate.add(outcomes[m]!);
+        count += 1;
+      }
+      const tallies = { counted: aggregate.counted - before.counted, ignored: aggregate.ignored - before.ignored, invalid: aggregate.invalid - before.invalid };
+      applied.push({ source, next, tallies });
+      // `cells`: the cells this batch added to the transaction's aggregate (a cell another
+      // batch of it touched first is written once, for both).
+      results[i] = { status: 'applied', storedOffset: stored, nextOffset: next, applied: count, ...tallies, cells: aggregate.cellCount - before.cells };
     }
     await this.writeCells(tx, aggregate);
     await this.writeLandingPages(tx, aggregate);
-    await storeOffset(tx.db, source, next, aggregate);
-    return {
-      status: 'applied',
-      storedOffset: stored,
-      nextOffset: next,
-      applied,
-      counted: aggregate.counted,
-      ignored: aggregate.ignored,
-      invalid: aggregate.invalid,
-      cells: aggregate.cellCount,
-    };
+    for (const { source, next, tallies } of applied) await storeOffset(tx.db, source, next, tallies);
+    return results;
   }
 
   private async writeCells({ conn }: Transaction, aggregate: ImpressionAggregate): Promise<void> {
@@ -189,7 +212,7 @@ export class ImpressionsLoader {
         languageId: this.dimensions.id('language', cell.language),
         countryId: this.dimensions.id('country', cell.country),
         // A `sampledN` file's factor 100 / N need not be whole: the legacy loader summed it per
-        // cell and file and the integer column rounded the sum; so does this, per cell and batch.
+        // cell and file and the integer column rounded the sum; so does this, per cell and transaction.
         count: Math.round(count),
         estimatedCount,
       }));
@@ -244,6 +267,22 @@ export class ImpressionsLoader {
 
 function emptyResult(status: 'skipped' | 'gap', stored: number | null): BatchResult {
   return { status, storedOffset: stored, nextOffset: stored, applied: 0, counted: 0, ignored: 0, invalid: 0, cells: 0 };
+}
+
+/** A batch with each event's outcome, ready for the transaction. */
+interface ClassifiedBatch {
+  source: OffsetSource;
+  messages: RawMessage[];
+  outcomes: EventOutcome[];
+}
+
+function compareSources(a: OffsetSource, b: OffsetSource): number {
+  return a.consumerGroup < b.consumerGroup ? -1 : a.consumerGroup > b.consumerGroup ? 1 : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+}
+
+function assertDistinctSources(sources: OffsetSource[]): void {
+  const keys = new Set(sources.map((source) => `${source.consumerGroup}\u0001${source.topic}\u0001${source.partition}`));
+  if (keys.size !== sources.length) throw new Error('batches of one transaction must come from distinct partitions');
 }
 
 function assertAscending(messages: RawMessage[]): void {

@@ -83,8 +83,8 @@ export const impressionsConfig = defineConfig({
   IMPRESSIONS_SESSION_TIMEOUT_MS: env.int(30_000, { min: 1000, max: 300_000 }).describe('Kafka group session timeout'),
   /** How often Kafka is told the consumer's position (the database's stored offsets are authoritative). */
   IMPRESSIONS_KAFKA_COMMIT_INTERVAL_MS: env.int(5000, { min: 0, max: 600_000 }).describe('how often Kafka is told the position (the stored offsets are authoritative)'),
-  /** Partition batches committed concurrently by one process (each needs a database connection). */
-  IMPRESSIONS_PARTITIONS_CONCURRENTLY: env.int(2, { min: 1, max: 16 }).describe('partition batches committed at once (one database connection each)'),
+  /** Transactions one process runs at once, each on partitions of its own (each needs a database connection). */
+  IMPRESSIONS_PARTITIONS_CONCURRENTLY: env.int(1, { min: 1, max: 16 }).describe('impressions transactions at once, each on its own partitions (one database connection each)'),
   /** How many invalid events a process logs in full detail (afterwards one in a thousand). */
   IMPRESSIONS_INVALID_LOG_SAMPLE: env.int(20, { min: 0 }).describe('invalid events logged in full per process (then one in a thousand)'),
 });

@@ -12,7 +12,14 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { InfrastructureError, toError } from '../errors';
 import { log as rootLog, type Logger } from '../log';
 import type { BatchResult, ImpressionsLoader, RawMessage } from './batch-commit';
+import { ReceivedBatches, type ReceivedRun } from './received-batches';
 import { configuredTopics, type ImpressionsConfig, type ImpressionTopic } from './config';
+
+/**
+ * Received events that may wait while transactions run; beyond it eachBatch waits. About 11 MB
+ * of typical 550-byte banner events.
+ */
+export const DEFAULT_MAX_WAITING_EVENTS = 20_000;
 
 /** Times a run rejoins the group after kafkajs gave up, before it fails. */
 const MAX_RESTARTS = 5;
@@ -36,10 +43,16 @@ export interface ConsumeImpressionsOptions {
   /** Stops the run early (SIGTERM in a long-running process). */
   signal?: AbortSignal;
   /**
-   * Partition batches committed at the same time (each in its own transaction and
-   * connection); the database pool needs at least as many connections. Default 1.
+   * Transactions in flight at once, each on its own connection and partitions (the database
+   * pool needs at least as many connections); kafkajs also hands over this many partition
+   * batches at once. Default 1.
    */
   partitionsConcurrently?: number;
+  /**
+   * Received events that may wait for a transaction before consumption pauses (memory bound).
+   * Default DEFAULT_MAX_WAITING_EVENTS.
+   */
+  maxWaitingEvents?: number;
   /** Told about every batch once it is settled (progress reports, the benchmark). */
   onBatch?: (report: BatchReport) => void;
   logger?: Logger;
@@ -91,49 +104,106 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
   let lastKafkaCommit = Date.now();
 
+  // Received batches wait here for the next transaction (lib/impressions/received-batches.ts);
+  // at most `partitionsConcurrently` transactions run at once, each on partitions of its own.
+  const received = new ReceivedBatches();
+  const writing = new Set<string>();
+  const maxWaiting = options.maxWaitingEvents ?? DEFAULT_MAX_WAITING_EVENTS;
+  const transactions = options.partitionsConcurrently ?? 1;
+  let running = 0;
+  let wake: Array<() => void> = [];
+  const notify = () => {
+    const waiting = wake;
+    wake = [];
+    for (const resolve of waiting) resolve();
+  };
+  const settled = () => new Promise<void>((resolve) => wake.push(resolve));
+
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (fatal || !isRunning() || isStale() || batch.messages.length === 0) return;
-    const startedAt = Date.now();
+    if (fatal || stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
     const topic = topicsByName.get(batch.topic);
     if (!topic) return;
-    const key = `${batch.topic}:${batch.partition}`;
     const messages: RawMessage[] = batch.messages.map((message) => ({ offset: Number(message.offset), value: message.value }));
-    const input = { consumerGroup: options.consumerGroup, topic, partition: batch.partition, messages };
-    let result: BatchResult;
+    received.add(`${batch.topic}:${batch.partition}`, { consumerGroup: options.consumerGroup, topic, partition: batch.partition, messages }, Date.now());
+    summary.received += messages.length;
+    // Kafka fetches on from here while the database catches up; what Kafka is told is
+    // committed (commitToKafka) never passes what the database stored.
+    resolveOffset(String(messages[messages.length - 1]!.offset));
+    startTransactions();
+    while (received.events >= maxWaiting && !fatal && !stopping) await settled();
+    await heartbeat();
+  }
+
+  function startTransactions(): void {
+    while (running < transactions && received.events > 0 && !fatal) {
+      const runs = received.take(writing);
+      if (runs.length === 0) return;
+      running += 1;
+      for (const run of runs) writing.add(run.key);
+      void applyRuns(runs).finally(() => {
+        for (const run of runs) writing.delete(run.key);
+        running -= 1;
+        notify();
+        startTransactions();
+      });
+    }
+  }
+
+  async function applyRuns(runs: ReceivedRun[]): Promise<void> {
+    let results: BatchResult[];
     try {
-      result = await options.loader.applyBatch(input, { onGap: 'report' });
-      if (result.status === 'gap' && sought.get(key) === result.storedOffset) {
+      results = await options.loader.applyBatches(runs.map((run) => run.batch), { onGap: 'report' });
+      const retry = runs.flatMap((run, i) => (results[i]!.status === 'gap' && sought.get(run.key) === results[i]!.storedOffset ? [i] : []));
+      if (retry.length > 0) {
         // We already sought to the stored offset and Kafka still starts later: the events in
         // between are gone (retention, compaction) or were transaction markers.
-        result = await options.loader.applyBatch(input, { onGap: 'accept' });
+        const accepted = await options.loader.applyBatches(retry.map((i) => runs[i]!.batch), { onGap: 'accept' });
+        retry.forEach((i, j) => (results[i] = accepted[j]!));
       }
     } catch (error) {
       fatal ??= error instanceof InfrastructureError ? error : new InfrastructureError('impressions batch failed', { cause: toError(error) });
+      received.clear();
       endSession();
       return;
     }
+    for (const [i, run] of runs.entries()) settle(run, results[i]!);
+    if (Date.now() - lastKafkaCommit >= options.kafkaCommitIntervalMs) await commitToKafka();
+  }
+
+  function settle({ key, batch, receivedAt }: ReceivedRun, result: BatchResult): void {
+    const { messages } = batch;
     summary.batches += 1;
-    summary.received += messages.length;
     summary.applied += result.applied;
     summary.counted += result.counted;
     summary.ignored += result.ignored;
     summary.invalid += result.invalid;
-
     const lastOffset = messages[messages.length - 1]!.offset;
     if (result.status === 'gap' || (result.nextOffset !== null && result.nextOffset > lastOffset + 1)) {
       // Start again from the stored offset: back to events never applied, or past a run of
-      // events that were all applied before.
-      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(result.nextOffset) });
-      sought.set(key, result.nextOffset!);
-      summary.seeks += 1;
-    } else {
-      resolveOffset(String(lastOffset));
+      // events that were all applied before. What waits for the partition came from the old position.
+      received.drop(key);
+      try {
+        consumer.seek({ topic: batch.topic.topic, partition: batch.partition, offset: String(result.nextOffset) });
+        sought.set(key, result.nextOffset!);
+        summary.seeks += 1;
+      } catch (error) {
+        // The session ended while the transaction ran (the run's last flush): the next one
+        // starts at Kafka's committed offset, never past the stored one, and the stored offset decides.
+        log.debug({ err: toError(error), topic: batch.topic.topic, partition: batch.partition }, 'seek after the session ended: left to the next run');
+      }
     }
     if (result.status === 'skipped') summary.skippedBatches += 1;
-    options.onBatch?.({ topic: batch.topic, partition: batch.partition, received: messages.length, result, startedAt, settledAt: Date.now() });
-    if (result.nextOffset !== null) pendingCommits.set(key, { topic: batch.topic, partition: batch.partition, offset: String(result.nextOffset) });
-    if (Date.now() - lastKafkaCommit >= options.kafkaCommitIntervalMs) await commitToKafka();
-    await heartbeat();
+    options.onBatch?.({ topic: batch.topic.topic, partition: batch.partition, received: messages.length, result, startedAt: receivedAt, settledAt: Date.now() });
+    if (result.nextOffset !== null) pendingCommits.set(key, { topic: batch.topic.topic, partition: batch.partition, offset: String(result.nextOffset) });
+  }
+
+  /** Waits until every received batch is applied (or the run failed). */
+  async function flush(): Promise<void> {
+    startTransactions();
+    while (!fatal && (running > 0 || received.events > 0)) {
+      await settled();
+      startTransactions();
+    }
   }
 
   /** Tells Kafka how far the database has got, so a partition's next owner rereads little. Best effort. */
@@ -151,6 +221,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
 
   const stop = () => {
     stopping = true;
+    notify();
     endSession();
   };
   if (options.signal?.aborted) stopping = true;
@@ -208,6 +279,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
     } catch (error) {
       crash ??= toError(error);
     } finally {
+      await flush();
       await commitToKafka();
       await consumer.disconnect().catch((error) => log.warn({ err: toError(error) }, 'Kafka consumer did not disconnect cleanly'));
     }

@@ -1,12 +1,12 @@
 /**
  * The Lambda self-managed Kafka trigger: the event source mapping polls the topics and
  * invokes the function with records grouped under `topic-partition` keys, values base64
- * encoded. Each group goes through the same effectively-once batch commit as the consumer
- * loop. When the invocation fails, Lambda delivers the same records again; the stored
+ * encoded. The groups go through the same effectively-once batch commit as the consumer
+ * loop, all in one transaction. When the invocation fails, Lambda delivers the same records again; the stored
  * offsets make that harmless.
  */
 import { MalformedMessageError } from '../errors';
-import type { BatchResult, ImpressionsLoader, RawMessage } from './batch-commit';
+import type { BatchResult, ImpressionsLoader, RawMessage, SourceBatch } from './batch-commit';
 import type { ImpressionTopic } from './config';
 
 /** One record of a self-managed Kafka event (the fields this adapter reads). */
@@ -55,6 +55,7 @@ export async function loadKafkaEvent(
   }
   const topicsByName = new Map(topics.map((topic) => [topic.topic, topic]));
   const summary: KafkaEventSummary = { batches: 0, received: 0, applied: 0, counted: 0, ignored: 0, invalid: 0, unknownTopics: [] };
+  const batches: SourceBatch[] = [];
   for (const records of Object.values(event.records)) {
     if (!Array.isArray(records) || records.length === 0) continue;
     const { topic: topicName, partition } = records[0]!;
@@ -66,9 +67,13 @@ export async function loadKafkaEvent(
     const messages: RawMessage[] = [...records]
       .sort((a, b) => a.offset - b.offset)
       .map((record) => ({ offset: record.offset, value: record.value ? Buffer.from(record.value, 'base64') : null }));
-    const result: BatchResult = await loader.applyBatch({ consumerGroup, topic, partition, messages }, { onGap: 'accept' });
+    batches.push({ consumerGroup, topic, partition, messages });
+  }
+  // Every partition of the invocation in one transaction: cells they share are written once.
+  const results: BatchResult[] = batches.length > 0 ? await loader.applyBatches(batches, { onGap: 'accept' }) : [];
+  for (const [i, result] of results.entries()) {
     summary.batches += 1;
-    summary.received += messages.length;
+    summary.received += batches[i]!.messages.length;
     summary.applied += result.applied;
     summary.counted += result.counted;
     summary.ignored += result.ignored;

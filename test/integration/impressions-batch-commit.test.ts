@@ -80,6 +80,58 @@ describe('effectively-once batch commit', () => {
     expect(await readBannerCells(database.pool)).toEqual(expectedCells([...events.slice(0, 20), ...events.slice(40, 60)], 100));
   });
 
+  it('should apply batches of several partitions in one transaction, each against its own stored offset', async () => {
+    const events = generateBannerEvents({ count: 300, partitions: 1, seed: 7, minutes: 2 });
+    await loader.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 1, messages: messages(events, 0, 100) });
+
+    const results = await loader.applyBatches(
+      [
+        { consumerGroup: GROUP, topic: TOPIC, partition: 1, messages: messages(events, 50, 200) },
+        { consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 200, 300) },
+        { consumerGroup: GROUP, topic: TOPIC, partition: 2, messages: messages(events, 0, 10) },
+      ],
+      { onGap: 'report' },
+    );
+
+    expect(results.map((r) => [r.status, r.storedOffset, r.nextOffset, r.applied])).toEqual([
+      ['applied', 100, 200, 100],
+      ['applied', null, 300, 100],
+      ['applied', null, 10, 10],
+    ]);
+    // Partition 2 replays offsets 0-9, which partition 1 also applied: the same events, counted for each partition.
+    expect(await readBannerCells(database.pool)).toEqual(expectedCells([...events.slice(0, 300), ...events.slice(0, 10)], 100));
+    expect((await readStoredOffsets(database.db, GROUP)).map((row) => [row.partition, row.nextOffset])).toEqual([
+      [0, 300],
+      [1, 200],
+      [2, 10],
+    ]);
+  });
+
+  it('should leave a gapped partition of a multi-partition transaction unapplied while the others apply', async () => {
+    const events = generateBannerEvents({ count: 60, partitions: 1, seed: 8, hiddenShare: 0, botShare: 0, invalidShare: 0 });
+    await loader.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 20) });
+
+    const [gapped, applied] = await loader.applyBatches(
+      [
+        { consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 40, 60) },
+        { consumerGroup: GROUP, topic: TOPIC, partition: 1, messages: messages(events, 20, 40) },
+      ],
+      { onGap: 'report' },
+    );
+
+    expect(gapped).toMatchObject({ status: 'gap', storedOffset: 20, applied: 0 });
+    expect(applied).toMatchObject({ status: 'applied', nextOffset: 40, applied: 20 });
+    expect(await readBannerCells(database.pool)).toEqual(expectedCells(events.slice(0, 40), 100));
+  });
+
+  it('should refuse two batches of one partition in one transaction', async () => {
+    const events = generateBannerEvents({ count: 20, partitions: 1, seed: 9 });
+    const batch = (from: number, to: number) => ({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, from, to) });
+
+    await expect(loader.applyBatches([batch(0, 10), batch(10, 20)])).rejects.toThrow('distinct partitions');
+    expect(await readStoredOffsets(database.db, GROUP)).toEqual([]);
+  });
+
   it('should keep partitions and consumer groups apart', async () => {
     const events = generateBannerEvents({ count: 40, partitions: 1, seed: 5 });
     await loader.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 0, 20) });

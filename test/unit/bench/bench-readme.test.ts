@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { README, renderReadme, type QueueResult } from '../../../scripts/bench-readme';
+import { README, renderReadme, type QueueResult, type StoredPipelineResult } from '../../../scripts/bench-readme';
 
 describe('the README benchmark tables', () => {
   it('should be exactly what bench/results gives (run npm run bench:readme after a benchmark run)', () => {
@@ -30,5 +30,36 @@ describe('the README benchmark tables', () => {
     expect(rendered).toContain('| push, concurrency 64 | 90,000 | BullMQ add | 20,000 | 4.50× |');
     expect(rendered).not.toContain('old');
     expect(rendered.endsWith('<!-- bench:queue:end -->\nafter')).toBe(true);
+  });
+
+  it('should render each pipeline result with its date, machine, size and verdict, and name the results that are missing', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-readme-'));
+    const tracking: StoredPipelineResult = {
+      date: '2026-12-02T07:00:00.000Z',
+      machine: '2 × Test CPU, 24 GiB, Node v20',
+      benchmark: 'tracking: queue → MariaDB',
+      size: '20,000 messages',
+      rounds: 3,
+      unit: 'msg/s',
+      ours: 12_000,
+      baselineName: 'bulk insert of the same rows',
+      baseline: 20_000,
+      ratioGoal: 0.6,
+    };
+    const impressions: StoredPipelineResult = { ...tracking, benchmark: 'impressions: Kafka → MariaDB', rounds: 1, unit: 'events/s', ours: 30_000, baseline: 100_000 };
+    writeFileSync(path.join(dir, 'tracking.json'), JSON.stringify(tracking));
+    writeFileSync(path.join(dir, 'impressions.json'), JSON.stringify(impressions));
+
+    const rendered = renderReadme('before\n<!-- bench:pipelines:start -->\nold\n<!-- bench:pipelines:end -->\nafter', dir);
+    rmSync(dir, { recursive: true });
+
+    expect(rendered).toContain(
+      '| tracking: queue → MariaDB | 2026-12-02, 2 × Test CPU, 24 GiB, Node v20 | 20,000 messages, 3 rounds | 12,000 msg/s | bulk insert of the same rows: 20,000 msg/s | 0.60 | ≥ 0.6 | PASS |',
+    );
+    expect(rendered).toContain('| impressions: Kafka → MariaDB | 2026-12-02, 2 × Test CPU, 24 GiB, Node v20 | 20,000 messages, 1 round | 30,000 events/s | bulk insert of the same rows: 100,000 events/s | 0.30 | ≥ 0.6 | MISS |');
+    expect(rendered.indexOf('tracking: queue')).toBeLessThan(rendered.indexOf('impressions: Kafka'));
+    expect(rendered).toContain('Not measured yet (no result file): `pending`.');
+    expect(rendered).not.toContain('old');
+    expect(rendered.endsWith('<!-- bench:pipelines:end -->\nafter')).toBe(true);
   });
 });

@@ -9,10 +9,12 @@ const topics: ImpressionTopic[] = [{ topic: 'centralnotice-impressions', kind: '
 function recordingLoader() {
   const calls: Array<{ batch: SourceBatch; onGap: unknown }> = [];
   const loader = {
-    async applyBatch(batch: SourceBatch, options: { onGap?: unknown }): Promise<BatchResult> {
-      calls.push({ batch, onGap: options.onGap });
-      const n = batch.messages.length;
-      return { status: 'applied', storedOffset: null, nextOffset: n, applied: n, counted: n, ignored: 0, invalid: 0, cells: 1 };
+    async applyBatches(batches: SourceBatch[], options: { onGap?: unknown }): Promise<BatchResult[]> {
+      return batches.map((batch) => {
+        calls.push({ batch, onGap: options.onGap });
+        const n = batch.messages.length;
+        return { status: 'applied', storedOffset: null, nextOffset: n, applied: n, counted: n, ignored: 0, invalid: 0, cells: 1 };
+      });
     },
   };
   return { loader: loader as unknown as ImpressionsLoader, calls };
