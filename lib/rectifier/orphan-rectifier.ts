@@ -88,7 +88,10 @@ export interface RectifyResult {
 }
 
 export interface RectifierDeps {
+  /** The pending capability's database: `pending`, `payments_initial`, `pending_settled`, `rectifier_leases`. */
   db: Db;
+  /** The tracking capability's database (`contribution_tracking`), which may be another one (TRACKING_DATABASE_URL). */
+  trackingDb: Db;
   backend: QueueBackend;
   damagedStore: DamagedStore;
   /** The adapter of a row's gateway and `gateway_account` (a Map by gateway works too). */
@@ -289,7 +292,7 @@ async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, 
   if (!settlesMethod(adapter, row.paymentMethod ?? row.message.payment_method)) {
     throw new UnsupportedActionError(`the ${adapter.kind} adapter of gateway ${row.gateway} does not settle this payment method`);
   }
-  if (await isAlreadyImported(deps.db, row.message)) {
+  if (await isAlreadyImported(deps.trackingDb, row.message)) {
     if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment));
     return 'already-imported';
   }
@@ -358,7 +361,8 @@ async function act(adapter: ProcessorAdapter, action: Exclude<Capability, 'cance
 
 /**
  * A contribution is already imported when its tracking row has a contribution id: the donation
- * reached the CRM by another path, and this pending row is a leftover attempt.
+ * reached the CRM by another path, and this pending row is a leftover attempt. The row is read in
+ * the tracking capability's database, not the pending one (§6: each may have its own).
  */
 async function isAlreadyImported(db: Db, message: Record<string, unknown>): Promise<boolean> {
   const id = contributionTrackingIdOf(message);

@@ -64,7 +64,7 @@ describe('rectifyOrphans with adapters per gateway account (Worldline and Adyen 
   });
 
   const rectify = (overrides: Partial<RectifyOptions> = {}) =>
-    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
+    rectifyOrphans({ db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
 
   const orphan = (gateway: string, orderId: string, extra: Record<string, unknown> = {}) =>
     store.store({ ...fixture, gateway, order_id: orderId, contribution_tracking_id: orderId.split('.')[0], currency: 'EUR', gross: '25.00', date: minutesAgo(60), ...extra });
