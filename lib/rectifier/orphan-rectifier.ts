@@ -13,7 +13,8 @@
  * the processor adapter gives its status and the order is settled: complete → a donations
  * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
  * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
- * Every row of the attempted order is then deleted (or marked resolved); an error sends the
+ * Every row of the attempted order is then deleted (or marked resolved), and an order settled for
+ * good (money moved or released) is recorded in `pending_settled` as a completion is; an error sends the
  * speaking row to `damaged` first, with a retry date when the processor failed only this request
  * (a RetryableError, see processor-http.ts): requeue-damaged then pushes it back to the pending
  * queue, and a later run tries again. A processor or database that is down stops the run and
@@ -32,6 +33,7 @@ import { InfrastructureError, PermanentError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/transaction';
 import { PaymentsInitialStore } from '../pending/payments-initial-store';
+import { settleOrder } from '../pending/complete-order';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import { SettledOrdersStore } from '../pending/settled-orders-store';
 import { GatewayLeases } from './gateway-lease';
@@ -247,11 +249,21 @@ async function walkGateway(walk: Walk, gateway: string, adapter: ProcessorAdapte
           await store.resolveRow(row.id, options.resolveMode);
           return 1;
         }
+        // A settled order is recorded as the completion records it, so that a late redelivery of
+        // one of its pending messages is dropped rather than stored again for a second attempt.
+        if (SETTLING_OUTCOMES.has(outcome)) return settleOrder({ pending: store, settled }, { gateway, orderId }, options.resolveMode);
         return store.resolveOrder(gateway, orderId, options.resolveMode);
       }),
     );
   }
 }
+
+/**
+ * Outcomes after which the order is settled for good: the money moved, or was released, or the
+ * contribution is in the CRM. The others (still pending, damaged, held for review, unknown to the
+ * processor) may come back through the pending queue as a new attempt and must not be dropped.
+ */
+const SETTLING_OUTCOMES: ReadonlySet<OrphanOutcome> = new Set<OrphanOutcome>(['completed', 'approved', 'finished', 'cancelled', 'already-imported', 'refunded', 'settled']);
 
 /** A run without a time limit holds a gateway's lease this long (seconds); every lease gets the margin on top. */
 const LEASE_SECONDS_WITHOUT_LIMIT = 900;

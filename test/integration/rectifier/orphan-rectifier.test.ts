@@ -215,6 +215,23 @@ describe('rectifyOrphans', () => {
     }
   });
 
+  it('should drop a late redelivery of a pending message of an order it settled, so the donation is pushed once', async () => {
+    const message = { ...fixture, gateway: HOSTED, order_id: '1041.1', contribution_tracking_id: '1041', date: minutesAgo(60) };
+    await store.store(message);
+    simulator.setOrder('1041.1', { statusCode: 600, gatewayTxnId: 'GC-1041' });
+    await rectify();
+    simulator.setOrder('1041.1', { statusCode: 800, gatewayTxnId: 'GC-1041' });
+
+    // The same message delivered again (a consumer that stored it died before its ack), then the next run.
+    await env.backend.push(env.queues.pending, message, { sourceType: 'payments' });
+    await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 10, messageLimit: 0, batchSize: 10, resolveMode: 'delete' });
+    await rectify();
+
+    expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '1041.1', gateway_txn_id: 'GC-1041' })]);
+    expect(await pendingOrders()).toEqual([]);
+    expect(await env.rows('SELECT order_id FROM pending_settled')).toEqual([{ order_id: '1041.1' }]);
+  });
+
   it('should not treat a tracked contribution without contribution id as imported', async () => {
     await orphan('1008.1');
     await env.database.db.insert(contributionTracking).values({ id: 1008 });
