@@ -110,6 +110,8 @@ export interface RectifyOptions {
   limitPerGateway: number;
   /** Whole run; 0: no limit. */
   timeLimitSeconds: number;
+  /** Orders of one gateway settled at once (processor calls in flight); 1 when absent. */
+  concurrency?: number;
   resolveMode: ResolveMode;
   donationsQueue: string;
   /** The queue rows came from, recorded on `damaged` rows. */
@@ -204,58 +206,82 @@ interface Walk {
   result: RectifyResult;
 }
 
-/** One gateway, oldest order first, until a limit, a row too young, or its processor is down. */
+/**
+ * One gateway, oldest orders first, `concurrency` orders at once, until a limit, a row too young,
+ * or its processor is down (the orders in hand are finished first).
+ */
 async function walkGateway(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun): Promise<void> {
-  const { deps, options, logger, now, store, settled, budget, result } = walk;
+  const { options, now, store, budget } = walk;
+  // Only the payment methods the gateway's adapter settles: other rows are never touched.
+  const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
   for (;;) {
     const limitReached = budget.exhausted(run.attempted);
     if (limitReached) {
       run.stoppedBecause = limitReached;
       return;
     }
-    // Only the payment methods the gateway's adapter settles: other rows are never touched.
-    const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
-    const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway, methods));
-    if (!row) return;
-    if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
+    const oldest = await stopOnInfrastructure(gateway, null, () => store.fetchOldestOrders(gateway, methods, budget.nextBatch(run.attempted, options.concurrency ?? 1)));
+    if (oldest.length === 0) return;
+    const cutoff = now().getTime() - options.minAgeMinutes * 60_000;
+    const due = oldest.filter((row) => row.date.getTime() <= cutoff);
+    const waves = await Promise.allSettled(due.map((row) => settleOneOrder(walk, gateway, adapter, run, row)));
+    const thrown = waves.find((wave): wave is PromiseRejectedResult => wave.status === 'rejected');
+    if (thrown) throw thrown.reason;
+    if (waves.some((wave) => wave.status === 'fulfilled' && wave.value === 'processor-unavailable')) {
+      run.stoppedBecause = 'processor-unavailable';
+      return;
+    }
+    if (due.length < oldest.length) {
       run.stoppedBecause = 'younger-row';
       return;
     }
-    // The order, not the row: every row of (gateway, order id) is settled by one attempt.
-    const orderId = row.orderId;
-    const orderRows = orderId === null
-      ? [row]
-      : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
-    const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
-    run.attempted += 1;
-    let outcome: OrphanOutcome;
-    try {
-      // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
-      const settledElsewhere = orderId !== null
-        && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
-      outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
-    } catch (error) {
-      if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
-      run.attempted -= 1;
-      run.stoppedBecause = 'processor-unavailable';
-      result.stoppedGateways.push({ gateway, reason: error.message });
-      logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
-      return;
-    }
-    run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-    run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
-      withDatabase('resolve pending rows of the order', async () => {
-        if (orderId === null) {
-          await store.resolveRow(row.id, options.resolveMode);
-          return 1;
-        }
-        // A settled order is recorded as the completion records it, so that a late redelivery of
-        // one of its pending messages is dropped rather than stored again for a second attempt.
-        if (SETTLING_OUTCOMES.has(outcome)) return settleOrder({ pending: store, settled }, { gateway, orderId }, options.resolveMode);
-        return store.resolveOrder(gateway, orderId, options.resolveMode);
-      }),
-    );
   }
+}
+
+/**
+ * One order, named by its oldest row: asked of the processor once (by its newest unresolved row),
+ * then every row of it resolved. `processor-unavailable`: its processor was down, its rows stay.
+ */
+async function settleOneOrder(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun, row: PendingRecord): Promise<'settled' | 'processor-unavailable'> {
+  const { deps, options, logger, store, settled, result } = walk;
+  // The order, not the row: every row of (gateway, order id) is settled by one attempt.
+  const orderId = row.orderId;
+  const orderRows = orderId === null
+    ? [row]
+    : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
+  const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
+  run.attempted += 1;
+  let outcome: OrphanOutcome;
+  try {
+    // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
+    const settledElsewhere = orderId !== null
+      && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
+    outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+  } catch (error) {
+    if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
+    run.attempted -= 1;
+    // Orders in flight together may each meet the outage: the gateway is reported once.
+    if (!result.stoppedGateways.some((stopped) => stopped.gateway === gateway)) result.stoppedGateways.push({ gateway, reason: error.message });
+    logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
+    return 'processor-unavailable';
+  }
+  run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+  // Read into a constant first: `run.rowsResolved += await …` would add to a count read before
+  // the orders settled beside this one added theirs.
+  const resolved = await stopOnInfrastructure(gateway, row.id, () =>
+    withDatabase('resolve pending rows of the order', async () => {
+      if (orderId === null) {
+        await store.resolveRow(row.id, options.resolveMode);
+        return 1;
+      }
+      // A settled order is recorded as the completion records it, so that a late redelivery of
+      // one of its pending messages is dropped rather than stored again for a second attempt.
+      if (SETTLING_OUTCOMES.has(outcome)) return settleOrder({ pending: store, settled }, { gateway, orderId }, options.resolveMode);
+      return store.resolveOrder(gateway, orderId, options.resolveMode);
+    }),
+  );
+  run.rowsResolved += resolved;
+  return 'settled';
 }
 
 /**

@@ -117,7 +117,7 @@ describe('triggered rectification', () => {
     const response = await consumeRectifySqsJob.run(
       { db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
       {
-        adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, resolveMode: 'delete',
+        adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, concurrency: 1, resolveMode: 'delete',
         donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue,
       },
       event,
