@@ -36,7 +36,7 @@ export const rectifierConfig = defineConfig({
   /** Which adapter serves which gateway: `gateway=kind` pairs (kinds: adapters.ts). */
   RECTIFY_ADAPTERS: env
     .list(['ingenico=hosted-payment', 'paypal_ec=express-checkout'])
-    .describe('`gateway=adapter` pairs: which processor adapter settles which gateway (kinds: hosted-payment, express-checkout, worldline, adyen)'),
+    .describe('`gateway=adapter` pairs: which processor adapter settles which gateway (kinds: hosted-payment, express-checkout, worldline, adyen, paypal-orders, paypal-nvp)'),
   /** Per gateway account: the adapter's credentials and endpoint (secret). */
   PROCESSOR_ACCOUNTS: accountsJson.describe(
     'secret: JSON `{"<gateway>": {"<gateway_account>": {settings}}}`, each account\'s credentials and endpoint for its gateway\'s adapter kind (docs/processors.md)',
