@@ -8,8 +8,8 @@
  */
 import { consumeRectifySqsJob } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { pendingDbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient, trackingDbClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-rectify-sqs', consumeRectifySqsJob, { db: pendingDbClient, backend: queueBackendClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-rectify-sqs', consumeRectifySqsJob, { db: pendingDbClient, trackingDb: trackingDbClient, backend: queueBackendClient, damagedStore: damagedStoreClient });

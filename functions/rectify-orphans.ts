@@ -10,8 +10,8 @@
  */
 import { rectifyOrphansJob } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
-import { pendingDbClient } from '../lib/runtime/clients/database';
+import { pendingDbClient, trackingDbClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('rectify-orphans', rectifyOrphansJob, { db: pendingDbClient, backend: queueBackendClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('rectify-orphans', rectifyOrphansJob, { db: pendingDbClient, trackingDb: trackingDbClient, backend: queueBackendClient, damagedStore: damagedStoreClient });

@@ -15,7 +15,7 @@
  * Run standalone: `npx tsx scripts/processor-simulator.ts` (PROCESSOR_SIMULATOR_PORT, default 8391).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, runStandalone } from './simulators/common';
 
 /** How the simulated hosted-payment processor answers for one order. */
 export interface OrderAnswer {
@@ -161,15 +161,11 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
     return send(404, { error: 'unknown path' });
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${actualPort}`;
+  const listening = await listenOnLoopback(server, port);
+  const { url } = listening;
   return {
     url,
-    port: actualPort,
+    port: listening.port,
     hostedPaymentUrl: `${url}/hosted-payment`,
     expressCheckoutUrl: `${url}/express-checkout`,
     setOrder: (orderId, answer) => orders.set(orderId, { ...answer }),
@@ -184,25 +180,11 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
       calls = [];
       latencyMs = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
 
 if (require.main === module) {
   const port = Number(process.env.PROCESSOR_SIMULATOR_PORT ?? 8391);
-  startProcessorSimulator({ port })
-    .then((simulator) => {
-      process.stdout.write(`processor simulator listening on ${simulator.url}\n`);
-      const stop = () => void simulator.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`processor simulator could not start: ${String(error)}\n`);
-      process.exit(1);
-    });
+  runStandalone('processor simulator', () => startProcessorSimulator({ port }), (simulator) => `processor simulator listening on ${simulator.url}`);
 }

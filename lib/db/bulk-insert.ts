@@ -16,6 +16,12 @@ export interface BulkInsert<T extends MySqlTable, K extends InsertKey<T>> {
   statement: string;
   /** Rows as arrays in the statement's column order, each value converted as Drizzle would. */
   values(rows: Array<Pick<T['$inferInsert'], K>>): unknown[][];
+  /**
+   * The same INSERT as a server-side prepared statement of `rowCount` rows (`(?, …), (?, …)`), for
+   * the driver's `execute(statement, values.flat())`: the server parses it once per connection and
+   * row count instead of parsing every value of every batch again.
+   */
+  prepared(rowCount: number): string;
 }
 
 /** The backtick-quoted name of a schema column, for hand-written clauses (ON DUPLICATE KEY …). */
@@ -34,9 +40,12 @@ export function bulkInsert<T extends MySqlTable, K extends InsertKey<T>>(table: 
     if (!column) throw new Error(`${getTableName(table)} has no column ${key}`);
     return [key, column] as const;
   });
-  const statement = `INSERT INTO ${escapeId(getTableName(table))} (${ordered.map(([, column]) => columnName(column)).join(', ')}) VALUES ?${suffix ? ` ${suffix}` : ''}`;
+  const head = `INSERT INTO ${escapeId(getTableName(table))} (${ordered.map(([, column]) => columnName(column)).join(', ')}) VALUES`;
+  const tail = suffix ? ` ${suffix}` : '';
+  const placeholders = `(${ordered.map(() => '?').join(', ')})`;
   return {
-    statement,
+    statement: `${head} ?${tail}`,
+    prepared: (rowCount) => `${head} ${Array.from({ length: rowCount }, () => placeholders).join(', ')}${tail}`,
     values: (rows) =>
       rows.map((row) =>
         ordered.map(([key, column]) => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
-import mysql from 'mysql2/promise';
+import mysql, { type ExecuteValues } from 'mysql2/promise';
 import * as schema from './schema';
 
 export type Db = MySql2Database<typeof schema>;
@@ -40,9 +40,25 @@ export function openDatabase(url: string, { connectionLimit = 5 }: DatabaseOptio
   return { db: drizzleOn(pool), pool, close: () => pool.end() };
 }
 
+/** The driver under each Drizzle handle made here, for what Drizzle does not offer (prepared multi-row INSERTs). */
+const drivers = new WeakMap<Db, mysql.Pool | mysql.PoolConnection>();
+
 /** The Drizzle handle over a pool, or over one connection (a transaction's, see transaction.ts). */
 export function drizzleOn(client: mysql.Pool | mysql.PoolConnection): Db {
-  return drizzle(client, { schema, mode: 'default' });
+  const db = drizzle(client, { schema, mode: 'default' });
+  drivers.set(db, client);
+  return db;
+}
+
+/**
+ * Runs a server-side prepared statement on the pool or connection under `db` (a handle made by
+ * `drizzleOn`): Drizzle sends every query as text, which the server parses value by value; a
+ * multi-row INSERT prepared once per connection and row count does not (lib/db/bulk-insert.ts).
+ */
+export async function executePrepared(db: Db, statement: string, values: ExecuteValues): Promise<void> {
+  const driver = drivers.get(db);
+  if (!driver) throw new Error('executePrepared needs a database handle made by drizzleOn');
+  await driver.execute(statement, values);
 }
 
 /** Where the generated SQL migrations live, whatever the caller's working directory. */

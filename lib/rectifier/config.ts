@@ -36,7 +36,7 @@ export const rectifierConfig = defineConfig({
   /** Which adapter serves which gateway: `gateway=kind` pairs (kinds: adapters.ts). */
   RECTIFY_ADAPTERS: env
     .list(['ingenico=hosted-payment', 'paypal_ec=express-checkout'])
-    .describe('`gateway=adapter` pairs: which processor adapter settles which gateway (kinds: hosted-payment, express-checkout, worldline, adyen)'),
+    .describe('`gateway=adapter` pairs: which processor adapter settles which gateway (kinds: hosted-payment, express-checkout, worldline, adyen, paypal-orders, paypal-nvp)'),
   /** Per gateway account: the adapter's credentials and endpoint (secret). */
   PROCESSOR_ACCOUNTS: accountsJson.describe(
     'secret: JSON `{"<gateway>": {"<gateway_account>": {settings}}}`, each account\'s credentials and endpoint for its gateway\'s adapter kind (docs/processors.md)',
@@ -45,8 +45,10 @@ export const rectifierConfig = defineConfig({
   RECTIFY_ORPHANS_GATEWAYS: env.list([]).describe('gateways to rectify; every gateway of RECTIFY_ADAPTERS when unset'),
   /** Only rows older than this are orphans: younger donors may still come back. */
   RECTIFY_ORPHANS_MIN_AGE_MINUTES: env.int(30, { min: 0 }).describe('only rows older than this are orphans'),
-  /** Most rows attempted per gateway per run; 0: no limit. */
-  RECTIFY_ORPHANS_LIMIT: env.limit(500).describe('rows attempted per gateway per run (0: no limit)'),
+  /** Most orders attempted per gateway per run (an order's rows go together); 0: no limit. */
+  RECTIFY_ORPHANS_LIMIT: env.limit(500).describe('orders attempted per gateway per run, each with all its rows (0: no limit)'),
+  /** Orders of one gateway in flight at once: a processor answering in 50 ms otherwise caps a gateway at 20 orders/s. */
+  RECTIFY_ORPHANS_CONCURRENCY: env.int(1, { min: 1, max: 32 }).describe('orders of one gateway settled at once (processor requests in flight per gateway)'),
   RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240).describe('rectify-orphans run length, seconds (0: no limit)'),
 
   HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment').describe('hosted payment processor API (default: the local simulator)'),

@@ -26,6 +26,7 @@ function rectifyOptions() {
     minAgeMinutes: config.RECTIFY_ORPHANS_MIN_AGE_MINUTES,
     limitPerGateway: config.RECTIFY_ORPHANS_LIMIT,
     timeLimitSeconds: config.RECTIFY_ORPHANS_TIME_LIMIT_SECONDS,
+    concurrency: config.RECTIFY_ORPHANS_CONCURRENCY,
     resolveMode: pending.PENDING_RESOLVE_MODE,
     donationsQueue: pending.DONATIONS_QUEUE,
     pendingQueue: pending.PENDING_QUEUE,

@@ -13,7 +13,8 @@
  * the processor adapter gives its status and the order is settled: complete → a donations
  * message (the pending row merged in); failed, cancelled or revised → cancel; needs finishing or
  * approval → finish or approve, then push; still pending, refunded or discarded → nothing.
- * Every row of the attempted order is then deleted (or marked resolved); an error sends the
+ * Every row of the attempted order is then deleted (or marked resolved), and an order settled for
+ * good (money moved or released) is recorded in `pending_settled` as a completion is; an error sends the
  * speaking row to `damaged` first, with a retry date when the processor failed only this request
  * (a RetryableError, see processor-http.ts): requeue-damaged then pushes it back to the pending
  * queue, and a later run tries again. A processor or database that is down stops the run and
@@ -32,6 +33,7 @@ import { InfrastructureError, PermanentError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { withDatabase } from '../db/transaction';
 import { PaymentsInitialStore } from '../pending/payments-initial-store';
+import { settleOrder } from '../pending/complete-order';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import { SettledOrdersStore } from '../pending/settled-orders-store';
 import { GatewayLeases } from './gateway-lease';
@@ -88,7 +90,10 @@ export interface RectifyResult {
 }
 
 export interface RectifierDeps {
+  /** The pending capability's database: `pending`, `payments_initial`, `pending_settled`, `rectifier_leases`. */
   db: Db;
+  /** The tracking capability's database (`contribution_tracking`), which may be another one (TRACKING_DATABASE_URL). */
+  trackingDb: Db;
   backend: QueueBackend;
   damagedStore: DamagedStore;
   /** The adapter of a row's gateway and `gateway_account` (a Map by gateway works too). */
@@ -105,6 +110,8 @@ export interface RectifyOptions {
   limitPerGateway: number;
   /** Whole run; 0: no limit. */
   timeLimitSeconds: number;
+  /** Orders of one gateway settled at once (processor calls in flight); 1 when absent. */
+  concurrency?: number;
   resolveMode: ResolveMode;
   donationsQueue: string;
   /** The queue rows came from, recorded on `damaged` rows. */
@@ -199,56 +206,90 @@ interface Walk {
   result: RectifyResult;
 }
 
-/** One gateway, oldest order first, until a limit, a row too young, or its processor is down. */
+/**
+ * One gateway, oldest orders first, `concurrency` orders at once, until a limit, a row too young,
+ * or its processor is down (the orders in hand are finished first).
+ */
 async function walkGateway(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun): Promise<void> {
-  const { deps, options, logger, now, store, settled, budget, result } = walk;
+  const { options, now, store, budget } = walk;
+  // Only the payment methods the gateway's adapter settles: other rows are never touched.
+  const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
   for (;;) {
     const limitReached = budget.exhausted(run.attempted);
     if (limitReached) {
       run.stoppedBecause = limitReached;
       return;
     }
-    // Only the payment methods the gateway's adapter settles: other rows are never touched.
-    const methods = adapter.paymentMethods ? [...adapter.paymentMethods] : [];
-    const row = await stopOnInfrastructure(gateway, null, () => store.fetchOldest(gateway, methods));
-    if (!row) return;
-    if (row.date.getTime() > now().getTime() - options.minAgeMinutes * 60_000) {
+    const oldest = await stopOnInfrastructure(gateway, null, () => store.fetchOldestOrders(gateway, methods, budget.nextBatch(run.attempted, options.concurrency ?? 1)));
+    if (oldest.length === 0) return;
+    const cutoff = now().getTime() - options.minAgeMinutes * 60_000;
+    const due = oldest.filter((row) => row.date.getTime() <= cutoff);
+    const waves = await Promise.allSettled(due.map((row) => settleOneOrder(walk, gateway, adapter, run, row)));
+    const thrown = waves.find((wave): wave is PromiseRejectedResult => wave.status === 'rejected');
+    if (thrown) throw thrown.reason;
+    if (waves.some((wave) => wave.status === 'fulfilled' && wave.value === 'processor-unavailable')) {
+      run.stoppedBecause = 'processor-unavailable';
+      return;
+    }
+    if (due.length < oldest.length) {
       run.stoppedBecause = 'younger-row';
       return;
     }
-    // The order, not the row: every row of (gateway, order id) is settled by one attempt.
-    const orderId = row.orderId;
-    const orderRows = orderId === null
-      ? [row]
-      : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
-    const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
-    run.attempted += 1;
-    let outcome: OrphanOutcome;
-    try {
-      // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
-      const settledElsewhere = orderId !== null
-        && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
-      outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
-    } catch (error) {
-      if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
-      run.attempted -= 1;
-      run.stoppedBecause = 'processor-unavailable';
-      result.stoppedGateways.push({ gateway, reason: error.message });
-      logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
-      return;
-    }
-    run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
-    run.rowsResolved += await stopOnInfrastructure(gateway, row.id, () =>
-      withDatabase('resolve pending rows of the order', async () => {
-        if (orderId === null) {
-          await store.resolveRow(row.id, options.resolveMode);
-          return 1;
-        }
-        return store.resolveOrder(gateway, orderId, options.resolveMode);
-      }),
-    );
   }
 }
+
+/**
+ * One order, named by its oldest row: asked of the processor once (by its newest unresolved row),
+ * then every row of it resolved. `processor-unavailable`: its processor was down, its rows stay.
+ */
+async function settleOneOrder(walk: Walk, gateway: string, adapter: ProcessorAdapter, run: GatewayRun, row: PendingRecord): Promise<'settled' | 'processor-unavailable'> {
+  const { deps, options, logger, store, settled, result } = walk;
+  // The order, not the row: every row of (gateway, order id) is settled by one attempt.
+  const orderId = row.orderId;
+  const orderRows = orderId === null
+    ? [row]
+    : await stopOnInfrastructure(gateway, row.id, () => withDatabase('fetch pending rows of the order', () => store.fetchOrder(gateway, orderId)));
+  const speaker = orderRows.find((candidate) => !candidate.isResolved) ?? row;
+  run.attempted += 1;
+  let outcome: OrphanOutcome;
+  try {
+    // Settled meanwhile (a row that slipped in beside its completion): nothing to ask the processor.
+    const settledElsewhere = orderId !== null
+      && (await stopOnInfrastructure(gateway, row.id, () => withDatabase('look up pending_settled', () => settled.settledOrders([{ gateway, orderId }])))).size > 0;
+    outcome = settledElsewhere ? 'settled' : await stopOnInfrastructure(gateway, row.id, () => attemptRow(deps, adapter, speaker, options, logger, run));
+  } catch (error) {
+    if (!(error instanceof RectifierStoppedError) || !(error.cause instanceof ProcessorDownError)) throw error;
+    run.attempted -= 1;
+    // Orders in flight together may each meet the outage: the gateway is reported once.
+    if (!result.stoppedGateways.some((stopped) => stopped.gateway === gateway)) result.stoppedGateways.push({ gateway, reason: error.message });
+    logger.error({ gateway, adapter: adapter.kind, reason: error.message }, 'processor unavailable: gateway stopped, the run goes on');
+    return 'processor-unavailable';
+  }
+  run.outcomes[outcome] = (run.outcomes[outcome] ?? 0) + 1;
+  // Read into a constant first: `run.rowsResolved += await …` would add to a count read before
+  // the orders settled beside this one added theirs.
+  const resolved = await stopOnInfrastructure(gateway, row.id, () =>
+    withDatabase('resolve pending rows of the order', async () => {
+      if (orderId === null) {
+        await store.resolveRow(row.id, options.resolveMode);
+        return 1;
+      }
+      // A settled order is recorded as the completion records it, so that a late redelivery of
+      // one of its pending messages is dropped rather than stored again for a second attempt.
+      if (SETTLING_OUTCOMES.has(outcome)) return settleOrder({ pending: store, settled }, { gateway, orderId }, options.resolveMode);
+      return store.resolveOrder(gateway, orderId, options.resolveMode);
+    }),
+  );
+  run.rowsResolved += resolved;
+  return 'settled';
+}
+
+/**
+ * Outcomes after which the order is settled for good: the money moved, or was released, or the
+ * contribution is in the CRM. The others (still pending, damaged, held for review, unknown to the
+ * processor) may come back through the pending queue as a new attempt and must not be dropped.
+ */
+const SETTLING_OUTCOMES: ReadonlySet<OrphanOutcome> = new Set<OrphanOutcome>(['completed', 'approved', 'finished', 'cancelled', 'already-imported', 'refunded', 'settled']);
 
 /** A run without a time limit holds a gateway's lease this long (seconds); every lease gets the margin on top. */
 const LEASE_SECONDS_WITHOUT_LIMIT = 900;
@@ -289,7 +330,7 @@ async function settleRow(deps: RectifierDeps, gatewayAdapter: ProcessorAdapter, 
   if (!settlesMethod(adapter, row.paymentMethod ?? row.message.payment_method)) {
     throw new UnsupportedActionError(`the ${adapter.kind} adapter of gateway ${row.gateway} does not settle this payment method`);
   }
-  if (await isAlreadyImported(deps.db, row.message)) {
+  if (await isAlreadyImported(deps.trackingDb, row.message)) {
     if (can(adapter, 'cancel')) await processor(adapter, () => adapter.cancel!(payment));
     return 'already-imported';
   }
@@ -358,7 +399,8 @@ async function act(adapter: ProcessorAdapter, action: Exclude<Capability, 'cance
 
 /**
  * A contribution is already imported when its tracking row has a contribution id: the donation
- * reached the CRM by another path, and this pending row is a leftover attempt.
+ * reached the CRM by another path, and this pending row is a leftover attempt. The row is read in
+ * the tracking capability's database, not the pending one (§6: each may have its own).
  */
 async function isAlreadyImported(db: Db, message: Record<string, unknown>): Promise<boolean> {
   const id = contributionTrackingIdOf(message);

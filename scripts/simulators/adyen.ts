@@ -20,7 +20,7 @@
  * `local-adyen-key` for merchant account `LocalDonations`); it prints its certificate.
  */
 import { randomBytes } from 'node:crypto';
-import { route, selfSignedCertificate, serve, type Answer, type Fault, type RecordedCall } from './common';
+import { route, runStandalone, selfSignedCertificate, serve, type Answer, type Fault, type RecordedCall } from './common';
 
 export type AdyenResultCode =
   | 'Authorised'
@@ -192,15 +192,9 @@ export async function startAdyenSimulator({ port = 0, credentials }: { port?: nu
 
 if (require.main === module) {
   const port = Number(process.env.ADYEN_SIMULATOR_PORT ?? 8393);
-  startAdyenSimulator({ port, credentials: [{ apiKey: 'local-adyen-key', merchantAccount: 'LocalDonations' }] })
-    .then((simulator) => {
-      process.stdout.write(`Adyen Checkout simulator listening on ${simulator.url}; its certificate:\n${simulator.caCertificate}`);
-      const stop = () => void simulator.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`Adyen simulator could not start: ${String(error)}\n`);
-      process.exit(1);
-    });
+  runStandalone(
+    'Adyen simulator',
+    () => startAdyenSimulator({ port, credentials: [{ apiKey: 'local-adyen-key', merchantAccount: 'LocalDonations' }] }),
+    (simulator) => `Adyen Checkout simulator listening on ${simulator.url}; its certificate:\n${simulator.caCertificate}`,
+  );
 }

@@ -1,7 +1,9 @@
 /**
- * What the processor simulators share: a loopback HTTP(S) server that records every call it
- * serves, injects faults and latency per route from scenario data, and takes its scenario over a
- * small control API (for `sls invoke local` and the local stack):
+ * What the processor simulators share: listening on loopback (`listenOnLoopback`, every
+ * simulator), running as a process of its own (`runStandalone`), and, for the Worldline and Adyen
+ * simulators, a loopback HTTP(S) server (`serve`) that records every call it serves, injects
+ * faults and latency per route from scenario data, and takes its scenario over a small control
+ * API (for `sls invoke local` and the local stack):
  *
  *   PUT    /_simulator/scenario   body: the simulator's scenario (merged into the current one)
  *   GET    /_simulator/calls      → the recorded calls
@@ -184,24 +186,50 @@ export async function serve<S>(options: ServeOptions<S>): Promise<RunningServer>
     });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server, options.port);
   return {
-    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-    port,
+    ...listening,
     calls: () => calls.map((call) => ({ ...call })),
     clearCalls: () => {
       calls = [];
     },
+  };
+}
+
+/** A simulator's server listening on 127.0.0.1 (`port` 0: any free port): its URL, and a close that drops open connections. */
+export async function listenOnLoopback(server: http.Server | https.Server, port: number): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `${server instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${actualPort}`,
+    port: actualPort,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Runs a simulator as a process of its own (`npx tsx scripts/simulators/<name>.ts`): prints what
+ * `describe` says once it listens, stops on SIGINT or SIGTERM, exits 1 when it cannot start.
+ */
+export function runStandalone<T extends { close(): Promise<void> }>(name: string, start: () => Promise<T>, describe: (simulator: T) => string): void {
+  start()
+    .then((simulator) => {
+      process.stdout.write(`${describe(simulator)}\n`);
+      const stop = () => void simulator.close().then(() => process.exit(0));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${name} could not start: ${String(error)}\n`);
+      process.exit(1);
+    });
 }
 
 /** A fresh self-signed certificate for 127.0.0.1 (openssl), for simulators of https-only SDKs; nothing is kept on disk. */

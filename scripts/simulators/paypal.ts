@@ -27,7 +27,7 @@
  * the SIMULATOR_CREDENTIALS below).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, runStandalone } from './common';
 
 /** A failure the simulator answers instead of the call (for `times` calls; default every call). */
 export interface SimulatedFailure {
@@ -470,16 +470,11 @@ export async function startPayPalSimulator({
     calls = [];
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${actualPort}`;
+  const listening = await listenOnLoopback(server, port);
   return {
-    url,
-    nvpUrl: `${url}/nvp`,
-    port: actualPort,
+    url: listening.url,
+    nvpUrl: `${listening.url}/nvp`,
+    port: listening.port,
     credentials,
     setOrder: (id, scenario) => orders.set(id, structuredClone(scenario)),
     setCheckout: (token, scenario) => checkouts.set(token, structuredClone(scenario)),
@@ -492,11 +487,7 @@ export async function startPayPalSimulator({
     charges: () => [...charges],
     calls: () => calls.map((call) => structuredClone(call)),
     reset,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
 
@@ -510,15 +501,5 @@ if (require.main === module) {
     nvpPassword: e.PAYPAL_NVP_PASSWORD ?? SIMULATOR_CREDENTIALS.nvpPassword,
     nvpSignature: e.PAYPAL_NVP_SIGNATURE ?? SIMULATOR_CREDENTIALS.nvpSignature,
   };
-  startPayPalSimulator({ port, credentials })
-    .then((simulator) => {
-      process.stdout.write(`PayPal simulator listening on ${simulator.url} (NVP ${simulator.nvpUrl})\n`);
-      const stop = () => void simulator.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`PayPal simulator could not start: ${String(error)}\n`);
-      process.exit(1);
-    });
+  runStandalone('PayPal simulator', () => startPayPalSimulator({ port, credentials }), (simulator) => `PayPal simulator listening on ${simulator.url} (NVP ${simulator.nvpUrl})`);
 }

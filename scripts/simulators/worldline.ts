@@ -19,7 +19,7 @@
  * merchant 1234, API key id `local-key-id`, secret `local-secret`).
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { route, serve, type Answer, type Fault, type RecordedCall, type SimulatorRequest } from './common';
+import { route, runStandalone, serve, type Answer, type Fault, type RecordedCall, type SimulatorRequest } from './common';
 
 /** One simulated payment. */
 export interface WorldlinePaymentState {
@@ -210,15 +210,9 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
 
 if (require.main === module) {
   const port = Number(process.env.WORLDLINE_SIMULATOR_PORT ?? 8392);
-  startWorldlineSimulator({ port, credentials: [{ merchantId: '1234', apiKeyId: 'local-key-id', secretApiKey: 'local-secret' }] })
-    .then((simulator) => {
-      process.stdout.write(`Worldline Connect simulator listening on ${simulator.url}\n`);
-      const stop = () => void simulator.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`Worldline simulator could not start: ${String(error)}\n`);
-      process.exit(1);
-    });
+  runStandalone(
+    'Worldline simulator',
+    () => startWorldlineSimulator({ port, credentials: [{ merchantId: '1234', apiKeyId: 'local-key-id', secretApiKey: 'local-secret' }] }),
+    (simulator) => `Worldline Connect simulator listening on ${simulator.url}`,
+  );
 }

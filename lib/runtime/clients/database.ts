@@ -44,4 +44,7 @@ export const trackingDatabaseClient = capabilityDatabaseClient('tracking');
 /** `pending`, `payments_initial` and `damaged` (the legacy deployment kept damaged beside pending). */
 export const pendingDbClient: ClientSpec<Db> = { name: 'pending database (drizzle)', open: ({ use }) => use(pendingDatabaseClient).db };
 
+/** `contribution_tracking` and its event log, for jobs of other capabilities that read them (the rectifier). */
+export const trackingDbClient: ClientSpec<Db> = { name: 'tracking database (drizzle)', open: ({ use }) => use(trackingDatabaseClient).db };
+
 export const trackingPoolClient: ClientSpec<Pool> = { name: 'tracking database (pool)', open: ({ use }) => use(trackingDatabaseClient).pool };

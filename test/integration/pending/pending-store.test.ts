@@ -91,7 +91,7 @@ describe('PendingStore', () => {
     await store.store(message({ order_id: 'late.1', date: 2000 }));
     await store.store(message({ order_id: 'early.1', date: 1000 }));
 
-    expect((await store.fetchOldest('astropay'))!.orderId).toBe('early.1');
+    expect((await store.fetchOldestOrders('astropay', [], 1)).map((row) => row.orderId)).toEqual(['early.1']);
   });
 
   it('should skip resolved rows and filter by payment method when fetching the oldest', async () => {
@@ -100,9 +100,20 @@ describe('PendingStore', () => {
     await store.store(message({ order_id: 'c.1', date: 3000, payment_method: 'cc' }));
     await store.resolveRow(first, 'mark-resolved');
 
-    expect((await store.fetchOldest('astropay'))!.orderId).toBe('b.1');
-    expect((await store.fetchOldest('astropay', ['cc']))!.orderId).toBe('c.1');
-    expect(await store.fetchOldest('paypal')).toBeNull();
+    expect((await store.fetchOldestOrders('astropay', [], 1)).map((row) => row.orderId)).toEqual(['b.1']);
+    expect((await store.fetchOldestOrders('astropay', ['cc'], 1)).map((row) => row.orderId)).toEqual(['c.1']);
+    expect(await store.fetchOldestOrders('paypal', [], 1)).toEqual([]);
+  });
+
+  it('should return the oldest row of each of the N oldest orders, oldest first', async () => {
+    await store.store(message({ order_id: 'a.1', date: 1000 }));
+    await store.store(message({ order_id: 'a.1', date: 1500, response: 'second attempt' }));
+    await store.store(message({ order_id: 'b.1', date: 2000 }));
+    await store.store(message({ order_id: 'c.1', date: 3000 }));
+
+    const oldest = await store.fetchOldestOrders('astropay', [], 2);
+
+    expect(oldest.map((row) => [row.orderId, row.date.getTime() / 1000])).toEqual([['a.1', 1000], ['b.1', 2000]]);
   });
 
   it('should return the newest N rows of a gateway, newest first', async () => {

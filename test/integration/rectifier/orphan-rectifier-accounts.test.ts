@@ -64,7 +64,7 @@ describe('rectifyOrphans with adapters per gateway account (Worldline and Adyen 
   });
 
   const rectify = (overrides: Partial<RectifyOptions> = {}) =>
-    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
+    rectifyOrphans({ db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
 
   const orphan = (gateway: string, orderId: string, extra: Record<string, unknown> = {}) =>
     store.store({ ...fixture, gateway, order_id: orderId, contribution_tracking_id: orderId.split('.')[0], currency: 'EUR', gross: '25.00', date: minutesAgo(60), ...extra });
@@ -105,6 +105,24 @@ describe('rectifyOrphans with adapters per gateway account (Worldline and Adyen 
     expect(damaged[0]!.error).toContain('no processor account latam is configured for gateway ingenico');
     expect(damaged[1]!.error).toContain('left for a person');
     expect(JSON.stringify(damaged.map((d) => d.error))).not.toContain(fixture.email);
+  });
+
+  it('should have up to RECTIFY_ORPHANS_CONCURRENCY orders of a gateway with the processor at once, each settled once', async () => {
+    for (const n of [1, 2, 3, 4]) {
+      await orphan('ingenico', `${2100 + n}.1`, { gateway_txn_id: `pay-c${n}`, date: minutesAgo(90 - n) });
+      worldline.setPayment(`pay-c${n}`, { merchantId: '1234', status: 'PENDING_APPROVAL', statusCode: 600, amount: 2500, currencyCode: 'EUR' });
+    }
+    worldline.setFault('payments.get', { latencyMs: 50 });
+
+    const result = await rectify({ concurrency: 2 });
+
+    // Two orders asked together, both approved, then the next two.
+    expect(worldline.calls().map((c) => `${c.route} ${c.path.split('/').pop()!.replace(/^(approve)$/, '')}`.trim())).toEqual([
+      'payments.get pay-c1', 'payments.get pay-c2', 'payments.approve', 'payments.approve',
+      'payments.get pay-c3', 'payments.get pay-c4', 'payments.approve', 'payments.approve',
+    ]);
+    expect(result.gateways.ingenico).toMatchObject({ attempted: 4, rowsResolved: 4, outcomes: { approved: 4 }, stoppedBecause: 'empty' });
+    expect((await env.queued(env.queues.donations)).map((d) => d.order_id).sort()).toEqual(['2101.1', '2102.1', '2103.1', '2104.1']);
   });
 
   it('should stop the run and keep the row when the processor is down', async () => {

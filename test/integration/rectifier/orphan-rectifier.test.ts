@@ -12,6 +12,7 @@ import { rectifyOrphans, RectifierStoppedError, type RectifyOptions } from '../.
 import type { ProcessorAdapter } from '../../../lib/rectifier/processor-adapter';
 import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import { createTestDatabase } from '../../support/database';
 import fixture from '../../../fixtures/pending-message.json';
 
 const HOSTED = 'ingenico';
@@ -62,7 +63,7 @@ describe('rectifyOrphans', () => {
   }
 
   const rectify = (overrides: Partial<RectifyOptions> = {}) =>
-    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
+    rectifyOrphans({ db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(overrides));
 
   /** A pending row of the hosted-payment gateway, `minutes` old. */
   const orphan = (orderId: string, minutes = 60, extra: Record<string, unknown> = {}) =>
@@ -194,6 +195,43 @@ describe('rectifyOrphans', () => {
     expect(await pendingOrders()).toEqual([]);
   });
 
+  it('should read whether a contribution was imported in the tracking database when it is not the pending one', async () => {
+    const trackingDatabase = await createTestDatabase();
+    try {
+      await orphan('1040.1');
+      await trackingDatabase.db.insert(contributionTracking).values({ id: 1040, contributionId: 4040 });
+      simulator.setOrder('1040.1', { statusCode: 800 });
+
+      const result = await rectifyOrphans(
+        { db: env.database.db, trackingDb: trackingDatabase.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger },
+        options(),
+      );
+
+      expect(simulator.calls()).toEqual([{ method: 'POST', path: '/hosted-payment/orders/1040.1/cancel', body: {} }]);
+      expect(result.gateways[HOSTED]!.outcomes).toEqual({ 'already-imported': 1 });
+      expect(await env.queued(env.queues.donations)).toEqual([]);
+    } finally {
+      await trackingDatabase.drop();
+    }
+  });
+
+  it('should drop a late redelivery of a pending message of an order it settled, so the donation is pushed once', async () => {
+    const message = { ...fixture, gateway: HOSTED, order_id: '1041.1', contribution_tracking_id: '1041', date: minutesAgo(60) };
+    await store.store(message);
+    simulator.setOrder('1041.1', { statusCode: 600, gatewayTxnId: 'GC-1041' });
+    await rectify();
+    simulator.setOrder('1041.1', { statusCode: 800, gatewayTxnId: 'GC-1041' });
+
+    // The same message delivered again (a consumer that stored it died before its ack), then the next run.
+    await env.backend.push(env.queues.pending, message, { sourceType: 'payments' });
+    await consumePending(env.deps, { queue: env.queues.pending, timeLimitSeconds: 10, messageLimit: 0, batchSize: 10, resolveMode: 'delete' });
+    await rectify();
+
+    expect(await env.queued(env.queues.donations)).toEqual([expect.objectContaining({ order_id: '1041.1', gateway_txn_id: 'GC-1041' })]);
+    expect(await pendingOrders()).toEqual([]);
+    expect(await env.rows('SELECT order_id FROM pending_settled')).toEqual([{ order_id: '1041.1' }]);
+  });
+
   it('should not treat a tracked contribution without contribution id as imported', async () => {
     await orphan('1008.1');
     await env.database.db.insert(contributionTracking).values({ id: 1008 });
@@ -279,7 +317,7 @@ describe('rectifyOrphans', () => {
     const downAdapters = new Map<string, ProcessorAdapter>([[HOSTED, new HostedPaymentAdapter({ baseUrl: gone.hostedPaymentUrl, timeoutMs: 2000 })]]);
     const id = await orphan('1012.1');
 
-    const run = rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: downAdapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options());
+    const run = rectifyOrphans({ db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: downAdapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options());
 
     await expect(run).rejects.toThrow(RectifierStoppedError);
     await expect(run).rejects.toThrow(
@@ -332,7 +370,7 @@ describe('rectifyOrphans', () => {
       simulator.setCheckout('EC-3011', { checkoutStatus: 'PaymentActionCompleted', gatewayTxnId: 'PP-3011' });
 
       const run = rectifyOrphans(
-        { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: mixed, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger },
+        { db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters: mixed, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger },
         options({ gateways: [HOSTED, EXPRESS] }),
       );
       const error = (await run.catch((caught: unknown) => caught)) as RectifierStoppedError;

@@ -53,7 +53,7 @@ describe('rectifyOrphans with the PayPal adapters', () => {
     now: () => now,
   });
   const rectify = (gateways: string[]) =>
-    rectifyOrphans({ db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(gateways));
+    rectifyOrphans({ db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger }, options(gateways));
   const orphan = (gateway: string, orderId: string, session: string, extra: Record<string, unknown> = {}) =>
     store.store({ ...fixture, gateway, order_id: orderId, contribution_tracking_id: orderId.split('.')[0], gateway_session_id: session, date: minutesAgo(60), ...extra });
   const pendingOrders = async () => (await env.rows<{ order_id: string }>('SELECT order_id FROM pending ORDER BY id')).map((row) => row.order_id);

@@ -92,7 +92,7 @@ describe('triggered rectification', () => {
     };
 
     const { failures, result } = await handleTriggers(
-      { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger! },
+      { db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, adapters, retryPolicy: DEFAULT_RETRY_POLICY, logger: env.deps.logger! },
       leased.map((delivery) => ({ delivery, body: JSON.parse(delivery.body) as Record<string, unknown> })),
       options,
     );
@@ -115,9 +115,9 @@ describe('triggered rectification', () => {
     const event = { Records: [JSON.stringify({ gateway: HOSTED, due: nowSeconds() - 5 }), '{"gateway": 7}'].map(record) };
 
     const response = await consumeRectifySqsJob.run(
-      { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
+      { db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
       {
-        adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, resolveMode: 'delete',
+        adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, concurrency: 1, resolveMode: 'delete',
         donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue,
       },
       event,

@@ -62,4 +62,28 @@ describe('the README benchmark tables', () => {
     expect(rendered).not.toContain('old');
     expect(rendered.endsWith('<!-- bench:pipelines:end -->\nafter')).toBe(true);
   });
+
+  it("should render a benchmark's further figures of the same run as rows of their own, with the run's date and machine", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-readme-'));
+    const pending: StoredPipelineResult = {
+      date: '2026-12-02T07:00:00.000Z',
+      machine: '2 × Test CPU, 24 GiB, Node v20',
+      benchmark: 'pending: consume-pending',
+      size: '10,000 messages',
+      rounds: 3,
+      unit: 'msg/s',
+      ours: 1_600,
+      baselineName: 'multi-row INSERT',
+      baseline: 3_200,
+      ratioGoal: 0.8,
+      more: [{ benchmark: 'pending: rectify-orphans, 8 at once', size: '200 orphans', rounds: 3, unit: 'orders/s', ours: 40, baselineName: 'one at a time', baseline: 8, ratioGoal: 4 }],
+    };
+    writeFileSync(path.join(dir, 'pending.json'), JSON.stringify(pending));
+
+    const rendered = renderReadme('<!-- bench:pipelines:start -->\n<!-- bench:pipelines:end -->', dir);
+    rmSync(dir, { recursive: true });
+
+    expect(rendered).toContain('| pending: consume-pending | 2026-12-02, 2 × Test CPU, 24 GiB, Node v20 | 10,000 messages, 3 rounds | 1,600 msg/s | multi-row INSERT: 3,200 msg/s | 0.50 | ≥ 0.8 | MISS |');
+    expect(rendered).toContain('| pending: rectify-orphans, 8 at once | 2026-12-02, 2 × Test CPU, 24 GiB, Node v20 | 200 orphans, 3 rounds | 40 orders/s | one at a time: 8 orders/s | 5.00 | ≥ 4 | PASS |');
+  });
 });
