@@ -167,6 +167,21 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
     .action(async (gateway: string, orderId: string, _options, command: Command) => {
       print(out(command), await open().pendingOrder(gateway, orderId), (r) => JSON.stringify(r, null, 2));
     });
+  pending
+    .command('runs')
+    .description('what the rectifier\'s last runs did per gateway: outcomes and the processor\'s statuses')
+    .action(async (_options, command: Command) => {
+      const counts = (record: Record<string, number | undefined>) => Object.entries(record).map(([k, n]) => `${k}=${n}`).join(' ');
+      print(out(command), await open().rectifierRuns(), (runs) =>
+        table(['finished', 'gateway', 'run', 'orders', 'rows', 'outcomes', 'processor said', 'stopped because'], runs.map((r) => [r.finishedAt.toISOString(), r.gateway, r.source, r.attempted, r.rowsResolved, counts(r.outcomes), counts(r.processorStatuses), r.stoppedBecause])),
+      );
+    });
+  pending
+    .command('rectify <gateway>')
+    .description('queue a rectifier run for one gateway now (a trigger on the rectify queue; audited)')
+    .action(async (gateway: string, _options, command: Command) => {
+      print(out(command), await open().triggerRectify(actor, gateway), (t) => `rectifier run for ${t.gateway} queued on ${t.queue}`);
+    });
   program
     .command('tracking <id>')
     .description('one contribution tracking id: summary row and event log')

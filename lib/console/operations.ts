@@ -6,6 +6,9 @@
 import { consumerConfig } from '../consumer/config';
 import type { Db } from '../db/client';
 import { impressionsConfig } from '../impressions/config';
+import { pendingConfig } from '../pending/config';
+import { rectifiedGateways } from '../rectifier/adapters';
+import { rectifierConfig } from '../rectifier/config';
 import { readStoredOffsets } from '../impressions/offset-store';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
@@ -25,6 +28,7 @@ import {
 import { damagedCounts, prometheusText } from './metrics';
 import { pendingAges, pendingOrder } from './pending-view';
 import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
+import { recentRectifierRuns, triggerRectify, type RectifyTarget } from './rectifier-view';
 import { trackingHistory } from './tracking-view';
 import { configuredWireFormats, type WireFormat } from './wire-format';
 
@@ -44,6 +48,8 @@ export interface ConsoleOptions {
   pageSize: number;
   /** Whose stored impressions offsets are shown. */
   consumerGroup: string;
+  /** Where a triggered rectifier run is queued, and for which gateways. */
+  rectify: RectifyTarget;
 }
 
 /** The options from configuration: the pipelines' queue names, the console's limits. */
@@ -57,6 +63,7 @@ export function consoleOptions(): ConsoleOptions {
     bulkLimit: config.CONSOLE_BULK_LIMIT,
     pageSize: config.CONSOLE_PAGE_SIZE,
     consumerGroup: impressionsConfig().IMPRESSIONS_CONSUMER_GROUP,
+    rectify: { queue: pendingConfig().RECTIFY_QUEUE, gateways: rectifiedGateways(rectifierConfig()) },
   };
 }
 
@@ -83,6 +90,8 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     exportDamaged: (filter: DamagedFilter) => exportDamaged(db, filter, options.bulkLimit),
     pendingAges: (now?: Date) => pendingAges(db, now),
     pendingOrder: (gateway: string, orderId: string) => pendingOrder(db, gateway, orderId),
+    rectifierRuns: () => recentRectifierRuns(db),
+    triggerRectify: (actor: Actor, gateway: string) => triggerRectify(deps, actor, options.rectify, gateway),
     trackingHistory: (id: number) => trackingHistory(db, id),
     impressionsOffsets: () => readStoredOffsets(db, options.consumerGroup),
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),

@@ -48,6 +48,8 @@ export const rectifierConfig = defineConfig({
   /** Most rows attempted per gateway per run; 0: no limit. */
   RECTIFY_ORPHANS_LIMIT: env.limit(500).describe('rows attempted per gateway per run (0: no limit)'),
   RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240).describe('rectify-orphans run length, seconds (0: no limit)'),
+  /** Runs kept per gateway in rectifier_runs, for the console's pending page. */
+  RECTIFY_RUN_HISTORY: env.int(50, { min: 1, max: 10_000 }).describe('run summaries kept per gateway in rectifier_runs (the console shows them)'),
 
   HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment').describe('hosted payment processor API (default: the local simulator)'),
   HOSTED_PAYMENT_API_KEY: z.string().optional().describe('secret'),

@@ -19,6 +19,8 @@ export interface ConsoleFixture {
   backend: RedisQueueBackend;
   damagedStore: DamagedStore;
   queues: { pending: string; paymentsInit: string; tracking: string; other: string };
+  /** The queue the console's rectifier triggers go to (not one the console manages). */
+  rectifyQueue: string;
   options: ConsoleWebOptions;
   deps: ConsoleDeps;
   ops: ReturnType<typeof createConsoleOperations>;
@@ -39,7 +41,8 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
   const backend = new RedisQueueBackend({ url: redisUrl, defaults: { maxReceiveCount: 1 } });
   const tag = randomBytes(3).toString('hex');
   const queues = named ?? { pending: `itest-console-pending-${tag}`, paymentsInit: `itest-console-init-${tag}`, tracking: `itest-console-tracking-${tag}`, other: `itest-console-other-${tag}` };
-  for (const queue of Object.values(queues)) await backend.purge(queue);
+  const rectifyQueue = `itest-console-rectify-${tag}`;
+  for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
   const options: ConsoleWebOptions = {
     queues: Object.values(queues),
     wireFormats: { [queues.pending]: 'pending', [queues.paymentsInit]: 'payments-init', [queues.tracking]: 'contribution-tracking' },
@@ -47,6 +50,7 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
     bulkLimit: 50,
     pageSize: 5,
     consumerGroup: `itest-console-${tag}`,
+    rectify: { queue: rectifyQueue, gateways: ['ingenico', 'adyen'] },
     auth: { mode: 'token', secret: CONSOLE_TEST_TOKEN, sessionHours: 1 },
   };
   const deps: ConsoleDeps = { backend, db: database.db, logger: createLogger({}, { level: 'silent' }) };
@@ -55,12 +59,13 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
     backend,
     damagedStore: createDamagedStore(database.db),
     queues,
+    rectifyQueue,
     options,
     deps,
     ops: createConsoleOperations(deps, options),
     app: consoleAppFor(deps, options),
     async close() {
-      for (const queue of Object.values(queues)) await backend.purge(queue);
+      for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
       await backend.close();
       await database.drop();
     },

@@ -159,7 +159,13 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     const gateway = c.req.query('gateway')?.trim();
     const orderId = c.req.query('order_id')?.trim();
     const order = gateway && orderId ? { gateway, orderId, result: await ops.pendingOrder(gateway, orderId) } : null;
-    return c.html(pendingPage(page(c, 'Pending', 'pending'), await ops.pendingAges(), order));
+    const [ages, runs] = await Promise.all([ops.pendingAges(), ops.rectifierRuns()]);
+    return c.html(pendingPage(page(c, 'Pending', 'pending'), ages, { runs, gateways: ops.options.rectify.gateways }, order));
+  });
+  app.post(`${BASE}/pending/rectify`, async (c) => {
+    const form = formStrings(await c.req.parseBody());
+    const { gateway } = await ops.triggerRectify(actor(c), form.gateway?.trim() ?? '');
+    return c.redirect(`${BASE}/pending?done=triggered&gateway=${encodeURIComponent(gateway)}`, 303);
   });
   app.get(`${BASE}/tracking`, async (c) => {
     const text = c.req.query('id')?.trim();
@@ -217,6 +223,8 @@ function noticeOf(c: Context<Env>): string | undefined {
       return `${n('n')} dead letters were moved back onto the queue.`;
     case 'purged':
       return 'The queue was purged.';
+    case 'triggered':
+      return `A rectifier run for ${q('gateway') ?? '?'} was queued; its summary appears below once consume-rectify has run it.`;
     default:
       return undefined;
   }

@@ -13,6 +13,7 @@ import { filterToQuery } from '../damaged';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges, type PendingOrder } from '../pending-view';
 import type { QueueOverview } from '../queues';
 import type { TrackingHistory } from '../tracking-view';
+import type { GatewayRunRecord } from '../../rectifier/run-history';
 import type { QueueCapabilities } from '../../queue/types';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -39,6 +40,8 @@ form.inline{display:inline}fieldset{border:1px solid var(--line);background:#fff
 .notice{background:#e7f5ec;border:1px solid #b5dfc3;padding:.5rem .8rem;margin-bottom:1rem}.error{background:#fdecec;border:1px solid #f3b9b9;padding:.5rem .8rem;margin-bottom:1rem}
 .warn{color:var(--warn)}.muted{color:var(--muted)}.bad{color:var(--warn);font-weight:600}.good{color:var(--ok)}
 .bar{display:inline-block;height:.7rem;background:var(--accent);vertical-align:middle;margin-right:.3rem;border-radius:2px}
+.tag{display:inline-block;background:#eef1f6;border-radius:3px;padding:0 .3rem;margin:0 .15rem .15rem 0;white-space:nowrap}h3{font-size:.95rem;margin:1rem 0 .4rem}
+figure.chart{margin:.4rem 0 1rem}figure.chart figcaption{font-size:12px;color:var(--muted)}.legend{margin-right:.8rem}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.kv th{width:11rem}td small{word-break:break-all}#results td:not(:last-child),#plan td:not(:last-child){white-space:nowrap}
 ${Array.from({ length: 11 }, (_, i) => `.w${i}{width:${i * 6}px}`).join('')}
 `;
@@ -242,8 +245,29 @@ export function revealPage(ctx: PageContext, id: number, message: string): Html 
   );
 }
 
-/** Pending rows per gateway and age, and one order's rows. */
-export function pendingPage(ctx: PageContext, ages: PendingGatewayAges[], order: { gateway: string; orderId: string; result: PendingOrder } | null): Html {
+/** What the rectifier's last runs did, and a button per gateway to run it now. */
+function rectifierSection(csrf: string, runs: GatewayRunRecord[], gateways: string[]): Html {
+  const counts = (record: Partial<Record<string, number>>) =>
+    Object.entries(record).length === 0 ? html`<span class="muted">—</span>` : Object.entries(record).map(([key, n]) => html`<span class="tag">${key} ${n}</span> `);
+  const statuses = new Map<string, number>();
+  for (const run of runs) for (const [status, n] of Object.entries(run.processorStatuses)) statuses.set(status, (statuses.get(status) ?? 0) + (n ?? 0));
+  const most = Math.max(1, ...statuses.values());
+  return html`<h2>Rectifier: the last runs</h2>
+<form method="post" action="${BASE}/pending/rectify" class="filters" id="trigger-rectify">${csrfField(csrf)}<label>gateway<select name="gateway">${gateways.map((g) => html`<option>${g}</option>`)}</select></label><button>Run the rectifier for this gateway now</button> <span class="muted">queues a trigger due now on the rectify queue; consume-rectify runs it (audited)</span></form>
+${runs.length === 0 ? html`<p class="muted">No run recorded yet.</p>` : html`<h3>Processor statuses over these runs</h3>
+<table id="processor-statuses"><tbody>${[...statuses].map(([status, n]) => html`<tr><th>${status}</th><td><span class="bar w${Math.round((n / most) * 10)}"></span>${n}</td></tr>`)}</tbody></table>
+<table id="rectifier-runs"><thead><tr><th>finished</th><th>gateway</th><th>run</th><th class="n">orders</th><th class="n">rows resolved</th><th>outcomes</th><th>processor said</th><th>stopped because</th></tr></thead><tbody>
+${runs.map((r) => html`<tr><td>${when(r.finishedAt)}</td><td>${r.gateway}</td><td>${r.source}</td><td class="n">${r.attempted}</td><td class="n">${r.rowsResolved}</td><td>${counts(r.outcomes)}</td><td>${counts(r.processorStatuses)}</td><td>${r.stoppedBecause}</td></tr>`)}
+</tbody></table>`}`;
+}
+
+/** Pending rows per gateway and age, the rectifier's last runs, and one order's rows. */
+export function pendingPage(
+  ctx: PageContext & { csrf: string },
+  ages: PendingGatewayAges[],
+  rectifier: { runs: GatewayRunRecord[]; gateways: string[] },
+  order: { gateway: string; orderId: string; result: PendingOrder } | null,
+): Html {
   const max = Math.max(1, ...ages.flatMap((a) => a.buckets));
   return layout(
     ctx,
@@ -251,6 +275,7 @@ export function pendingPage(ctx: PageContext, ages: PendingGatewayAges[], order:
 <table id="ages"><thead><tr><th>gateway</th><th class="n">total</th>${PENDING_AGE_BUCKETS.map((b) => html`<th>${b.label}</th>`)}</tr></thead><tbody>
 ${ages.map((a) => html`<tr><td>${a.gateway}</td><td class="n">${a.total}</td>${a.buckets.map((n) => html`<td><span class="bar w${Math.round((n / max) * 10)}"></span>${n}</td>`)}</tr>`)}
 </tbody></table>
+${rectifierSection(ctx.csrf, rectifier.runs, rectifier.gateways)}
 <h2>One order</h2>
 <form method="get" action="${BASE}/pending" class="filters" id="order"><label>gateway<input type="text" name="gateway" value="${order?.gateway ?? ''}"></label><label>order id<input type="text" name="order_id" value="${order?.orderId ?? ''}"></label><button>Show</button></form>
 ${order ? html`<h2>Rows of ${order.gateway} ${order.orderId}</h2>${order.result.rows.length === 0 ? html`<p class="muted">no pending rows</p>` : order.result.rows.map((r) => html`<p>row ${r.id} · ${when(r.date)} · ${r.isResolved ? 'resolved' : 'unresolved'}</p><pre>${JSON.stringify(r.message, null, 2)}</pre>`)}

@@ -35,6 +35,7 @@ describe('the web console on SQS', () => {
       bulkLimit: 10,
       pageSize: 10,
       consumerGroup: 'none',
+      rectify: { queue: `${queue}-rectify`, gateways: [] },
       auth: { mode: 'token', secret: CONSOLE_TEST_TOKEN, sessionHours: 1 },
     };
     app = consoleAppFor({ backend, db: database.db, logger: createLogger({}, { level: 'silent' }) }, options);

@@ -8,6 +8,7 @@ import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adap
 import type { RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
 import { handleTriggers } from '../../../lib/rectifier/triggered';
 import { consumeRectifySqsJob } from '../../../lib/rectifier/jobs';
+import { lastGatewayRuns } from '../../../lib/rectifier/run-history';
 import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import fixture from '../../../fixtures/pending-message.json';
@@ -118,7 +119,7 @@ describe('triggered rectification', () => {
       { db: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
       {
         adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, resolveMode: 'delete',
-        donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue,
+        donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue, history: { source: 'triggered', keep: 5 },
       },
       event,
     );
@@ -128,5 +129,6 @@ describe('triggered rectification', () => {
     const damaged = await env.rows<{ original_queue: string; error: string }>('SELECT original_queue, error FROM damaged');
     expect(damaged).toEqual([expect.objectContaining({ original_queue: rectifyQueue })]);
     expect(damaged[0]!.error).toContain('invalid rectify trigger');
+    expect(await lastGatewayRuns(env.database.db, { limit: 5 })).toEqual([expect.objectContaining({ gateway: HOSTED, source: 'triggered', attempted: 1, processorStatuses: { refunded: 1 } })]);
   });
 });
