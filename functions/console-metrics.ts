@@ -6,7 +6,8 @@
  */
 import { consoleMetricsJob } from '../lib/console/jobs';
 import { dbClient } from '../lib/runtime/clients/database';
+import { kafkaEndOffsetsClient } from '../lib/runtime/clients/impressions';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('console-metrics', consoleMetricsJob, { backend: queueBackendClient, db: dbClient });
+export const handler = createHandler('console-metrics', consoleMetricsJob, { backend: queueBackendClient, db: dbClient, endOffsets: kafkaEndOffsetsClient });

@@ -17,6 +17,7 @@ import { consoleOptions, type ConsoleDeps, type ConsoleOperations, createConsole
 import { PENDING_AGE_BUCKETS } from '../lib/console/pending-view';
 import { defineJob } from '../lib/job';
 import { dbClient } from '../lib/runtime/clients/database';
+import { kafkaEndOffsetsClient } from '../lib/runtime/clients/impressions';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { openRuntime } from '../lib/runtime/handler-runtime';
 
@@ -188,11 +189,25 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
     .action(async (id: string, _options, command: Command) => {
       print(out(command), await open().trackingHistory(wholeNumber(id)), (r) => JSON.stringify(r, null, 2));
     });
-  program
-    .command('offsets')
-    .description('the impressions loader\'s stored Kafka offsets')
+  const impressions = program.command('impressions').description('the impressions loader');
+  impressions
+    .command('lag')
+    .description('the loader\'s lag per topic and partition: Kafka\'s end offsets against its stored offsets; counted, ignored, invalid')
     .action(async (_options, command: Command) => {
-      print(out(command), await open().impressionsOffsets(), (rows) => table(['topic', 'partition', 'next offset', 'counted', 'updated'], rows.map((o) => [o.topic, o.partition, o.nextOffset, o.countedEvents, o.updatedAt.toISOString()])));
+      print(out(command), await open().impressionsLag(), (lag) =>
+        [
+          ...(lag.kafkaError ? [`${lag.kafkaError}: lag unknown`] : []),
+          table(['topic', 'partition', 'end offset', 'next offset', 'lag', 'counted', 'ignored', 'invalid'], lag.partitions.map((o) => [o.topic, o.partition, o.endOffset, o.nextOffset, o.lag, o.countedEvents, o.ignoredEvents, o.invalidEvents])),
+        ].join('\n'),
+      );
+    });
+  impressions
+    .command('campaign <campaign>')
+    .description('one campaign\'s banner impressions and landing page views per minute over the last hour')
+    .action(async (campaign: string, _options, command: Command) => {
+      print(out(command), await open().campaignMinutes(campaign), (m) =>
+        table(['minute (UTC)', 'banner impressions', 'landing page views'], m.banner.map((n, i) => [new Date(m.start.getTime() + i * 60_000).toISOString().slice(11, 16), n, m.landingPage[i]]).filter((r) => r[1] !== 0 || r[2] !== 0)),
+      );
     });
   program
     .command('metrics')
@@ -214,7 +229,7 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
 async function main(argv: string[]): Promise<number> {
   let runtime: ReturnType<typeof openRuntime<ConsoleDeps, ReturnType<typeof consoleOptions>, void, undefined>> | undefined;
   const open = () => {
-    runtime ??= openRuntime('ops', opsJob, { backend: queueBackendClient, db: dbClient });
+    runtime ??= openRuntime('ops', opsJob, { backend: queueBackendClient, db: dbClient, endOffsets: kafkaEndOffsetsClient });
     return createConsoleOperations(runtime.deps, runtime.options);
   };
   const actor: Actor = { name: process.env.CONSOLE_ACTOR ?? `cli:${userInfo().username}`, via: 'cli' };

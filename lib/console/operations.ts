@@ -5,11 +5,11 @@
  */
 import { consumerConfig } from '../consumer/config';
 import type { Db } from '../db/client';
-import { impressionsConfig } from '../impressions/config';
+import { configuredTopics, impressionsConfig } from '../impressions/config';
+import { impressionsLag, type EndOffsetReader } from '../impressions/lag';
 import { pendingConfig } from '../pending/config';
 import { rectifiedGateways } from '../rectifier/adapters';
 import { rectifierConfig } from '../rectifier/config';
-import { readStoredOffsets } from '../impressions/offset-store';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import { listAudit, type Actor } from './audit';
@@ -26,16 +26,18 @@ import {
   type DamagedFilter,
 } from './damaged';
 import { damagedCounts, prometheusText } from './metrics';
+import { campaignMinutes } from './impressions-view';
 import { pendingAges, pendingOrder } from './pending-view';
 import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
 import { recentRectifierRuns, triggerRectify, type RectifyTarget } from './rectifier-view';
 import { trackingHistory } from './tracking-view';
 import { configuredWireFormats, type WireFormat } from './wire-format';
 
-/** What the console uses: the queues and the database. */
+/** What the console uses: the queues, the database and Kafka's end offsets (impressions lag). */
 export interface ConsoleDeps {
   backend: QueueBackend;
   db: Db;
+  endOffsets: EndOffsetReader;
   logger: Logger;
 }
 
@@ -48,6 +50,8 @@ export interface ConsoleOptions {
   pageSize: number;
   /** Whose stored impressions offsets are shown. */
   consumerGroup: string;
+  /** The topics the impressions loader consumes (their end offsets give its lag). */
+  impressionsTopics: string[];
   /** Where a triggered rectifier run is queued, and for which gateways. */
   rectify: RectifyTarget;
 }
@@ -63,6 +67,7 @@ export function consoleOptions(): ConsoleOptions {
     bulkLimit: config.CONSOLE_BULK_LIMIT,
     pageSize: config.CONSOLE_PAGE_SIZE,
     consumerGroup: impressionsConfig().IMPRESSIONS_CONSUMER_GROUP,
+    impressionsTopics: configuredTopics(impressionsConfig()).map((t) => t.topic),
     rectify: { queue: pendingConfig().RECTIFY_QUEUE, gateways: rectifiedGateways(rectifierConfig()) },
   };
 }
@@ -93,7 +98,8 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     rectifierRuns: () => recentRectifierRuns(db),
     triggerRectify: (actor: Actor, gateway: string) => triggerRectify(deps, actor, options.rectify, gateway),
     trackingHistory: (id: number) => trackingHistory(db, id),
-    impressionsOffsets: () => readStoredOffsets(db, options.consumerGroup),
+    impressionsLag: () => impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),
+    campaignMinutes: (campaign: string) => campaignMinutes(db, campaign),
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
     damagedCounts: () => damagedCounts(db),
     prometheus: async () => {

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { createDamagedStore, type DamagedStore } from '../../lib/consumer/damaged-store';
 import { consoleAppFor, type ConsoleWebOptions } from '../../lib/console/jobs';
 import { createConsoleOperations, type ConsoleDeps } from '../../lib/console/operations';
+import { kafkaEndOffsets } from '../../lib/impressions/lag';
+import { createKafkaClient } from '../../lib/impressions/kafka-client';
 import { createLogger } from '../../lib/log';
 import { RedisQueueBackend } from '../../lib/queue';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -32,10 +34,14 @@ export interface ConsoleFixtureOptions {
   /** A Redis of the test's own (the browser test uses a logical database, so that its queues can have their real names). */
   redisUrl?: string;
   queues?: ConsoleFixture['queues'];
+  /** The Kafka cluster the impressions lag is read from; default: none listening (the page says Kafka is unreachable). */
+  kafkaBrokers?: string[];
+  /** The impressions topics the console reports on. */
+  impressionsTopics?: string[];
 }
 
 /** Builds the fixture; `close` purges the queues and drops the database. */
-export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named }: ConsoleFixtureOptions = {}): Promise<ConsoleFixture> {
+export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named, kafkaBrokers = ['127.0.0.1:1'], impressionsTopics = [] }: ConsoleFixtureOptions = {}): Promise<ConsoleFixture> {
   const database = await createTestDatabase();
   // One delivery only: a released message is dead-lettered at once (redrive tests).
   const backend = new RedisQueueBackend({ url: redisUrl, defaults: { maxReceiveCount: 1 } });
@@ -50,10 +56,13 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
     bulkLimit: 50,
     pageSize: 5,
     consumerGroup: `itest-console-${tag}`,
+    impressionsTopics,
     rectify: { queue: rectifyQueue, gateways: ['ingenico', 'adyen'] },
     auth: { mode: 'token', secret: CONSOLE_TEST_TOKEN, sessionHours: 1 },
   };
-  const deps: ConsoleDeps = { backend, db: database.db, logger: createLogger({}, { level: 'silent' }) };
+  const logger = createLogger({}, { level: 'silent' });
+  const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: `itest-console-${tag}`, logger });
+  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), logger };
   return {
     database,
     backend,

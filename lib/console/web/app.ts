@@ -172,7 +172,11 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     const id = text ? wholeNumber(text, 'id') : null;
     return c.html(trackingPage(page(c, 'Tracking', 'tracking'), id, id === null ? null : await ops.trackingHistory(id)));
   });
-  app.get(`${BASE}/impressions`, async (c) => c.html(impressionsPage(page(c, 'Impressions', 'impressions'), ops.options.consumerGroup, await ops.impressionsOffsets())));
+  app.get(`${BASE}/impressions`, async (c) => {
+    const campaign = c.req.query('campaign')?.trim();
+    const [lag, minutes] = await Promise.all([ops.impressionsLag(), campaign ? ops.campaignMinutes(campaign) : null]);
+    return c.html(impressionsPage(page(c, 'Impressions', 'impressions'), ops.options.consumerGroup, lag, minutes));
+  });
   app.get(`${BASE}/audit`, async (c) => {
     const action = AUDIT_ACTIONS.find((a) => a === c.req.query('action'));
     return c.html(auditPage(page(c, 'Audit', 'audit'), await ops.audit(200, action), AUDIT_ACTIONS, action));

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ConsoleAuditRow } from '../../db/schema';
-import type { StoredOffset } from '../../impressions/offset-store';
+import type { ImpressionsLag } from '../../impressions/lag';
+import type { CampaignMinutes } from '../impressions-view';
+import { minuteChart } from './chart';
 import type { BulkPlan, DamagedDetail, DamagedFilter, DamagedPage } from '../damaged';
 import { filterToQuery } from '../damaged';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges, type PendingOrder } from '../pending-view';
@@ -295,15 +297,26 @@ ${history.source ? html`<h2>contribution_source</h2><pre>${JSON.stringify(histor
   );
 }
 
-/** Stored Kafka offsets of the impressions loader. */
-export function impressionsPage(ctx: PageContext, consumerGroup: string, offsets: StoredOffset[]): Html {
+/** The impressions loader's lag per topic and partition, and one campaign's events per minute. */
+export function impressionsPage(ctx: PageContext, consumerGroup: string, lag: ImpressionsLag, campaign: CampaignMinutes | null): Html {
+  const total = (values: Array<number | null>) => (values.some((v) => v === null) ? null : values.reduce<number>((a, b) => a + (b ?? 0), 0));
+  const byTopic = [...new Set(lag.partitions.map((p) => p.topic))].map((topic) => ({ topic, lag: total(lag.partitions.filter((p) => p.topic === topic).map((p) => p.lag)) }));
   return layout(
     ctx,
-    html`<h1>Impressions: stored offsets of ${consumerGroup}</h1>
-<table id="offsets"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">next offset</th><th class="n">counted</th><th class="n">ignored</th><th class="n">invalid</th><th>updated</th></tr></thead><tbody>
-${offsets.map((o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.nextOffset ?? '—'}</td><td class="n">${o.countedEvents}</td><td class="n">${o.ignoredEvents}</td><td class="n">${o.invalidEvents}</td><td>${when(o.updatedAt)}</td></tr>`)}
+    html`<h1>Impressions: the loader ${consumerGroup}</h1>
+${lag.kafkaError ? html`<div class="error" role="alert">${lag.kafkaError}: the lag is unknown; the stored offsets below are the database's.</div>` : ''}
+<h2>Lag per topic</h2>
+<table id="topic-lag"><thead><tr><th>topic</th><th class="n">events behind</th></tr></thead><tbody>
+${byTopic.map((t) => html`<tr><td>${t.topic}</td><td class="n">${t.lag ?? '—'}</td></tr>`)}
 </tbody></table>
-<p class="muted">Lag needs the topics' end offsets from Kafka, which the console does not ask for: compare "next offset" with the topic's end offset (kcat -Q or the Kafka admin API).</p>`,
+<h2>Per partition</h2>
+<table id="offsets"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">end offset (Kafka)</th><th class="n">next offset (stored)</th><th class="n">lag</th><th class="n">counted</th><th class="n">ignored</th><th class="n">invalid</th><th>updated</th></tr></thead><tbody>
+${lag.partitions.map((o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.endOffset ?? '—'}</td><td class="n">${o.nextOffset ?? '—'}</td><td class="n${o.lag ? ' bad' : ''}">${o.lag ?? '—'}</td><td class="n">${o.countedEvents}</td><td class="n">${o.ignoredEvents}</td><td class="n">${o.invalidEvents}</td><td>${when(o.updatedAt)}</td></tr>`)}
+</tbody></table>
+<p class="muted">Lag: Kafka's end offset minus the next offset the loader stored with its counts (— while the loader has applied nothing of a partition, or Kafka does not report it).</p>
+<h2>One campaign, events per minute</h2>
+<form method="get" action="${BASE}/impressions" class="filters" id="campaign"><label>campaign<input type="text" name="campaign" value="${campaign?.campaign ?? ''}"></label><button>Show the last hour</button></form>
+${campaign ? minuteChart({ id: 'campaign-chart', start: campaign.start, series: [{ name: 'banner impressions', colour: '#2357c6', values: campaign.banner }, { name: 'landing page views', colour: '#1f7a3a', values: campaign.landingPage }] }) : ''}`,
   );
 }
 

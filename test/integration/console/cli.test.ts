@@ -70,7 +70,7 @@ describe('the ops CLI (scripts/ops.ts)', () => {
     const { code, stdout } = await ops('--help');
 
     expect(code).toBe(0);
-    for (const command of ['queues', 'redrive', 'purge', 'damaged', 'pending', 'tracking', 'offsets', 'audit']) expect(stdout).toContain(command);
+    for (const command of ['queues', 'redrive', 'purge', 'damaged', 'pending', 'tracking', 'impressions', 'metrics', 'audit']) expect(stdout).toContain(command);
   });
 
   it('should list the pending subcommands, the rectifier\'s runs and trigger among them, with pending --help', async () => {

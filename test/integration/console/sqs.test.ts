@@ -35,10 +35,12 @@ describe('the web console on SQS', () => {
       bulkLimit: 10,
       pageSize: 10,
       consumerGroup: 'none',
+      impressionsTopics: [],
       rectify: { queue: `${queue}-rectify`, gateways: [] },
       auth: { mode: 'token', secret: CONSOLE_TEST_TOKEN, sessionHours: 1 },
     };
-    app = consoleAppFor({ backend, db: database.db, logger: createLogger({}, { level: 'silent' }) }, options);
+    const endOffsets = async () => [];
+    app = consoleAppFor({ backend, db: database.db, endOffsets, logger: createLogger({}, { level: 'silent' }) }, options);
   });
 
   afterAll(async () => {
