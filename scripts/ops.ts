@@ -16,9 +16,7 @@ import { ConsoleRequestError } from '../lib/console/errors';
 import { consoleOptions, type ConsoleDeps, type ConsoleOperations, createConsoleOperations } from '../lib/console/operations';
 import { PENDING_AGE_BUCKETS } from '../lib/console/pending-view';
 import { defineJob } from '../lib/job';
-import { dbClient } from '../lib/runtime/clients/database';
-import { kafkaEndOffsetsClient } from '../lib/runtime/clients/impressions';
-import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { consoleClients } from '../lib/runtime/clients/console';
 import { openRuntime } from '../lib/runtime/handler-runtime';
 
 /** The CLI's "job": the console's options and the clients the console function opens. */
@@ -83,6 +81,32 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
     .action(async (queue: string, options: { count: string }, command: Command) => {
       const bodies = await open().peek(queue, wholeNumber(options.count));
       print(out(command), bodies, (b) => (b === null ? 'this backend cannot peek' : b.join('\n---\n') || '(none)'));
+    });
+  program
+    .command('rates <queue>')
+    .description('pushed and consumed (acked) messages per minute over the last hour (Redis)')
+    .action(async (queue: string, _options, command: Command) => {
+      print(out(command), await open().rates(queue), (r) =>
+        r === null
+          ? 'this backend keeps no per-minute counts (SQS: CloudWatch NumberOfMessagesSent / NumberOfMessagesDeleted)'
+          : table(['minute (UTC)', 'pushed', 'consumed'], r.pushed.map((n, i) => [new Date(r.start.getTime() + i * 60_000).toISOString().slice(11, 16), n, r.acked[i]]).filter((row) => row[1] !== 0 || row[2] !== 0)),
+      );
+    });
+  program
+    .command('partitions <queue>')
+    .description('a partitioned queue\'s partitions: owner, fencing token, lease left, figures; the group\'s members')
+    .action(async (queue: string, _options, command: Command) => {
+      print(out(command), await open().partitions(queue), (v) =>
+        v === null
+          ? `${queue} is not partitioned`
+          : [
+              table(['partition', 'owner', 'token', 'lease left ms', 'ready', 'in flight'], v.partitions.map((p, i) => {
+                const stats = v.stats[i]!;
+                return [p.queue, p.owner ?? 'nobody', p.token, p.leaseLeftMs, 'error' in stats ? stats.error : stats.ready, 'error' in stats ? '' : stats.inFlight];
+              })),
+              `members: ${v.members.map((m) => m.id).join(', ') || 'none'}`,
+            ].join('\n'),
+      );
     });
   program
     .command('redrive <queue>')
@@ -229,7 +253,7 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
 async function main(argv: string[]): Promise<number> {
   let runtime: ReturnType<typeof openRuntime<ConsoleDeps, ReturnType<typeof consoleOptions>, void, undefined>> | undefined;
   const open = () => {
-    runtime ??= openRuntime('ops', opsJob, { backend: queueBackendClient, db: dbClient, endOffsets: kafkaEndOffsetsClient });
+    runtime ??= openRuntime('ops', opsJob, consoleClients);
     return createConsoleOperations(runtime.deps, runtime.options);
   };
   const actor: Actor = { name: process.env.CONSOLE_ACTOR ?? `cli:${userInfo().username}`, via: 'cli' };

@@ -11,6 +11,7 @@ import { pendingConfig } from '../pending/config';
 import { rectifiedGateways } from '../rectifier/adapters';
 import { rectifierConfig } from '../rectifier/config';
 import type { Logger } from '../log';
+import { definedPartitionSpec, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend } from '../queue/types';
 import { listAudit, type Actor } from './audit';
 import { consoleConfig } from './config';
@@ -28,7 +29,7 @@ import {
 import { damagedCounts, prometheusText } from './metrics';
 import { campaignMinutes } from './impressions-view';
 import { pendingAges, pendingOrder } from './pending-view';
-import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
+import { partitionView, peekQueue, purgeQueue, queueOverview, queueRates, redriveQueue, type PartitionStatusReader, type RedriveLimits } from './queues';
 import { recentRectifierRuns, triggerRectify, type RectifyTarget } from './rectifier-view';
 import { trackingHistory } from './tracking-view';
 import { configuredWireFormats, type WireFormat } from './wire-format';
@@ -38,12 +39,16 @@ export interface ConsoleDeps {
   backend: QueueBackend;
   db: Db;
   endOffsets: EndOffsetReader;
+  /** Owners of partitioned queues' partitions (Redis lease keys). */
+  partitionStatus: PartitionStatusReader;
   logger: Logger;
 }
 
 export interface ConsoleOptions {
   /** The queues the console shows and acts on; no other queue can be named. */
   queues: string[];
+  /** Those of them declared partitioned (queues/definitions.json). */
+  partitioned: PartitionSpec[];
   wireFormats: Record<string, WireFormat>;
   redrive: RedriveLimits;
   bulkLimit: number;
@@ -60,8 +65,10 @@ export interface ConsoleOptions {
 export function consoleOptions(): ConsoleOptions {
   const config = consoleConfig();
   const wireFormats = configuredWireFormats();
+  const queues = [...new Set([...Object.keys(wireFormats), ...consumerConfig().DEAD_LETTER_QUEUES])];
   return {
-    queues: [...new Set([...Object.keys(wireFormats), ...consumerConfig().DEAD_LETTER_QUEUES])],
+    queues,
+    partitioned: queues.map((queue) => definedPartitionSpec(queue)).filter((spec): spec is PartitionSpec => spec !== undefined),
     wireFormats,
     redrive: { max: config.CONSOLE_REDRIVE_MAX, perSecond: config.CONSOLE_REDRIVE_PER_SECOND },
     bulkLimit: config.CONSOLE_BULK_LIMIT,
@@ -82,6 +89,8 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     queueOverview: () => queueOverview(backend, queues),
     queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
     peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
+    rates: (queue: string) => queueRates(backend, queues, queue),
+    partitions: (queue: string) => partitionView(deps, queues, options.partitioned, queue),
     redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
       redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
     purge: (actor: Actor, queue: string, confirmation: string) => purgeQueue(deps, actor, queues, queue, confirmation),

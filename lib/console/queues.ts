@@ -5,7 +5,8 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import type { QueueBackend, QueueStats } from '../queue/types';
+import type { PartitionSpec, PartitionStatus } from '../queue/partitions';
+import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
 import { maskBody } from './mask';
@@ -68,4 +69,38 @@ export async function purgeQueue(deps: QueueDeps, actor: Actor, queues: string[]
 /** Refuses queues the console does not manage, so that no request can name an arbitrary key. */
 export function assertManaged(queues: string[], queue: string): void {
   if (!queues.includes(queue)) throw new UnknownQueueError(`the console manages no queue named ${JSON.stringify(queue.slice(0, 100))}`);
+}
+
+/** Minutes the queue page's rates chart covers. */
+export const RATE_CHART_MINUTES = 60;
+
+/** Pushed and acked per minute over the last hour; null where the backend keeps no counts (SQS). */
+export async function queueRates(backend: QueueBackend, queues: string[], queue: string): Promise<QueueRates | null> {
+  assertManaged(queues, queue);
+  return backend.rates ? backend.rates(queue, RATE_CHART_MINUTES) : null;
+}
+
+/** One partition of a partitioned queue: who holds it and what it holds. */
+export interface PartitionView extends PartitionStatus {
+  stats: Array<QueueStats | { error: string }>;
+}
+
+/** Reads a partitioned queue's owners and members (lib/queue/partitions). */
+export type PartitionStatusReader = (spec: PartitionSpec) => Promise<PartitionStatus>;
+
+/** The partitions of `queue` with their owners and figures; null when the queue is not partitioned. */
+export async function partitionView(
+  deps: { backend: QueueBackend; partitionStatus: PartitionStatusReader },
+  queues: string[],
+  partitioned: PartitionSpec[],
+  queue: string,
+): Promise<PartitionView | null> {
+  assertManaged(queues, queue);
+  const spec = partitioned.find((candidate) => candidate.queue === queue);
+  if (!spec) return null;
+  const status = await deps.partitionStatus(spec);
+  const stats = await Promise.all(
+    status.partitions.map((p) => deps.backend.stats(p.queue).catch((error: unknown) => ({ error: `${toError(error).name}: ${toError(error).message}` }))),
+  );
+  return { ...status, stats };
 }

@@ -10,7 +10,9 @@ import { createConsoleOperations, type ConsoleDeps } from '../../lib/console/ope
 import { kafkaEndOffsets } from '../../lib/impressions/lag';
 import { createKafkaClient } from '../../lib/impressions/kafka-client';
 import { createLogger } from '../../lib/log';
+import Redis from 'ioredis';
 import { RedisQueueBackend } from '../../lib/queue';
+import { readPartitionStatus, type PartitionSpec } from '../../lib/queue/partitions';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -38,10 +40,12 @@ export interface ConsoleFixtureOptions {
   kafkaBrokers?: string[];
   /** The impressions topics the console reports on. */
   impressionsTopics?: string[];
+  /** Partitioned queues the console manages besides `queues`. */
+  partitioned?: PartitionSpec[];
 }
 
 /** Builds the fixture; `close` purges the queues and drops the database. */
-export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named, kafkaBrokers = ['127.0.0.1:1'], impressionsTopics = [] }: ConsoleFixtureOptions = {}): Promise<ConsoleFixture> {
+export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named, kafkaBrokers = ['127.0.0.1:1'], impressionsTopics = [], partitioned = [] }: ConsoleFixtureOptions = {}): Promise<ConsoleFixture> {
   const database = await createTestDatabase();
   // One delivery only: a released message is dead-lettered at once (redrive tests).
   const backend = new RedisQueueBackend({ url: redisUrl, defaults: { maxReceiveCount: 1 } });
@@ -50,7 +54,8 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
   const rectifyQueue = `itest-console-rectify-${tag}`;
   for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
   const options: ConsoleWebOptions = {
-    queues: Object.values(queues),
+    queues: [...Object.values(queues), ...partitioned.map((spec) => spec.queue)],
+    partitioned,
     wireFormats: { [queues.pending]: 'pending', [queues.paymentsInit]: 'payments-init', [queues.tracking]: 'contribution-tracking' },
     redrive: { max: 100, perSecond: 1000 },
     bulkLimit: 50,
@@ -62,7 +67,8 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
   };
   const logger = createLogger({}, { level: 'silent' });
   const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: `itest-console-${tag}`, logger });
-  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), logger };
+  const redis = new Redis(redisUrl);
+  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), partitionStatus: (spec) => readPartitionStatus(redis, spec), logger };
   return {
     database,
     backend,
@@ -76,6 +82,7 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
     async close() {
       for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
       await backend.close();
+      redis.disconnect();
       await database.drop();
     },
   };

@@ -104,8 +104,8 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
   app.get(`${BASE}/queues/:queue`, async (c) => {
     const queue = c.req.param('queue');
     const peeked = await ops.peek(queue);
-    const stats = (await ops.queueStats(queue))!;
-    return c.html(queuePage(page(c, `Queue ${queue}`, 'queues'), stats, peeked, ops.options.redrive.max, ops.options.redrive.perSecond));
+    const [stats, rates, partitions] = await Promise.all([ops.queueStats(queue), ops.rates(queue), ops.partitions(queue)]);
+    return c.html(queuePage(page(c, `Queue ${queue}`, 'queues'), stats!, { rates, partitions, peeked }, ops.options.redrive.max, ops.options.redrive.perSecond));
   });
   app.post(`${BASE}/queues/:queue/redrive`, async (c) => {
     const queue = c.req.param('queue');

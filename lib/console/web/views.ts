@@ -13,10 +13,10 @@ import { minuteChart } from './chart';
 import type { BulkPlan, DamagedDetail, DamagedFilter, DamagedPage } from '../damaged';
 import { filterToQuery } from '../damaged';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges, type PendingOrder } from '../pending-view';
-import type { QueueOverview } from '../queues';
+import type { PartitionView, QueueOverview } from '../queues';
 import type { TrackingHistory } from '../tracking-view';
 import type { GatewayRunRecord } from '../../rectifier/run-history';
-import type { QueueCapabilities } from '../../queue/types';
+import type { QueueCapabilities, QueueRates } from '../../queue/types';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -144,14 +144,41 @@ ${capabilities.reportsOldestAge ? '' : html`<p class="muted">This backend report
   );
 }
 
-/** One queue: figures, the first ready messages, redrive and purge. */
-export function queuePage(ctx: PageContext & { csrf: string }, queue: QueueOverview, peeked: string[] | null, redriveMax: number, perSecond: number): Html {
+function seconds(ms: number | null): string {
+  return ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A partitioned queue's partitions: owner, fencing token, lease left, figures; and the group's members. */
+function partitionsSection(view: PartitionView): Html {
+  return html`<h2>Partitions (${view.partitions.length}) and their owners</h2>
+<table id="partitions"><thead><tr><th class="n">partition</th><th>queue</th><th>owner</th><th class="n">token</th><th class="n">lease left</th><th class="n">ready</th><th class="n">in flight</th><th class="n">dead</th></tr></thead><tbody>
+${view.partitions.map((p, i) => {
+  const stats = view.stats[i]!;
+  const figures = 'error' in stats ? html`<td colspan="3" class="bad">${stats.error}</td>` : html`<td class="n">${stats.ready}</td><td class="n">${stats.inFlight}</td><td class="n">${stats.dead}</td>`;
+  return html`<tr><td class="n">${p.partition}</td><td>${p.queue}</td><td${p.owner ? '' : raw(' class="bad"')}>${p.owner ?? 'nobody'}</td><td class="n">${p.token}</td><td class="n">${seconds(p.leaseLeftMs)}</td>${figures}</tr>`;
+})}
+</tbody></table>
+<p>Consumer group: ${view.members.length === 0 ? html`<span class="bad">no live member</span>` : view.members.map((m) => html`<span class="tag">${m.id} (${seconds(m.heartbeatLeftMs)})</span> `)}</p>`;
+}
+
+/** One queue: figures, rates over the last hour, partitions, the first ready messages, redrive and purge. */
+export function queuePage(
+  ctx: PageContext & { csrf: string },
+  queue: QueueOverview,
+  extra: { rates: QueueRates | null; partitions: PartitionView | null; peeked: string[] | null },
+  redriveMax: number,
+  perSecond: number,
+): Html {
   const stats = queue.stats;
+  const { rates, partitions, peeked } = extra;
   const path = `${BASE}/queues/${encodeURIComponent(queue.queue)}`;
   return layout(
     ctx,
     html`<h1>Queue ${queue.queue}</h1>
 ${stats ? html`<table class="kv"><tbody><tr><th>ready</th><td>${stats.ready}</td></tr><tr><th>in flight</th><td>${stats.inFlight}</td></tr><tr><th>delayed</th><td>${stats.delayed}</td></tr><tr><th>dead</th><td id="dead">${stats.dead}</td></tr><tr><th>oldest</th><td>${age(stats.oldestAgeSeconds)}</td></tr></tbody></table>` : html`<div class="error">${queue.error}</div>`}
+<h2>Rates, the last hour</h2>
+${rates ? html`${minuteChart({ id: 'rates-chart', start: rates.start, series: [{ name: 'pushed', colour: '#2357c6', values: rates.pushed }, { name: 'consumed (acked)', colour: '#1f7a3a', values: rates.acked }] })}<p class="muted">Counted by the queue backend as each push is stored and each ack settles (processed or sent to damaged), in every process; written within a second.</p>` : html`<p class="muted">This backend keeps no per-minute counts (SQS: the CloudWatch metrics NumberOfMessagesSent and NumberOfMessagesDeleted).</p>`}
+${partitions ? partitionsSection(partitions) : ''}
 <h2>Redrive dead letters</h2>
 <form method="post" action="${path}/redrive" id="redrive">${csrfField(ctx.csrf)}
 <label>At most <input type="number" name="max" min="1" max="${redriveMax}" value="${Math.min(redriveMax, Math.max(1, stats?.dead ?? 1))}"></label>

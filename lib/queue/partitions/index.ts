@@ -6,3 +6,4 @@
 export * from './routing';
 export { PartitionedConsumer, consumePartitioned, type PartitionHandler, type PartitionedConsumerOptions } from './consumer';
 export { RedisPartitionScripts, partitionOwnerKey, partitionFenceKey, partitionMembersKey, type PartitionLeaseResult } from './redis-partition-scripts';
+export { readPartitionStatus, type PartitionOwnership, type PartitionStatus } from './status';
