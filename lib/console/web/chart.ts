@@ -47,7 +47,7 @@ export function minuteChart(chart: MinuteChart): HtmlEscapedString | Promise<Htm
   return html`<figure class="chart" id="${chart.id}"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="per minute, ${minuteLabel(chart.start)} to ${minuteLabel(at(minutes - 1))} UTC">
 <rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#fff" stroke="#e3e6ec"/>
 <text x="${PAD.left - 4}" y="${PAD.top + 10}" text-anchor="end" font-size="10" fill="#667085">${max}</text><text x="${PAD.left - 4}" y="${PAD.top + plotH}" text-anchor="end" font-size="10" fill="#667085">0</text>
-${ticks.map((i) => html`<text x="${x(i).toFixed(1)}" y="${HEIGHT - 6}" text-anchor="middle" font-size="10" fill="#667085">${minuteLabel(at(i))}</text>`)}
+${ticks.map((i) => html`<text x="${x(i).toFixed(1)}" y="${HEIGHT - 6}" text-anchor="${i === 0 && minutes > 1 ? 'start' : i === minutes - 1 && minutes > 1 ? 'end' : 'middle'}" font-size="10" fill="#667085">${minuteLabel(at(i))}</text>`)}
 ${lines}</svg>
 <figcaption>per minute (UTC): ${chart.series.map((s) => html`<span class="legend"><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${s.colour}"/></svg> ${s.name}: <strong data-series="${s.name}">${s.values.reduce((a, b) => a + b, 0)}</strong> </span>`)}</figcaption></figure>`;
 }
