@@ -10,6 +10,11 @@
  * - OldestMessageAgeSeconds above consoleAlarmOldestAgeSeconds: a consumer is stuck (Redis
  *   stages; SQS reports no oldest age, so there the alarm sees no data and stays OK).
  *
+ * - ImpressionsLagEvents above consoleAlarmImpressionsLag, per impressions topic the stage
+ *   configures (IMPRESSIONS_BANNER_TOPICS / IMPRESSIONS_LANDING_PAGE_TOPICS): the loader is stuck
+ *   or too slow; missing data counts as breaching (no lag published: Kafka unreachable, or the
+ *   loader never started a partition).
+ *
  * Each alarm notifies consoleAlarmTopicArn when that param is set, and nobody otherwise.
  */
 'use strict';
@@ -33,9 +38,38 @@ const ALARMS = [
   { id: 'OldestAge', metric: 'OldestMessageAgeSeconds', threshold: 'oldestAgeSeconds', missing: 'notBreaching', what: 'seconds the oldest message has waited' },
 ];
 
-/** The CloudFormation resources: one AWS::CloudWatch::Alarm per queue and alarm kind. */
-function consoleAlarms({ stage, namespace, thresholds, topicArn }) {
+/** `centralnotice-impressions` -> `CentralnoticeImpressions` (alarm ids allow letters and digits only). */
+function resourceName(name) {
+  return pascalName(name.replace(/[^A-Za-z0-9-]/g, '-'));
+}
+
+/** The CloudFormation resources: one AWS::CloudWatch::Alarm per queue and alarm kind, and one per impressions topic. */
+function consoleAlarms({ stage, namespace, thresholds, topicArn, impressionsTopics = [] }) {
   const resources = {};
+  const actions = topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {};
+  for (const topic of impressionsTopics) {
+    resources[`ConsoleImpressions${resourceName(topic)}LagAlarm`] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `donation-buffer-${stage}-impressions-${topic}-Lag`,
+        AlarmDescription: `${topic}: the impressions loader is more than ${thresholds.impressionsLag} events behind (the console's impressions page shows where)`,
+        Namespace: namespace,
+        MetricName: 'ImpressionsLagEvents',
+        Dimensions: [
+          { Name: 'service', Value: SERVICE },
+          { Name: 'Stage', Value: stage },
+          { Name: 'Topic', Value: topic },
+        ],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 2,
+        Threshold: Number(thresholds.impressionsLag),
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'breaching',
+        ...actions,
+      },
+    };
+  }
   for (const { name } of queues) {
     for (const alarm of ALARMS) {
       resources[`Console${pascalName(name)}${alarm.id}Alarm`] = {
@@ -65,6 +99,14 @@ function consoleAlarms({ stage, namespace, thresholds, topicArn }) {
   return { Resources: resources };
 }
 
+/** `banners:100,landing` -> `['banners', 'landing']` (a banner topic's sampling factor dropped). */
+function topicNames(list) {
+  return String(list ?? '')
+    .split(',')
+    .map((entry) => entry.trim().split(':')[0])
+    .filter((topic) => topic !== '');
+}
+
 /** osls calls this with the stage's params resolved through `resolveVariable`. */
 module.exports = async ({ resolveVariable }) =>
   consoleAlarms({
@@ -74,7 +116,9 @@ module.exports = async ({ resolveVariable }) =>
       deadLetters: await resolveVariable('param:consoleAlarmDeadLetters'),
       damagedRows: await resolveVariable('param:consoleAlarmDamagedRows'),
       oldestAgeSeconds: await resolveVariable('param:consoleAlarmOldestAgeSeconds'),
+      impressionsLag: await resolveVariable('param:consoleAlarmImpressionsLag'),
     },
     topicArn: await resolveVariable('param:consoleAlarmTopicArn'),
+    impressionsTopics: [...topicNames(await resolveVariable('param:impressionsBannerTopic')), ...topicNames(await resolveVariable('param:impressionsLandingPageTopic'))],
   });
 module.exports.consoleAlarms = consoleAlarms;

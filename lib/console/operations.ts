@@ -112,8 +112,13 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
     damagedCounts: () => damagedCounts(db),
     prometheus: async () => {
-      const [queueFigures, damagedByQueue, pending] = await Promise.all([queueOverview(backend, queues), damagedCounts(db), pendingAges(db)]);
-      return prometheusText(queueFigures, damagedByQueue, pending);
+      const [queueFigures, damagedByQueue, pending, lag] = await Promise.all([
+        queueOverview(backend, queues),
+        damagedCounts(db),
+        pendingAges(db),
+        impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),
+      ]);
+      return prometheusText(queueFigures, damagedByQueue, pending, lag);
     },
   };
 }

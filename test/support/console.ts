@@ -82,6 +82,11 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
     async close() {
       for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
       await backend.close();
+      // The queues' per-minute rate counts too (they would otherwise expire after two hours).
+      for (const queue of [...Object.values(queues), rectifyQueue]) {
+        const counts = await redis.keys(`{${queue}}:rate:*`);
+        if (counts.length > 0) await redis.del(...counts);
+      }
       redis.disconnect();
       await database.drop();
     },

@@ -59,6 +59,13 @@ describe('the console\'s impressions page', () => {
     expect(lag.partitions.filter((p) => p.lag !== null)).toEqual([expect.objectContaining({ topic, partition: 0, endOffset: 5, nextOffset: 2, lag: 3 })]);
   });
 
+  it('should serve the known lags to Prometheus and leave the unknown ones out', async () => {
+    const text = await f.ops.prometheus();
+
+    expect(text).toContain(`buffer_impressions_lag_events{topic="${topic}",partition="0"} 3\n`);
+    expect(text).not.toContain(`buffer_impressions_lag_events{topic="${topic}",partition="1"}`);
+  });
+
   it('should chart one campaign\'s banner impressions and landing page views per minute over the last hour', async () => {
     const campaign = `C_${randomBytes(3).toString('hex')}`;
     const minute = (ago: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 - ago * 60_000);
