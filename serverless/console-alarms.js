@@ -43,58 +43,62 @@ function resourceName(name) {
   return pascalName(name.replace(/[^A-Za-z0-9-]/g, '-'));
 }
 
+/**
+ * One alarm on a metric console-metrics publishes, with exactly its dimensions (Powertools adds
+ * `service`), or the alarm sees no data.
+ */
+function alarm({ stage, namespace, topicArn }, { name, description, metric, dimension, threshold, missing, periods }) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `donation-buffer-${stage}-${name}`,
+      AlarmDescription: description,
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: [
+        { Name: 'service', Value: SERVICE },
+        { Name: 'Stage', Value: stage },
+        dimension,
+      ],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: periods,
+      Threshold: Number(threshold),
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: missing,
+      ...(topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {}),
+    },
+  };
+}
+
 /** The CloudFormation resources: one AWS::CloudWatch::Alarm per queue and alarm kind, and one per impressions topic. */
-function consoleAlarms({ stage, namespace, thresholds, topicArn, impressionsTopics = [] }) {
+function consoleAlarms(settings) {
+  const { thresholds, impressionsTopics = [] } = settings;
   const resources = {};
-  const actions = topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {};
-  for (const topic of impressionsTopics) {
-    resources[`ConsoleImpressions${resourceName(topic)}LagAlarm`] = {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `donation-buffer-${stage}-impressions-${topic}-Lag`,
-        AlarmDescription: `${topic}: the impressions loader is more than ${thresholds.impressionsLag} events behind (the console's impressions page shows where)`,
-        Namespace: namespace,
-        MetricName: 'ImpressionsLagEvents',
-        Dimensions: [
-          { Name: 'service', Value: SERVICE },
-          { Name: 'Stage', Value: stage },
-          { Name: 'Topic', Value: topic },
-        ],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 2,
-        Threshold: Number(thresholds.impressionsLag),
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'breaching',
-        ...actions,
-      },
-    };
-  }
   for (const { name } of queues) {
-    for (const alarm of ALARMS) {
-      resources[`Console${pascalName(name)}${alarm.id}Alarm`] = {
-        Type: 'AWS::CloudWatch::Alarm',
-        Properties: {
-          AlarmName: `donation-buffer-${stage}-${name}-${alarm.id}`,
-          AlarmDescription: `${name}: more than ${thresholds[alarm.threshold]} ${alarm.what} (the console shows them)`,
-          Namespace: namespace,
-          MetricName: alarm.metric,
-          // Exactly the published dimensions (Powertools adds `service`), or the alarm sees no data.
-          Dimensions: [
-            { Name: 'service', Value: SERVICE },
-            { Name: 'Stage', Value: stage },
-            { Name: 'Queue', Value: name },
-          ],
-          Statistic: 'Maximum',
-          Period: 300,
-          EvaluationPeriods: 1,
-          Threshold: Number(thresholds[alarm.threshold]),
-          ComparisonOperator: 'GreaterThanThreshold',
-          TreatMissingData: alarm.missing,
-          ...(topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {}),
-        },
-      };
+    for (const kind of ALARMS) {
+      resources[`Console${pascalName(name)}${kind.id}Alarm`] = alarm(settings, {
+        name: `${name}-${kind.id}`,
+        description: `${name}: more than ${thresholds[kind.threshold]} ${kind.what} (the console shows them)`,
+        metric: kind.metric,
+        dimension: { Name: 'Queue', Value: name },
+        threshold: thresholds[kind.threshold],
+        missing: kind.missing,
+        periods: 1,
+      });
     }
+  }
+  for (const topic of impressionsTopics) {
+    // Two periods: a loader run that has just started is behind by a batch for a moment.
+    resources[`ConsoleImpressions${resourceName(topic)}LagAlarm`] = alarm(settings, {
+      name: `impressions-${topic}-Lag`,
+      description: `${topic}: the impressions loader is more than ${thresholds.impressionsLag} events behind (the console's impressions page shows where)`,
+      metric: 'ImpressionsLagEvents',
+      dimension: { Name: 'Topic', Value: topic },
+      threshold: thresholds.impressionsLag,
+      missing: 'breaching',
+      periods: 2,
+    });
   }
   return { Resources: resources };
 }
