@@ -27,24 +27,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Kafka, logLevel as kafkaLogLevel, type Admin, type Producer } from 'kafkajs';
-import mysql from 'mysql2/promise';
 import { createDamagedStore } from '../lib/consumer/damaged-store';
-import { migrateDatabase, openDatabase, type Database } from '../lib/db/client';
+import { openDatabase, type Database } from '../lib/db/client';
 import { impressionsConfig, type ImpressionsConfig } from '../lib/impressions/config';
 import { pendingConfig } from '../lib/pending/config';
 import { RedisQueueBackend } from '../lib/queue';
 import { adaptersFromConfig, gatewaysToRectify } from '../lib/rectifier/adapters';
 import { rectifierConfig } from '../lib/rectifier/config';
-import { loadRates, parseEcbRates } from '../lib/tracking/exchange-rates';
 import { seedTrackingIdSequence } from '../lib/tracking/id-sequence';
 import { createTrackingProducer } from '../lib/tracking/producer';
 import { trackingConfig } from '../lib/tracking/config';
 import { localRunConfig, type LocalRunConfig } from './local-run/config';
 import { exerciseConsole, localConsoleNote } from './local-run/console';
 import { startCrmStandIn, type CrmStandIn } from './local-run/crm-stand-in';
+import { recreateDatabase } from './local-run/database';
 import { generateTraffic, seedSpecialTraffic } from './local-run/generator';
 import { damagedState, impressionsLag, queueStats, tableRows, unsettledOrphans, waiting } from './local-run/observe';
 import { startOffline, type Offline } from './local-run/offline';
@@ -314,33 +312,6 @@ function runEnvironment(stackEnv: Record<string, string>, config: LocalRunConfig
     IMPRESSIONS_SESSION_TIMEOUT_MS: process.env.IMPRESSIONS_SESSION_TIMEOUT_MS ?? '6000',
   };
 }
-
-/**
- * Drops the run's database, applies every migration to a fresh one and loads the sample ECB
- * reference rates (as a deployment loads the day's file with `npm run rates:load`), so that
- * tracking messages get their usd_amount.
- */
-async function recreateDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = '/';
-  const admin = await mysql.createConnection({ uri: target.toString() });
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  } finally {
-    await admin.end();
-  }
-  await migrateDatabase(url);
-  const database = openDatabase(url, { connectionLimit: 1 });
-  try {
-    await loadRates(database.pool, parseEcbRates(readFileSync(SAMPLE_RATES, 'utf8')));
-  } finally {
-    await database.close();
-  }
-}
-
-/** Made-up reference rates in the ECB's eurofxref format (fixtures/exchange-rates/). */
-const SAMPLE_RATES = path.join(__dirname, '..', 'fixtures', 'exchange-rates', 'eurofxref-sample.xml');
 
 interface Drivers {
   stop(): Promise<void>;

@@ -100,11 +100,8 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
         v === null
           ? `${queue} is not partitioned`
           : [
-              table(['partition', 'owner', 'token', 'lease left ms', 'ready', 'in flight'], v.partitions.map((p, i) => {
-                const stats = v.stats[i]!;
-                return [p.queue, p.owner ?? 'nobody', p.token, p.leaseLeftMs, 'error' in stats ? stats.error : stats.ready, 'error' in stats ? '' : stats.inFlight];
-              })),
-              `members: ${v.members.map((m) => m.id).join(', ') || 'none'}`,
+              table(['partition', 'owner', 'token', 'lease left ms', 'ready', 'in flight'], v.partitions.map((p) => [p.queue, p.owner ?? 'nobody', p.token, p.leaseDeadline === null ? null : p.leaseDeadline - v.readAt, p.stats.ready, p.stats.inFlight])),
+              `members: ${v.members.map((m) => m.consumerId).join(', ') || 'none'}`,
             ].join('\n'),
       );
     });

@@ -51,6 +51,8 @@ export interface ProcessorSimulator {
   expressCheckoutUrl: string;
   setOrder(orderId: string, answer: OrderAnswer): void;
   setCheckout(token: string, answer: CheckoutAnswer): void;
+  /** Delays every processor answer by `ms` from now on (0: answer at once), as a slow processor does. */
+  setLatency(ms: number): void;
   /** Every call received so far, in order (configuration calls excluded). */
   calls(): RecordedCall[];
   reset(): void;
@@ -63,6 +65,7 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
   const checkouts = new Map<string, CheckoutAnswer>();
   let calls: RecordedCall[] = [];
   let txnSequence = 0;
+  let latencyMs = 0;
   const nextTxn = () => `SIM-${Date.now()}-${++txnSequence}`;
 
   const server = http.createServer((req, res) => {
@@ -104,51 +107,59 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
       }
 
       calls.push({ method, path, body });
-
-      if (parts[0] === 'hosted-payment' && parts[1] === 'orders' && parts[2]) {
-        const order = orders.get(parts[2]);
-        if (!order) return send(404, { error: 'unknown order' });
-        if (order.error) return send(order.error.httpStatus, { error: order.error.message });
-        const action = parts[3];
-        if (method === 'GET' && action === undefined) {
-          return send(200, { order_id: parts[2], status_code: order.statusCode ?? 0, ...(order.gatewayTxnId ? { gateway_txn_id: order.gatewayTxnId } : {}) });
-        }
-        if (method === 'POST' && (action === 'approve' || action === 'finish')) {
-          order.statusCode = 800;
-          order.gatewayTxnId ??= nextTxn();
-          return send(200, { order_id: parts[2], status_code: 800, gateway_txn_id: order.gatewayTxnId });
-        }
-        if (method === 'POST' && action === 'cancel') {
-          order.statusCode = 99999;
-          return send(200, { order_id: parts[2], status_code: 99999 });
-        }
-        return send(404, { error: 'unknown hosted-payment call' });
+      if (latencyMs > 0) {
+        setTimeout(() => answerProcessorCall(parts, method, send), latencyMs);
+        return;
       }
-
-      if (parts[0] === 'express-checkout' && parts[1] === 'checkouts' && parts[2]) {
-        const checkout = checkouts.get(parts[2]);
-        if (!checkout) return send(404, { error: 'unknown token' });
-        if (checkout.error) return send(checkout.error.httpStatus, { error: checkout.error.message });
-        if (checkout.expired) return send(410, { error: 'token expired' });
-        const action = parts[3];
-        if (method === 'GET' && action === undefined) {
-          return send(200, {
-            token: parts[2],
-            checkout_status: checkout.checkoutStatus ?? 'PaymentActionNotInitiated',
-            ...(checkout.gatewayTxnId ? { gateway_txn_id: checkout.gatewayTxnId } : {}),
-          });
-        }
-        if (method === 'POST' && action === 'pay') {
-          checkout.checkoutStatus = 'PaymentActionCompleted';
-          checkout.gatewayTxnId ??= nextTxn();
-          return send(200, { payment_status: 'Completed', gateway_txn_id: checkout.gatewayTxnId });
-        }
-        return send(404, { error: 'unknown express-checkout call' });
-      }
-
-      return send(404, { error: 'unknown path' });
+      answerProcessorCall(parts, method, send);
     });
   });
+
+  /** The processor's answer to one call (configuration calls are answered before). */
+  const answerProcessorCall = (parts: string[], method: string, send: (status: number, answer: unknown) => void): void => {
+    if (parts[0] === 'hosted-payment' && parts[1] === 'orders' && parts[2]) {
+      const order = orders.get(parts[2]);
+      if (!order) return send(404, { error: 'unknown order' });
+      if (order.error) return send(order.error.httpStatus, { error: order.error.message });
+      const action = parts[3];
+      if (method === 'GET' && action === undefined) {
+        return send(200, { order_id: parts[2], status_code: order.statusCode ?? 0, ...(order.gatewayTxnId ? { gateway_txn_id: order.gatewayTxnId } : {}) });
+      }
+      if (method === 'POST' && (action === 'approve' || action === 'finish')) {
+        order.statusCode = 800;
+        order.gatewayTxnId ??= nextTxn();
+        return send(200, { order_id: parts[2], status_code: 800, gateway_txn_id: order.gatewayTxnId });
+      }
+      if (method === 'POST' && action === 'cancel') {
+        order.statusCode = 99999;
+        return send(200, { order_id: parts[2], status_code: 99999 });
+      }
+      return send(404, { error: 'unknown hosted-payment call' });
+    }
+
+    if (parts[0] === 'express-checkout' && parts[1] === 'checkouts' && parts[2]) {
+      const checkout = checkouts.get(parts[2]);
+      if (!checkout) return send(404, { error: 'unknown token' });
+      if (checkout.error) return send(checkout.error.httpStatus, { error: checkout.error.message });
+      if (checkout.expired) return send(410, { error: 'token expired' });
+      const action = parts[3];
+      if (method === 'GET' && action === undefined) {
+        return send(200, {
+          token: parts[2],
+          checkout_status: checkout.checkoutStatus ?? 'PaymentActionNotInitiated',
+          ...(checkout.gatewayTxnId ? { gateway_txn_id: checkout.gatewayTxnId } : {}),
+        });
+      }
+      if (method === 'POST' && action === 'pay') {
+        checkout.checkoutStatus = 'PaymentActionCompleted';
+        checkout.gatewayTxnId ??= nextTxn();
+        return send(200, { payment_status: 'Completed', gateway_txn_id: checkout.gatewayTxnId });
+      }
+      return send(404, { error: 'unknown express-checkout call' });
+    }
+
+    return send(404, { error: 'unknown path' });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -163,11 +174,15 @@ export async function startProcessorSimulator({ port = 0 }: { port?: number } = 
     expressCheckoutUrl: `${url}/express-checkout`,
     setOrder: (orderId, answer) => orders.set(orderId, { ...answer }),
     setCheckout: (token, answer) => checkouts.set(token, { ...answer }),
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
     calls: () => calls.map((call) => ({ ...call })),
     reset: () => {
       orders.clear();
       checkouts.clear();
       calls = [];
+      latencyMs = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import type { PartitionSpec, PartitionStatus } from '../queue/partitions';
+import type { PartitionedQueueStatus, PartitionSpec } from '../queue/partitions';
 import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
@@ -80,27 +80,17 @@ export async function queueRates(backend: QueueBackend, queues: string[], queue:
   return backend.rates ? backend.rates(queue, RATE_CHART_MINUTES) : null;
 }
 
-/** One partition of a partitioned queue: who holds it and what it holds. */
-export interface PartitionView extends PartitionStatus {
-  stats: Array<QueueStats | { error: string }>;
-}
-
-/** Reads a partitioned queue's owners and members (lib/queue/partitions). */
-export type PartitionStatusReader = (spec: PartitionSpec) => Promise<PartitionStatus>;
+/** Reads a partitioned queue's members, owners and counts (lib/queue/partitions, partitionStatus). */
+export type PartitionStatusReader = (spec: PartitionSpec) => Promise<PartitionedQueueStatus>;
 
 /** The partitions of `queue` with their owners and figures; null when the queue is not partitioned. */
 export async function partitionView(
-  deps: { backend: QueueBackend; partitionStatus: PartitionStatusReader },
+  deps: { partitionStatus: PartitionStatusReader },
   queues: string[],
   partitioned: PartitionSpec[],
   queue: string,
-): Promise<PartitionView | null> {
+): Promise<PartitionedQueueStatus | null> {
   assertManaged(queues, queue);
   const spec = partitioned.find((candidate) => candidate.queue === queue);
-  if (!spec) return null;
-  const status = await deps.partitionStatus(spec);
-  const stats = await Promise.all(
-    status.partitions.map((p) => deps.backend.stats(p.queue).catch((error: unknown) => ({ error: `${toError(error).name}: ${toError(error).message}` }))),
-  );
-  return { ...status, stats };
+  return spec ? deps.partitionStatus(spec) : null;
 }

@@ -2,10 +2,12 @@
  * The `requeue-damaged` job: rows of `damaged` whose retry date has passed go back onto their
  * original queue, with their original body (so the original `source_enqueued_time` keeps
  * counting their age), and are then deleted. Push first, delete second: a crash in between
- * duplicates a message, it never loses one. Bounded per run.
+ * duplicates a message, it never loses one. Bounded per run. A row of a partitioned queue goes
+ * back through its routing (docs/queue.md, Partitions), to its key's partition.
  */
 import { toError } from '../errors';
 import { createLogger, type Logger } from '../log';
+import { PartitionedQueue, definedPartitionSpec, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
 import { parseBody } from './settle';
@@ -17,6 +19,8 @@ export interface RequeueDamagedOptions {
   limit: number;
   logger?: Logger;
   now?: Date;
+  /** Which queues are partitioned, and how (queues/definitions.json by default). */
+  partitionSpecOf?: (queue: string) => PartitionSpec | undefined;
 }
 
 export interface RequeueDamagedCounts {
@@ -34,6 +38,7 @@ export async function requeueDamaged(options: RequeueDamagedOptions): Promise<Re
   const logger = options.logger ?? createLogger({ component: 'requeue-damaged' });
   const rows = await damagedStore.listDueForRetry(options.now ?? new Date(), limit);
   const counts: RequeueDamagedCounts = { requeued: 0, unrequeueable: 0, byQueue: {} };
+  const specOf = options.partitionSpecOf ?? definedPartitionSpec;
   for (const row of rows) {
     let body;
     try {
@@ -44,7 +49,9 @@ export async function requeueDamaged(options: RequeueDamagedOptions): Promise<Re
       counts.unrequeueable += 1;
       continue;
     }
-    await backend.push(row.originalQueue, body);
+    const spec = specOf(row.originalQueue);
+    if (spec) await new PartitionedQueue(backend, spec).push(body);
+    else await backend.push(row.originalQueue, body);
     await damagedStore.deleteByIds([row.id]);
     counts.requeued += 1;
     counts.byQueue[row.originalQueue] = (counts.byQueue[row.originalQueue] ?? 0) + 1;

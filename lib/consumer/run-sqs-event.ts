@@ -13,9 +13,11 @@
  *   in `batchItemFailures`, SQS delivers it again after its visibility timeout, and after
  *   `maxReceiveCount` receives it lands in the dead-letter queue.
  *
- * On a FIFO queue the first reported record also fails every later record of the batch, which is
- * not settled: SQS would otherwise delete them and redeliver the failed one after them, out of
- * order.
+ * On a FIFO queue (a partitioned queue on SQS: MessageGroupId = its key) the first reported
+ * record of a message group also fails every later record of that group in the batch, which is not
+ * settled: SQS would otherwise delete them and redeliver the failed one after them, out of order.
+ * Other groups go on (Lambda hands a group's records in order and no group to two invocations at
+ * once, so what one group does cannot reorder another; docs/queue.md, Partitions on SQS).
  */
 import { InfrastructureError, toError } from '../errors';
 import { createLogger, type Logger } from '../log';
@@ -43,7 +45,13 @@ export type SqsBatchHandler = BatchConsumerOptions['handleBatch'];
 
 interface EventRecord {
   delivery: Delivery;
-  fifo: boolean;
+  /** FIFO records: the message group whose later records wait behind a failed one; undefined on a standard queue. */
+  group: string | undefined;
+}
+
+/** The order-keeping group of a record: its MessageGroupId on a FIFO queue (one group if SQS gave none), none on a standard queue. */
+function groupOf(delivery: Delivery, fifo: boolean): string | undefined {
+  return fifo ? (delivery.messageGroupId ?? '') : undefined;
 }
 
 /**
@@ -54,16 +62,16 @@ interface EventRecord {
 export async function runSqsEventBatch(event: SqsEvent, handleBatch: SqsBatchHandler, options: SqsEventRunOptions): Promise<SqsBatchResponse> {
   const logger = options.logger ?? createLogger({ component: 'sqs-event' });
   const now = options.now ?? (() => new Date());
-  const records: EventRecord[] = (event.Records ?? []).map((record) => ({
-    delivery: deliveryOf(record, options.queue ?? logicalQueueName(record.eventSourceARN, options.queuePrefix)),
-    fifo: isFifoSource(record.eventSourceARN),
-  }));
+  const records: EventRecord[] = (event.Records ?? []).map((record) => {
+    const delivery = deliveryOf(record, options.queue ?? logicalQueueName(record.eventSourceARN, options.queuePrefix));
+    return { delivery, group: groupOf(delivery, isFifoSource(record.eventSourceARN)) };
+  });
   const { outcomes, bodies } = await runBatchHandler(records.map(({ delivery }) => delivery), handleBatch);
 
   const batchItemFailures: { itemIdentifier: string }[] = [];
-  let failFromHere = false;
-  for (const { delivery, fifo } of records) {
-    if (failFromHere) {
+  const stoppedGroups = new Set<string>();
+  for (const { delivery, group } of records) {
+    if (group !== undefined && stoppedGroups.has(group)) {
       batchItemFailures.push({ itemIdentifier: delivery.id });
       continue;
     }
@@ -75,7 +83,7 @@ export async function runSqsEventBatch(event: SqsEvent, handleBatch: SqsBatchHan
       // Whatever kept it from being settled: unsettled is never deleted.
       logger.error({ queue: delivery.queue, messageId: delivery.id, error: toError(error).name }, 'message not settled; SQS will deliver it again');
       batchItemFailures.push({ itemIdentifier: delivery.id });
-      if (fifo) failFromHere = true;
+      if (group !== undefined) stoppedGroups.add(group);
     }
   }
   return { batchItemFailures };
@@ -84,8 +92,8 @@ export async function runSqsEventBatch(event: SqsEvent, handleBatch: SqsBatchHan
 /**
  * The single-message form, for a consumer whose work is one message at a time (payments-init):
  * `runSqsEventBatch` with a batch handler that runs `handleMessage` on each record in turn, each
- * failing alone. On a FIFO queue an InfrastructureError stops it: later records are not handled
- * (they are reported with the failed one).
+ * failing alone. On a FIFO queue an InfrastructureError stops its message group: the group's later
+ * records are not handled (they are reported with the failed one); other groups go on.
  */
 export function runSqsEventPerMessage(event: SqsEvent, handleMessage: MessageHandler, options: SqsEventRunOptions): Promise<SqsBatchResponse> {
   const fifo = (event.Records ?? []).some((record) => isFifoSource(record.eventSourceARN));
@@ -93,17 +101,19 @@ export function runSqsEventPerMessage(event: SqsEvent, handleMessage: MessageHan
     event,
     async (messages) => {
       const failures: BatchFailures = new Map();
-      let stoppedBy: InfrastructureError | undefined;
+      const stoppedBy = new Map<string, InfrastructureError>();
       for (const { body, delivery } of messages) {
-        if (stoppedBy) {
-          failures.set(delivery.id, stoppedBy);
+        const group = groupOf(delivery, fifo);
+        const stopped = group !== undefined ? stoppedBy.get(group) : undefined;
+        if (stopped) {
+          failures.set(delivery.id, stopped);
           continue;
         }
         try {
           await handleMessage(body, delivery);
         } catch (error) {
           failures.set(delivery.id, error);
-          if (fifo && error instanceof InfrastructureError) stoppedBy = error;
+          if (group !== undefined && error instanceof InfrastructureError) stoppedBy.set(group, error);
         }
       }
       return failures;

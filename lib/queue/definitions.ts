@@ -34,6 +34,11 @@ const queueDefinitionSchema = z
   .refine((q) => (q.partitions === undefined) === (q.partitionKey === undefined), {
     message: 'partitions and partitionKey go together',
   })
+  // The same definition deploys on SQS, where a partitioned queue is one FIFO queue grouped by key
+  // (docs/queue.md, Partitions on SQS); a standard queue would keep no key's order there.
+  .refine((q) => q.partitions === undefined || q.fifo, {
+    message: 'a partitioned queue must be "fifo": true (on SQS it is a FIFO queue with MessageGroupId = the key)',
+  })
   .refine((q) => q.defaultPartition === undefined || (q.partitions !== undefined && q.defaultPartition < q.partitions), {
     message: 'defaultPartition needs partitions and must be below it',
   });

@@ -42,6 +42,26 @@ export interface Delivery {
   enqueuedAt: number;
   /** The queue this delivery came from. */
   queue: string;
+  /**
+   * The message group it belongs to, on a backend with `capabilities.messageGroups` (SQS FIFO:
+   * MessageGroupId; a partitioned queue's key there); undefined elsewhere.
+   */
+  messageGroupId?: string;
+}
+
+/**
+ * One message of `pushGrouped`: its group (messages of one group are delivered in push order, one
+ * group to one consumer at a time) and, optionally, its deduplication id.
+ */
+export interface GroupedMessage {
+  body: MessageBody;
+  groupId: string;
+  /**
+   * A second push with the same id within the backend's deduplication window is stored once
+   * (SQS FIFO: 5 minutes). Absent: the queue's content-based deduplication where it has it,
+   * otherwise none (two equal donations are two messages).
+   */
+  deduplicationId?: string;
 }
 
 export interface LeaseOptions {
@@ -151,6 +171,13 @@ export interface QueueCapabilities {
    * it is due (SQS keeps it in flight with a longer visibility timeout).
    */
   delayedReleaseCountsAsDelayed: boolean;
+  /**
+   * One queue keeps per-group order and hands each group to one consumer at a time
+   * (SQS FIFO queues, MessageGroupId): `pushGrouped` exists, and a partitioned queue is that one
+   * queue grouped by its key. False: a partitioned queue is N partition queues `<q>#<p>` (Redis,
+   * docs/queue.md Partitions).
+   */
+  messageGroups: boolean;
 }
 
 export interface QueueBackend {
@@ -163,6 +190,12 @@ export interface QueueBackend {
   push(queue: string, message: MessageBody, options?: PushOptions): Promise<void>;
   /** Appends many messages, in order, in as few round trips as the backend allows. */
   pushBatch(queue: string, messages: MessageBody[], options?: PushOptions): Promise<void>;
+  /**
+   * Appends messages each in its own group, in order within each group (only where
+   * `capabilities.messageGroups`; the queue must be a FIFO queue). Every message is checked before
+   * anything is sent, so a refused call stores none.
+   */
+  pushGrouped?(queue: string, messages: GroupedMessage[], options?: Pick<PushOptions, 'sourceType'>): Promise<void>;
   /**
    * Leases the oldest message, runs `callback`, and acks only if it resolves. Throws what the
    * callback threw after releasing the message (visible again at once; where it goes in the

@@ -10,7 +10,7 @@ import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { expectedCells, generateBannerEvents, type GeneratedEvent } from '../../scripts/traffic/impression-events';
-import { readBannerCells } from '../support/impressions';
+import { readBannerCells } from '../../scripts/traffic/impression-tables';
 
 const quiet = createLogger({}, { level: 'silent' });
 const TOPIC: ImpressionTopic = { topic: 'centralnotice-impressions', kind: 'banner', factor: 100 };

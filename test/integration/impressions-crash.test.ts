@@ -10,7 +10,8 @@ import path from 'node:path';
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { expectedCells, expectedTallies, generateBannerEvents } from '../../scripts/traffic/impression-events';
-import { readBannerCells, waitFor } from '../support/impressions';
+import { readBannerCells } from '../../scripts/traffic/impression-tables';
+import { waitFor } from '../support/impressions';
 import { produce, startKafkaMock, quietKafkaClient, watermarks, type KafkaMock } from '../../scripts/stack/kafka';
 
 const LOADER = path.join(__dirname, '../support/impressions-loader-process.ts');

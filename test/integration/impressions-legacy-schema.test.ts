@@ -16,7 +16,8 @@ import { ImpressionsLoader } from '../../lib/impressions/batch-commit';
 import type { ImpressionTopic } from '../../lib/impressions/config';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, readBannerCells, readLandingPageRows } from '../support/impressions';
+import { readBannerCells, readLandingPageRows } from '../../scripts/traffic/impression-tables';
+import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE } from '../support/impressions';
 import { renderSeedMigration, SEED_MIGRATION } from '../../scripts/impressions-seed';
 
 const quiet = createLogger({}, { level: 'silent' });

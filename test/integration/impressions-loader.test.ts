@@ -19,7 +19,8 @@ import { loadKafkaEvent, type SelfManagedKafkaEvent } from '../../lib/impression
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, readBannerCells, readLandingPageRows, waitFor } from '../support/impressions';
+import { readBannerCells, readLandingPageRows } from '../../scripts/traffic/impression-tables';
+import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, waitFor } from '../support/impressions';
 import { produce, startKafkaMock, quietKafkaClient, type KafkaMock } from '../../scripts/stack/kafka';
 
 const quiet = createLogger({}, { level: 'silent' });

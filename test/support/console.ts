@@ -12,7 +12,7 @@ import { createKafkaClient } from '../../lib/impressions/kafka-client';
 import { createLogger } from '../../lib/log';
 import Redis from 'ioredis';
 import { RedisQueueBackend } from '../../lib/queue';
-import { readPartitionStatus, type PartitionSpec } from '../../lib/queue/partitions';
+import { partitionStatus, type PartitionSpec } from '../../lib/queue/partitions';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -68,7 +68,7 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
   const logger = createLogger({}, { level: 'silent' });
   const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: `itest-console-${tag}`, logger });
   const redis = new Redis(redisUrl);
-  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), partitionStatus: (spec) => readPartitionStatus(redis, spec), logger };
+  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), partitionStatus: (spec) => partitionStatus(redis, backend, spec), logger };
   return {
     database,
     backend,

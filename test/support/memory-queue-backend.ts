@@ -36,7 +36,7 @@ interface Queue {
 }
 
 export class MemoryQueueBackend implements QueueBackend {
-  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true };
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false };
   private readonly queues = new Map<string, Queue>();
   /** Every call by verb, so tests can count round trips. */
   readonly calls: Record<string, number> = {};

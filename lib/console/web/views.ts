@@ -13,7 +13,8 @@ import { minuteChart } from './chart';
 import type { BulkPlan, DamagedDetail, DamagedFilter, DamagedPage } from '../damaged';
 import { filterToQuery } from '../damaged';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges, type PendingOrder } from '../pending-view';
-import type { PartitionView, QueueOverview } from '../queues';
+import type { QueueOverview } from '../queues';
+import type { PartitionedQueueStatus } from '../../queue/partitions';
 import type { TrackingHistory } from '../tracking-view';
 import type { GatewayRunRecord } from '../../rectifier/run-history';
 import type { QueueCapabilities, QueueRates } from '../../queue/types';
@@ -149,23 +150,20 @@ function seconds(ms: number | null): string {
 }
 
 /** A partitioned queue's partitions: owner, fencing token, lease left, figures; and the group's members. */
-function partitionsSection(view: PartitionView): Html {
+function partitionsSection(view: PartitionedQueueStatus): Html {
+  const left = (deadline: number | null) => seconds(deadline === null ? null : deadline - view.readAt);
   return html`<h2>Partitions (${view.partitions.length}) and their owners</h2>
 <table id="partitions"><thead><tr><th class="n">partition</th><th>queue</th><th>owner</th><th class="n">token</th><th class="n">lease left</th><th class="n">ready</th><th class="n">in flight</th><th class="n">dead</th></tr></thead><tbody>
-${view.partitions.map((p, i) => {
-  const stats = view.stats[i]!;
-  const figures = 'error' in stats ? html`<td colspan="3" class="bad">${stats.error}</td>` : html`<td class="n">${stats.ready}</td><td class="n">${stats.inFlight}</td><td class="n">${stats.dead}</td>`;
-  return html`<tr><td class="n">${p.partition}</td><td>${p.queue}</td><td${p.owner ? '' : raw(' class="bad"')}>${p.owner ?? 'nobody'}</td><td class="n">${p.token}</td><td class="n">${seconds(p.leaseLeftMs)}</td>${figures}</tr>`;
-})}
+${view.partitions.map((p) => html`<tr><td class="n">${p.partition}</td><td>${p.queue}</td><td${p.owner ? '' : raw(' class="bad"')}>${p.owner ?? 'nobody'}</td><td class="n">${p.token}</td><td class="n">${left(p.leaseDeadline)}</td><td class="n">${p.stats.ready}</td><td class="n">${p.stats.inFlight}</td><td class="n">${p.stats.dead}</td></tr>`)}
 </tbody></table>
-<p>Consumer group: ${view.members.length === 0 ? html`<span class="bad">no live member</span>` : view.members.map((m) => html`<span class="tag">${m.id} (${seconds(m.heartbeatLeftMs)})</span> `)}</p>`;
+<p>Consumer group: ${view.members.length === 0 ? html`<span class="bad">no live member</span>` : view.members.map((m) => html`<span class="tag">${m.consumerId} (${left(m.heartbeatDeadline)})</span> `)}</p>`;
 }
 
 /** One queue: figures, rates over the last hour, partitions, the first ready messages, redrive and purge. */
 export function queuePage(
   ctx: PageContext & { csrf: string },
   queue: QueueOverview,
-  extra: { rates: QueueRates | null; partitions: PartitionView | null; peeked: string[] | null },
+  extra: { rates: QueueRates | null; partitions: PartitionedQueueStatus | null; peeked: string[] | null },
   redriveMax: number,
   perSecond: number,
 ): Html {

@@ -47,6 +47,12 @@ export interface PartitionedConsumerOptions {
   visibilityMs?: number;
   /** Deliveries before a message is dead-lettered (5 by default). */
   maxReceiveCount?: number;
+  /**
+   * Most handlers running at once in this consumer, over all the partitions it owns (one per
+   * owned partition by default): a consumer with limited resources (one database connection)
+   * takes no more work than it can do, and the group's other members take the rest.
+   */
+  concurrency?: number;
   /** Messages per handler call: 1 (one at a time). Reserved; only 1 is accepted today. */
   batch?: 1;
   /** Where partition changes and handler failures are logged; the library's logger by default. */
@@ -67,6 +73,30 @@ interface Owned {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How soon a consumer tries again to claim a partition of its share that its previous owner still held. */
+const CLAIM_RETRY_MS = 100;
+
+/** A counting semaphore: the handler slots of a consumer with a concurrency limit. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
 /** One member of a partitioned queue's consumer group. start() joins; close() leaves and gives its partitions back. */
 export class PartitionedConsumer {
   readonly consumerId: string;
@@ -76,7 +106,12 @@ export class PartitionedConsumer {
   private readonly visibilityMs: number;
   private readonly maxReceiveCount: number;
   private readonly owned = new Map<number, Owned>();
+  private readonly slots?: Slots;
   private closing = false;
+  /** Some partition of this consumer's share is still held by its previous owner: the next tick comes sooner. */
+  private claimsPending = false;
+  /** When the owned partitions' leases were last renewed (this process's clock: only the interval matters). */
+  private renewedAt = 0;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
 
@@ -91,6 +126,10 @@ export class PartitionedConsumer {
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 300) throw new QueueUsageError('leaseMs must be a whole number of at least 300');
     if (options.batch !== undefined && options.batch !== 1) throw new QueueUsageError('batch: only 1 is supported');
+    if (options.concurrency !== undefined) {
+      if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new QueueUsageError('concurrency must be a whole number of at least 1');
+      this.slots = new Slots(options.concurrency);
+    }
     this.scripts = new RedisPartitionScripts(options.redis);
   }
 
@@ -128,7 +167,7 @@ export class PartitionedConsumer {
       this.ticking = this.tick()
         .catch((error: unknown) => this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
         .finally(() => this.schedule());
-    }, Math.floor(this.leaseMs / 3));
+    }, this.claimsPending ? Math.min(CLAIM_RETRY_MS, Math.floor(this.leaseMs / 3)) : Math.floor(this.leaseMs / 3));
   }
 
   /** Heartbeat, renewals, then the rebalance towards this consumer's share. */
@@ -138,6 +177,9 @@ export class PartitionedConsumer {
     const share = new Set<number>();
     for (let p = 0; p < this.spec.partitions; p += 1) if (index >= 0 && p % members.length === index) share.add(p);
 
+    // A quick tick (claims pending) renews only when a regular one would: renewals cost a call per partition.
+    const renewing = Date.now() - this.renewedAt >= Math.floor(this.leaseMs / 3) - CLAIM_RETRY_MS;
+    if (renewing) this.renewedAt = Date.now();
     for (const owned of [...this.owned.values()]) {
       if (!owned.active) continue;
       if (!share.has(owned.partition)) {
@@ -146,20 +188,28 @@ export class PartitionedConsumer {
         void this.giveUp(owned);
         continue;
       }
+      if (!renewing) continue;
       const token = await this.scripts.renew(owned.queue, this.consumerId, owned.token, this.leaseMs);
       if (token !== owned.token) this.lose(owned, 'renewal refused');
     }
     if (this.closing) return;
+    let pending = false;
     for (const partition of share) {
       if (this.owned.has(partition)) continue;
       const queue = partitionQueueName(this.spec.queue, partition);
       const token = await this.scripts.claim(queue, this.consumerId, this.leaseMs);
-      if (token === 0) continue; // still held by the previous owner: try again next tick
+      if (token === 0) {
+        // Still held by the previous owner (giving it up at its next tick, or its lease about to
+        // run out): try again soon rather than a whole tick later.
+        pending = true;
+        continue;
+      }
       const owned: Owned = { partition, queue, token, active: true };
       this.owned.set(partition, owned);
       owned.loop = this.run(owned);
       this.log.debug({ queue, consumer: this.consumerId, token }, 'partition claimed');
     }
+    this.claimsPending = pending;
   }
 
   /**
@@ -201,7 +251,15 @@ export class PartitionedConsumer {
   private async loop(owned: Owned): Promise<void> {
     const waitMs = Math.min(1000, Math.floor(this.leaseMs / 3));
     while (owned.active) {
+      // A slot before the lease, so that no message waits leased for a free handler.
+      await this.slots?.acquire();
+      let slotHeld = true;
+      const freeSlot = () => {
+        if (slotHeld) this.slots?.release();
+        slotHeld = false;
+      };
       try {
+        if (!owned.active) return;
         const result = await this.scripts.lease(owned.queue, { consumerId: this.consumerId, token: owned.token }, 1, this.visibilityMs, this.maxReceiveCount);
         if (result.status === 'fenced') {
           // Lost to another consumer, or our lease ran out before a renewal: the next tick claims
@@ -210,19 +268,24 @@ export class PartitionedConsumer {
           return;
         }
         if (result.status === 'busy') {
+          freeSlot();
           await sleep(Math.min(100, waitMs));
           continue;
         }
         if (result.status === 'more') continue;
         const [delivery] = result.deliveries;
         if (!delivery) {
+          freeSlot();
           await this.options.backend.waitForMessage(owned.queue, waitMs);
           continue;
         }
         await this.handle(owned, delivery);
       } catch (error) {
+        freeSlot();
         this.log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
         await sleep(Math.min(200, waitMs));
+      } finally {
+        freeSlot();
       }
     }
   }

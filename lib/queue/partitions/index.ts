@@ -1,9 +1,10 @@
 /**
  * Partitioned queues (docs/queue.md, Partitions): per-key order with parallel consumers. The
- * producer side (PartitionedQueue) works over any backend; the consumer group (PartitionedConsumer)
- * runs on Redis.
+ * producer side (PartitionedQueue) works over any backend (partition queues on Redis, one FIFO
+ * queue grouped by key on SQS); the consumer group (PartitionedConsumer) runs on Redis, Lambda's
+ * SQS event source is the consumer group on SQS; status.ts reads owners and counts.
  */
 export * from './routing';
 export { PartitionedConsumer, consumePartitioned, type PartitionHandler, type PartitionedConsumerOptions } from './consumer';
+export { partitionStatus, partitionedQueueDrained, type PartitionState, type PartitionMember, type PartitionedQueueStatus } from './status';
 export { RedisPartitionScripts, partitionOwnerKey, partitionFenceKey, partitionMembersKey, type PartitionLeaseResult } from './redis-partition-scripts';
-export { readPartitionStatus, type PartitionOwnership, type PartitionStatus } from './status';

@@ -6,7 +6,7 @@
  */
 import { findQueueDefinition, type QueueDefinition } from '../definitions';
 import { PartitionKeyMissingError, QueueUsageError } from '../errors';
-import type { MessageBody, PushOptions, QueueBackend } from '../types';
+import type { GroupedMessage, MessageBody, PushOptions, QueueBackend } from '../types';
 
 /** What a partitioned queue is: its name, how many partitions, the key field, the default partition. */
 export interface PartitionSpec {
@@ -75,16 +75,60 @@ export function definedPartitionSpec(queue: string): PartitionSpec | undefined {
  * the default partition, or PartitionKeyMissingError when there is none.
  */
 export function partitionOf(spec: PartitionSpec, message: MessageBody): number {
-  const value = message[spec.partitionKey];
-  if (typeof value === 'string' && value.length > 0) return partitionOfKey(value, spec.partitions);
-  if (typeof value === 'number' && Number.isFinite(value)) return partitionOfKey(String(value), spec.partitions);
+  const key = keyText(message[spec.partitionKey]);
+  if (key !== undefined) return partitionOfKey(key, spec.partitions);
   if (spec.defaultPartition !== undefined) return spec.defaultPartition;
   throw new PartitionKeyMissingError(spec.queue, spec.partitionKey);
 }
 
 /**
- * The producer side of a partitioned queue over any backend: push and pushBatch route each
- * message to its partition queue, so that the messages of one key stay in one FIFO queue.
+ * The queues that hold a partitioned queue's messages (and dead letters) on `backend`: the one
+ * FIFO queue where the backend has message groups (SQS), the partition queues `<q>#<p>` otherwise.
+ */
+export function partitionStorageQueues(backend: QueueBackend, spec: PartitionSpec): string[] {
+  const checked = checkPartitionSpec(spec);
+  if (backend.capabilities.messageGroups) return [checked.queue];
+  return Array.from({ length: checked.partitions }, (_, partition) => partitionQueueName(checked.queue, partition));
+}
+
+/** SQS's rule for a MessageGroupId: 1 to 128 characters from `!` to `~`. */
+const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The message group of `message` on a backend with message groups (SQS FIFO): the key's value
+ * itself (a number as its decimal text), or, for a value SQS would refuse as a group id, `fnv:`
+ * and its FNV-1a hash (still one group per key); a message without the key goes to the group of
+ * the default partition, `partition:<p>`, or is refused with PartitionKeyMissingError.
+ */
+export function messageGroupOf(spec: PartitionSpec, message: MessageBody): string {
+  const key = keyText(message[spec.partitionKey]);
+  if (key !== undefined) return GROUP_ID.test(key) ? key : `fnv:${fnv1a32(key).toString(16).padStart(8, '0')}`;
+  if (spec.defaultPartition !== undefined) return `partition:${spec.defaultPartition}`;
+  throw new PartitionKeyMissingError(spec.queue, spec.partitionKey);
+}
+
+/** A usable key value as text: a non-empty string, or a finite number's decimal text; undefined otherwise. */
+function keyText(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+export interface PartitionedQueueOptions {
+  /**
+   * Backends with message groups (SQS FIFO): the message field whose value is a message's
+   * deduplication id (e.g. an idempotency id the producer sets), so that a push repeated within
+   * SQS's 5-minute window is stored once. Absent: the queue's content-based deduplication where it
+   * has it, none otherwise.
+   */
+  deduplicationField?: string;
+}
+
+/**
+ * The producer side of a partitioned queue over any backend. Where the backend has message
+ * groups (SQS FIFO) the partitioned queue is the one FIFO queue and each message's group is its
+ * key (messageGroupOf); elsewhere (Redis) push and pushBatch route each message to its partition
+ * queue `<q>#<p>`. Either way the messages of one key stay in one ordered sequence.
  */
 export class PartitionedQueue {
   readonly spec: PartitionSpec;
@@ -92,6 +136,7 @@ export class PartitionedQueue {
   constructor(
     private readonly backend: QueueBackend,
     spec: PartitionSpec,
+    private readonly options: PartitionedQueueOptions = {},
   ) {
     this.spec = checkPartitionSpec(spec);
   }
@@ -101,9 +146,10 @@ export class PartitionedQueue {
     return partitionQueueName(this.spec.queue, partitionOf(this.spec, message));
   }
 
-  /** Pushes one message to its partition queue. */
+  /** Pushes one message to its partition queue (or its key's message group). */
   async push(message: MessageBody, options?: PushOptions): Promise<void> {
-    await this.backend.push(this.queueOf(message), message, options);
+    if (this.grouping()) await this.pushGrouped([message], options);
+    else await this.backend.push(this.queueOf(message), message, options);
   }
 
   /**
@@ -112,6 +158,10 @@ export class PartitionedQueue {
    * pushed, so a message without its key refuses the whole call with nothing stored.
    */
   async pushBatch(messages: MessageBody[], options?: PushOptions): Promise<void> {
+    if (this.grouping()) {
+      await this.pushGrouped(messages, options);
+      return;
+    }
     const groups = new Map<string, MessageBody[]>();
     for (const message of messages) {
       const queue = this.queueOf(message);
@@ -120,5 +170,23 @@ export class PartitionedQueue {
       else groups.set(queue, [message]);
     }
     for (const [queue, group] of groups) await this.backend.pushBatch(queue, group, options);
+  }
+
+  /** Whether the backend keeps the order of message groups in one queue (SQS FIFO). */
+  private grouping(): boolean {
+    return this.backend.capabilities.messageGroups && this.backend.pushGrouped !== undefined;
+  }
+
+  private async pushGrouped(messages: MessageBody[], options: PushOptions = {}): Promise<void> {
+    // A FIFO queue has no per-message delay (a delayed message would hold its whole group).
+    if (options.delaySeconds) throw new QueueUsageError(`push to ${this.spec.queue}: a partitioned queue on message groups takes no delay`);
+    const grouped = messages.map((message) => this.grouped(message));
+    await this.backend.pushGrouped!(this.spec.queue, grouped, { sourceType: options.sourceType });
+  }
+
+  private grouped(message: MessageBody): GroupedMessage {
+    const field = this.options.deduplicationField;
+    const dedup = field !== undefined ? keyText(message[field]) : undefined;
+    return { body: message, groupId: messageGroupOf(this.spec, message), ...(dedup !== undefined ? { deduplicationId: dedup } : {}) };
   }
 }

@@ -1,59 +1,77 @@
 /**
- * Who holds which partition of a partitioned queue, read from the lease keys the partition
- * scripts keep (redis-partition-scripts.ts): per partition its owner, fencing token and how long
- * the lease still runs, and the group's live members with their heartbeat deadlines. Read-only
- * and not fenced: a snapshot for people (the console), never an input to consumption.
+ * What an operator (the console's queue view) and the generation switch need to know about a
+ * partitioned queue (docs/queue.md, Partitions: status and changing N): the consumer group's live
+ * members, each partition's owner and lease, each partition's counts, and whether the whole queue
+ * is drained. Read-only: nothing here changes an owner or a message.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { BufferError, toError } from '../../errors';
-import { QueueUnavailableError } from '../errors';
+import type { QueueBackend, QueueStats } from '../types';
 import { partitionMembersKey, partitionOwnerKey } from './redis-partition-scripts';
-import { partitionQueueName, type PartitionSpec } from './routing';
+import { checkPartitionSpec, partitionQueueName, partitionStorageQueues, type PartitionSpec } from './routing';
 
-export interface PartitionOwnership {
+/** One partition as the status shows it. */
+export interface PartitionState {
   partition: number;
-  /** The partition queue `<q>#<p>`. */
+  /** The partition queue, `<q>#<p>`. */
   queue: string;
-  /** The consumer holding the lease; null when nobody holds it or the lease ran out. */
+  /** The consumer id holding the partition's lease, or null when nobody holds a running one. */
   owner: string | null;
-  /** The holder's fencing token (0 when nobody ever held it). */
+  /** The fencing token of the last owner (0: never claimed). */
   token: number;
-  /** Milliseconds the lease still runs, by Redis time; null without an owner. */
-  leaseLeftMs: number | null;
+  /** When the owner's lease runs out (unix ms, Redis time); null without an owner. */
+  leaseDeadline: number | null;
+  stats: QueueStats;
 }
 
-export interface PartitionStatus {
-  queue: string;
-  partitions: PartitionOwnership[];
-  /** Live members of the consumer group, with the milliseconds their heartbeat still runs. */
-  members: Array<{ id: string; heartbeatLeftMs: number }>;
+/** A live member of the consumer group and when its heartbeat runs out (unix ms, Redis time). */
+export interface PartitionMember {
+  consumerId: string;
+  heartbeatDeadline: number;
 }
 
-/** Reads every partition's owner hash and the group's members (one call per slot). */
-export async function readPartitionStatus(redis: Redis | Cluster, spec: PartitionSpec): Promise<PartitionStatus> {
-  try {
-    const [[seconds, micros], members, owners] = await Promise.all([
-      redis.time(),
-      redis.zrange(partitionMembersKey(spec.queue), 0, -1, 'WITHSCORES'),
-      Promise.all(Array.from({ length: spec.partitions }, (_, p) => redis.hmget(partitionOwnerKey(partitionQueueName(spec.queue, p)), 'owner', 'token', 'deadline'))),
-    ]);
-    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const live: PartitionStatus['members'] = [];
-    for (let i = 0; i < members.length; i += 2) {
-      const left = Number(members[i + 1]) - nowMs;
-      if (left > 0) live.push({ id: members[i]!, heartbeatLeftMs: left });
-    }
-    return {
-      queue: spec.queue,
-      members: live.sort((a, b) => a.id.localeCompare(b.id)),
-      partitions: owners.map(([owner, token, deadline], partition) => {
-        const left = deadline === null ? 0 : Number(deadline) - nowMs;
-        const held = owner !== null && left > 0;
-        return { partition, queue: partitionQueueName(spec.queue, partition), owner: held ? owner! : null, token: Number(token ?? 0), leaseLeftMs: held ? left : null };
-      }),
-    };
-  } catch (error) {
-    if (error instanceof BufferError) throw error;
-    throw new QueueUnavailableError(`Redis did not answer for the partitions of ${spec.queue}: ${toError(error).message.slice(0, 200)}`, { cause: error });
+export interface PartitionedQueueStatus {
+  spec: PartitionSpec;
+  /** Redis time when the status was read (unix ms): leases and heartbeats are compared with it. */
+  readAt: number;
+  members: PartitionMember[];
+  partitions: PartitionState[];
+}
+
+/**
+ * The members, owners and counts of a partitioned queue on Redis (partition queues `<q>#<p>`).
+ * The console's view of partitions and owners reads this; a lease whose deadline passed shows no
+ * owner (another consumer may claim it now).
+ */
+export async function partitionStatus(redis: Redis | Cluster, backend: QueueBackend, spec: PartitionSpec): Promise<PartitionedQueueStatus> {
+  const checked = checkPartitionSpec(spec);
+  const [seconds, micros] = (await redis.call('TIME')) as [string, string];
+  const readAt = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const beats = await redis.zrange(partitionMembersKey(checked.queue), 0, -1, 'WITHSCORES');
+  const members: PartitionMember[] = [];
+  for (let i = 0; i < beats.length; i += 2) {
+    const heartbeatDeadline = Number(beats[i + 1]);
+    if (heartbeatDeadline > readAt) members.push({ consumerId: beats[i]!, heartbeatDeadline });
   }
+  const partitions = await Promise.all(
+    Array.from({ length: checked.partitions }, async (_, partition): Promise<PartitionState> => {
+      const queue = partitionQueueName(checked.queue, partition);
+      const [[owner, token, deadline], stats] = await Promise.all([redis.hmget(partitionOwnerKey(queue), 'owner', 'token', 'deadline'), backend.stats(queue)]);
+      const running = owner !== null && Number(deadline) > readAt;
+      return { partition, queue, owner: running ? (owner as string) : null, token: Number(token ?? 0), leaseDeadline: running ? Number(deadline) : null, stats };
+    }),
+  );
+  return { spec: checked, readAt, members, partitions };
+}
+
+/**
+ * True when nothing of the partitioned queue is ready, in flight or delayed: every partition queue
+ * on Redis, the one FIFO queue where the backend has message groups (SQS). The first step of
+ * changing N: the old generation's consumers stop only once this holds.
+ */
+export async function partitionedQueueDrained(backend: QueueBackend, spec: PartitionSpec): Promise<boolean> {
+  for (const queue of partitionStorageQueues(backend, spec)) {
+    const stats = await backend.stats(queue);
+    if (stats.ready + stats.inFlight + stats.delayed > 0) return false;
+  }
+  return true;
 }

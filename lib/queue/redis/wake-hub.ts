@@ -161,6 +161,9 @@ export class WakeHub {
   /**
    * The node that serves `slotKey`: the standalone server, or on a cluster the master that owns
    * its slot (SSUBSCRIBE and BLMOVE must run there). No command timeout: BLMOVE blocks on purpose.
+   * No ready check: ioredis's INFO would go out after SSUBSCRIBEs issued while it connects, on a
+   * connection then in subscriber mode, which refuses it; the connection then fails and the
+   * waits behind those subscriptions never resolve (many partition loops waiting at once).
    */
   private nodeOf(slotKey: string): { name: string; open: () => Redis } {
     const configure = (connection: Redis) => {
@@ -172,7 +175,7 @@ export class WakeHub {
     };
     if (this.redis instanceof Redis) {
       const redis = this.redis;
-      return { name: 'standalone', open: () => configure(redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, lazyConnect: false })) };
+      return { name: 'standalone', open: () => configure(redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, enableReadyCheck: false, lazyConnect: false })) };
     }
     const cluster = this.redis;
     const nodeKey = cluster.slots[clusterSlot(slotKey)]?.[0];
@@ -188,6 +191,7 @@ export class WakeHub {
             port: Number(nodeKey.slice(separator + 1)),
             commandTimeout: undefined,
             enableOfflineQueue: true,
+            enableReadyCheck: false,
           }),
         ),
     };

@@ -37,6 +37,8 @@ export interface SqsMessageFacts {
   sentTimestamp: string | undefined;
   /** The ENQUEUED_AT_ATTRIBUTE value, when a redrive set one. */
   originalEnqueuedAt: string | undefined;
+  /** MessageGroupId (FIFO queues only). */
+  messageGroupId?: string;
 }
 
 /**
@@ -53,5 +55,6 @@ export function sqsDelivery(queue: string, facts: SqsMessageFacts): Delivery {
     receiveCount: Number(facts.receiveCount ?? 1),
     enqueuedAt,
     queue,
+    ...(facts.messageGroupId !== undefined ? { messageGroupId: facts.messageGroupId } : {}),
   };
 }

@@ -15,6 +15,8 @@ export interface SqsEventRecord {
   attributes: {
     ApproximateReceiveCount?: string;
     SentTimestamp?: string;
+    /** FIFO queues: the record's message group (a partitioned queue's key). */
+    MessageGroupId?: string;
     [name: string]: string | undefined;
   };
   /** As Lambda spells them: `{ name: { stringValue, dataType } }`. */
@@ -45,6 +47,7 @@ export function deliveryOf(record: SqsEventRecord, queue: string): Delivery {
     sentTimestamp: record.attributes?.SentTimestamp,
     // Lambda spells message attributes in camelCase (stringValue), the SDK in PascalCase.
     originalEnqueuedAt: record.messageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.stringValue,
+    messageGroupId: record.attributes?.MessageGroupId,
   });
 }
 
@@ -56,7 +59,7 @@ export function logicalQueueName(arn: string, prefix?: string): string {
   return name;
 }
 
-/** True for a record of a FIFO queue, whose later records must not overtake a failed one. */
+/** True for a record of a FIFO queue, whose later records of the same group must not overtake a failed one. */
 export function isFifoSource(arn: string): boolean {
   return arn.endsWith('.fifo');
 }

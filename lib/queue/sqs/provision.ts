@@ -9,6 +9,8 @@ import { sqsDeadLetterQueueName, sqsQueueName } from './definitions';
 export interface QueueShape {
   name: string;
   fifo: boolean;
+  /** FIFO only: SQS derives a push's deduplication id from the SHA-256 of its body when it carries none. */
+  contentBasedDeduplication?: boolean;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
   messageRetentionSeconds?: number;
@@ -22,7 +24,7 @@ export interface ProvisionedQueue {
 
 /** Idempotent: an existing queue with the same attributes is returned as it is. */
 export async function provisionQueue(client: SQSClient, prefix: string, queue: QueueShape): Promise<ProvisionedQueue> {
-  const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+  const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: String(queue.contentBasedDeduplication ?? false) } : {};
   const dlq = await client.send(
     new CreateQueueCommand({
       QueueName: sqsDeadLetterQueueName(prefix, queue.name, queue.fifo),

@@ -45,6 +45,7 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   type Message,
+  type MessageSystemAttributeName,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -60,6 +61,7 @@ import type {
   ConsumeBatchesResult,
   DeadLetter,
   Delivery,
+  GroupedMessage,
   LeaseOptions,
   MessageBody,
   PopBatchResult,
@@ -112,6 +114,8 @@ interface ResolvedQueue {
   name: string;
   url: string;
   fifo: boolean;
+  /** FIFO queues: SQS derives a missing deduplication id from the body (the queue's ContentBasedDeduplication). */
+  contentBasedDeduplication: boolean;
   /** Undefined when the queue has no RedrivePolicy: then it has no dead letters. */
   deadLetterUrl?: string;
   /** The RedrivePolicy's maxReceiveCount: how often every dead letter was delivered. */
@@ -157,6 +161,9 @@ export class SqsQueueBackend implements QueueBackend {
       reportsOldestAge: false,
       peek: false,
       delayedReleaseCountsAsDelayed: false,
+      // FIFO queues keep the order of each MessageGroupId and lock a group while one of its
+      // messages is in flight: a partitioned queue is one FIFO queue grouped by its key.
+      messageGroups: true,
     };
     this.identity = options.identity ?? currentSourceIdentity();
     this.logger = options.logger ?? createLogger({ component: 'queue-sqs' });
@@ -192,6 +199,33 @@ export class SqsQueueBackend implements QueueBackend {
         ...this.fifoFields(target),
       }));
       await this.sendBatch(target, entries, 'pushBatch');
+    }
+  }
+
+  /**
+   * The partitioned queue's push on SQS: one FIFO queue, MessageGroupId = the group (the key), so
+   * that SQS keeps each key's order and hands each key to one consumer at a time. A message
+   * without a deduplication id gets none on a queue with content-based deduplication (SQS hashes
+   * the body) and a fresh one otherwise. Refused on a standard queue, which has no groups.
+   */
+  async pushGrouped(queue: string, messages: GroupedMessage[], options: Pick<PushOptions, 'sourceType'> = {}): Promise<void> {
+    if (messages.length === 0) return;
+    const bodies = messages.map((message) => this.serialise(message.body, options));
+    const { maxMessageBytes } = this.settingsOf(queue);
+    for (const body of bodies) assertMessageFits(queue, body, maxMessageBytes);
+    const target = await this.resolve(queue);
+    if (!target.fifo) throw new QueueUsageError(`pushGrouped to ${queue}: message groups need a FIFO queue (declare it "fifo": true)`);
+    const entries = bodies.map((body, index) => ({ body, group: messages[index]!.groupId, dedup: messages[index]!.deduplicationId }));
+    // chunkBySize keeps the order, so each group's messages go out in push order.
+    let sent = 0;
+    for (const chunk of chunkBySize(bodies)) {
+      const slice = entries.slice(sent, sent + chunk.length);
+      sent += chunk.length;
+      await this.sendBatch(
+        target,
+        slice.map((entry, index) => ({ Id: String(index), MessageBody: entry.body, ...this.fifoFields(target, entry.group, entry.dedup) })),
+        'pushGrouped',
+      );
     }
   }
 
@@ -333,7 +367,7 @@ export class SqsQueueBackend implements QueueBackend {
   async readDeadLetters(queue: string, max: number): Promise<DeadLetter[]> {
     const target = await this.resolve(queue);
     if (!target.deadLetterUrl || max <= 0) return [];
-    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo };
+    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo, contentBasedDeduplication: false };
     const held: Message[] = [];
     try {
       // Leased briefly so that repeated receives see different messages, then released at once:
@@ -358,7 +392,7 @@ export class SqsQueueBackend implements QueueBackend {
   async deleteDeadLetters(queue: string, ids: string[]): Promise<number> {
     const target = await this.resolve(queue);
     if (!target.deadLetterUrl || ids.length === 0) return 0;
-    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo };
+    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo, contentBasedDeduplication: false };
     const wanted = new Set(ids);
     const seen = new Set<string>();
     let deleted = 0;
@@ -396,7 +430,7 @@ export class SqsQueueBackend implements QueueBackend {
   async redriveDeadLetters(queue: string, options: RedriveOptions = {}): Promise<number> {
     const target = await this.resolve(queue);
     if (!target.deadLetterUrl) return 0;
-    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo };
+    const dlq: ResolvedQueue = { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo, contentBasedDeduplication: false };
     const max = options.max ?? Number.POSITIVE_INFINITY;
     const perSecond = options.perSecond && options.perSecond > 0 ? options.perSecond : undefined;
     const started = Date.now();
@@ -422,7 +456,8 @@ export class SqsQueueBackend implements QueueBackend {
         MessageAttributes: {
           [ENQUEUED_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(toDelivery(queue, m).enqueuedAt) },
         },
-        ...this.fifoFields(target),
+        // Back into its own group (a partitioned queue's key), with a fresh deduplication id.
+        ...this.fifoFields(target, m.Attributes?.MessageGroupId, randomUUID()),
       }));
       try {
         await this.sendBatch(target, entries, 'redriveDeadLetters');
@@ -441,7 +476,7 @@ export class SqsQueueBackend implements QueueBackend {
     const target = await this.resolve(queue);
     // The queue first: emptying it by receiving can move a message past maxReceiveCount into the DLQ.
     await this.purgeOne(queue, target);
-    if (target.deadLetterUrl) await this.purgeOne(queue, { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo });
+    if (target.deadLetterUrl) await this.purgeOne(queue, { name: `${queue} (dead letters)`, url: target.deadLetterUrl, fifo: target.fifo, contentBasedDeduplication: false });
   }
 
   async close(): Promise<void> {
@@ -488,7 +523,7 @@ export class SqsQueueBackend implements QueueBackend {
         throw toQueueError(createError, 'create queue', queue);
       }
     }
-    const attributes = await this.attributes(url, ['RedrivePolicy'], queue);
+    const attributes = await this.attributes(url, fifo ? ['RedrivePolicy', 'ContentBasedDeduplication'] : ['RedrivePolicy'], queue);
     let deadLetterUrl: string | undefined;
     let maxReceiveCount: number | undefined;
     if (attributes.RedrivePolicy) {
@@ -504,7 +539,7 @@ export class SqsQueueBackend implements QueueBackend {
         }
       }
     }
-    return { name: queue, url, fifo, deadLetterUrl, maxReceiveCount };
+    return { name: queue, url, fifo, contentBasedDeduplication: attributes.ContentBasedDeduplication === 'true', deadLetterUrl, maxReceiveCount };
   }
 
   /** The queue's settings: its overrides over the defaults. */
@@ -562,8 +597,14 @@ export class SqsQueueBackend implements QueueBackend {
     return { DelaySeconds: Math.ceil(options.delaySeconds) };
   }
 
-  private fifoFields(target: ResolvedQueue): { MessageGroupId?: string; MessageDeduplicationId?: string } {
-    return target.fifo ? { MessageGroupId: target.name, MessageDeduplicationId: randomUUID() } : {};
+  /**
+   * MessageGroupId (the queue's one group unless given) and MessageDeduplicationId (given, left to
+   * the queue's content-based deduplication, or fresh) of a FIFO push; nothing on a standard queue.
+   */
+  private fifoFields(target: ResolvedQueue, groupId?: string, deduplicationId?: string): { MessageGroupId?: string; MessageDeduplicationId?: string } {
+    if (!target.fifo) return {};
+    const dedup = deduplicationId ?? (target.contentBasedDeduplication ? undefined : randomUUID());
+    return { MessageGroupId: groupId ?? target.name, ...(dedup !== undefined ? { MessageDeduplicationId: dedup } : {}) };
   }
 
   private async sendBatch(target: ResolvedQueue, entries: SendMessageBatchRequestEntry[], operation: string): Promise<void> {
@@ -589,7 +630,7 @@ export class SqsQueueBackend implements QueueBackend {
           MaxNumberOfMessages: max,
           WaitTimeSeconds: this.receiveWaitSeconds,
           ...(visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: visibilityTimeoutSeconds } : {}),
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'] satisfies MessageSystemAttributeName[],
           MessageAttributeNames: [ENQUEUED_AT_ATTRIBUTE],
         }),
       );
@@ -711,6 +752,7 @@ function toDelivery(queue: string, message: Message): Delivery {
     receiveCount: message.Attributes?.ApproximateReceiveCount,
     sentTimestamp: message.Attributes?.SentTimestamp,
     originalEnqueuedAt: message.MessageAttributes?.[ENQUEUED_AT_ATTRIBUTE]?.StringValue,
+    messageGroupId: message.Attributes?.MessageGroupId,
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ConsoleDeps } from '../../console/operations';
 import type { PartitionStatusReader } from '../../console/queues';
-import { readPartitionStatus } from '../../queue/partitions';
+import { partitionStatus } from '../../queue/partitions';
 import type { ClientSpec } from '../client';
 import type { ClientsFor } from '../handler-runtime';
 import { dbClient } from './database';
@@ -15,7 +15,10 @@ import { redisClient } from './redis';
 
 export const partitionStatusClient: ClientSpec<PartitionStatusReader> = {
   name: 'partition status',
-  open: ({ use }) => (spec) => readPartitionStatus(use(redisClient), spec),
+  open: ({ use }) => {
+    const backend = use(queueBackendClient);
+    return (spec) => partitionStatus(use(redisClient), backend, spec);
+  },
 };
 
 export const consoleClients: ClientsFor<ConsoleDeps> = { backend: queueBackendClient, db: dbClient, endOffsets: kafkaEndOffsetsClient, partitionStatus: partitionStatusClient };

@@ -68,9 +68,9 @@ describe('the console\'s queue page', () => {
 
       const owners = Object.fromEntries(view.partitions.map((p) => [p.partition, p.owner]));
       for (const c of consumers) for (const p of c.partitions()) expect(owners[p]).toBe(c.consumerId);
-      expect(view.partitions.every((p) => p.token > 0 && p.leaseLeftMs! > 0)).toBe(true);
-      expect(view.members.map((m) => m.id)).toEqual(['member-a', 'member-b']);
-      expect(view.stats).toEqual(view.partitions.map(() => expect.objectContaining({ ready: 0, inFlight: 0, dead: 0 })));
+      expect(view.partitions.every((p) => p.token > 0 && p.leaseDeadline! > view.readAt)).toBe(true);
+      expect(view.members.map((m) => m.consumerId).sort()).toEqual(['member-a', 'member-b']);
+      expect(view.partitions.map((p) => p.stats)).toEqual(view.partitions.map(() => expect.objectContaining({ ready: 0, inFlight: 0, dead: 0 })));
       expect(page).toContain('id="partitions"');
       for (const p of view.partitions) expect(page).toContain(`<td>${p.queue}</td><td>${p.owner}</td>`);
     } finally {

@@ -6,6 +6,7 @@ import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
 import { damaged } from '../../../lib/db/schema';
 import { createLogger } from '../../../lib/log';
 import { RedisQueueBackend } from '../../../lib/queue';
+import { PartitionedQueue, partitionOf, partitionQueueName, type PartitionSpec } from '../../../lib/queue/partitions';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,6 +28,13 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
   });
+
+  /** A partitioned queue of 4 partitions whose partition queues the cleanup purges too. */
+  const newPartitionedQueue = (): PartitionSpec => {
+    const spec = { queue: newQueue(), partitions: 4, partitionKey: 'order_id' };
+    for (let p = 0; p < spec.partitions; p += 1) queues.push(partitionQueueName(spec.queue, p));
+    return spec;
+  };
 
   afterAll(async () => {
     const cleaner = new RedisQueueBackend({ url: REDIS_URL });
@@ -61,6 +69,22 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
       expect(left.map((r) => r.message)).toEqual([futureBody]);
     });
 
+    it("should push a due row of a partitioned queue back to its key's partition queue", async () => {
+      // arrange
+      const spec = newPartitionedQueue();
+      const store = createDamagedStore(database.db);
+      await store.insert({ queue: spec.queue, body: JSON.stringify({ order_id: 'ORD-9', gateway: 'adyen' }), error: 'later', retryDate: new Date(Date.now() - 60_000) });
+
+      // act
+      const counts = await requeueDamaged({ backend, damagedStore: store, limit: 10, logger, partitionSpecOf: (queue) => (queue === spec.queue ? spec : undefined) });
+
+      // assert
+      expect(counts.byQueue).toEqual({ [spec.queue]: 1 });
+      const partition = partitionQueueName(spec.queue, partitionOf(spec, { order_id: 'ORD-9' }));
+      expect((await backend.peek(partition, 5)).map((body) => JSON.parse(body).order_id)).toEqual(['ORD-9']);
+      expect((await backend.stats(spec.queue)).ready).toBe(0);
+    });
+
     it('should move at most `limit` rows per run', async () => {
       const queue = newQueue();
       const store = createDamagedStore(database.db);
@@ -91,6 +115,37 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
       expect(rows[0]).toMatchObject({ orderId: 'poison.1', gateway: 'paypal', retryDate: null, message: delivery!.body });
       expect(rows[0]!.error).toMatch(/^exceeded maxReceiveCount after \d+ deliveries$/);
       expect((await backend.stats(queue)).dead).toBe(0);
+    });
+
+    it("should collect the dead letters of every partition queue of a partitioned queue under the queue's name", async () => {
+      // arrange: two keys on two different partitions, each dead-lettered there
+      const spec = newPartitionedQueue();
+      const keys = ['ORD-1', 'ORD-2', 'ORD-3', 'ORD-4', 'ORD-5'];
+      const [a, b] = keys.filter((key, i) => keys.findIndex((other) => partitionOf(spec, { order_id: other }) === partitionOf(spec, { order_id: key })) === i);
+      const partitioned = new PartitionedQueue(backend, spec);
+      for (const orderId of [a!, b!]) {
+        await partitioned.push({ order_id: orderId, gateway: 'paypal' });
+        const partition = partitioned.queueOf({ order_id: orderId });
+        const [delivery] = await backend.lease(partition);
+        await backend.release(partition, delivery!.receipt);
+        await backend.lease(partition); // past maxReceiveCount: dead-lettered
+      }
+
+      // act
+      const counts = await collectDeadLetters({
+        backend,
+        damagedStore: createDamagedStore(database.db),
+        queues: [spec.queue],
+        limitPerQueue: 100,
+        logger,
+        partitionSpecOf: (queue) => (queue === spec.queue ? spec : undefined),
+      });
+
+      // assert
+      expect(counts).toEqual({ [spec.queue]: 2 });
+      const rows = await database.db.select().from(damaged).where(eq(damaged.originalQueue, spec.queue));
+      expect(rows.map((row) => row.orderId).sort()).toEqual([a, b].sort());
+      for (const orderId of [a!, b!]) expect((await backend.stats(partitioned.queueOf({ order_id: orderId }))).dead).toBe(0);
     });
   });
 });

@@ -6,11 +6,12 @@
 import { createLogger } from '../../../lib/log';
 import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
-import { PartitionedConsumer, PartitionedQueue, partitionQueueName, type PartitionSpec } from '../../../lib/queue/partitions';
+import { PartitionedConsumer, PartitionedQueue, partitionQueueName, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisCluster, type PrivateRedisCluster } from '../../../scripts/stack/redis-server';
 import { OrderChecker, interleavedMessages, waitUntil } from '../../support/partitions';
 import { redisQueueOn } from '../../support/redis-queue';
+import { describePartitionContract } from './partition-contract';
 
 /** The consumers' warnings (induced failures, lost partitions) are what the tests provoke: not printed. */
 const quiet = createLogger({ component: 'test' }, { level: 'silent' });
@@ -86,5 +87,22 @@ describe('partitioned queues on a 3-master Redis Cluster', () => {
     expect(new Set(owners).size).toBe(3);
     expect(checker.violations).toEqual([]);
     expect(checker.failures).toBeGreaterThan(0);
+  });
+
+  describePartitionContract('redis cluster', async (partitioning) => {
+    const spec: PartitionSpec = { queue: `cluster-contract-${randomBytes(3).toString('hex')}`, ...partitioning };
+    const group: PartitionedConsumer[] = [];
+    return {
+      queue: new PartitionedQueue(backend, spec),
+      async startConsumer(handler) {
+        const member = new PartitionedConsumer({ logger: quiet, redis: client, backend, spec, leaseMs: 900, maxReceiveCount: 1000, handler });
+        group.push(member);
+        await member.start();
+      },
+      drained: () => partitionedQueueDrained(backend, spec),
+      async cleanup() {
+        await Promise.all(group.map((member) => member.close()));
+      },
+    };
   });
 });

@@ -133,6 +133,33 @@ describe('RedisQueueBackend', () => {
       expect(JSON.parse(delivery!.body).legacy).toBe('1');
     });
 
+    it('should wake every one of many waits started a few ms apart on a fresh backend, each on its own queue', async () => {
+      // arrange: as partition loops do, the waits start while the backend's subscriber connection
+      // is still connecting (later subscriptions then met ioredis's ready check in subscriber mode)
+      const client = new Redis(sharedUrl);
+      const fresh = new RedisQueueBackend({ redis: client });
+      await fresh.stats(queue);
+      const queues = Array.from({ length: 8 }, (_, n) => `${queue}-${n}`);
+      try {
+        // act
+        const waits: Promise<unknown>[] = [];
+        for (const name of queues) {
+          waits.push(fresh.waitForMessage(name, 5000).catch((error: unknown) => (error as Error).name));
+          await new Promise((resolve) => setTimeout(resolve, 3));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const name of queues) await backend.push(name, { n: '1' });
+        const woke = await Promise.race([Promise.all(waits), new Promise((resolve) => setTimeout(() => resolve('hung'), 8000))]);
+
+        // assert
+        expect(woke).toEqual(queues.map(() => true));
+      } finally {
+        await fresh.close();
+        client.disconnect();
+        for (const name of queues) await dropQueue(redis, name);
+      }
+    });
+
     it('should return at once when a message is already there', async () => {
       await backend.push(queue, { n: '1' });
       const started = process.hrtime.bigint();

@@ -7,11 +7,12 @@ import { createLogger } from '../../../lib/log';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { PartitionedConsumer, PartitionedQueue, RedisPartitionScripts, partitionOf, partitionQueueName, type PartitionSpec } from '../../../lib/queue/partitions';
+import { PartitionedConsumer, PartitionedQueue, RedisPartitionScripts, partitionOf, partitionQueueName, partitionStatus, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { redisQueueOn } from '../../support/redis-queue';
 import { OrderChecker, interleavedMessages, waitUntil } from '../../support/partitions';
+import { describePartitionContract } from './partition-contract';
 
 const LEASE_MS = 900;
 const CHILD_SOURCE = join(__dirname, '..', '..', 'support', 'partitioned-consumer-child.ts');
@@ -75,30 +76,7 @@ describe('partitioned queues on Redis', () => {
     return c;
   }
 
-  async function drained(spec: PartitionSpec): Promise<boolean> {
-    for (let p = 0; p < spec.partitions; p += 1) {
-      const stats = await backend.stats(partitionQueueName(spec.queue, p));
-      if (stats.ready + stats.inFlight + stats.delayed > 0) return false;
-    }
-    return true;
-  }
-
-  it.each([2, 3, 4])('should keep each key in order with %i concurrent consumers over random keys, failures and redeliveries', async (count) => {
-    // arrange
-    const spec = newSpec(8);
-    const checker = new OrderChecker();
-    const messages = interleavedMessages(40, 25);
-    await new PartitionedQueue(backend, spec).pushBatch(messages);
-
-    // act
-    for (let c = 0; c < count; c += 1) await consumer(spec, checker, `consumer-${c}`, 7).start();
-    await waitUntil(async () => checker.completed() === messages.length && (await drained(spec)), 30_000);
-
-    // assert
-    expect(checker.violations).toEqual([]);
-    expect(checker.failures).toBeGreaterThan(0);
-    expect(checker.completed()).toBe(messages.length);
-  });
+  const drained = (spec: PartitionSpec) => partitionedQueueDrained(backend, spec);
 
   it('should give each consumer its fair share and rebalance when one joins and when one leaves', async () => {
     // arrange
@@ -123,6 +101,67 @@ describe('partitioned queues on Redis', () => {
 
     // assert
     expect(new Set([...split[0]!, ...split[1]!]).size).toBe(8);
+    expect(checker.violations).toEqual([]);
+  });
+
+  it('should report the live members, the owner and token of each partition and its counts', async () => {
+    // arrange
+    const spec = newSpec(4);
+    const checker = new OrderChecker();
+    await new PartitionedQueue(backend, spec).pushBatch([{ key: 'ORD-1', n: 0 }]);
+    const member = consumer(spec, checker, 'only');
+    const idle = newSpec(2);
+
+    // act
+    const before = await partitionStatus(client, backend, spec);
+    await member.start();
+    const after = await partitionStatus(client, backend, spec);
+    const never = await partitionStatus(client, backend, idle);
+
+    // assert
+    expect(before.members).toEqual([]);
+    expect(before.partitions.map((p) => p.owner)).toEqual([null, null, null, null]);
+    expect(before.partitions[partitionOf(spec, { key: 'ORD-1' })]!.stats.ready).toBe(1);
+    expect(after.members.map((m) => m.consumerId)).toEqual(['only']);
+    expect(after.partitions.map((p) => p.owner)).toEqual(['only', 'only', 'only', 'only']);
+    expect(after.partitions.every((p) => p.token > 0 && p.leaseDeadline! > after.readAt)).toBe(true);
+    expect(never.partitions.map((p) => [p.queue, p.owner, p.token])).toEqual([[`${idle.queue}#0`, null, 0], [`${idle.queue}#1`, null, 0]]);
+  });
+
+  it('should run at most `concurrency` handlers at once over all its partitions, each key still in order', async () => {
+    // arrange
+    const spec = newSpec(8);
+    const checker = new OrderChecker();
+    const messages = interleavedMessages(20, 5);
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+    let running = 0;
+    let most = 0;
+    const limited = new PartitionedConsumer({
+      logger: quiet,
+      redis: client,
+      backend,
+      spec,
+      consumerId: 'limited',
+      leaseMs: LEASE_MS,
+      concurrency: 2,
+      handler: async (body) => {
+        running += 1;
+        most = Math.max(most, running);
+        checker.start(String(body.key), Number(body.n));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        checker.finish(String(body.key), Number(body.n), true);
+        running -= 1;
+      },
+    });
+    consumers.push(limited);
+
+    // act
+    await limited.start();
+    await waitUntil(async () => checker.completed() === messages.length && (await drained(spec)), 20_000);
+
+    // assert
+    expect(limited.partitions()).toHaveLength(8);
+    expect(most).toBe(2);
     expect(checker.violations).toEqual([]);
   });
 
@@ -246,6 +285,46 @@ describe('partitioned queues on Redis', () => {
       expect(tookOverMs).toBeGreaterThanOrEqual(LEASE_MS / 2);
       survivor.kill('SIGKILL');
     });
+  });
+
+  describePartitionContract('redis', async (partitioning) => {
+    const spec = { ...newSpec(partitioning.partitions), ...partitioning };
+    const group: PartitionedConsumer[] = [];
+    return {
+      queue: new PartitionedQueue(backend, spec),
+      async startConsumer(handler) {
+        const member = new PartitionedConsumer({ logger: quiet, redis: client, backend, spec, leaseMs: LEASE_MS, visibilityMs: 10_000, maxReceiveCount: 1000, handler });
+        group.push(member);
+        await member.start();
+      },
+      drained: () => drained(spec),
+      async cleanup() {
+        await Promise.all(group.map((member) => member.close()));
+      },
+    };
+  });
+
+  it('should keep every key in order across a change of N: a new generation started once the old one drained', async () => {
+    // arrange: generation 1 with 4 partitions, consumers at work, a backlog for every key
+    const old = newSpec(4);
+    const next = { ...newSpec(8), queue: `${old.queue}-v2` };
+    const checker = new OrderChecker();
+    for (const id of ['old-a', 'old-b']) await consumer(old, checker, id).start();
+    await new PartitionedQueue(backend, old).pushBatch(interleavedMessages(40, 10));
+
+    // act: producers switch to generation 2 at once; its consumers start once generation 1 drained
+    await new PartitionedQueue(backend, next).pushBatch(interleavedMessages(40, 10, 10));
+    const drainedBeforeSwitch = await drained(old);
+    await waitUntil(() => drained(old), 20_000);
+    const oldGroup = consumers.splice(0);
+    await Promise.all(oldGroup.map((c) => c.close()));
+    for (const id of ['new-a', 'new-b', 'new-c']) await consumer(next, checker, id).start();
+    await waitUntil(async () => checker.completed() === 800 && (await drained(next)), 20_000);
+
+    // assert
+    expect(drainedBeforeSwitch).toBe(false);
+    expect(checker.violations).toEqual([]);
+    expect(checker.completed()).toBe(800);
   });
 
   it('should route one key always to the same partition queue', async () => {

@@ -12,7 +12,7 @@
 import Redis from 'ioredis';
 import { queueKeys } from '../../../lib/queue/redis/keys';
 import { RedisQueueBackend } from '../../../lib/queue/redis/redis-queue-backend';
-import { commandIs, startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+import { commandIs, startFaultProxy, type FaultProxy } from '../../../scripts/stack/fault-proxy';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 describe('RedisQueueBackend when a reply is lost after Redis ran the call', () => {

@@ -1,7 +1,8 @@
 /**
  * What a consumer loop costs on Redis, in script calls, and what that costs nothing in safety
- * (docs/queue.md, Prefetch): popAtomic's ack leases the message after the next one and claims
- * the next one ahead (one call per message at any concurrency), while a message no callback was
+ * (docs/queue.md, Prefetch): the ack of a lone popAtomic loop leases the message after the next
+ * one and claims the next one ahead (one call per message), acks that share a call prefetch
+ * nothing, and a message no callback was
  * handed never counts a delivery; consumeBatches sends each batch's acks with the next lease
  * (one call per batch).
  */
@@ -56,6 +57,28 @@ describe('Redis consumer loops', () => {
     // assert
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => 10 + i));
     expect(await scriptCalls()).toBeLessThanOrEqual(201);
+  });
+
+  it('should prefetch only for an ack that goes out alone, not for acks that share a call', async () => {
+    // arrange: sixteen consumers whose callbacks all finish in the same turn
+    await backend.pushBatch(queue, Array.from({ length: 60 }, (_, n) => ({ n })));
+    let started = 0;
+    let release!: () => void;
+    const barrier = new Promise<void>((resolve) => (release = resolve));
+    const callback = async () => {
+      started += 1;
+      if (started === 16) release();
+      await barrier;
+    };
+
+    // act
+    await Promise.all(Array.from({ length: 16 }, () => backend.popAtomic(queue, callback)));
+
+    // assert: the first ack finds the queue idle and goes out alone, claiming none ahead and
+    // prefetching two; the other fifteen share the next call, which prefetches nothing
+    expect(await admin.scard(`{${queue}}:prefetched`)).toBe(2);
+    expect(await admin.hlen(`{${queue}}:inflight`)).toBe(2);
+    await backend.lease(queue, { max: 0 }); // gives the two back, for the tests after this one
   });
 
   it('should give back the messages it prefetched and claimed ahead with their receive counts unchanged when the loop stops', async () => {

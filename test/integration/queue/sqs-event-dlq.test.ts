@@ -4,15 +4,7 @@
  * ones come back after their visibility timeout) and check where every message ends up.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import type { BatchFailures, BatchMessage } from '../../../lib/consumer/run-batch-consumer';
@@ -21,38 +13,15 @@ import { damaged } from '../../../lib/db/schema';
 import { InfrastructureError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
 import { provisionQueue } from '../../../lib/queue/sqs/provision';
-import type { SqsEvent } from '../../../lib/queue/sqs/lambda-event';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { startTestSqs, type TestSqs } from '../../support/sqs';
+import { deleteUnreported, receiveBatch, toEvent } from '../../support/sqs-event-source';
 
 // Per-project testTimeout does not apply when jest runs several projects at once; the emulator's start counts too.
 jest.setTimeout(30_000);
 
 const MAX_RECEIVE_COUNT = 3;
 const VISIBILITY_SECONDS = 1;
-
-/** What Lambda hands the function for a batch it received. */
-function toEvent(messages: Message[], arn: string): SqsEvent {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes: { ApproximateReceiveCount: m.Attributes!.ApproximateReceiveCount!, SentTimestamp: m.Attributes!.SentTimestamp! },
-      messageAttributes: {},
-      eventSource: 'aws:sqs',
-      eventSourceARN: arn,
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
-async function receiveBatch(client: SQSClient, url: string): Promise<Message[]> {
-  const result = await client.send(
-    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-  );
-  return result.Messages ?? [];
-}
 
 describe('runSqsEventBatch with the SQS event source on the emulator', () => {
   let sqs: TestSqs;
@@ -103,7 +72,7 @@ describe('runSqsEventBatch with the SQS event source on the emulator', () => {
     const failedBodies = firstBatch.filter((m) => failedIds.has(m.MessageId!)).map((m) => m.Body);
     expect(response.batchItemFailures).toHaveLength(3);
     expect(failedBodies.map((b) => JSON.parse(b!).n).sort()).toEqual([2, 5, 9]);
-    await deleteSucceeded(firstBatch, failedIds);
+    await deleteUnreported(client, queueUrl, firstBatch, response);
 
     // Redeliveries until SQS gives up on them: each time they come back, they fail again.
     let receives = 1;
@@ -115,7 +84,7 @@ describe('runSqsEventBatch with the SQS event source on the emulator', () => {
       expect(batch.map((m) => Number(m.Attributes!.ApproximateReceiveCount))).toEqual(batch.map(() => receives));
       const again = await runSqsEventBatch(toEvent(batch, arn), handler, options);
       expect(again.batchItemFailures).toHaveLength(batch.length);
-      await deleteSucceeded(batch, new Set(again.batchItemFailures.map((f) => f.itemIdentifier)));
+      await deleteUnreported(client, queueUrl, batch, again);
     }
 
     expect(receives).toBe(MAX_RECEIVE_COUNT);
@@ -127,12 +96,5 @@ describe('runSqsEventBatch with the SQS event source on the emulator', () => {
     const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${sqs.queuePrefix}${name}` }));
     const left = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     expect(left.Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
-
-    /** What Lambda does with a partial batch response: deletes every message not reported. */
-    async function deleteSucceeded(batch: Message[], failed: Set<string>) {
-      const done = batch.filter((m) => !failed.has(m.MessageId!));
-      if (done.length === 0) return;
-      await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-    }
   });
 });

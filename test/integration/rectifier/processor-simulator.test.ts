@@ -39,4 +39,25 @@ describe('processor simulator', () => {
     expect((await fetch(`${simulator.hostedPaymentUrl}/orders/unknown`)).status).toBe(404);
     expect((await fetch(`${simulator.expressCheckoutUrl}/checkouts/unknown`)).status).toBe(404);
   });
+
+  it('should answer processor calls late while a latency is set, and at once again after it is cleared', async () => {
+    // Arrange
+    simulator.setOrder('11.1', { statusCode: 800 });
+    const timed = async () => {
+      const started = Date.now();
+      const response = await fetch(`${simulator.hostedPaymentUrl}/orders/11.1`);
+      await response.json();
+      return Date.now() - started;
+    };
+
+    // Act
+    simulator.setLatency(400);
+    const slow = await timed();
+    simulator.setLatency(0);
+    const fast = await timed();
+
+    // Assert
+    expect(slow).toBeGreaterThanOrEqual(400);
+    expect(fast).toBeLessThan(400);
+  });
 });

@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import Redis, { type RedisOptions } from 'ioredis';
 import { redisConnectionOptions } from '../../../lib/queue/redis/redis-queue-backend';
-import { commandArgs, commandIs, RespFramer, RespProtocolError, startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+import { commandArgs, commandIs, RespFramer, RespProtocolError, startFaultProxy, type FaultProxy } from '../../../scripts/stack/fault-proxy';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 
 const resp = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;

@@ -11,12 +11,12 @@ const FIFO_ARN = 'arn:aws:sqs:us-east-1:123456789012:dev-pending.fifo';
 const NOW = new Date('2026-11-28T00:00:00Z');
 const silent = createLogger({}, { level: 'silent' });
 
-function record(id: string, body: string, arn = STANDARD_ARN): SqsEventRecord {
+function record(id: string, body: string, arn = STANDARD_ARN, group?: string): SqsEventRecord {
   return {
     messageId: id,
     receiptHandle: `handle-${id}`,
     body,
-    attributes: { ApproximateReceiveCount: '2', SentTimestamp: String(NOW.getTime() - 1000) },
+    attributes: { ApproximateReceiveCount: '2', SentTimestamp: String(NOW.getTime() - 1000), ...(group ? { MessageGroupId: group } : {}) },
     eventSource: 'aws:sqs',
     eventSourceARN: arn,
     awsRegion: 'us-east-1',
@@ -146,6 +146,32 @@ describe('runSqsEventPerMessage', () => {
     expect(handled).toEqual(['f1', 'f2']);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }]);
   });
+
+  it('should stop only the message group of a failed FIFO record; the other groups go on', async () => {
+    // arrange: two keys of a partitioned queue interleaved, as Lambda hands a FIFO batch
+    const handled: string[] = [];
+    const batch = event(
+      record('a1', '{"order_id":"A","n":1}', FIFO_ARN, 'A'),
+      record('b1', '{"order_id":"B","n":1}', FIFO_ARN, 'B'),
+      record('a2', '{"order_id":"A","n":2}', FIFO_ARN, 'A'),
+      record('b2', '{"order_id":"B","n":2}', FIFO_ARN, 'B'),
+      record('a3', '{"order_id":"A","n":3}', FIFO_ARN, 'A'),
+    );
+
+    // act
+    const response = await runSqsEventPerMessage(
+      batch,
+      async (body, delivery) => {
+        handled.push(delivery.id);
+        if (delivery.id === 'a2') throw new InfrastructureError('down');
+      },
+      options(memoryStore()),
+    );
+
+    // assert
+    expect(handled).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a2' }, { itemIdentifier: 'a3' }]);
+  });
 });
 
 describe('runSqsEventBatch', () => {
@@ -255,5 +281,33 @@ describe('runSqsEventBatch', () => {
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f2' }, { itemIdentifier: 'f3' }, { itemIdentifier: 'f4' }]);
     expect(store.entries).toEqual([]);
+  });
+
+  it('should report a failed FIFO record and the later ones of its group only, settling the other groups', async () => {
+    // arrange
+    const store = memoryStore();
+    const batch = event(
+      record('a1', '{"n":1}', FIFO_ARN, 'A'),
+      record('b1', '{"n":1}', FIFO_ARN, 'B'),
+      record('a2', '{"n":2}', FIFO_ARN, 'A'),
+      record('b2', '{"n":2}', FIFO_ARN, 'B'),
+      record('a3', '{"n":3}', FIFO_ARN, 'A'),
+    );
+
+    // act
+    const response = await runSqsEventBatch(
+      batch,
+      async () =>
+        new Map<string, unknown>([
+          ['a1', new InfrastructureError('down')],
+          ['b2', new PermanentError('bad')],
+          ['a3', new PermanentError('bad')],
+        ]),
+      options(store),
+    );
+
+    // assert: group A waits from a1 on (a3 not settled), group B's bad b2 is settled into damaged
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a1' }, { itemIdentifier: 'a2' }, { itemIdentifier: 'a3' }]);
+    expect(store.entries.map((entry) => (JSON.parse(entry.body) as { n: number }).n)).toEqual([2]);
   });
 });

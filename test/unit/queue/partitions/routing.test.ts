@@ -109,7 +109,7 @@ describe('partitioned queue definitions', () => {
   const base = { fifo: false, visibilityTimeoutSeconds: 600, functionTimeoutSeconds: 100, maxReceiveCount: 5, messageRetentionSeconds: 1209600, deadLetterRetentionSeconds: 1209600 };
 
   it('should read partitions and partitionKey from a definition', () => {
-    const [definition] = parseQueueDefinitions({ queues: [{ ...base, name: 'donations', partitions: 16, partitionKey: 'order_id' }] });
+    const [definition] = parseQueueDefinitions({ queues: [{ ...base, fifo: true, name: 'donations', partitions: 16, partitionKey: 'order_id' }] });
 
     expect(partitionSpecOf(definition!)).toEqual({ queue: 'donations', partitions: 16, partitionKey: 'order_id', defaultPartition: undefined });
   });
@@ -117,7 +117,8 @@ describe('partitioned queue definitions', () => {
   it.each([
     [{ partitions: 4 }, /partitions and partitionKey go together/],
     [{ partitionKey: 'order_id' }, /partitions and partitionKey go together/],
-    [{ partitions: 4, partitionKey: 'order_id', defaultPartition: 4 }, /defaultPartition/],
+    [{ fifo: true, partitions: 4, partitionKey: 'order_id', defaultPartition: 4 }, /defaultPartition/],
+    [{ partitions: 4, partitionKey: 'order_id' }, /a partitioned queue must be "fifo": true/],
   ])('should refuse the inconsistent declaration %j', (extra, message) => {
     expect(() => parseQueueDefinitions({ queues: [{ ...base, name: 'q', ...extra }] })).toThrow(message);
   });
