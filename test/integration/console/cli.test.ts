@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
+import Redis from 'ioredis';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { consoleAudit, damaged } from '../../../lib/db/schema';
 import { RedisQueueBackend } from '../../../lib/queue';
@@ -44,6 +45,7 @@ describe('the ops CLI (scripts/ops.ts)', () => {
       DEAD_LETTER_QUEUES: Object.values(queues).join(','),
       RECTIFY_QUEUE: rectifyQueue,
       RECTIFY_ADAPTERS: 'ingenico=hosted-payment',
+      KAFKA_BROKERS: '127.0.0.1:1',
       CONSOLE_ACTOR: 'cli:test-operator',
     };
     try {
@@ -63,6 +65,12 @@ describe('the ops CLI (scripts/ops.ts)', () => {
   afterAll(async () => {
     for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
     await backend.close();
+    const redis = new Redis(REDIS_URL);
+    for (const queue of Object.values(queues)) {
+      const counts = await redis.keys(`{${queue}}:rate:*`);
+      if (counts.length > 0) await redis.del(...counts);
+    }
+    redis.disconnect();
     await database.drop();
   });
 
@@ -102,6 +110,26 @@ describe('the ops CLI (scripts/ops.ts)', () => {
     expect(refused.stderr).toContain('settles no gateway');
     const audit = await database.db.select().from(consoleAudit).where(eq(consoleAudit.action, 'pending.trigger-rectify'));
     expect(audit).toEqual([expect.objectContaining({ actor: 'cli:test-operator', via: 'cli', target: 'gateway:ingenico' })]);
+  });
+
+  it('should print a queue\'s pushed and consumed messages per minute', async () => {
+    await backend.pushBatch(queues.tracking, [{ id: '1', ts: '20240101120000' }, { id: '2', ts: '20240101120000' }]);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the backend writes its counts within a second
+
+    const { code, stdout } = await ops('--json', 'rates', queues.tracking);
+
+    expect(code).toBe(0);
+    const rates = JSON.parse(stdout) as { pushed: number[]; acked: number[] };
+    expect(rates.pushed).toHaveLength(60);
+    expect(rates.pushed.reduce((a, b) => a + b, 0)).toBe(2);
+    await backend.purge(queues.tracking);
+  });
+
+  it('should print the impressions lag, saying when Kafka cannot be asked', async () => {
+    const { code, stdout } = await ops('--json', 'impressions', 'lag');
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ partitions: [], kafkaError: expect.stringContaining('Kafka did not report end offsets') });
   });
 
   it('should print every managed queue\'s figures as JSON', async () => {
