@@ -5,12 +5,11 @@
  */
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { PendingStore } from '../../../lib/pending/pending-store';
-import { AdapterRegistry } from '../../../lib/rectifier/adapters';
-import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
+import type { AdapterRegistry } from '../../../lib/rectifier/adapters';
 import { rectifyOrphans, type RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
 import { lastGatewayRuns } from '../../../lib/rectifier/run-history';
-import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
-import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import type { ProcessorSimulator } from '../../../scripts/processor-simulator';
+import { createPendingTestEnv, startHostedProcessor, type PendingTestEnv } from '../../support/pending';
 import fixture from '../../../fixtures/pending-message.json';
 
 const HOSTED = 'ingenico';
@@ -28,9 +27,7 @@ describe('the rectifier run history (lib/rectifier/run-history.ts)', () => {
 
   beforeAll(async () => {
     env = await createPendingTestEnv();
-    simulator = await startProcessorSimulator();
-    adapters = new AdapterRegistry();
-    adapters.add(HOSTED, null, new HostedPaymentAdapter({ baseUrl: simulator.hostedPaymentUrl, timeoutMs: 2000 }));
+    ({ simulator, adapters } = await startHostedProcessor(HOSTED));
   });
 
   afterAll(async () => {

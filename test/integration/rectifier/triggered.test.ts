@@ -3,14 +3,13 @@ import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { consumePending } from '../../../lib/pending/consume-pending';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { triggerDelaySeconds } from '../../../lib/pending/rectify-trigger';
-import { AdapterRegistry } from '../../../lib/rectifier/adapters';
-import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
+import type { AdapterRegistry } from '../../../lib/rectifier/adapters';
 import type { RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
 import { handleTriggers } from '../../../lib/rectifier/triggered';
 import { consumeRectifySqsJob } from '../../../lib/rectifier/jobs';
 import { lastGatewayRuns } from '../../../lib/rectifier/run-history';
-import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
-import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import type { ProcessorSimulator } from '../../../scripts/processor-simulator';
+import { createPendingTestEnv, startHostedProcessor, type PendingTestEnv } from '../../support/pending';
 import fixture from '../../../fixtures/pending-message.json';
 
 const HOSTED = 'ingenico';
@@ -24,9 +23,7 @@ describe('triggered rectification', () => {
 
   beforeAll(async () => {
     env = await createPendingTestEnv();
-    simulator = await startProcessorSimulator();
-    adapters = new AdapterRegistry();
-    adapters.add(HOSTED, null, new HostedPaymentAdapter({ baseUrl: simulator.hostedPaymentUrl, timeoutMs: 2000 }));
+    ({ simulator, adapters } = await startHostedProcessor(HOSTED));
   });
 
   afterAll(async () => {
