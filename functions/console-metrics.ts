@@ -5,8 +5,7 @@
  * CONSOLE_METRICS_NAMESPACE, dimensions Stage and Queue) for the alarms of serverless/console-alarms.js.
  */
 import { consoleMetricsJob } from '../lib/console/jobs';
-import { dbClient } from '../lib/runtime/clients/database';
-import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { consoleClients } from '../lib/runtime/clients/console';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('console-metrics', consoleMetricsJob, { backend: queueBackendClient, db: dbClient });
+export const handler = createHandler('console-metrics', consoleMetricsJob, consoleClients);

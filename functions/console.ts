@@ -5,8 +5,7 @@
  * every change and every reveal of personal data is written to `console_audit`.
  */
 import { consoleHttpJob } from '../lib/console/jobs';
-import { dbClient } from '../lib/runtime/clients/database';
-import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { consoleClients } from '../lib/runtime/clients/console';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('console', consoleHttpJob, { backend: queueBackendClient, db: dbClient });
+export const handler = createHandler('console', consoleHttpJob, consoleClients);

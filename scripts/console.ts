@@ -7,8 +7,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { consoleAppFor, consoleHttpJob } from '../lib/console/jobs';
 import { defineConfig, env } from '../lib/config';
-import { dbClient } from '../lib/runtime/clients/database';
-import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { consoleClients } from '../lib/runtime/clients/console';
 import { openRuntime } from '../lib/runtime/handler-runtime';
 
 const localConsoleConfig = defineConfig({
@@ -24,7 +23,7 @@ export interface LocalConsole {
 /** Starts the console on `port` (0: any free port); resolves once it listens. */
 export async function startLocalConsole({ port, host }: { port?: number; host?: string } = {}): Promise<LocalConsole> {
   const config = localConsoleConfig();
-  const runtime = openRuntime('console', consoleHttpJob, { backend: queueBackendClient, db: dbClient });
+  const runtime = openRuntime('console', consoleHttpJob, consoleClients);
   const app = consoleAppFor(runtime.deps, runtime.options);
   const server = await new Promise<ServerType>((resolve) => {
     const started: ServerType = serve({ fetch: app.fetch, port: port ?? config.CONSOLE_PORT, hostname: host ?? config.CONSOLE_HOST }, () => resolve(started));

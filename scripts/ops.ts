@@ -16,8 +16,7 @@ import { ConsoleRequestError } from '../lib/console/errors';
 import { consoleOptions, type ConsoleDeps, type ConsoleOperations, createConsoleOperations } from '../lib/console/operations';
 import { PENDING_AGE_BUCKETS } from '../lib/console/pending-view';
 import { defineJob } from '../lib/job';
-import { dbClient } from '../lib/runtime/clients/database';
-import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
+import { consoleClients } from '../lib/runtime/clients/console';
 import { openRuntime } from '../lib/runtime/handler-runtime';
 
 /** The CLI's "job": the console's options and the clients the console function opens. */
@@ -82,6 +81,29 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
     .action(async (queue: string, options: { count: string }, command: Command) => {
       const bodies = await open().peek(queue, wholeNumber(options.count));
       print(out(command), bodies, (b) => (b === null ? 'this backend cannot peek' : b.join('\n---\n') || '(none)'));
+    });
+  program
+    .command('rates <queue>')
+    .description('pushed and consumed (acked) messages per minute over the last hour (Redis)')
+    .action(async (queue: string, _options, command: Command) => {
+      print(out(command), await open().rates(queue), (r) =>
+        r === null
+          ? 'this backend keeps no per-minute counts (SQS: CloudWatch NumberOfMessagesSent / NumberOfMessagesDeleted)'
+          : table(['minute (UTC)', 'pushed', 'consumed'], r.pushed.map((n, i) => [new Date(r.start.getTime() + i * 60_000).toISOString().slice(11, 16), n, r.acked[i]]).filter((row) => row[1] !== 0 || row[2] !== 0)),
+      );
+    });
+  program
+    .command('partitions <queue>')
+    .description('a partitioned queue\'s partitions: owner, fencing token, lease left, figures; the group\'s members')
+    .action(async (queue: string, _options, command: Command) => {
+      print(out(command), await open().partitions(queue), (v) =>
+        v === null
+          ? `${queue} is not partitioned`
+          : [
+              table(['partition', 'owner', 'token', 'lease left ms', 'ready', 'in flight'], v.partitions.map((p) => [p.queue, p.owner ?? 'nobody', p.token, p.leaseDeadline === null ? null : p.leaseDeadline - v.readAt, p.stats.ready, p.stats.inFlight])),
+              `members: ${v.members.map((m) => m.consumerId).join(', ') || 'none'}`,
+            ].join('\n'),
+      );
     });
   program
     .command('redrive <queue>')
@@ -167,17 +189,46 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
     .action(async (gateway: string, orderId: string, _options, command: Command) => {
       print(out(command), await open().pendingOrder(gateway, orderId), (r) => JSON.stringify(r, null, 2));
     });
+  pending
+    .command('runs')
+    .description('what the rectifier\'s last runs did per gateway: outcomes and the processor\'s statuses')
+    .action(async (_options, command: Command) => {
+      const counts = (record: Record<string, number | undefined>) => Object.entries(record).map(([k, n]) => `${k}=${n}`).join(' ');
+      print(out(command), await open().rectifierRuns(), (runs) =>
+        table(['finished', 'gateway', 'run', 'orders', 'rows', 'outcomes', 'processor said', 'stopped because'], runs.map((r) => [r.finishedAt.toISOString(), r.gateway, r.source, r.attempted, r.rowsResolved, counts(r.outcomes), counts(r.processorStatuses), r.stoppedBecause])),
+      );
+    });
+  pending
+    .command('rectify <gateway>')
+    .description('queue a rectifier run for one gateway now (a trigger on the rectify queue; audited)')
+    .action(async (gateway: string, _options, command: Command) => {
+      print(out(command), await open().triggerRectify(actor, gateway), (t) => `rectifier run for ${t.gateway} queued on ${t.queue}`);
+    });
   program
     .command('tracking <id>')
     .description('one contribution tracking id: summary row and event log')
     .action(async (id: string, _options, command: Command) => {
       print(out(command), await open().trackingHistory(wholeNumber(id)), (r) => JSON.stringify(r, null, 2));
     });
-  program
-    .command('offsets')
-    .description('the impressions loader\'s stored Kafka offsets')
+  const impressions = program.command('impressions').description('the impressions loader');
+  impressions
+    .command('lag')
+    .description('the loader\'s lag per topic and partition: Kafka\'s end offsets against its stored offsets; counted, ignored, invalid')
     .action(async (_options, command: Command) => {
-      print(out(command), await open().impressionsOffsets(), (rows) => table(['topic', 'partition', 'next offset', 'counted', 'updated'], rows.map((o) => [o.topic, o.partition, o.nextOffset, o.countedEvents, o.updatedAt.toISOString()])));
+      print(out(command), await open().impressionsLag(), (lag) =>
+        [
+          ...(lag.kafkaError ? [`${lag.kafkaError}: lag unknown`] : []),
+          table(['topic', 'partition', 'end offset', 'next offset', 'lag', 'counted', 'ignored', 'invalid'], lag.partitions.map((o) => [o.topic, o.partition, o.endOffset, o.nextOffset, o.lag, o.countedEvents, o.ignoredEvents, o.invalidEvents])),
+        ].join('\n'),
+      );
+    });
+  impressions
+    .command('campaign <campaign>')
+    .description('one campaign\'s banner impressions and landing page views per minute over the last hour')
+    .action(async (campaign: string, _options, command: Command) => {
+      print(out(command), await open().campaignMinutes(campaign), (m) =>
+        table(['minute (UTC)', 'banner impressions', 'landing page views'], m.banner.map((n, i) => [new Date(m.start.getTime() + i * 60_000).toISOString().slice(11, 16), n, m.landingPage[i]]).filter((r) => r[1] !== 0 || r[2] !== 0)),
+      );
     });
   program
     .command('metrics')
@@ -199,7 +250,7 @@ function buildProgram(open: () => ConsoleOperations, actor: Actor): Command {
 async function main(argv: string[]): Promise<number> {
   let runtime: ReturnType<typeof openRuntime<ConsoleDeps, ReturnType<typeof consoleOptions>, void, undefined>> | undefined;
   const open = () => {
-    runtime ??= openRuntime('ops', opsJob, { backend: queueBackendClient, db: dbClient });
+    runtime ??= openRuntime('ops', opsJob, consoleClients);
     return createConsoleOperations(runtime.deps, runtime.options);
   };
   const actor: Actor = { name: process.env.CONSOLE_ACTOR ?? `cli:${userInfo().username}`, via: 'cli' };

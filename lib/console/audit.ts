@@ -15,7 +15,7 @@ export interface Actor {
 }
 
 /** Every action the console audits. */
-export const AUDIT_ACTIONS = ['damaged.resend', 'damaged.edit-resend', 'damaged.bulk-resend', 'damaged.delete', 'damaged.reveal', 'queue.redrive', 'queue.purge'] as const;
+export const AUDIT_ACTIONS = ['damaged.resend', 'damaged.edit-resend', 'damaged.bulk-resend', 'damaged.delete', 'damaged.reveal', 'queue.redrive', 'queue.purge', 'pending.trigger-rectify'] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

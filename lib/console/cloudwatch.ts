@@ -6,6 +6,7 @@
  * how their depth, dead letters and oldest age reach an alarm.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { ImpressionsLag } from '../impressions/lag';
 import type { QueueOverview } from './queues';
 
 /** The metric names, as the alarms name them. */
@@ -16,6 +17,7 @@ export const CLOUDWATCH_METRICS = {
   dead: 'DeadLetters',
   oldestAge: 'OldestMessageAgeSeconds',
   damaged: 'DamagedRows',
+  impressionsLag: 'ImpressionsLagEvents',
 } as const;
 
 /** What one publication covered. */
@@ -23,11 +25,13 @@ export interface PublishedFigures {
   queues: string[];
   /** Queues whose figures could not be read: nothing is published for them (their alarms see missing data). */
   unreadable: string[];
+  /** Impressions topics whose lag was published (dimension `Topic`). */
+  topics: string[];
 }
 
 /** Publishes one metric document per readable queue. */
 export function publishFigures(metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>, queues: QueueOverview[], damagedByQueue: Record<string, number>): PublishedFigures {
-  const published: PublishedFigures = { queues: [], unreadable: [] };
+  const published: PublishedFigures = { queues: [], unreadable: [], topics: [] };
   for (const q of queues) {
     if (!q.stats) {
       published.unreadable.push(q.queue);
@@ -46,4 +50,20 @@ export function publishFigures(metrics: Pick<Metrics, 'addDimension' | 'addMetri
     published.queues.push(q.queue);
   }
   return published;
+}
+
+/**
+ * Publishes one document per impressions topic: the loader's lag summed over its partitions. A
+ * topic with a partition of unknown lag (Kafka unreachable, or a partition the loader has not
+ * started) is left out, so its alarm sees missing data rather than a lag of 0.
+ */
+export function publishImpressionsLag(metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>, lag: ImpressionsLag, published: PublishedFigures): void {
+  for (const topic of [...new Set(lag.partitions.map((p) => p.topic))]) {
+    const lags = lag.partitions.filter((p) => p.topic === topic).map((p) => p.lag);
+    if (lags.some((n) => n === null)) continue;
+    metrics.addDimension('Topic', topic);
+    metrics.addMetric(CLOUDWATCH_METRICS.impressionsLag, MetricUnit.Count, lags.reduce<number>((a, b) => a + (b ?? 0), 0));
+    metrics.publishStoredMetrics();
+    published.topics.push(topic);
+  }
 }

@@ -15,6 +15,11 @@ export class UnknownQueueError extends ConsoleRequestError {
   readonly status = 404;
 }
 
+/** The gateway is not one the rectifier settles (RECTIFY_ORPHANS_GATEWAYS, else RECTIFY_ADAPTERS). */
+export class UnknownGatewayError extends ConsoleRequestError {
+  readonly status = 404;
+}
+
 /** No damaged row (or other record) with that id. */
 export class RecordNotFoundError extends ConsoleRequestError {
   readonly status = 404;

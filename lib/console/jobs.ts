@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { coreConfig } from '../config';
 import { defineJob } from '../job';
-import { publishFigures, type PublishedFigures } from './cloudwatch';
+import { publishFigures, publishImpressionsLag, type PublishedFigures } from './cloudwatch';
 import { consoleMetricsConfig, consoleWebConfig } from './config';
 import { consoleOptions, createConsoleOperations, type ConsoleDeps, type ConsoleOptions } from './operations';
 import { createConsoleApp } from './web/app';
@@ -44,7 +44,8 @@ export const consoleHttpJob = defineJob({
 });
 
 /**
- * `console-metrics` (schedule): every managed queue's figures and its damaged rows as CloudWatch
+ * `console-metrics` (schedule): every managed queue's figures and its damaged rows, and the
+ * impressions loader's lag per topic, as CloudWatch
  * embedded metrics, so that alarms see Redis queues too. Fails the invocation only when the
  * database cannot be read; an unreadable queue is logged and left out (its alarms see no data).
  */
@@ -52,11 +53,13 @@ export const consoleMetricsJob = defineJob({
   options: () => ({ ...consoleOptions(), namespace: consoleMetricsConfig().CONSOLE_METRICS_NAMESPACE, stage: coreConfig().STAGE }),
   run: async (deps: ConsoleDeps, options): Promise<PublishedFigures> => {
     const ops = createConsoleOperations(deps, options);
-    const [queues, damagedByQueue] = await Promise.all([ops.queueOverview(), ops.damagedCounts()]);
+    const [queues, damagedByQueue, lag] = await Promise.all([ops.queueOverview(), ops.damagedCounts(), ops.impressionsLag()]);
     // serviceName becomes the `service` dimension; serverless/console-alarms.js names the same one.
     const metrics = new Metrics({ namespace: options.namespace, serviceName: 'donation-buffer', defaultDimensions: { Stage: options.stage } });
     const published = publishFigures(metrics, queues, damagedByQueue);
+    publishImpressionsLag(metrics, lag, published);
     if (published.unreadable.length > 0) deps.logger.warn({ unreadable: published.unreadable }, 'console-metrics: some queues could not be read');
+    if (lag.kafkaError) deps.logger.warn({ err: lag.kafkaError }, 'console-metrics: no impressions lag published');
     deps.logger.info({ queues: published.queues.length }, 'console-metrics published');
     return published;
   },

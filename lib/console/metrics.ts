@@ -1,12 +1,13 @@
 /**
  * The console's figures in the Prometheus text exposition format (version 0.0.4), for a scraper
  * or a quick `curl`: queue counts and oldest age (QueueBackend.stats), damaged rows per original
- * queue, unresolved pending rows per gateway and age bucket. The same calls as the pages, so the
+ * queue, unresolved pending rows per gateway and age bucket, the impressions loader's lag. The same calls as the pages, so the
  * figures agree with what an operator sees.
  */
 import { count, desc } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { damaged } from '../db/schema';
+import type { ImpressionsLag } from '../impressions/lag';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges } from './pending-view';
 import type { QueueOverview } from './queues';
 
@@ -22,7 +23,7 @@ function label(value: string): string {
 }
 
 /** The figures as Prometheus text; a queue whose stats failed reports `buffer_queue_up 0`. */
-export function prometheusText(queues: QueueOverview[], damagedByQueue: Record<string, number>, pending: PendingGatewayAges[]): string {
+export function prometheusText(queues: QueueOverview[], damagedByQueue: Record<string, number>, pending: PendingGatewayAges[], lag: ImpressionsLag): string {
   const lines: string[] = [];
   const family = (name: string, help: string, samples: Array<[Record<string, string>, number]>) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
@@ -44,6 +45,11 @@ export function prometheusText(queues: QueueOverview[], damagedByQueue: Record<s
     'buffer_pending_unresolved_rows',
     'Unresolved pending rows, by gateway and age bucket.',
     pending.flatMap((g) => g.buckets.map((n, i): [Record<string, string>, number] => [{ gateway: g.gateway, age: PENDING_AGE_BUCKETS[i]!.label }, n])),
+  );
+  family(
+    'buffer_impressions_lag_events',
+    'Events Kafka holds that the impressions loader has not applied, by topic and partition; absent where unknown.',
+    lag.partitions.filter((p) => p.lag !== null).map((p) => [{ topic: p.topic, partition: String(p.partition) }, p.lag!]),
   );
   return `${lines.join('\n')}\n`;
 }

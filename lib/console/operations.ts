@@ -5,9 +5,13 @@
  */
 import { consumerConfig } from '../consumer/config';
 import type { Db } from '../db/client';
-import { impressionsConfig } from '../impressions/config';
-import { readStoredOffsets } from '../impressions/offset-store';
+import { configuredTopics, impressionsConfig } from '../impressions/config';
+import { impressionsLag, type EndOffsetReader } from '../impressions/lag';
+import { pendingConfig } from '../pending/config';
+import { rectifiedGateways } from '../rectifier/adapters';
+import { rectifierConfig } from '../rectifier/config';
 import type { Logger } from '../log';
+import { definedPartitionSpec, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend } from '../queue/types';
 import { listAudit, type Actor } from './audit';
 import { consoleConfig } from './config';
@@ -23,40 +27,55 @@ import {
   type DamagedFilter,
 } from './damaged';
 import { damagedCounts, prometheusText } from './metrics';
+import { campaignMinutes } from './impressions-view';
 import { pendingAges, pendingOrder } from './pending-view';
-import { peekQueue, purgeQueue, queueOverview, redriveQueue, type RedriveLimits } from './queues';
+import { partitionView, peekQueue, purgeQueue, queueOverview, queueRates, redriveQueue, type PartitionStatusReader, type RedriveLimits } from './queues';
+import { recentRectifierRuns, triggerRectify, type RectifyTarget } from './rectifier-view';
 import { trackingHistory } from './tracking-view';
 import { configuredWireFormats, type WireFormat } from './wire-format';
 
-/** What the console uses: the queues and the database. */
+/** What the console uses: the queues, the database and Kafka's end offsets (impressions lag). */
 export interface ConsoleDeps {
   backend: QueueBackend;
   db: Db;
+  endOffsets: EndOffsetReader;
+  /** Owners of partitioned queues' partitions (Redis lease keys). */
+  partitionStatus: PartitionStatusReader;
   logger: Logger;
 }
 
 export interface ConsoleOptions {
   /** The queues the console shows and acts on; no other queue can be named. */
   queues: string[];
+  /** Those of them declared partitioned (queues/definitions.json). */
+  partitioned: PartitionSpec[];
   wireFormats: Record<string, WireFormat>;
   redrive: RedriveLimits;
   bulkLimit: number;
   pageSize: number;
   /** Whose stored impressions offsets are shown. */
   consumerGroup: string;
+  /** The topics the impressions loader consumes (their end offsets give its lag). */
+  impressionsTopics: string[];
+  /** Where a triggered rectifier run is queued, and for which gateways. */
+  rectify: RectifyTarget;
 }
 
 /** The options from configuration: the pipelines' queue names, the console's limits. */
 export function consoleOptions(): ConsoleOptions {
   const config = consoleConfig();
   const wireFormats = configuredWireFormats();
+  const queues = [...new Set([...Object.keys(wireFormats), ...consumerConfig().DEAD_LETTER_QUEUES])];
   return {
-    queues: [...new Set([...Object.keys(wireFormats), ...consumerConfig().DEAD_LETTER_QUEUES])],
+    queues,
+    partitioned: queues.map((queue) => definedPartitionSpec(queue)).filter((spec): spec is PartitionSpec => spec !== undefined),
     wireFormats,
     redrive: { max: config.CONSOLE_REDRIVE_MAX, perSecond: config.CONSOLE_REDRIVE_PER_SECOND },
     bulkLimit: config.CONSOLE_BULK_LIMIT,
     pageSize: config.CONSOLE_PAGE_SIZE,
     consumerGroup: impressionsConfig().IMPRESSIONS_CONSUMER_GROUP,
+    impressionsTopics: configuredTopics(impressionsConfig()).map((t) => t.topic),
+    rectify: { queue: pendingConfig().RECTIFY_QUEUE, gateways: rectifiedGateways(rectifierConfig()) },
   };
 }
 
@@ -70,6 +89,8 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     queueOverview: () => queueOverview(backend, queues),
     queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
     peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
+    rates: (queue: string) => queueRates(backend, queues, queue),
+    partitions: (queue: string) => partitionView(deps, queues, options.partitioned, queue),
     redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
       redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
     purge: (actor: Actor, queue: string, confirmation: string) => purgeQueue(deps, actor, queues, queue, confirmation),
@@ -83,13 +104,21 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     exportDamaged: (filter: DamagedFilter) => exportDamaged(db, filter, options.bulkLimit),
     pendingAges: (now?: Date) => pendingAges(db, now),
     pendingOrder: (gateway: string, orderId: string) => pendingOrder(db, gateway, orderId),
+    rectifierRuns: () => recentRectifierRuns(db),
+    triggerRectify: (actor: Actor, gateway: string) => triggerRectify(deps, actor, options.rectify, gateway),
     trackingHistory: (id: number) => trackingHistory(db, id),
-    impressionsOffsets: () => readStoredOffsets(db, options.consumerGroup),
+    impressionsLag: () => impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),
+    campaignMinutes: (campaign: string) => campaignMinutes(db, campaign),
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
     damagedCounts: () => damagedCounts(db),
     prometheus: async () => {
-      const [queueFigures, damagedByQueue, pending] = await Promise.all([queueOverview(backend, queues), damagedCounts(db), pendingAges(db)]);
-      return prometheusText(queueFigures, damagedByQueue, pending);
+      const [queueFigures, damagedByQueue, pending, lag] = await Promise.all([
+        queueOverview(backend, queues),
+        damagedCounts(db),
+        pendingAges(db),
+        impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),
+      ]);
+      return prometheusText(queueFigures, damagedByQueue, pending, lag);
     },
   };
 }

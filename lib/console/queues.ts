@@ -5,7 +5,8 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import type { QueueBackend, QueueStats } from '../queue/types';
+import type { PartitionedQueueStatus, PartitionSpec } from '../queue/partitions';
+import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
 import { maskBody } from './mask';
@@ -68,4 +69,28 @@ export async function purgeQueue(deps: QueueDeps, actor: Actor, queues: string[]
 /** Refuses queues the console does not manage, so that no request can name an arbitrary key. */
 export function assertManaged(queues: string[], queue: string): void {
   if (!queues.includes(queue)) throw new UnknownQueueError(`the console manages no queue named ${JSON.stringify(queue.slice(0, 100))}`);
+}
+
+/** Minutes the queue page's rates chart covers. */
+export const RATE_CHART_MINUTES = 60;
+
+/** Pushed and acked per minute over the last hour; null where the backend keeps no counts (SQS). */
+export async function queueRates(backend: QueueBackend, queues: string[], queue: string): Promise<QueueRates | null> {
+  assertManaged(queues, queue);
+  return backend.rates ? backend.rates(queue, RATE_CHART_MINUTES) : null;
+}
+
+/** Reads a partitioned queue's members, owners and counts (lib/queue/partitions, partitionStatus). */
+export type PartitionStatusReader = (spec: PartitionSpec) => Promise<PartitionedQueueStatus>;
+
+/** The partitions of `queue` with their owners and figures; null when the queue is not partitioned. */
+export async function partitionView(
+  deps: { partitionStatus: PartitionStatusReader },
+  queues: string[],
+  partitioned: PartitionSpec[],
+  queue: string,
+): Promise<PartitionedQueueStatus | null> {
+  assertManaged(queues, queue);
+  const spec = partitioned.find((candidate) => candidate.queue === queue);
+  return spec ? deps.partitionStatus(spec) : null;
 }

@@ -109,6 +109,14 @@ export interface ConsumeBatchesResult extends PopBatchResult {
   stoppedBecause: 'empty' | 'stopped';
 }
 
+/** A queue's traffic per minute, oldest first. */
+export interface QueueRates {
+  /** The first minute's start. */
+  start: Date;
+  pushed: number[];
+  acked: number[];
+}
+
 export interface QueueStats {
   ready: number;
   inFlight: number;
@@ -260,6 +268,12 @@ export interface QueueBackend {
   /** Up to `count` ready message bodies from the front (10 by default), without leasing them. */
   peek(queue: string, count?: number): Promise<string[]>;
   stats(queue: string): Promise<QueueStats>;
+  /**
+   * Messages pushed and acked per minute over the last `minutes`, oldest first (Redis:
+   * lib/queue/redis/rate-counter.ts). Absent where the backend keeps no such counts (SQS: the
+   * CloudWatch metrics NumberOfMessagesSent and NumberOfMessagesDeleted have them).
+   */
+  rates?(queue: string, minutes: number): Promise<QueueRates>;
   /**
    * The oldest `max` dead-lettered messages, left in place: a caller stores them elsewhere first
    * and then deletes them, so a crash in between duplicates rather than loses.

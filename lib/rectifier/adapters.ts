@@ -185,6 +185,14 @@ export function adaptersFromConfig(config: RectifierConfig): AdapterRegistry {
   return registry;
 }
 
+/**
+ * The gateways a run walks, read from configuration alone (no credentials parsed): what the
+ * console lets an operator trigger.
+ */
+export function rectifiedGateways(config: Pick<RectifierConfig, 'RECTIFY_ORPHANS_GATEWAYS' | 'RECTIFY_ADAPTERS'>): string[] {
+  return config.RECTIFY_ORPHANS_GATEWAYS.length > 0 ? config.RECTIFY_ORPHANS_GATEWAYS : config.RECTIFY_ADAPTERS.map((pair) => pair.split('=')[0]!.trim());
+}
+
 /** The gateways a run walks: those configured, else every gateway with an adapter. */
 export function gatewaysToRectify(config: RectifierConfig, adapters: ReadonlyMap<string, ProcessorAdapter>): string[] {
   return config.RECTIFY_ORPHANS_GATEWAYS.length > 0 ? config.RECTIFY_ORPHANS_GATEWAYS : [...adapters.keys()];

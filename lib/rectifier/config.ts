@@ -50,6 +50,8 @@ export const rectifierConfig = defineConfig({
   /** Orders of one gateway in flight at once: a processor answering in 50 ms otherwise caps a gateway at 20 orders/s. */
   RECTIFY_ORPHANS_CONCURRENCY: env.int(1, { min: 1, max: 32 }).describe('orders of one gateway settled at once (processor requests in flight per gateway)'),
   RECTIFY_ORPHANS_TIME_LIMIT_SECONDS: env.limit(240).describe('rectify-orphans run length, seconds (0: no limit)'),
+  /** Runs kept per gateway in rectifier_runs, for the console's pending page. */
+  RECTIFY_RUN_HISTORY: env.int(50, { min: 1, max: 10_000 }).describe('run summaries kept per gateway in rectifier_runs (the console shows them)'),
 
   HOSTED_PAYMENT_BASE_URL: env.url(['http', 'https'], 'http://127.0.0.1:8391/hosted-payment').describe('hosted payment processor API (default: the local simulator)'),
   HOSTED_PAYMENT_API_KEY: z.string().optional().describe('secret'),

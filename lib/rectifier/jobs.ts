@@ -9,16 +9,18 @@ import type { Logger } from '../log';
 import { pendingConfig } from '../pending/config';
 import { adaptersFromConfig, gatewaysToRectify } from './adapters';
 import { rectifierConfig } from './config';
-import { rectifyOrphans, type RectifierDeps, type RectifyResult } from './orphan-rectifier';
+import { rectifyOrphans, type RectifierDeps, type RectifyOptions, type RectifyResult } from './orphan-rectifier';
 import { runBatchConsumer, type ConsumerCounts } from '../consumer/run-batch-consumer';
+import type { RunSource } from './run-history';
 import { handleTriggers } from './triggered';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 
-function rectifyOptions() {
+function rectifyOptions(source: RunSource = 'scheduled') {
   const config = rectifierConfig();
   const pending = pendingConfig();
   const adapters = adaptersFromConfig(config);
+  const history: RectifyOptions['history'] = { source, keep: config.RECTIFY_RUN_HISTORY };
   return {
     adapters,
     retryPolicy: configuredRetryPolicy(),
@@ -30,6 +32,7 @@ function rectifyOptions() {
     resolveMode: pending.PENDING_RESOLVE_MODE,
     donationsQueue: pending.DONATIONS_QUEUE,
     pendingQueue: pending.PENDING_QUEUE,
+    history,
   };
 }
 
@@ -40,7 +43,7 @@ function rectifyOptions() {
 export const consumeRectifyJob = defineJob({
   options: () => {
     const pending = pendingConfig();
-    return { ...rectifyOptions(), triggerQueue: pending.RECTIFY_QUEUE, runTimeLimitSeconds: pending.CONSUME_RECTIFY_TIME_LIMIT_SECONDS };
+    return { ...rectifyOptions('triggered'), triggerQueue: pending.RECTIFY_QUEUE, runTimeLimitSeconds: pending.CONSUME_RECTIFY_TIME_LIMIT_SECONDS };
   },
   run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'> & { logger: Logger }, { adapters, retryPolicy, runTimeLimitSeconds, ...options }): Promise<ConsumerCounts> => {
     const deadline = Date.now() + runTimeLimitSeconds * 1000;
@@ -65,7 +68,7 @@ export const consumeRectifyJob = defineJob({
  * rectifier run over their due gateways; not-yet-due triggers are pushed again.
  */
 export const consumeRectifySqsJob = defineJob({
-  options: () => ({ ...rectifyOptions(), triggerQueue: pendingConfig().RECTIFY_QUEUE }),
+  options: () => ({ ...rectifyOptions('triggered'), triggerQueue: pendingConfig().RECTIFY_QUEUE }),
   run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'> & { logger: Logger }, { adapters, retryPolicy, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
     runSqsEventBatch(event, async (messages) => (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, options)).failures, {
       queue: options.triggerQueue,
@@ -77,7 +80,7 @@ export const consumeRectifySqsJob = defineJob({
 
 /** `rectify-orphans`: the orphans of every configured gateway. */
 export const rectifyOrphansJob = defineJob({
-  options: rectifyOptions,
+  options: () => rectifyOptions('scheduled'),
   run: (deps: Omit<RectifierDeps, 'adapters' | 'retryPolicy'>, { adapters, retryPolicy, ...options }): Promise<RectifyResult> =>
     rectifyOrphans({ ...deps, adapters, retryPolicy }, options),
 });

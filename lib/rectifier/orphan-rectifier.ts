@@ -37,6 +37,7 @@ import { settleOrder } from '../pending/complete-order';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import { SettledOrdersStore } from '../pending/settled-orders-store';
 import { GatewayLeases } from './gateway-lease';
+import { recordGatewayRun, type RunSource } from './run-history';
 import type { QueueBackend } from '../queue/types';
 import type { AdapterLookup } from './adapters';
 import {
@@ -117,6 +118,8 @@ export interface RectifyOptions {
   /** The queue rows came from, recorded on `damaged` rows. */
   pendingQueue: string;
   now?: () => Date;
+  /** Where each gateway's summary is appended (run-history.ts); absent: not recorded. */
+  history?: { source: RunSource; keep: number };
 }
 
 /**
@@ -170,10 +173,12 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
     if (!adapter) throw new UnsupportedActionError(`no processor adapter is configured for gateway ${gateway}`);
     const run: GatewayRun = { attempted: 0, rowsResolved: 0, outcomes: {}, processorStatuses: {}, stoppedBecause: 'empty' };
     walk.result.gateways[gateway] = run;
-    const until = new Date(now().getTime() + leaseSeconds * 1000);
+    const startedAt = now();
+    const until = new Date(startedAt.getTime() + leaseSeconds * 1000);
     if (!(await stopOnInfrastructure(gateway, null, () => withDatabase('take the gateway lease', () => leases.take(gateway, now(), until))))) {
       run.stoppedBecause = 'held-elsewhere';
       logger.info({ gateway }, 'gateway skipped: another rectifier run holds it');
+      await recordRun(deps.db, options, logger, gateway, startedAt, now(), run);
       continue;
     }
     try {
@@ -183,6 +188,7 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
       await withDatabase('release the gateway lease', () => leases.release(gateway)).catch(() => undefined);
     }
     logger.info({ gateway, adapter: adapter.kind, ...run }, 'orphans rectified');
+    await recordRun(deps.db, options, logger, gateway, startedAt, now(), run);
     if (run.stoppedBecause === 'time-limit') break;
   }
   const { result } = walk;
@@ -192,6 +198,20 @@ export async function rectifyOrphans(deps: RectifierDeps, options: RectifyOption
     throw stopped;
   }
   return result;
+}
+
+/**
+ * Appends the gateway's summary to the run history. The history is for people: a failure to
+ * write it is logged and does not fail a run whose settlements are done.
+ */
+async function recordRun(db: Db, options: RectifyOptions, logger: Logger, gateway: string, startedAt: Date, finishedAt: Date, run: GatewayRun): Promise<void> {
+  if (!options.history) return;
+  const { source, keep } = options.history;
+  try {
+    await withDatabase('record the rectifier run', () => recordGatewayRun(db, { gateway, source, startedAt, finishedAt, run }, keep));
+  } catch (error) {
+    logger.warn({ gateway, err: toError(error).message }, 'rectifier run summary not recorded');
+  }
 }
 
 /** What one run shares between the gateways it walks. */

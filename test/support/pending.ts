@@ -10,6 +10,9 @@ import type { PendingPipelineDeps } from '../../lib/pending/consume-pending';
 import { RedisQueueBackend } from '../../lib/queue';
 import { queueKeys } from '../../lib/queue/redis/keys';
 import { createLogger } from '../../lib/log';
+import { AdapterRegistry } from '../../lib/rectifier/adapters';
+import { HostedPaymentAdapter } from '../../lib/rectifier/hosted-payment-adapter';
+import { startProcessorSimulator, type ProcessorSimulator } from '../../scripts/processor-simulator';
 import { createTestDatabase, type TestDatabase } from './database';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,4 +64,12 @@ export async function createPendingTestEnv(): Promise<PendingTestEnv> {
       await database.drop();
     },
   };
+}
+
+/** The processor simulator and an adapter registry with its hosted payment gateway `gateway` (the rectifier tests' processor). */
+export async function startHostedProcessor(gateway: string): Promise<{ simulator: ProcessorSimulator; adapters: AdapterRegistry }> {
+  const simulator = await startProcessorSimulator();
+  const adapters = new AdapterRegistry();
+  adapters.add(gateway, null, new HostedPaymentAdapter({ baseUrl: simulator.hostedPaymentUrl, timeoutMs: 2000 }));
+  return { simulator, adapters };
 }

@@ -104,8 +104,8 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
   app.get(`${BASE}/queues/:queue`, async (c) => {
     const queue = c.req.param('queue');
     const peeked = await ops.peek(queue);
-    const stats = (await ops.queueStats(queue))!;
-    return c.html(queuePage(page(c, `Queue ${queue}`, 'queues'), stats, peeked, ops.options.redrive.max, ops.options.redrive.perSecond));
+    const [stats, rates, partitions] = await Promise.all([ops.queueStats(queue), ops.rates(queue), ops.partitions(queue)]);
+    return c.html(queuePage(page(c, `Queue ${queue}`, 'queues'), stats!, { rates, partitions, peeked }, ops.options.redrive.max, ops.options.redrive.perSecond));
   });
   app.post(`${BASE}/queues/:queue/redrive`, async (c) => {
     const queue = c.req.param('queue');
@@ -159,14 +159,24 @@ export function createConsoleApp(ops: ConsoleOperations, auth: WebAuthOptions, l
     const gateway = c.req.query('gateway')?.trim();
     const orderId = c.req.query('order_id')?.trim();
     const order = gateway && orderId ? { gateway, orderId, result: await ops.pendingOrder(gateway, orderId) } : null;
-    return c.html(pendingPage(page(c, 'Pending', 'pending'), await ops.pendingAges(), order));
+    const [ages, runs] = await Promise.all([ops.pendingAges(), ops.rectifierRuns()]);
+    return c.html(pendingPage(page(c, 'Pending', 'pending'), ages, { runs, gateways: ops.options.rectify.gateways }, order));
+  });
+  app.post(`${BASE}/pending/rectify`, async (c) => {
+    const form = formStrings(await c.req.parseBody());
+    const { gateway } = await ops.triggerRectify(actor(c), form.gateway?.trim() ?? '');
+    return c.redirect(`${BASE}/pending?done=triggered&gateway=${encodeURIComponent(gateway)}`, 303);
   });
   app.get(`${BASE}/tracking`, async (c) => {
     const text = c.req.query('id')?.trim();
     const id = text ? wholeNumber(text, 'id') : null;
     return c.html(trackingPage(page(c, 'Tracking', 'tracking'), id, id === null ? null : await ops.trackingHistory(id)));
   });
-  app.get(`${BASE}/impressions`, async (c) => c.html(impressionsPage(page(c, 'Impressions', 'impressions'), ops.options.consumerGroup, await ops.impressionsOffsets())));
+  app.get(`${BASE}/impressions`, async (c) => {
+    const campaign = c.req.query('campaign')?.trim();
+    const [lag, minutes] = await Promise.all([ops.impressionsLag(), campaign ? ops.campaignMinutes(campaign) : null]);
+    return c.html(impressionsPage(page(c, 'Impressions', 'impressions'), ops.options.consumerGroup, lag, minutes));
+  });
   app.get(`${BASE}/audit`, async (c) => {
     const action = AUDIT_ACTIONS.find((a) => a === c.req.query('action'));
     return c.html(auditPage(page(c, 'Audit', 'audit'), await ops.audit(200, action), AUDIT_ACTIONS, action));
@@ -217,6 +227,8 @@ function noticeOf(c: Context<Env>): string | undefined {
       return `${n('n')} dead letters were moved back onto the queue.`;
     case 'purged':
       return 'The queue was purged.';
+    case 'triggered':
+      return `A rectifier run for ${q('gateway') ?? '?'} was queued; its summary appears below once consume-rectify has run it.`;
     default:
       return undefined;
   }

@@ -7,13 +7,17 @@ import { createHash } from 'node:crypto';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ConsoleAuditRow } from '../../db/schema';
-import type { StoredOffset } from '../../impressions/offset-store';
+import type { ImpressionsLag } from '../../impressions/lag';
+import type { CampaignMinutes } from '../impressions-view';
+import { minuteChart } from './chart';
 import type { BulkPlan, DamagedDetail, DamagedFilter, DamagedPage } from '../damaged';
 import { filterToQuery } from '../damaged';
 import { PENDING_AGE_BUCKETS, type PendingGatewayAges, type PendingOrder } from '../pending-view';
 import type { QueueOverview } from '../queues';
+import type { PartitionedQueueStatus } from '../../queue/partitions';
 import type { TrackingHistory } from '../tracking-view';
-import type { QueueCapabilities } from '../../queue/types';
+import type { GatewayRunRecord } from '../../rectifier/run-history';
+import type { QueueCapabilities, QueueRates } from '../../queue/types';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -39,6 +43,8 @@ form.inline{display:inline}fieldset{border:1px solid var(--line);background:#fff
 .notice{background:#e7f5ec;border:1px solid #b5dfc3;padding:.5rem .8rem;margin-bottom:1rem}.error{background:#fdecec;border:1px solid #f3b9b9;padding:.5rem .8rem;margin-bottom:1rem}
 .warn{color:var(--warn)}.muted{color:var(--muted)}.bad{color:var(--warn);font-weight:600}.good{color:var(--ok)}
 .bar{display:inline-block;height:.7rem;background:var(--accent);vertical-align:middle;margin-right:.3rem;border-radius:2px}
+.tag{display:inline-block;background:#eef1f6;border-radius:3px;padding:0 .3rem;margin:0 .15rem .15rem 0;white-space:nowrap}h3{font-size:.95rem;margin:1rem 0 .4rem}
+figure.chart{margin:.4rem 0 1rem}figure.chart figcaption{font-size:12px;color:var(--muted)}.legend{margin-right:.8rem}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.kv th{width:11rem}td small{word-break:break-all}#results td:not(:last-child),#plan td:not(:last-child){white-space:nowrap}
 ${Array.from({ length: 11 }, (_, i) => `.w${i}{width:${i * 6}px}`).join('')}
 `;
@@ -139,14 +145,38 @@ ${capabilities.reportsOldestAge ? '' : html`<p class="muted">This backend report
   );
 }
 
-/** One queue: figures, the first ready messages, redrive and purge. */
-export function queuePage(ctx: PageContext & { csrf: string }, queue: QueueOverview, peeked: string[] | null, redriveMax: number, perSecond: number): Html {
+function seconds(ms: number | null): string {
+  return ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A partitioned queue's partitions: owner, fencing token, lease left, figures; and the group's members. */
+function partitionsSection(view: PartitionedQueueStatus): Html {
+  const left = (deadline: number | null) => seconds(deadline === null ? null : deadline - view.readAt);
+  return html`<h2>Partitions (${view.partitions.length}) and their owners</h2>
+<table id="partitions"><thead><tr><th class="n">partition</th><th>queue</th><th>owner</th><th class="n">token</th><th class="n">lease left</th><th class="n">ready</th><th class="n">in flight</th><th class="n">dead</th></tr></thead><tbody>
+${view.partitions.map((p) => html`<tr><td class="n">${p.partition}</td><td>${p.queue}</td><td${p.owner ? '' : raw(' class="bad"')}>${p.owner ?? 'nobody'}</td><td class="n">${p.token}</td><td class="n">${left(p.leaseDeadline)}</td><td class="n">${p.stats.ready}</td><td class="n">${p.stats.inFlight}</td><td class="n">${p.stats.dead}</td></tr>`)}
+</tbody></table>
+<p>Consumer group: ${view.members.length === 0 ? html`<span class="bad">no live member</span>` : view.members.map((m) => html`<span class="tag">${m.consumerId} (${left(m.heartbeatDeadline)})</span> `)}</p>`;
+}
+
+/** One queue: figures, rates over the last hour, partitions, the first ready messages, redrive and purge. */
+export function queuePage(
+  ctx: PageContext & { csrf: string },
+  queue: QueueOverview,
+  extra: { rates: QueueRates | null; partitions: PartitionedQueueStatus | null; peeked: string[] | null },
+  redriveMax: number,
+  perSecond: number,
+): Html {
   const stats = queue.stats;
+  const { rates, partitions, peeked } = extra;
   const path = `${BASE}/queues/${encodeURIComponent(queue.queue)}`;
   return layout(
     ctx,
     html`<h1>Queue ${queue.queue}</h1>
 ${stats ? html`<table class="kv"><tbody><tr><th>ready</th><td>${stats.ready}</td></tr><tr><th>in flight</th><td>${stats.inFlight}</td></tr><tr><th>delayed</th><td>${stats.delayed}</td></tr><tr><th>dead</th><td id="dead">${stats.dead}</td></tr><tr><th>oldest</th><td>${age(stats.oldestAgeSeconds)}</td></tr></tbody></table>` : html`<div class="error">${queue.error}</div>`}
+<h2>Rates, the last hour</h2>
+${rates ? html`${minuteChart({ id: 'rates-chart', start: rates.start, series: [{ name: 'pushed', colour: '#2357c6', values: rates.pushed }, { name: 'consumed (acked)', colour: '#1f7a3a', values: rates.acked }] })}<p class="muted">Counted by the queue backend as each push is stored and each ack settles (processed or sent to damaged), in every process; written within a second.</p>` : html`<p class="muted">This backend keeps no per-minute counts (SQS: the CloudWatch metrics NumberOfMessagesSent and NumberOfMessagesDeleted).</p>`}
+${partitions ? partitionsSection(partitions) : ''}
 <h2>Redrive dead letters</h2>
 <form method="post" action="${path}/redrive" id="redrive">${csrfField(ctx.csrf)}
 <label>At most <input type="number" name="max" min="1" max="${redriveMax}" value="${Math.min(redriveMax, Math.max(1, stats?.dead ?? 1))}"></label>
@@ -242,8 +272,29 @@ export function revealPage(ctx: PageContext, id: number, message: string): Html 
   );
 }
 
-/** Pending rows per gateway and age, and one order's rows. */
-export function pendingPage(ctx: PageContext, ages: PendingGatewayAges[], order: { gateway: string; orderId: string; result: PendingOrder } | null): Html {
+/** What the rectifier's last runs did, and a button per gateway to run it now. */
+function rectifierSection(csrf: string, runs: GatewayRunRecord[], gateways: string[]): Html {
+  const counts = (record: Partial<Record<string, number>>) =>
+    Object.entries(record).length === 0 ? html`<span class="muted">—</span>` : Object.entries(record).map(([key, n]) => html`<span class="tag">${key} ${n}</span> `);
+  const statuses = new Map<string, number>();
+  for (const run of runs) for (const [status, n] of Object.entries(run.processorStatuses)) statuses.set(status, (statuses.get(status) ?? 0) + (n ?? 0));
+  const most = Math.max(1, ...statuses.values());
+  return html`<h2>Rectifier: the last runs</h2>
+<form method="post" action="${BASE}/pending/rectify" class="filters" id="trigger-rectify">${csrfField(csrf)}<label>gateway<select name="gateway">${gateways.map((g) => html`<option>${g}</option>`)}</select></label><button>Run the rectifier for this gateway now</button> <span class="muted">queues a trigger due now on the rectify queue; consume-rectify runs it (audited)</span></form>
+${runs.length === 0 ? html`<p class="muted">No run recorded yet.</p>` : html`<h3>Processor statuses over these runs</h3>
+<table id="processor-statuses"><tbody>${[...statuses].map(([status, n]) => html`<tr><th>${status}</th><td><span class="bar w${Math.round((n / most) * 10)}"></span>${n}</td></tr>`)}</tbody></table>
+<table id="rectifier-runs"><thead><tr><th>finished</th><th>gateway</th><th>run</th><th class="n">orders</th><th class="n">rows resolved</th><th>outcomes</th><th>processor said</th><th>stopped because</th></tr></thead><tbody>
+${runs.map((r) => html`<tr><td>${when(r.finishedAt)}</td><td>${r.gateway}</td><td>${r.source}</td><td class="n">${r.attempted}</td><td class="n">${r.rowsResolved}</td><td>${counts(r.outcomes)}</td><td>${counts(r.processorStatuses)}</td><td>${r.stoppedBecause}</td></tr>`)}
+</tbody></table>`}`;
+}
+
+/** Pending rows per gateway and age, the rectifier's last runs, and one order's rows. */
+export function pendingPage(
+  ctx: PageContext & { csrf: string },
+  ages: PendingGatewayAges[],
+  rectifier: { runs: GatewayRunRecord[]; gateways: string[] },
+  order: { gateway: string; orderId: string; result: PendingOrder } | null,
+): Html {
   const max = Math.max(1, ...ages.flatMap((a) => a.buckets));
   return layout(
     ctx,
@@ -251,6 +302,7 @@ export function pendingPage(ctx: PageContext, ages: PendingGatewayAges[], order:
 <table id="ages"><thead><tr><th>gateway</th><th class="n">total</th>${PENDING_AGE_BUCKETS.map((b) => html`<th>${b.label}</th>`)}</tr></thead><tbody>
 ${ages.map((a) => html`<tr><td>${a.gateway}</td><td class="n">${a.total}</td>${a.buckets.map((n) => html`<td><span class="bar w${Math.round((n / max) * 10)}"></span>${n}</td>`)}</tr>`)}
 </tbody></table>
+${rectifierSection(ctx.csrf, rectifier.runs, rectifier.gateways)}
 <h2>One order</h2>
 <form method="get" action="${BASE}/pending" class="filters" id="order"><label>gateway<input type="text" name="gateway" value="${order?.gateway ?? ''}"></label><label>order id<input type="text" name="order_id" value="${order?.orderId ?? ''}"></label><button>Show</button></form>
 ${order ? html`<h2>Rows of ${order.gateway} ${order.orderId}</h2>${order.result.rows.length === 0 ? html`<p class="muted">no pending rows</p>` : order.result.rows.map((r) => html`<p>row ${r.id} · ${when(r.date)} · ${r.isResolved ? 'resolved' : 'unresolved'}</p><pre>${JSON.stringify(r.message, null, 2)}</pre>`)}
@@ -270,15 +322,26 @@ ${history.source ? html`<h2>contribution_source</h2><pre>${JSON.stringify(histor
   );
 }
 
-/** Stored Kafka offsets of the impressions loader. */
-export function impressionsPage(ctx: PageContext, consumerGroup: string, offsets: StoredOffset[]): Html {
+/** The impressions loader's lag per topic and partition, and one campaign's events per minute. */
+export function impressionsPage(ctx: PageContext, consumerGroup: string, lag: ImpressionsLag, campaign: CampaignMinutes | null): Html {
+  const total = (values: Array<number | null>) => (values.some((v) => v === null) ? null : values.reduce<number>((a, b) => a + (b ?? 0), 0));
+  const byTopic = [...new Set(lag.partitions.map((p) => p.topic))].map((topic) => ({ topic, lag: total(lag.partitions.filter((p) => p.topic === topic).map((p) => p.lag)) }));
   return layout(
     ctx,
-    html`<h1>Impressions: stored offsets of ${consumerGroup}</h1>
-<table id="offsets"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">next offset</th><th class="n">counted</th><th class="n">ignored</th><th class="n">invalid</th><th>updated</th></tr></thead><tbody>
-${offsets.map((o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.nextOffset ?? '—'}</td><td class="n">${o.countedEvents}</td><td class="n">${o.ignoredEvents}</td><td class="n">${o.invalidEvents}</td><td>${when(o.updatedAt)}</td></tr>`)}
+    html`<h1>Impressions: the loader ${consumerGroup}</h1>
+${lag.kafkaError ? html`<div class="error" role="alert">${lag.kafkaError}: the lag is unknown; the stored offsets below are the database's.</div>` : ''}
+<h2>Lag per topic</h2>
+<table id="topic-lag"><thead><tr><th>topic</th><th class="n">events behind</th></tr></thead><tbody>
+${byTopic.map((t) => html`<tr><td>${t.topic}</td><td class="n">${t.lag ?? '—'}</td></tr>`)}
 </tbody></table>
-<p class="muted">Lag needs the topics' end offsets from Kafka, which the console does not ask for: compare "next offset" with the topic's end offset (kcat -Q or the Kafka admin API).</p>`,
+<h2>Per partition</h2>
+<table id="offsets"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">end offset (Kafka)</th><th class="n">next offset (stored)</th><th class="n">lag</th><th class="n">counted</th><th class="n">ignored</th><th class="n">invalid</th><th>updated</th></tr></thead><tbody>
+${lag.partitions.map((o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.endOffset ?? '—'}</td><td class="n">${o.nextOffset ?? '—'}</td><td class="n${o.lag ? ' bad' : ''}">${o.lag ?? '—'}</td><td class="n">${o.countedEvents}</td><td class="n">${o.ignoredEvents}</td><td class="n">${o.invalidEvents}</td><td>${when(o.updatedAt)}</td></tr>`)}
+</tbody></table>
+<p class="muted">Lag: Kafka's end offset minus the next offset the loader stored with its counts (— while the loader has applied nothing of a partition, or Kafka does not report it).</p>
+<h2>One campaign, events per minute</h2>
+<form method="get" action="${BASE}/impressions" class="filters" id="campaign"><label>campaign<input type="text" name="campaign" value="${campaign?.campaign ?? ''}"></label><button>Show the last hour</button></form>
+${campaign ? minuteChart({ id: 'campaign-chart', start: campaign.start, series: [{ name: 'banner impressions', colour: '#2357c6', values: campaign.banner }, { name: 'landing page views', colour: '#1f7a3a', values: campaign.landingPage }] }) : ''}`,
   );
 }
 

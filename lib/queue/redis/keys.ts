@@ -43,6 +43,12 @@ export interface QueueKeys {
  */
 const QUEUE_NAME = /^[A-Za-z0-9_.:#-]{1,200}$/;
 
+/** The hash of `queue`'s per-minute traffic counts (./rate-counter.ts) for one unix minute. */
+export function rateKey(queue: string, unixMinute: number): string {
+  queueKeys(queue);
+  return `{${queue}}:rate:${unixMinute}`;
+}
+
 /** Key names for `queue`; rejects names that would break the shared hash slot. */
 export function queueKeys(queue: string): QueueKeys {
   if (!QUEUE_NAME.test(queue)) {

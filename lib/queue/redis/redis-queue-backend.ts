@@ -32,6 +32,7 @@ import type {
   PushOptions,
   QueueBackend,
   QueueCapabilities,
+  QueueRates,
   QueueSettings,
   QueueStats,
   RedriveOptions,
@@ -42,6 +43,7 @@ import { CallLedger } from './call-ledger';
 import { messageKeys, queueKeys, repliesKey, type QueueKeys } from './keys';
 import type { LuaScriptName } from './lua';
 import { decodeRecord, receiptReceiveCount } from './record';
+import { RateCounter } from './rate-counter';
 import { runScript } from './scripts';
 import { WakeHub } from './wake-hub';
 
@@ -185,6 +187,8 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly prefetchTimers = new Map<string, NodeJS.Timeout>();
   /** Connections for pushes that wait for replicas (WAIT counts the writes of its own connection). */
   private durableClient?: Redis;
+  /** Per-minute pushed and acked counts (./rate-counter.ts). */
+  private readonly rateCounter: RateCounter;
 
   constructor(options: RedisQueueBackendOptions = {}) {
     const config = queueConfig();
@@ -215,6 +219,7 @@ export class RedisQueueBackend implements QueueBackend {
     this.idempotencyMs = config.QUEUE_PUSH_IDEMPOTENCY_SECONDS * 1000;
     this.prefetch = options.prefetch ?? true;
     this.wakeHub = new WakeHub(this.redis);
+    this.rateCounter = new RateCounter(this.redis);
   }
 
   /** The effective settings of `queue`. */
@@ -258,7 +263,8 @@ export class RedisQueueBackend implements QueueBackend {
     const pushKeys = [keys.legacy, keys.staging, keys.ready, keys.due, keys.ages, keys.seq, keys.clock];
     const durability = this.durability[queue];
     const client = durability ? (this.durableClient ??= (this.redis as Redis).duplicate()) : this.redis;
-    await this.runCall(queue, 'push-10', pushKeys, [delay, this.housekeepingBound, this.idempotencyMs, ...args], [keys.signal, keys.pushed], client);
+    const stored = await this.runCall(queue, 'push-10', pushKeys, [delay, this.housekeepingBound, this.idempotencyMs, ...args], [keys.signal, keys.pushed], client);
+    this.rateCounter.count(queue, 'pushed', Number(stored));
     if (!durability) return;
     const confirmed = await this.guard(queue, () => client.wait(durability.replicas, durability.timeoutMs));
     if (confirmed < durability.replicas) {
@@ -305,6 +311,7 @@ export class RedisQueueBackend implements QueueBackend {
         [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, pendingClaims.length, ...pendingClaims, ...pendingAcks],
       )) as [string[], string[], number];
       stale ??= staleNow;
+      this.rateCounter.count(queue, 'acked', pendingAcks.length - staleNow.length);
       pendingAcks = [];
       pendingClaims = [];
       const deliveries: Delivery[] = [];
@@ -377,7 +384,14 @@ export class RedisQueueBackend implements QueueBackend {
   async ackBatch(queue: string, receipts: string[]): Promise<string[]> {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
-    return (await this.runCall(queue, 'ack-5', [keys.inflight, keys.leases, keys.prefetched, keys.ages], receipts)) as string[];
+    const stale = (await this.runCall(queue, 'ack-5', [keys.inflight, keys.leases, keys.prefetched, keys.ages], receipts)) as string[];
+    this.rateCounter.count(queue, 'acked', receipts.length - stale.length);
+    return stale;
+  }
+
+  /** Pushed and acked messages per minute over the last `minutes` (at most RATE_MINUTES_KEPT). */
+  rates(queue: string, minutes: number): Promise<QueueRates> {
+    return this.guard(queue, () => this.rateCounter.read(queue, minutes));
   }
 
   async release(queue: string, receipt: string, delaySeconds = 0): Promise<void> {
@@ -577,6 +591,7 @@ export class RedisQueueBackend implements QueueBackend {
 
   async close(): Promise<void> {
     for (const queue of [...this.prefetched.keys()]) await this.returnPrefetched(queue, 0);
+    await this.rateCounter.flush();
     this.wakeHub.close();
     this.durableClient?.disconnect();
     if (!this.ownsClient) return;

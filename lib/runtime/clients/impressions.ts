@@ -6,6 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { ImpressionsLoader } from '../../impressions/batch-commit';
 import { impressionsConfig } from '../../impressions/config';
 import { createKafkaClient } from '../../impressions/kafka-client';
+import { kafkaEndOffsets, type EndOffsetReader } from '../../impressions/lag';
 import type { ClientSpec } from '../client';
 import { impressionsDatabaseClient } from './database';
 
@@ -23,4 +24,10 @@ export const kafkaClient: ClientSpec<Kafka> = {
     const { KAFKA_BROKERS, KAFKA_CLIENT_ID } = impressionsConfig();
     return createKafkaClient({ brokers: KAFKA_BROKERS, clientId: KAFKA_CLIENT_ID, logger });
   },
+};
+
+/** Kafka's end offsets through the runtime's kafkajs client (an admin connection per call): the console's impressions lag. */
+export const kafkaEndOffsetsClient: ClientSpec<EndOffsetReader> = {
+  name: 'kafka end offsets',
+  open: ({ use }) => kafkaEndOffsets(use(kafkaClient)),
 };

@@ -5,6 +5,8 @@
 import { eq } from 'drizzle-orm';
 import { recordAudit } from '../../../lib/console/audit';
 import { consoleAudit, damaged } from '../../../lib/db/schema';
+import { parseTrigger } from '../../../lib/pending/rectify-trigger';
+import { recordGatewayRun } from '../../../lib/rectifier/run-history';
 import { CONSOLE_TEST_TOKEN, createConsoleFixture, csrfOf, donorMessage, type ConsoleFixture } from '../../support/console';
 
 jest.setTimeout(30_000);
@@ -256,6 +258,46 @@ describe('the web console (HTTP)', () => {
       const response = await post('/console/queues/some-other-key/purge', { _csrf: csrf, confirm: 'some-other-key' });
 
       expect(response.status).toBe(404);
+    });
+  });
+
+  describe('pending: the rectifier', () => {
+    it('should show the last runs with their outcomes and the processor\'s status histogram', async () => {
+      const run = { attempted: 3, rowsResolved: 4, outcomes: { completed: 2, cancelled: 1 }, processorStatuses: { complete: 2, failed: 1 }, stoppedBecause: 'empty' as const };
+      await recordGatewayRun(f.database.db, { gateway: 'ingenico', source: 'triggered', startedAt: new Date(Date.now() - 5000), finishedAt: new Date(), run }, 10);
+
+      const page = await (await get('/console/pending')).text();
+
+      const runs = page.slice(page.indexOf('id="rectifier-runs"'));
+      expect(runs).toMatch(/<td>ingenico<\/td><td>triggered<\/td><td class="n">3<\/td><td class="n">4<\/td>/);
+      expect(runs).toContain('completed 2');
+      const histogram = page.slice(page.indexOf('id="processor-statuses"'), page.indexOf('id="rectifier-runs"'));
+      expect(histogram).toMatch(/<th>complete<\/th><td><span class="bar w10"><\/span>2<\/td>/);
+      expect(histogram).toMatch(/<th>failed<\/th><td><span class="bar w5"><\/span>1<\/td>/);
+    });
+
+    it('should queue a rectifier trigger due now for a gateway, and audit it', async () => {
+      const before = Math.floor(Date.now() / 1000);
+
+      const response = await post('/console/pending/rectify', { _csrf: csrf, gateway: 'adyen' });
+
+      expect(response.status).toBe(303);
+      const [delivery] = await f.backend.lease(f.rectifyQueue);
+      const trigger = parseTrigger(JSON.parse(delivery!.body));
+      expect(trigger.gateway).toBe('adyen');
+      expect(trigger.due).toBeGreaterThanOrEqual(before);
+      expect(trigger.due).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+      const [audit] = await auditRows('pending.trigger-rectify');
+      expect(audit).toMatchObject({ actor: 'Grace', via: 'web', target: 'gateway:adyen' });
+      await f.backend.purge(f.rectifyQueue);
+    });
+
+    it('should refuse a gateway the rectifier does not settle (404) and a trigger without its CSRF token (403), queueing nothing', async () => {
+      const unknown = await post('/console/pending/rectify', { _csrf: csrf, gateway: 'nobody-rectifies-this' });
+      const forged = await post('/console/pending/rectify', { _csrf: 'forged', gateway: 'ingenico' });
+
+      expect([unknown.status, forged.status]).toEqual([404, 403]);
+      expect(await f.backend.stats(f.rectifyQueue)).toMatchObject({ ready: 0, delayed: 0 });
     });
   });
 

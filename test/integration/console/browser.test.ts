@@ -2,7 +2,9 @@
  * The web console end to end in headless Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core): an operator finds a damaged message, edits and resends it and sees the
  * consumer take it; bulk resends with a dry run; redrives dead letters; reveals a message (and
- * the reveal is audited); and requests without a session or with a bad CSRF token are refused.
+ * the reveal is audited); sees a queue's rates chart, the rectifier's last runs and queues a run
+ * for a gateway (audited), the impressions loader's lag against a real Kafka (the kcat mock) and a
+ * campaign's chart; and requests without a session or with a bad CSRF token are refused.
  * Each page is saved as <page>.png in CONSOLE_SCREENSHOT_DIR, by default .scratch/console (not
  * tracked, so that a test run leaves the work tree clean); `npm run console:screenshots` writes
  * the committed ones in docs/console (the README shows two).
@@ -17,8 +19,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { retryPolicyFromConfig } from '../../../lib/consumer/retry-policy';
-import { consoleAudit, contributionTracking, contributionTrackingEvent, damaged, impressionsKafkaOffsets, pending } from '../../../lib/db/schema';
+import { bannerimpressions, consoleAudit, contributionTracking, contributionTrackingEvent, damaged, impressionsKafkaOffsets, pending } from '../../../lib/db/schema';
 import { consumePending } from '../../../lib/pending/consume-pending';
+import { parseTrigger } from '../../../lib/pending/rectify-trigger';
+import { recordGatewayRun } from '../../../lib/rectifier/run-history';
+import { produce, quietKafkaClient, startKafkaMock, type KafkaMock } from '../../../scripts/stack/kafka';
 import { CONSOLE_TEST_TOKEN, createConsoleFixture, donorMessage, REDIS_URL, type ConsoleFixture } from '../../support/console';
 
 jest.setTimeout(60_000);
@@ -34,6 +39,7 @@ const redisUrl = (() => {
 
 describe('the web console in a browser', () => {
   let f: ConsoleFixture;
+  let kafka: KafkaMock;
   let server: ServerType;
   let base: string;
   let browser: Browser;
@@ -51,14 +57,20 @@ describe('the web console in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    f = await createConsoleFixture({ redisUrl, queues: { pending: 'pending', paymentsInit: 'payments-init', tracking: 'contribution-tracking', other: 'donations' } });
+    kafka = await startKafkaMock();
+    f = await createConsoleFixture({
+      redisUrl,
+      queues: { pending: 'pending', paymentsInit: 'payments-init', tracking: 'contribution-tracking', other: 'donations' },
+      kafkaBrokers: kafka.brokers,
+      impressionsTopics: [IMPRESSIONS_TOPIC],
+    });
     server = await new Promise<ServerType>((resolve) => {
       const started: ServerType = serve({ fetch: f.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/console`;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await seedReadOnlyPages(f);
+    await seedReadOnlyPages(f, kafka);
   });
 
   afterAll(async () => {
@@ -66,6 +78,7 @@ describe('the web console in a browser', () => {
     (server as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await f?.close();
+    await kafka?.stop();
   });
 
   it('should refuse a page without a session (401) and sign the operator in', async () => {
@@ -125,9 +138,11 @@ describe('the web console in a browser', () => {
     const [delivery] = await f.backend.lease('donations');
     await f.backend.release('donations', delivery!.receipt);
     await f.backend.lease('donations'); // past maxReceiveCount: dead-lettered
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the backend writes its rate counts within a second
 
     await page.goto(`${base}/queues/donations`);
     await expect(page.locator('#dead').textContent()).resolves.toBe('1');
+    await expect(page.locator('#rates-chart [data-series="pushed"]').textContent()).resolves.not.toBe('0');
     await shot('queue');
     await page.click('#redrive button');
 
@@ -149,11 +164,33 @@ describe('the web console in a browser', () => {
     expect((await f.database.db.select().from(consoleAudit).where(eq(consoleAudit.action, 'damaged.reveal'))).map((r) => r.target)).toEqual([`damaged:${id}`]);
   });
 
-  it('should show pending ages, a tracking id\'s history, stored offsets and the audit log', async () => {
+  it('should show the rectifier\'s last runs and queue a run for a gateway from the pending page, audited', async () => {
+    await page.goto(`${base}/pending?gateway=test-gateway&order_id=E2E-1001`);
+    await expect(page.locator('#rectifier-runs').textContent()).resolves.toContain('completed 41');
+    await expect(page.locator('#processor-statuses').textContent()).resolves.toContain('complete');
+    await shot('pending');
+
+    await page.selectOption('#trigger-rectify select', 'adyen');
+    await page.click('#trigger-rectify button');
+
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain('A rectifier run for adyen was queued');
+    const [delivery] = await f.backend.lease(f.rectifyQueue);
+    expect(parseTrigger(JSON.parse(delivery!.body)).gateway).toBe('adyen');
+    const audit = await f.database.db.select().from(consoleAudit).where(eq(consoleAudit.action, 'pending.trigger-rectify'));
+    expect(audit.map((r) => r.target)).toEqual(['gateway:adyen']);
+  });
+
+  it('should show the impressions loader\'s lag per partition and a campaign\'s events per minute', async () => {
+    await page.goto(`${base}/impressions?campaign=C2612_e2e`);
+
+    await expect(page.locator('#topic-lag').textContent()).resolves.toContain(String(4 * 1200 - (4 * 1000 + 37 * 6)));
+    await expect(page.locator('#campaign-chart [data-series="banner impressions"]').textContent()).resolves.toBe(String(CAMPAIGN_TOTAL));
+    await shot('impressions');
+  });
+
+  it('should show a tracking id\'s history and the audit log', async () => {
     for (const [name, url] of [
-      ['pending', `${base}/pending?gateway=test-gateway&order_id=E2E-1001`],
       ['tracking', `${base}/tracking?id=5000001`],
-      ['impressions', `${base}/impressions`],
       ['audit', `${base}/audit`],
     ] as const) {
       const response = await page.goto(url);
@@ -164,8 +201,28 @@ describe('the web console in a browser', () => {
   });
 });
 
-/** Rows for the read-only pages: pending rows of several ages, a tracking id, stored offsets. */
-async function seedReadOnlyPages(f: ConsoleFixture): Promise<void> {
+const IMPRESSIONS_TOPIC = 'centralnotice-impressions';
+/** Banner impressions of the e2e campaign, per minute over the last 50 (inside the chart's hour even when a minute turns during the run). */
+const CAMPAIGN_COUNTS = Array.from({ length: 50 }, (_, i) => Math.round(40 + 25 * Math.sin(i / 6) + (i % 7)));
+const CAMPAIGN_TOTAL = CAMPAIGN_COUNTS.reduce((a, b) => a + b, 0);
+
+/**
+ * Rows for the read-only pages: pending rows of several ages, the rectifier's last runs, a
+ * tracking id, 1200 events per partition in Kafka with stored offsets behind them, a campaign's
+ * last hour.
+ */
+async function seedReadOnlyPages(f: ConsoleFixture, kafka: KafkaMock): Promise<void> {
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const runs = [
+    { gateway: 'ingenico', source: 'scheduled' as const, outcomes: { completed: 41, cancelled: 6, 'left-pending': 3 }, processorStatuses: { complete: 41, failed: 6, pending: 3 }, stoppedBecause: 'younger-row' as const },
+    { gateway: 'adyen', source: 'triggered' as const, outcomes: { completed: 9, 'retry-scheduled': 1 }, processorStatuses: { complete: 9 }, stoppedBecause: 'empty' as const },
+  ];
+  for (const [i, run] of runs.entries()) {
+    const attempted = Object.values(run.outcomes).reduce((a, b) => a + b, 0);
+    await recordGatewayRun(f.database.db, { gateway: run.gateway, source: run.source, startedAt: new Date(minute - (i + 2) * 60_000), finishedAt: new Date(minute - (i + 1) * 60_000), run: { attempted, rowsResolved: attempted, outcomes: run.outcomes, processorStatuses: run.processorStatuses, stoppedBecause: run.stoppedBecause } }, 10);
+  }
+  await produce(quietKafkaClient(kafka.brokers), IMPRESSIONS_TOPIC, [0, 1, 2, 3].flatMap((partition) => Array.from({ length: 1200 }, () => ({ partition, value: '{}' }))));
+  await f.database.db.insert(bannerimpressions).values(CAMPAIGN_COUNTS.map((count, i) => ({ timestamp: new Date(minute - (49 - i) * 60_000), banner: 'B2612_e2e', campaign: 'C2612_e2e', count, projectId: 1, languageId: 1, countryId: 1 })));
   const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
   const ages = { 'test-gateway': [0.2, 0.5, 2, 3, 30, 200], ingenico: [0.1, 0.3, 0.4, 8, 800], paypal_ec: [1.5, 10, 12, 14] };
   for (const [gateway, hours] of Object.entries(ages)) {
@@ -180,6 +237,6 @@ async function seedReadOnlyPages(f: ConsoleFixture): Promise<void> {
   for (const [i, e] of events.entries()) await f.database.db.insert(contributionTrackingEvent).values({ contributionTrackingId: 5000001, ts: e.ts, messageHash: `${'0'.repeat(63)}${i}`, message: JSON.stringify(e.message) });
   await f.database.db.insert(contributionTracking).values({ id: 5000001, contributionId: 7000001, utmSource: 'B_2612.LP_x.cc', language: 'en', country: 'XX', formAmount: 'EUR 15.00', ts: '20261201100412' });
   for (const partition of [0, 1, 2, 3]) {
-    await f.database.db.insert(impressionsKafkaOffsets).values({ consumerGroup: f.options.consumerGroup, topic: 'centralnotice-impressions', partition, nextOffset: 1000 + partition * 37, countedEvents: 990 + partition, ignoredEvents: 10, invalidEvents: partition, updatedAt: new Date() });
+    await f.database.db.insert(impressionsKafkaOffsets).values({ consumerGroup: f.options.consumerGroup, topic: IMPRESSIONS_TOPIC, partition, nextOffset: 1000 + partition * 37, countedEvents: 990 + partition, ignoredEvents: 10, invalidEvents: partition, updatedAt: new Date() });
   }
 }

@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
+import Redis from 'ioredis';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { consoleAudit, damaged } from '../../../lib/db/schema';
 import { RedisQueueBackend } from '../../../lib/queue';
+import { recordGatewayRun } from '../../../lib/rectifier/run-history';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { donorMessage, REDIS_URL } from '../../support/console';
 
@@ -26,6 +28,7 @@ describe('the ops CLI (scripts/ops.ts)', () => {
   let backend: RedisQueueBackend;
   const tag = randomBytes(3).toString('hex');
   const queues = { pending: `itest-cli-pending-${tag}`, init: `itest-cli-init-${tag}`, tracking: `itest-cli-tracking-${tag}`, donations: `itest-cli-donations-${tag}` };
+  const rectifyQueue = `itest-cli-rectify-${tag}`;
 
   /** Runs one command; resolves with its exit code and output. */
   const ops = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -40,6 +43,9 @@ describe('the ops CLI (scripts/ops.ts)', () => {
       TRACKING_QUEUE: queues.tracking,
       DONATIONS_QUEUE: queues.donations,
       DEAD_LETTER_QUEUES: Object.values(queues).join(','),
+      RECTIFY_QUEUE: rectifyQueue,
+      RECTIFY_ADAPTERS: 'ingenico=hosted-payment',
+      KAFKA_BROKERS: '127.0.0.1:1',
       CONSOLE_ACTOR: 'cli:test-operator',
     };
     try {
@@ -57,8 +63,14 @@ describe('the ops CLI (scripts/ops.ts)', () => {
   });
 
   afterAll(async () => {
-    for (const queue of Object.values(queues)) await backend.purge(queue);
+    for (const queue of [...Object.values(queues), rectifyQueue]) await backend.purge(queue);
     await backend.close();
+    const redis = new Redis(REDIS_URL);
+    for (const queue of Object.values(queues)) {
+      const counts = await redis.keys(`{${queue}}:rate:*`);
+      if (counts.length > 0) await redis.del(...counts);
+    }
+    redis.disconnect();
     await database.drop();
   });
 
@@ -66,7 +78,58 @@ describe('the ops CLI (scripts/ops.ts)', () => {
     const { code, stdout } = await ops('--help');
 
     expect(code).toBe(0);
-    for (const command of ['queues', 'redrive', 'purge', 'damaged', 'pending', 'tracking', 'offsets', 'audit']) expect(stdout).toContain(command);
+    for (const command of ['queues', 'redrive', 'purge', 'damaged', 'pending', 'tracking', 'impressions', 'metrics', 'audit']) expect(stdout).toContain(command);
+  });
+
+  it('should list the pending subcommands, the rectifier\'s runs and trigger among them, with pending --help', async () => {
+    const { code, stdout } = await ops('pending', '--help');
+
+    expect(code).toBe(0);
+    for (const command of ['ages', 'order', 'runs', 'rectify']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('should print the rectifier\'s last runs with their processor statuses', async () => {
+    const run = { attempted: 2, rowsResolved: 2, outcomes: { completed: 2 }, processorStatuses: { complete: 2 }, stoppedBecause: 'younger-row' as const };
+    await recordGatewayRun(database.db, { gateway: 'ingenico', source: 'scheduled', startedAt: new Date(), finishedAt: new Date(), run }, 5);
+
+    const json = await ops('--json', 'pending', 'runs');
+    const text = await ops('pending', 'runs');
+
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ gateway: 'ingenico', source: 'scheduled', processorStatuses: { complete: 2 }, stoppedBecause: 'younger-row' })]);
+    expect(text.stdout).toMatch(/ingenico\s+scheduled\s+2\s+2\s+completed=2\s+complete=2\s+younger-row/);
+  });
+
+  it('should queue a rectifier run for a gateway the rectifier settles, audited, and refuse another with exit code 2', async () => {
+    const queued = await ops('--json', 'pending', 'rectify', 'ingenico');
+    const refused = await ops('pending', 'rectify', 'nobody-settles-this');
+
+    expect(queued.code).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({ gateway: 'ingenico', queue: rectifyQueue });
+    expect(JSON.parse((await backend.peek(rectifyQueue, 5))[0]!)).toMatchObject({ gateway: 'ingenico' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('settles no gateway');
+    const audit = await database.db.select().from(consoleAudit).where(eq(consoleAudit.action, 'pending.trigger-rectify'));
+    expect(audit).toEqual([expect.objectContaining({ actor: 'cli:test-operator', via: 'cli', target: 'gateway:ingenico' })]);
+  });
+
+  it('should print a queue\'s pushed and consumed messages per minute', async () => {
+    await backend.pushBatch(queues.tracking, [{ id: '1', ts: '20240101120000' }, { id: '2', ts: '20240101120000' }]);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the backend writes its counts within a second
+
+    const { code, stdout } = await ops('--json', 'rates', queues.tracking);
+
+    expect(code).toBe(0);
+    const rates = JSON.parse(stdout) as { pushed: number[]; acked: number[] };
+    expect(rates.pushed).toHaveLength(60);
+    expect(rates.pushed.reduce((a, b) => a + b, 0)).toBe(2);
+    await backend.purge(queues.tracking);
+  });
+
+  it('should print the impressions lag, saying when Kafka cannot be asked', async () => {
+    const { code, stdout } = await ops('--json', 'impressions', 'lag');
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ partitions: [], kafkaError: expect.stringContaining('Kafka did not report end offsets') });
   });
 
   it('should print every managed queue\'s figures as JSON', async () => {

@@ -30,14 +30,22 @@ describe('the web console on SQS', () => {
     backend = sqs.createBackend({ defaults: { visibilityTimeoutSeconds: 30, maxReceiveCount: 1 } });
     const options: ConsoleWebOptions = {
       queues: [queue],
+      partitioned: [],
       wireFormats: {},
       redrive: { max: 10, perSecond: 100 },
       bulkLimit: 10,
       pageSize: 10,
       consumerGroup: 'none',
+      impressionsTopics: [],
+      rectify: { queue: `${queue}-rectify`, gateways: [] },
       auth: { mode: 'token', secret: CONSOLE_TEST_TOKEN, sessionHours: 1 },
     };
-    app = consoleAppFor({ backend, db: database.db, logger: createLogger({}, { level: 'silent' }) }, options);
+    // No impressions topics and no partitioned queue are configured here: neither reader is called.
+    const endOffsets = async () => [];
+    const partitionStatus = async () => {
+      throw new Error('no partitioned queue is configured');
+    };
+    app = consoleAppFor({ backend, db: database.db, endOffsets, partitionStatus, logger: createLogger({}, { level: 'silent' }) }, options);
   });
 
   afterAll(async () => {

@@ -3,13 +3,13 @@ import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { consumePending } from '../../../lib/pending/consume-pending';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { triggerDelaySeconds } from '../../../lib/pending/rectify-trigger';
-import { AdapterRegistry } from '../../../lib/rectifier/adapters';
-import { HostedPaymentAdapter } from '../../../lib/rectifier/hosted-payment-adapter';
+import type { AdapterRegistry } from '../../../lib/rectifier/adapters';
 import type { RectifyOptions } from '../../../lib/rectifier/orphan-rectifier';
 import { handleTriggers } from '../../../lib/rectifier/triggered';
 import { consumeRectifySqsJob } from '../../../lib/rectifier/jobs';
-import { startProcessorSimulator, type ProcessorSimulator } from '../../../scripts/processor-simulator';
-import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
+import { lastGatewayRuns } from '../../../lib/rectifier/run-history';
+import type { ProcessorSimulator } from '../../../scripts/processor-simulator';
+import { createPendingTestEnv, startHostedProcessor, type PendingTestEnv } from '../../support/pending';
 import fixture from '../../../fixtures/pending-message.json';
 
 const HOSTED = 'ingenico';
@@ -23,9 +23,7 @@ describe('triggered rectification', () => {
 
   beforeAll(async () => {
     env = await createPendingTestEnv();
-    simulator = await startProcessorSimulator();
-    adapters = new AdapterRegistry();
-    adapters.add(HOSTED, null, new HostedPaymentAdapter({ baseUrl: simulator.hostedPaymentUrl, timeoutMs: 2000 }));
+    ({ simulator, adapters } = await startHostedProcessor(HOSTED));
   });
 
   afterAll(async () => {
@@ -118,7 +116,7 @@ describe('triggered rectification', () => {
       { db: env.database.db, trackingDb: env.database.db, backend: env.backend, damagedStore: env.damagedStore, logger: env.deps.logger! },
       {
         adapters, retryPolicy: DEFAULT_RETRY_POLICY, gateways: [HOSTED], minAgeMinutes: 30, limitPerGateway: 0, timeLimitSeconds: 30, concurrency: 1, resolveMode: 'delete',
-        donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue,
+        donationsQueue: env.queues.donations, pendingQueue: env.queues.pending, triggerQueue: rectifyQueue, history: { source: 'triggered', keep: 5 },
       },
       event,
     );
@@ -128,5 +126,6 @@ describe('triggered rectification', () => {
     const damaged = await env.rows<{ original_queue: string; error: string }>('SELECT original_queue, error FROM damaged');
     expect(damaged).toEqual([expect.objectContaining({ original_queue: rectifyQueue })]);
     expect(damaged[0]!.error).toContain('invalid rectify trigger');
+    expect(await lastGatewayRuns(env.database.db, { limit: 5 })).toEqual([expect.objectContaining({ gateway: HOSTED, source: 'triggered', attempted: 1, processorStatuses: { refunded: 1 } })]);
   });
 });

@@ -4,7 +4,7 @@ import { queues } from '../../../queues/definitions.json';
 // serverless/*.js are CommonJS files osls loads with require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { consoleAlarms } = require('../../../serverless/console-alarms.js') as {
-  consoleAlarms(settings: { stage: string; namespace: string; thresholds: Record<string, string | number>; topicArn: string }): {
+  consoleAlarms(settings: { stage: string; namespace: string; thresholds: Record<string, string | number>; topicArn: string; impressionsTopics?: string[] }): {
     Resources: Record<string, { Properties: { MetricName: string; Threshold: number; Dimensions: Array<{ Name: string; Value: string }>; TreatMissingData: string; AlarmActions?: string[] } }>;
   };
 };
@@ -33,6 +33,22 @@ describe('console alarms (serverless/console-alarms.js)', () => {
     expect(Resources.ConsolePendingDamagedRowsAlarm!.Properties.TreatMissingData).toBe('breaching');
     expect(Resources.ConsolePendingOldestAgeAlarm!.Properties.TreatMissingData).toBe('notBreaching');
     expect(Object.values(Resources).some((r) => r.Properties.AlarmActions)).toBe(false);
+  });
+
+  it('should define one impressions lag alarm per topic on the published Topic dimension, breaching when no lag arrives', () => {
+    const { Resources } = consoleAlarms({ ...settings, thresholds: { ...settings.thresholds, impressionsLag: '100000' }, impressionsTopics: ['centralnotice-impressions', 'landingpage-impressions'] });
+
+    expect(Object.keys(Resources)).toHaveLength(queues.length * 3 + 2);
+    expect(Resources.ConsoleImpressionsCentralnoticeImpressionsLagAlarm!.Properties).toMatchObject({
+      MetricName: 'ImpressionsLagEvents',
+      Threshold: 100000,
+      TreatMissingData: 'breaching',
+      Dimensions: [
+        { Name: 'service', Value: 'donation-buffer' },
+        { Name: 'Stage', Value: 'dev' },
+        { Name: 'Topic', Value: 'centralnotice-impressions' },
+      ],
+    });
   });
 
   it('should notify the topic when the stage names one', () => {

@@ -9,6 +9,7 @@ describe('console metrics (lib/console/metrics.ts)', () => {
       ],
       { 'odd"queue': 4 },
       [{ gateway: 'ingenico', total: 1, buckets: [1, 0, 0, 0, 0, 0] }],
+      { partitions: [] },
     );
 
     expect(text).toContain('buffer_queue_up{queue="pending"} 1\nbuffer_queue_up{queue="donations"} 0');
@@ -17,5 +18,14 @@ describe('console metrics (lib/console/metrics.ts)', () => {
     expect(text).toContain('buffer_damaged_rows{queue="odd\\"queue"} 4');
     expect(text).toContain('buffer_pending_unresolved_rows{gateway="ingenico",age="< 1 h"} 1');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('should write the impressions lag per topic and partition, leaving out a partition whose lag is unknown', () => {
+    const partition = (n: number, lag: number | null) => ({ topic: 'banners', partition: n, endOffset: 10, nextOffset: lag === null ? null : 10 - lag, lag, countedEvents: 0, ignoredEvents: 0, invalidEvents: 0, updatedAt: null });
+
+    const text = prometheusText([], {}, [], { partitions: [partition(0, 7), partition(1, null)] });
+
+    expect(text).toContain('# TYPE buffer_impressions_lag_events gauge\nbuffer_impressions_lag_events{topic="banners",partition="0"} 7\n');
+    expect(text).not.toContain('partition="1"');
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * The console's queue page beyond the figures: pushed and consumed per minute over the last hour
+ * as a chart (the Redis backend's own counts), and a partitioned queue's partitions with the
+ * consumers holding them (two real PartitionedConsumers on Redis). Also the CLI's library calls.
+ */
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { createLogger } from '../../../lib/log';
+import { PartitionedConsumer, type PartitionSpec } from '../../../lib/queue/partitions';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
+import { CONSOLE_TEST_TOKEN, createConsoleFixture, type ConsoleFixture } from '../../support/console';
+import { waitUntil } from '../../support/partitions';
+import { redisQueueOn } from '../../support/redis-queue';
+
+jest.setTimeout(30_000);
+
+describe('the console\'s queue page', () => {
+  let server: PrivateRedisServer;
+  let f: ConsoleFixture;
+  let redis: Redis;
+  const spec: PartitionSpec = { queue: `itest-console-parts-${randomBytes(3).toString('hex')}`, partitions: 4, partitionKey: 'key' };
+  const get = (path: string) => f.app.request(path, { headers: { authorization: `Bearer ${CONSOLE_TEST_TOKEN}` } });
+
+  beforeAll(async () => {
+    // A private server, as the partition tests use: the consumers wait on sharded pub/sub.
+    server = await startRedisServer();
+    f = await createConsoleFixture({ redisUrl: server.url, partitioned: [spec] });
+    redis = new Redis(server.url);
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await f.close();
+    await server.stop();
+  });
+
+  it('should chart the messages pushed and consumed per minute over the last hour', async () => {
+    await f.backend.pushBatch(f.queues.pending, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const [delivery] = await f.backend.lease(f.queues.pending);
+    await f.backend.ack(f.queues.pending, delivery!.receipt);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    const rates = await f.ops.rates(f.queues.pending);
+    const page = await (await get(`/console/queues/${f.queues.pending}`)).text();
+
+    expect(rates!.pushed).toHaveLength(60);
+    expect([rates!.pushed.reduce((a, b) => a + b, 0), rates!.acked.reduce((a, b) => a + b, 0)]).toEqual([3, 1]);
+    expect(page).toContain('id="rates-chart"');
+    expect(page).toContain('data-series="pushed">3<');
+    expect(page).toContain('data-series="consumed (acked)">1<');
+    expect(page).not.toContain('id="partitions"');
+    await f.backend.purge(f.queues.pending);
+  });
+
+  it('should list a partitioned queue\'s partitions with their owners, tokens and figures, and the group\'s members', async () => {
+    const quiet = createLogger({}, { level: 'silent' });
+    // The consumers' backend on their own client, as the partition tests run them.
+    const backend = redisQueueOn(redis);
+    const consumers = ['member-a', 'member-b'].map(
+      (consumerId) => new PartitionedConsumer({ redis, backend, spec, consumerId, leaseMs: 3000, logger: quiet, handler: async () => undefined }),
+    );
+    for (const c of consumers) await c.start();
+    try {
+      await waitUntil(async () => consumers.every((c) => c.partitions().length === 2), 10_000);
+
+      const view = (await f.ops.partitions(spec.queue))!;
+      const page = await (await get(`/console/queues/${spec.queue}`)).text();
+
+      const owners = Object.fromEntries(view.partitions.map((p) => [p.partition, p.owner]));
+      for (const c of consumers) for (const p of c.partitions()) expect(owners[p]).toBe(c.consumerId);
+      expect(view.partitions.every((p) => p.token > 0 && p.leaseDeadline! > view.readAt)).toBe(true);
+      expect(view.members.map((m) => m.consumerId).sort()).toEqual(['member-a', 'member-b']);
+      expect(view.partitions.map((p) => p.stats)).toEqual(view.partitions.map(() => expect.objectContaining({ ready: 0, inFlight: 0, dead: 0 })));
+      expect(page).toContain('id="partitions"');
+      for (const p of view.partitions) expect(page).toContain(`<td>${p.queue}</td><td>${p.owner}</td>`);
+    } finally {
+      for (const c of consumers) await c.close();
+      await backend.close();
+    }
+  });
+
+  it('should show a partition nobody holds once its consumers have left', async () => {
+    const view = (await f.ops.partitions(spec.queue))!;
+
+    expect(view.partitions.map((p) => p.owner)).toEqual([null, null, null, null]);
+    expect(view.members).toEqual([]);
+  });
+});
