@@ -280,6 +280,7 @@ async function main(): Promise<number> {
       invariants,
       problems,
       samples: sampler.samples,
+      memory: Object.fromEntries(sampler.lives()),
       ok: problems.length === 0 && invariants.every((inv) => inv.ok),
     };
     const summary = formatSummary(report);

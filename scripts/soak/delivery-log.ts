@@ -14,6 +14,8 @@ import type { Delivery, QueueBackend } from '../../lib/queue/types';
 /** One line of a delivery log: the keys of the messages of `queue` settled in one batch. */
 export interface DeliveryLogLine {
   queue: string;
+  /** When the batch was settled (epoch ms). */
+  at: number;
   keys: string[];
 }
 
@@ -40,7 +42,7 @@ export function recordingBackend(backend: QueueBackend, file: string): QueueBack
   const record = (queue: string, deliveries: Delivery[], failedIds: readonly string[]) => {
     const failed = new Set(failedIds);
     const keys = deliveries.filter((delivery) => !failed.has(delivery.id)).map((delivery) => messageKey(delivery.body));
-    if (keys.length > 0) appendFileSync(file, `${JSON.stringify({ queue, keys } satisfies DeliveryLogLine)}\n`);
+    if (keys.length > 0) appendFileSync(file, `${JSON.stringify({ queue, at: Date.now(), keys } satisfies DeliveryLogLine)}\n`);
   };
   return new Proxy(backend, {
     get(target, property, receiver) {
@@ -62,16 +64,29 @@ export function recordingBackend(backend: QueueBackend, file: string): QueueBack
 /** How often each message key of each queue was processed, over every worker's log file. */
 export function readDeliveryLogs(files: string[]): Map<string, Map<string, number>> {
   const byQueue = new Map<string, Map<string, number>>();
+  forEachLine(files, ({ queue, keys }) => {
+    const counts = byQueue.get(queue) ?? new Map<string, number>();
+    byQueue.set(queue, counts);
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  return byQueue;
+}
+
+/** When each message key was first settled (epoch ms), whichever queue and worker. */
+export function firstSettledAt(files: string[]): Map<string, number> {
+  const first = new Map<string, number>();
+  forEachLine(files, ({ at, keys }) => {
+    for (const key of keys) if (!(first.get(key)! <= at)) first.set(key, at);
+  });
+  return first;
+}
+
+function forEachLine(files: string[], visit: (line: DeliveryLogLine) => void): void {
   for (const file of files) {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       // A worker killed during a write leaves at most its last line cut short.
-      if (!line.endsWith('}')) continue;
-      const { queue, keys } = JSON.parse(line) as DeliveryLogLine;
-      const counts = byQueue.get(queue) ?? new Map<string, number>();
-      byQueue.set(queue, counts);
-      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (line.endsWith('}')) visit(JSON.parse(line) as DeliveryLogLine);
     }
   }
-  return byQueue;
 }

@@ -1,6 +1,6 @@
 /** The soak's report: everything measured, as JSON, and the readable summary printed at the end. */
 import type { FaultRecord } from './fault-driver';
-import type { InvariantResult } from './invariants';
+import type { InvariantResult, MemorySample } from './invariants';
 import type { ChartSample } from './chart';
 
 export interface SoakReport {
@@ -23,6 +23,8 @@ export interface SoakReport {
   invariants: InvariantResult[];
   problems: string[];
   samples: ChartSample[];
+  /** Memory samples per series, one list per life of the process, as the memory check judged them. */
+  memory: Record<string, MemorySample[][]>;
   ok: boolean;
 }
 
