@@ -33,9 +33,13 @@ export async function produceLegacy(url: string, queue: string, bodies: string[]
       const slice = bodies.slice(start, start + chunk);
       const receiptId = `r-${queue}-${start}-${Date.now()}`;
       const confirmed = new Promise<boolean>((resolve) => {
-        client.watchForReceipt(receiptId, () => resolve(true));
         client.onWebSocketClose = () => resolve(false);
         setTimeout(() => resolve(false), 30_000).unref();
+        try {
+          client.watchForReceipt(receiptId, () => resolve(true));
+        } catch {
+          resolve(false); // the connection closed between two chunks (the broker was killed): reconnect
+        }
       });
       try {
         slice.forEach((body, i) =>
