@@ -113,6 +113,10 @@ export const coreConfig = defineConfig({
   QUEUE_BACKEND: env.oneOf(['redis', 'sqs'], 'redis').describe('`redis` or `sqs` (serverless.yml: the `queueBackend` param)'),
   SOURCE_NAME: env.string('donation-buffer').describe('stamped on pushed messages as `source_name` (the service name)'),
   SOURCE_VERSION: env.string('dev').describe('stamped on pushed messages as `source_version`'),
+  METRICS_NAMESPACE: env
+    .string()
+    .optional()
+    .describe("CloudWatch namespace of every function's per-invocation metrics (embedded metric format, docs/architecture.md §10; unset: none written, as locally)"),
 });
 
 /** The capabilities whose tables may live in a database of their own. */

@@ -12,7 +12,15 @@ export interface Job<Deps, Options, Event = void, Result = unknown> {
   options(): Options;
   /** One invocation. A `logger` in `deps` is always given, named after the function. */
   run(deps: Deps, options: Options, event: Event): Promise<Result>;
+  /**
+   * What an invocation's result says of the messages it handled, for the function's metrics;
+   * unset, the runtime reads a consumer run's counts or an SQS partial batch response itself.
+   */
+  figures?(result: Result, event: Event): InvocationCounts;
 }
+
+/** Message counts an invocation reports, by metric (lib/runtime/invocation-metrics.ts); absent where the run does not say. */
+export type InvocationCounts = Partial<Record<'processed' | 'failed' | 'damaged' | 'retryScheduled' | 'dropped' | 'deadLettered', number>>;
 
 /** Declares a job; the identity at run time, it lets TypeScript infer the job's types once. */
 export function defineJob<Deps, Options, Event = void, Result = unknown>(job: Job<Deps, Options, Event, Result>): Job<Deps, Options, Event, Result> {

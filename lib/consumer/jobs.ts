@@ -24,6 +24,7 @@ export const collectDeadLettersJob = defineJob({
     return { queues: DEAD_LETTER_QUEUES, limitPerQueue: COLLECT_DEAD_LETTERS_LIMIT };
   },
   run: (deps: DamagedJobDeps, options): Promise<CollectDeadLettersCounts> => collectDeadLetters({ ...deps, ...options }),
+  figures: (counts) => ({ deadLettered: Object.values(counts).reduce((sum, n) => sum + n, 0) }),
 });
 
 /** `requeue-damaged`: due `damaged` rows back onto their original queues. */

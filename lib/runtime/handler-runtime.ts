@@ -10,9 +10,11 @@
  * again on the next one. serverless-offline also sets IS_LOCAL in some versions, but it sets
  * IS_OFFLINE and reuses the module across requests, so it keeps its clients open.
  */
+import { coreConfig } from '../config';
 import type { Job } from '../job';
-import { createLogger } from '../log';
+import { createLogger, type Logger } from '../log';
 import type { ClientSpec, OpenContext } from './client';
+import { countsOfResult, invocationPublisher, type PublishInvocation } from './invocation-metrics';
 
 /** One spec per dependency of the job (the logger is always given). */
 export type ClientsFor<Deps> = { [K in keyof Omit<Deps, 'logger'>]-?: ClientSpec<Deps[K]> };
@@ -21,6 +23,8 @@ export type ClientsFor<Deps> = { [K in keyof Omit<Deps, 'logger'>]-?: ClientSpec
 export interface OpenedRuntime<Deps, Options> {
   deps: Deps;
   options: Options;
+  /** Writes each invocation's metrics; absent where METRICS_NAMESPACE is unset. */
+  publish?: PublishInvocation;
   close(): Promise<void>;
 }
 
@@ -65,9 +69,11 @@ export function openRuntime<Deps, Options, Event, Result>(
   };
   try {
     const options = job.options();
+    const { METRICS_NAMESPACE, STAGE } = coreConfig();
     const deps: Record<string, unknown> = { logger };
     for (const [key, spec] of Object.entries(clients) as Array<[string, ClientSpec<unknown>]>) deps[key] = context.use(spec);
-    return { deps: deps as Deps, options, close };
+    const publish = METRICS_NAMESPACE ? invocationPublisher(METRICS_NAMESPACE, STAGE, component) : undefined;
+    return { deps: deps as Deps, options, publish, close };
   } catch (error) {
     void close();
     throw error;
@@ -79,7 +85,10 @@ export interface HandlerOptions<Deps, Options> {
   open?: () => OpenedRuntime<Deps, Options>;
 }
 
-/** The handler of `component`: each invocation is one `job.run` with the module's runtime. */
+/**
+ * The handler of `component`: each invocation is one `job.run` with the module's runtime, and,
+ * where the runtime publishes metrics, one metrics document after it, failed or not.
+ */
 export function createHandler<Deps, Options, Event = void, Result = unknown>(
   component: string,
   job: Job<Deps, Options, Event, Result>,
@@ -89,10 +98,24 @@ export function createHandler<Deps, Options, Event = void, Result = unknown>(
   let current: OpenedRuntime<Deps, Options> | undefined;
   return async (event: Event) => {
     current ??= open();
-    const { deps, options } = current;
+    const { deps, options, publish } = current;
+    const started = performance.now();
+    let result: Result | undefined;
+    let failed = true;
     try {
-      return await job.run(deps, options, event);
+      result = await job.run(deps, options, event);
+      failed = false;
+      return result;
     } finally {
+      if (publish) {
+        try {
+          const counts = failed ? {} : job.figures ? job.figures(result as Result, event) : countsOfResult(event, result);
+          publish({ durationMs: performance.now() - started, failed, counts });
+        } catch (error) {
+          // Metrics never fail an invocation: its work is done (or its own error is on its way).
+          (deps as { logger?: Logger }).logger?.warn({ err: (error as Error).message }, 'invocation metrics not written');
+        }
+      }
       if (closesAfterInvocation() && current) {
         const closing = current;
         current = undefined;
