@@ -107,40 +107,47 @@ export async function storePendingBatch(
       failures.set(delivery.id, error);
     }
   }
-  const withOrder = valid.filter(({ message }) => message.order_id !== undefined);
-  const ordersOfBatch = withOrder.map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }));
-  // Two lookups at once, on two connections of the pool: one round trip of waiting per batch, not two.
-  const [failed, settled] = await Promise.all([paymentsInitial.failedOrders(ordersOfBatch), settledStore.settledOrders(ordersOfBatch)]);
-  const inserts: typeof valid = [];
-  const updates: typeof valid = [];
-  for (const entry of valid) {
-    const { message } = entry;
-    if (message.order_id !== undefined && failed.has(orderKey(message.gateway, message.order_id))) {
-      failures.set(entry.id, new DropMessageError(`payment of order ${message.order_id} (${message.gateway}) already failed; not stored`));
-    } else if (message.order_id !== undefined && settled.has(orderKey(message.gateway, message.order_id))) {
-      failures.set(entry.id, new DropMessageError(`order ${message.order_id} (${message.gateway}) is already settled; not stored`));
-    } else if (message.pending_id !== undefined) {
-      updates.push(entry);
-    } else {
-      inserts.push(entry);
-    }
-  }
+  const inserts = valid.filter(({ message }) => message.pending_id === undefined);
+  const updates = valid.filter(({ message }) => message.pending_id !== undefined);
+  const written: typeof valid = [];
   if (inserts.length > 0) {
     try {
       await pendingStore.insertMany(inserts.map(({ message }) => message));
-      stored.push(...inserts.map(({ message }) => message));
+      written.push(...inserts);
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
       updates.push(...inserts); // a row was refused: find which, one by one
     }
   }
-  for (const { id, message } of updates) {
+  for (const entry of updates) {
     try {
-      await pendingStore.store(message);
-      stored.push(message);
+      await pendingStore.store(entry.message);
+      written.push(entry);
     } catch (error) {
       if (error instanceof InfrastructureError) throw error;
-      failures.set(id, error);
+      failures.set(entry.id, error);
+    }
+  }
+  // Whether an order already failed or was settled is looked up after its rows are written, not
+  // before: a failed outcome or a settlement that another consumer commits meanwhile deletes
+  // what it finds, so either it finds these rows or this lookup finds its record (the soak drill
+  // found rows of failed payments left behind when the lookup came first). Such rows go again.
+  const ordersWritten = written.filter(({ message }) => message.order_id !== undefined).map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }));
+  // Two lookups at once, on two connections of the pool: one round trip of waiting per batch, not two.
+  const [failed, settled] = ordersWritten.length > 0 ? await Promise.all([paymentsInitial.failedOrders(ordersWritten), settledStore.settledOrders(ordersWritten)]) : [new Set<string>(), new Set<string>()];
+  const cleared = new Set<string>();
+  for (const { id, message } of written) {
+    const key = message.order_id === undefined ? undefined : orderKey(message.gateway, message.order_id);
+    if (key !== undefined && failed.has(key)) {
+      if (!cleared.has(key)) await pendingStore.deleteOrder(message.gateway, message.order_id!);
+      cleared.add(key);
+      failures.set(id, new DropMessageError(`payment of order ${message.order_id} (${message.gateway}) already failed; not kept`));
+    } else if (key !== undefined && settled.has(key)) {
+      if (!cleared.has(key)) await withDatabase('resolve pending rows of a settled order', () => pendingStore.resolveOrder(message.gateway, message.order_id!, resolveMode));
+      cleared.add(key);
+      failures.set(id, new DropMessageError(`order ${message.order_id} (${message.gateway}) is already settled; not kept`));
+    } else {
+      stored.push(message);
     }
   }
   for (const { order } of completions) {

@@ -72,14 +72,6 @@ export function readDeliveryLogs(files: string[]): Map<string, Map<string, numbe
   return byQueue;
 }
 
-/** When each message key was first settled (epoch ms), whichever queue and worker. */
-export function firstSettledAt(files: string[]): Map<string, number> {
-  const first = new Map<string, number>();
-  forEachLine(files, ({ at, keys }) => {
-    for (const key of keys) if (!(first.get(key)! <= at)) first.set(key, at);
-  });
-  return first;
-}
 
 function forEachLine(files: string[], visit: (line: DeliveryLogLine) => void): void {
   for (const file of files) {

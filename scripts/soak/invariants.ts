@@ -76,12 +76,11 @@ export type OrderExpectation =
    */
   | { order: string; expect: 'rectified'; donations: number }
   /**
-   * The payment failed: its payments-init outcome deleted the order's pending rows; nothing
-   * settled, no donation. The keys of the two messages tell which was consumed first: an outcome
-   * consumed before its pending message deletes nothing, and the row stored afterwards waits for
-   * the rectifier or expire-pending.
+   * The payment failed: no pending row left, nothing settled, no donation, whichever of its two
+   * messages was consumed first (the outcome deletes the rows it finds; consume-pending drops a
+   * row whose outcome it finds after writing it).
    */
-  | { order: string; expect: 'failed'; pendingKey: string; outcomeKey: string }
+  | { order: string; expect: 'failed' }
   /** Still pending, for the stated reason (the donor has not come back and the row is not yet an orphan). */
   | { order: string; expect: 'pending'; reason: string };
 
@@ -98,8 +97,6 @@ export interface OrdersObserved {
   settled: ReadonlyMap<string, number>;
   /** Donations pushed per order (by the rectifier). */
   donations: ReadonlyMap<string, OrderDonations>;
-  /** When each message was first settled by its consumer (epoch ms, ./delivery-log.ts). */
-  firstSettledAt: ReadonlyMap<string, number>;
   /**
    * Repeated pushes of one payment the faults can explain: a rectifier stopped between pushing
    * an order's donation and resolving its rows (killed, or its database or Redis gone) attempts
@@ -108,8 +105,6 @@ export interface OrdersObserved {
    */
   repeatedPushesAllowed: number;
 }
-
-const OUTCOME_FIRST = 'failed outcome consumed before the pending message, left to the rectifier or expire-pending';
 
 /**
  * Every pending order is settled exactly once (one payment per orphan, the frontend's completion
@@ -131,14 +126,7 @@ export function checkOrders(orders: readonly OrderExpectation[], observed: Order
       repeated += Math.max(0, pushes - transactions);
       if (transactions !== order.donations || rows !== 0) problems.push(`order ${order.order}: an orphan, but ${transactions} payments pushed as donations (expected ${order.donations}) and ${rows} pending rows left`);
     } else if (order.expect === 'failed') {
-      const outcomeFirst = (observed.firstSettledAt.get(order.outcomeKey) ?? Infinity) < (observed.firstSettledAt.get(order.pendingKey) ?? -Infinity);
-      if (rows > 0 && settled === 0 && pushes === 0 && outcomeFirst) {
-        tally.failed -= 1;
-        tally.pending += 1;
-        reasons.set(OUTCOME_FIRST, (reasons.get(OUTCOME_FIRST) ?? 0) + 1);
-      } else if (rows !== 0 || settled !== 0 || pushes !== 0) {
-        problems.push(`order ${order.order}: its payment failed, but ${rows} pending rows left, settled ${settled} times, ${pushes} donations`);
-      }
+      if (rows !== 0 || settled !== 0 || pushes !== 0) problems.push(`order ${order.order}: its payment failed, but ${rows} pending rows left, settled ${settled} times, ${pushes} donations`);
     } else {
       reasons.set(order.reason, (reasons.get(order.reason) ?? 0) + 1);
       if (rows === 0 || pushes !== 0) problems.push(`order ${order.order}: expected still pending (${order.reason}), but ${rows} pending rows and ${pushes} donations`);

@@ -8,7 +8,7 @@ import { createLogger } from '../../lib/log';
 import { findStoredHashes } from '../../lib/tracking/event-log';
 import { rebuildTrackingSummary } from '../../lib/tracking/rebuild';
 import { readBannerCells, readLandingPageRows } from '../traffic/impression-tables';
-import { firstSettledAt, messageKey, readDeliveryLogs } from './delivery-log';
+import { messageKey, readDeliveryLogs } from './delivery-log';
 import type { FaultRecord } from './fault-driver';
 import { checkCellsEqual, checkDamaged, checkMemoryFlat, checkOrders, checkProcessedAtLeastOnce, checkTracking, type InvariantResult, type MemorySample, type OrderDonations } from './invariants';
 import { landingKey, orderKey, type SoakQueues, type TrafficLedger } from './traffic';
@@ -61,7 +61,6 @@ export async function runChecks(inputs: CheckInputs): Promise<InvariantResult[]>
       pendingRows: await countByOrder(pool, 'SELECT gateway, order_id AS orderId, COUNT(*) AS n FROM pending WHERE is_resolved = 0 GROUP BY gateway, order_id'),
       settled: await countByOrder(pool, 'SELECT gateway, order_id AS orderId, COUNT(*) AS n FROM pending_settled GROUP BY gateway, order_id'),
       donations: inputs.donations,
-      firstSettledAt: firstSettledAt(inputs.deliveryLogs),
       repeatedPushesAllowed: rectifierInterruptions(inputs.faults, inputs.rectifiers) * inputs.rectifiers.length * inputs.rectifiedGateways.length,
     }),
   );

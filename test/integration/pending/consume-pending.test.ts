@@ -1,5 +1,8 @@
-import { consumePending } from '../../../lib/pending/consume-pending';
+import type { BatchMessage } from '../../../lib/consumer/run-batch-consumer';
+import { consumePending, storePendingBatch } from '../../../lib/pending/consume-pending';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
+import { PendingStore } from '../../../lib/pending/pending-store';
+import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import legacy from '../../../fixtures/pending-message-legacy-keys.json';
 import fixture from '../../../fixtures/pending-message.json';
@@ -106,6 +109,30 @@ describe('consumePending', () => {
     expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: 'reviewed.1' }]);
     expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
     expect(await env.queued(env.queues.pending)).toEqual([]);
+  });
+
+  it("should leave no row of an order whose failed outcome another consumer commits while this batch is being stored", async () => {
+    // arrange: the payments-init consumer stores the failed outcome, and deletes the order's rows,
+    // right after this batch looked the order up (the interleaving the soak drill found)
+    const pendingStore = new PendingStore(env.database.db);
+    const concurrentOutcome = async () => {
+      await new PaymentsInitialStore(env.database.db).upsert({ ...paymentsInit, gateway: fixture.gateway, order_id: fixture.order_id });
+      await pendingStore.deleteOrder(fixture.gateway, fixture.order_id);
+    };
+    class RacingPaymentsInitialStore extends PaymentsInitialStore {
+      override async failedOrders(orders: Array<{ gateway: string; orderId: string }>): Promise<Set<string>> {
+        const failed = await super.failedOrders(orders);
+        await concurrentOutcome();
+        return failed;
+      }
+    }
+    const delivery: BatchMessage['delivery'] = { id: '1', queue: env.queues.pending, receipt: 'r', body: JSON.stringify(fixture), receiveCount: 1, enqueuedAt: Date.now() };
+
+    // act
+    await storePendingBatch([{ body: fixture, delivery }], pendingStore, new RacingPaymentsInitialStore(env.database.db), new SettledOrdersStore(env.database.db), 'delete');
+
+    // assert
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([]);
   });
 
   it('should send a message without gateway and a body that is not JSON to damaged with the reason, and go on', async () => {
