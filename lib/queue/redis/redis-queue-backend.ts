@@ -185,6 +185,8 @@ export class RedisQueueBackend implements QueueBackend {
   }, PUSH_CHUNK_MESSAGES);
   private readonly prefetched = new Map<string, Prefetched[]>();
   private readonly prefetchTimers = new Map<string, NodeJS.Timeout>();
+  /** Per queue, how many times held prefetches were given back (see giveBackFrom). */
+  private readonly givenBack = new Map<string, number>();
   /** Connections for pushes that wait for replicas (WAIT counts the writes of its own connection). */
   private durableClient?: Redis;
   /** Per-minute pushed and acked counts (./rate-counter.ts). */
@@ -354,6 +356,7 @@ export class RedisQueueBackend implements QueueBackend {
     const ahead = this.claimAhead(queue, refills);
     for (const entry of ahead) claims.push(entry.delivery.receipt);
     const prefetch = refills + (refills - ahead.length);
+    const givenBackBefore = this.givenBack.get(queue) ?? 0;
     let result: Awaited<ReturnType<RedisQueueBackend['leaseAndAck']>>;
     try {
       result = await this.leaseAndAck(queue, max, prefetch, acks, undefined, claims);
@@ -362,7 +365,12 @@ export class RedisQueueBackend implements QueueBackend {
       throw error;
     }
     const { deliveries, prefetched, stale } = result;
-    if (prefetched.length > 0) this.keepPrefetched(queue, prefetched);
+    if (prefetched.length > 0) {
+      // Prefetched while held messages were on their way back: these come after them in the
+      // queue, so they follow them back rather than overtake them.
+      if ((this.givenBack.get(queue) ?? 0) !== givenBackBefore) void this.giveBack(queue, prefetched.map((delivery) => ({ delivery, at: 0, claimed: false })));
+      else this.keepPrefetched(queue, prefetched);
+    }
     const staleReceipts = new Set(stale);
     let next = 0;
     return calls.map((call) => {
@@ -616,32 +624,57 @@ export class RedisQueueBackend implements QueueBackend {
     );
   }
 
-  /** The oldest fresh prefetched delivery of `queue`, if any (stale ones are given back). */
+  /**
+   * The oldest prefetched delivery of `queue` if it may still be handed out (claimed, or fresh);
+   * when it may not, it and everything held after it go back (see giveBackFrom).
+   */
   private takePrefetched(queue: string): Prefetched | undefined {
     const list = this.prefetched.get(queue);
     if (!list || list.length === 0) return undefined;
-    const now = Date.now();
-    while (list.length > 0) {
-      const entry = list.shift()!;
-      if (entry.claimed || now - entry.at < PREFETCH_FRESH_MS) return entry;
-      void this.giveBack(queue, [entry]);
-    }
+    const head = list[0]!;
+    if (head.claimed || Date.now() - head.at < PREFETCH_FRESH_MS) return list.shift();
+    void this.giveBackFrom(queue, 0);
     return undefined;
   }
 
-  /** Marks up to `count` of the oldest unclaimed fresh prefetches as claimed by the call about to go out. */
+  /**
+   * Marks up to `count` of the oldest unclaimed fresh prefetches as claimed by the call about to
+   * go out. It stops at the first one too old to claim and gives that one back with everything
+   * after it, before the call goes out, so that the call's own prefetch takes them again in order.
+   */
   private claimAhead(queue: string, count: number): Prefetched[] {
     const list = this.prefetched.get(queue);
     if (!list || count === 0) return [];
     const now = Date.now();
     const ahead: Prefetched[] = [];
-    for (const entry of list) {
-      if (ahead.length === count) break;
-      if (entry.claimed || now - entry.at >= PREFETCH_FRESH_MS) continue;
+    for (let i = 0; i < list.length && ahead.length < count; i += 1) {
+      const entry = list[i]!;
+      if (entry.claimed) continue;
+      if (now - entry.at >= PREFETCH_FRESH_MS) {
+        void this.giveBackFrom(queue, i);
+        break;
+      }
       entry.claimed = true;
       ahead.push(entry);
     }
     return ahead;
+  }
+
+  /**
+   * Gives back the prefetched deliveries of `queue` from `index` on. Held messages are in queue
+   * order, so one that goes back to its place takes every later one with it: a later one handed
+   * out while an earlier one is on its way back would overtake it. The release is written to the
+   * connection before this returns, so it reaches Redis ahead of any lease sent after it; what a
+   * lease call already in flight prefetches follows (mergedLease). The promise settles with the
+   * release's reply.
+   */
+  private giveBackFrom(queue: string, index: number): Promise<void> {
+    const list = this.prefetched.get(queue);
+    if (!list || index >= list.length) return Promise.resolve();
+    const back = list.splice(index);
+    if (list.length === 0) this.dropPrefetched(queue);
+    this.givenBack.set(queue, (this.givenBack.get(queue) ?? 0) + 1);
+    return this.giveBack(queue, back);
   }
 
   /** Returns prefetches no callback was handed to their places; their receive counts go back. */
@@ -654,20 +687,19 @@ export class RedisQueueBackend implements QueueBackend {
     }
   }
 
-  /** Gives back the prefetched deliveries of `queue` older than `olderThanMs`: unused, they count nothing. */
+  /**
+   * Gives back what `queue` holds once its oldest delivery has waited `olderThanMs` unused (all of
+   * it, in order: see giveBackFrom); otherwise waits for that.
+   */
   private async returnPrefetched(queue: string, olderThanMs: number): Promise<void> {
     const list = this.prefetched.get(queue);
-    if (!list) return;
-    const now = Date.now();
-    const keep = list.filter((entry) => now - entry.at < olderThanMs);
-    const back = list.filter((entry) => now - entry.at >= olderThanMs);
-    if (keep.length > 0) {
-      this.prefetched.set(queue, []);
-      this.keepPrefetchedEntries(queue, keep);
+    if (!list || list.length === 0) return;
+    if (Date.now() - list[0]!.at >= olderThanMs) {
+      await this.giveBackFrom(queue, 0);
     } else {
-      this.dropPrefetched(queue);
+      this.prefetched.set(queue, []);
+      this.keepPrefetchedEntries(queue, list);
     }
-    await this.giveBack(queue, back);
   }
 
   /** Holds prefetched deliveries; the ones nobody takes within PREFETCH_IDLE_MS go back. */

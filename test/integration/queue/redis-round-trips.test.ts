@@ -115,6 +115,47 @@ describe('Redis consumer loops', () => {
     ]);
   });
 
+  it('should deliver in push order to one consumer that pauses between its popAtomic calls', async () => {
+    // arrange: pauses around the 50 ms after which unused prefetches go back, so that what the
+    // process holds is partly older and partly younger than that when the next call takes one
+    const pausesMs = [0, 20, 40, 45, 48, 55];
+    await backend.pushBatch(queue, Array.from({ length: pausesMs.length * 8 }, (_, n) => ({ n })));
+
+    // act
+    const seen: number[] = [];
+    for (const pauseMs of pausesMs) {
+      for (let i = 0; i < 8; i += 1) {
+        await backend.popAtomic(queue, async (body) => seen.push(Number(body.n)));
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+
+    // assert
+    expect(seen).toEqual(Array.from({ length: pausesMs.length * 8 }, (_, n) => n));
+  });
+
+  it('should deliver in push order to one consumer whose callback blocks the process longer than a prefetch may wait to be claimed', async () => {
+    // arrange: a callback that holds the event loop for 700 ms (a long synchronous step, or a
+    // process the machine did not schedule), longer than the 500 ms a prefetch may still be claimed in
+    await backend.pushBatch(queue, Array.from({ length: 8 }, (_, n) => ({ n })));
+    const blockOn = new Set([1, 4]);
+
+    // act
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      await backend.popAtomic(queue, async (body) => {
+        seen.push(Number(body.n));
+        if (blockOn.has(Number(body.n))) {
+          const until = Date.now() + 700;
+          while (Date.now() < until); // the process does nothing else meanwhile
+        }
+      });
+    }
+
+    // assert
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('should leave no lease behind when a prefetch is claimed and acked in the same script call', async () => {
     // arrange: two consumers, so that one's claim and ack gather behind the other's call
     await backend.pushBatch(queue, Array.from({ length: 60 }, (_, n) => ({ n })));
