@@ -7,10 +7,17 @@
  *
  * A call to an idle key goes out at once, so a lone consumer sees plain single calls with no added
  * latency. While a key has calls in flight, new calls gather until the current event-loop turn
- * ends and then go out together.
+ * ends and then go out together: in two calls of half each once there are SPLIT_FROM or more, so
+ * that Redis runs one half while this process handles the other's replies and its callers' next
+ * calls. Sent as one call, the process and Redis took turns, each idle while the other worked
+ * (bench/queue.ts, 64 concurrent popAtomic or push calls: about a fifth more messages per second
+ * in halves, measured side by side on an idle machine of this kind).
  */
 // From node:timers rather than the global, so that tests which fake timers do not stall queue calls.
 import { setImmediate } from 'node:timers';
+
+/** Gathered calls from which a batch goes out in two halves. */
+export const SPLIT_FROM = 8;
 
 interface Waiting<I, O> {
   item: I;
@@ -36,7 +43,7 @@ export class CallCoalescer<I, O> {
     private readonly maxBatch: number,
   ) {}
 
-  /** Sends `item` now when `key` is idle, else with the batch gathering in this event-loop turn. */
+  /** Sends `item` now when `key` is idle, else with the batch gathering in this event-loop turn (see SPLIT_FROM). */
   call(key: string, item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       let state = this.keys.get(key);
@@ -55,8 +62,9 @@ export class CallCoalescer<I, O> {
         const current = state;
         setImmediate(() => {
           if (current.gathering === gathering) current.gathering = undefined;
-          for (let start = 0; start < gathering.length; start += this.maxBatch) {
-            this.send(key, current, gathering.slice(start, start + this.maxBatch));
+          const size = Math.min(this.maxBatch, gathering.length >= SPLIT_FROM ? Math.ceil(gathering.length / 2) : gathering.length);
+          for (let start = 0; start < gathering.length; start += size) {
+            this.send(key, current, gathering.slice(start, start + size));
           }
         });
       }

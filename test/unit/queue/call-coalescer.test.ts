@@ -1,4 +1,4 @@
-import { CallCoalescer } from '../../../lib/queue/redis/call-coalescer';
+import { CallCoalescer, SPLIT_FROM } from '../../../lib/queue/redis/call-coalescer';
 
 describe('CallCoalescer', () => {
   function recording(maxBatch = 100) {
@@ -52,6 +52,23 @@ describe('CallCoalescer', () => {
 
     expect(outputs).toEqual([10, 20, 30, 40, 50, 60, 70]);
     expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5], [6, 7]]);
+  });
+
+  it('should send a gathered batch of SPLIT_FROM calls or more in two halves, so that one half runs while the other is handled', async () => {
+    const { coalescer, batches } = recording();
+
+    const outputs = await Promise.all(Array.from({ length: 1 + 2 * SPLIT_FROM + 1 }, (_, n) => coalescer.call('a', n)));
+
+    expect(outputs).toEqual(Array.from({ length: 2 + 2 * SPLIT_FROM }, (_, n) => n * 10));
+    expect(batches.map((b) => b.items.length)).toEqual([1, SPLIT_FROM + 1, SPLIT_FROM]);
+  });
+
+  it('should send fewer than SPLIT_FROM gathered calls as one batch', async () => {
+    const { coalescer, batches } = recording();
+
+    await Promise.all(Array.from({ length: SPLIT_FROM }, (_, n) => coalescer.call('a', n)));
+
+    expect(batches.map((b) => b.items.length)).toEqual([1, SPLIT_FROM - 1]);
   });
 
   it('should reject every caller of a batch whose call failed, and still serve later calls', async () => {
