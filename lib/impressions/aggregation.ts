@@ -48,9 +48,25 @@ export interface DimensionValues {
   project: Set<string>;
 }
 
+// Cells by minute, then by each text dimension: a lookup per dimension value costs less than
+// building and hashing one joined key per event (parse-and-sum CPU per event, §7.4).
+type ByText<T> = Map<string, T>;
+type CellIndex = Map<number, ByText<ByText<ByText<ByText<ByText<CellCount>>>>>>;
+
+/** The map under `key` of `map`, created when missing. */
+function level<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
 /** The sums of a batch: one entry per distinct cell, one row per landing page view. */
 export class ImpressionAggregate {
-  private readonly cellsByKey = new Map<string, CellCount>();
+  private readonly index: CellIndex = new Map();
+  private readonly entries: CellCount[] = [];
   readonly rows: LandingPageRow[] = [];
   /** Events that counted (a banner cell or a landing page row). */
   counted = 0;
@@ -61,16 +77,9 @@ export class ImpressionAggregate {
   add(outcome: EventOutcome): void {
     switch (outcome.kind) {
       case 'cell': {
-        const { cell } = outcome;
-        // Banner and campaign are validated: neither can hold the separator.
-        const key = `${cell.minute}\u0001${cell.banner}\u0001${cell.campaign}\u0001${cell.project}\u0001${cell.language}\u0001${cell.country}`;
-        const entry = this.cellsByKey.get(key);
-        if (entry) {
-          entry.count += outcome.weight;
-          entry.estimatedCount += outcome.estimate;
-        } else {
-          this.cellsByKey.set(key, { cell, count: outcome.weight, estimatedCount: outcome.estimate });
-        }
+        const entry = this.entry(outcome.cell);
+        entry.count += outcome.weight;
+        entry.estimatedCount += outcome.estimate;
         this.counted += 1;
         return;
       }
@@ -87,14 +96,71 @@ export class ImpressionAggregate {
     }
   }
 
+  /**
+   * Adds everything `other` summed to this aggregate, as if its events had been added here one
+   * by one (the consumer group run sums each partition's events on arrival, and a transaction
+   * joins those sums).
+   */
+  merge(other: ImpressionAggregate): void {
+    for (const entry of other.entries) {
+      const mine = this.entry(entry.cell);
+      mine.count += entry.count;
+      mine.estimatedCount += entry.estimatedCount;
+    }
+    for (const row of other.rows) this.rows.push(row);
+    this.counted += other.counted;
+    this.ignored += other.ignored;
+    this.invalid += other.invalid;
+  }
+
+  /** The cell's entry, created with zero counts when the cell is new. */
+  private entry(cell: BannerCell): CellCount {
+    const banners = level(this.index, cell.minute, () => new Map<string, ByText<ByText<ByText<ByText<CellCount>>>>>());
+    const campaigns = level(banners, cell.banner, () => new Map<string, ByText<ByText<ByText<CellCount>>>>());
+    const projects = level(campaigns, cell.campaign, () => new Map<string, ByText<ByText<CellCount>>>());
+    const languages = level(projects, cell.project, () => new Map<string, ByText<CellCount>>());
+    const countries = level(languages, cell.language, () => new Map<string, CellCount>());
+    let entry = countries.get(cell.country);
+    if (entry === undefined) {
+      entry = { cell, count: 0, estimatedCount: 0 };
+      countries.set(cell.country, entry);
+      this.entries.push(entry);
+    }
+    return entry;
+  }
+
+  /** Cells plus landing page rows held: what the aggregate costs in memory, whatever the number of events. */
+  get size(): number {
+    return this.entries.length + this.rows.length;
+  }
+
   /** The cells, in the order of the table's unique key (keeps concurrent writers from deadlocking). */
   cells(): CellCount[] {
-    return [...this.cellsByKey.values()].sort((a, b) => compareCells(a.cell, b.cell));
+    return [...this.entries].sort((a, b) => compareCells(a.cell, b.cell));
+  }
+
+  /** Every cell and row, for the dimension values they name. */
+  *dimensionTargets(): Iterable<BannerCell | LandingPageRow> {
+    for (const entry of this.entries) yield entry.cell;
+    yield* this.rows;
   }
 
   get cellCount(): number {
-    return this.cellsByKey.size;
+    return this.entries.length;
   }
+}
+
+/** The dimension values that the cells and rows of `aggregates` need ids for. */
+export function aggregateDimensionValues(aggregates: Iterable<ImpressionAggregate>): DimensionValues {
+  const values: DimensionValues = { country: new Set(), language: new Set(), project: new Set() };
+  for (const aggregate of aggregates) {
+    for (const target of aggregate.dimensionTargets()) {
+      values.country.add(target.country);
+      values.language.add(target.language);
+      values.project.add(target.project);
+    }
+  }
+  return values;
 }
 
 /** The dimension values that `outcomes` need ids for. */
