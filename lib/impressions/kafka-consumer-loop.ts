@@ -16,7 +16,7 @@ import { ReceivedBatches, type ReceivedRun } from './received-batches';
 import { configuredTopics, type ImpressionsConfig, type ImpressionTopic } from './config';
 
 /**
- * Cells and landing page rows that may wait, summed, while transactions run; beyond it
+ * Cells, landing page rows and invalid records that may wait, summed, while transactions run; beyond it
  * eachBatch waits. Records are summed on arrival and not kept, so the bound is on what the sums
  * hold (about 400 bytes a cell or row: some 20 MB), however many events they stand for.
  */
@@ -50,7 +50,7 @@ export interface ConsumeImpressionsOptions {
    */
   partitionsConcurrently?: number;
   /**
-   * Cells and landing page rows that may wait for a transaction before consumption pauses
+   * Cells, landing page rows and invalid records that may wait for a transaction before consumption pauses
    * (memory bound). Default DEFAULT_MAX_WAITING_ROWS.
    */
   maxWaitingRows?: number;

@@ -42,7 +42,7 @@ export class ReceivedBatches {
     return this.waitingEvents;
   }
 
-  /** Cells and landing page rows waiting, over every partition: the memory bound. */
+  /** Cells, landing page rows and invalid records (kept for the log sample) waiting, over every partition: the memory bound. */
   get size(): number {
     return this.waitingSize;
   }
@@ -59,7 +59,7 @@ export class ReceivedBatches {
       list.push(last);
     }
     const { batch } = last;
-    const sizeBefore = batch.aggregate.size;
+    const sizeBefore = sizeOf(batch);
     const recordsBefore = batch.records;
     for (let m = start; m < messages.length; m++) {
       const message = messages[m]!;
@@ -74,7 +74,7 @@ export class ReceivedBatches {
     this.runs.set(key, list);
     const added = batch.records - recordsBefore;
     this.waitingEvents += added;
-    this.waitingSize += batch.aggregate.size - sizeBefore;
+    this.waitingSize += sizeOf(batch) - sizeBefore;
     return added;
   }
 
@@ -109,6 +109,11 @@ export class ReceivedBatches {
 
   private forget(run: ReceivedRun): void {
     this.waitingEvents -= run.batch.records;
-    this.waitingSize -= run.batch.aggregate.size;
+    this.waitingSize -= sizeOf(run.batch);
   }
+}
+
+/** What a run holds in memory: its cells and rows, and its invalid records (a flood of malformed events must pause consumption too). */
+function sizeOf(batch: AggregatedBatch): number {
+  return batch.aggregate.size + batch.invalid.length;
 }

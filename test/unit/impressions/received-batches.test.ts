@@ -82,7 +82,8 @@ describe('ReceivedBatches', () => {
     const sizeWaiting = received.size;
     const [run] = received.take(new Set());
 
-    expect([received.events, received.size, sizeWaiting]).toEqual([0, 0, 2]);
+    // Two cells and the one invalid record kept for the log sample.
+    expect([received.events, received.size, sizeWaiting]).toEqual([0, 0, 3]);
     expect(run!.batch.aggregate.cells().map(({ cell, count }) => [cell.country, count])).toEqual([
       ['DE', 2],
       ['US', 3],
