@@ -18,7 +18,7 @@ import type { Db } from '../db/client';
 import { bannerimpressions, donatewikiUnique, landingpageimpressionRaw } from '../db/schema';
 import { inTransaction, withDatabase, type Transaction } from '../db/transaction';
 import { log as rootLog, type Logger } from '../log';
-import { classifyEvent, dimensionValues, ImpressionAggregate, type EventOutcome } from './aggregation';
+import { aggregateDimensionValues, classifyEvent, dimensionValues, ImpressionAggregate, type DimensionValues } from './aggregation';
 import type { ImpressionTopic } from './config';
 import { DimensionCache } from './dimension-cache';
 import { lockStoredOffset, storeOffset, type OffsetSource, type OffsetTallies } from './offset-store';
@@ -37,6 +37,32 @@ export interface SourceBatch {
   messages: RawMessage[];
 }
 
+/** An invalid record, for the log sample: where it was and why, never its content. */
+export interface InvalidRecord {
+  offset: number;
+  reason: string;
+  uuid: string | null;
+}
+
+/**
+ * Consecutive records of one partition, classified and summed as they arrived (the consumer
+ * group run, lib/impressions/received-batches.ts), so that what waits for a transaction costs
+ * memory per cell rather than per event. Once summed, records cannot be told apart: a stored
+ * offset inside the batch makes it an `overlap` (nothing applied; read again from there).
+ */
+export interface AggregatedBatch {
+  consumerGroup: string;
+  topic: ImpressionTopic;
+  partition: number;
+  /** The offset of the first record, and the one after the last. */
+  firstOffset: number;
+  nextOffset: number;
+  /** Records summed into `aggregate`. */
+  records: number;
+  aggregate: ImpressionAggregate;
+  invalid: InvalidRecord[];
+}
+
 /**
  * What to do when the batch starts after the stored offset (events in between were never
  * applied). `report`: apply nothing and say so, the caller seeks back to the stored offset.
@@ -46,8 +72,12 @@ export interface SourceBatch {
 export type GapPolicy = 'report' | 'accept';
 
 export interface BatchResult {
-  /** `skipped`: every event had been applied before. `gap`: see GapPolicy. */
-  status: 'applied' | 'skipped' | 'gap';
+  /**
+   * `skipped`: every event had been applied before. `gap`: see GapPolicy. `overlap`: an
+   * AggregatedBatch began before the stored offset and ended after it; nothing was applied,
+   * and the caller reads the partition again from the stored offset (`nextOffset`).
+   */
+  status: 'applied' | 'skipped' | 'gap' | 'overlap';
   /** The stored offset found before the batch (null: the partition was new). */
   storedOffset: number | null;
   /** The stored offset after the batch. */
@@ -131,18 +161,61 @@ export class ImpressionsLoader {
    * stores nothing of any of them. Results are in the order of `batches`.
    */
   async applyBatches(batches: SourceBatch[], { onGap = 'report' }: { onGap?: GapPolicy } = {}): Promise<BatchResult[]> {
-    const inputs = batches.map((batch) => {
-      assertAscending(batch.messages);
-      return {
-        source: { consumerGroup: batch.consumerGroup, topic: batch.topic.topic, partition: batch.partition } satisfies OffsetSource,
-        messages: batch.messages,
-        outcomes: batch.messages.map((message) => classifyEvent(batch.topic, message.value)),
-      };
-    });
+    return this.applyInputs(
+      batches.map((batch) => {
+        assertAscending(batch.messages);
+        const { messages } = batch;
+        const outcomes = messages.map((message) => classifyEvent(batch.topic, message.value));
+        return {
+          source: sourceOf(batch),
+          first: messages.length > 0 ? messages[0]!.offset : 0,
+          next: messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : 0,
+          records: messages.length,
+          dimensions: () => dimensionValues(outcomes),
+          addTo: (aggregate: ImpressionAggregate, stored: number | null) => {
+            let count = 0;
+            for (let m = 0; m < messages.length; m++) {
+              if (stored !== null && messages[m]!.offset < stored) continue;
+              aggregate.add(outcomes[m]!);
+              count += 1;
+            }
+            return count;
+          },
+          invalid: () => outcomes.flatMap((outcome, m) => (outcome.kind === 'invalid' ? [{ offset: messages[m]!.offset, reason: outcome.reason, uuid: outcome.uuid }] : [])),
+        };
+      }),
+      onGap,
+    );
+  }
+
+  /**
+   * Applies batches summed on arrival, in one transaction, as `applyBatches` applies raw ones;
+   * a batch the stored offset cuts in two comes back as `overlap` (see AggregatedBatch).
+   */
+  async applyAggregated(batches: AggregatedBatch[], { onGap = 'report' }: { onGap?: GapPolicy } = {}): Promise<BatchResult[]> {
+    return this.applyInputs(
+      batches.map((batch) => ({
+        source: sourceOf(batch),
+        first: batch.firstOffset,
+        next: batch.nextOffset,
+        records: batch.records,
+        dimensions: () => aggregateDimensionValues([batch.aggregate]),
+        addTo: (aggregate: ImpressionAggregate, stored: number | null) => {
+          if (stored !== null && stored > batch.firstOffset) return null;
+          aggregate.merge(batch.aggregate);
+          return batch.records;
+        },
+        invalid: () => batch.invalid,
+      })),
+      onGap,
+    );
+  }
+
+  private async applyInputs(inputs: BatchInput[], onGap: GapPolicy): Promise<BatchResult[]> {
     assertDistinctSources(inputs.map((input) => input.source));
-    const active = inputs.filter((input) => input.messages.length > 0);
+    const active = inputs.filter((input) => input.records > 0);
     if (active.length === 0) return inputs.map(() => emptyResult('skipped', null));
-    await withDatabase('resolve impression dimensions', () => this.dimensions.resolve(dimensionValues(active.flatMap((input) => input.outcomes))));
+    await withDatabase('resolve impression dimensions', () => this.dimensions.resolve(unionValues(active.map((input) => input.dimensions()))));
 
     // READ COMMITTED: fewer gap locks between concurrent loaders than REPEATABLE READ; the offset
     // row locks do the ordering. A lock conflict reruns the whole transaction, offsets included.
@@ -155,25 +228,23 @@ export class ImpressionsLoader {
     for (const [i, input] of active.entries()) {
       const result = results[i]!;
       if (result.status !== 'applied') continue;
-      if (result.storedOffset !== null && input.messages[0]!.offset > result.storedOffset) {
-        this.log.warn({ ...input.source, storedOffset: result.storedOffset, firstOffset: input.messages[0]!.offset }, 'impressions batch applied across an offset gap');
+      if (result.storedOffset !== null && input.first > result.storedOffset) {
+        this.log.warn({ ...input.source, storedOffset: result.storedOffset, firstOffset: input.first }, 'impressions batch applied across an offset gap');
       }
-      this.logInvalid(input.source, input.messages, input.outcomes, result.storedOffset);
+      this.logInvalid(input.source, input.invalid(), result.storedOffset);
     }
-    return inputs.map((input) => (input.messages.length === 0 ? emptyResult('skipped', null) : results[active.indexOf(input)]!));
+    return inputs.map((input) => (input.records === 0 ? emptyResult('skipped', null) : results[active.indexOf(input)]!));
   }
 
-  private async applyInTransaction(tx: Transaction, inputs: ClassifiedBatch[], onGap: GapPolicy): Promise<BatchResult[]> {
+  private async applyInTransaction(tx: Transaction, inputs: BatchInput[], onGap: GapPolicy): Promise<BatchResult[]> {
     const aggregate = new ImpressionAggregate();
     const results: BatchResult[] = new Array<BatchResult>(inputs.length);
     const applied: Array<{ source: OffsetSource; next: number; tallies: OffsetTallies }> = [];
     // Offset rows are locked in one order whatever the order of the batches.
     const order = inputs.map((_, i) => i).sort((a, b) => compareSources(inputs[a]!.source, inputs[b]!.source));
     for (const i of order) {
-      const { source, messages, outcomes } = inputs[i]!;
+      const { source, first, next } = inputs[i]!;
       const stored = await lockStoredOffset(tx.db, source);
-      const first = messages[0]!.offset;
-      const next = messages[messages.length - 1]!.offset + 1;
       if (stored !== null && first > stored && onGap === 'report') {
         results[i] = emptyResult('gap', stored);
         continue;
@@ -183,11 +254,10 @@ export class ImpressionsLoader {
         continue;
       }
       const before = { counted: aggregate.counted, ignored: aggregate.ignored, invalid: aggregate.invalid, cells: aggregate.cellCount };
-      let count = 0;
-      for (let m = 0; m < messages.length; m++) {
-        if (stored !== null && messages[m]!.offset < stored) continue;
-        aggregate.add(outcomes[m]!);
-        count += 1;
+      const count = inputs[i]!.addTo(aggregate, stored);
+      if (count === null) {
+        results[i] = emptyResult('overlap', stored);
+        continue;
       }
       const tallies = { counted: aggregate.counted - before.counted, ignored: aggregate.ignored - before.ignored, invalid: aggregate.invalid - before.invalid };
       applied.push({ source, next, tallies });
@@ -250,14 +320,13 @@ export class ImpressionsLoader {
   }
 
   /** Logs a sample of the invalid events that this batch applied (their reason and position, not their content). */
-  private logInvalid(source: OffsetSource, messages: RawMessage[], outcomes: EventOutcome[], stored: number | null): void {
-    for (let i = 0; i < outcomes.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome.kind !== 'invalid' || (stored !== null && messages[i]!.offset < stored)) continue;
+  private logInvalid(source: OffsetSource, invalid: InvalidRecord[], stored: number | null): void {
+    for (const record of invalid) {
+      if (stored !== null && record.offset < stored) continue;
       this.invalidSeen += 1;
       if (this.invalidSeen <= this.invalidLogSample || this.invalidSeen % 1000 === 0) {
         this.log.warn(
-          { topic: source.topic, partition: source.partition, offset: messages[i]!.offset, uuid: outcome.uuid, reason: outcome.reason, invalidSoFar: this.invalidSeen },
+          { topic: source.topic, partition: source.partition, offset: record.offset, uuid: record.uuid, reason: record.reason, invalidSoFar: this.invalidSeen },
           'invalid impression event counted as invalid',
         );
       }
@@ -265,15 +334,32 @@ export class ImpressionsLoader {
   }
 }
 
-function emptyResult(status: 'skipped' | 'gap', stored: number | null): BatchResult {
+function emptyResult(status: 'skipped' | 'gap' | 'overlap', stored: number | null): BatchResult {
   return { status, storedOffset: stored, nextOffset: stored, applied: 0, counted: 0, ignored: 0, invalid: 0, cells: 0 };
 }
 
-/** A batch with each event's outcome, ready for the transaction. */
-interface ClassifiedBatch {
+/** A batch of either kind, as the transaction sees it. */
+interface BatchInput {
   source: OffsetSource;
-  messages: RawMessage[];
-  outcomes: EventOutcome[];
+  /** The offset of the first record and the one after the last (meaningless when `records` is 0). */
+  first: number;
+  next: number;
+  records: number;
+  dimensions(): DimensionValues;
+  /** Adds the records at or after `stored` to `aggregate` and returns how many; null when they cannot be told apart. */
+  addTo(aggregate: ImpressionAggregate, stored: number | null): number | null;
+  invalid(): InvalidRecord[];
+}
+
+function sourceOf(batch: { consumerGroup: string; topic: ImpressionTopic; partition: number }): OffsetSource {
+  return { consumerGroup: batch.consumerGroup, topic: batch.topic.topic, partition: batch.partition };
+}
+
+function unionValues(all: DimensionValues[]): DimensionValues {
+  if (all.length === 1) return all[0]!;
+  const values: DimensionValues = { country: new Set(), language: new Set(), project: new Set() };
+  for (const one of all) for (const dimension of ['country', 'language', 'project'] as const) for (const value of one[dimension]) values[dimension].add(value);
+  return values;
 }
 
 function compareSources(a: OffsetSource, b: OffsetSource): number {

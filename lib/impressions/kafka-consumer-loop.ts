@@ -16,10 +16,11 @@ import { ReceivedBatches, type ReceivedRun } from './received-batches';
 import { configuredTopics, type ImpressionsConfig, type ImpressionTopic } from './config';
 
 /**
- * Received events that may wait while transactions run; beyond it eachBatch waits. About 11 MB
- * of typical 550-byte banner events.
+ * Cells, landing page rows and invalid records that may wait, summed, while transactions run; beyond it
+ * eachBatch waits. Records are summed on arrival and not kept, so the bound is on what the sums
+ * hold (about 400 bytes a cell or row: some 20 MB), however many events they stand for.
  */
-export const DEFAULT_MAX_WAITING_EVENTS = 20_000;
+export const DEFAULT_MAX_WAITING_ROWS = 50_000;
 
 /** Times a run rejoins the group after kafkajs gave up, before it fails. */
 const MAX_RESTARTS = 5;
@@ -49,10 +50,10 @@ export interface ConsumeImpressionsOptions {
    */
   partitionsConcurrently?: number;
   /**
-   * Received events that may wait for a transaction before consumption pauses (memory bound).
-   * Default DEFAULT_MAX_WAITING_EVENTS.
+   * Cells, landing page rows and invalid records that may wait for a transaction before consumption pauses
+   * (memory bound). Default DEFAULT_MAX_WAITING_ROWS.
    */
-  maxWaitingEvents?: number;
+  maxWaitingRows?: number;
   /** Told about every batch once it is settled (progress reports, the benchmark). */
   onBatch?: (report: BatchReport) => void;
   logger?: Logger;
@@ -108,7 +109,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   // at most `partitionsConcurrently` transactions run at once, each on partitions of its own.
   const received = new ReceivedBatches();
   const writing = new Set<string>();
-  const maxWaiting = options.maxWaitingEvents ?? DEFAULT_MAX_WAITING_EVENTS;
+  const maxWaiting = options.maxWaitingRows ?? DEFAULT_MAX_WAITING_ROWS;
   const transactions = options.partitionsConcurrently ?? 1;
   let running = 0;
   let wake: Array<() => void> = [];
@@ -124,13 +125,14 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
     const topic = topicsByName.get(batch.topic);
     if (!topic) return;
     const messages: RawMessage[] = batch.messages.map((message) => ({ offset: Number(message.offset), value: message.value }));
-    received.add(`${batch.topic}:${batch.partition}`, { consumerGroup: options.consumerGroup, topic, partition: batch.partition, messages }, Date.now());
+    // Classified and summed here, while a transaction may be running (received-batches.ts).
+    received.add(`${batch.topic}:${batch.partition}`, { consumerGroup: options.consumerGroup, topic, partition: batch.partition }, messages, Date.now());
     summary.received += messages.length;
     // Kafka fetches on from here while the database catches up; what Kafka is told is
     // committed (commitToKafka) never passes what the database stored.
     resolveOffset(String(messages[messages.length - 1]!.offset));
     startTransactions();
-    while (received.events >= maxWaiting && !fatal && !stopping) await settled();
+    while (received.size >= maxWaiting && !fatal && !stopping) await settled();
     await heartbeat();
   }
 
@@ -152,12 +154,12 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   async function applyRuns(runs: ReceivedRun[]): Promise<void> {
     let results: BatchResult[];
     try {
-      results = await options.loader.applyBatches(runs.map((run) => run.batch), { onGap: 'report' });
+      results = await options.loader.applyAggregated(runs.map((run) => run.batch), { onGap: 'report' });
       const retry = runs.flatMap((run, i) => (results[i]!.status === 'gap' && sought.get(run.key) === results[i]!.storedOffset ? [i] : []));
       if (retry.length > 0) {
         // We already sought to the stored offset and Kafka still starts later: the events in
         // between are gone (retention, compaction) or were transaction markers.
-        const accepted = await options.loader.applyBatches(retry.map((i) => runs[i]!.batch), { onGap: 'accept' });
+        const accepted = await options.loader.applyAggregated(retry.map((i) => runs[i]!.batch), { onGap: 'accept' });
         retry.forEach((i, j) => (results[i] = accepted[j]!));
       }
     } catch (error) {
@@ -171,16 +173,15 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
   }
 
   function settle({ key, batch, receivedAt }: ReceivedRun, result: BatchResult): void {
-    const { messages } = batch;
     summary.batches += 1;
     summary.applied += result.applied;
     summary.counted += result.counted;
     summary.ignored += result.ignored;
     summary.invalid += result.invalid;
-    const lastOffset = messages[messages.length - 1]!.offset;
-    if (result.status === 'gap' || (result.nextOffset !== null && result.nextOffset > lastOffset + 1)) {
-      // Start again from the stored offset: back to events never applied, or past a run of
-      // events that were all applied before. What waits for the partition came from the old position.
+    if (result.status === 'gap' || result.status === 'overlap' || (result.nextOffset !== null && result.nextOffset > batch.nextOffset)) {
+      // Start again from the stored offset: back to events never applied, past a run of events
+      // that were all applied before, or into a run summed across it (an overlap, as after a
+      // restart from Kafka's older committed offset). What waits for the partition came from the old position.
       received.drop(key);
       try {
         consumer.seek({ topic: batch.topic.topic, partition: batch.partition, offset: String(result.nextOffset) });
@@ -193,7 +194,7 @@ export async function consumeImpressions(options: ConsumeImpressionsOptions): Pr
       }
     }
     if (result.status === 'skipped') summary.skippedBatches += 1;
-    options.onBatch?.({ topic: batch.topic.topic, partition: batch.partition, received: messages.length, result, startedAt: receivedAt, settledAt: Date.now() });
+    options.onBatch?.({ topic: batch.topic.topic, partition: batch.partition, received: batch.records, result, startedAt: receivedAt, settledAt: Date.now() });
     if (result.nextOffset !== null) pendingCommits.set(key, { topic: batch.topic.topic, partition: batch.partition, offset: String(result.nextOffset) });
   }
 

@@ -7,6 +7,7 @@ import type mysql from 'mysql2/promise';
 import { ImpressionsLoader, type RawMessage } from '../../lib/impressions/batch-commit';
 import type { ImpressionTopic } from '../../lib/impressions/config';
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
+import { ReceivedBatches } from '../../lib/impressions/received-batches';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { expectedCells, generateBannerEvents, type GeneratedEvent } from '../../scripts/traffic/impression-events';
@@ -42,6 +43,25 @@ describe('effectively-once batch commit', () => {
     const result = await loader.applyBatch({ consumerGroup: GROUP, topic: TOPIC, partition: 0, messages: messages(events, 100, 300) });
 
     expect(result).toMatchObject({ status: 'applied', storedOffset: 200, nextOffset: 300, applied: 100 });
+    expect(await readBannerCells(database.pool)).toEqual(expectedCells(events, 100));
+  });
+
+  it('should apply batches summed on arrival like raw ones, and apply nothing of one that the stored offset cuts in two', async () => {
+    const events = generateBannerEvents({ count: 300, partitions: 1, seed: 10, minutes: 3 });
+    const summed = (from: number, to: number) => {
+      const received = new ReceivedBatches();
+      received.add('p0', { consumerGroup: GROUP, topic: TOPIC, partition: 0 }, messages(events, from, to), 0);
+      return received.take(new Set())[0]!.batch;
+    };
+    await loader.applyAggregated([summed(0, 100)]);
+
+    const [overlap] = await loader.applyAggregated([summed(50, 200)]);
+    const cellsAfterOverlap = await readBannerCells(database.pool);
+    const [applied] = await loader.applyAggregated([summed(100, 300)]);
+
+    expect(overlap).toMatchObject({ status: 'overlap', storedOffset: 100, nextOffset: 100, applied: 0 });
+    expect(cellsAfterOverlap).toEqual(expectedCells(events.slice(0, 100), 100));
+    expect(applied).toMatchObject({ status: 'applied', storedOffset: 100, nextOffset: 300, applied: 200 });
     expect(await readBannerCells(database.pool)).toEqual(expectedCells(events, 100));
   });
 

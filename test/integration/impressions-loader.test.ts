@@ -20,6 +20,7 @@ import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { readBannerCells, readLandingPageRows } from '../../scripts/traffic/impression-tables';
+import { expectedCells, generateBannerEvents } from '../../scripts/traffic/impression-events';
 import { BANNER_FIXTURE, fixtureLines, LANDING_PAGE_FIXTURE, waitFor } from '../support/impressions';
 import { produce, startKafkaMock, quietKafkaClient, type KafkaMock } from '../../scripts/stack/kafka';
 
@@ -95,6 +96,22 @@ describe('impressions loader', () => {
       await mock.stop();
     });
 
+    /** A consumer group run over `topics` until `signal` aborts (or 30 s). */
+    function consume(loader: ImpressionsLoader, group: string, topics: ImpressionTopic[], signal: AbortSignal) {
+      return consumeImpressions({
+        kafka: createKafkaClient({ brokers: mock.brokers, clientId: 'test', logger: quiet }),
+        loader,
+        consumerGroup: group,
+        topics,
+        timeLimitMs: 30_000,
+        startFrom: 'earliest',
+        sessionTimeoutMs: 6000,
+        kafkaCommitIntervalMs: 0,
+        signal,
+        logger: quiet,
+      });
+    }
+
     it('should turn the fixture events into exactly the legacy rows', async () => {
       // Arrange
       const suffix = randomBytes(4).toString('hex');
@@ -108,18 +125,7 @@ describe('impressions loader', () => {
       const stop = new AbortController();
 
       // Act
-      const run = consumeImpressions({
-        kafka: createKafkaClient({ brokers: mock.brokers, clientId: 'test', logger: quiet }),
-        loader,
-        consumerGroup: group,
-        topics: [banner, landing],
-        timeLimitMs: 30_000,
-        startFrom: 'earliest',
-        sessionTimeoutMs: 6000,
-        kafkaCommitIntervalMs: 0,
-        signal: stop.signal,
-        logger: quiet,
-      });
+      const run = consume(loader, group, [banner, landing], stop.signal);
       await waitFor(async () => (await readStoredOffsets(database.db, group)).reduce((n, r) => n + (r.nextOffset ?? 0), 0) === 8, 25_000, 'the fixtures to be applied');
       stop.abort();
       const summary = await run;
@@ -127,6 +133,30 @@ describe('impressions loader', () => {
       // Assert
       expect(summary).toMatchObject({ received: 8, applied: 8, counted: 4, ignored: 3, invalid: 1 });
       await expectFixtureRows(group, { banner: banner.topic, landingpage: landing.topic });
+    }, 40_000);
+
+    it('should read a partition again from the stored offset when its first run began before it, and count every event once', async () => {
+      // Arrange
+      const suffix = randomBytes(4).toString('hex');
+      const banner = { ...BANNER, topic: `cn-${suffix}` };
+      const group = `group-${suffix}`;
+      const events = generateBannerEvents({ count: 300, partitions: 1, seed: 12, minutes: 3 });
+      await produce(quietKafkaClient(mock.brokers), banner.topic, events.map((event) => ({ partition: 0, value: JSON.stringify(event.body) })));
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+      // An earlier run stored offsets 0-119 without telling Kafka (it died before its commit).
+      await loader.applyBatch({ consumerGroup: group, topic: banner, partition: 0, messages: events.slice(0, 120).map((event, offset) => ({ offset, value: JSON.stringify(event.body) })) });
+      const stop = new AbortController();
+
+      // Act
+      const run = consume(loader, group, [banner], stop.signal);
+      await waitFor(async () => (await readStoredOffsets(database.db, group))[0]?.nextOffset === 300, 25_000, 'the topic to be applied');
+      stop.abort();
+      const summary = await run;
+
+      // Assert
+      expect(summary.seeks).toBeGreaterThanOrEqual(1);
+      expect(summary.applied).toBe(180);
+      expect(await readBannerCells(database.pool)).toEqual(expectedCells(events, 100));
     }, 40_000);
   });
 

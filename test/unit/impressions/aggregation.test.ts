@@ -31,6 +31,26 @@ describe('ImpressionAggregate', () => {
     expect([aggregate.counted, aggregate.ignored, aggregate.invalid]).toEqual([3, 1, 1]);
   });
 
+  it('should give the same cells and tallies when two aggregates are merged as when one sums every event', () => {
+    const raws = [event(1), event(2, 'DE'), event(3), event(4, 'US', '2.11'), '{bad', event(5, 'DE'), event(6, 'FR')];
+    const whole = new ImpressionAggregate();
+    const first = new ImpressionAggregate();
+    const second = new ImpressionAggregate();
+    for (const [i, raw] of raws.entries()) {
+      whole.add(classifyEvent(banner, raw));
+      (i < 3 ? first : second).add(classifyEvent(banner, raw));
+    }
+
+    first.merge(second);
+
+    expect(first.cells()).toEqual(whole.cells());
+    expect([first.counted, first.ignored, first.invalid, first.size]).toEqual([whole.counted, whole.ignored, whole.invalid, 3]);
+    expect(second.cells().map(({ cell, count }) => [cell.country, count])).toEqual([
+      ['DE', 100],
+      ['FR', 100],
+    ]);
+  });
+
   it('should list the dimension values that counted events need', () => {
     const outcomes = [event(1), event(2, 'de'), event(3, 'FR', '1')].map((raw) => classifyEvent(banner, raw));
 
