@@ -89,7 +89,7 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     queueOverview: () => queueOverview(backend, queues),
     queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
     peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
-    rates: (queue: string) => queueRates(backend, queues, queue),
+    rates: (queue: string) => queueRates(backend, queues, queue, options.partitioned),
     partitions: (queue: string) => partitionView(deps, queues, options.partitioned, queue),
     redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
       redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
