@@ -117,6 +117,9 @@ export const coreConfig = defineConfig({
     .string()
     .optional()
     .describe("CloudWatch namespace of every function's per-invocation metrics (embedded metric format, docs/architecture.md §10; unset: none written, as locally)"),
+  INVOCATION_FIGURES_KEPT_DAYS: env
+    .int(7, { min: 0, max: 365 })
+    .describe("days Redis keeps a function's invocation totals for the console's `/console/metrics` after its last invocation (docs/architecture.md §10; 0: none recorded)"),
 });
 
 /** The capabilities whose tables may live in a database of their own. */

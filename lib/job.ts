@@ -22,6 +22,13 @@ export interface Job<Deps, Options, Event = void, Result = unknown> {
 /** Message counts an invocation reports, by metric (lib/runtime/invocation-metrics.ts); absent where the run does not say. */
 export type InvocationCounts = Partial<Record<'processed' | 'failed' | 'damaged' | 'retryScheduled' | 'dropped' | 'deadLettered', number>>;
 
+/** One invocation's figures, as the runtime writes them after it (CloudWatch, and Redis for the console). */
+export interface Invocation {
+  durationMs: number;
+  failed: boolean;
+  counts: InvocationCounts;
+}
+
 /** Declares a job; the identity at run time, it lets TypeScript infer the job's types once. */
 export function defineJob<Deps, Options, Event = void, Result = unknown>(job: Job<Deps, Options, Event, Result>): Job<Deps, Options, Event, Result> {
   return job;

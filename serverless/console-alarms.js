@@ -15,11 +15,28 @@
  *   or too slow; missing data counts as breaching (no lag published: Kafka unreachable, or the
  *   loader never started a partition).
  *
+ * - growth of DamagedRows (metric math DIFF over two 5-minute maxima) above
+ *   consoleAlarmDamagedGrowth, per queue: rows are arriving faster than people clear them, long
+ *   before the total reaches consoleAlarmDamagedRows (every path that writes `damaged`, on either
+ *   backend, shows in the one gauge).
+ *
+ * And on every function's per-invocation metrics (lib/runtime/invocation-metrics.ts, namespace
+ * metricsNamespace, dimension `Function`), for the functions the stage deploys (its queue backend
+ * and impressions trigger, as serverless/iam-roles.js lists them); none where metricsNamespace is
+ * empty (local: no metrics are written):
+ *
+ * - Errors summed over 5 minutes above consoleAlarmFunctionErrors, per function: invocations
+ *   threw (a database or Redis down, a bug); no invocations is no errors;
+ * - DeadLettered summed over an hour above consoleAlarmDeadLettered: messages that crashed a
+ *   consumer maxReceiveCount times and were collected into `damaged` (collect-dead-letters, the
+ *   one function that reports them).
+ *
  * Each alarm notifies consoleAlarmTopicArn when that param is set, and nobody otherwise.
  */
 'use strict';
 
 const { queues } = require('../queues/definitions.json');
+const { functionsOf } = require('./iam-roles.js');
 
 /** The `service` dimension lib/console/jobs.ts publishes with (Powertools' serviceName). */
 const SERVICE = 'donation-buffer';
@@ -47,7 +64,7 @@ function resourceName(name) {
  * One alarm on a metric console-metrics publishes, with exactly its dimensions (Powertools adds
  * `service`), or the alarm sees no data.
  */
-function alarm({ stage, namespace, topicArn }, { name, description, metric, dimension, threshold, missing, periods }) {
+function alarm({ stage, namespace, topicArn }, { name, description, metric, dimension, threshold, missing, periods, statistic = 'Maximum', period = 300 }) {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
@@ -55,26 +72,102 @@ function alarm({ stage, namespace, topicArn }, { name, description, metric, dime
       AlarmDescription: description,
       Namespace: namespace,
       MetricName: metric,
-      Dimensions: [
-        { Name: 'service', Value: SERVICE },
-        { Name: 'Stage', Value: stage },
-        dimension,
-      ],
-      Statistic: 'Maximum',
-      Period: 300,
+      Dimensions: dimensionsOf(stage, dimension),
+      Statistic: statistic,
+      Period: period,
       EvaluationPeriods: periods,
       Threshold: Number(threshold),
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: missing,
-      ...(topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {}),
+      ...notifying(topicArn),
     },
   };
 }
 
-/** The CloudFormation resources: one AWS::CloudWatch::Alarm per queue and alarm kind, and one per impressions topic. */
+/** The dimensions a published metric carries: Powertools' `service`, the default `Stage`, and its own. */
+function dimensionsOf(stage, dimension) {
+  return [
+    { Name: 'service', Value: SERVICE },
+    { Name: 'Stage', Value: stage },
+    dimension,
+  ];
+}
+
+function notifying(topicArn) {
+  return topicArn ? { AlarmActions: [topicArn], OKActions: [topicArn] } : {};
+}
+
+/**
+ * How much a queue's DamagedRows grew between two 5-minute maxima (metric math DIFF): a gauge's
+ * growth, which no statistic of the gauge itself gives. Missing data is not breaching: the
+ * DamagedRows alarm already fires when the figures stop.
+ */
+function damagedGrowthAlarm({ stage, namespace, topicArn, thresholds }, queueName) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `donation-buffer-${stage}-${queueName}-DamagedGrowth`,
+      AlarmDescription: `${queueName}: more than ${thresholds.damagedGrowth} new damaged rows within 5 minutes (the console's damaged page shows them)`,
+      Metrics: [
+        {
+          Id: 'rows',
+          MetricStat: { Metric: { Namespace: namespace, MetricName: 'DamagedRows', Dimensions: dimensionsOf(stage, { Name: 'Queue', Value: queueName }) }, Period: 300, Stat: 'Maximum' },
+          ReturnData: false,
+        },
+        { Id: 'growth', Expression: 'DIFF(rows)', Label: 'new damaged rows', ReturnData: true },
+      ],
+      EvaluationPeriods: 1,
+      Threshold: Number(thresholds.damagedGrowth),
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      ...notifying(topicArn),
+    },
+  };
+}
+
+/** The alarms on every deployed function's per-invocation metrics (none without a metrics namespace). */
+function functionAlarms({ stage, metricsNamespace, topicArn, thresholds, queueBackend, impressionsTrigger }) {
+  const resources = {};
+  if (!metricsNamespace) return resources;
+  const settings = { stage, namespace: metricsNamespace, topicArn };
+  for (const name of functionsOf({ queueBackend, impressionsTrigger })) {
+    resources[`Function${pascalName(name)}ErrorsAlarm`] = alarm(settings, {
+      name: `${name}-Errors`,
+      description: `${name}: more than ${thresholds.functionErrors} failed invocations within 5 minutes (its log says why)`,
+      metric: 'Errors',
+      dimension: { Name: 'Function', Value: name },
+      threshold: thresholds.functionErrors,
+      missing: 'notBreaching',
+      periods: 1,
+      statistic: 'Sum',
+    });
+  }
+  resources.FunctionCollectDeadLettersDeadLetteredAlarm = alarm(settings, {
+    name: 'collect-dead-letters-DeadLettered',
+    description: `more than ${thresholds.deadLettered} dead letters collected into damaged within an hour (the console's damaged page shows them)`,
+    metric: 'DeadLettered',
+    dimension: { Name: 'Function', Value: 'collect-dead-letters' },
+    threshold: thresholds.deadLettered,
+    missing: 'notBreaching',
+    periods: 1,
+    statistic: 'Sum',
+    period: 3600,
+  });
+  return resources;
+}
+
+/**
+ * The CloudFormation resources: one AWS::CloudWatch::Alarm per queue and alarm kind (and its
+ * damaged growth where consoleAlarmDamagedGrowth is given), one per impressions topic, and those
+ * on the functions' per-invocation metrics where a metrics namespace is given.
+ */
 function consoleAlarms(settings) {
   const { thresholds, impressionsTopics = [] } = settings;
   const resources = {};
+  for (const { name } of queues) {
+    if (thresholds.damagedGrowth !== undefined) resources[`Console${pascalName(name)}DamagedGrowthAlarm`] = damagedGrowthAlarm(settings, name);
+  }
+  Object.assign(resources, functionAlarms(settings));
   for (const { name } of queues) {
     for (const kind of ALARMS) {
       resources[`Console${pascalName(name)}${kind.id}Alarm`] = alarm(settings, {
@@ -121,7 +214,13 @@ module.exports = async ({ resolveVariable }) =>
       damagedRows: await resolveVariable('param:consoleAlarmDamagedRows'),
       oldestAgeSeconds: await resolveVariable('param:consoleAlarmOldestAgeSeconds'),
       impressionsLag: await resolveVariable('param:consoleAlarmImpressionsLag'),
+      damagedGrowth: await resolveVariable('param:consoleAlarmDamagedGrowth'),
+      functionErrors: await resolveVariable('param:consoleAlarmFunctionErrors'),
+      deadLettered: await resolveVariable('param:consoleAlarmDeadLettered'),
     },
+    metricsNamespace: await resolveVariable('param:metricsNamespace'),
+    queueBackend: await resolveVariable('param:queueBackend'),
+    impressionsTrigger: await resolveVariable('param:impressionsTrigger'),
     topicArn: await resolveVariable('param:consoleAlarmTopicArn'),
     impressionsTopics: [...topicNames(await resolveVariable('param:impressionsBannerTopic')), ...topicNames(await resolveVariable('param:impressionsLandingPageTopic'))],
   });

@@ -6,6 +6,7 @@
 import { consumerConfig } from '../consumer/config';
 import type { Db } from '../db/client';
 import { configuredTopics, impressionsConfig } from '../impressions/config';
+import { toError } from '../errors';
 import { impressionsLag, type EndOffsetReader } from '../impressions/lag';
 import { pendingConfig } from '../pending/config';
 import { rectifiedGateways } from '../rectifier/adapters';
@@ -26,6 +27,7 @@ import {
   searchDamaged,
   type DamagedFilter,
 } from './damaged';
+import type { InvocationFiguresReader } from './invocation-figures';
 import { damagedCounts, prometheusText } from './metrics';
 import { campaignMinutes } from './impressions-view';
 import { pendingAges, pendingOrder } from './pending-view';
@@ -41,6 +43,8 @@ export interface ConsoleDeps {
   endOffsets: EndOffsetReader;
   /** Owners of partitioned queues' partitions (Redis lease keys). */
   partitionStatus: PartitionStatusReader;
+  /** Every function's invocation totals, as the handler runtime records them (./invocation-figures.ts). */
+  invocations: InvocationFiguresReader;
   logger: Logger;
 }
 
@@ -89,7 +93,7 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     queueOverview: () => queueOverview(backend, queues),
     queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
     peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
-    rates: (queue: string) => queueRates(backend, queues, queue),
+    rates: (queue: string) => queueRates(backend, queues, queue, options.partitioned),
     partitions: (queue: string) => partitionView(deps, queues, options.partitioned, queue),
     redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
       redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
@@ -112,13 +116,15 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     audit: (limit?: number, action?: string) => listAudit(db, { limit, action }),
     damagedCounts: () => damagedCounts(db),
     prometheus: async () => {
-      const [queueFigures, damagedByQueue, pending, lag] = await Promise.all([
+      const [queueFigures, damagedByQueue, pending, lag, invocations] = await Promise.all([
         queueOverview(backend, queues),
         damagedCounts(db),
         pendingAges(db),
         impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),
+        // Unreadable (Redis down), they are left out and say so, as an unreadable queue does.
+        deps.invocations().catch((error: unknown) => ({ error: `${toError(error).name}: ${toError(error).message}` })),
       ]);
-      return prometheusText(queueFigures, damagedByQueue, pending, lag);
+      return prometheusText(queueFigures, damagedByQueue, pending, lag, invocations);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import type { PartitionedQueueStatus, PartitionSpec } from '../queue/partitions';
+import { partitionStorageQueues, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
@@ -74,10 +74,20 @@ export function assertManaged(queues: string[], queue: string): void {
 /** Minutes the queue page's rates chart covers. */
 export const RATE_CHART_MINUTES = 60;
 
-/** Pushed and acked per minute over the last hour; null where the backend keeps no counts (SQS). */
-export async function queueRates(backend: QueueBackend, queues: string[], queue: string): Promise<QueueRates | null> {
+/**
+ * Pushed and acked per minute over the last hour; null where the backend keeps no counts (SQS).
+ * A partitioned queue's messages live in its partition queues (partitionStorageQueues): its
+ * rates are theirs, summed minute by minute.
+ */
+export async function queueRates(backend: QueueBackend, queues: string[], queue: string, partitioned: PartitionSpec[] = []): Promise<QueueRates | null> {
   assertManaged(queues, queue);
-  return backend.rates ? backend.rates(queue, RATE_CHART_MINUTES) : null;
+  const { rates } = backend;
+  if (!rates) return null;
+  const spec = partitioned.find((p) => p.queue === queue);
+  const storage = spec ? partitionStorageQueues(backend, spec) : [queue];
+  const each = await Promise.all(storage.map((q) => rates.call(backend, q, RATE_CHART_MINUTES)));
+  const add = (field: 'pushed' | 'acked') => each[0]![field].map((_, minute) => each.reduce((total, r) => total + (r[field][minute] ?? 0), 0));
+  return { start: each[0]!.start, pushed: add('pushed'), acked: add('acked') };
 }
 
 /** Reads a partitioned queue's members, owners and counts (lib/queue/partitions, partitionStatus). */

@@ -14,7 +14,8 @@ import { coreConfig } from '../config';
 import type { Job } from '../job';
 import { createLogger, type Logger } from '../log';
 import type { ClientSpec, OpenContext } from './client';
-import { countsOfResult, invocationPublisher, type PublishInvocation } from './invocation-metrics';
+import { invocationRecorderClient } from './clients/invocation-recorder';
+import { countsOfResult, invocationPublisher, type Invocation, type PublishInvocation, type RecordInvocation } from './invocation-metrics';
 
 /** One spec per dependency of the job (the logger is always given). */
 export type ClientsFor<Deps> = { [K in keyof Omit<Deps, 'logger'>]-?: ClientSpec<Deps[K]> };
@@ -25,6 +26,8 @@ export interface OpenedRuntime<Deps, Options> {
   options: Options;
   /** Writes each invocation's metrics; absent where METRICS_NAMESPACE is unset. */
   publish?: PublishInvocation;
+  /** Records each invocation for the console (./clients/invocation-recorder.ts); absent where the caller opened none. */
+  record?: RecordInvocation;
   close(): Promise<void>;
 }
 
@@ -36,12 +39,15 @@ export function closesAfterInvocation(env: NodeJS.ProcessEnv = process.env): boo
 /**
  * Opens `clients` and the job's options. Specs open in the order named, each at most once;
  * `close` ends them in reverse order, so a client built on another (the damaged store on the
- * database) goes first, and one failing to close does not keep the others open.
+ * database) goes first, and one failing to close does not keep the others open. `recorder` is
+ * where invocations are recorded for the console (null: nowhere); it opens after the job's
+ * clients, so that it shares their Redis connection.
  */
 export function openRuntime<Deps, Options, Event, Result>(
   component: string,
   job: Job<Deps, Options, Event, Result>,
   clients: ClientsFor<Deps>,
+  recorder: ClientSpec<RecordInvocation> | null = invocationRecorderClient,
 ): OpenedRuntime<Deps, Options> {
   const logger = createLogger({ component });
   const opened = new Map<ClientSpec<unknown>, unknown>();
@@ -73,7 +79,8 @@ export function openRuntime<Deps, Options, Event, Result>(
     const deps: Record<string, unknown> = { logger };
     for (const [key, spec] of Object.entries(clients) as Array<[string, ClientSpec<unknown>]>) deps[key] = context.use(spec);
     const publish = METRICS_NAMESPACE ? invocationPublisher(METRICS_NAMESPACE, STAGE, component) : undefined;
-    return { deps: deps as Deps, options, publish, close };
+    const record = recorder ? context.use(recorder) : undefined;
+    return { deps: deps as Deps, options, publish, record, close };
   } catch (error) {
     void close();
     throw error;
@@ -83,22 +90,25 @@ export function openRuntime<Deps, Options, Event, Result>(
 export interface HandlerOptions<Deps, Options> {
   /** Builds the runtime; `openRuntime` by default (tests pass fakes). */
   open?: () => OpenedRuntime<Deps, Options>;
+  /** Where the default runtime records invocations for the console; the Redis recorder by default, null for none (tests). */
+  recorder?: ClientSpec<RecordInvocation> | null;
 }
 
 /**
  * The handler of `component`: each invocation is one `job.run` with the module's runtime, and,
- * where the runtime publishes metrics, one metrics document after it, failed or not.
+ * after it, failed or not: one metrics document where the runtime publishes metrics, and one
+ * record for the console where it records them. Neither can fail the invocation.
  */
 export function createHandler<Deps, Options, Event = void, Result = unknown>(
   component: string,
   job: Job<Deps, Options, Event, Result>,
   clients: ClientsFor<Deps>,
-  { open = () => openRuntime(component, job, clients) }: HandlerOptions<Deps, Options> = {},
+  { recorder, open = () => openRuntime(component, job, clients, recorder) }: HandlerOptions<Deps, Options> = {},
 ): (event: Event) => Promise<Result> {
   let current: OpenedRuntime<Deps, Options> | undefined;
   return async (event: Event) => {
     current ??= open();
-    const { deps, options, publish } = current;
+    const { deps, options, publish, record } = current;
     const started = performance.now();
     let result: Result | undefined;
     let failed = true;
@@ -107,15 +117,21 @@ export function createHandler<Deps, Options, Event = void, Result = unknown>(
       failed = false;
       return result;
     } finally {
-      if (publish) {
-        try {
-          const counts = failed ? {} : job.figures ? job.figures(result as Result, event) : countsOfResult(event, result);
-          publish({ durationMs: performance.now() - started, failed, counts });
-        } catch (error) {
-          // Metrics never fail an invocation: its work is done (or its own error is on its way).
-          (deps as { logger?: Logger }).logger?.warn({ err: (error as Error).message }, 'invocation metrics not written');
-        }
+      // Metrics never fail an invocation: its work is done (or its own error is on its way).
+      const warn = (error: unknown, what: string) => (deps as { logger?: Logger }).logger?.warn({ err: (error as Error).message }, what);
+      const invocation: Invocation = { durationMs: performance.now() - started, failed, counts: {} };
+      try {
+        if (!failed) invocation.counts = job.figures ? job.figures(result as Result, event) : countsOfResult(event, result);
+      } catch (error) {
+        warn(error, 'invocation counts not read');
       }
+      try {
+        publish?.(invocation);
+      } catch (error) {
+        warn(error, 'invocation metrics not written');
+      }
+      // Awaited (it waits a bounded time and never rejects): a Lambda frozen after the return would hold the write back.
+      if (record) await record(invocation).catch((error: unknown) => warn(error, 'invocation figures not recorded'));
       if (closesAfterInvocation() && current) {
         const closing = current;
         current = undefined;

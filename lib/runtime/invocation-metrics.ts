@@ -5,10 +5,11 @@
  * what its run reports of the messages it handled. Queue depth, oldest age, damaged rows and
  * impressions lag are the console-metrics function's (lib/console/cloudwatch.ts), one source per
  * figure. Written only where METRICS_NAMESPACE is set: deployed stages, not local runs, whose
- * output people read.
+ * output people read. The same figures go to Redis on every stage (RecordInvocation), for the
+ * console's Prometheus endpoint, which cannot read CloudWatch's.
  */
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import type { InvocationCounts } from '../job';
+import type { Invocation, InvocationCounts } from '../job';
 
 /** The metric names, as alarms and dashboards name them (dimensions `Stage`, `Function`). */
 export const INVOCATION_METRICS = {
@@ -45,12 +46,13 @@ export function countsOfResult(event: unknown, result: unknown): InvocationCount
   return counts;
 }
 
-/** One invocation's figures. */
-export interface Invocation {
-  durationMs: number;
-  failed: boolean;
-  counts: InvocationCounts;
-}
+export type { Invocation } from '../job';
+
+/**
+ * Records one invocation of the runtime's function where the console reads it
+ * (lib/console/invocation-figures.ts); resolves once written or given up, never rejects.
+ */
+export type RecordInvocation = (invocation: Invocation) => Promise<void>;
 
 /** Writes one invocation's figures as one embedded-metric document of `component`. */
 export type PublishInvocation = (invocation: Invocation) => void;

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createDamagedStore, type DamagedStore } from '../../lib/consumer/damaged-store';
+import { invocationFunctionsKey, invocationTotalsKey, readInvocationFigures } from '../../lib/console/invocation-figures';
 import { consoleAppFor, type ConsoleWebOptions } from '../../lib/console/jobs';
 import { createConsoleOperations, type ConsoleDeps } from '../../lib/console/operations';
 import { kafkaEndOffsets } from '../../lib/impressions/lag';
@@ -25,6 +26,10 @@ export interface ConsoleFixture {
   queues: { pending: string; paymentsInit: string; tracking: string; other: string };
   /** The queue the console's rectifier triggers go to (not one the console manages). */
   rectifyQueue: string;
+  /** The stage whose invocation figures the console reads (one of the fixture's own, so that nothing else writes them). */
+  stage: string;
+  /** The fixture's Redis client (the invocation figures are written with it). */
+  redis: Redis;
   options: ConsoleWebOptions;
   deps: ConsoleDeps;
   ops: ReturnType<typeof createConsoleOperations>;
@@ -68,10 +73,20 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
   const logger = createLogger({}, { level: 'silent' });
   const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: `itest-console-${tag}`, logger });
   const redis = new Redis(redisUrl);
-  const deps: ConsoleDeps = { backend, db: database.db, endOffsets: kafkaEndOffsets(kafka, 3000), partitionStatus: (spec) => partitionStatus(redis, backend, spec), logger };
+  const stage = `itest-console-${tag}`;
+  const deps: ConsoleDeps = {
+    backend,
+    db: database.db,
+    endOffsets: kafkaEndOffsets(kafka, 3000),
+    partitionStatus: (spec) => partitionStatus(redis, backend, spec),
+    invocations: () => readInvocationFigures(redis, stage),
+    logger,
+  };
   return {
     database,
     backend,
+    stage,
+    redis,
     damagedStore: createDamagedStore(database.db),
     queues,
     rectifyQueue,
@@ -87,6 +102,8 @@ export async function createConsoleFixture({ redisUrl = REDIS_URL, queues: named
         const counts = await redis.keys(`{${queue}}:rate:*`);
         if (counts.length > 0) await redis.del(...counts);
       }
+      const functions = await redis.zrange(invocationFunctionsKey(stage), 0, -1);
+      await redis.del(invocationFunctionsKey(stage), ...functions.map((fn) => invocationTotalsKey(stage, fn)));
       redis.disconnect();
       await database.drop();
     },

@@ -159,6 +159,8 @@ export class PartitionedConsumer {
     } catch (error) {
       this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not leave the group; the heartbeat will run out');
     }
+    // Its last fenced acks' rate counts, which would otherwise wait for the client's next flush.
+    await this.scripts.flushRates();
   }
 
   private schedule(): void {

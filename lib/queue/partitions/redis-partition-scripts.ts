@@ -9,7 +9,8 @@ import { QueueUnavailableError } from '../errors';
 import { CallLedger } from '../redis/call-ledger';
 import { queueKeys, repliesKey } from '../redis/keys';
 import { decodeRecord, receiptReceiveCount } from '../redis/record';
-import { runScript } from '../redis/scripts';
+import { RateCounter } from '../redis/rate-counter';
+import { runQueueScript } from '../redis/scripts';
 import type { LuaScriptName } from '../redis/lua';
 import type { Delivery } from '../types';
 
@@ -33,11 +34,23 @@ export type PartitionLeaseResult =
   | { status: 'ok'; deliveries: Delivery[] }
   | { status: 'fenced' | 'busy' | 'more'; deliveries: [] };
 
-/** Runs the partition scripts over one client; owns a call ledger for the reply cache of the state-changing ones. */
+/**
+ * Runs the partition scripts over one client; owns a call ledger for the reply cache of the
+ * state-changing ones. Its fenced acks count in the client's queue rates (../redis/rate-counter.ts),
+ * the counter the backend over the same client writes.
+ */
 export class RedisPartitionScripts {
   private readonly ledger = new CallLedger();
+  private readonly rates: RateCounter;
 
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly redis: Redis | Cluster) {
+    this.rates = RateCounter.of(redis);
+  }
+
+  /** Writes the rate counts not written yet (a consumer that closes). */
+  flushRates(): Promise<void> {
+    return this.rates.flush();
+  }
 
   /** Claims the partition: the fencing token, or 0 while another consumer's lease runs. */
   async claim(partitionQueue: string, consumerId: string, leaseMs: number): Promise<number> {
@@ -115,7 +128,7 @@ export class RedisPartitionScripts {
 
   private async run(queue: string, name: LuaScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await runScript(this.redis, name, keys, args);
+      return await runQueueScript(this.redis, this.rates, queue, name, keys, args);
     } catch (error) {
       if (error instanceof BufferError) throw error;
       const reason = toError(error).message.slice(0, 200);

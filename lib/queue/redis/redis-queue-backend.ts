@@ -44,7 +44,7 @@ import { messageKeys, queueKeys, repliesKey, type QueueKeys } from './keys';
 import type { LuaScriptName } from './lua';
 import { decodeRecord, receiptReceiveCount } from './record';
 import { RateCounter } from './rate-counter';
-import { runScript } from './scripts';
+import { runQueueScript } from './scripts';
 import { WakeHub } from './wake-hub';
 
 const log = createLogger({ component: 'queue.redis' });
@@ -189,7 +189,7 @@ export class RedisQueueBackend implements QueueBackend {
   private readonly givenBack = new Map<string, number>();
   /** Connections for pushes that wait for replicas (WAIT counts the writes of its own connection). */
   private durableClient?: Redis;
-  /** Per-minute pushed and acked counts (./rate-counter.ts). */
+  /** Per-minute pushed and acked counts (./rate-counter.ts), shared with whatever else runs queue scripts on this client. */
   private readonly rateCounter: RateCounter;
 
   constructor(options: RedisQueueBackendOptions = {}) {
@@ -221,7 +221,7 @@ export class RedisQueueBackend implements QueueBackend {
     this.idempotencyMs = config.QUEUE_PUSH_IDEMPOTENCY_SECONDS * 1000;
     this.prefetch = options.prefetch ?? true;
     this.wakeHub = new WakeHub(this.redis);
-    this.rateCounter = new RateCounter(this.redis);
+    this.rateCounter = RateCounter.of(this.redis);
   }
 
   /** The effective settings of `queue`. */
@@ -265,8 +265,7 @@ export class RedisQueueBackend implements QueueBackend {
     const pushKeys = [keys.legacy, keys.staging, keys.ready, keys.due, keys.ages, keys.seq, keys.clock];
     const durability = this.durability[queue];
     const client = durability ? (this.durableClient ??= (this.redis as Redis).duplicate()) : this.redis;
-    const stored = await this.runCall(queue, 'push-10', pushKeys, [delay, this.housekeepingBound, this.idempotencyMs, ...args], [keys.signal, keys.pushed], client);
-    this.rateCounter.count(queue, 'pushed', Number(stored));
+    await this.runCall(queue, 'push-10', pushKeys, [delay, this.housekeepingBound, this.idempotencyMs, ...args], [keys.signal, keys.pushed], client);
     if (!durability) return;
     const confirmed = await this.guard(queue, () => client.wait(durability.replicas, durability.timeoutMs));
     if (confirmed < durability.replicas) {
@@ -313,7 +312,6 @@ export class RedisQueueBackend implements QueueBackend {
         [max, prefetch, visibility, PREFETCH_LEASE_MS, settings.maxReceiveCount, this.housekeepingBound, pendingClaims.length, ...pendingClaims, ...pendingAcks],
       )) as [string[], string[], number];
       stale ??= staleNow;
-      this.rateCounter.count(queue, 'acked', pendingAcks.length - staleNow.length);
       pendingAcks = [];
       pendingClaims = [];
       const deliveries: Delivery[] = [];
@@ -393,7 +391,6 @@ export class RedisQueueBackend implements QueueBackend {
     if (receipts.length === 0) return [];
     const keys = queueKeys(queue);
     const stale = (await this.runCall(queue, 'ack-5', [keys.inflight, keys.leases, keys.prefetched, keys.ages], receipts)) as string[];
-    this.rateCounter.count(queue, 'acked', receipts.length - stale.length);
     return stale;
   }
 
@@ -783,7 +780,7 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   private run(queue: string, name: LuaScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.guard(queue, () => runScript(this.redis, name, keys, args));
+    return this.guard(queue, () => runQueueScript(this.redis, this.rateCounter, queue, name, keys, args));
   }
 
   /**
@@ -799,7 +796,7 @@ export class RedisQueueBackend implements QueueBackend {
     client: Redis | Cluster = this.redis,
   ): Promise<unknown> {
     const { call, done } = this.ledger.begin(queue);
-    const reply = await this.guard(queue, () => runScript(client, name, [...keys, repliesKey(queue, this.ledger.session), ...trailingKeys], [call, done, ...args]));
+    const reply = await this.guard(queue, () => runQueueScript(client, this.rateCounter, queue, name, [...keys, repliesKey(queue, this.ledger.session), ...trailingKeys], [call, done, ...args]));
     this.ledger.received(queue, call);
     return reply;
   }

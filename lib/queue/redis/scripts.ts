@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { luaScripts, type LuaScriptName } from './lua';
+import type { RateCounter } from './rate-counter';
 
 interface LoadedScript {
   source: string;
@@ -41,4 +42,21 @@ export async function runScript(redis: Redis | Cluster, name: LuaScriptName, key
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
     return redis.eval(source, numKeys, ...keys, ...args);
   }
+}
+
+/**
+ * Runs a script of `queue` and counts what it stored or settled in `rates` (SCRIPT_RATES): the one
+ * way the backend and the partition scripts run queue scripts, so every push and ack path counts.
+ */
+export async function runQueueScript(
+  redis: Redis | Cluster,
+  rates: RateCounter,
+  queue: string,
+  name: LuaScriptName,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
+  const reply = await runScript(redis, name, keys, args);
+  rates.countScript(queue, name, args, reply);
+  return reply;
 }

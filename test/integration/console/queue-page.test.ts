@@ -1,12 +1,13 @@
 /**
  * The console's queue page beyond the figures: pushed and consumed per minute over the last hour
  * as a chart (the Redis backend's own counts), and a partitioned queue's partitions with the
- * consumers holding them (two real PartitionedConsumers on Redis). Also the CLI's library calls.
+ * consumers holding them (two real PartitionedConsumers on Redis), whose rates are its partition
+ * queues' summed. Also the CLI's library calls.
  */
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { createLogger } from '../../../lib/log';
-import { PartitionedConsumer, type PartitionSpec } from '../../../lib/queue/partitions';
+import { PartitionedConsumer, PartitionedQueue, type PartitionSpec } from '../../../lib/queue/partitions';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
 import { CONSOLE_TEST_TOKEN, createConsoleFixture, type ConsoleFixture } from '../../support/console';
 import { waitUntil } from '../../support/partitions';
@@ -84,5 +85,27 @@ describe('the console\'s queue page', () => {
 
     expect(view.partitions.map((p) => p.owner)).toEqual([null, null, null, null]);
     expect(view.members).toEqual([]);
+  });
+
+  it("should chart a partitioned queue's rates as its partition queues' summed, the fenced acks of its consumers included", async () => {
+    const handled: unknown[] = [];
+    const backend = redisQueueOn(redis);
+    const consumer = new PartitionedConsumer({ redis, backend, spec, consumerId: 'member-c', leaseMs: 3000, logger: createLogger({}, { level: 'silent' }), handler: async (body) => void handled.push(body) });
+    const before = (await f.ops.rates(spec.queue))!;
+    await consumer.start();
+    try {
+      await new PartitionedQueue(f.backend, spec).pushBatch(['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((key) => ({ key })));
+      await waitUntil(async () => handled.length === 6, 10_000);
+    } finally {
+      await consumer.close();
+      await backend.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    const after = (await f.ops.rates(spec.queue))!;
+
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    expect(after.pushed).toHaveLength(60);
+    expect([sum(after.pushed) - sum(before.pushed), sum(after.acked) - sum(before.acked)]).toEqual([6, 6]);
   });
 });

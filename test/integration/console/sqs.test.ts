@@ -45,7 +45,8 @@ describe('the web console on SQS', () => {
     const partitionStatus = async () => {
       throw new Error('no partitioned queue is configured');
     };
-    app = consoleAppFor({ backend, db: database.db, endOffsets, partitionStatus, logger: createLogger({}, { level: 'silent' }) }, options);
+    const invocations = async () => [];
+    app = consoleAppFor({ backend, db: database.db, endOffsets, partitionStatus, invocations, logger: createLogger({}, { level: 'silent' }) }, options);
   });
 
   afterAll(async () => {

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { invocationTotalsKey } from '../../../lib/console/invocation-figures';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { RedisQueueBackend } from '../../../lib/queue';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -27,7 +29,12 @@ describe('serverless.yml requeue-damaged (sls invoke local)', () => {
     await database.drop();
   });
 
-  it('should requeue due damaged rows and print its counts without validation warnings', async () => {
+  it('should requeue due damaged rows and print its counts without validation warnings, recording the invocation for the console', async () => {
+    // The local stage's own totals, which every local run adds to (and which expire): this
+    // invocation adds one, whatever others added before.
+    const redis = new Redis(REDIS_URL);
+    const recorded = async () => Number((await redis.hget(invocationTotalsKey('local', 'requeue-damaged'), 'invocations')) ?? 0);
+    const before = await recorded();
     await createDamagedStore(database.db).insert({ queue, body: '{"order_id":"sls.1"}', error: 'later', retryDate: new Date(Date.now() - 1000) });
 
     // With stdin not a terminal, invoke local reads the event from it: closed at once here.
@@ -45,5 +52,7 @@ describe('serverless.yml requeue-damaged (sls invoke local)', () => {
     const result = JSON.parse(lines.slice(lines.indexOf('{'), lines.indexOf('}') + 1).join('\n'));
     expect(result).toEqual({ requeued: 1, unrequeueable: 0, byQueue: { [queue]: 1 } });
     expect(JSON.parse((await backend.peek(queue, 1))[0]!)).toMatchObject({ order_id: 'sls.1' });
+    expect(await recorded()).toBeGreaterThan(before);
+    redis.disconnect();
   }, 120_000);
 });

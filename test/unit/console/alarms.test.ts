@@ -4,8 +4,17 @@ import { queues } from '../../../queues/definitions.json';
 // serverless/*.js are CommonJS files osls loads with require().
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { consoleAlarms } = require('../../../serverless/console-alarms.js') as {
-  consoleAlarms(settings: { stage: string; namespace: string; thresholds: Record<string, string | number>; topicArn: string; impressionsTopics?: string[] }): {
-    Resources: Record<string, { Properties: { MetricName: string; Threshold: number; Dimensions: Array<{ Name: string; Value: string }>; TreatMissingData: string; AlarmActions?: string[] } }>;
+  consoleAlarms(settings: {
+    stage: string;
+    namespace: string;
+    thresholds: Record<string, string | number>;
+    topicArn: string;
+    impressionsTopics?: string[];
+    metricsNamespace?: string;
+    queueBackend?: string;
+    impressionsTrigger?: string;
+  }): {
+    Resources: Record<string, { Properties: { MetricName: string; Threshold: number; Dimensions: Array<{ Name: string; Value: string }>; TreatMissingData: string; AlarmActions?: string[]; Metrics?: unknown[] } }>;
   };
 };
 
@@ -55,5 +64,37 @@ describe('console alarms (serverless/console-alarms.js)', () => {
     const { Resources } = consoleAlarms({ ...settings, topicArn: 'arn:aws:sns:us-east-1:1:ops' });
 
     expect(Object.values(Resources).every((r) => r.Properties.AlarmActions?.[0] === 'arn:aws:sns:us-east-1:1:ops')).toBe(true);
+  });
+
+  it("should alarm on each function of the stage's variant: its errors, and the dead letters collect-dead-letters reports", () => {
+    const thresholds = { ...settings.thresholds, functionErrors: '3', deadLettered: 10 };
+    const { Resources } = consoleAlarms({ ...settings, thresholds, metricsNamespace: 'DonationBuffer', queueBackend: 'sqs', impressionsTrigger: 'kafka' });
+
+    expect(Resources.FunctionConsumePendingSqsErrorsAlarm!.Properties).toMatchObject({
+      MetricName: 'Errors',
+      Threshold: 3,
+      TreatMissingData: 'notBreaching',
+      Dimensions: [
+        { Name: 'service', Value: 'donation-buffer' },
+        { Name: 'Stage', Value: 'dev' },
+        { Name: 'Function', Value: 'consume-pending-sqs' },
+      ],
+    });
+    expect(Resources.FunctionConsumePendingErrorsAlarm).toBeUndefined();
+    expect(Resources.FunctionImpressionsKafkaEventErrorsAlarm).toBeDefined();
+    expect(Resources.FunctionCollectDeadLettersDeadLetteredAlarm!.Properties).toMatchObject({ MetricName: 'DeadLettered', Threshold: 10 });
+  });
+
+  it('should alarm on the growth of each queue\'s damaged rows as metric math over the published gauge', () => {
+    const { Resources } = consoleAlarms({ ...settings, thresholds: { ...settings.thresholds, damagedGrowth: '20' } });
+
+    expect(Resources.ConsolePaymentsInitDamagedGrowthAlarm!.Properties).toMatchObject({
+      Threshold: 20,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        { Id: 'rows', MetricStat: { Metric: { MetricName: 'DamagedRows', Dimensions: [{ Name: 'service' }, { Name: 'Stage' }, { Name: 'Queue', Value: 'payments-init' }] }, Stat: 'Maximum' }, ReturnData: false },
+        { Id: 'growth', Expression: 'DIFF(rows)', ReturnData: true },
+      ],
+    });
   });
 });

@@ -28,4 +28,39 @@ describe('console metrics (lib/console/metrics.ts)', () => {
     expect(text).toContain('# TYPE buffer_impressions_lag_events gauge\nbuffer_impressions_lag_events{topic="banners",partition="0"} 7\n');
     expect(text).not.toContain('partition="1"');
   });
+
+  it("should write each function's invocation totals as counters and its durations as a cumulative histogram in seconds", () => {
+    const figures = {
+      function: 'consume-pending',
+      invocations: 4,
+      errors: 1,
+      durationMsSum: 1850,
+      // 10, 50, 100, 250, 500, 1000 ms, ... then above the last bound
+      durationBuckets: [1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+      counts: { processed: 9, failed: 0, damaged: 2, retryScheduled: 1, dropped: 0, deadLettered: 0 },
+    };
+
+    const text = prometheusText([], {}, [], { partitions: [] }, [figures]);
+
+    expect(text).toContain('buffer_invocation_figures_up 1');
+    expect(text).toContain('# HELP buffer_function_invocations_total ');
+    expect(text).toContain('# TYPE buffer_function_invocations_total counter\nbuffer_function_invocations_total{function="consume-pending"} 4\n');
+    expect(text).toContain('buffer_function_errors_total{function="consume-pending"} 1');
+    expect(text).toContain('# TYPE buffer_function_damaged_messages_total counter\nbuffer_function_damaged_messages_total{function="consume-pending"} 2\n');
+    expect(text).toContain('buffer_function_retry_scheduled_messages_total{function="consume-pending"} 1');
+    expect(text).toContain('# TYPE buffer_function_duration_seconds histogram');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="0.01"} 1\n');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="0.05"} 1\n');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="0.1"} 3\n');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="1"} 4\n');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="300"} 4\n');
+    expect(text).toContain('buffer_function_duration_seconds_bucket{function="consume-pending",le="+Inf"} 4\nbuffer_function_duration_seconds_sum{function="consume-pending"} 1.85\nbuffer_function_duration_seconds_count{function="consume-pending"} 4\n');
+  });
+
+  it('should say when the invocation figures could not be read, and write no function samples', () => {
+    const text = prometheusText([], {}, [], { partitions: [] }, { error: 'QueueUnavailableError: down' });
+
+    expect(text).toContain('buffer_invocation_figures_up 0');
+    expect(text).not.toMatch(/buffer_function_invocations_total\{/);
+  });
 });

@@ -1,6 +1,8 @@
 import { defineJob } from '../../../lib/job';
 import type { ClientSpec } from '../../../lib/runtime/client';
+import type { Invocation } from '../../../lib/job';
 import { closesAfterInvocation, createHandler, openRuntime } from '../../../lib/runtime/handler-runtime';
+import type { RecordInvocation } from '../../../lib/runtime/invocation-metrics';
 
 const ENV_KEYS = ['IS_LOCAL', 'IS_OFFLINE'] as const;
 
@@ -19,6 +21,9 @@ function recordingSpec(name: string, events: string[], build: (use: <T>(spec: Cl
     },
   };
 }
+
+/** Unit tests record no invocation in Redis (the recorder has tests of its own below and in test/integration/console). */
+const NO_RECORDER = { recorder: null };
 
 /** A job that hands back what it was given. */
 const echoJob = defineJob({
@@ -46,14 +51,14 @@ describe('createHandler', () => {
   it('should open nothing before the first invocation', () => {
     const events: string[] = [];
 
-    createHandler('test', echoJob, { store: recordingSpec('store', events) });
+    createHandler('test', echoJob, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     expect(events).toEqual([]);
   });
 
   it("should give the job its named clients, a logger and its options, reusing them across invocations in Lambda", async () => {
     const events: string[] = [];
-    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) });
+    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     const first = await handler('a');
     const second = await handler('b');
@@ -69,7 +74,7 @@ describe('createHandler', () => {
   it('should close the clients after each invocation under sls invoke local and open them again on the next', async () => {
     process.env.IS_LOCAL = 'true';
     const events: string[] = [];
-    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) });
+    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     await handler('a');
     await handler('b');
@@ -81,7 +86,7 @@ describe('createHandler', () => {
     process.env.IS_LOCAL = 'true';
     const events: string[] = [];
     const failing = defineJob({ options: () => ({}), run: async (_deps: { store: object }) => Promise.reject(new Error('database down')) });
-    const handler = createHandler('test', failing, { store: recordingSpec('store', events) });
+    const handler = createHandler('test', failing, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     await expect(handler()).rejects.toThrow('database down');
 
@@ -92,7 +97,7 @@ describe('createHandler', () => {
     process.env.IS_LOCAL = 'true';
     process.env.IS_OFFLINE = 'true';
     const events: string[] = [];
-    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) });
+    const handler = createHandler('test', echoJob, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     await handler('a');
     await handler('b');
@@ -111,7 +116,7 @@ describe('createHandler', () => {
       },
       run: async (deps: { store: { serial: number } }) => deps.store.serial,
     });
-    const handler = createHandler('test', flaky, { store: recordingSpec('store', events) });
+    const handler = createHandler('test', flaky, { store: recordingSpec('store', events) }, NO_RECORDER);
 
     await expect(handler()).rejects.toThrow('bad config');
     const serial = await handler();
@@ -158,6 +163,48 @@ describe('closesAfterInvocation', () => {
     expect(closesAfterInvocation({ IS_LOCAL: 'true', IS_OFFLINE: 'true' })).toBe(false);
     expect(closesAfterInvocation({ IS_OFFLINE: 'true' })).toBe(false);
     expect(closesAfterInvocation({})).toBe(false);
+  });
+});
+
+describe('createHandler recording invocations for the console', () => {
+  /** A recorder spec that keeps what it is given, opened on the runtime like any client. */
+  function memoryRecorder(recorded: Invocation[], fail = false): ClientSpec<RecordInvocation> {
+    return {
+      name: 'memory recorder',
+      open: () => async (invocation) => {
+        if (fail) throw new Error('Redis down');
+        recorded.push(invocation);
+      },
+    };
+  }
+
+  it('should record every invocation, failed or not, with its duration and its run\'s counts', async () => {
+    const recorded: Invocation[] = [];
+    const job = defineJob({
+      options: () => ({}),
+      run: async (_deps: { logger: unknown }, _options, event: { fail?: boolean }) => {
+        if (event.fail) throw new Error('processor down');
+        return { processed: 3, damaged: 1, retryScheduled: 0, dropped: 0 };
+      },
+    });
+    const handler = createHandler('test', job, {}, { recorder: memoryRecorder(recorded) });
+
+    await handler({});
+    await expect(handler({ fail: true })).rejects.toThrow('processor down');
+
+    expect(recorded.map(({ failed, counts }) => ({ failed, counts }))).toEqual([
+      { failed: false, counts: { processed: 3, damaged: 1, retryScheduled: 0, dropped: 0 } },
+      { failed: true, counts: {} },
+    ]);
+    expect(recorded.every((r) => r.durationMs >= 0)).toBe(true);
+  });
+
+  it('should answer the invocation when the recorder fails', async () => {
+    const recorded: Invocation[] = [];
+    const handler = createHandler('test', echoJob, { store: recordingSpec('store', []) }, { recorder: memoryRecorder(recorded, true) });
+
+    await expect(handler('a')).resolves.toMatchObject({ event: 'a' });
+    expect(recorded).toEqual([]);
   });
 });
 

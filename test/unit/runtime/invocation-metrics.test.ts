@@ -47,7 +47,7 @@ describe('invocation metrics', () => {
   it("should write one document per invocation with the function's dimensions, its duration and its run's counts", async () => {
     process.env.METRICS_NAMESPACE = 'DonationBufferTest';
     process.env.STAGE = 'dev';
-    const handler = createHandler('consume-pending', consumerJob, {});
+    const handler = createHandler('consume-pending', consumerJob, {}, { recorder: null });
 
     const documents = await emfWrittenBy(() => handler({}));
 
@@ -60,7 +60,7 @@ describe('invocation metrics', () => {
 
   it('should count an invocation that threw as an error, with no message counts', async () => {
     process.env.METRICS_NAMESPACE = 'DonationBufferTest';
-    const handler = createHandler('consume-pending', consumerJob, {});
+    const handler = createHandler('consume-pending', consumerJob, {}, { recorder: null });
 
     const documents = await emfWrittenBy(() => handler({ fail: true }));
 
@@ -71,7 +71,7 @@ describe('invocation metrics', () => {
 
   it('should write nothing where METRICS_NAMESPACE is unset, as in local runs whose output people read', async () => {
     delete process.env.METRICS_NAMESPACE;
-    const handler = createHandler('consume-pending', consumerJob, {});
+    const handler = createHandler('consume-pending', consumerJob, {}, { recorder: null });
 
     const documents = await emfWrittenBy(() => handler({}));
 
@@ -85,7 +85,7 @@ describe('invocation metrics', () => {
       run: async (_deps: { logger: unknown }) => ({ pending: 2, donations: 3 }),
       figures: (counts) => ({ deadLettered: counts.pending + counts.donations }),
     });
-    const handler = createHandler('collect-dead-letters', collectJob, {});
+    const handler = createHandler('collect-dead-letters', collectJob, {}, { recorder: null });
 
     const documents = await emfWrittenBy(() => handler());
 

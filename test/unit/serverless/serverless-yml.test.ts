@@ -180,6 +180,61 @@ describe('serverless.yml', () => {
   });
 });
 
+describe('serverless/console-alarms.js', () => {
+  interface AlarmResource {
+    Properties: { AlarmName: string; MetricName?: string; Namespace?: string; Statistic?: string; Threshold: number; Dimensions?: Array<{ Name: string; Value: string }>; Metrics?: Array<{ Expression?: string }> };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const resolveAlarms = require('../../../serverless/console-alarms.js') as (sls: { resolveVariable(name: string): Promise<unknown> }) => Promise<{ Resources: Record<string, AlarmResource> }>;
+
+  /** The alarms of a stage, as osls builds them: every `param:` it resolves must be one the stage has. */
+  async function alarmsOf(stage: string): Promise<Record<string, AlarmResource>> {
+    const params = paramsOf(stage);
+    const resolveVariable = async (name: string) => {
+      if (name === 'sls:stage') return stage;
+      const value = resolve(params[name.replace(/^param:/, '')], stage);
+      if (value === undefined) throw new Error(`stage ${stage} has no ${name}`);
+      // `${env:X, 'fallback'}`: the local stage's values, with nothing set in the environment.
+      const fromEnv = typeof value === 'string' ? /^\$\{env:\w+, '([^']*)'\}$/.exec(value) : null;
+      return fromEnv ? fromEnv[1] : value;
+    };
+    return (await resolveAlarms({ resolveVariable })).Resources;
+  }
+
+  it("should alarm on every deployed function's errors, with the stage's threshold, on the dimensions its runtime publishes", async () => {
+    for (const stage of STAGES.filter((s) => s !== 'local')) {
+      const params = paramsOf(stage);
+      const alarms = await alarmsOf(stage);
+      const deployed = Object.keys(functionsOf(stage));
+      const errors = Object.values(alarms).filter((a) => a.Properties.MetricName === 'Errors');
+
+      expect(errors.map((a) => a.Properties.Dimensions!.find((d) => d.Name === 'Function')!.Value).sort()).toEqual([...deployed].sort());
+      for (const { Properties } of errors) {
+        expect(Properties).toMatchObject({ Namespace: resolve(params.metricsNamespace, stage), Statistic: 'Sum', Threshold: Number(params.consoleAlarmFunctionErrors) });
+        expect(Properties.Dimensions!.map((d) => d.Name)).toEqual(['service', 'Stage', 'Function']);
+        // The Function dimension is the name the handler gives createHandler.
+        const fn = Properties.Dimensions![2]!.Value;
+        expect(read(`functions/${fn}.ts`)).toContain(`createHandler('${fn}'`);
+      }
+    }
+  });
+
+  it('should alarm on collected dead letters and on damaged growth per queue, with the stage params as thresholds', async () => {
+    const params = paramsOf('production');
+    const alarms = await alarmsOf('production');
+
+    expect(alarms.FunctionCollectDeadLettersDeadLetteredAlarm!.Properties).toMatchObject({ MetricName: 'DeadLettered', Statistic: 'Sum', Threshold: Number(params.consoleAlarmDeadLettered) });
+    expect(alarms.ConsolePendingDamagedGrowthAlarm!.Properties).toMatchObject({ Threshold: Number(params.consoleAlarmDamagedGrowth), Metrics: [{}, { Expression: 'DIFF(rows)' }] });
+  });
+
+  it('should define no alarms on per-invocation metrics where none are written (local)', async () => {
+    const alarms = await alarmsOf('local');
+
+    expect(Object.keys(alarms).filter((id) => id.startsWith('Function'))).toEqual([]);
+    expect(Object.keys(alarms).length).toBeGreaterThan(0);
+  });
+});
+
 describe('serverless/iam-roles.js', () => {
   const variants = [
     { queueBackend: 'redis', impressionsTrigger: 'schedule' },
