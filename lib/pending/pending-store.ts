@@ -13,6 +13,7 @@ import { pending, type NewPendingRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import { messageHash } from '../content-hash';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+import { ordersCondition } from './payments-initial-store';
 
 /** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
 export interface PendingRecord {
@@ -190,9 +191,13 @@ export class PendingStore {
 
   /** Deletes every row of a (gateway, order id): the outcome of the order is known. Resolves with how many went. */
   async deleteOrder(gateway: string, orderId: string): Promise<number> {
-    const [result] = await withDatabase('delete pending rows', () =>
-      this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId))),
-    );
+    return this.deleteOrders([{ gateway, orderId }]);
+  }
+
+  /** Deletes every row of each (gateway, order id), in one statement. Resolves with how many rows went. */
+  async deleteOrders(orders: ReadonlyArray<{ gateway: string; orderId: string }>): Promise<number> {
+    if (orders.length === 0) return 0;
+    const [result] = await withDatabase('delete pending rows', () => this.db.delete(pending).where(ordersCondition(pending.gateway, pending.orderId, orders)));
     return result.affectedRows;
   }
 
