@@ -219,12 +219,18 @@ export class PendingStore {
    * unknown or already settled: settling is idempotent).
    */
   async resolveOrder(gateway: string, orderId: string, mode: ResolveMode): Promise<number> {
-    const ofOrder = and(eq(pending.gateway, gateway), eq(pending.orderId, orderId));
+    return this.resolveOrders([{ gateway, orderId }], mode);
+  }
+
+  /** `resolveOrder` for many orders in one statement (a batch's completions). */
+  async resolveOrders(orders: ReadonlyArray<{ gateway: string; orderId: string }>, mode: ResolveMode): Promise<number> {
+    if (orders.length === 0) return 0;
+    const ofOrders = ordersCondition(pending.gateway, pending.orderId, orders);
     if (mode === 'delete') {
-      const [result] = await this.db.delete(pending).where(ofOrder);
+      const [result] = await this.db.delete(pending).where(ofOrders);
       return result.affectedRows;
     }
-    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrder, eq(pending.isResolved, false)));
+    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrders, eq(pending.isResolved, false)));
     return result.affectedRows;
   }
 
