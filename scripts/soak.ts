@@ -245,6 +245,7 @@ async function main(): Promise<number> {
     }
     if (drainSeconds === null) problems.push(`not drained within --drain-seconds=${options.drainSeconds}: ${left.join('; ')}`);
     sampler.stop();
+    const samplingEndedMs = clock();
     await donations.stop();
     await workers.stopAll();
     for (const fault of faults.filter((f) => f.error)) problems.push(`fault ${fault.kind} at ${Math.round(fault.atMs / 1000)} s could not be carried out: ${fault.error}`);
@@ -260,7 +261,8 @@ async function main(): Promise<number> {
       rectifiers: RECTIFIERS,
       rectifiedGateways: RECTIFIED_GATEWAYS,
       memory: sampler.lives(),
-      trafficMs,
+      endMs: samplingEndedMs,
+      loader: LOADER,
     });
     const pushed = Object.fromEntries([...ledger.pushed].map(([queue, keys]) => [queue, keys.length]));
     const report: SoakReport = {
