@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     const mariadbDir = mkdtempSync(path.join(repo, '.local-stack', 'soak-mariadb-'));
     // The driver stops MariaDB cleanly (SIGTERM), never kills it, so a commit need not wait for
     // its own fsync to survive: the log is written at each commit and flushed once a second,
-    // which keeps the one-message-per-transaction consumers from waiting on this shared disk.
+    // which keeps every consumer's commits from waiting on this shared disk.
     const mariadb = await startPrivateMariadb({ dir: mariadbDir, log: note, args: ['--innodb-flush-log-at-trx-commit=2'] });
     cleanups.push(['mariadb', async () => {
       await mariadb.halt();
