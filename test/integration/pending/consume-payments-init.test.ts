@@ -1,7 +1,7 @@
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
-import { openDatabase } from '../../../lib/db/client';
 import { consumePaymentsInit } from '../../../lib/pending/consume-payments-init';
 import { PendingStore } from '../../../lib/pending/pending-store';
+import { openCountedDatabase } from '../../support/database';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import pendingFixture from '../../../fixtures/pending-message.json';
 import fixture from '../../../fixtures/payments-init.json';
@@ -105,12 +105,8 @@ describe('consumePaymentsInit', () => {
   });
 
   it('should store a batch with one multi-row upsert and clear its failed orders with one DELETE', async () => {
-    // One connection: its session counters then count every statement the consumer sent.
-    const single = openDatabase(env.database.url, { connectionLimit: 1 });
-    const statements = async () => {
-      const [rows] = (await single.pool.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_insert', 'Com_delete', 'Com_stmt_execute')")) as unknown as [Array<{ Variable_name: string; Value: string }>];
-      return Object.fromEntries(rows.map((row) => [row.Variable_name, Number(row.Value)]));
-    };
+    const single = openCountedDatabase(env.database.url);
+    const names = ['Com_insert', 'Com_delete', 'Com_stmt_execute'];
     try {
       const orders = Array.from({ length: 10 }, (_, n) => `batch.${n}`);
       for (const order of orders) await pending.store(pendingOf(order));
@@ -118,11 +114,11 @@ describe('consumePaymentsInit', () => {
         env.queues.paymentsInit,
         orders.map((order, n) => ({ ...fixture, order_id: order, payments_final_status: n % 2 === 0 ? 'failed' : 'complete' })),
       );
-      const before = await statements();
+      const before = await single.counters(names);
 
       const counts = await run({ ...env.deps, db: single.db, damagedStore: createDamagedStore(single.db) });
 
-      const after = await statements();
+      const after = await single.counters(names);
       expect(counts).toMatchObject({ processed: 10, succeeded: 10 });
       // The batch's upsert is a prepared statement (Com_stmt_execute), the DELETE a text one.
       expect({ executes: after.Com_stmt_execute! - before.Com_stmt_execute!, inserts: after.Com_insert! - before.Com_insert!, deletes: after.Com_delete! - before.Com_delete! }).toEqual({ executes: 1, inserts: 1, deletes: 1 });
