@@ -184,7 +184,7 @@ export interface MemorySample {
 
 /**
  * Memory is flat: each life of a process (a restart starts a new one) is judged on its samples
- * in the second half of the traffic, leaving out the life's first `warmUpMs` (loading code and
+ * in the window (the second half of the run), leaving out the life's first `warmUpMs` (loading code and
  * growing the heap to its working size is not a leak). Its trend is robust: the Theil–Sen slope
  * (the median of the slopes between every two samples), which a garbage collection, a burst of
  * client buffers or a short backlog does not move, unlike a least-squares line. The trend times
@@ -202,7 +202,7 @@ export function checkMemoryFlat(
 ): InvariantResult {
   const name = `memory of ${series} flat`;
   if (window.toMs - window.fromMs < limits.minWindowMs) {
-    const skipped = `not judged: the second half of the traffic lasted ${Math.round((window.toMs - window.fromMs) / 1000)} s, a trend needs ${limits.minWindowMs / 1000} s`;
+    const skipped = `not judged: the second half of the run lasted ${Math.round((window.toMs - window.fromMs) / 1000)} s, a trend needs ${limits.minWindowMs / 1000} s`;
     return { name, ok: true, figure: skipped, problems: [], skipped };
   }
   const problems: string[] = [];
@@ -238,7 +238,7 @@ export interface MemoryLimits {
   minSamples: number;
   /** Samples of a life's first moments are left out: loading code and warming the heap is not a leak. */
   warmUpMs: number;
-  /** The shortest second half of the traffic the check judges. */
+  /** The shortest second half of the run the check judges. */
   minWindowMs: number;
 }
 

@@ -313,7 +313,7 @@ describe('checkMemoryFlat', () => {
     const result = checkMemoryFlat('consume-pending', [life(() => 100 * MB)], { fromMs: 60_000, toMs: 120_000 });
 
     // Assert
-    expect(result).toMatchObject({ ok: true, skipped: 'not judged: the second half of the traffic lasted 60 s, a trend needs 240 s', problems: [] });
+    expect(result).toMatchObject({ ok: true, skipped: 'not judged: the second half of the run lasted 60 s, a trend needs 240 s', problems: [] });
   });
 
   it('should fail when no life has enough samples to be judged', () => {
