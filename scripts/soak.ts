@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     const mariadbDir = mkdtempSync(path.join(repo, '.local-stack', 'soak-mariadb-'));
     // The driver stops MariaDB cleanly (SIGTERM), never kills it, so a commit need not wait for
     // its own fsync to survive: the log is written at each commit and flushed once a second,
-    // which keeps the one-message-per-transaction consumers from waiting on this shared disk.
+    // which keeps every consumer's commits from waiting on this shared disk.
     const mariadb = await startPrivateMariadb({ dir: mariadbDir, log: note, args: ['--innodb-flush-log-at-trx-commit=2'] });
     cleanups.push(['mariadb', async () => {
       await mariadb.halt();
@@ -245,6 +245,7 @@ async function main(): Promise<number> {
     }
     if (drainSeconds === null) problems.push(`not drained within --drain-seconds=${options.drainSeconds}: ${left.join('; ')}`);
     sampler.stop();
+    const samplingEndedMs = clock();
     await donations.stop();
     await workers.stopAll();
     for (const fault of faults.filter((f) => f.error)) problems.push(`fault ${fault.kind} at ${Math.round(fault.atMs / 1000)} s could not be carried out: ${fault.error}`);
@@ -260,7 +261,8 @@ async function main(): Promise<number> {
       rectifiers: RECTIFIERS,
       rectifiedGateways: RECTIFIED_GATEWAYS,
       memory: sampler.lives(),
-      trafficMs,
+      endMs: samplingEndedMs,
+      loader: LOADER,
     });
     const pushed = Object.fromEntries([...ledger.pushed].map(([queue, keys]) => [queue, keys.length]));
     const report: SoakReport = {

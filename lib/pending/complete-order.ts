@@ -35,8 +35,17 @@ export interface SettlingStores {
  * how many rows changed.
  */
 export async function settleOrder(stores: SettlingStores, order: SettledOrder, mode: ResolveMode): Promise<number> {
-  await stores.settled.record(order.gateway, order.orderId);
-  return stores.pending.resolveOrder(order.gateway, order.orderId, mode);
+  return settleOrders(stores, [order], mode);
+}
+
+/**
+ * `settleOrder` for many orders, in two statements whatever their number (a batch of completions
+ * on the pending queue): every order recorded, then every row of them resolved.
+ */
+export async function settleOrders(stores: SettlingStores, orders: readonly SettledOrder[], mode: ResolveMode): Promise<number> {
+  if (orders.length === 0) return 0;
+  await stores.settled.recordMany(orders);
+  return stores.pending.resolveOrders(orders, mode);
 }
 
 /** True for a pending-queue message that settles an order instead of adding a row. */

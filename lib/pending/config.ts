@@ -23,6 +23,8 @@ export const pendingConfig = defineConfig({
 
   CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS: env.limit(60).describe('consume-payments-init run length, seconds (0: no limit)'),
   CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT: env.limit(0).describe('messages per consume-payments-init run (0: no limit)'),
+  /** Messages leased and upserted per round trip. */
+  CONSUME_PAYMENTS_INIT_BATCH_SIZE: env.int(200, { min: 1, max: 5000 }).describe('messages leased and upserted per round trip'),
 
   /** What a job does with a row it is done with. */
   PENDING_RESOLVE_MODE: env.oneOf(['delete', 'mark-resolved'] as const, 'delete').describe('`delete` or `mark-resolved`: what rectify-orphans and expire-pending do with a row they are done with'),

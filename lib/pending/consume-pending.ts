@@ -23,7 +23,7 @@ import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { QueueBackend } from '../queue/types';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
-import { isCompletionMessage, parseSettledOrder, settleOrder, type SettledOrder } from './complete-order';
+import { isCompletionMessage, parseSettledOrder, settleOrders, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
 import { PendingStore, type ResolveMode } from './pending-store';
 import { pushTriggers, triggersFor, type TriggerOptions } from './rectify-trigger';
@@ -150,8 +150,9 @@ export async function storePendingBatch(
       stored.push(message);
     }
   }
-  for (const { order } of completions) {
-    await withDatabase('settle pending order', () => settleOrder({ pending: pendingStore, settled: settledStore }, order, resolveMode));
-  }
+  // The batch's completions in two statements, not two per completion: about a quarter of the
+  // pending queue is completions, and one by one they kept this consumer behind at 200/s (§12).
+  const orders = completions.map(({ order }) => order);
+  await withDatabase('settle pending orders', () => settleOrders({ pending: pendingStore, settled: settledStore }, orders, resolveMode));
   return failures;
 }

@@ -4,7 +4,7 @@
  */
 import type { DamagedStore } from '../consumer/damaged-store';
 import { configuredRetryPolicy } from '../consumer/retry-policy';
-import { runSqsEventBatch, runSqsEventPerMessage } from '../consumer/run-sqs-event';
+import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { Db } from '../db/client';
 import { defineJob } from '../job';
 import type { Logger } from '../log';
@@ -14,11 +14,10 @@ import type { HttpRequest, HttpResponse } from '../http';
 import { adaptersFromConfig, gatewaysToRectify } from '../rectifier/adapters';
 import { rectifierConfig } from '../rectifier/config';
 import { pendingConfig, pendingEndpointConfig } from './config';
-import { consumePaymentsInit, paymentsInitHandler } from './consume-payments-init';
+import { consumePaymentsInit, paymentsInitBatchHandler } from './consume-payments-init';
 import { consumePending, pendingBatchHandler, type PendingPipelineDeps } from './consume-pending';
 import { expirePending, type ExpirePendingResult } from './expire-pending';
 import { handlePendingRequest } from './http-endpoint';
-import { PaymentsInitialStore } from './payments-initial-store';
 import type { TriggerOptions } from './rectify-trigger';
 import { PendingStore } from './pending-store';
 import { SettledOrdersStore } from './settled-orders-store';
@@ -69,6 +68,7 @@ function consumePaymentsInitOptions() {
     queue: config.PAYMENTS_INIT_QUEUE,
     timeLimitSeconds: config.CONSUME_PAYMENTS_INIT_TIME_LIMIT_SECONDS,
     messageLimit: config.CONSUME_PAYMENTS_INIT_MESSAGE_LIMIT,
+    batchSize: config.CONSUME_PAYMENTS_INIT_BATCH_SIZE,
   };
 }
 
@@ -88,15 +88,14 @@ export const consumePendingSqsJob = defineJob({
 });
 
 /**
- * `consume-payments-init-sqs`: the records of one SQS event into payments_initial, one at a time as
- * `consume-payments-init` does (each is an upsert and maybe a delete of its own; no batch form).
+ * `consume-payments-init-sqs`: the records of one SQS event into payments_initial as one batch of
+ * the scheduled consumer (one multi-row upsert, one DELETE of the failed orders' pending rows),
+ * each then settled by the consumer runner's rules.
  */
 export const consumePaymentsInitSqsJob = defineJob({
   options: () => sqsEventOptions(pendingConfig().PAYMENTS_INIT_QUEUE),
-  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> => {
-    const handle = paymentsInitHandler(new PaymentsInitialStore(db), new PendingStore(db), logger);
-    return runSqsEventPerMessage(event, handle, { ...options, damagedStore, logger });
-  },
+  run: ({ db, damagedStore, logger }: PendingSqsEventDeps, options, event: SqsEvent): Promise<SqsBatchResponse> =>
+    runSqsEventBatch(event, paymentsInitBatchHandler({ db, logger }), { ...options, damagedStore, logger }),
 });
 
 function sqsEventOptions(queue: string) {

@@ -3,8 +3,11 @@
  * (gateway, order id), written by the payments-init consumer and read by the pending consumer.
  */
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { paymentsInitial } from '../db/schema';
+import type { MySqlColumn } from 'drizzle-orm/mysql-core';
+import type { ExecuteValues } from 'mysql2';
+import { bulkInsert, columnName } from '../db/bulk-insert';
+import { executePrepared, type Db } from '../db/client';
+import { paymentsInitial, type NewPaymentsInitialRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import { MalformedMessageError } from '../errors';
 import { normaliseMessage, parseMessageDate } from './normalise-message';
@@ -66,51 +69,70 @@ export function parsePaymentsInitMessage(input: unknown): PaymentsInitMessage {
   return out as unknown as PaymentsInitMessage;
 }
 
-/** Columns that an upsert takes from the newer message; `date` must stay last (see `upsert`). */
+/** Columns that an upsert takes from the newer message; `date` must stay last (see `upsertMany`). */
 const UPDATED_COLUMNS = [
   'contributionTrackingId', 'gatewayTxnId', 'validationAction', 'paymentsFinalStatus', 'paymentMethod',
   'paymentSubmethod', 'country', 'amount', 'currency', 'server', 'date',
 ] as const;
 
+/**
+ * The batch upsert. MariaDB evaluates ON DUPLICATE KEY assignments left to right, each seeing the
+ * columns already assigned: `date` is compared by every other column and therefore updated last.
+ * Rows of one statement are applied in order, so two outcomes of one attempt in a batch behave as
+ * two statements would.
+ */
+const UPSERT_MANY = (() => {
+  const date = columnName(paymentsInitial.date);
+  const newer = `VALUES(${date}) >= ${date}`;
+  const assignments = UPDATED_COLUMNS.map((key) => {
+    const column = columnName(paymentsInitial[key]);
+    return `${column} = IF(${newer}, VALUES(${column}), ${column})`;
+  });
+  return bulkInsert(
+    paymentsInitial,
+    ['gateway', 'orderId', 'date', ...UPDATED_COLUMNS.filter((key) => key !== 'date')],
+    `ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
+  );
+})();
+
+function toRow(message: PaymentsInitMessage): NewPaymentsInitialRow {
+  return {
+    gateway: message.gateway,
+    orderId: message.order_id,
+    date: new Date(parseMessageDate(message.date)! * 1000),
+    contributionTrackingId: message.contribution_tracking_id === undefined ? null : Number(message.contribution_tracking_id),
+    gatewayTxnId: message.gateway_txn_id ?? null,
+    validationAction: message.validation_action ?? null,
+    paymentsFinalStatus: message.payments_final_status ?? null,
+    paymentMethod: message.payment_method ?? null,
+    paymentSubmethod: message.payment_submethod ?? null,
+    country: message.country ?? null,
+    amount: message.amount ?? null,
+    currency: message.currency ?? null,
+    server: message.server ?? null,
+  };
+}
+
 export class PaymentsInitialStore {
   constructor(private readonly db: Db) {}
 
-  /**
-   * Inserts the outcome of an attempt, or updates its row. Delivery is at-least-once and not
-   * ordered, so an update applies only when the message is at least as recent as the row:
-   * a late redelivery of an older outcome cannot overwrite a newer one.
-   */
+  /** Inserts the outcome of an attempt, or updates its row: `upsertMany` of one message. */
   async upsert(message: PaymentsInitMessage): Promise<void> {
-    const date = new Date(parseMessageDate(message.date)! * 1000);
-    // MariaDB evaluates ON DUPLICATE KEY assignments left to right, each seeing the columns
-    // already assigned: `date` is compared by every other column and therefore updated last.
-    const dateColumn = sql.identifier(paymentsInitial.date.name);
-    const newer = sql`VALUES(${dateColumn}) >= ${dateColumn}`;
-    const set: Record<string, SQL> = {};
-    for (const key of UPDATED_COLUMNS) {
-      const column = sql.identifier(paymentsInitial[key].name);
-      set[key] = sql`IF(${newer}, VALUES(${column}), ${column})`;
-    }
-    await withDatabase('upsert payments_initial', () =>
-      this.db
-      .insert(paymentsInitial)
-      .values({
-        gateway: message.gateway,
-        orderId: message.order_id,
-        date,
-        contributionTrackingId: message.contribution_tracking_id === undefined ? null : Number(message.contribution_tracking_id),
-        gatewayTxnId: message.gateway_txn_id ?? null,
-        validationAction: message.validation_action ?? null,
-        paymentsFinalStatus: message.payments_final_status ?? null,
-        paymentMethod: message.payment_method ?? null,
-        paymentSubmethod: message.payment_submethod ?? null,
-        country: message.country ?? null,
-        amount: message.amount ?? null,
-        currency: message.currency ?? null,
-        server: message.server ?? null,
-      })
-      .onDuplicateKeyUpdate({ set }),
-    );
+    await this.upsertMany([message]);
+  }
+
+  /**
+   * Inserts or updates the outcomes of many attempts in one statement (the consumer's batch).
+   * Delivery is at-least-once and not ordered, so an update applies only when the message is at
+   * least as recent as the row: a late redelivery of an older outcome cannot overwrite a newer one.
+   * A row the server refuses fails the whole statement (DatabaseRejectedError): the caller finds
+   * which one by upserting one at a time.
+   */
+  async upsertMany(messages: PaymentsInitMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    // A prepared statement per row count, as the pending consumer's insertMany (bench/pending.ts).
+    const values = UPSERT_MANY.values(messages.map(toRow)).flat() as ExecuteValues;
+    await withDatabase('upsert payments_initial', () => executePrepared(this.db, UPSERT_MANY.prepared(messages.length), values));
   }
 
   /** The stored outcome of a (gateway, order id), or null. */
@@ -131,11 +153,6 @@ export class PaymentsInitialStore {
    */
   async failedOrders(orders: Array<{ gateway: string; orderId: string }>): Promise<Set<string>> {
     if (orders.length === 0) return new Set();
-    const byGateway = new Map<string, Set<string>>();
-    for (const { gateway, orderId } of orders) {
-      if (!byGateway.has(gateway)) byGateway.set(gateway, new Set());
-      byGateway.get(gateway)!.add(orderId);
-    }
     const rows = await withDatabase('look up payments_initial', () =>
       this.db
       .select({ gateway: paymentsInitial.gateway, orderId: paymentsInitial.orderId })
@@ -144,7 +161,7 @@ export class PaymentsInitialStore {
         and(
           eq(paymentsInitial.paymentsFinalStatus, 'failed'),
           sql`NOT (${paymentsInitial.validationAction} <=> 'review')`,
-          or(...[...byGateway].map(([gateway, ids]) => and(eq(paymentsInitial.gateway, gateway), inArray(paymentsInitial.orderId, [...ids])))),
+          ordersCondition(paymentsInitial.gateway, paymentsInitial.orderId, orders),
         ),
       ),
     );
@@ -155,4 +172,14 @@ export class PaymentsInitialStore {
 /** The key `failedOrders` uses for a (gateway, order id). */
 export function orderKey(gateway: string, orderId: string): string {
   return `${gateway}\u0000${orderId}`;
+}
+
+/**
+ * The condition "(gateway, order id) is one of `orders`" on a table's two columns, as one
+ * `gateway = ? AND order_id IN (…)` per gateway: index lookups for a whole batch in one statement.
+ */
+export function ordersCondition(gatewayColumn: MySqlColumn, orderIdColumn: MySqlColumn, orders: ReadonlyArray<{ gateway: string; orderId: string }>): SQL | undefined {
+  const byGateway = new Map<string, Set<string>>();
+  for (const { gateway, orderId } of orders) byGateway.set(gateway, (byGateway.get(gateway) ?? new Set()).add(orderId));
+  return or(...[...byGateway].map(([gateway, ids]) => and(eq(gatewayColumn, gateway), inArray(orderIdColumn, [...ids]))));
 }

@@ -13,6 +13,7 @@ import { pending, type NewPendingRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import { messageHash } from '../content-hash';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
+import { ordersCondition } from './payments-initial-store';
 
 /** A stored pending payment: its row id, indexed columns and the whole (normalised) message. */
 export interface PendingRecord {
@@ -190,9 +191,13 @@ export class PendingStore {
 
   /** Deletes every row of a (gateway, order id): the outcome of the order is known. Resolves with how many went. */
   async deleteOrder(gateway: string, orderId: string): Promise<number> {
-    const [result] = await withDatabase('delete pending rows', () =>
-      this.db.delete(pending).where(and(eq(pending.gateway, gateway), eq(pending.orderId, orderId))),
-    );
+    return this.deleteOrders([{ gateway, orderId }]);
+  }
+
+  /** Deletes every row of each (gateway, order id), in one statement. Resolves with how many rows went. */
+  async deleteOrders(orders: ReadonlyArray<{ gateway: string; orderId: string }>): Promise<number> {
+    if (orders.length === 0) return 0;
+    const [result] = await withDatabase('delete pending rows', () => this.db.delete(pending).where(ordersCondition(pending.gateway, pending.orderId, orders)));
     return result.affectedRows;
   }
 
@@ -214,12 +219,18 @@ export class PendingStore {
    * unknown or already settled: settling is idempotent).
    */
   async resolveOrder(gateway: string, orderId: string, mode: ResolveMode): Promise<number> {
-    const ofOrder = and(eq(pending.gateway, gateway), eq(pending.orderId, orderId));
+    return this.resolveOrders([{ gateway, orderId }], mode);
+  }
+
+  /** `resolveOrder` for many orders in one statement (a batch's completions). */
+  async resolveOrders(orders: ReadonlyArray<{ gateway: string; orderId: string }>, mode: ResolveMode): Promise<number> {
+    if (orders.length === 0) return 0;
+    const ofOrders = ordersCondition(pending.gateway, pending.orderId, orders);
     if (mode === 'delete') {
-      const [result] = await this.db.delete(pending).where(ofOrder);
+      const [result] = await this.db.delete(pending).where(ofOrders);
       return result.affectedRows;
     }
-    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrder, eq(pending.isResolved, false)));
+    const [result] = await this.db.update(pending).set({ isResolved: true }).where(and(ofOrders, eq(pending.isResolved, false)));
     return result.affectedRows;
   }
 

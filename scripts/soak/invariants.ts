@@ -11,6 +11,8 @@ export interface InvariantResult {
   figure: string;
   /** At most a few examples of what is wrong. */
   problems: string[];
+  /** Why the run could not judge it (too short): printed as such, and not a failure. */
+  skipped?: string;
 }
 
 const EXAMPLES = 5;
@@ -181,11 +183,16 @@ export interface MemorySample {
 }
 
 /**
- * Memory is flat: over the second half of the traffic, the least-squares slope of the samples,
- * times the half's length, is at most `maxGrowthShare` of the half's median and at most
- * `maxGrowthBytes`. A process restarted by a fault is judged per life, each life with at least
- * `minSamples` samples in the half after its first `warmUpMs` (a short life shows warm-up, not
- * a leak).
+ * Memory is flat: each life of a process (a restart starts a new one) is judged on its samples
+ * in the window (the second half of the run), leaving out the life's first `warmUpMs` (loading code and
+ * growing the heap to its working size is not a leak). Its trend is robust: the Theil–Sen slope
+ * (the median of the slopes between every two samples), which a garbage collection, a burst of
+ * client buffers or a short backlog does not move, unlike a least-squares line. The trend times
+ * the judged span is the life's growth; it must be at most `maxGrowthShare` of the life's median
+ * or `minGrowthBytes`, whichever is more, and never more than `maxGrowthBytes`. A life with
+ * fewer than `minSamples` judged samples shows warm-up, not a trend, and is not judged; a series
+ * with no judged life fails. A run whose second half is shorter than `minWindowMs` is too short to
+ * tell a heap growing to its working size from a leak: the check is skipped, and says so.
  */
 export function checkMemoryFlat(
   series: string,
@@ -193,6 +200,11 @@ export function checkMemoryFlat(
   window: { fromMs: number; toMs: number },
   limits: MemoryLimits = MEMORY_LIMITS,
 ): InvariantResult {
+  const name = `memory of ${series} flat`;
+  if (window.toMs - window.fromMs < limits.minWindowMs) {
+    const skipped = `not judged: the second half of the run lasted ${Math.round((window.toMs - window.fromMs) / 1000)} s, a trend needs ${limits.minWindowMs / 1000} s`;
+    return { name, ok: true, figure: skipped, problems: [], skipped };
+  }
   const problems: string[] = [];
   let worst = Number.NEGATIVE_INFINITY;
   let judged = 0;
@@ -202,56 +214,85 @@ export function checkMemoryFlat(
     const samples = life.filter((sample) => sample.atMs >= Math.max(window.fromMs, warm) && sample.atMs <= window.toMs);
     if (samples.length < limits.minSamples) continue;
     judged += 1;
-    const growth = timeSlope(samples) * (samples[samples.length - 1]!.atMs - samples[0]!.atMs);
-    const lifeMedian = [...samples.map((s) => s.bytes)].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+    const growth = robustSlope(samples) * (samples[samples.length - 1]!.atMs - samples[0]!.atMs);
+    const lifeMedian = medianOf(samples.map((s) => s.bytes));
     if (growth > worst) {
       worst = growth;
       median = lifeMedian;
     }
-    if (growth > limits.maxGrowthShare * lifeMedian || growth > limits.maxGrowthBytes) {
-      problems.push(`${series} grew ${mb(growth)} over the second half (median ${mb(lifeMedian)}; at most ${Math.round(limits.maxGrowthShare * 100)}% and ${mb(limits.maxGrowthBytes)})`);
+    const allowed = Math.min(limits.maxGrowthBytes, Math.max(limits.maxGrowthShare * lifeMedian, limits.minGrowthBytes));
+    if (growth > allowed) {
+      problems.push(`${series} grew ${mb(growth)} over the second half (median ${mb(lifeMedian)}; at most ${mb(allowed)}: ${Math.round(limits.maxGrowthShare * 100)}% of the median or ${mb(limits.minGrowthBytes)}, at most ${mb(limits.maxGrowthBytes)})`);
     }
   }
-  if (judged === 0) problems.push(`${series}: no life of the process has ${limits.minSamples} samples in the second half`);
+  if (judged === 0) problems.push(`${series}: no life of the process has ${limits.minSamples} samples in the second half after its warm-up`);
   const figure = judged === 0 ? 'no samples' : `growth ${mb(worst)} over the second half, median ${mb(median)} (${judged} ${judged === 1 ? 'life' : 'lives'} judged)`;
-  return result(`memory of ${series} flat`, problems, figure);
+  return result(name, problems, figure);
 }
 
 export interface MemoryLimits {
   maxGrowthShare: number;
+  /** Growth always allowed, however small the median (Redis holds a few MB when its queues are empty). */
+  minGrowthBytes: number;
   maxGrowthBytes: number;
   minSamples: number;
   /** Samples of a life's first moments are left out: loading code and warming the heap is not a leak. */
   warmUpMs: number;
+  /** The shortest second half of the run the check judges. */
+  minWindowMs: number;
 }
 
-export const MEMORY_LIMITS: MemoryLimits = { maxGrowthShare: 0.2, maxGrowthBytes: 64 * 1024 * 1024, minSamples: 6, warmUpMs: 30_000 };
+export const MEMORY_LIMITS: MemoryLimits = { maxGrowthShare: 0.2, minGrowthBytes: 8 * 1024 * 1024, maxGrowthBytes: 64 * 1024 * 1024, minSamples: 15, warmUpMs: 120_000, minWindowMs: 240_000 };
+
+/** Pairs of samples the slope is taken over at most: a long life is thinned evenly first. */
+const MAX_TREND_SAMPLES = 400;
 
 /**
- * Least-squares slope of bytes over time (bytes per ms); with `held` on every sample, the time
- * coefficient of bytes = a + b·time + c·held, so memory that follows the messages held is not
- * counted as growth.
+ * The Theil–Sen slope of bytes over time (bytes per ms). With `held` on every sample, bytes are
+ * first corrected by what the held messages explain (the least-squares coefficient of bytes =
+ * a + b·time + c·held), so that a backlog that grows is data, not a leak.
  */
-function timeSlope(samples: readonly MemorySample[]): number {
+function robustSlope(all: readonly MemorySample[]): number {
+  const step = Math.max(1, Math.ceil(all.length / MAX_TREND_SAMPLES));
+  const samples = all.filter((_, i) => i % step === 0);
+  const perHeld = heldCoefficient(samples);
+  const bytes = samples.map((s) => s.bytes - perHeld * (s.held ?? 0));
+  const slopes: number[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    for (let j = i + 1; j < samples.length; j++) {
+      const dt = samples[j]!.atMs - samples[i]!.atMs;
+      if (dt > 0) slopes.push((bytes[j]! - bytes[i]!) / dt);
+    }
+  }
+  return slopes.length === 0 ? 0 : medianOf(slopes);
+}
+
+/** Bytes per held message, as the least-squares fit of bytes = a + b·time + c·held finds it; 0 without `held`. */
+function heldCoefficient(samples: readonly MemorySample[]): number {
+  if (!samples.every((s) => s.held !== undefined)) return 0;
   const n = samples.length;
   const mean = (f: (s: MemorySample) => number) => samples.reduce((a, s) => a + f(s), 0) / n;
   const mt = mean((s) => s.atMs);
   const mb = mean((s) => s.bytes);
+  const mh = mean((s) => s.held!);
   const t = samples.map((s) => s.atMs - mt);
   const b = samples.map((s) => s.bytes - mb);
+  const h = samples.map((s) => s.held! - mh);
   const stt = t.reduce((a, v) => a + v * v, 0);
+  const shh = h.reduce((a, v) => a + v * v, 0);
+  const sth = t.reduce((a, v, i) => a + v * h[i]!, 0);
   const stb = t.reduce((a, v, i) => a + v * b[i]!, 0);
-  if (samples.every((s) => s.held !== undefined)) {
-    const mh = mean((s) => s.held!);
-    const h = samples.map((s) => s.held! - mh);
-    const shh = h.reduce((a, v) => a + v * v, 0);
-    const sth = t.reduce((a, v, i) => a + v * h[i]!, 0);
-    const shb = h.reduce((a, v, i) => a + v * b[i]!, 0);
-    const det = stt * shh - sth * sth;
-    // Held messages that do not vary (or vary exactly with time) explain nothing apart from time.
-    if (shh > 0 && Math.abs(det) > 1e-9 * stt * shh) return (stb * shh - shb * sth) / det;
-  }
-  return stt === 0 ? 0 : stb / stt;
+  const shb = h.reduce((a, v, i) => a + v * b[i]!, 0);
+  const det = stt * shh - sth * sth;
+  // Held messages that do not vary (or vary exactly with time) explain nothing apart from time.
+  if (shh === 0 || Math.abs(det) <= 1e-9 * stt * shh) return 0;
+  return (shb * stt - stb * sth) / det;
+}
+
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function mb(bytes: number): string {

@@ -36,7 +36,7 @@ export function formatSummary(report: SoakReport): string {
     `  pushed: ${Object.entries(report.pushed).map(([queue, n]) => `${queue} ${n} (${report.achievedRate[queue]}/s)`).join(', ')}; impression events produced ${report.produced}; pushes retried ${report.retriedPushes}`,
     `  faults: ${Object.entries(report.faultsByKind).map(([kind, n]) => `${kind} ${n}`).join(', ')}${report.faults.some((f) => f.error) ? ` (${report.faults.filter((f) => f.error).length} could not be carried out)` : ''}`,
     '  invariants:',
-    ...report.invariants.map((inv) => `    ${inv.ok ? 'ok  ' : 'FAIL'} ${inv.name}: ${inv.figure}${inv.problems.length > 0 ? `\n${inv.problems.map((p) => `           - ${p}`).join('\n')}` : ''}`),
+    ...report.invariants.map((inv) => `    ${inv.skipped ? 'skip' : inv.ok ? 'ok  ' : 'FAIL'} ${inv.name}: ${inv.figure}${inv.problems.length > 0 ? `\n${inv.problems.map((p) => `           - ${p}`).join('\n')}` : ''}`),
     ...(report.problems.length > 0 ? ['  problems:', ...report.problems.map((p) => `    - ${p}`)] : []),
   ];
   return lines.join('\n');

@@ -12,6 +12,9 @@ import type { ChartSample } from './chart';
 import type { MemorySample } from './invariants';
 import type { Workers } from './workers';
 
+/** The series of Redis's own memory (`used_memory`), beside one per worker function. */
+export const REDIS_SERIES = 'redis';
+
 export class Sampler {
   readonly samples: ChartSample[] = [];
   /** Memory samples per series, then per life (Redis run_id, or worker life). */
@@ -69,7 +72,7 @@ export class Sampler {
       const used = /^used_memory:(\d+)/m.exec(info);
       const runId = /^run_id:(\w+)/m.exec(server);
       const held = Object.values(depth).reduce((sum, n) => sum + n, 0);
-      if (used && runId) this.record('redis', runId[1]!, { atMs, bytes: Number(used[1]), held });
+      if (used && runId) this.record(REDIS_SERIES, runId[1]!, { atMs, bytes: Number(used[1]), held });
     } catch {
       // Redis is restarting
     }

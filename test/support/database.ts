@@ -36,6 +36,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A database handle of one connection, and the counters of that connection's session. */
+export interface CountedDatabase extends Database {
+  /** SHOW SESSION STATUS values of `names` (e.g. Com_insert), by name. */
+  counters(names: readonly string[]): Promise<Record<string, number>>;
+}
+
+/**
+ * Opens `url` with a pool of one connection: its session's counters then count every statement
+ * the code under test sent through this handle (one multi-row INSERT per batch, say).
+ */
+export function openCountedDatabase(url: string): CountedDatabase {
+  const database = openDatabase(url, { connectionLimit: 1 });
+  return {
+    ...database,
+    async counters(names) {
+      const [rows] = await database.pool.query<mysql.RowDataPacket[]>('SHOW SESSION STATUS WHERE Variable_name IN (?)', [names]);
+      const values = Object.fromEntries(rows.map((row) => [row.Variable_name as string, Number(row.Value)]));
+      return Object.fromEntries(names.map((name) => [name, values[name] ?? 0]));
+    },
+  };
+}
+
 async function withServer<T>(fn: (admin: mysql.Connection) => Promise<T>): Promise<T> {
   const admin = await mysql.createConnection({ uri: SERVER_URL });
   try {

@@ -88,6 +88,7 @@ export const paymentsInitial = mysqlTable(
 );
 
 export type PaymentsInitialRow = typeof paymentsInitial.$inferSelect;
+export type NewPaymentsInitialRow = typeof paymentsInitial.$inferInsert;
 
 /**
  * Orders known to be settled (lib/pending/complete-order.ts): one row per (gateway, order id),

@@ -1,5 +1,7 @@
+import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { consumePaymentsInit } from '../../../lib/pending/consume-payments-init';
 import { PendingStore } from '../../../lib/pending/pending-store';
+import { openCountedDatabase } from '../../support/database';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import pendingFixture from '../../../fixtures/pending-message.json';
 import fixture from '../../../fixtures/payments-init.json';
@@ -22,7 +24,7 @@ describe('consumePaymentsInit', () => {
     await env.backend.purge(env.queues.paymentsInit);
   });
 
-  const run = () => consumePaymentsInit(env.deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 30, messageLimit: 0 });
+  const run = (deps = env.deps) => consumePaymentsInit(deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 30, messageLimit: 0, batchSize: 200 });
   const pendingOf = (order: string) => ({ ...pendingFixture, gateway: fixture.gateway, order_id: order });
 
   it('should store the payments-init fixture as one row with every column', async () => {
@@ -100,5 +102,49 @@ describe('consumePaymentsInit', () => {
     expect(counts).toMatchObject({ processed: 2, damaged: 1, succeeded: 1 });
     const [damaged] = await env.rows<{ error: string }>('SELECT error FROM damaged');
     expect(damaged!.error).toContain('order_id is missing');
+  });
+
+  it('should store a batch with one multi-row upsert and clear its failed orders with one DELETE', async () => {
+    const single = openCountedDatabase(env.database.url);
+    const names = ['Com_insert', 'Com_delete', 'Com_stmt_execute'];
+    try {
+      const orders = Array.from({ length: 10 }, (_, n) => `batch.${n}`);
+      for (const order of orders) await pending.store(pendingOf(order));
+      await env.backend.pushBatch(
+        env.queues.paymentsInit,
+        orders.map((order, n) => ({ ...fixture, order_id: order, payments_final_status: n % 2 === 0 ? 'failed' : 'complete' })),
+      );
+      const before = await single.counters(names);
+
+      const counts = await run({ ...env.deps, db: single.db, damagedStore: createDamagedStore(single.db) });
+
+      const after = await single.counters(names);
+      expect(counts).toMatchObject({ processed: 10, succeeded: 10 });
+      // The batch's upsert is a prepared statement (Com_stmt_execute), the DELETE a text one.
+      expect({ executes: after.Com_stmt_execute! - before.Com_stmt_execute!, inserts: after.Com_insert! - before.Com_insert!, deletes: after.Com_delete! - before.Com_delete! }).toEqual({ executes: 1, inserts: 1, deletes: 1 });
+      expect((await env.rows<{ order_id: string }>('SELECT order_id FROM payments_initial ORDER BY order_id')).map((row) => row.order_id)).toEqual(orders);
+      expect((await env.rows<{ order_id: string }>('SELECT order_id FROM pending ORDER BY order_id')).map((row) => row.order_id)).toEqual(orders.filter((_, n) => n % 2 === 1));
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('should store the rest of a batch when the database refuses one row, and send that one to damaged', async () => {
+    await pending.store(pendingOf('refused.1'));
+    await pending.store(pendingOf('kept.1'));
+    await env.backend.pushBatch(env.queues.paymentsInit, [
+      { ...fixture, order_id: 'kept.1' },
+      { ...fixture, order_id: 'refused.1', country: 'USA' },
+      { ...fixture, order_id: 'kept.2', payments_final_status: 'complete' },
+    ]);
+
+    const counts = await run();
+
+    expect(counts).toMatchObject({ processed: 3, succeeded: 2, damaged: 1 });
+    expect(await env.rows('SELECT order_id FROM payments_initial ORDER BY order_id')).toEqual([{ order_id: 'kept.1' }, { order_id: 'kept.2' }]);
+    // The refused outcome was not stored, so its order's rows stay; the stored failure's go.
+    expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: 'refused.1' }]);
+    const damaged = await env.rows<{ message: string }>('SELECT message FROM damaged');
+    expect(damaged.map((row) => JSON.parse(row.message).order_id)).toEqual(['refused.1']);
   });
 });

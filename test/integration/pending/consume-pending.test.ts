@@ -1,8 +1,10 @@
+import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import type { BatchMessage } from '../../../lib/consumer/run-batch-consumer';
 import { consumePending, storePendingBatch } from '../../../lib/pending/consume-pending';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { PendingStore } from '../../../lib/pending/pending-store';
 import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
+import { openCountedDatabase } from '../../support/database';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import legacy from '../../../fixtures/pending-message-legacy-keys.json';
 import fixture from '../../../fixtures/pending-message.json';
@@ -214,6 +216,28 @@ describe('consumePending', () => {
       await run();
 
       expect(await env.rows('SELECT order_id FROM pending')).toEqual([]);
+    });
+
+    it('should settle a batch of completions with one INSERT into pending_settled and one DELETE of their rows', async () => {
+      const single = openCountedDatabase(env.database.url);
+      const names = ['Com_insert', 'Com_delete'];
+      try {
+        const orders = Array.from({ length: 10 }, (_, n) => `520.${n}`);
+        await env.backend.pushBatch(env.queues.pending, [...orders.map((order) => ({ ...fixture, order_id: order })), { ...fixture, order_id: '521.1' }]);
+        await run();
+        await env.backend.pushBatch(env.queues.pending, orders.map(completion));
+        const before = await single.counters(names);
+
+        const counts = await consumePending({ ...env.deps, db: single.db, damagedStore: createDamagedStore(single.db) }, { queue: env.queues.pending, timeLimitSeconds: 30, messageLimit: 0, batchSize: 50, resolveMode: 'delete' });
+
+        const after = await single.counters(names);
+        expect(counts).toMatchObject({ processed: 10, succeeded: 10 });
+        expect({ inserts: after.Com_insert! - before.Com_insert!, deletes: after.Com_delete! - before.Com_delete! }).toEqual({ inserts: 1, deletes: 1 });
+        expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: '521.1' }]);
+        expect((await env.rows<{ order_id: string }>('SELECT order_id FROM pending_settled ORDER BY order_id')).map((row) => row.order_id)).toEqual(orders);
+      } finally {
+        await single.close();
+      }
     });
 
     it('should send a completion without an order id to damaged', async () => {

@@ -219,7 +219,7 @@ describe('the pending lifecycle (property)', () => {
             gateway_txn_id: paymentId(step.order),
             date: base,
           });
-          await consumePaymentsInit(env.deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 0, messageLimit: 0 });
+          await consumePaymentsInit(env.deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 0, messageLimit: 0, batchSize: 200 });
           break;
         }
         case 'processor':

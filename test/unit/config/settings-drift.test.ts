@@ -216,7 +216,7 @@ describe('README tables', () => {
   });
 
   it('should give each function the limits, batch sizes, timeout and queue visibility that it runs with by default', () => {
-    const BATCH_SIZES: Record<string, string> = { 'consume-pending': 'CONSUME_PENDING_BATCH_SIZE', 'consume-contribution-tracking': 'TRACKING_CONSUMER_BATCH_SIZE' };
+    const BATCH_SIZES: Record<string, string> = { 'consume-pending': 'CONSUME_PENDING_BATCH_SIZE', 'consume-payments-init': 'CONSUME_PAYMENTS_INIT_BATCH_SIZE', 'consume-contribution-tracking': 'TRACKING_CONSUMER_BATCH_SIZE' };
     const rows = readme
       .split('\n')
       .map((line) => /^\| ([a-z-]+)(?: \*\([^)]*\)\*)? \| (.*) \| (.*) \|$/.exec(line))
