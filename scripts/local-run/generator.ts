@@ -1,10 +1,11 @@
 /**
  * The traffic generator: every second, `rate` donor journeys (a signed POST to the tracking
  * endpoint, the pending message, the payments-init outcome and, for a completed payment, the
- * tracking update from the TypeScript producer), `rate` banner and `rate` landing page
- * impression events to Kafka. Once at the start: orphaned payments old enough for the
- * rectifier (with the simulated processor's answers), rows old enough to expire, and the
- * deliberately bad traffic of `seedSpecialTraffic`.
+ * tracking update from the TypeScript producer; every tenth pending message pushed twice),
+ * `rate` banner and `rate` landing page impression events to Kafka. Once at the start: orphans
+ * at the processors' simulators, rows old enough to expire and the deliberately bad traffic of
+ * `seedSpecialTraffic`, and alongside the traffic the returned donors of `settleReturnedDonors`.
+ * Every order the lifecycle checks is recorded in the tally with how it must end.
  */
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
