@@ -48,7 +48,7 @@ import { localRunConfig, type LocalRunConfig } from './local-run/config';
 import { exerciseConsole, localConsoleNote } from './local-run/console';
 import { startCrmStandIn, type CrmStandIn } from './local-run/crm-stand-in';
 import { recreateDatabase } from './local-run/database';
-import { generateTraffic, seedSpecialTraffic, settleReturnedDonors } from './local-run/generator';
+import { crashAfterStoring, generateTraffic, seedSpecialTraffic, settleReturnedDonors } from './local-run/generator';
 import { damagedState, impressionsLag, observeOrders, queueStats, tableRows, unsettledOrphans, waiting } from './local-run/observe';
 import { startOffline, type Offline } from './local-run/offline';
 import { startLocalProcessors, type LocalProcessors } from './local-run/processors';
@@ -78,6 +78,8 @@ const REQUIRED_FUNCTIONS = [...DRIVEN_FUNCTIONS, 'track-contribution', 'pending-
 const LOCAL_STAGE_SETTINGS = { RECTIFY_ORPHANS_MIN_AGE_MINUTES: '2', REQUEUE_DELAY_SECONDS: '5' };
 /** Orphans reach the minimum age this long after they are pushed: the rectifier settles them during the run. */
 const ORPHAN_MATURES_AFTER_SECONDS = 10;
+/** Pending messages a consumer that crashes after storing them leaves for redelivery, once per run. */
+const CRASHED_BATCH = 10;
 /** Donors who came back, per run: half settled by queue message, half through the signed endpoint. */
 const RETURNED_DONORS = 8;
 /** Tables that hold rows only while a job runs: a rectifier run gives its gateway lease back. */
@@ -204,6 +206,8 @@ async function main(): Promise<number> {
       kafka: running.kafkaProducer,
       processors: running.processors,
       damagedStore: createDamagedStore(running.database.db),
+      db: running.database.db,
+      resolveMode: pending.PENDING_RESOLVE_MODE,
       trackingUrl: hasEndpoint ? `${running.offline.httpUrl}/contribution-tracking` : null,
       trackingSecret: env.TRACKING_HMAC_SECRET!,
       pendingBaseUrl: hasPendingEndpoint ? running.offline.httpUrl : null,
@@ -224,7 +228,11 @@ async function main(): Promise<number> {
     const progress = startProgress(tally, observe, queueNames, Date.now());
     const trafficStarted = Date.now();
     await seedSpecialTraffic(generatorDeps, { orphans: Math.max(ORPHAN_KIND_COUNT, config.LOCAL_RUN_RATE), stale: 5 });
-    const returned = settleReturnedDonors(generatorDeps, { count: RETURNED_DONORS, signal: stopTraffic.signal });
+    await crashAfterStoring(generatorDeps, { max: CRASHED_BATCH });
+    // Handled at once: a failure while the traffic still runs must not be an unhandled rejection.
+    const returned = settleReturnedDonors(generatorDeps, { count: RETURNED_DONORS, signal: stopTraffic.signal }).catch((error: Error) => {
+      problems.push(`returned donors could not be settled: ${error.message}`);
+    });
     await generateTraffic(generatorDeps, { seconds: config.LOCAL_RUN_SECONDS, rate: config.LOCAL_RUN_RATE, signal: stopTraffic.signal });
     await returned;
     const trafficSeconds = (Date.now() - trafficStarted) / 1000;

@@ -10,6 +10,11 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { DamagedStore } from '../../lib/consumer/damaged-store';
+import type { Db } from '../../lib/db/client';
+import { isJsonObject } from '../../lib/json-object';
+import { isCompletionMessage } from '../../lib/pending/complete-order';
+import { pendingBatchHandler } from '../../lib/pending/consume-pending';
+import type { ResolveMode } from '../../lib/pending/pending-store';
 import type { QueueBackend } from '../../lib/queue/types';
 import { SIGNATURE_HEADER, signTrackingRequest } from '../../lib/tracking/signature';
 import type { TrackingProducer } from '../../lib/tracking/producer';
@@ -42,6 +47,10 @@ export interface GeneratorDeps {
   /** The Worldline, Adyen and PayPal simulators the rectifier settles orphans with. */
   processors: LocalProcessors;
   damagedStore: DamagedStore;
+  /** The run's database, for the consumer that crashes after storing its batch. */
+  db: Db;
+  /** PENDING_RESOLVE_MODE, as the pending consumer has it. */
+  resolveMode: ResolveMode;
   /** The tracking endpoint (`POST .../contribution-tracking`), or null to use the TypeScript producer. */
   trackingUrl: string | null;
   trackingSecret: string;
@@ -246,6 +255,39 @@ export async function settleReturnedDonors(deps: GeneratorDeps, { count, signal 
   await deps.backend.pushBatch(deps.queues.pending, returned, { sourceType: 'payments' });
   deps.tally.push(deps.queues.pending, returned.length);
   for (const message of returned) deps.tally.duplicates.push(orderOf(message));
+}
+
+/**
+ * A pending consumer killed between its INSERT and its ack: it leases up to `max` pending
+ * messages, stores them with the pending consumer's own batch step, and gives the leases back
+ * unacknowledged. The queue delivers them again to consume-pending, whose import must not add a
+ * second row for any of them (the key comes from the message, not the delivery). Returns how
+ * many pending messages were redelivered this way.
+ */
+export async function crashAfterStoring(deps: GeneratorDeps, { max }: { max: number }): Promise<number> {
+  const deliveries = await deps.backend.lease(deps.queues.pending, { max });
+  let redelivered = 0;
+  try {
+    const messages = [];
+    for (const delivery of deliveries) {
+      let body: unknown;
+      try {
+        body = JSON.parse(delivery.body);
+      } catch {
+        continue; // not JSON: the real consumer stores it in damaged when it comes again
+      }
+      if (!isJsonObject(body) || isCompletionMessage(body)) continue;
+      messages.push({ body, delivery });
+      if (typeof body.gateway === 'string' && body.order_id !== undefined) {
+        deps.tally.duplicates.push({ gateway: body.gateway, orderId: String(body.order_id) });
+        redelivered += 1;
+      }
+    }
+    if (messages.length > 0) await pendingBatchHandler({ db: deps.db }, { resolveMode: deps.resolveMode })(messages);
+  } finally {
+    for (const delivery of deliveries) await deps.backend.release(deps.queues.pending, delivery.receipt);
+  }
+  return redelivered;
 }
 
 /** One signed request to the pending endpoint; returns its HTTP status. */

@@ -342,7 +342,9 @@ export function formatSummary(summary: RunSummary): string {
   lines.push('Tables', ...table([['table', 'rows'], ...summary.tables.map((t) => [t.table, String(t.rows)])]));
   for (const note of summary.notes) lines.push(`Note: ${note}`);
   lines.push('');
-  if (summary.problems.length === 0) lines.push('Result: every queue drained to zero, every topic loaded, every table filled.');
+  if (summary.problems.length === 0) {
+    lines.push(`Result: every queue drained to zero, every topic loaded, every table filled${summary.lifecycle ? ', every order of the pending lifecycle ended as it must' : ''}.`);
+  }
   else lines.push('Result: FAILED', ...summary.problems.map((p) => `  - ${p}`));
   return lines.join('\n');
 }

@@ -66,7 +66,7 @@ describe('npm start (scripts/local-run.ts)', () => {
 
     if (code !== 0) process.stderr.write(`local run output:\n${stdout}\n${stderr.slice(-4000)}\n`);
     expect(code).toBe(0);
-    expect(stdout).toContain('Result: every queue drained to zero, every topic loaded, every table filled.');
+    expect(stdout).toContain('Result: every queue drained to zero, every topic loaded, every table filled, every order of the pending lifecycle ended as it must.');
     for (const queue of QUEUES) expect(stdout).toMatch(new RegExp(`^  ${queue}[ *]+ \\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +0 +0 +0 +0$`, 'm'));
     expect(stdout).toMatch(/^ {2}centralnotice-impressions +\d+ +\d+ +0$/m);
     expect(stdout).toMatch(/^ {2}contribution_tracking +[1-9]\d*$/m);

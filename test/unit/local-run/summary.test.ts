@@ -208,6 +208,7 @@ describe('lifecycleSummary', () => {
     expect(text).toContain('Completions: 1 through the signed endpoint, 1 as queue messages; 2 of 2 orders settled with no pending row left and no donation');
     expect(text).toContain('Duplicates: 3 duplicated or redelivered pending messages of 3 orders absorbed; 0 second rows, 0 second donations');
     expect(text).toContain('Pending endpoint answers: 2 x 200');
+    expect(text.trimEnd().split('\n').pop()).toBe('Result: every queue drained to zero, every topic loaded, every table filled, every order of the pending lifecycle ended as it must.');
   });
 });
 
