@@ -3,7 +3,8 @@
 # kind lacks. Redis and MariaDB are expected to be installed; Kafka is served by the
 # librdkafka mock cluster inside Debian's kcat; the console's browser tests drive Debian's
 # chromium; the cutover tests (lib/cutover) start private ActiveMQ and memcached instances from
-# Debian's packages (the services the packages would start are not used). Idempotent and quiet
+# Debian's packages (the services the packages would start are not used); the Adyen simulator
+# of the local run and its tests makes its TLS certificate with openssl. Idempotent and quiet
 # when all is present.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/share/activemq/bin/activemq.jar ] || missing+=(activemq)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -4,7 +4,8 @@
  *   local stack (Redis, MariaDB, Kafka mock cluster, SQS emulator; private where missing)
  *   -> the run's own database (LOCAL_RUN_DATABASE, dropped and migrated) and Redis database
  *      (LOCAL_RUN_REDIS_DB, its queues purged)
- *   -> the processor simulator (answers rectify-orphans' processor calls)
+ *   -> the Worldline, Adyen and PayPal simulators on private loopback ports, the rectifier
+ *      pointed at them through RECTIFY_ADAPTERS and PROCESSOR_ACCOUNTS (./local-run/processors.ts)
  *   -> serverless-offline with every function of serverless.yml and its real triggers
  *      (schedules at the fastest rate they support, one minute; the httpApi route)
  *   -> traffic for LOCAL_RUN_SECONDS at LOCAL_RUN_RATE per kind, a live progress line, while
@@ -15,7 +16,10 @@
  *   -> summary per queue, topic, function and table; everything started is stopped.
  *
  * Exit 0 only when every queue drained to zero, every topic was loaded, due retries and orphans
- * were settled, no invocation failed, and every table has rows. Ctrl-C prints the summary too
+ * were settled, no invocation failed, every table has rows, and the pending lifecycle held: an
+ * orphan settled at each processor, each orphan ended as it must (one donation or none),
+ * completed orders left no row and no donation, duplicates made no second row or donation
+ * (summary.ts lifecycleSummary). Ctrl-C prints the summary too
  * (exit 130); a second Ctrl-C stops everything at once.
  *
  * Settings (scripts/local-run/config.ts): LOCAL_RUN_SECONDS (30), LOCAL_RUN_RATE (20 per second
@@ -23,7 +27,8 @@
  * (2), LOCAL_RUN_DATABASE (buffer_local), LOCAL_RUN_REDIS_DB (11), LOCAL_RUN_SERVERLESS_CONFIG
  * (serverless.yml), LOCAL_RUN_OFFLINE_LOG (.local-stack/last-run/offline.log); REDIS_URL,
  * DATABASE_URL, KAFKA_BROKERS, SQS_ENDPOINT name servers to use instead of private ones;
- * LOG_LEVEL the functions' log level (info).
+ * LOG_LEVEL the functions' log level (info). The run's stage shortens two waits through their
+ * own variables (LOCAL_STAGE_SETTINGS below), unless the environment sets them.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -34,7 +39,7 @@ import { openDatabase, type Database } from '../lib/db/client';
 import { impressionsConfig, type ImpressionsConfig } from '../lib/impressions/config';
 import { pendingConfig } from '../lib/pending/config';
 import { RedisQueueBackend } from '../lib/queue';
-import { adaptersFromConfig, gatewaysToRectify } from '../lib/rectifier/adapters';
+import { rectifiedGateways } from '../lib/rectifier/adapters';
 import { rectifierConfig } from '../lib/rectifier/config';
 import { seedTrackingIdSequence } from '../lib/tracking/id-sequence';
 import { createTrackingProducer } from '../lib/tracking/producer';
@@ -43,11 +48,12 @@ import { localRunConfig, type LocalRunConfig } from './local-run/config';
 import { exerciseConsole, localConsoleNote } from './local-run/console';
 import { startCrmStandIn, type CrmStandIn } from './local-run/crm-stand-in';
 import { recreateDatabase } from './local-run/database';
-import { generateTraffic, seedSpecialTraffic } from './local-run/generator';
-import { damagedState, impressionsLag, queueStats, tableRows, unsettledOrphans, waiting } from './local-run/observe';
+import { crashAfterStoring, generateTraffic, seedSpecialTraffic, settleReturnedDonors } from './local-run/generator';
+import { damagedState, impressionsLag, observeOrders, queueStats, tableRows, unsettledOrphans, waiting } from './local-run/observe';
 import { startOffline, type Offline } from './local-run/offline';
-import { formatSummary, progressLine, RunTally, type RunSummary } from './local-run/summary';
-import { startProcessorSimulator, type ProcessorSimulator } from './processor-simulator';
+import { startLocalProcessors, type LocalProcessors } from './local-run/processors';
+import { formatSummary, lifecycleSummary, orderKeyOf, progressLine, RunTally, type RunSummary } from './local-run/summary';
+import { ORPHAN_KIND_COUNT } from './local-run/traffic';
 import { startStack, type Stack } from './stack';
 
 /** Functions the run drives between schedule ticks; the others have no schedule (http, Kafka event). */
@@ -57,13 +63,25 @@ const DRIVEN_FUNCTIONS = [
   'consume-contribution-tracking',
   'load-impressions',
   'rectify-orphans',
+  'consume-rectify',
   'requeue-damaged',
   'collect-dead-letters',
   'expire-pending',
 ];
 /** What the local run needs serverless.yml to define. */
-const REQUIRED_FUNCTIONS = [...DRIVEN_FUNCTIONS, 'track-contribution'];
-const ORPHAN_AGE_MINUTES = 120;
+const REQUIRED_FUNCTIONS = [...DRIVEN_FUNCTIONS, 'track-contribution', 'pending-orders'];
+/**
+ * The run's stage, through the variables a deployment would set: orphans once 2 minutes old
+ * (30 by default: a run of a minute would see none), and a failed processor request retried 5 s
+ * later (20 minutes by default). The run's own donor journeys stay younger than 2 minutes.
+ */
+const LOCAL_STAGE_SETTINGS = { RECTIFY_ORPHANS_MIN_AGE_MINUTES: '2', REQUEUE_DELAY_SECONDS: '5' };
+/** Orphans reach the minimum age this long after they are pushed: the rectifier settles them during the run. */
+const ORPHAN_MATURES_AFTER_SECONDS = 10;
+/** Pending messages a consumer that crashes after storing them leaves for redelivery, once per run. */
+const CRASHED_BATCH = 10;
+/** Donors who came back, per run: half settled by queue message, half through the signed endpoint. */
+const RETURNED_DONORS = 8;
 /** Tables that hold rows only while a job runs: a rectifier run gives its gateway lease back. */
 const EMPTY_WHEN_IDLE = new Set(['rectifier_leases']);
 const STALE_AGE_DAYS_PAST_EXPIRY = 10;
@@ -81,7 +99,7 @@ interface Running {
   database?: Database;
   redis?: Redis;
   backend?: RedisQueueBackend;
-  simulator?: ProcessorSimulator;
+  processors?: LocalProcessors;
   offline?: Offline;
   kafkaProducer?: Producer;
   kafkaAdmin?: Admin;
@@ -149,10 +167,9 @@ async function main(): Promise<number> {
     await seedTrackingIdSequence(running.redis, tracking.TRACKING_ID_SEQUENCE_KEY, 0);
     if (interrupted || timedOut) throw new Error('interrupted before the run started');
 
-    // The processor simulator and serverless-offline.
-    running.simulator = await startProcessorSimulator();
-    env.HOSTED_PAYMENT_BASE_URL = running.simulator.hostedPaymentUrl;
-    env.EXPRESS_CHECKOUT_BASE_URL = running.simulator.expressCheckoutUrl;
+    // The processors' simulators and serverless-offline.
+    running.processors = await startLocalProcessors();
+    Object.assign(env, running.processors.env);
     Object.assign(process.env, env);
     rectifierConfig.reset();
     const offlineStarted = Date.now();
@@ -168,6 +185,7 @@ async function main(): Promise<number> {
     const missing = REQUIRED_FUNCTIONS.filter((fn) => !running.offline!.functions.includes(fn));
     if (missing.length > 0) problems.push(`serverless.yml defines no ${missing.join(', ')}: their part of the pipeline cannot run`);
     const hasEndpoint = running.offline.functions.includes('track-contribution');
+    const hasPendingEndpoint = running.offline.functions.includes('pending-orders');
     if (running.offline.functions.includes('console')) {
       notes.push(localConsoleNote(running.offline.httpUrl, env.CONSOLE_TOKEN!, env));
       note(notes[notes.length - 1]!);
@@ -186,15 +204,19 @@ async function main(): Promise<number> {
       redis: running.redis,
       trackingProducer: createTrackingProducer({ backend: running.backend, redis: running.redis, queue: queues.tracking, sequenceKey: tracking.TRACKING_ID_SEQUENCE_KEY }),
       kafka: running.kafkaProducer,
-      simulator: running.simulator,
+      processors: running.processors,
       damagedStore: createDamagedStore(running.database.db),
+      db: running.database.db,
+      resolveMode: pending.PENDING_RESOLVE_MODE,
       trackingUrl: hasEndpoint ? `${running.offline.httpUrl}/contribution-tracking` : null,
       trackingSecret: env.TRACKING_HMAC_SECRET!,
+      pendingBaseUrl: hasPendingEndpoint ? running.offline.httpUrl : null,
+      pendingSecret: env.PENDING_HMAC_SECRET!,
       tally,
       random: Math.random,
       queues,
       topics,
-      orphanAgeMinutes: Math.max(ORPHAN_AGE_MINUTES, rectifierConfig().RECTIFY_ORPHANS_MIN_AGE_MINUTES + 60),
+      orphanAgeSeconds: Math.max(0, rectifierConfig().RECTIFY_ORPHANS_MIN_AGE_MINUTES * 60 - ORPHAN_MATURES_AFTER_SECONDS),
       staleAgeDays: pending.EXPIRE_PENDING_DAYS + STALE_AGE_DAYS_PAST_EXPIRY,
     };
     if (!hasEndpoint) notes.push('no track-contribution endpoint: first tracking events went through the TypeScript producer');
@@ -205,18 +227,24 @@ async function main(): Promise<number> {
     const observe = observer(running, queueNames, impressions, Object.values(topics));
     const progress = startProgress(tally, observe, queueNames, Date.now());
     const trafficStarted = Date.now();
-    await seedSpecialTraffic(generatorDeps, { orphans: Math.max(10, config.LOCAL_RUN_RATE), stale: 5 });
+    await seedSpecialTraffic(generatorDeps, { orphans: Math.max(ORPHAN_KIND_COUNT, config.LOCAL_RUN_RATE), stale: 5 });
+    await crashAfterStoring(generatorDeps, { max: CRASHED_BATCH });
+    // Handled at once: a failure while the traffic still runs must not be an unhandled rejection.
+    const returned = settleReturnedDonors(generatorDeps, { count: RETURNED_DONORS, signal: stopTraffic.signal }).catch((error: Error) => {
+      problems.push(`returned donors could not be settled: ${error.message}`);
+    });
     await generateTraffic(generatorDeps, { seconds: config.LOCAL_RUN_SECONDS, rate: config.LOCAL_RUN_RATE, signal: stopTraffic.signal });
+    await returned;
     const trafficSeconds = (Date.now() - trafficStarted) / 1000;
 
     // Drain: wait until nothing is left anywhere (bounded).
-    const rectified = gatewaysToRectify(rectifierConfig(), adaptersFromConfig(rectifierConfig()));
+    const rectified = rectifiedGateways(rectifierConfig());
     const drainStarted = Date.now();
     let drainSeconds: number | null = null;
     let left: string[] = [];
     let lastDrainNote = Date.now();
     while (!stopTraffic.signal.aborted && Date.now() - drainStarted < config.LOCAL_RUN_DRAIN_SECONDS * 1000) {
-      left = await whatIsLeft(observe, running, rectified).catch((error: Error) => [`cannot look: ${error.message}`]);
+      left = await whatIsLeft(observe, running, rectified, tally).catch((error: Error) => [`cannot look: ${error.message}`]);
       if (left.length === 0) {
         drainSeconds = (Date.now() - drainStarted) / 1000;
         break;
@@ -228,7 +256,7 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     if (drainSeconds === null) {
-      left = await whatIsLeft(observe, running, rectified);
+      left = await whatIsLeft(observe, running, rectified, tally);
       if (left.length > 0) problems.push(`not drained ${interrupted ? 'when interrupted' : timedOut ? 'at the global timeout' : `within LOCAL_RUN_DRAIN_SECONDS=${config.LOCAL_RUN_DRAIN_SECONDS}`}: ${left.join('; ')}`);
       else drainSeconds = (Date.now() - drainStarted) / 1000;
     }
@@ -245,6 +273,9 @@ async function main(): Promise<number> {
     const tables = await tableRows(running.database.pool);
     for (const t of tables.filter((t) => t.rows === 0 && !EMPTY_WHEN_IDLE.has(t.table))) problems.push(`table ${t.table} is empty`);
     for (const [name, fn] of tally.functions) if (fn.failed > 0) problems.push(`${name}: ${fn.failed} failed invocation(s)`);
+    const lifecycle = lifecycleSummary(tally, await observeOrders(running.database.pool, [...tally.orphans, ...tally.completions, ...tally.duplicates]));
+    problems.push(...lifecycle.problems);
+    for (const [status, n] of tally.pendingHttp) if (![200, 404].includes(status)) problems.push(`pending endpoint answered ${status} ${n} time(s)`);
     // The run sends one unsigned (401) and one invalid (400) request on purpose; all others must be queued (202).
     for (const [status, n] of tally.http) if (![202, 400, 401].includes(status) || (status !== 202 && n > 1)) problems.push(`tracking endpoint answered ${status} ${n} time(s)`);
     if (tally.crmCrashes > 0) notes.push(`the CRM stand-in crashed ${tally.crmCrashes} times on the donation it cannot import (dead-lettered, then collected into damaged)`);
@@ -268,6 +299,8 @@ async function main(): Promise<number> {
       tables,
       damagedByQueue: damaged.byQueue,
       http: Object.fromEntries([...tally.http.entries()].sort(([a], [b]) => a - b)),
+      pendingHttp: Object.fromEntries([...tally.pendingHttp.entries()].sort(([a], [b]) => a - b)),
+      lifecycle: lifecycle.summary,
       problems,
       notes,
     };
@@ -302,8 +335,10 @@ function runEnvironment(stackEnv: Record<string, string>, config: LocalRunConfig
     QUEUE_BACKEND: 'redis',
     REDIS_URL: redis.toString(),
     DATABASE_URL: database.toString(),
-    // A throwaway secret for the tracking endpoint: the run signs its requests with it.
+    // Throwaway secrets for the tracking and pending endpoints: the run signs its requests with them.
     TRACKING_HMAC_SECRET: randomBytes(32).toString('hex'),
+    PENDING_HMAC_SECRET: randomBytes(32).toString('hex'),
+    ...Object.fromEntries(Object.entries(LOCAL_STAGE_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value])),
     // The console's sign-in token (the summary says which file holds it).
     CONSOLE_TOKEN: process.env.CONSOLE_TOKEN ?? randomBytes(24).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -366,6 +401,7 @@ function tallyLogRecord(tally: RunTally, record: Record<string, unknown>, queues
     for (const [queue, n] of Object.entries(record.byQueue as Record<string, number>)) tally.pushByJob(queue, Number(n));
   } else if (record.msg === 'orphans rectified' && record.outcomes && typeof record.outcomes === 'object') {
     const outcomes = record.outcomes as Record<string, number>;
+    if (typeof record.gateway === 'string') tally.rectifierRun(record.gateway, String(record.adapter ?? '?'), outcomes);
     tally.pushByJob(queues.donations, Number(outcomes.completed ?? 0) + Number(outcomes.approved ?? 0) + Number(outcomes.finished ?? 0));
   }
 }
@@ -382,16 +418,20 @@ function observer(running: Running, queues: string[], impressions: ImpressionsCo
 }
 
 /** What still waits somewhere; empty once everything drained. */
-async function whatIsLeft(observe: Observer, running: Running, rectifiedGateways: string[]): Promise<string[]> {
+async function whatIsLeft(observe: Observer, running: Running, rectifiedGateways: string[], tally: RunTally): Promise<string[]> {
   const left: string[] = [];
   for (const [queue, stats] of Object.entries(await observe.queues())) {
     if (waiting(stats) > 0) left.push(`${queue}: ${stats.ready} ready, ${stats.inFlight} in flight, ${stats.delayed} delayed, ${stats.dead} dead`);
   }
   for (const [topic, { lag }] of Object.entries(await observe.lag())) if (lag > 0) left.push(`${topic}: ${lag} events not loaded`);
-  const { due } = await observe.damaged();
-  if (due > 0) left.push(`damaged: ${due} rows due for a retry`);
+  const { scheduled } = await observe.damaged();
+  if (scheduled > 0) left.push(`damaged: ${scheduled} rows waiting for a retry`);
   const orphans = await unsettledOrphans(running.database!.pool, rectifiedGateways, rectifierConfig().RECTIFY_ORPHANS_MIN_AGE_MINUTES);
   if (orphans > 0) left.push(`pending: ${orphans} orphans not settled`);
+  // The run's own orphans, until each has ended (some are younger than the minimum age at first).
+  const observed = await observeOrders(running.database!.pool, tally.orphans);
+  const waitingOrphans = tally.orphans.filter((o) => (observed.get(orderKeyOf(o))?.unresolved ?? 0) > 0).length;
+  if (waitingOrphans > 0) left.push(`pending: ${waitingOrphans} of the run's orphans not yet settled`);
   return left;
 }
 
@@ -439,7 +479,7 @@ async function cleanUp(running: Running): Promise<void> {
     ['kafka producer', running.kafkaProducer && (() => running.kafkaProducer!.disconnect())],
     ['kafka admin', running.kafkaAdmin && (() => running.kafkaAdmin!.disconnect())],
     ['serverless-offline', running.offline && (() => running.offline!.stop())],
-    ['processor simulator', running.simulator && (() => running.simulator!.close())],
+    ['processor simulators', running.processors && (() => running.processors!.close())],
     ['queue backend', running.backend && (() => running.backend!.close())],
     ['redis', running.redis && (async () => running.redis!.disconnect())],
     ['database', running.database && (() => running.database!.close())],

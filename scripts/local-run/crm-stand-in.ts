@@ -1,7 +1,7 @@
 /**
  * A stand-in for the CRM side, which consumes the `donations` queue in production and is not
- * part of this project. It leases donations and acks them (counting them), so that the queue
- * drains. A donation it cannot import (an amount that is not a number) crashes it: the lease is
+ * part of this project. It leases donations and acks them (counting them, per order), so that
+ * the queue drains. A donation it cannot import (an amount that is not a number) crashes it: the lease is
  * given back without an ack, every time, until the queue dead-letters the message past its
  * maxReceiveCount; `collect-dead-letters` then moves it into `damaged`, as in production.
  */
@@ -23,14 +23,17 @@ export function startCrmStandIn({ backend, queue, tally, intervalMs = 300 }: { b
       const acks: string[] = [];
       let crashed = 0;
       for (const delivery of deliveries) {
-        let gross = Number.NaN;
+        let donation: { gross?: unknown; gateway?: unknown; order_id?: unknown } = {};
         try {
-          gross = Number((JSON.parse(delivery.body) as { gross?: unknown }).gross);
+          donation = JSON.parse(delivery.body) as typeof donation;
         } catch {
           // unreadable: treated as a crash too
         }
-        if (Number.isFinite(gross)) acks.push(delivery.receipt);
-        else {
+        if (Number.isFinite(Number(donation.gross ?? Number.NaN))) {
+          acks.push(delivery.receipt);
+          // Counted per order, so that the run sees a second donation of one order.
+          if (typeof donation.gateway === 'string' && donation.order_id !== undefined) tally.donation(donation.gateway, String(donation.order_id));
+        } else {
           crashed += 1;
           await backend.release(queue, delivery.receipt);
         }

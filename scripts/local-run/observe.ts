@@ -1,10 +1,12 @@
 /**
  * What the local run looks at while it waits and when it summarises: queue stats, rows per
- * table, the impressions loader's lag per topic, damaged rows, orphans not yet settled.
+ * table, the impressions loader's lag per topic, damaged rows, orphans not yet settled, and the
+ * pending rows and settlement of the orders the run made.
  */
 import type { Admin } from 'kafkajs';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { QueueBackend, QueueStats } from '../../lib/queue/types';
+import { orderKeyOf, type ObservedOrder, type OrderRef } from './summary';
 
 /** Exact row counts of every table of the run's database (the migrations journal excepted). */
 export async function tableRows(pool: Pool): Promise<Array<{ table: string; rows: number }>> {
@@ -54,18 +56,41 @@ export async function impressionsLag(admin: Admin, pool: Pool, group: string, to
   return out;
 }
 
-/** Rows in `damaged` per original queue, and how many of them are due for a retry now. */
-export async function damagedState(pool: Pool): Promise<{ byQueue: Record<string, number>; due: number }> {
+/**
+ * Rows in `damaged` per original queue, how many of them are due for a retry now, and how many
+ * wait for one at all (the run's retry delay is seconds: those are part of what must drain).
+ */
+export async function damagedState(pool: Pool): Promise<{ byQueue: Record<string, number>; due: number; scheduled: number }> {
   const [rows] = await pool.query<RowDataPacket[]>(
-    'SELECT original_queue AS queue, COUNT(*) AS n, SUM(retry_date IS NOT NULL AND retry_date <= UTC_TIMESTAMP()) AS due FROM damaged GROUP BY original_queue ORDER BY original_queue',
+    'SELECT original_queue AS queue, COUNT(*) AS n, SUM(retry_date IS NOT NULL AND retry_date <= UTC_TIMESTAMP()) AS due, SUM(retry_date IS NOT NULL) AS scheduled FROM damaged GROUP BY original_queue ORDER BY original_queue',
   );
   const byQueue: Record<string, number> = {};
   let due = 0;
-  for (const row of rows as Array<{ queue: string; n: number; due: number | null }>) {
+  let scheduled = 0;
+  for (const row of rows as Array<{ queue: string; n: number; due: number | null; scheduled: number | null }>) {
     byQueue[row.queue] = Number(row.n);
     due += Number(row.due ?? 0);
+    scheduled += Number(row.scheduled ?? 0);
   }
-  return { byQueue, due };
+  return { byQueue, due, scheduled };
+}
+
+/** Per order (keyed by orderKeyOf): its unresolved pending rows and whether `pending_settled` records it. */
+export async function observeOrders(pool: Pool, orders: readonly OrderRef[]): Promise<Map<string, ObservedOrder>> {
+  const out = new Map<string, ObservedOrder>(orders.map((order) => [orderKeyOf(order), { unresolved: 0, settled: false }]));
+  if (orders.length === 0) return out;
+  const pairs = [...new Map(orders.map((order) => [orderKeyOf(order), [order.gateway, order.orderId]])).values()];
+  const [rows] = await pool.query<RowDataPacket[]>(
+    'SELECT gateway, order_id AS orderId, SUM(is_resolved IS NULL OR is_resolved = 0) AS unresolved FROM pending WHERE (gateway, order_id) IN (?) GROUP BY gateway, order_id',
+    [pairs],
+  );
+  for (const row of rows as Array<{ gateway: string; orderId: string; unresolved: number | null }>) out.get(orderKeyOf(row))!.unresolved = Number(row.unresolved ?? 0);
+  const [settled] = await pool.query<RowDataPacket[]>('SELECT gateway, order_id AS orderId FROM pending_settled WHERE (gateway, order_id) IN (?)', [pairs]);
+  for (const row of settled as Array<{ gateway: string; orderId: string }>) {
+    const entry = out.get(orderKeyOf(row));
+    if (entry) entry.settled = true;
+  }
+  return out;
 }
 
 /** Unresolved pending rows of the rectified gateways older than the rectifier's minimum age. */

@@ -8,7 +8,11 @@
  *
  * Everything takes a random source, so tests can make it deterministic.
  */
+import { minorUnits } from '../../lib/rectifier/money';
 import type { CheckoutAnswer, OrderAnswer } from '../processor-simulator';
+import type { AdyenPaymentState } from '../simulators/adyen';
+import type { CheckoutScenario, OrderScenario } from '../simulators/paypal';
+import type { WorldlineHostedCheckoutState, WorldlinePaymentState } from '../simulators/worldline';
 
 export type Random = () => number;
 type Body = Record<string, unknown>;
@@ -200,6 +204,134 @@ export function orphanPayment(n: number, trackingId: number, now: Date, ageMinut
     return { message, checkout: { token, answer: { checkoutStatus: 'PaymentActionCompleted', gatewayTxnId: `LOCAL-EC-${trackingId}` } }, becomesDonation: true };
   }
   return { message, checkout: { token, answer: { checkoutStatus: 'PaymentActionNotInitiated' } }, becomesDonation: false };
+}
+
+/** What a processor simulator is told about one orphan's payment. */
+export type ProcessorScenario =
+  | { processor: 'worldline'; payment?: { id: string; state: WorldlinePaymentState }; hostedCheckout?: { id: string; state: WorldlineHostedCheckoutState } }
+  | { processor: 'adyen'; payment?: { pspReference: string; state: AdyenPaymentState; redirectResult: string } }
+  | { processor: 'paypal-orders'; order: { id: string; scenario: OrderScenario } }
+  | { processor: 'paypal-nvp'; checkout: { token: string; scenario: CheckoutScenario } };
+
+/** How an orphan must end: one donation, released (cancelled or failed), left for people, or dropped as never paid. */
+export type OrphanExpectation = 'donation' | 'cancelled' | 'for-people' | 'discarded';
+
+/** An orphan at one of the real processors' simulators, with the end the rectifier must give it. */
+export interface ProcessorOrphan {
+  message: Body;
+  scenario: ProcessorScenario;
+  /** The payments-init outcome to push first (antifraud asked for a review), when there is one. */
+  paymentsInit?: Body;
+  expect: OrphanExpectation;
+}
+
+/** The gateways of the real processors' orphans, as deployed stages configure them (RECTIFY_ADAPTERS). */
+export const PROCESSOR_GATEWAYS = { worldline: 'ingenico', adyen: 'adyen', 'paypal-orders': 'paypal', 'paypal-nvp': 'paypal_ec' } as const;
+
+/**
+ * The orphan mix, one cycle per 17 orphans: per processor settled ones (approved, captured or
+ * already complete), released ones (rejected, refused, voided, failed, abandoned), ones a person
+ * must decide (antifraud `review` before an approve or capture; a recurring PayPal checkout,
+ * which is never charged as a one-off), and PayPal orders never approved (discarded). The PayPal
+ * ones marked `failOnce` answer HTTP 500 to their first call: the rectifier schedules a retry.
+ */
+const ORPHAN_KINDS = [
+  'worldline-approve', 'worldline-captured', 'worldline-rejected', 'worldline-review', 'worldline-abandoned-checkout',
+  'adyen-authorised', 'adyen-refused', 'adyen-unknown', 'adyen-review',
+  'paypal-approved', 'paypal-completed', 'paypal-voided', 'paypal-created',
+  'nvp-completed', 'nvp-approved', 'nvp-failed', 'nvp-recurring',
+] as const;
+export const ORPHAN_KIND_COUNT = ORPHAN_KINDS.length;
+/** Currencies with two decimals, so that each simulator's amount reads the same as the row's. */
+const ORPHAN_LOCALES = LOCALES.filter((locale) => ['USD', 'GBP', 'EUR'].includes(locale.currency));
+
+/**
+ * The `n`th orphan at a real processor (kind `n` modulo the mix), dated `date`: its pending
+ * message, what its processor's simulator must be told, and how it must end.
+ */
+export function processorOrphan(n: number, trackingId: number, date: Date, random: Random): ProcessorOrphan {
+  const kind = ORPHAN_KINDS[n % ORPHAN_KINDS.length]!;
+  const processor = kind.startsWith('worldline') ? 'worldline' : kind.startsWith('adyen') ? 'adyen' : kind.startsWith('paypal') ? 'paypal-orders' : 'paypal-nvp';
+  const paypal = processor === 'paypal-orders' || processor === 'paypal-nvp';
+  const journey: DonorJourney = {
+    ...donorJourney(n, random),
+    locale: pick(random, ORPHAN_LOCALES),
+    gateway: PROCESSOR_GATEWAYS[processor],
+    paymentMethod: paypal ? 'paypal' : 'cc',
+    paymentSubmethod: paypal ? '' : 'visa',
+    outcome: 'complete',
+  };
+  journey.amount = pick(random, journey.locale.amounts);
+  const message = pendingMessage(journey, trackingId, date);
+  const orderId = String(message.order_id);
+  const { value, currency } = minorUnits(message);
+  const review = { ...paymentsInitMessage(journey, trackingId, date), validation_action: 'review', payments_final_status: 'pending' };
+  switch (kind) {
+    case 'worldline-approve':
+    case 'worldline-captured':
+    case 'worldline-rejected':
+    case 'worldline-review': {
+      const id = `${trackingId}000001`;
+      message.gateway_txn_id = id;
+      const state: WorldlinePaymentState =
+        kind === 'worldline-captured'
+          ? { status: 'CAPTURE_REQUESTED', statusCode: 800, amount: value, currencyCode: currency, merchantReference: orderId }
+          : kind === 'worldline-rejected'
+            ? { status: 'REJECTED', statusCode: 100, amount: value, currencyCode: currency, merchantReference: orderId }
+            : { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true, amount: value, currencyCode: currency, merchantReference: orderId };
+      const expect = kind === 'worldline-rejected' ? 'cancelled' : kind === 'worldline-review' ? 'for-people' : 'donation';
+      return { message, scenario: { processor: 'worldline', payment: { id, state } }, expect, ...(kind === 'worldline-review' ? { paymentsInit: review } : {}) };
+    }
+    case 'worldline-abandoned-checkout': {
+      const id = `LOCAL-HC-${trackingId}`;
+      message.gateway_session_id = id;
+      return { message, scenario: { processor: 'worldline', hostedCheckout: { id, state: { status: 'IN_PROGRESS' } } }, expect: 'cancelled' };
+    }
+    case 'adyen-authorised':
+    case 'adyen-refused':
+    case 'adyen-review': {
+      const pspReference = `LR${String(trackingId).padStart(14, '0')}`;
+      const redirectResult = `LOCAL-REDIRECT-${trackingId}`;
+      message.redirect_result = redirectResult;
+      const state: AdyenPaymentState = { resultCode: kind === 'adyen-refused' ? 'Refused' : 'Authorised', merchantReference: orderId, amount: { currency, value } };
+      const expect = kind === 'adyen-refused' ? 'cancelled' : kind === 'adyen-review' ? 'for-people' : 'donation';
+      return { message, scenario: { processor: 'adyen', payment: { pspReference, state, redirectResult } }, expect, ...(kind === 'adyen-review' ? { paymentsInit: review } : {}) };
+    }
+    case 'adyen-unknown':
+      // Nothing known but our own reference: cancelled by reference at Adyen.
+      return { message, scenario: { processor: 'adyen' }, expect: 'cancelled' };
+    case 'paypal-approved':
+    case 'paypal-completed':
+    case 'paypal-voided':
+    case 'paypal-created': {
+      const id = `LOCALPP${trackingId}`;
+      message.gateway_session_id = id;
+      const amount = { currency_code: currency, value: String(message.gross) };
+      const scenario: OrderScenario =
+        kind === 'paypal-approved'
+          ? { status: 'APPROVED', intent: 'CAPTURE', amount, failure: { httpStatus: 500, times: 1 } }
+          : kind === 'paypal-completed'
+            ? { status: 'COMPLETED', intent: 'CAPTURE', amount, capture: { id: `LOCALCAP${trackingId}`, status: 'COMPLETED' } }
+            : { status: kind === 'paypal-voided' ? 'VOIDED' : 'CREATED', intent: 'CAPTURE', amount };
+      const expect = kind === 'paypal-voided' ? 'cancelled' : kind === 'paypal-created' ? 'discarded' : 'donation';
+      return { message, scenario: { processor: 'paypal-orders', order: { id, scenario } }, expect };
+    }
+    default: {
+      const token = String(message.gateway_session_id);
+      const base: CheckoutScenario = { amount: String(message.gross), currency };
+      if (kind === 'nvp-recurring') message.recurring = '1';
+      const scenario: CheckoutScenario =
+        kind === 'nvp-completed'
+          ? { ...base, checkoutStatus: 'PaymentActionCompleted', payerId: `LOCALPAYER${n}`, transactionId: `LOCALTXN${trackingId}` }
+          : kind === 'nvp-approved'
+            ? { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, failure: { httpStatus: 500, times: 1 } }
+            : kind === 'nvp-failed'
+              ? { ...base, checkoutStatus: 'PaymentActionFailed' }
+              : { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, recurring: true };
+      const expect = kind === 'nvp-failed' ? 'cancelled' : kind === 'nvp-recurring' ? 'for-people' : 'donation';
+      return { message, scenario: { processor: 'paypal-nvp', checkout: { token, scenario } }, expect };
+    }
+  }
 }
 
 /** A pending row on a gateway nobody rectifies, older than the expiry age: expire-pending's work. */

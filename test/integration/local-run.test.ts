@@ -52,18 +52,45 @@ describe('npm start (scripts/local-run.ts)', () => {
     return { run, output, exited };
   }
 
-  it('should run the whole pipeline, drain every queue and topic, fill every table and exit 0', async () => {
+  it('should run the whole pipeline, settle orphans at the Worldline, Adyen and PayPal simulators, absorb completions and duplicates, drain everything and exit 0', async () => {
     const { output, exited } = startRun(5);
 
     const code = await exited;
     const { stdout, stderr } = output;
+    const server = new URL(DATABASE_URL);
+    server.pathname = `/${database}`;
+    const db = await mysql.createConnection({ uri: server.toString() });
+    const [damaged] = await db.query<mysql.RowDataPacket[]>("SELECT SUBSTRING_INDEX(error, ':', 1) AS error, COUNT(*) AS n FROM damaged WHERE original_queue = 'pending' GROUP BY 1 ORDER BY 1");
+    const [runs] = await db.query<mysql.RowDataPacket[]>('SELECT DISTINCT gateway FROM rectifier_runs ORDER BY gateway');
+    await db.end();
 
     if (code !== 0) process.stderr.write(`local run output:\n${stdout}\n${stderr.slice(-4000)}\n`);
     expect(code).toBe(0);
-    expect(stdout).toContain('Result: every queue drained to zero, every topic loaded, every table filled.');
+    expect(stdout).toContain('Result: every queue drained to zero, every topic loaded, every table filled, every order of the pending lifecycle ended as it must.');
     for (const queue of QUEUES) expect(stdout).toMatch(new RegExp(`^  ${queue}[ *]+ \\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +0 +0 +0 +0$`, 'm'));
     expect(stdout).toMatch(/^ {2}centralnotice-impressions +\d+ +\d+ +0$/m);
     expect(stdout).toMatch(/^ {2}contribution_tracking +[1-9]\d*$/m);
+    // Per processor: orphans, settled, cancelled, for people, retried (each at least one), other.
+    expect(stdout).toMatch(/^ {2}ingenico +worldline +\d+ +[1-9]\d* +[1-9]\d* +[1-9]\d* +[1-9]\d* +\d+$/m);
+    expect(stdout).toMatch(/^ {2}adyen +adyen +\d+ +[1-9]\d* +[1-9]\d* +[1-9]\d* +[1-9]\d* +\d+$/m);
+    expect(stdout).toMatch(/^ {2}paypal +paypal-orders +\d+ +[1-9]\d* +[1-9]\d* +\d+ +[1-9]\d* +[1-9]\d*$/m);
+    expect(stdout).toMatch(/^ {2}paypal_ec +paypal-nvp +\d+ +[1-9]\d* +[1-9]\d* +[1-9]\d* +[1-9]\d* +\d+$/m);
+    const completions = /^Completions: (\d+) through the signed endpoint, (\d+) as queue messages; (\d+) of (\d+) orders settled with no pending row left and no donation$/m.exec(stdout);
+    expect(completions).not.toBeNull();
+    const [endpoint, queue, absorbed, all] = completions!.slice(1).map(Number) as [number, number, number, number];
+    expect(endpoint).toBeGreaterThan(0);
+    expect(queue).toBeGreaterThan(0);
+    expect([absorbed, all]).toEqual([endpoint + queue, endpoint + queue]);
+    expect(stdout).toMatch(/^Duplicates: [1-9]\d* duplicated or redelivered pending messages of [1-9]\d* orders absorbed; 0 second rows, 0 second donations$/m);
+    expect(stdout).toMatch(/^Pending endpoint answers: [1-9]\d* x 200(, \d+ x 404)?$/m);
+    // What people must decide is in damaged, each saying why: two antifraud reviews, one recurring PayPal checkout.
+    expect(damaged.map((row) => [row.error, Number(row.n)])).toEqual(
+      expect.arrayContaining([
+        ['HeldForReviewError', 2],
+        ['PayPalNeedsPersonError', 1],
+      ]),
+    );
+    expect(runs.map((row) => row.gateway)).toEqual(['adyen', 'ingenico', 'paypal', 'paypal_ec']);
   }, 150_000);
 
   it('should print the summary and stop everything when interrupted', async () => {

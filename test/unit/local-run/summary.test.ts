@@ -1,4 +1,4 @@
-import { describeResults, formatSummary, progressLine, RunTally, type RunSummary } from '../../../scripts/local-run/summary';
+import { describeResults, formatSummary, lifecycleSummary, orderKeyOf, progressLine, RunTally, type ObservedOrder, type OrderRef, type RunSummary } from '../../../scripts/local-run/summary';
 
 const emptyStats = { ready: 0, inFlight: 0, delayed: 0, dead: 0, oldestAgeSeconds: null };
 
@@ -101,5 +101,127 @@ describe('RunTally', () => {
     tally.consumerRun('pending', { processed: 1, succeeded: 0, dropped: 1 });
 
     expect(tally.consumed.get('pending')).toEqual({ processed: 4, succeeded: 2, dropped: 1, damaged: 1, retryScheduled: 0 });
+  });
+});
+
+/** A run's tally with one orphan of each end at ingenico, two at adyen, one completion per path and one duplicated order. */
+function lifecycleTally(): RunTally {
+  const tally = new RunTally();
+  tally.orphans.push(
+    { gateway: 'ingenico', orderId: '1.1', expect: 'donation' },
+    { gateway: 'ingenico', orderId: '2.1', expect: 'cancelled' },
+    { gateway: 'ingenico', orderId: '3.1', expect: 'for-people' },
+    { gateway: 'adyen', orderId: '4.1', expect: 'donation' },
+    { gateway: 'adyen', orderId: '5.1', expect: 'discarded' },
+  );
+  tally.completions.push({ gateway: 'adyen', orderId: '6.1', via: 'endpoint' }, { gateway: 'ingenico', orderId: '7.1', via: 'queue' });
+  tally.duplicates.push({ gateway: 'ingenico', orderId: '1.1' }, { gateway: 'adyen', orderId: '6.1' }, { gateway: 'adyen', orderId: '8.1' });
+  // Two runs of ingenico: the first met a processor failure on 1.1, the second settled it.
+  tally.rectifierRun('ingenico', 'worldline', { 'retry-scheduled': 1, cancelled: 1, 'held-for-review': 1 });
+  tally.rectifierRun('ingenico', 'worldline', { approved: 1 });
+  tally.rectifierRun('adyen', 'adyen', { finished: 1, discarded: 1 });
+  tally.donation('ingenico', '1.1');
+  tally.donation('adyen', '4.1');
+  return tally;
+}
+
+function observed(overrides: Record<string, Partial<ObservedOrder>> = {}): Map<string, ObservedOrder> {
+  const orders: OrderRef[] = ['ingenico 1.1', 'ingenico 2.1', 'ingenico 3.1', 'adyen 4.1', 'adyen 5.1', 'adyen 6.1', 'ingenico 7.1', 'adyen 8.1'].map((key) => {
+    const [gateway, orderId] = key.split(' ') as [string, string];
+    return { gateway, orderId };
+  });
+  const settled = new Set(['adyen 6.1', 'ingenico 7.1']);
+  return new Map(orders.map((order) => [orderKeyOf(order), { unresolved: orderKeyOf(order) === 'adyen 8.1' ? 1 : 0, settled: settled.has(orderKeyOf(order)), ...overrides[orderKeyOf(order)] }]));
+}
+
+describe('lifecycleSummary', () => {
+  it('should count per processor the orphans settled, cancelled, left for people, retried and otherwise ended', () => {
+    const { summary, problems } = lifecycleSummary(lifecycleTally(), observed());
+
+    expect(problems).toEqual([]);
+    expect(summary.processors).toEqual([
+      { gateway: 'ingenico', adapter: 'worldline', orphans: 3, settled: 1, cancelled: 1, forPeople: 1, retried: 1, other: 0 },
+      { gateway: 'adyen', adapter: 'adyen', orphans: 2, settled: 1, cancelled: 0, forPeople: 0, retried: 0, other: 1 },
+    ]);
+    expect(summary.completions).toEqual({ endpoint: 1, queue: 1, absorbed: 2 });
+    expect(summary.duplicates).toEqual({ messages: 3, orders: 3, secondRows: 0, secondDonations: 0 });
+  });
+
+  it('should fail the run when a processor settled no orphan, or one expected to be cancelled or left for people was not', () => {
+    const tally = lifecycleTally();
+    tally.rectified.set('ingenico', { adapter: 'worldline', outcomes: { 'retry-scheduled': 1 } });
+
+    const { problems } = lifecycleSummary(tally, observed());
+
+    expect(problems).toEqual(
+      expect.arrayContaining(['no orphan was settled at ingenico (worldline)', 'no orphan was cancelled at ingenico (worldline)', 'no orphan was left for people at ingenico (worldline)']),
+    );
+  });
+
+  it('should fail the run when a duplicate produced a second donation or a second row', () => {
+    const tally = lifecycleTally();
+    tally.donation('ingenico', '1.1');
+
+    const { summary, problems } = lifecycleSummary(tally, observed({ 'adyen 8.1': { unresolved: 2 } }));
+
+    expect(summary.duplicates).toMatchObject({ secondRows: 1, secondDonations: 1 });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'orphan 1.1 at ingenico (donation): 2 donations pushed, expected 1',
+        'duplicated pending messages left 1 second rows',
+        'duplicated pending messages produced 1 second donations',
+      ]),
+    );
+  });
+
+  it('should fail the run when an orphan did not end as it must or a completed order kept a row, was not settled or became a donation', () => {
+    const tally = lifecycleTally();
+    tally.donation('adyen', '5.1');
+    tally.donation('ingenico', '7.1');
+
+    const { summary, problems } = lifecycleSummary(tally, observed({ 'ingenico 3.1': { unresolved: 1 }, 'adyen 6.1': { unresolved: 1, settled: false } }));
+
+    expect(summary.completions.absorbed).toBe(0);
+    expect(problems).toEqual([
+      'orphan 3.1 at ingenico: 1 pending rows left',
+      'orphan 5.1 at adyen (discarded): 1 donations pushed, expected 0',
+      'completed order 6.1 at adyen (endpoint): not settled, 1 pending rows left, 0 donations',
+      'completed order 7.1 at ingenico (queue): settled, 0 pending rows left, 1 donations',
+    ]);
+  });
+
+  it('should fail the run when no processor failure was retried', () => {
+    const tally = lifecycleTally();
+    tally.rectified.set('ingenico', { adapter: 'worldline', outcomes: { approved: 1, cancelled: 1, 'held-for-review': 1 } });
+
+    expect(lifecycleSummary(tally, observed()).problems).toEqual(['no processor failure was retried']);
+  });
+
+  it('should print a row per processor and the completions and duplicates absorbed', () => {
+    const { summary: lifecycle } = lifecycleSummary(lifecycleTally(), observed());
+
+    const text = formatSummary(summary({ lifecycle, pendingHttp: { '200': 2 } }));
+
+    expect(text).toContain('Orphans per processor (every rectifier run: rectify-orphans and the triggered consume-rectify)');
+    expect(text.split('\n')).toContain('  gateway   processor  orphans  settled  cancelled  for people  retried  other');
+    expect(text.split('\n')).toContain('  ingenico  worldline        3        1          1           1        1      0');
+    expect(text).toContain('Completions: 1 through the signed endpoint, 1 as queue messages; 2 of 2 orders settled with no pending row left and no donation');
+    expect(text).toContain('Duplicates: 3 duplicated or redelivered pending messages of 3 orders absorbed; 0 second rows, 0 second donations');
+    expect(text).toContain('Pending endpoint answers: 2 x 200');
+    expect(text.trimEnd().split('\n').pop()).toBe('Result: every queue drained to zero, every topic loaded, every table filled, every order of the pending lifecycle ended as it must.');
+  });
+});
+
+describe('RunTally lifecycle counts', () => {
+  it('should add up rectifier outcomes per gateway and donations per order', () => {
+    const tally = new RunTally();
+
+    tally.rectifierRun('paypal', 'paypal-orders', { finished: 1, discarded: 2 });
+    tally.rectifierRun('paypal', 'paypal-orders', { finished: 1 });
+    tally.donation('paypal', '9.1');
+    tally.donation('paypal', '9.1');
+
+    expect(tally.rectified.get('paypal')).toEqual({ adapter: 'paypal-orders', outcomes: { finished: 2, discarded: 2 } });
+    expect(tally.donationsByOrder.get('paypal 9.1')).toBe(2);
   });
 });

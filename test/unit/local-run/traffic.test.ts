@@ -1,15 +1,18 @@
 import { parseBannerImpression, parseLandingPageImpression } from '../../../lib/impressions/impression-event';
 import { MalformedMessageError } from '../../../lib/errors';
 import { normalisePendingMessage } from '../../../lib/pending/normalise-message';
+import { minorUnits } from '../../../lib/rectifier/money';
 import { normaliseTrackingMessage } from '../../../lib/tracking/message';
 import {
   bannerImpressionEvent,
   donorJourney,
   landingPageImpressionEvent,
   malformedPendingMessage,
+  ORPHAN_KIND_COUNT,
   orphanPayment,
   paymentsInitMessage,
   pendingMessage,
+  processorOrphan,
   stalePendingMessage,
   trackingContributionEvent,
   trackingFirstEvent,
@@ -103,6 +106,55 @@ describe('local run traffic', () => {
       else expect(orphan.checkout?.token).toBe(orphan.message.gateway_session_id);
     }
     expect(orphans.filter((o) => o.becomesDonation)).toHaveLength(6);
+  });
+
+  it('should make one orphan of each kind per cycle at the four gateways of the real processors, each with how it must end', () => {
+    const random = seeded(7);
+    const date = new Date(NOW.getTime() - 110_000);
+
+    const orphans = Array.from({ length: ORPHAN_KIND_COUNT }, (_, n) => processorOrphan(n, 900_000_000 + n, date, random));
+
+    const byGateway = (gateway: string) => orphans.filter((o) => o.message.gateway === gateway).map((o) => o.expect);
+    expect(byGateway('ingenico')).toEqual(['donation', 'donation', 'cancelled', 'for-people', 'cancelled']);
+    expect(byGateway('adyen')).toEqual(['donation', 'cancelled', 'cancelled', 'for-people']);
+    expect(byGateway('paypal')).toEqual(['donation', 'donation', 'cancelled', 'discarded']);
+    expect(byGateway('paypal_ec')).toEqual(['donation', 'donation', 'cancelled', 'for-people']);
+    for (const orphan of orphans) {
+      expect(orphan.message.date).toBe(Math.floor(date.getTime() / 1000));
+      expect(() => normalisePendingMessage(orphan.message)).not.toThrow();
+    }
+  });
+
+  it('should tell each simulator the payment of its orphan, with the amount of the pending row', () => {
+    const orphans = Array.from({ length: ORPHAN_KIND_COUNT }, (_, n) => processorOrphan(n, 900_000_000 + n, NOW, seeded(8)));
+
+    for (const { message, scenario } of orphans) {
+      const { value, currency } = minorUnits(message);
+      if (scenario.processor === 'worldline' && scenario.payment) {
+        expect(scenario.payment).toMatchObject({ id: message.gateway_txn_id, state: { amount: value, currencyCode: currency } });
+      }
+      if (scenario.processor === 'worldline' && scenario.hostedCheckout) expect(scenario.hostedCheckout.id).toBe(message.gateway_session_id);
+      if (scenario.processor === 'adyen' && scenario.payment) {
+        expect(scenario.payment).toMatchObject({ redirectResult: message.redirect_result, state: { amount: { currency, value } } });
+      }
+      if (scenario.processor === 'paypal-orders') {
+        expect(scenario.order).toMatchObject({ id: message.gateway_session_id, scenario: { amount: { currency_code: currency, value: message.gross } } });
+      }
+      if (scenario.processor === 'paypal-nvp') expect(scenario.checkout).toMatchObject({ token: message.gateway_session_id, scenario: { amount: message.gross, currency } });
+    }
+  });
+
+  it('should give the orphans a person must decide an antifraud review, or mark them recurring', () => {
+    const orphans = Array.from({ length: ORPHAN_KIND_COUNT }, (_, n) => processorOrphan(n, 900_000_000 + n, NOW, seeded(9)));
+
+    const forPeople = orphans.filter((o) => o.expect === 'for-people');
+
+    expect(forPeople.map((o) => [o.message.gateway, o.paymentsInit?.validation_action ?? null, o.message.recurring ?? null])).toEqual([
+      ['ingenico', 'review', null],
+      ['adyen', 'review', null],
+      ['paypal_ec', null, '1'],
+    ]);
+    for (const { message, paymentsInit } of forPeople.filter((o) => o.paymentsInit)) expect(paymentsInit).toMatchObject({ gateway: message.gateway, order_id: message.order_id });
   });
 
   it('should date stale rows past the expiry age on a gateway nobody rectifies', () => {
