@@ -2,8 +2,8 @@
  * The consumer loop, in its batch form, over the contract's own consumeBatches (the path the
  * queue benchmark measures): up to `batchSize` messages, the parseable ones handed to
  * `handleBatch` at once (one database transaction, say), each settled by its own outcome;
- * consumeBatches acks the settled ones with the next batch's lease and gives back the rest. `runConsumer` is this loop with
- * batches of one.
+ * consumeBatches acks the settled ones with a later batch's lease, leases each batch while the one
+ * before is handled, and gives back the rest. `runConsumer` is this loop with batches of one.
  *
  * The run ends when a limit is reached or the queue is empty. With `wait` and a limit, an
  * empty queue is waited on (`waitForMessage`, never busy polling) until the limit is reached.
@@ -102,10 +102,11 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   for (;;) {
     let failure: InfrastructureError | undefined;
     // One consumeBatches loop until the queue is empty or a limit is reached: each batch's acks
-    // ride on the next batch's lease call.
+    // ride on a later lease call, and the next batch is leased while this one is handled, so the
+    // budget counts what is leased and not yet handled as done.
     const result = await backend.consumeBatches(
       queue,
-      () => (budget.exhausted(counts.processed) ? 0 : budget.nextBatch(counts.processed, batchSize)),
+      (inFlight) => (budget.exhausted(counts.processed + inFlight) ? 0 : budget.nextBatch(counts.processed + inFlight, batchSize)),
       async (deliveries) => {
         const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
         failure = error;

@@ -105,7 +105,7 @@ export interface BatchLoopOutcome extends BatchOutcome {
 
 export interface ConsumeBatchesResult extends PopBatchResult {
   batches: number;
-  /** `empty`: a lease found nothing; `stopped`: `next` asked for 0 or a callback said stop. */
+  /** `empty`: a lease found nothing; `stopped`: `next` answered 0 or a callback said stop. */
   stoppedBecause: 'empty' | 'stopped';
 }
 
@@ -191,6 +191,13 @@ export interface QueueCapabilities {
    * have no deduplication), so the consumer's own idempotency is what holds.
    */
   idempotentPush: boolean;
+  /**
+   * A batch that consumeBatches leased ahead and gave back without handing it to the callback
+   * (the batch before it failed, threw or stopped) costs its messages no delivery: their
+   * receiveCount is as before that lease (Redis, as for a prefetch). False: that lease counted a
+   * delivery towards maxReceiveCount (SQS counts every receive and takes none back).
+   */
+  leaseAheadUncounted: boolean;
 }
 
 export interface QueueBackend {
@@ -233,13 +240,23 @@ export interface QueueBackend {
    */
   popAtomicBatch(queue: string, max: number, callback: (deliveries: Delivery[]) => Promise<BatchOutcome>): Promise<PopBatchResult>;
   /**
-   * popAtomicBatch in a loop, the way a consumer runs: before each batch `next()` says how many
-   * to lease (0: stop), and each batch's acks ride on the lease call of the batch after it (one
-   * round trip per batch on Redis). Resolves once the last acks and releases are sent, with
-   * totals and why it stopped. A throwing callback releases its whole batch; the acks of the
-   * batch before it have gone with that batch's lease.
+   * popAtomicBatch in a loop, the way a consumer runs (docs/queue.md, Lease ahead):
+   * - Lease ahead: while the callback handles a full batch N, the lease of batch N+1 is already
+   *   in flight, carrying the acks of batch N−1 (one round trip per batch on Redis, overlapping
+   *   the callback's work). A batch shorter than asked leases nothing ahead: the queue had no more.
+   *   A batch leased ahead is handed to the callback after the current one, in order.
+   * - `next(inFlight)` is asked before each lease, `inFlight` being the messages leased and not
+   *   yet handled (the current batch when leasing ahead, else 0), so a message limit stays exact:
+   *   at most `limit − done − inFlight`. 0: lease no more; the run stops once what it holds is handled.
+   * - FIFO: when a callback reports failed ids, says stop or throws, its failed messages (all of
+   *   them when it throws) are released and the batch leased ahead goes back too, to its place, so
+   *   nothing overtakes a released message. Where `capabilities.leaseAheadUncounted`, that batch
+   *   keeps its receive counts; otherwise its lease counted a delivery.
+   * Resolves once the last acks and releases are sent (acks resolve only after the backend
+   * answered), with totals of what callbacks were handed and why it stopped. A throwing callback
+   * releases its whole batch; the acks of the batch before it have gone with a lease.
    */
-  consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult>;
+  consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult>;
   /** Leases up to `max` messages without running anything: the caller must ack or release. */
   lease(queue: string, options?: LeaseOptions): Promise<Delivery[]>;
   /** Removes a leased message. Rejects with StaleReceiptError when the lease is no longer held. */

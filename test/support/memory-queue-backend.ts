@@ -1,6 +1,6 @@
 /**
  * An in-memory QueueBackend for unit tests of the consumer runner only: FIFO, leases with
- * receipts, piggybacked acks, release to the front, dead letters, and a waitForMessage that
+ * receipts, piggybacked acks, release to its place, dead letters, and a waitForMessage that
  * wakes on push. Not a model of the Redis backend's timing (no lease expiry).
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,8 @@ import type {
 } from '../../lib/queue/types';
 
 interface Stored {
+  /** Push order: a released message goes back to its place by it. */
+  seq: number;
   id: string;
   body: string;
   receiveCount: number;
@@ -36,8 +38,9 @@ interface Queue {
 }
 
 export class MemoryQueueBackend implements QueueBackend {
-  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false, idempotentPush: false };
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false, idempotentPush: false, leaseAheadUncounted: true };
   private readonly queues = new Map<string, Queue>();
+  private seq = 0;
   /** Every call by verb, so tests can count round trips. */
   readonly calls: Record<string, number> = {};
 
@@ -57,7 +60,7 @@ export class MemoryQueueBackend implements QueueBackend {
   /** Appends a raw body as a legacy producer would (no JSON check, no source fields). */
   pushRaw(queue: string, body: string): void {
     const q = this.q(queue);
-    q.ready.push({ id: randomUUID(), body, receiveCount: 0, enqueuedAt: Date.now() });
+    q.ready.push({ seq: this.seq++, id: randomUUID(), body, receiveCount: 0, enqueuedAt: Date.now() });
     this.wake(q);
   }
 
@@ -118,7 +121,8 @@ export class MemoryQueueBackend implements QueueBackend {
     const message = q.inFlight.get(receipt);
     if (!message) throw new StaleReceiptError('stale receipt');
     q.inFlight.delete(receipt);
-    q.ready.unshift(message);
+    const place = q.ready.findIndex((waiting) => waiting.seq > message.seq);
+    q.ready.splice(place < 0 ? q.ready.length : place, 0, message);
     this.wake(q);
   }
 
@@ -162,7 +166,7 @@ export class MemoryQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
     this.count('consumeBatches');
     const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
     return result;
@@ -174,6 +178,13 @@ export class MemoryQueueBackend implements QueueBackend {
       ackBatch: (receipts) => this.ackBatch(queue, receipts),
       releaseQuietly: async (deliveries) => {
         for (const delivery of deliveries) await this.release(queue, delivery.receipt);
+      },
+      releaseUnhandled: async (deliveries) => {
+        for (const delivery of deliveries) {
+          const message = this.q(queue).inFlight.get(delivery.receipt);
+          if (message) message.receiveCount -= 1;
+          await this.release(queue, delivery.receipt);
+        }
       },
     };
   }
@@ -204,7 +215,7 @@ export class MemoryQueueBackend implements QueueBackend {
   async redriveDeadLetters(queue: string): Promise<number> {
     const q = this.q(queue);
     const moved = q.dead.splice(0);
-    for (const letter of moved) q.ready.push({ ...letter, receiveCount: 0 });
+    for (const letter of moved) q.ready.push({ ...letter, seq: this.seq++, receiveCount: 0 });
     return moved.length;
   }
 

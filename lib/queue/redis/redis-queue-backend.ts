@@ -156,7 +156,7 @@ interface Prefetched {
 }
 
 export class RedisQueueBackend implements QueueBackend {
-  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false, idempotentPush: true };
+  readonly capabilities: QueueCapabilities = { orderedRedelivery: true, reportsOldestAge: true, peek: true, delayedReleaseCountsAsDelayed: true, messageGroups: false, idempotentPush: true, leaseAheadUncounted: true };
   private readonly redis: Redis | Cluster;
   private readonly ownsClient: boolean;
   private readonly defaults: QueueSettings;
@@ -465,12 +465,12 @@ export class RedisQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
     queueKeys(queue);
     const { stale, ...result } = await consumeBatchesWith(
       this.batchOperations(queue),
-      () => {
-        const max = next();
+      (inFlight) => {
+        const max = next(inFlight);
         if (max > 0) checkBatchMax(max, 'consumeBatches');
         return max;
       },
@@ -496,6 +496,15 @@ export class RedisQueueBackend implements QueueBackend {
       },
       ackBatch: async (receipts) => (await this.leaseAndAck(queue, 0, 0, receipts)).stale,
       releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
+      // A batch leased ahead and never handed over: its lease counted a delivery, which release-7
+      // takes back (as for a prefetch), so a failure before it costs these messages nothing.
+      releaseUnhandled: async (deliveries) => {
+        try {
+          await this.releaseReceipts(queue, deliveries.map((d) => d.receipt), 0, true);
+        } catch (error) {
+          log.error({ queue, err: toError(error).message }, 'could not give back a batch leased ahead; its leases will expire');
+        }
+      },
     };
   }
 

@@ -166,6 +166,8 @@ export class SqsQueueBackend implements QueueBackend {
       messageGroups: true,
       // Standard queues have no deduplication; a FIFO queue's lasts five minutes, too short to count on.
       idempotentPush: false,
+      // Every receive counts in ApproximateReceiveCount, and nothing takes a count back.
+      leaseAheadUncounted: false,
     };
     this.identity = options.identity ?? currentSourceIdentity();
     this.logger = options.logger ?? createLogger({ component: 'queue-sqs' });
@@ -253,7 +255,7 @@ export class SqsQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: () => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
     const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
     return result;
   }

@@ -304,7 +304,7 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(rest.map((d) => d.receiveCount)).toEqual([1, 1, 1]);
     });
 
-    it('should give back the failed messages of a batch and stop when the callback says so', async () => {
+    it('should give back the failed messages of a batch and the batch leased ahead, and stop when the callback says so', async () => {
       const { backend, queue } = await open();
       await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
       const callback = jest.fn(async (deliveries: Delivery[]) => ({ failedIds: [deliveries[2]!.id, deliveries[3]!.id], stop: true }));
@@ -315,12 +315,14 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(callback).toHaveBeenCalledTimes(1);
       expect(result).toEqual({ leased: 4, acked: 2, failed: 2, batches: 1, stoppedBecause: 'stopped' });
       expect(redeliveredOrder(backend, rest)).toEqual([2, 3, 4, 5]);
-      expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 2: 2, 3: 2, 4: 1, 5: 1 });
+      // 4 and 5 were leased ahead while the first batch was handled, then given back unhandled
+      const ahead = backend.capabilities.leaseAheadUncounted ? 1 : 2;
+      expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 2: 2, 3: 2, 4: ahead, 5: ahead });
     });
 
-    it('should give back a whole batch whose callback throws, after acking the batch before it', async () => {
+    it('should give back a whole batch whose callback throws and the batch leased ahead, after acking the batch before it', async () => {
       const { backend, queue } = await open();
-      await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+      await backend.pushBatch(queue, Array.from({ length: 9 }, (_, n) => ({ n })));
       let batch = 0;
 
       const run = backend.consumeBatches(queue, () => 3, async () => {
@@ -331,8 +333,71 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
 
       await expect(run).rejects.toThrow('handler failed');
       const rest = await backend.lease(queue, { max: 10 });
-      expect(redeliveredOrder(backend, rest)).toEqual([3, 4, 5]);
-      expect(rest.map((d) => d.receiveCount)).toEqual([2, 2, 2]);
+      expect(redeliveredOrder(backend, rest)).toEqual([3, 4, 5, 6, 7, 8]);
+      const ahead = backend.capabilities.leaseAheadUncounted ? 1 : 2;
+      expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 3: 2, 4: 2, 5: 2, 6: ahead, 7: ahead, 8: ahead });
+    });
+
+    it('should lease the next batch before handing over a full one, telling next what is leased and not yet handled', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 7 }, (_, n) => ({ n })));
+      const events: string[] = [];
+
+      const result = await backend.consumeBatches(
+        queue,
+        (inFlight) => {
+          events.push(`next(${inFlight})`);
+          return 3;
+        },
+        async (deliveries) => {
+          events.push(`handle ${redeliveredOrder(backend, deliveries).join(',')}`);
+          return { failedIds: [] };
+        },
+      );
+
+      expect(result).toEqual({ leased: 7, acked: 7, failed: 0, batches: 3, stoppedBecause: 'empty' });
+      // A short batch (the last one) leases nothing ahead: the queue had no more.
+      expect(events).toEqual(['next(0)', 'next(3)', 'handle 0,1,2', 'next(3)', 'handle 3,4,5', 'handle 6', 'next(0)']);
+      expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
+    });
+
+    it('should lease no more once next answers 0 ahead, and stop after the batch in hand', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 10 }, (_, n) => ({ n })));
+      const limit = 5;
+      let done = 0;
+
+      const result = await backend.consumeBatches(
+        queue,
+        (inFlight) => Math.max(0, Math.min(3, limit - done - inFlight)),
+        async (deliveries) => {
+          done += deliveries.length;
+          return { failedIds: [] };
+        },
+      );
+      const rest = await backend.lease(queue, { max: 10 });
+
+      expect(result).toEqual({ leased: 5, acked: 5, failed: 0, batches: 2, stoppedBecause: 'stopped' });
+      expect(redeliveredOrder(backend, rest)).toEqual([5, 6, 7, 8, 9]);
+      expect(rest.map((d) => d.receiveCount)).toEqual([1, 1, 1, 1, 1]);
+    });
+
+    it('should give back the batch leased ahead when a callback reports failed ids, so that the released message is delivered before it', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+      const handed: Delivery[][] = [];
+
+      const result = await backend.consumeBatches(queue, () => 3, async (deliveries) => {
+        handed.push(deliveries);
+        return { failedIds: handed.length === 1 ? [deliveries[1]!.id] : [] };
+      });
+
+      expect(result).toMatchObject({ acked: 6, failed: 1, stoppedBecause: 'empty' });
+      const after = handed.slice(1).flat();
+      expect(redeliveredOrder(backend, after)).toEqual([1, 3, 4, 5]);
+      const counts = Object.fromEntries(after.map((d) => [JSON.parse(d.body).n, d.receiveCount]));
+      const ahead = backend.capabilities.leaseAheadUncounted ? 1 : 2;
+      expect(counts).toEqual({ 1: 2, 3: ahead, 4: ahead, 5: ahead });
     });
 
     it('should keep a lease alive when it is extended', async () => {

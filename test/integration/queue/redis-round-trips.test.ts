@@ -3,8 +3,8 @@
  * (docs/queue.md, Prefetch): the ack of a lone popAtomic loop leases the message after the next
  * one and claims the next one ahead (one call per message), acks that share a call prefetch
  * nothing, and a message no callback was
- * handed never counts a delivery; consumeBatches sends each batch's acks with the next lease
- * (one call per batch).
+ * handed never counts a delivery; consumeBatches leases each batch while the one before is
+ * handled, with the acks of the batch before that (one call per batch, overlapping the callback).
  */
 import Redis from 'ioredis';
 import type { QueueBackend } from '../../../lib/queue/types';
@@ -186,9 +186,55 @@ describe('Redis consumer loops', () => {
     // act
     const result = await backend.consumeBatches(queue, () => 100, async () => ({ failedIds: [] }));
 
-    // assert: five batches, then the lease that found the queue empty (and carried the last acks)
+    // assert: five batches, the lease ahead of the fifth that found the queue empty, and the
+    // lease after it that carried the last acks (and found it empty too)
     expect(result).toEqual({ leased: 500, acked: 500, failed: 0, batches: 5, stoppedBecause: 'empty' });
+    expect(await scriptCalls()).toBe(7);
+    expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
+  });
+
+  it('should cost one script call per batch when the last batch is short, its lease ahead skipped', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 450 }, (_, n) => ({ n })));
+    await admin.config('RESETSTAT');
+
+    // act
+    const result = await backend.consumeBatches(queue, () => 100, async () => ({ failedIds: [] }));
+
+    // assert: five batches, then the lease that found the queue empty (and carried the last acks)
+    expect(result).toEqual({ leased: 450, acked: 450, failed: 0, batches: 5, stoppedBecause: 'empty' });
     expect(await scriptCalls()).toBe(6);
     expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
+  });
+
+  it('should send the lease of the next batch, with the acks of the batch before, while the callback still holds a batch', async () => {
+    // arrange
+    await backend.pushBatch(queue, Array.from({ length: 30 }, (_, n) => ({ n })));
+    const inFlightDuringCallback: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const inflight = () => admin.hlen(`{${queue}}:inflight`);
+    const waitForInflight = async (count: number) => {
+      for (let i = 0; i < 100 && (await inflight()) !== count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      return inflight();
+    };
+
+    // act: the second callback holds its batch until the test has looked
+    const run = backend.consumeBatches(queue, () => 10, async () => {
+      const batch = inFlightDuringCallback.length + 1;
+      inFlightDuringCallback.push(await waitForInflight(batch === 3 ? 10 : 20));
+      if (batch === 2) await held;
+      return { failedIds: [] };
+    });
+    const during = await waitForInflight(20);
+    release();
+    const result = await run;
+
+    // assert: while a batch is handled the next is leased (20 in flight), and that lease carried
+    // the acks of the batch before (never 30 in flight); the lease ahead of the third found nothing
+    expect(during).toBe(20);
+    expect(inFlightDuringCallback).toEqual([20, 20, 10]);
+    expect(result).toEqual({ leased: 30, acked: 30, failed: 0, batches: 3, stoppedBecause: 'empty' });
+    expect(await inflight()).toBe(0);
   });
 });

@@ -218,7 +218,7 @@ describe('SqsQueueBackend on the SQS emulator', () => {
   });
 
   it('should declare what SQS cannot do: ordered redelivery, the oldest age, peek, and delayed releases counted as delayed', () => {
-    expect(backend.capabilities).toEqual({ orderedRedelivery: false, reportsOldestAge: false, peek: false, delayedReleaseCountsAsDelayed: false, messageGroups: true, idempotentPush: false });
+    expect(backend.capabilities).toEqual({ orderedRedelivery: false, reportsOldestAge: false, peek: false, delayedReleaseCountsAsDelayed: false, messageGroups: true, idempotentPush: false, leaseAheadUncounted: false });
   });
 
   it('should not declare ordered redelivery for FIFO by default while the project’s own queues are standard queues', async () => {
