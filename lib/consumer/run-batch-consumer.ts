@@ -11,6 +11,7 @@
  * messages are released, settled ones acked, and the run rejects with the InfrastructureError.
  */
 import { InfrastructureError, toError } from '../errors';
+import { parseJsonObject } from '../json-object';
 import { createLogger, type Logger } from '../log';
 import type { Delivery, MessageBody, QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
@@ -67,6 +68,14 @@ export interface BatchConsumerOptions extends ConsumerRunOptions {
   /** Most messages handed to `handleBatch` at once. */
   batchSize: number;
   handleBatch: (messages: BatchMessage[]) => Promise<BatchFailures | void>;
+  /**
+   * Called with the parseable messages of a batch leased ahead as soon as it arrives, while
+   * `handleBatch` still works on the batch before (waiting for its database): CPU work done here
+   * for the coming batch (normalising, hashing) overlaps those waits instead of following them.
+   * The same messages (the same body objects) reach `handleBatch` later, unless the batch goes
+   * back unhandled. Must not throw; a message it cannot prepare is left to `handleBatch`.
+   */
+  prepareBatch?: (messages: BatchMessage[]) => void;
 }
 
 /** A limit the caller passes; a negative, fractional count or non-number is a programming error. */
@@ -98,6 +107,18 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
 
   const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
+  // Bodies of a batch leased ahead, parsed while the batch before is in the database.
+  const parsedAhead = new WeakMap<Delivery, MessageBody>();
+  const prepare = (deliveries: Delivery[]) => {
+    const messages: BatchMessage[] = [];
+    for (const delivery of deliveries) {
+      const parsed = parseJsonObject(delivery.body);
+      if (!parsed.ok) continue;
+      parsedAhead.set(delivery, parsed.value);
+      messages.push({ body: parsed.value, delivery });
+    }
+    options.prepareBatch?.(messages);
+  };
 
   for (;;) {
     let failure: InfrastructureError | undefined;
@@ -108,11 +129,12 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
       queue,
       (inFlight) => (budget.exhausted(counts.processed + inFlight) ? 0 : budget.nextBatch(counts.processed + inFlight, batchSize)),
       async (deliveries) => {
-        const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
+        const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts, parsedAhead);
         failure = error;
         // Unsettled messages (after an infrastructure failure) go back to the queue, and the run stops.
         return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id), stop: error !== undefined };
       },
+      { prepare },
     );
     if (failure) {
       logger.error({ queue, released: result.failed }, 'infrastructure failure: messages released, run stopped');
@@ -144,9 +166,10 @@ async function settleBatch(
   handleBatch: BatchConsumerOptions['handleBatch'],
   context: SettleContext,
   counts: ConsumerCounts,
+  parsed: WeakMap<Delivery, MessageBody>,
 ): Promise<{ settled: Set<string>; error?: InfrastructureError }> {
   const settled = new Set<string>();
-  const { outcomes, bodies } = await runBatchHandler(deliveries, handleBatch);
+  const { outcomes, bodies } = await runBatchHandler(deliveries, handleBatch, parsed);
   for (const delivery of deliveries) {
     let settlement: Settlement = 'succeeded';
     if (outcomes.has(delivery.id)) {
@@ -168,18 +191,20 @@ async function settleBatch(
  * Parses each delivery and hands the parseable ones to `handleBatch` in one call: what each
  * delivery ended with, by Delivery.id (absent: succeeded), and the parsed bodies. A body that is
  * not a JSON object never reaches the handler (MalformedMessageError); a throwing handler
- * applies its error to every message it was given. Shared by the scheduled and the SQS runner.
+ * applies its error to every message it was given. Shared by the scheduled and the SQS runner;
+ * `parsedAhead` holds bodies already parsed (a batch leased ahead).
  */
 export async function runBatchHandler(
   deliveries: Delivery[],
   handleBatch: BatchConsumerOptions['handleBatch'],
+  parsedAhead?: WeakMap<Delivery, MessageBody>,
 ): Promise<{ outcomes: Map<string, unknown>; bodies: Map<string, MessageBody> }> {
   const outcomes = new Map<string, unknown>();
   const parsed: BatchMessage[] = [];
   const bodies = new Map<string, MessageBody>();
   for (const delivery of deliveries) {
     try {
-      const body = parseBody(delivery.body);
+      const body = parsedAhead?.get(delivery) ?? parseBody(delivery.body);
       parsed.push({ body, delivery });
       bodies.set(delivery.id, body);
     } catch (error) {

@@ -21,11 +21,11 @@ import type { RetryPolicy } from '../consumer/retry-policy';
 import type { Db } from '../db/client';
 import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
-import type { QueueBackend } from '../queue/types';
+import type { MessageBody, QueueBackend } from '../queue/types';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 import { isCompletionMessage, parseSettledOrder, settleOrders, type SettledOrder } from './complete-order';
 import { orderKey, PaymentsInitialStore } from './payments-initial-store';
-import { PendingStore, type ResolveMode } from './pending-store';
+import { PendingStore, preparePendingRows, type ResolveMode } from './pending-store';
 import { pushTriggers, triggersFor, type TriggerOptions } from './rectify-trigger';
 import { SettledOrdersStore } from './settled-orders-store';
 
@@ -60,7 +60,31 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
     handleBatch: pendingBatchHandler(deps, options),
+    prepareBatch: preparePendingBatch,
   });
+}
+
+/** Pending messages normalised ahead (preparePendingBatch), by the parsed body they came from. */
+const normalisedAhead = new WeakMap<MessageBody, PendingMessage>();
+
+/**
+ * The CPU work of storing a batch, done for a batch leased ahead while the batch before waits for
+ * the database: each pending message normalised, its row's values (key hash, JSON) made.
+ * storePendingBatch then takes them as they are; what fails here is left to it.
+ */
+export function preparePendingBatch(messages: BatchMessage[]): void {
+  const normalised: PendingMessage[] = [];
+  for (const { body } of messages) {
+    if (isCompletionMessage(body)) continue;
+    try {
+      const message = normalisePendingMessage(body);
+      normalisedAhead.set(body, message);
+      normalised.push(message);
+    } catch {
+      // Malformed: storePendingBatch finds it again and reports it.
+    }
+  }
+  preparePendingRows(normalised);
 }
 
 /**
@@ -102,7 +126,7 @@ export async function storePendingBatch(
   for (const { body, delivery } of messages) {
     try {
       if (isCompletionMessage(body)) completions.push({ id: delivery.id, order: parseSettledOrder(body) });
-      else valid.push({ id: delivery.id, message: normalisePendingMessage(body) });
+      else valid.push({ id: delivery.id, message: normalisedAhead.get(body) ?? normalisePendingMessage(body) });
     } catch (error) {
       failures.set(delivery.id, error);
     }

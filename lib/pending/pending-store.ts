@@ -79,6 +79,24 @@ export function pendingMessageKey(message: PendingMessage): string {
   return messageHash(message, BOOKKEEPING_KEYS);
 }
 
+/** Row values made ahead (preparePendingRows) for the messages insertMany will get. */
+const rowsAhead = new WeakMap<PendingMessage, unknown[]>();
+
+function insertValues(message: PendingMessage): unknown[] {
+  return rowsAhead.get(message) ?? INSERT_MANY.values([toRow(message)])[0]!;
+}
+
+/**
+ * Makes the INSERT values (the key's hash, the message's JSON) of messages that `insertMany`
+ * will store later, ahead of time: the consumer calls it for a batch leased ahead while the
+ * batch before waits for the database (lib/consumer/run-batch-consumer.ts, prepareBatch).
+ */
+export function preparePendingRows(messages: readonly PendingMessage[]): void {
+  for (const message of messages) {
+    if (message.pending_id === undefined && !rowsAhead.has(message)) rowsAhead.set(message, INSERT_MANY.values([toRow(message)])[0]!);
+  }
+}
+
 function pendingIdOf(message: PendingMessage): number | null {
   const value = message.pending_id;
   if (value === undefined) return null;
@@ -126,7 +144,7 @@ export class PendingStore {
     // statement of a whole batch is parsed value by value by the server: a prepared statement
     // (one per batch size and connection) sends the values in the binary protocol instead
     // (bench/pending.ts). Columns and value conversions still come from the schema.
-    const values = INSERT_MANY.values(messages.map(toRow)).flat() as ExecuteValues;
+    const values = messages.flatMap(insertValues) as ExecuteValues;
     await withDatabase('insert pending rows', () => executePrepared(this.db, INSERT_MANY.prepared(messages.length), values));
   }
 

@@ -7,7 +7,7 @@
  * popAtomicBatch is one turn of the loop. Backends differ only in how they lease, ack and
  * release, which they pass in.
  */
-import type { BatchLoopOutcome, BatchOutcome, ConsumeBatchesResult, Delivery, PopBatchResult } from './types';
+import type { BatchLoopOutcome, BatchOutcome, ConsumeBatchesOptions, ConsumeBatchesResult, Delivery, PopBatchResult } from './types';
 
 export interface BatchOperations {
   /** Acks `acks`, then leases up to `max`; resolves with the deliveries and the stale receipts among `acks`. */
@@ -36,6 +36,7 @@ export async function consumeBatchesWith(
   operations: BatchOperations,
   next: (inFlight: number) => number,
   callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>,
+  options: ConsumeBatchesOptions = {},
 ): Promise<ConsumeBatchesResult & { stale: number }> {
   const result: ConsumeBatchesResult & { stale: number } = { leased: 0, acked: 0, failed: 0, batches: 0, stoppedBecause: 'empty', stale: 0 };
   const releaseUnhandled = (deliveries: Delivery[]) =>
@@ -67,7 +68,14 @@ export async function consumeBatchesWith(
       aheadAsked = next(batch.length);
       if (aheadAsked > 0) {
         ahead = lease(aheadAsked).then(
-          (leased) => ({ leased }),
+          (leased) => {
+            try {
+              if (leased.deliveries.length > 0) options.prepare?.(leased.deliveries);
+            } catch {
+              // Only a head start: the callback does the same work itself. The lease must not be lost.
+            }
+            return { leased };
+          },
           (error: unknown) => ({ error }),
         );
       } else stopAfter = true;

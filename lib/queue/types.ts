@@ -103,6 +103,17 @@ export interface BatchLoopOutcome extends BatchOutcome {
   stop?: boolean;
 }
 
+/** Optional hooks of consumeBatches. */
+export interface ConsumeBatchesOptions {
+  /**
+   * Called with a batch leased ahead as soon as it arrives, while the callback still handles the
+   * batch before (docs/queue.md, Lease ahead): CPU work done here on the coming batch (parsing,
+   * say) overlaps the callback's waits. The same batch is handed to the callback later unless it
+   * goes back unhandled. Must not throw and must not keep the deliveries' leases for itself.
+   */
+  prepare?(deliveries: Delivery[]): void;
+}
+
 export interface ConsumeBatchesResult extends PopBatchResult {
   batches: number;
   /** `empty`: a lease found nothing; `stopped`: `next` answered 0 or a callback said stop. */
@@ -252,11 +263,17 @@ export interface QueueBackend {
    *   them when it throws) are released and the batch leased ahead goes back too, to its place, so
    *   nothing overtakes a released message. Where `capabilities.leaseAheadUncounted`, that batch
    *   keeps its receive counts; otherwise its lease counted a delivery.
-   * Resolves once the last acks and releases are sent (acks resolve only after the backend
-   * answered), with totals of what callbacks were handed and why it stopped. A throwing callback
+   * `options.prepare` sees each batch leased ahead when it arrives. Resolves once the last acks
+   * and releases are sent (acks resolve only after the backend answered), with totals of what
+   * callbacks were handed and why it stopped. A throwing callback
    * releases its whole batch; the acks of the batch before it have gone with a lease.
    */
-  consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult>;
+  consumeBatches(
+    queue: string,
+    next: (inFlight: number) => number,
+    callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>,
+    options?: ConsumeBatchesOptions,
+  ): Promise<ConsumeBatchesResult>;
   /** Leases up to `max` messages without running anything: the caller must ack or release. */
   lease(queue: string, options?: LeaseOptions): Promise<Delivery[]>;
   /** Removes a leased message. Rejects with StaleReceiptError when the lease is no longer held. */

@@ -10,6 +10,7 @@ import type {
   QueueCapabilities,
   BatchLoopOutcome,
   BatchOutcome,
+  ConsumeBatchesOptions,
   ConsumeBatchesResult,
   DeadLetter,
   Delivery,
@@ -166,9 +167,14 @@ export class MemoryQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+  async consumeBatches(
+    queue: string,
+    next: (inFlight: number) => number,
+    callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>,
+    options?: ConsumeBatchesOptions,
+  ): Promise<ConsumeBatchesResult> {
     this.count('consumeBatches');
-    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
+    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback, options);
     return result;
   }
 

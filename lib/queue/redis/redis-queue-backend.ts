@@ -21,6 +21,7 @@ import { consumeBatchesWith, popAtomicBatchWith, type BatchOperations } from '..
 import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type SourceIdentity } from '../source-fields';
 import type {
   BatchLoopOutcome,
+  ConsumeBatchesOptions,
   ConsumeBatchesResult,
   BatchOutcome,
   DeadLetter,
@@ -465,7 +466,12 @@ export class RedisQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
+  async consumeBatches(
+    queue: string,
+    next: (inFlight: number) => number,
+    callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>,
+    options?: ConsumeBatchesOptions,
+  ): Promise<ConsumeBatchesResult> {
     queueKeys(queue);
     const { stale, ...result } = await consumeBatchesWith(
       this.batchOperations(queue),
@@ -475,6 +481,7 @@ export class RedisQueueBackend implements QueueBackend {
         return max;
       },
       callback,
+      options,
     );
     if (stale > 0) log.warn({ queue, stale }, 'batch acks with stale receipts: leases ran out during the callback');
     return result;

@@ -58,6 +58,7 @@ import { currentSourceIdentity, needsEnqueuedTime, withSourceFields, type Source
 import type {
   BatchLoopOutcome,
   BatchOutcome,
+  ConsumeBatchesOptions,
   ConsumeBatchesResult,
   DeadLetter,
   Delivery,
@@ -255,8 +256,13 @@ export class SqsQueueBackend implements QueueBackend {
     return result;
   }
 
-  async consumeBatches(queue: string, next: (inFlight: number) => number, callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>): Promise<ConsumeBatchesResult> {
-    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback);
+  async consumeBatches(
+    queue: string,
+    next: (inFlight: number) => number,
+    callback: (deliveries: Delivery[]) => Promise<BatchLoopOutcome>,
+    options?: ConsumeBatchesOptions,
+  ): Promise<ConsumeBatchesResult> {
+    const { stale: _stale, ...result } = await consumeBatchesWith(this.batchOperations(queue), next, callback, options);
     return result;
   }
 

@@ -2,7 +2,8 @@ import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import type { BatchMessage } from '../../../lib/consumer/run-batch-consumer';
 import { consumePending, storePendingBatch } from '../../../lib/pending/consume-pending';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
-import { PendingStore } from '../../../lib/pending/pending-store';
+import { normalisePendingMessage } from '../../../lib/pending/normalise-message';
+import { PendingStore, pendingMessageKey } from '../../../lib/pending/pending-store';
 import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
 import { openCountedDatabase } from '../../support/database';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
@@ -87,6 +88,22 @@ describe('consumePending', () => {
 
     expect(counts).toMatchObject({ processed: 1, succeeded: 1, damaged: 0 });
     expect(await env.rows('SELECT order_id FROM pending')).toEqual([{ order_id: fixture.order_id }]);
+  });
+
+  it('should store batches prepared while the batch before was in the database as it stores the first', async () => {
+    // arrange: batches of two, so that every batch after the first is leased ahead and prepared
+    const messages = [fixture, { ...fixture, gateway: '' }, { ...fixture, gateway_txn_id: 'T2' }, fixture, legacy, { ...fixture, order_id: '48213378.1' }];
+    await env.backend.pushBatch(env.queues.pending, messages);
+
+    // act
+    const counts = await run(2);
+
+    // assert: four distinct messages, one redelivery absorbed by its key, one without gateway in damaged
+    expect(counts).toMatchObject({ processed: 6, succeeded: 5, damaged: 1 });
+    const rows = await env.rows<{ message_key: string }>('SELECT message_key FROM pending ORDER BY id');
+    const expected = [messages[0], messages[2], messages[4], messages[5]].map((message) => pendingMessageKey(normalisePendingMessage(message)));
+    expect(rows.map((row) => row.message_key)).toEqual(expected);
+    expect(await env.rows('SELECT id FROM damaged')).toHaveLength(1);
   });
 
   it('should store a second, different message of the same order as another row of that order', async () => {

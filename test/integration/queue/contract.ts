@@ -338,7 +338,7 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 3: 2, 4: 2, 5: 2, 6: ahead, 7: ahead, 8: ahead });
     });
 
-    it('should lease the next batch before handing over a full one, telling next what is leased and not yet handled', async () => {
+    it('should lease the next batch before handing over a full one, telling next what is leased and not yet handled and preparing what arrives', async () => {
       const { backend, queue } = await open();
       await backend.pushBatch(queue, Array.from({ length: 7 }, (_, n) => ({ n })));
       const events: string[] = [];
@@ -353,11 +353,13 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
           events.push(`handle ${redeliveredOrder(backend, deliveries).join(',')}`);
           return { failedIds: [] };
         },
+        { prepare: (deliveries) => events.push(`prepare ${redeliveredOrder(backend, deliveries).join(',')}`) },
       );
 
       expect(result).toEqual({ leased: 7, acked: 7, failed: 0, batches: 3, stoppedBecause: 'empty' });
-      // A short batch (the last one) leases nothing ahead: the queue had no more.
-      expect(events).toEqual(['next(0)', 'next(3)', 'handle 0,1,2', 'next(3)', 'handle 3,4,5', 'handle 6', 'next(0)']);
+      // Each batch leased ahead is prepared when it arrives, before its turn; a short batch (the
+      // last one) leases nothing ahead: the queue had no more.
+      expect(events).toEqual(['next(0)', 'next(3)', 'handle 0,1,2', 'prepare 3,4,5', 'next(3)', 'handle 3,4,5', 'prepare 6', 'handle 6', 'next(0)']);
       expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
     });
 

@@ -245,6 +245,37 @@ describe('runBatchConsumer', () => {
     expect(backend.held(QUEUE)).toEqual([]);
   });
 
+  it('should prepare a batch leased ahead while the batch before is handled, and hand over the same bodies', async () => {
+    // arrange
+    const backend = new MemoryQueueBackend();
+    const damagedStore = new MemoryDamagedStore();
+    await backend.pushBatch(QUEUE, [1, 2, 3, 4, 5].map(young));
+    backend.pushRaw(QUEUE, '{broken');
+    const events: string[] = [];
+    const prepared = new Set<object>();
+    const handedPrepared: boolean[] = [];
+
+    // act
+    const counts = await runBatchConsumer({
+      backend, queue: QUEUE, batchSize: 3, damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, now: () => NOW,
+      prepareBatch: (messages) => {
+        events.push(`prepare ${messages.map((m) => m.body.n).join(',')}`);
+        for (const { body } of messages) prepared.add(body);
+      },
+      handleBatch: async (messages) => {
+        events.push(`handle ${messages.map((m) => m.body.n).join(',')}`);
+        handedPrepared.push(...messages.map((m) => prepared.has(m.body)));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push('handled');
+      },
+    });
+
+    // assert: the second batch (its broken body left out) is prepared before the first is handled
+    expect(events).toEqual(['handle 1,2,3', 'prepare 4,5', 'handled', 'handle 4,5', 'handled']);
+    expect(handedPrepared).toEqual([false, false, false, true, true]);
+    expect(counts).toMatchObject({ processed: 6, succeeded: 5, damaged: 1 });
+  });
+
   it('should release the whole batch and reject when the batch handler throws an InfrastructureError', async () => {
     const backend = new MemoryQueueBackend();
     const damagedStore = new MemoryDamagedStore();
