@@ -9,8 +9,8 @@
  * pending message of an order settled before is dropped (`pending_settled`), so one that arrives
  * after its completion does not bring the order back for the rectifier.
  *
- * Messages are handled in batches: one lookup in `payments_initial` and one in `pending_settled`
- * (at once) and one multi-row INSERT per batch. A batch the database refuses is retried row by
+ * Messages are handled in batches: one multi-row INSERT and one lookup in `payments_initial` and
+ * `pending_settled` (one statement, lib/pending/order-lookup.ts) per batch. A batch the database refuses is retried row by
  * row, so that one bad row goes to `damaged` alone; a database that is down stops the run with the
  * batch back in the queue.
  */
@@ -24,7 +24,8 @@ import type { Logger } from '../log';
 import type { MessageBody, QueueBackend } from '../queue/types';
 import { normalisePendingMessage, type PendingMessage } from './normalise-message';
 import { isCompletionMessage, parseSettledOrder, settleOrders, type SettledOrder } from './complete-order';
-import { orderKey, PaymentsInitialStore } from './payments-initial-store';
+import { OrderOutcomesLookup } from './order-lookup';
+import { orderKey } from './payments-initial-store';
 import { PendingStore, preparePendingRows, type ResolveMode } from './pending-store';
 import { pushTriggers, triggersFor, type TriggerOptions } from './rectify-trigger';
 import { SettledOrdersStore } from './settled-orders-store';
@@ -97,11 +98,11 @@ export function pendingBatchHandler(
   options: Pick<ConsumePendingOptions, 'resolveMode' | 'trigger'>,
 ): (messages: BatchMessage[]) => Promise<BatchFailures> {
   const pendingStore = new PendingStore(deps.db);
-  const paymentsInitial = new PaymentsInitialStore(deps.db);
+  const outcomes = new OrderOutcomesLookup(deps.db);
   const settledStore = new SettledOrdersStore(deps.db);
   return async (messages) => {
     const stored: PendingMessage[] = [];
-    const failures = await storePendingBatch(messages, pendingStore, paymentsInitial, settledStore, options.resolveMode, stored);
+    const failures = await storePendingBatch(messages, pendingStore, outcomes, settledStore, options.resolveMode, stored);
     if (options.trigger && deps.backend) await pushTriggers(deps.backend, options.trigger.queue, triggersFor(stored, options.trigger));
     return failures;
   };
@@ -114,7 +115,7 @@ export function pendingBatchHandler(
 export async function storePendingBatch(
   messages: BatchMessage[],
   pendingStore: PendingStore,
-  paymentsInitial: PaymentsInitialStore,
+  outcomes: OrderOutcomesLookup,
   settledStore: SettledOrdersStore,
   resolveMode: ResolveMode,
   /** Filled with the messages stored as rows (for the rectify triggers). */
@@ -157,8 +158,8 @@ export async function storePendingBatch(
   // what it finds, so either it finds these rows or this lookup finds its record (the soak drill
   // found rows of failed payments left behind when the lookup came first). Such rows go again.
   const ordersWritten = written.filter(({ message }) => message.order_id !== undefined).map(({ message }) => ({ gateway: message.gateway, orderId: message.order_id! }));
-  // Two lookups at once, on two connections of the pool: one round trip of waiting per batch, not two.
-  const [failed, settled] = ordersWritten.length > 0 ? await Promise.all([paymentsInitial.failedOrders(ordersWritten), settledStore.settledOrders(ordersWritten)]) : [new Set<string>(), new Set<string>()];
+  // Both lookups in one statement: one round trip per batch.
+  const { failed, settled } = await outcomes.lookUp(ordersWritten);
   const cleared = new Set<string>();
   for (const { id, message } of written) {
     const key = message.order_id === undefined ? undefined : orderKey(message.gateway, message.order_id);

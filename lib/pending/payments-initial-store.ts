@@ -2,7 +2,7 @@
  * The `payments_initial` table: the final outcome of each payment attempt, one row per
  * (gateway, order id), written by the payments-init consumer and read by the pending consumer.
  */
-import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, type SQL } from 'drizzle-orm';
 import type { MySqlColumn } from 'drizzle-orm/mysql-core';
 import type { ExecuteValues } from 'mysql2';
 import { bulkInsert, columnName } from '../db/bulk-insert';
@@ -146,30 +146,9 @@ export class PaymentsInitialStore {
     );
     return rows[0] ?? null;
   }
-
-  /**
-   * Of the given (gateway, order id) pairs, those whose attempt failed and is not under review,
-   * as `gateway \u0000 order_id` keys. One query for a whole batch of pending messages.
-   */
-  async failedOrders(orders: Array<{ gateway: string; orderId: string }>): Promise<Set<string>> {
-    if (orders.length === 0) return new Set();
-    const rows = await withDatabase('look up payments_initial', () =>
-      this.db
-      .select({ gateway: paymentsInitial.gateway, orderId: paymentsInitial.orderId })
-      .from(paymentsInitial)
-      .where(
-        and(
-          eq(paymentsInitial.paymentsFinalStatus, 'failed'),
-          sql`NOT (${paymentsInitial.validationAction} <=> 'review')`,
-          ordersCondition(paymentsInitial.gateway, paymentsInitial.orderId, orders),
-        ),
-      ),
-    );
-    return new Set(rows.map((row) => orderKey(row.gateway, row.orderId)));
-  }
 }
 
-/** The key `failedOrders` uses for a (gateway, order id). */
+/** The key the batch lookups use for a (gateway, order id) (lib/pending/order-lookup.ts). */
 export function orderKey(gateway: string, orderId: string): string {
   return `${gateway}\u0000${orderId}`;
 }

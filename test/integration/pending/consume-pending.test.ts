@@ -1,6 +1,7 @@
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import type { BatchMessage } from '../../../lib/consumer/run-batch-consumer';
 import { consumePending, storePendingBatch } from '../../../lib/pending/consume-pending';
+import { OrderOutcomesLookup, type OrderOutcomes } from '../../../lib/pending/order-lookup';
 import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { normalisePendingMessage } from '../../../lib/pending/normalise-message';
 import { PendingStore, pendingMessageKey } from '../../../lib/pending/pending-store';
@@ -138,17 +139,17 @@ describe('consumePending', () => {
       await new PaymentsInitialStore(env.database.db).upsert({ ...paymentsInit, gateway: fixture.gateway, order_id: fixture.order_id });
       await pendingStore.deleteOrder(fixture.gateway, fixture.order_id);
     };
-    class RacingPaymentsInitialStore extends PaymentsInitialStore {
-      override async failedOrders(orders: Array<{ gateway: string; orderId: string }>): Promise<Set<string>> {
-        const failed = await super.failedOrders(orders);
+    class RacingOrderOutcomesLookup extends OrderOutcomesLookup {
+      override async lookUp(orders: Array<{ gateway: string; orderId: string }>): Promise<OrderOutcomes> {
+        const outcomes = await super.lookUp(orders);
         await concurrentOutcome();
-        return failed;
+        return outcomes;
       }
     }
     const delivery: BatchMessage['delivery'] = { id: '1', queue: env.queues.pending, receipt: 'r', body: JSON.stringify(fixture), receiveCount: 1, enqueuedAt: Date.now() };
 
     // act
-    await storePendingBatch([{ body: fixture, delivery }], pendingStore, new RacingPaymentsInitialStore(env.database.db), new SettledOrdersStore(env.database.db), 'delete');
+    await storePendingBatch([{ body: fixture, delivery }], pendingStore, new RacingOrderOutcomesLookup(env.database.db), new SettledOrdersStore(env.database.db), 'delete');
 
     // assert
     expect(await env.rows('SELECT order_id FROM pending')).toEqual([]);
