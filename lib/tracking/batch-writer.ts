@@ -32,6 +32,33 @@ export interface TrackingBatchItem {
   key: string;
   /** The raw body as delivered. */
   body: string;
+  /** The body already parsed as a JSON object (the consumer runner's), so that it is not parsed twice. */
+  parsed?: Record<string, unknown>;
+}
+
+type Prepared = { message: ReturnType<typeof normaliseTrackingMessage>; hash: string };
+/** Messages validated and hashed ahead (prepareTrackingBatch), by the parsed body they came from. */
+const preparedAhead = new WeakMap<Record<string, unknown>, Prepared>();
+
+function prepare(parsed: Record<string, unknown>): Prepared {
+  return preparedAhead.get(parsed) ?? { message: normaliseTrackingMessage(parsed), hash: messageHash(parsed) };
+}
+
+/**
+ * Validates and hashes the parsed bodies of a batch that `writeTrackingBatch` will get later (as
+ * `parsed`), ahead of time: the consumer calls it for a batch leased ahead while the batch before
+ * is in its transaction (lib/consumer/run-batch-consumer.ts, prepareBatch). What fails here is
+ * left to writeTrackingBatch, which reports it.
+ */
+export function prepareTrackingBatch(bodies: ReadonlyArray<Record<string, unknown>>): void {
+  for (const parsed of bodies) {
+    if (preparedAhead.has(parsed)) continue;
+    try {
+      preparedAhead.set(parsed, { message: normaliseTrackingMessage(parsed), hash: messageHash(parsed) });
+    } catch {
+      // Rejected by writeTrackingBatch with the same error.
+    }
+  }
 }
 
 export type TrackingOutcome =
@@ -54,9 +81,8 @@ export async function writeTrackingBatch(
   const candidates: Array<NewEvent & { key: string }> = [];
   for (const item of items) {
     try {
-      const parsed = parseTrackingObject(item.body);
-      const message = normaliseTrackingMessage(parsed);
-      candidates.push({ key: item.key, message, body: item.body, hash: messageHash(parsed) });
+      const { message, hash } = prepare(item.parsed ?? parseTrackingObject(item.body));
+      candidates.push({ key: item.key, message, body: item.body, hash });
     } catch (error) {
       outcomes.set(item.key, { status: 'rejected', error: toError(error) });
     }

@@ -13,7 +13,7 @@ import type { Logger } from '../log';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
-import { writeTrackingBatch } from './batch-writer';
+import { prepareTrackingBatch, writeTrackingBatch } from './batch-writer';
 import { seedTrackingIdSequenceFromDatabase } from './id-sequence-seed';
 
 export interface TrackingConsumerOptions {
@@ -48,6 +48,7 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
     retryPolicy: options.retryPolicy,
     logger,
     handleBatch: trackingBatchHandler(pool, logger),
+    prepareBatch: (messages) => prepareTrackingBatch(messages.map(({ body }) => body)),
   });
 }
 
@@ -60,7 +61,7 @@ function trackingBatchHandler(pool: Pool, logger: Logger): (messages: BatchMessa
   return async (messages) => {
     const outcomes = await writeTrackingBatch(
       pool,
-      messages.map(({ delivery }) => ({ key: delivery.id, body: delivery.body })),
+      messages.map(({ body, delivery }) => ({ key: delivery.id, body: delivery.body, parsed: body })),
       logger,
     );
     const failures: BatchFailures = new Map();
