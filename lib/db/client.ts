@@ -56,9 +56,15 @@ export function drizzleOn(client: mysql.Pool | mysql.PoolConnection): Db {
  * multi-row INSERT prepared once per connection and row count does not (lib/db/bulk-insert.ts).
  */
 export async function executePrepared(db: Db, statement: string, values: ExecuteValues): Promise<void> {
+  await queryPrepared(db, statement, values);
+}
+
+/** `executePrepared` for a SELECT: resolves with its rows. */
+export async function queryPrepared<Row extends mysql.RowDataPacket>(db: Db, statement: string, values: ExecuteValues): Promise<Row[]> {
   const driver = drivers.get(db);
-  if (!driver) throw new Error('executePrepared needs a database handle made by drizzleOn');
-  await driver.execute(statement, values);
+  if (!driver) throw new Error('a prepared statement needs a database handle made by drizzleOn');
+  const [rows] = await driver.execute<Row[]>(statement, values);
+  return rows;
 }
 
 /** Where the generated SQL migrations live, whatever the caller's working directory. */
