@@ -89,6 +89,8 @@ export async function consumeBatchesWith(
       await operations.releaseQuietly(batch);
       const settled = await ahead;
       if (settled && 'leased' in settled) await releaseUnhandled(settled.leased.deliveries);
+      // Acks no lease carried yet (those before a short batch) still go: those messages were handled.
+      await sendAcks().catch(() => undefined);
       throw error;
     }
     const failedIds = new Set(outcome.failedIds);
@@ -99,8 +101,10 @@ export async function consumeBatchesWith(
     result.failed += failed.length;
     if (failed.length > 0) await operations.releaseQuietly(failed);
     const settled = await ahead;
-    if (settled && 'error' in settled) throw settled.error;
-    const leasedAhead = settled?.leased.deliveries ?? [];
+    const leasedAhead = settled && 'leased' in settled ? settled.leased.deliveries : [];
+    // A lease ahead that failed fails the run, unless the callback asked to stop anyway: then the
+    // loop stops as asked (the acks that lease carried are lost, the messages come back).
+    if (settled && 'error' in settled && !outcome.stop) throw settled.error;
     if (outcome.stop || failed.length > 0) {
       // What was leased ahead goes back too, behind the released ones: nothing overtakes them.
       await releaseUnhandled(leasedAhead);

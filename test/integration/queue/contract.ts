@@ -338,6 +338,24 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 3: 2, 4: 2, 5: 2, 6: ahead, 7: ahead, 8: ahead });
     });
 
+    it('should ack the batch before a short batch whose callback throws', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 5 }, (_, n) => ({ n })));
+      let batch = 0;
+
+      const run = backend.consumeBatches(queue, () => 3, async () => {
+        batch += 1;
+        if (batch === 2) throw new Error('handler failed');
+        return { failedIds: [] };
+      });
+
+      await expect(run).rejects.toThrow('handler failed');
+      expect(await backend.stats(queue)).toMatchObject({ ready: 2, inFlight: 0 });
+      const rest = await backend.lease(queue, { max: 10 });
+      expect(redeliveredOrder(backend, rest)).toEqual([3, 4]);
+      expect(rest.map((d) => d.receiveCount)).toEqual([2, 2]);
+    });
+
     it('should lease the next batch before handing over a full one, telling next what is leased and not yet handled and preparing what arrives', async () => {
       const { backend, queue } = await open();
       await backend.pushBatch(queue, Array.from({ length: 7 }, (_, n) => ({ n })));
