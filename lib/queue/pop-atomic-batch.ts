@@ -14,6 +14,12 @@ export interface BatchOperations {
   ackBatch(receipts: string[]): Promise<string[]>;
   /** Gives the leases back; must not throw (a lease that cannot be released runs out by itself). */
   releaseQuietly(deliveries: Delivery[]): Promise<void>;
+  /**
+   * Set where the backend hands a batch out only once the batch before it is settled (a
+   * partition, lib/queue/partitions: its lease answers `busy` while anything is in flight): the
+   * next lease must wait for the callback and carry its acks, never be taken ahead of them.
+   */
+  oneBatchAtATime?: boolean;
 }
 
 /** consumeBatches over a backend's own operations; `stale` counts acks that found their lease lost. */
