@@ -8,8 +8,8 @@
  * partition's next fenced lease, one script call per batch in the steady state.
  *
  * Every `leaseMs / 3`, and at once when another member notices a change (it joined, left or gave
- * partitions up: a pub/sub notice), a consumer beats its membership, renews what it owns and rebalances: the
- * live members sorted by id, partition p belongs to member p mod (number of members). It gives up
+ * partitions up: a pub/sub notice), a consumer beats its membership, renews what it owns and
+ * rebalances: the live members sorted by id, partition p belongs to member p mod (number of members). It gives up
  * what is no longer its share (after the message in progress there is settled) and claims what
  * is, once the previous owner gave it up or its lease ran out. A consumer that dies stops
  * beating: after `leaseMs` it drops out of the membership and its partition leases run out, the
@@ -173,8 +173,15 @@ export class PartitionedConsumer {
    */
   async start(): Promise<void> {
     await this.listen();
-    await this.tick();
-    this.schedule();
+    // Marked as the tick in progress, so that a notice meanwhile waits for it (ticks never overlap).
+    this.ticking = this.tick();
+    try {
+      await this.ticking;
+    } finally {
+      this.ticking = undefined;
+    }
+    this.schedule(this.nudged ? 0 : undefined);
+    this.nudged = false;
     await this.notify('joined');
   }
 
