@@ -73,7 +73,8 @@ export interface PartitionedConsumerOptions {
   /**
    * Most handlers running at once in this consumer, over all the partitions it owns (one per
    * owned partition by default): a consumer with limited resources (one database connection)
-   * takes no more work than it can do, and the group's other members take the rest.
+   * runs no more at once than it can. Each owned partition still holds its one leased batch while
+   * it waits for a slot, so `visibilityMs` must cover that wait.
    */
   concurrency?: number;
   /** Most messages per handleBatch call (1 by default; a `handler` takes them one at a time). */
@@ -354,46 +355,23 @@ export class PartitionedConsumer {
 
   /**
    * consumeBatchesWith over the partition's fenced operations until the partition is empty, then
-   * a wait (woken by pushes), while the partition is ours. A handler slot is held from each lease
-   * to the end of its batch, so that no message waits leased for a free handler.
+   * a wait (woken by pushes), while the partition is ours.
    */
   private async loop(owned: Owned): Promise<void> {
     const waitMs = Math.min(1000, Math.floor(this.leaseMs / 3));
     const operations = this.fencedOperations(owned, waitMs);
     while (owned.active) {
-      await this.slots?.acquire();
-      let slotHeld = true;
-      const freeSlot = () => {
-        if (slotHeld) this.slots?.release();
-        slotHeld = false;
-      };
       try {
-        if (!owned.active) return;
         const result = await consumeBatchesWith(
           operations,
           () => (owned.active ? this.batch : 0),
-          async (deliveries) => {
-            const failedIds = await this.handle(owned, deliveries);
-            if (this.slots && owned.active) {
-              // Between batches the slot goes to whoever waited for one (another partition).
-              freeSlot();
-              await this.slots.acquire();
-              slotHeld = true;
-            }
-            return { failedIds, stop: !owned.active };
-          },
+          async (deliveries) => ({ failedIds: await this.handle(owned, deliveries), stop: !owned.active }),
         );
         if (result.stale > 0) this.log.warn({ queue: owned.queue, stale: result.stale }, 'acks refused (partition lost or lease ran out): those messages will be processed again');
-        if (result.stoppedBecause === 'empty' && owned.active) {
-          freeSlot();
-          await Promise.race([this.options.backend.waitForMessage(owned.queue, waitMs), owned.stopped]);
-        }
+        if (result.stoppedBecause === 'empty' && owned.active) await Promise.race([this.options.backend.waitForMessage(owned.queue, waitMs), owned.stopped]);
       } catch (error) {
-        freeSlot();
         this.log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
         await sleep(Math.min(200, waitMs));
-      } finally {
-        freeSlot();
       }
     }
   }
@@ -448,6 +426,9 @@ export class PartitionedConsumer {
       else failures.set(delivery.id, new MalformedQueueMessageError(delivery, 'not a JSON object'));
     }
     if (parsed.length > 0) {
+      // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
+      // ever waits for handlers, whatever Redis or another partition does.
+      await this.slots?.acquire();
       try {
         if (this.options.handleBatch) {
           for (const [id, error] of (await this.options.handleBatch(parsed)) ?? []) failures.set(id, error);
@@ -456,6 +437,8 @@ export class PartitionedConsumer {
         }
       } catch (error) {
         for (const { delivery } of parsed) failures.set(delivery.id, error);
+      } finally {
+        this.slots?.release();
       }
     }
     const first = deliveries.findIndex((delivery) => failures.has(delivery.id));
