@@ -11,7 +11,7 @@ import { createLogger } from '../../../lib/log';
 import { PartitionedConsumer, PartitionedQueue, type PartitionSpec } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
-import { redisQueueOn } from '../../support/redis-queue';
+import { redisQueueOn, scriptCalls } from '../../support/redis-queue';
 import { interleavedMessages, waitUntil } from '../../support/partitions';
 
 jest.setTimeout(30_000);
@@ -29,11 +29,6 @@ describe('PartitionedConsumer', () => {
   let counter = 0;
   const consumers: PartitionedConsumer[] = [];
 
-  /** Script calls Redis has run since the last CONFIG RESETSTAT. */
-  const scriptCalls = async () => {
-    const stats = await admin.info('commandstats');
-    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-  };
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -83,7 +78,7 @@ describe('PartitionedConsumer', () => {
     // assert
     expect(seen).toEqual(Array.from({ length: 210 }, (_, n) => n));
     // 200 leases (each with the ack before it), the push, and a wait's probe or two.
-    expect(await scriptCalls()).toBeLessThanOrEqual(210);
+    expect(await scriptCalls(admin)).toBeLessThanOrEqual(210);
   });
 
   it('should hand a batch handler in-order batches of one partition, one script call per batch', async () => {
@@ -119,7 +114,7 @@ describe('PartitionedConsumer', () => {
     expect(seen).toEqual(Array.from({ length: 205 }, (_, n) => n));
     expect(Math.max(...sizes)).toBe(5);
     // 200 messages in batches of at most 5: about 40 leases, however the push and the loop meet.
-    expect(await scriptCalls()).toBeLessThanOrEqual(60);
+    expect(await scriptCalls(admin)).toBeLessThanOrEqual(60);
   });
 
   it('should send a failed message and the ones after it in its batch back first, and ack the ones before it', async () => {
