@@ -160,13 +160,18 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   return counts;
 }
 
-/** Settles every delivery of a batch; stops settling at the first infrastructure failure. */
-async function settleBatch(
+/**
+ * Settles every delivery of a batch by its handler outcome (failures to `damaged`, dropped, or a
+ * retry date); stops settling at the first infrastructure failure and returns it with what was
+ * settled before it. Shared by the batch consumer and the partitioned one.
+ */
+export async function settleBatch(
   deliveries: Delivery[],
   handleBatch: BatchConsumerOptions['handleBatch'],
   context: SettleContext,
   counts: ConsumerCounts,
-  parsed: WeakMap<Delivery, MessageBody>,
+  /** Bodies already parsed, by delivery (absent ones are parsed here). */
+  parsed?: WeakMap<Delivery, MessageBody>,
 ): Promise<{ settled: Set<string>; error?: InfrastructureError }> {
   const settled = new Set<string>();
   const { outcomes, bodies } = await runBatchHandler(deliveries, handleBatch, parsed);

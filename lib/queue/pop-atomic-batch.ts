@@ -22,6 +22,12 @@ export interface BatchOperations {
    * must not throw. Absent: `releaseQuietly` gives them back and the lease counts as a delivery.
    */
   releaseUnhandled?(deliveries: Delivery[]): Promise<void>;
+  /**
+   * Set where the backend hands a batch out only once the batch before it is settled (a
+   * partition, lib/queue/partitions: its lease answers `busy` while anything is in flight): the
+   * next lease must wait for the callback and carry its acks, never be taken ahead of them.
+   */
+  oneBatchAtATime?: boolean;
 }
 
 type Leased = { deliveries: Delivery[]; stale: string[] };
@@ -60,11 +66,12 @@ export async function consumeBatchesWith(
   if (asked <= 0) result.stoppedBecause = 'stopped';
   while (batch.length > 0) {
     // A full batch says more may be waiting: lease the next one while this one is handled. A
-    // short one says the queue had no more, and the acks wait for the lease after the callback.
+    // short one says the queue had no more, and the acks wait for the lease after the callback;
+    // so do they where the backend hands out one batch at a time (oneBatchAtATime).
     let ahead: LeaseAhead | undefined;
     let aheadAsked = 0;
     let stopAfter = false;
-    if (batch.length >= asked) {
+    if (batch.length >= asked && !operations.oneBatchAtATime) {
       aheadAsked = next(batch.length);
       if (aheadAsked > 0) {
         ahead = lease(aheadAsked).then(

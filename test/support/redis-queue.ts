@@ -16,3 +16,9 @@ export function redisQueueOn(client: Redis | Cluster, defaults: Partial<QueueSet
 export function redisQueueAt(url: string, defaults: Partial<QueueSettings> = {}): QueueBackend {
   return createQueueBackend({ backend: 'redis', redis: { url, defaults } });
 }
+
+/** Script calls (EVALSHA and EVAL) a Redis has run since its last CONFIG RESETSTAT, from INFO commandstats. */
+export async function scriptCalls(admin: Redis | Cluster): Promise<number> {
+  const stats = await admin.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+}

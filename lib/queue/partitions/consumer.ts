@@ -3,10 +3,13 @@
  * PartitionedConsumers shares the partitions of one queue, each partition owned by one consumer
  * at a time through a fenced lease in Redis, and each consumer runs one loop per partition it
  * owns that hands its handler one message (or one in-order batch) at a time. So the messages of
- * one key are processed in order while different partitions run in parallel.
+ * one key are processed in order while different partitions run in parallel. Each loop is the
+ * shared batch algorithm (consumeBatchesWith) over fenced operations: a batch's acks ride on the
+ * partition's next fenced lease, one script call per batch in the steady state.
  *
- * Every `leaseMs / 3` a consumer beats its membership, renews what it owns and rebalances: the
- * live members sorted by id, partition p belongs to member p mod (number of members). It gives up
+ * Every `leaseMs / 3`, and at once when another member notices a change (it joined, left or gave
+ * partitions up: a pub/sub notice), a consumer beats its membership, renews what it owns and
+ * rebalances: the live members sorted by id, partition p belongs to member p mod (number of members). It gives up
  * what is no longer its share (after the message in progress there is settled) and claims what
  * is, once the previous owner gave it up or its lease ran out. A consumer that dies stops
  * beating: after `leaseMs` it drops out of the membership and its partition leases run out, the
@@ -19,14 +22,31 @@ import { toError } from '../../errors';
 import { parseJsonObject } from '../../json-object';
 import { createLogger, type Logger } from '../../log';
 import { MalformedQueueMessageError, QueueUsageError } from '../errors';
+import { consumeBatchesWith, type BatchOperations } from '../pop-atomic-batch';
 import type { Delivery, MessageBody, QueueBackend } from '../types';
-import { RedisPartitionScripts } from './redis-partition-scripts';
+import { partitionNoticeChannel, RedisPartitionScripts } from './redis-partition-scripts';
 import { checkPartitionSpec, partitionQueueName, type PartitionSpec } from './routing';
 
 const defaultLog = createLogger({ component: 'queue.partitions' });
 
 /** Handles one message of a partition; a throw releases it (it comes back first, with a higher receiveCount). */
 export type PartitionHandler = (body: MessageBody, delivery: Delivery) => Promise<void>;
+
+/** One parsed message of a partition batch. */
+export interface PartitionMessage {
+  body: MessageBody;
+  delivery: Delivery;
+}
+
+/**
+ * Handles up to `batch` messages of one partition, in their order: resolves with the messages
+ * that failed, by `delivery.id`, with what they threw (none listed: all succeeded); a throw fails
+ * them all. The first failed message and every one after it in the batch go back to their places
+ * (a partition is one ordered sequence, as an SQS message group is), the ones before it are acked;
+ * a handler that settles failures itself (stores them for a retry, say) reports only the ones it
+ * could not settle.
+ */
+export type PartitionBatchHandler = (messages: PartitionMessage[]) => Promise<Map<string, unknown> | void>;
 
 export interface PartitionedConsumerOptions {
   /** The Redis client the partition scripts run on (a Redis or a Cluster); the caller closes it. */
@@ -38,7 +58,10 @@ export interface PartitionedConsumerOptions {
   backend: QueueBackend;
   /** The queue and its partitions (definedPartitionSpec, or a spec of one's own in tests). */
   spec: PartitionSpec;
-  handler: PartitionHandler;
+  /** One message at a time: exactly one of handler and handleBatch. */
+  handler?: PartitionHandler;
+  /** Up to `batch` in-order messages of one partition at a time. */
+  handleBatch?: PartitionBatchHandler;
   /** Unique per consumer (a random one by default): the membership and the partition leases are by this id. */
   consumerId?: string;
   /** Partition lease and heartbeat lifetime (10 s by default); renewed every third of it. */
@@ -50,11 +73,12 @@ export interface PartitionedConsumerOptions {
   /**
    * Most handlers running at once in this consumer, over all the partitions it owns (one per
    * owned partition by default): a consumer with limited resources (one database connection)
-   * takes no more work than it can do, and the group's other members take the rest.
+   * runs no more at once than it can. Each owned partition still holds its one leased batch while
+   * it waits for a slot, so `visibilityMs` must cover that wait.
    */
   concurrency?: number;
-  /** Messages per handler call: 1 (one at a time). Reserved; only 1 is accepted today. */
-  batch?: 1;
+  /** Most messages per handleBatch call (1 by default; a `handler` takes them one at a time). */
+  batch?: number;
   /** Where partition changes and handler failures are logged; the library's logger by default. */
   logger?: Logger;
 }
@@ -65,6 +89,9 @@ interface Owned {
   token: number;
   /** False once lost (renewal refused, fenced lease) or being given up: the loop stops. */
   active: boolean;
+  /** Ends the loop's wait for messages at once (the partition is lost or being given up). */
+  stop: () => void;
+  stopped: Promise<void>;
   /** Being given up: giveUp, not the loop's end, forgets it (after the give-up is in Redis). */
   giving?: Promise<void>;
   /** The partition's loop; resolves once it stopped (its message in progress settled). */
@@ -114,6 +141,10 @@ export class PartitionedConsumer {
   private renewedAt = 0;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  /** A notice came while a tick ran: another one follows at once. */
+  private nudged = false;
+  private subscriber?: Redis | Cluster;
+  private readonly batch: number;
 
   private readonly log: Logger;
 
@@ -125,7 +156,10 @@ export class PartitionedConsumer {
     this.visibilityMs = options.visibilityMs ?? 30_000;
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 300) throw new QueueUsageError('leaseMs must be a whole number of at least 300');
-    if (options.batch !== undefined && options.batch !== 1) throw new QueueUsageError('batch: only 1 is supported');
+    if ((options.handler === undefined) === (options.handleBatch === undefined)) throw new QueueUsageError('give exactly one of handler and handleBatch');
+    this.batch = options.batch ?? 1;
+    if (!Number.isInteger(this.batch) || this.batch < 1) throw new QueueUsageError('batch must be a whole number of at least 1');
+    if (options.handler && this.batch !== 1) throw new QueueUsageError('batch: a handler takes one message at a time (use handleBatch)');
     if (options.concurrency !== undefined) {
       if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new QueueUsageError('concurrency must be a whole number of at least 1');
       this.slots = new Slots(options.concurrency);
@@ -133,10 +167,23 @@ export class PartitionedConsumer {
     this.scripts = new RedisPartitionScripts(options.redis);
   }
 
-  /** Joins the group and starts the rebalancing ticks; resolves after the first (the partitions it could take are running). */
+  /**
+   * Joins the group and starts the rebalancing ticks; resolves after the first (the partitions it
+   * could take are running). It listens for the group's notices first, then tells the others it
+   * joined, so that they give up its share at once rather than at their next tick.
+   */
   async start(): Promise<void> {
-    await this.tick();
-    this.schedule();
+    await this.listen();
+    // Marked as the tick in progress, so that a notice meanwhile waits for it (ticks never overlap).
+    this.ticking = this.tick();
+    try {
+      await this.ticking;
+    } finally {
+      this.ticking = undefined;
+    }
+    this.schedule(this.nudged ? 0 : undefined);
+    this.nudged = false;
+    await this.notify('joined');
   }
 
   /** The partitions this consumer owns and runs now, ascending. */
@@ -156,20 +203,66 @@ export class PartitionedConsumer {
     await Promise.all([...this.owned.values()].map((owned) => this.giveUp(owned)));
     try {
       await this.scripts.leave(this.spec.queue, this.consumerId);
+      await this.notify('left');
     } catch (error) {
       this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not leave the group; the heartbeat will run out');
     }
+    this.subscriber?.disconnect();
     // Its last fenced acks' rate counts, which would otherwise wait for the client's next flush.
     await this.scripts.flushRates();
   }
 
-  private schedule(): void {
+  /** The next tick after `delayMs` (by default a third of the lease, or CLAIM_RETRY_MS while claims are pending). */
+  private schedule(delayMs?: number): void {
     if (this.closing) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick()
-        .catch((error: unknown) => this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
-        .finally(() => this.schedule());
-    }, this.claimsPending ? Math.min(CLAIM_RETRY_MS, Math.floor(this.leaseMs / 3)) : Math.floor(this.leaseMs / 3));
+    if (this.timer) clearTimeout(this.timer);
+    const regular = Math.floor(this.leaseMs / 3);
+    this.timer = setTimeout(() => this.runTick(), delayMs ?? (this.claimsPending ? Math.min(CLAIM_RETRY_MS, regular) : regular));
+  }
+
+  private runTick(): void {
+    this.timer = undefined;
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'partition rebalancing tick failed'))
+      .finally(() => {
+        this.ticking = undefined;
+        const again = this.nudged;
+        this.nudged = false;
+        this.schedule(again ? 0 : undefined);
+      });
+  }
+
+  /** Another member's notice: tick now (after the tick in progress), the periodic tick stays the safety net. */
+  private nudge(): void {
+    if (this.closing) return;
+    if (this.ticking) this.nudged = true;
+    else this.schedule(0);
+  }
+
+  /**
+   * Subscribes to the group's notices on a connection of its own. Without it (the subscription
+   * failed) the group still rebalances, at the periodic ticks.
+   */
+  private async listen(): Promise<void> {
+    const channel = partitionNoticeChannel(this.spec.queue);
+    const subscriber = this.options.redis.duplicate();
+    subscriber.on('error', (error: Error) => this.log.debug({ queue: this.spec.queue, err: error.message }, 'partition notice connection error'));
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel && !message.endsWith(`:${this.consumerId}`)) this.nudge();
+    });
+    this.subscriber = subscriber;
+    try {
+      await subscriber.subscribe(channel);
+    } catch (error) {
+      this.log.warn({ queue: this.spec.queue, err: toError(error).message }, 'could not subscribe to the partition notices; rebalancing at the periodic ticks');
+    }
+  }
+
+  /** Tells the group's other members to rebalance now; a lost notice only delays them to their next tick. */
+  private async notify(kind: 'joined' | 'left' | 'gave'): Promise<void> {
+    await this.options.redis.publish(partitionNoticeChannel(this.spec.queue), `${kind}:${this.consumerId}`).catch((error: unknown) => {
+      this.log.debug({ queue: this.spec.queue, err: toError(error).message }, 'partition notice not sent');
+    });
   }
 
   /** Heartbeat, renewals, then the rebalance towards this consumer's share. */
@@ -197,7 +290,12 @@ export class PartitionedConsumer {
     if (this.closing) return;
     let pending = false;
     for (const partition of share) {
-      if (this.owned.has(partition)) continue;
+      const held = this.owned.get(partition);
+      if (held) {
+        // Lost or being given up, its loop not ended yet: claim it again once it has.
+        if (!held.active) pending = true;
+        continue;
+      }
       const queue = partitionQueueName(this.spec.queue, partition);
       const token = await this.scripts.claim(queue, this.consumerId, this.leaseMs);
       if (token === 0) {
@@ -206,7 +304,9 @@ export class PartitionedConsumer {
         pending = true;
         continue;
       }
-      const owned: Owned = { partition, queue, token, active: true };
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      const owned: Owned = { partition, queue, token, active: true, stop, stopped };
       this.owned.set(partition, owned);
       owned.loop = this.run(owned);
       this.log.debug({ queue, consumer: this.consumerId, token }, 'partition claimed');
@@ -221,6 +321,7 @@ export class PartitionedConsumer {
    */
   private lose(owned: Owned, why: string): void {
     owned.active = false;
+    owned.stop();
     this.log.warn({ queue: owned.queue, consumer: this.consumerId, why }, 'partition lost');
   }
 
@@ -232,10 +333,12 @@ export class PartitionedConsumer {
 
   private async settleAndGive(owned: Owned): Promise<void> {
     owned.active = false;
+    owned.stop();
     await owned.loop;
     this.owned.delete(owned.partition);
     try {
       await this.scripts.give(owned.queue, this.consumerId, owned.token);
+      if (!this.closing) await this.notify('gave');
     } catch (error) {
       this.log.warn({ queue: owned.queue, err: toError(error).message }, 'could not give the partition up; its lease will run out');
     }
@@ -250,63 +353,99 @@ export class PartitionedConsumer {
     }
   }
 
+  /**
+   * consumeBatchesWith over the partition's fenced operations until the partition is empty, then
+   * a wait (woken by pushes), while the partition is ours.
+   */
   private async loop(owned: Owned): Promise<void> {
     const waitMs = Math.min(1000, Math.floor(this.leaseMs / 3));
+    const operations = this.fencedOperations(owned, waitMs);
     while (owned.active) {
-      // A slot before the lease, so that no message waits leased for a free handler.
-      await this.slots?.acquire();
-      let slotHeld = true;
-      const freeSlot = () => {
-        if (slotHeld) this.slots?.release();
-        slotHeld = false;
-      };
       try {
-        if (!owned.active) return;
-        const result = await this.scripts.lease(owned.queue, { consumerId: this.consumerId, token: owned.token }, 1, this.visibilityMs, this.maxReceiveCount);
-        if (result.status === 'fenced') {
-          // Lost to another consumer, or our lease ran out before a renewal: the next tick claims
-          // it again when it is still our share and nobody took it.
-          this.lose(owned, 'lease fenced');
-          return;
-        }
-        if (result.status === 'busy') {
-          freeSlot();
-          await sleep(Math.min(100, waitMs));
-          continue;
-        }
-        if (result.status === 'more') continue;
-        const [delivery] = result.deliveries;
-        if (!delivery) {
-          freeSlot();
-          await this.options.backend.waitForMessage(owned.queue, waitMs);
-          continue;
-        }
-        await this.handle(owned, delivery);
+        const result = await consumeBatchesWith(
+          operations,
+          () => (owned.active ? this.batch : 0),
+          async (deliveries) => ({ failedIds: await this.handle(owned, deliveries), stop: !owned.active }),
+        );
+        if (result.stale > 0) this.log.warn({ queue: owned.queue, stale: result.stale }, 'acks refused (partition lost or lease ran out): those messages will be processed again');
+        if (result.stoppedBecause === 'empty' && owned.active) await Promise.race([this.options.backend.waitForMessage(owned.queue, waitMs), owned.stopped]);
       } catch (error) {
-        freeSlot();
         this.log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
         await sleep(Math.min(200, waitMs));
-      } finally {
-        freeSlot();
       }
     }
   }
 
-  private async handle(owned: Owned, delivery: Delivery): Promise<void> {
-    try {
-      const parsed = parseJsonObject(delivery.body);
-      if (!parsed.ok) throw new MalformedQueueMessageError(delivery, 'not a JSON object');
-      await this.options.handler(parsed.value, delivery);
-    } catch (error) {
-      this.log.warn({ queue: owned.queue, id: delivery.id, err: toError(error).message }, 'handler failed; message released to its place');
-      // Released at once to its original position: the partition's next lease delivers it again
-      // before anything after it (backend.release is safe for a stale owner: a lease the new
-      // owner already returned is stale and nothing happens).
-      await this.options.backend.release(owned.queue, delivery.receipt).catch(() => undefined);
-      return;
+  /**
+   * The batch operations of one owned partition, every one fenced by the ownership's token: the
+   * lease carries the previous batch's acks; a fenced lease stops the loop (the partition was lost);
+   * `busy` (something of the partition still in flight, e.g. a release that did not reach Redis)
+   * waits until it is returned or its lease runs out.
+   */
+  private fencedOperations(owned: Owned, waitMs: number): BatchOperations {
+    const owner = { consumerId: this.consumerId, token: owned.token };
+    return {
+      oneBatchAtATime: true,
+      leaseAfterAcks: async (max, acks) => {
+        let pending = acks;
+        const stale: string[] = [];
+        for (;;) {
+          const result = await this.scripts.lease(owned.queue, owner, max, this.visibilityMs, this.maxReceiveCount, pending);
+          pending = [];
+          stale.push(...result.stale);
+          if (result.status === 'ok') return { deliveries: result.deliveries, stale };
+          if (result.status === 'fenced') {
+            // Lost to another consumer, or our lease ran out before a renewal: the next tick claims
+            // it again when it is still our share and nobody took it.
+            this.lose(owned, 'lease fenced');
+            return { deliveries: [], stale };
+          }
+          if (!owned.active) return { deliveries: [], stale };
+          if (result.status === 'busy') await sleep(Math.min(100, waitMs));
+        }
+      },
+      ackBatch: (receipts) => this.scripts.ack(owned.queue, owner, receipts),
+      // A stale owner's release finds its lease gone and changes nothing (the new owner returned it).
+      releaseQuietly: async (deliveries) => {
+        await Promise.all(deliveries.map((delivery) => this.options.backend.release(owned.queue, delivery.receipt).catch(() => undefined)));
+      },
+    };
+  }
+
+  /**
+   * Runs the handler over a batch of the partition; resolves with the ids that go back to their
+   * places: the first failed message and every one after it (released at once, so the partition's
+   * next lease delivers them again, first).
+   */
+  private async handle(owned: Owned, deliveries: Delivery[]): Promise<string[]> {
+    const failures = new Map<string, unknown>();
+    const parsed: PartitionMessage[] = [];
+    for (const delivery of deliveries) {
+      const body = parseJsonObject(delivery.body);
+      if (body.ok) parsed.push({ body: body.value, delivery });
+      else failures.set(delivery.id, new MalformedQueueMessageError(delivery, 'not a JSON object'));
     }
-    const stale = await this.scripts.ack(owned.queue, { consumerId: this.consumerId, token: owned.token }, [delivery.receipt]);
-    if (stale.length > 0) this.log.warn({ queue: owned.queue, id: delivery.id }, 'ack refused (partition lost or lease ran out): the message will be processed again');
+    if (parsed.length > 0) {
+      // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
+      // ever waits for handlers, whatever Redis or another partition does.
+      await this.slots?.acquire();
+      try {
+        if (this.options.handleBatch) {
+          for (const [id, error] of (await this.options.handleBatch(parsed)) ?? []) failures.set(id, error);
+        } else {
+          for (const { body, delivery } of parsed) await this.options.handler!(body, delivery);
+        }
+      } catch (error) {
+        for (const { delivery } of parsed) failures.set(delivery.id, error);
+      } finally {
+        this.slots?.release();
+      }
+    }
+    const first = deliveries.findIndex((delivery) => failures.has(delivery.id));
+    if (first < 0) return [];
+    const failed = deliveries[first]!;
+    this.log.warn({ queue: owned.queue, id: failed.id, returned: deliveries.length - first, err: toError(failures.get(failed.id)).message }, 'handler failed; messages released to their places');
+    return deliveries.slice(first).map((delivery) => delivery.id);
   }
 }
 

@@ -29,10 +29,18 @@ export function partitionMembersKey(queue: string): string {
   return `{${queue}}:members`;
 }
 
-/** What a fenced lease answered. */
+/**
+ * The pub/sub channel on which the members of a partitioned queue's group tell each other to
+ * rebalance now (one joined, left or gave partitions up); a channel, not a key.
+ */
+export function partitionNoticeChannel(queue: string): string {
+  return `{${queue}}:members:notice`;
+}
+
+/** What a fenced lease answered; `stale`: the receipts among its acks that were refused or no longer held. */
 export type PartitionLeaseResult =
-  | { status: 'ok'; deliveries: Delivery[] }
-  | { status: 'fenced' | 'busy' | 'more'; deliveries: [] };
+  | { status: 'ok'; deliveries: Delivery[]; stale: string[] }
+  | { status: 'fenced' | 'busy' | 'more'; deliveries: []; stale: string[] };
 
 /**
  * Runs the partition scripts over one client; owns a call ledger for the reply cache of the
@@ -78,32 +86,36 @@ export class RedisPartitionScripts {
     await this.run(queue, 'partition-members-1', [partitionMembersKey(queue)], ['leave', consumerId, 0]);
   }
 
-  /** The fenced lease of up to `max` messages of one partition (see partition-lease-13.lua). */
+  /**
+   * The fenced lease of up to `max` messages of one partition, after the fenced ack of `acks`
+   * (the previous batch's receipts) in the same call (see partition-lease-13.lua).
+   */
   async lease(
     partitionQueue: string,
     owner: { consumerId: string; token: number },
     max: number,
     visibilityMs: number,
     maxReceiveCount: number,
+    acks: string[] = [],
   ): Promise<PartitionLeaseResult> {
     const keys = queueKeys(partitionQueue);
-    const [status, leased] = (await this.runCall(
+    const [status, leased, stale] = (await this.runCall(
       partitionQueue,
       'partition-lease-13',
       [keys.legacy, keys.staging, keys.ready, keys.due, keys.inflight, keys.leases, keys.prefetched, keys.ages, keys.dead, keys.seq, keys.clock, partitionOwnerKey(partitionQueue)],
-      [owner.consumerId, String(owner.token), max, visibilityMs, maxReceiveCount, 1000],
-    )) as [string, string[]];
-    if (status !== 'ok') return { status: status as 'fenced' | 'busy' | 'more', deliveries: [] };
+      [owner.consumerId, String(owner.token), max, visibilityMs, maxReceiveCount, 1000, ...acks],
+    )) as [string, string[], string[]];
+    if (status !== 'ok') return { status: status as 'fenced' | 'busy' | 'more', deliveries: [], stale };
     const deliveries: Delivery[] = [];
     for (let i = 0; i < leased.length; i += 2) {
       const receipt = leased[i] as string;
       const record = decodeRecord(leased[i + 1] as string);
       deliveries.push({ id: record.id, body: record.body, receipt, receiveCount: receiptReceiveCount(receipt), enqueuedAt: record.enqueuedAt, queue: partitionQueue });
     }
-    return { status: 'ok', deliveries };
+    return { status: 'ok', deliveries, stale };
   }
 
-  /** The fenced ack: resolves with the stale receipts (all of them once the partition has another owner). */
+  /** The fenced ack on its own (a loop that stops: no next lease to carry it): resolves with the stale receipts (all of them once the partition has another owner). */
   async ack(partitionQueue: string, owner: { consumerId: string; token: number }, receipts: string[]): Promise<string[]> {
     const keys = queueKeys(partitionQueue);
     return (await this.runCall(

@@ -54,7 +54,8 @@ export const SCRIPT_RATES: Record<LuaScriptName, ScriptRate | null> = {
   'lease-12': { field: 'acked', count: (argv, reply) => argv.length - 9 - Number(argv[8]) - staleCount((reply as unknown[])[0]) },
   // ARGV[5..n] receipts after consumer id and token; replies the stale ones (all when fenced).
   'partition-ack-6': { field: 'acked', count: (argv, stale) => argv.length - 4 - staleCount(stale) },
-  'partition-lease-13': null,
+  // ARGV[9..n] the previous batch's acks; replies [status, leased, stale].
+  'partition-lease-13': { field: 'acked', count: (argv, reply) => argv.length - 8 - staleCount((reply as unknown[])[2]) },
   'partition-members-1': null,
   'partition-owner-2': null,
   'dead-delete-1': null,

@@ -89,6 +89,26 @@ describe('partitioned queues on a 3-master Redis Cluster', () => {
     expect(checker.failures).toBeGreaterThan(0);
   });
 
+  it("should give a joining member its share at once over the cluster's pub/sub, not at the others' next periodic tick", async () => {
+    // arrange
+    const spec: PartitionSpec = { queue: `cluster-join-${randomBytes(3).toString('hex')}`, partitions: 6, partitionKey: 'key' };
+    // A 30 s lease: the periodic tick (a third of it) cannot fall inside the measurement.
+    const member = (consumerId: string) => new PartitionedConsumer({ logger: quiet, redis: client, backend, spec, consumerId, leaseMs: 30_000, handler: async () => undefined });
+    const first = member('a');
+    const second = member('b');
+    await first.start();
+
+    // act
+    const joined = Date.now();
+    await second.start();
+    await waitUntil(async () => second.partitions().length === 3 && first.partitions().length === 3, 5_000);
+    const tookMs = Date.now() - joined;
+    await Promise.all([first.close(), second.close()]);
+
+    // assert
+    expect(tookMs).toBeLessThan(1_000);
+  });
+
   describePartitionContract('redis cluster', async (partitioning) => {
     const spec: PartitionSpec = { queue: `cluster-contract-${randomBytes(3).toString('hex')}`, ...partitioning };
     const group: PartitionedConsumer[] = [];

@@ -158,7 +158,7 @@ describe('partitioned queues on Redis', () => {
 
     // act
     const newToken = await scripts.claim(partition, 'new', 5000);
-    const staleLease = await scripts.lease(partition, { consumerId: 'old', token: oldToken }, 1, 60_000, 5);
+    const staleLease = await scripts.lease(partition, { consumerId: 'old', token: oldToken }, 1, 60_000, 5, [leased.deliveries[0]!.receipt]);
     const staleAck = await scripts.ack(partition, { consumerId: 'old', token: oldToken }, [leased.deliveries[0]!.receipt]);
     const staleRenew = await scripts.renew(partition, 'old', oldToken, 5000);
     const taken = await scripts.lease(partition, { consumerId: 'new', token: newToken }, 1, 60_000, 5);
@@ -168,11 +168,35 @@ describe('partitioned queues on Redis', () => {
     expect(busy.status).toBe('busy');
     expect(newToken).toBeGreaterThan(oldToken);
     expect(staleLease.status).toBe('fenced');
+    // the acks riding on a stale owner's lease are refused too
+    expect(staleLease.stale).toEqual([leased.deliveries[0]!.receipt]);
     expect(staleAck).toEqual([leased.deliveries[0]!.receipt]);
     expect(staleRenew).toBe(0);
     // the old owner's message came back first (not overtaken by n=1), its delivery counted
     expect(taken.deliveries.map((d) => [JSON.parse(d.body).n, d.receiveCount])).toEqual([[0, 2]]);
     expect(await scripts.ack(partition, { consumerId: 'new', token: newToken }, [taken.deliveries[0]!.receipt])).toEqual([]);
+  });
+
+  it("should ack the previous batch in the owner's next fenced lease, and lease the next message in the same call", async () => {
+    // arrange
+    const spec = newSpec(1);
+    const partition = partitionQueueName(spec.queue, 0);
+    const scripts = new RedisPartitionScripts(client);
+    await new PartitionedQueue(backend, spec).pushBatch([{ key: 'k', n: 0 }, { key: 'k', n: 1 }]);
+    const owner = { consumerId: 'me', token: await scripts.claim(partition, 'me', 5000) };
+    const first = await scripts.lease(partition, owner, 1, 60_000, 5);
+
+    // act
+    const second = await scripts.lease(partition, owner, 1, 60_000, 5, [first.deliveries[0]!.receipt]);
+    const repeated = await scripts.lease(partition, owner, 1, 60_000, 5, [first.deliveries[0]!.receipt]);
+
+    // assert
+    expect(second.status).toBe('ok');
+    expect(second.stale).toEqual([]);
+    expect(second.deliveries.map((d) => JSON.parse(d.body).n)).toEqual([1]);
+    // a receipt acked once is stale the second time; the partition is busy with n=1 meanwhile
+    expect(repeated).toMatchObject({ status: 'busy', stale: [first.deliveries[0]!.receipt] });
+    expect((await backend.stats(partition)).inFlight).toBe(1);
   });
 
   it('should refuse a claim while the owner holds its lease, and let the owner give it back', async () => {

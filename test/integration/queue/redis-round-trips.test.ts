@@ -9,7 +9,7 @@
 import Redis from 'ioredis';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
-import { redisQueueOn } from '../../support/redis-queue';
+import { redisQueueOn, scriptCalls } from '../../support/redis-queue';
 
 jest.setTimeout(30_000);
 
@@ -20,11 +20,6 @@ describe('Redis consumer loops', () => {
   let admin: Redis;
   let backend: QueueBackend;
 
-  /** Script calls Redis has run since the last CONFIG RESETSTAT. */
-  const scriptCalls = async () => {
-    const stats = await admin.info('commandstats');
-    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-  };
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -56,7 +51,7 @@ describe('Redis consumer loops', () => {
 
     // assert
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => 10 + i));
-    expect(await scriptCalls()).toBeLessThanOrEqual(201);
+    expect(await scriptCalls(admin)).toBeLessThanOrEqual(201);
   });
 
   it('should prefetch only for an ack that goes out alone, not for acks that share a call', async () => {
@@ -189,7 +184,7 @@ describe('Redis consumer loops', () => {
     // assert: five batches, the lease ahead of the fifth that found the queue empty, and the
     // lease after it that carried the last acks (and found it empty too)
     expect(result).toEqual({ leased: 500, acked: 500, failed: 0, batches: 5, stoppedBecause: 'empty' });
-    expect(await scriptCalls()).toBe(7);
+    expect(await scriptCalls(admin)).toBe(7);
     expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
   });
 
@@ -203,7 +198,7 @@ describe('Redis consumer loops', () => {
 
     // assert: five batches, then the lease that found the queue empty (and carried the last acks)
     expect(result).toEqual({ leased: 450, acked: 450, failed: 0, batches: 5, stoppedBecause: 'empty' });
-    expect(await scriptCalls()).toBe(6);
+    expect(await scriptCalls(admin)).toBe(6);
     expect(await admin.hlen(`{${queue}}:inflight`)).toBe(0);
   });
 

@@ -22,12 +22,15 @@ describe('SCRIPT_RATES', () => {
     // partition-ack-6: call, done, consumer id, token, receipts; fenced: every receipt stale
     expect(SCRIPT_RATES['partition-ack-6']!.count([1, '', 'me', '3', 'r1', 'r2'], [])).toBe(2);
     expect(SCRIPT_RATES['partition-ack-6']!.count([1, '', 'me', '3', 'r1', 'r2'], ['r1', 'r2'])).toBe(0);
-    for (const name of ['ack-5', 'lease-12', 'partition-ack-6'] as const) expect(SCRIPT_RATES[name]!.field).toBe('acked');
+    // partition-lease-13: call, done, consumer id, token, max, visibility, max receives, bound, the acks (2); replies [status, leased, stale]
+    expect(SCRIPT_RATES['partition-lease-13']!.count([1, '', 'me', '3', 1, 30000, 5, 1000, 'a1', 'a2'], ['ok', [], ['a2']])).toBe(1);
+    expect(SCRIPT_RATES['partition-lease-13']!.count([1, '', 'me', '3', 1, 30000, 5, 1000, 'a1', 'a2'], ['fenced', [], ['a1', 'a2']])).toBe(0);
+    for (const name of ['ack-5', 'lease-12', 'partition-ack-6', 'partition-lease-13'] as const) expect(SCRIPT_RATES[name]!.field).toBe('acked');
   });
 
   it('should count nothing for scripts that neither store nor settle messages', () => {
     expect(Object.entries(SCRIPT_RATES).filter(([, rate]) => rate === null).map(([name]) => name).sort()).toEqual(
-      ['dead-delete-1', 'extend-1', 'partition-lease-13', 'partition-members-1', 'partition-owner-2', 'peek-5', 'probe-6', 'release-7', 'stats-8'],
+      ['dead-delete-1', 'extend-1', 'partition-members-1', 'partition-owner-2', 'peek-5', 'probe-6', 'release-7', 'stats-8'],
     );
   });
 });

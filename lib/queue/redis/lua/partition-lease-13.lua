@@ -1,5 +1,8 @@
--- partition-lease: the fenced lease of one partition of a partitioned queue (lib/queue/partitions).
--- Leases only for the partition's current owner (consumer id and fencing token, lease running on
+-- partition-lease: the fenced lease of one partition of a partitioned queue (lib/queue/partitions),
+-- with the fenced ack of the batch before it (so a consumer in its steady state costs one call per
+-- batch, as lease-12 does for an ordinary queue). The acks come first and are refused (every
+-- receipt answered stale) once the partition has another owner or token, as partition-ack's are;
+-- an owner whose partition lease ran out but that nobody claimed since still acks. Leases only for the partition's current owner (consumer id and fencing token, lease running on
 -- Redis time), and only while nothing of the partition is in flight: the messages of one
 -- partition are handed out one (or one in-order batch) at a time, so that a redelivery can never
 -- be overtaken by a later message of the same key. Before it looks at what is in flight:
@@ -31,11 +34,12 @@
 -- ARGV[6] visibility timeout in ms
 -- ARGV[7] maxReceiveCount
 -- ARGV[8] housekeeping bound (legacy elements absorbed per call)
--- Returns: { status, { receipt1, record1, ... } } where status is 'ok' (possibly none leased: the
+-- ARGV[9..n] receipts to ack first 'id:receiveCount:leaseTag:position' (the previous batch's)
+-- Returns: { status, { receipt1, record1, ... }, { stale receipts among the acks } } where status is 'ok' (possibly none leased: the
 --          partition is empty), 'fenced' (the caller is not the partition's live owner), 'busy'
 --          (an earlier message of the partition is still in flight) or 'more' (only dead letters
 --          were at the front: call again). A re-sent call answers the first run's status and
---          those of its deliveries that are still held.
+--          those of its deliveries that are still held, and its stale receipts.
 
 -- @include "records"
 -- @include "replies"
@@ -46,13 +50,14 @@
 
 local cached = replies_lookup(KEYS[13], ARGV[1], ARGV[2])
 if cached then
-  local status, leased_part = string.match(cached, '^(%a+)|(.*)$')
-  return { status, still_held(KEYS[6], KEYS[5], split_receipts(leased_part)) }
+  local status, leased_part, stale_part = string.match(cached, '^(%a+)|([^|]*)|(.*)$')
+  return { status, still_held(KEYS[6], KEYS[5], split_receipts(leased_part)), split_receipts(stale_part) }
 end
 
+local stale = {}
 local function answer(status, leased, receipts)
-  replies_remember(KEYS[13], ARGV[1], status .. '|' .. table.concat(receipts, ','))
-  return { status, leased }
+  replies_remember(KEYS[13], ARGV[1], status .. '|' .. table.concat(receipts, ',') .. '|' .. table.concat(stale, ','))
+  return { status, leased, stale }
 end
 
 local now_ms, time = server_now()
@@ -63,6 +68,15 @@ local max_receive = tonumber(ARGV[7])
 local bound = tonumber(ARGV[8])
 
 local owner = redis.call('HMGET', KEYS[12], 'owner', 'token', 'deadline', 'leased_by')
+local acks = {}
+for i = 9, #ARGV do acks[#acks + 1] = ARGV[i] end
+if owner[1] ~= me or owner[2] ~= token then
+  stale = acks
+elseif #acks > 0 then
+  local acked, ids
+  acked, ids, stale = held_receipts(KEYS[6], acks)
+  leave_flight(KEYS[5], KEYS[6], KEYS[7], KEYS[8], acked, ids, true)
+end
 if owner[1] ~= me or owner[2] ~= token or tonumber(owner[3]) <= now_ms then return answer('fenced', {}, {}) end
 
 -- Leases to return: all of them when they were taken under another token, else the expired ones.

@@ -1,0 +1,99 @@
+/**
+ * The batch consumer loop over a partitioned queue on Redis (docs/queue.md, Partitions): the run
+ * joins the queue's consumer group as one PartitionedConsumer for its time budget, so that several
+ * runs at once (scheduled runs that overlap, several processes) share the partitions, each
+ * partition's messages handled in order by one of them. Each batch is up to `batchSize` in-order
+ * messages of one partition, handed to `handleBatch` and settled exactly as runBatchConsumer
+ * settles them (settleBatch); the settled ones are acked with the partition's next lease.
+ *
+ * The run ends at its time limit, once `messageLimit` messages were settled (checked between
+ * batches, so it may settle up to a batch per owned partition more), or, without `wait`, once the
+ * queue is drained. When the database or the damaged store is unreachable the unsettled messages
+ * go back to their places, the run leaves the group and rejects with the InfrastructureError.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { InfrastructureError } from '../errors';
+import { createLogger } from '../log';
+import { PartitionedConsumer, partitionedQueueDrained, type PartitionSpec } from '../queue/partitions';
+import { RunBudget } from './run-budget';
+import { settleBatch, type BatchConsumerOptions, type ConsumerCounts } from './run-batch-consumer';
+import type { SettleContext } from './settle';
+
+export interface PartitionedBatchConsumerOptions extends Omit<BatchConsumerOptions, 'queue'> {
+  /** The Redis the queue backend runs on (the partition leases live beside the messages). */
+  redis: Redis | Cluster;
+  /** The partitioned queue (definedPartitionSpec of its name). */
+  spec: PartitionSpec;
+  /** Partition lease lifetime (the PartitionedConsumer's default when absent). */
+  leaseMs?: number;
+  /** Most batches this run handles at once over its partitions (one per owned partition when absent). */
+  concurrency?: number;
+}
+
+/** How often the run looks at its limits and, without `wait`, whether the queue is drained. */
+const CHECK_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Consumes the partitioned queue `spec.queue` as a member of its consumer group until a limit is
+ * reached or (without `wait`) the queue is drained; resolves with counts, rejects with an
+ * InfrastructureError (after giving back what it held) when a dependency is down.
+ */
+export async function runPartitionedBatchConsumer(options: PartitionedBatchConsumerOptions): Promise<ConsumerCounts> {
+  const { backend, spec, damagedStore, retryPolicy, handleBatch } = options;
+  const queue = spec.queue;
+  const timeLimitMs = (options.timeLimitSeconds ?? 0) * 1000;
+  const messageLimit = options.messageLimit ?? 0;
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError('batchSize must be a whole number of at least 1');
+  const budget = new RunBudget({ count: messageLimit, countLimit: 'message-limit', timeMs: timeLimitMs });
+  const wait = Boolean(options.wait) && budget.bounded;
+  const logger = options.logger ?? createLogger({ component: 'consumer', queue });
+  const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
+  const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
+  let failure: InfrastructureError | undefined;
+
+  const member = new PartitionedConsumer({
+    redis: options.redis,
+    backend,
+    spec,
+    logger,
+    leaseMs: options.leaseMs,
+    concurrency: options.concurrency,
+    batch: options.batchSize,
+    handleBatch: async (messages) => {
+      const deliveries = messages.map((m) => m.delivery);
+      if (failure || budget.exhausted(counts.processed)) {
+        // Past a limit or a failure: everything goes back untouched, for the next run.
+        return new Map(deliveries.map((d) => [d.id, new Error('run stopping')]));
+      }
+      const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts, new WeakMap(messages.map((m) => [m.delivery, m.body])));
+      failure ??= error;
+      return new Map(deliveries.filter((d) => !settled.has(d.id)).map((d) => [d.id, error]));
+    },
+  });
+  await member.start();
+  try {
+    for (;;) {
+      if (failure) break;
+      const limitReached = budget.exhausted(counts.processed);
+      if (limitReached) {
+        counts.stoppedBecause = limitReached;
+        break;
+      }
+      await sleep(CHECK_MS);
+      if (!wait && (await partitionedQueueDrained(backend, spec))) {
+        counts.stoppedBecause = 'empty';
+        break;
+      }
+    }
+  } finally {
+    await member.close();
+  }
+  if (failure) {
+    logger.error({ queue }, 'infrastructure failure: messages released, run stopped');
+    throw failure;
+  }
+  logger.info({ queue, ...counts, seconds: budget.elapsedMs() / 1000 }, 'consumer run finished');
+  return counts;
+}

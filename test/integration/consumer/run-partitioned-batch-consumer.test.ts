@@ -1,0 +1,123 @@
+/**
+ * runPartitionedBatchConsumer (lib/consumer/run-partitioned-batch-consumer.ts): a scheduled run as
+ * a member of a partitioned queue's consumer group, settling each batch as runBatchConsumer does.
+ * A private Redis and the in-memory damaged store.
+ */
+import Redis from 'ioredis';
+import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
+import { runPartitionedBatchConsumer } from '../../../lib/consumer/run-partitioned-batch-consumer';
+import type { BatchFailures, BatchMessage } from '../../../lib/consumer/run-batch-consumer';
+import { InfrastructureError, PermanentError } from '../../../lib/errors';
+import { createLogger } from '../../../lib/log';
+import { PartitionedQueue, partitionedQueueDrained, type PartitionSpec } from '../../../lib/queue/partitions';
+import type { QueueBackend } from '../../../lib/queue/types';
+import { startRedisServer, type PrivateRedisServer } from '../../../scripts/stack/redis-server';
+import { MemoryDamagedStore } from '../../support/memory-damaged-store';
+import { interleavedMessages } from '../../support/partitions';
+import { redisQueueOn } from '../../support/redis-queue';
+
+jest.setTimeout(30_000);
+
+const logger = createLogger({ component: 'test' }, { level: 'silent' });
+
+describe('runPartitionedBatchConsumer', () => {
+  let server: PrivateRedisServer;
+  let client: Redis;
+  let backend: QueueBackend;
+  let counter = 0;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis(server.url);
+    backend = redisQueueOn(client, { maxReceiveCount: 1000 });
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  function newSpec(): PartitionSpec {
+    counter += 1;
+    return { queue: `prun-${counter}`, partitions: 8, partitionKey: 'key' };
+  }
+
+  it('should share the partitions between two runs at once, each key in order, failures settled to damaged', async () => {
+    // arrange
+    const spec = newSpec();
+    const messages = interleavedMessages(40, 10);
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+    const damagedStore = new MemoryDamagedStore();
+    const lastOf = new Map<string, number>();
+    const outOfOrder: string[] = [];
+    const handleBatch = (run: string, seen: number[]) => async (batch: BatchMessage[]): Promise<BatchFailures> => {
+      const failures: BatchFailures = new Map();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const { body, delivery } of batch) {
+        const key = String(body.key);
+        const n = Number(body.n);
+        if (n < (lastOf.get(key) ?? -1)) outOfOrder.push(`${run}:${key}:${n}`);
+        lastOf.set(key, n);
+        seen.push(n);
+        if (n === 5 && key === 'key-7') failures.set(delivery.id, new PermanentError('induced rejection'));
+      }
+      return failures;
+    };
+    const seenA: number[] = [];
+    const seenB: number[] = [];
+    const run = (name: string, seen: number[]) =>
+      runPartitionedBatchConsumer({ redis: client, backend, spec, leaseMs: 900, batchSize: 10, damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger, handleBatch: handleBatch(name, seen) });
+
+    // act
+    const [a, b] = await Promise.all([run('a', seenA), run('b', seenB)]);
+
+    // assert
+    expect(a.processed + b.processed).toBe(messages.length);
+    expect(a.damaged + b.damaged).toBe(1);
+    expect(damagedStore.rows).toHaveLength(1);
+    expect(seenA.length).toBeGreaterThan(0);
+    expect(seenB.length).toBeGreaterThan(0);
+    expect(outOfOrder).toEqual([]);
+    expect([a.stoppedBecause, b.stoppedBecause]).toEqual(['empty', 'empty']);
+    expect(await partitionedQueueDrained(backend, spec)).toBe(true);
+  });
+
+  it('should stop at its time limit while waiting for messages', async () => {
+    // arrange
+    const spec = newSpec();
+    const started = Date.now();
+
+    // act
+    const counts = await runPartitionedBatchConsumer({
+      redis: client, backend, spec, leaseMs: 900, batchSize: 10, timeLimitSeconds: 0.5, wait: true,
+      damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger, handleBatch: async () => undefined,
+    });
+
+    // assert
+    expect(counts.stoppedBecause).toBe('time-limit');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('should give every unsettled message back and reject when the database is down', async () => {
+    // arrange
+    const spec = newSpec();
+    const messages = interleavedMessages(8, 3);
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+
+    // act
+    const run = runPartitionedBatchConsumer({
+      redis: client, backend, spec, leaseMs: 900, batchSize: 10,
+      damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+      handleBatch: async () => {
+        throw new InfrastructureError('database unreachable');
+      },
+    });
+
+    // assert
+    await expect(run).rejects.toBeInstanceOf(InfrastructureError);
+    const stats = await Promise.all(Array.from({ length: spec.partitions }, (_, p) => backend.stats(`${spec.queue}#${p}`)));
+    expect(stats.reduce((sum, s) => sum + s.ready + s.delayed, 0)).toBe(messages.length);
+    expect(stats.reduce((sum, s) => sum + s.inFlight, 0)).toBe(0);
+  });
+});
