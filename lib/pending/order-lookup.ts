@@ -13,7 +13,7 @@ import { columnName } from '../db/bulk-insert';
 import { queryPrepared, type Db } from '../db/client';
 import { paymentsInitial, pendingSettled } from '../db/schema';
 import { withDatabase } from '../db/transaction';
-import { orderKey } from './payments-initial-store';
+import { orderKey, ordersByGateway } from './payments-initial-store';
 
 /** The orders of a batch that failed and that are settled, as `orderKey` keys. */
 export interface OrderOutcomes {
@@ -23,7 +23,7 @@ export interface OrderOutcomes {
 
 type OutcomeRow = RowDataPacket & { settled: number; gateway: string; order_id: string };
 
-/** `gateway = ? AND order_id IN (?, …)` per gateway, and its values, on one table's columns. */
+/** `gateway = ? AND order_id IN (?, …)` per gateway, and its values, on one table's columns (ordersCondition's shape, as text for a prepared statement). */
 function ordersWhere(table: typeof paymentsInitial | typeof pendingSettled, byGateway: Map<string, string[]>): { where: string; values: string[] } {
   const gateway = columnName(table.gateway);
   const orderId = columnName(table.orderId);
@@ -46,16 +46,7 @@ export class OrderOutcomesLookup {
   async lookUp(orders: Array<{ gateway: string; orderId: string }>): Promise<OrderOutcomes> {
     const outcomes: OrderOutcomes = { failed: new Set(), settled: new Set() };
     if (orders.length === 0) return outcomes;
-    const byGateway = new Map<string, string[]>();
-    const seen = new Set<string>();
-    for (const { gateway, orderId } of orders) {
-      const key = orderKey(gateway, orderId);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const ids = byGateway.get(gateway);
-      if (ids) ids.push(orderId);
-      else byGateway.set(gateway, [orderId]);
-    }
+    const byGateway = ordersByGateway(orders);
     const failed = ordersWhere(paymentsInitial, byGateway);
     const settled = ordersWhere(pendingSettled, byGateway);
     const statement =

@@ -40,8 +40,12 @@ type Prepared = { message: ReturnType<typeof normaliseTrackingMessage>; hash: st
 /** Messages validated and hashed ahead (prepareTrackingBatch), by the parsed body they came from. */
 const preparedAhead = new WeakMap<Record<string, unknown>, Prepared>();
 
+function prepared(parsed: Record<string, unknown>): Prepared {
+  return { message: normaliseTrackingMessage(parsed), hash: messageHash(parsed) };
+}
+
 function prepare(parsed: Record<string, unknown>): Prepared {
-  return preparedAhead.get(parsed) ?? { message: normaliseTrackingMessage(parsed), hash: messageHash(parsed) };
+  return preparedAhead.get(parsed) ?? prepared(parsed);
 }
 
 /**
@@ -54,7 +58,7 @@ export function prepareTrackingBatch(bodies: ReadonlyArray<Record<string, unknow
   for (const parsed of bodies) {
     if (preparedAhead.has(parsed)) continue;
     try {
-      preparedAhead.set(parsed, { message: normaliseTrackingMessage(parsed), hash: messageHash(parsed) });
+      preparedAhead.set(parsed, prepared(parsed));
     } catch {
       // Rejected by writeTrackingBatch with the same error.
     }
