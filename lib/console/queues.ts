@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import { partitionStorageQueues, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
+import { definedPartitionSpec, partitionStorageQueues, queueStats, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
@@ -24,7 +24,7 @@ export async function queueOverview(backend: QueueBackend, queues: string[]): Pr
   return Promise.all(
     queues.map(async (queue): Promise<QueueOverview> => {
       try {
-        return { queue, stats: await backend.stats(queue) };
+        return { queue, stats: await queueStats(backend, queue) };
       } catch (error) {
         return { queue, error: `${toError(error).name}: ${toError(error).message}` };
       }
@@ -44,11 +44,25 @@ export interface RedriveLimits {
   perSecond: number;
 }
 
-/** Moves up to `limits.max` dead letters of `queue` back onto it at `limits.perSecond`; audited. */
+/** Where a queue's messages and dead letters live: its partition queues when it is partitioned (on Redis), itself otherwise. */
+function storageOf(backend: QueueBackend, queue: string): string[] {
+  const spec = definedPartitionSpec(queue);
+  return spec ? partitionStorageQueues(backend, spec) : [queue];
+}
+
+/**
+ * Moves up to `limits.max` dead letters of `queue` back onto it at `limits.perSecond`; audited. A
+ * partitioned queue's dead letters go back into the partition queue they came from: the same
+ * partition their key routes to.
+ */
 export async function redriveQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, limits: RedriveLimits): Promise<{ moved: number }> {
   assertManaged(queues, queue);
-  const before = await deps.backend.stats(queue);
-  const moved = await deps.backend.redriveDeadLetters(queue, { max: limits.max, perSecond: limits.perSecond });
+  const before = await queueStats(deps.backend, queue);
+  let moved = 0;
+  for (const storage of storageOf(deps.backend, queue)) {
+    if (moved >= limits.max) break;
+    moved += await deps.backend.redriveDeadLetters(storage, { max: limits.max - moved, perSecond: limits.perSecond });
+  }
   await recordAudit(deps.db, actor, { action: 'queue.redrive', target: `queue:${queue}`, before: { dead: before.dead }, after: { moved, ...limits } });
   return { moved };
 }
@@ -60,9 +74,9 @@ export async function redriveQueue(deps: QueueDeps, actor: Actor, queues: string
 export async function purgeQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, confirmation: string): Promise<{ purged: QueueStats }> {
   assertManaged(queues, queue);
   if (confirmation.trim() !== queue) throw new ConfirmationMismatchError('type the queue name exactly to purge it');
-  const before = await deps.backend.stats(queue);
-  await deps.backend.purge(queue);
-  await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await deps.backend.stats(queue) });
+  const before = await queueStats(deps.backend, queue);
+  for (const storage of storageOf(deps.backend, queue)) await deps.backend.purge(storage);
+  await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await queueStats(deps.backend, queue) });
   return { purged: before };
 }
 

@@ -123,7 +123,8 @@ describe('partitioned queue definitions', () => {
     expect(() => parseQueueDefinitions({ queues: [{ ...base, name: 'q', ...extra }] })).toThrow(message);
   });
 
-  it('should declare no project queue partitioned yet (their consumers read the plain queues)', () => {
-    for (const definition of queueDefinitions) expect(definedPartitionSpec(definition.name)).toBeUndefined();
+  it('should declare contribution tracking partitioned by its tracking id, and no other project queue (their consumers read the plain queues)', () => {
+    const partitioned = queueDefinitions.map((definition) => definedPartitionSpec(definition.name)).filter((spec) => spec !== undefined);
+    expect(partitioned).toEqual([{ queue: 'contribution-tracking', partitions: 8, partitionKey: 'id', defaultPartition: undefined }]);
   });
 });
