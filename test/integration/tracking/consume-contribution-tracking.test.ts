@@ -202,6 +202,25 @@ describe.each([
   });
 
   if (partitions > 0) {
+    describe('with messages left on the plain queue of the same name', () => {
+      it('should write those first, then the partitions, stranding nothing at the switch', async () => {
+        // pushed before the queue was partitioned (or by a legacy RPUSH producer), then one after
+        await backend.pushBatch(queue, [first]);
+        await redis.rpush(queue, JSON.stringify({ id: '31', ts: '20241127130000', country: 'DE' }));
+        await producer().push(update);
+
+        const counts = await consume();
+
+        expect(counts).toMatchObject({ processed: 3, succeeded: 3, damaged: 0 });
+        expect(await rows('SELECT id, contribution_id FROM contribution_tracking ORDER BY id')).toEqual([
+          { id: 31, contribution_id: null },
+          { id: 48213377, contribution_id: 95011231 },
+        ]);
+        expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
+        expect(await stats()).toMatchObject({ ready: 0, inFlight: 0 });
+      });
+    });
+
     describe('with two runs at once on the partitioned queue', () => {
       it("should share the partitions, write each id's events in push order and leave the summary a rebuild gives", async () => {
         // 15 ids with 80 events each, interleaved (an id comes back every 15 messages, in batches of
