@@ -5,7 +5,8 @@
  * id only once the queue holds the message.
  */
 import type { Redis } from 'ioredis';
-import { queueProducer } from '../queue/partitions';
+// The routing alone, not the partitions index: the endpoint's bundle carries no consumer code.
+import { queueProducer } from '../queue/partitions/routing';
 import type { QueueBackend } from '../queue/types';
 import { allocateTrackingId } from './id-sequence';
 import { formatTs, normaliseTrackingMessage } from './message';
