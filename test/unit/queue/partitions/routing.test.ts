@@ -8,6 +8,8 @@ import {
   partitionOfKey,
   partitionQueueName,
   partitionSpecOf,
+  queueProducer,
+  queueStats,
   type PartitionSpec,
 } from '../../../../lib/queue/partitions';
 import { queueKeys, clusterSlot } from '../../../../lib/queue/redis/keys';
@@ -102,6 +104,31 @@ describe('PartitionedQueue', () => {
     await expect(queue.pushBatch([{ order_id: 'a' }, { amount: 1 }])).rejects.toThrow(PartitionKeyMissingError);
 
     for (let p = 0; p < spec.partitions; p += 1) expect((await backend.stats(partitionQueueName('donations', p))).ready).toBe(0);
+  });
+});
+
+describe('queueProducer and queueStats', () => {
+  it("should push a partitioned queue's messages by their key and a plain queue's to itself, and read each by its name", async () => {
+    const backend = new MemoryQueueBackend();
+    const specOf = (queue: string) => (queue === 'donations' ? spec : undefined);
+
+    await queueProducer(backend, 'donations', specOf).pushBatch([{ order_id: 'o1' }, { order_id: 'o2' }, { order_id: 'o1' }]);
+    await queueProducer(backend, 'pending', specOf).push({ order_id: 'o1' });
+
+    expect((await backend.peek(partitionQueueName('donations', partitionOf(spec, { order_id: 'o1' })), 10)).length).toBeGreaterThanOrEqual(2);
+    expect(await backend.peek('donations', 10)).toEqual([]);
+    expect((await queueStats(backend, 'donations', specOf)).ready).toBe(3);
+    expect((await queueStats(backend, 'pending', specOf)).ready).toBe(1);
+  });
+
+  it('should route the project queue declared partitioned (contribution tracking) by default', async () => {
+    const backend = new MemoryQueueBackend();
+
+    await queueProducer(backend, 'contribution-tracking').push({ id: '48213377', ts: '20241127130000' });
+
+    expect(await backend.peek('contribution-tracking', 10)).toEqual([]);
+    expect((await queueStats(backend, 'contribution-tracking')).ready).toBe(1);
+    expect((await backend.stats(partitionQueueName('contribution-tracking', partitionOfKey('48213377', 8)))).ready).toBe(1);
   });
 });
 
