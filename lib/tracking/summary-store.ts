@@ -10,7 +10,7 @@ import { and, getTableColumns, getTableName, inArray, isNotNull, or } from 'driz
 import { escapeId } from 'mysql2';
 import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
-import { databaseErrorCode } from '../db/errors';
+import { isDuplicateKeyError } from '../db/errors';
 import type { Transaction } from '../db/transaction';
 import { contributionSource, contributionTracking, type ContributionTrackingRow } from '../db/schema';
 import type { Logger } from '../log';
@@ -189,7 +189,7 @@ export async function writeSummaries({ db, conn }: Transaction, rows: SummaryRow
  * Sets the rows' contribution_id with a plain UPDATE, after the upsert. Inside the upsert, a new
  * row whose contribution_id another row holds would not fail: ON DUPLICATE KEY UPDATE would take
  * the unique contribution_id key for the duplicate and overwrite that other tracking id's row.
- * The UPDATE fails instead (ER_DUP_ENTRY, after waiting for the other writer's commit when its
+ * The UPDATE fails instead (a duplicate key, after waiting for the other writer's commit when its
  * claim is not committed yet), which is how writers of different partitions, each under its own
  * lock, learn that they claimed the same contribution at once.
  */
@@ -204,7 +204,7 @@ async function setContributionIds(conn: Transaction['conn'], sorted: SummaryRow[
       [...claiming.flatMap((row) => [row.id, row.contributionId]), claiming.map((row) => row.id)],
     );
   } catch (error) {
-    if (databaseErrorCode(error) === 'ER_DUP_ENTRY') throw new ContributionClaimRaceError('a contribution_id of the batch was claimed for another contribution tracking id meanwhile', { cause: error });
+    if (isDuplicateKeyError(error)) throw new ContributionClaimRaceError('a contribution_id of the batch was claimed for another contribution tracking id meanwhile', { cause: error });
     throw error;
   }
 }
