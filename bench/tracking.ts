@@ -9,7 +9,9 @@
  * Messages look like production: a first message with every field and a later update with the
  * contribution_id for each id, the update delivered first for a tenth of the ids.
  * BENCH_TRACKING_MESSAGES (per round, default 20000), BENCH_TRACKING_ROUNDS (default 3; medians
- * printed), BENCH_TRACKING_BATCH (consumer batch and baseline transaction size, default 1000 as TRACKING_CONSUMER_BATCH_SIZE).
+ * printed), BENCH_TRACKING_BATCH (consumer batch and baseline transaction size, default 1000 as TRACKING_CONSUMER_BATCH_SIZE),
+ * BENCH_TRACKING_PARTITIONS (default 0: a plain queue; N: a queue partitioned by id into N, as the
+ * tracking queue is declared, consumed by one run over all its partitions, up to N batches at once).
  * Uses its own database and queue, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +22,7 @@ import { DEFAULT_RETRY_POLICY } from '../lib/consumer/retry-policy';
 import { migrateDatabase, openDatabase } from '../lib/db/client';
 import { createLogger } from '../lib/log';
 import { RedisQueueBackend } from '../lib/queue';
+import { partitionStorageQueues, queueProducer, type PartitionSpec } from '../lib/queue/partitions';
 import { messageHash } from '../lib/tracking/event-log';
 import { consumeContributionTracking } from '../lib/tracking/consumer';
 import { foldByTrackingId, type TrackingEvent } from '../lib/tracking/merge';
@@ -42,6 +45,7 @@ import { median, writePipelineResult } from './results';
 const MESSAGES = Number(process.env.BENCH_TRACKING_MESSAGES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_TRACKING_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_TRACKING_BATCH ?? 1000);
+const PARTITIONS = Number(process.env.BENCH_TRACKING_PARTITIONS ?? 0);
 const SERVER = process.env.BENCH_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306/';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TARGET = 5000;
@@ -121,6 +125,8 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const backend = new RedisQueueBackend({ redis });
   const queue = `bench-tracking-${name}`;
+  const spec: PartitionSpec | undefined = PARTITIONS > 0 ? { queue, partitions: PARTITIONS, partitionKey: 'id' } : undefined;
+  const producer = queueProducer(backend, queue, () => spec);
   const logger = createLogger({ component: 'bench' }, { level: 'silent' });
   const baselineRates: number[] = [];
   const consumerRates: number[] = [];
@@ -134,7 +140,7 @@ async function main(): Promise<void> {
       await truncateAll(database.pool);
 
       let started = performance.now();
-      for (let i = 0; i < bodies.length; i += 5000) await backend.pushBatch(queue, bodies.slice(i, i + 5000));
+      for (let i = 0; i < bodies.length; i += 5000) await producer.pushBatch(bodies.slice(i, i + 5000));
       pushRates.push(bodies.length / ((performance.now() - started) / 1000));
 
       started = performance.now();
@@ -145,6 +151,8 @@ async function main(): Promise<void> {
         retryPolicy: DEFAULT_RETRY_POLICY,
         logger,
         queue,
+        redis,
+        partitionSpec: spec,
         sequenceKey: `${queue}:id-sequence`,
         batchSize: BATCH,
         timeLimitSeconds: 0,
@@ -156,7 +164,7 @@ async function main(): Promise<void> {
       if (Number(row!.n) !== Math.ceil(bodies.length / 2) || Number(row!.c) !== Number(row!.n)) throw new Error('summary rows do not match the messages');
     }
   } finally {
-    await backend.purge(queue).catch(() => undefined);
+    for (const storage of spec ? partitionStorageQueues(backend, spec) : [queue]) await backend.purge(storage).catch(() => undefined);
     await backend.close();
     redis.disconnect();
     await database.close();
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
   console.log(`  (producer pushBatch into the queue             ${fmt(median(pushRates))} msg/s, not part of the figure above)`);
   console.log(`  target ${TARGET.toLocaleString('en-US')} msg/s: ${consumer >= TARGET ? 'met' : 'NOT met'}; ratio target ≥ ${RATIO_GOAL}: ${consumer / baseline >= RATIO_GOAL ? 'met' : 'NOT met'}`);
   // A run with its size overridden is a quick look, not a figure for the README.
-    if (process.env.BENCH_TRACKING_MESSAGES === undefined) writePipelineResult('tracking', {
+    if (process.env.BENCH_TRACKING_MESSAGES === undefined && PARTITIONS === 0) writePipelineResult('tracking', {
     benchmark: 'tracking: consume-contribution-tracking, queue → MariaDB (event log + summary)',
     size: `${MESSAGES.toLocaleString('en-US')} messages over ${(MESSAGES / 2).toLocaleString('en-US')} ids, batch ${BATCH}`,
     rounds: ROUNDS,

@@ -68,6 +68,12 @@ const DRIVEN_FUNCTIONS = [
   'collect-dead-letters',
   'expire-pending',
 ];
+/**
+ * Driven functions that run more than one invocation at once: the consumer of a partitioned queue
+ * (contribution tracking, by tracking id), whose runs share its partitions, as overlapping
+ * scheduled runs or several processes would on a stage.
+ */
+const DRIVERS_AT_ONCE: Record<string, number> = { 'consume-contribution-tracking': 2 };
 /** What the local run needs serverless.yml to define. */
 const REQUIRED_FUNCTIONS = [...DRIVEN_FUNCTIONS, 'track-contribution', 'pending-orders'];
 /**
@@ -222,7 +228,9 @@ async function main(): Promise<number> {
     if (!hasEndpoint) notes.push('no track-contribution endpoint: first tracking events went through the TypeScript producer');
 
     // Traffic, with the functions driven and the CRM stand-in draining donations.
-    running.drivers = startDrivers(running.offline, DRIVEN_FUNCTIONS.filter((fn) => running.offline!.functions.includes(fn)), config.LOCAL_RUN_TICK_SECONDS * 1000, tally);
+    const driven = DRIVEN_FUNCTIONS.filter((fn) => running.offline!.functions.includes(fn)).flatMap((fn) => Array.from({ length: DRIVERS_AT_ONCE[fn] ?? 1 }, () => fn));
+    for (const [fn, n] of Object.entries(DRIVERS_AT_ONCE)) if (driven.includes(fn)) notes.push(`${fn}: ${n} driven invocations at once, sharing the partitions of its queue`);
+    running.drivers = startDrivers(running.offline, driven, config.LOCAL_RUN_TICK_SECONDS * 1000, tally);
     running.crm = startCrmStandIn({ backend: running.backend, queue: queues.donations, tally });
     const observe = observer(running, queueNames, impressions, Object.values(topics));
     const progress = startProgress(tally, observe, queueNames, Date.now());

@@ -6,13 +6,16 @@
 import { capabilityDatabaseUrl, coreConfig } from '../lib/config';
 import { openDatabase } from '../lib/db/client';
 import { log } from '../lib/log';
+import { definedPartitionSpec } from '../lib/queue/partitions';
+import { trackingConfig } from '../lib/tracking/config';
 import { rebuildTrackingSummary } from '../lib/tracking/rebuild';
 
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
   const database = openDatabase(capabilityDatabaseUrl(coreConfig(), 'tracking'), { connectionLimit: 2 });
   try {
-    const result = await rebuildTrackingSummary(database.pool, log, { check });
+    // The consumers' writer locks: one per partition of the tracking queue.
+    const result = await rebuildTrackingSummary(database.pool, log, { check, partitionSpec: definedPartitionSpec(trackingConfig().TRACKING_QUEUE) });
     if (check && result.differing.length > 0) {
       log.error({ differing: result.differing.length, firstIds: result.differing.slice(0, 20) }, 'summary differs from the event log');
       return 1;

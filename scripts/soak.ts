@@ -22,6 +22,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import { openDatabase } from '../lib/db/client';
 import { RedisQueueBackend } from '../lib/queue';
+import { queueStats } from '../lib/queue/partitions';
 import { seedTrackingIdSequence } from '../lib/tracking/id-sequence';
 import { createTrackingProducer } from '../lib/tracking/producer';
 import { startFaultProxy } from './stack/fault-proxy';
@@ -188,7 +189,7 @@ async function main(): Promise<number> {
     const sampler = new Sampler({ backend, redis: direct, workers, queues: queueNames, pushed: () => ledger.pushedCount(), clock });
     const inFlight = async () => {
       const figures: Record<string, number> = {};
-      for (const queue of queueNames) figures[queue] = (await backend.stats(queue)).inFlight;
+      for (const queue of queueNames) figures[queue] = (await queueStats(backend, queue)).inFlight;
       return figures;
     };
     const loaderLag = async () => Object.values(await impressionsLag(admin, database.pool, 'soak', [topics.banner, topics.landingPage])).reduce((sum, t) => sum + t.lag, 0);
@@ -222,7 +223,7 @@ async function main(): Promise<number> {
       left = [];
       try {
         for (const queue of queueNames) {
-          const stats = await backend.stats(queue);
+          const stats = await queueStats(backend, queue);
           // Rectify triggers of the run's young rows are delayed until those rows become orphans: they stay.
           if (queue === queues.rectify ? stats.ready + stats.inFlight > 0 : waiting(stats) > 0) left.push(`${queue}: ${stats.ready} ready, ${stats.inFlight} in flight, ${stats.delayed} delayed, ${stats.dead} dead`);
         }

@@ -5,12 +5,14 @@
  *
  * Resend follows requeue-damaged's order (docs/architecture.md §4.3): push first, then delete
  * the row and append the audit row in one transaction, so that a crash in between duplicates a
- * message and never loses one.
+ * message and never loses one. A row of a partitioned queue goes back through its routing
+ * (queueProducer), to its key's partition.
  */
 import { createHash } from 'node:crypto';
 import { and, count, desc, eq, gte, like, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { damaged, type DamagedRow } from '../db/schema';
+import { queueProducer, type PartitionSpec } from '../queue/partitions';
 import type { MessageBody, QueueBackend } from '../queue/types';
 import { redactText } from '../redact';
 import { recordAudit, type Actor } from './audit';
@@ -21,6 +23,8 @@ import { checkWireFormat, wireFormatOf, type WireFormat } from './wire-format';
 export interface DamagedDeps {
   backend: QueueBackend;
   db: Db;
+  /** Which queues are partitioned, and how (the console's options; queues/definitions.json when absent). */
+  partitionSpecOf?: (queue: string) => PartitionSpec | undefined;
 }
 
 /** What operators search by; every field optional, all given ones must match. */
@@ -212,7 +216,7 @@ export async function resendDamaged(
   return deps.db.transaction(async (tx) => {
     const row = await loadRow(tx, id, { lock: true });
     const message = messageToSend(row, formats, editedText);
-    await deps.backend.push(row.originalQueue, message);
+    await queueProducer(deps.backend, row.originalQueue, deps.partitionSpecOf).push(message);
     await tx.delete(damaged).where(eq(damaged.id, id));
     await recordAudit(tx, actor, {
       action: edited ? 'damaged.edit-resend' : 'damaged.resend',
@@ -305,7 +309,7 @@ export async function executeBulkResend(
     sent += await deps.db.transaction(async (tx) => {
       const [stored] = await tx.select().from(damaged).where(eq(damaged.id, row.id)).limit(1).for('update');
       if (!stored) return 0; // resent or deleted by someone else since the plan
-      await deps.backend.push(stored.originalQueue, JSON.parse(stored.message) as MessageBody);
+      await queueProducer(deps.backend, stored.originalQueue, deps.partitionSpecOf).push(JSON.parse(stored.message) as MessageBody);
       await tx.delete(damaged).where(eq(damaged.id, row.id));
       await recordAudit(tx, actor, {
         action: 'damaged.bulk-resend',

@@ -31,7 +31,7 @@ import type { InvocationFiguresReader } from './invocation-figures';
 import { damagedCounts, prometheusText } from './metrics';
 import { campaignMinutes } from './impressions-view';
 import { pendingAges, pendingOrder } from './pending-view';
-import { partitionView, peekQueue, purgeQueue, queueOverview, queueRates, redriveQueue, type PartitionStatusReader, type RedriveLimits } from './queues';
+import { partitionView, peekQueue, purgeQueue, queueOverview, queueRates, redriveQueue, specIn, type PartitionStatusReader, type RedriveLimits } from './queues';
 import { recentRectifierRuns, triggerRectify, type RectifyTarget } from './rectifier-view';
 import { trackingHistory } from './tracking-view';
 import { configuredWireFormats, type WireFormat } from './wire-format';
@@ -87,24 +87,26 @@ export function consoleOptions(): ConsoleOptions {
 export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptions) {
   const { backend, db } = deps;
   const { queues, wireFormats } = options;
+  // A resend goes back through its queue's routing, as the console's own options declare it.
+  const damagedDeps = { backend, db, partitionSpecOf: specIn(options.partitioned) };
   return {
     options,
     capabilities: backend.capabilities,
-    queueOverview: () => queueOverview(backend, queues),
-    queueStats: (queue: string) => queueOverview(backend, queues).then((all) => all.find((q) => q.queue === queue)),
-    peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count),
+    queueOverview: () => queueOverview(backend, queues, options.partitioned),
+    queueStats: (queue: string) => queueOverview(backend, queues, options.partitioned).then((all) => all.find((q) => q.queue === queue)),
+    peek: (queue: string, count?: number) => peekQueue(backend, queues, queue, count, options.partitioned),
     rates: (queue: string) => queueRates(backend, queues, queue, options.partitioned),
     partitions: (queue: string) => partitionView(deps, queues, options.partitioned, queue),
     redrive: (actor: Actor, queue: string, max = options.redrive.max) =>
-      redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }),
-    purge: (actor: Actor, queue: string, confirmation: string) => purgeQueue(deps, actor, queues, queue, confirmation),
+      redriveQueue(deps, actor, queues, queue, { max: Math.min(Math.max(1, max), options.redrive.max), perSecond: options.redrive.perSecond }, options.partitioned),
+    purge: (actor: Actor, queue: string, confirmation: string) => purgeQueue(deps, actor, queues, queue, confirmation, options.partitioned),
     searchDamaged: (filter: DamagedFilter, page = 1) => searchDamaged(db, filter, { page, pageSize: options.pageSize }),
     getDamaged: (id: number) => getDamaged(db, wireFormats, id),
     revealDamaged: (actor: Actor, id: number) => revealDamaged(db, actor, id),
-    resendDamaged: (actor: Actor, id: number, editedText?: string) => resendDamaged(deps, actor, wireFormats, id, editedText),
+    resendDamaged: (actor: Actor, id: number, editedText?: string) => resendDamaged(damagedDeps, actor, wireFormats, id, editedText),
     deleteDamaged: (actor: Actor, id: number) => deleteDamaged(db, actor, id),
     planBulkResend: (filter: DamagedFilter) => planBulkResend(db, wireFormats, filter, options.bulkLimit),
-    executeBulkResend: (actor: Actor, filter: DamagedFilter, fingerprint: string) => executeBulkResend(deps, actor, wireFormats, filter, options.bulkLimit, fingerprint),
+    executeBulkResend: (actor: Actor, filter: DamagedFilter, fingerprint: string) => executeBulkResend(damagedDeps, actor, wireFormats, filter, options.bulkLimit, fingerprint),
     exportDamaged: (filter: DamagedFilter) => exportDamaged(db, filter, options.bulkLimit),
     pendingAges: (now?: Date) => pendingAges(db, now),
     pendingOrder: (gateway: string, orderId: string) => pendingOrder(db, gateway, orderId),
@@ -117,7 +119,7 @@ export function createConsoleOperations(deps: ConsoleDeps, options: ConsoleOptio
     damagedCounts: () => damagedCounts(db),
     prometheus: async () => {
       const [queueFigures, damagedByQueue, pending, lag, invocations] = await Promise.all([
-        queueOverview(backend, queues),
+        queueOverview(backend, queues, options.partitioned),
         damagedCounts(db),
         pendingAges(db),
         impressionsLag(db, deps.endOffsets, options.consumerGroup, options.impressionsTopics),

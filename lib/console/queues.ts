@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import { partitionStorageQueues, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
+import { partitionStorageQueues, queueStats, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
@@ -19,12 +19,17 @@ export interface QueueDeps {
 /** One queue's figures, or why they could not be read (one queue down does not hide the others). */
 export type QueueOverview = { queue: string; stats: QueueStats; error?: undefined } | { queue: string; stats?: undefined; error: string };
 
-/** Stats of every managed queue, read concurrently. */
-export async function queueOverview(backend: QueueBackend, queues: string[]): Promise<QueueOverview[]> {
+/** Which of the managed queues are partitioned, and how (ConsoleOptions.partitioned). */
+export function specIn(partitioned: PartitionSpec[]): (queue: string) => PartitionSpec | undefined {
+  return (queue) => partitioned.find((spec) => spec.queue === queue);
+}
+
+/** Stats of every managed queue, read concurrently; a partitioned queue's are its partitions' summed. */
+export async function queueOverview(backend: QueueBackend, queues: string[], partitioned: PartitionSpec[] = []): Promise<QueueOverview[]> {
   return Promise.all(
     queues.map(async (queue): Promise<QueueOverview> => {
       try {
-        return { queue, stats: await backend.stats(queue) };
+        return { queue, stats: await queueStats(backend, queue, specIn(partitioned)) };
       } catch (error) {
         return { queue, error: `${toError(error).name}: ${toError(error).message}` };
       }
@@ -32,11 +37,19 @@ export async function queueOverview(backend: QueueBackend, queues: string[]): Pr
   );
 }
 
-/** The first `count` ready messages of a queue, masked; null when the backend cannot peek (SQS). */
-export async function peekQueue(backend: QueueBackend, queues: string[], queue: string, count = 5): Promise<string[] | null> {
+/**
+ * The first `count` ready messages of a queue, masked (of a partitioned queue: partition by
+ * partition, each in its order); null when the backend cannot peek (SQS).
+ */
+export async function peekQueue(backend: QueueBackend, queues: string[], queue: string, count = 5, partitioned: PartitionSpec[] = []): Promise<string[] | null> {
   assertManaged(queues, queue);
   if (!backend.capabilities.peek) return null;
-  return (await backend.peek(queue, count)).map((body) => maskBody(body).text);
+  const bodies: string[] = [];
+  for (const storage of storageOf(backend, queue, partitioned)) {
+    if (bodies.length >= count) break;
+    bodies.push(...(await backend.peek(storage, count - bodies.length)));
+  }
+  return bodies.map((body) => maskBody(body).text);
 }
 
 export interface RedriveLimits {
@@ -44,25 +57,54 @@ export interface RedriveLimits {
   perSecond: number;
 }
 
-/** Moves up to `limits.max` dead letters of `queue` back onto it at `limits.perSecond`; audited. */
-export async function redriveQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, limits: RedriveLimits): Promise<{ moved: number }> {
+/** Where a queue's messages and dead letters live: its partition queues when it is partitioned (on Redis), itself otherwise. */
+function storageOf(backend: QueueBackend, queue: string, partitioned: PartitionSpec[]): string[] {
+  const spec = specIn(partitioned)(queue);
+  return spec ? partitionStorageQueues(backend, spec) : [queue];
+}
+
+/**
+ * Moves up to `limits.max` dead letters of `queue` back onto it at `limits.perSecond`; audited. A
+ * partitioned queue's dead letters go back into the partition queue they came from: the same
+ * partition their key routes to.
+ */
+export async function redriveQueue(
+  deps: QueueDeps,
+  actor: Actor,
+  queues: string[],
+  queue: string,
+  limits: RedriveLimits,
+  partitioned: PartitionSpec[] = [],
+): Promise<{ moved: number }> {
   assertManaged(queues, queue);
-  const before = await deps.backend.stats(queue);
-  const moved = await deps.backend.redriveDeadLetters(queue, { max: limits.max, perSecond: limits.perSecond });
+  const before = await queueStats(deps.backend, queue, specIn(partitioned));
+  let moved = 0;
+  for (const storage of storageOf(deps.backend, queue, partitioned)) {
+    if (moved >= limits.max) break;
+    moved += await deps.backend.redriveDeadLetters(storage, { max: limits.max - moved, perSecond: limits.perSecond });
+  }
   await recordAudit(deps.db, actor, { action: 'queue.redrive', target: `queue:${queue}`, before: { dead: before.dead }, after: { moved, ...limits } });
   return { moved };
 }
 
 /**
- * Deletes everything `queue` holds, only when `confirmation` is the queue's name typed out;
- * the audit row keeps the figures it had.
+ * Deletes everything `queue` holds (every partition of a partitioned queue), only when
+ * `confirmation` is the queue's name typed out; the audit row keeps the figures it had.
  */
-export async function purgeQueue(deps: QueueDeps, actor: Actor, queues: string[], queue: string, confirmation: string): Promise<{ purged: QueueStats }> {
+export async function purgeQueue(
+  deps: QueueDeps,
+  actor: Actor,
+  queues: string[],
+  queue: string,
+  confirmation: string,
+  partitioned: PartitionSpec[] = [],
+): Promise<{ purged: QueueStats }> {
   assertManaged(queues, queue);
   if (confirmation.trim() !== queue) throw new ConfirmationMismatchError('type the queue name exactly to purge it');
-  const before = await deps.backend.stats(queue);
-  await deps.backend.purge(queue);
-  await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await deps.backend.stats(queue) });
+  const specOf = specIn(partitioned);
+  const before = await queueStats(deps.backend, queue, specOf);
+  for (const storage of storageOf(deps.backend, queue, partitioned)) await deps.backend.purge(storage);
+  await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await queueStats(deps.backend, queue, specOf) });
   return { purged: before };
 }
 

@@ -3,11 +3,11 @@
  * original queue, with their original body (so the original `source_enqueued_time` keeps
  * counting their age), and are then deleted. Push first, delete second: a crash in between
  * duplicates a message, it never loses one. Bounded per run. A row of a partitioned queue goes
- * back through its routing (docs/queue.md, Partitions), to its key's partition.
+ * back through its routing (queueProducer; docs/queue.md, Partitions), to its key's partition.
  */
 import { toError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { PartitionedQueue, definedPartitionSpec, type PartitionSpec } from '../queue/partitions';
+import { definedPartitionSpec, queueProducer, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
 import { parseBody } from './settle';
@@ -49,9 +49,7 @@ export async function requeueDamaged(options: RequeueDamagedOptions): Promise<Re
       counts.unrequeueable += 1;
       continue;
     }
-    const spec = specOf(row.originalQueue);
-    if (spec) await new PartitionedQueue(backend, spec).push(body);
-    else await backend.push(row.originalQueue, body);
+    await queueProducer(backend, row.originalQueue, specOf).push(body);
     await damagedStore.deleteByIds([row.id]);
     counts.requeued += 1;
     counts.byQueue[row.originalQueue] = (counts.byQueue[row.originalQueue] ?? 0) + 1;

@@ -13,6 +13,7 @@ import type { Db } from '../db/client';
 import { damaged } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
+import { queueProducer } from '../queue/partitions';
 import type { MessageBody, QueueBackend } from '../queue/types';
 import type { WireFormat } from '../console/wire-format';
 import type { CutoverLedger } from './ledger';
@@ -94,7 +95,8 @@ export async function moveBatch(deps: MoverDeps, channel: CutoverChannel, items:
     }
   }
   if (dryRun) return { hashes, outcomes };
-  if (bodies.length > 0) await deps.backend.pushBatch(channel.target, bodies, { idempotencyKey: (body) => keys.get(body)! });
+  // Through the target's routing when it is partitioned (contribution tracking, by its id).
+  if (bodies.length > 0) await queueProducer(deps.backend, channel.target).pushBatch(bodies, { idempotencyKey: (body) => keys.get(body)! });
   for (const { item, error } of unmovable) await storeDamagedOnce(deps, channel.target, item, error, channel.name);
   await deps.ledger.recordMoved(channel.name, hashes.filter((_, i) => outcomes[i] === 'moved'));
   await deps.ledger.recordDamaged(channel.name, hashes.filter((_, i) => outcomes[i] === 'damaged'));

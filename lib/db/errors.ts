@@ -77,6 +77,15 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   return 'not-database';
 }
 
+/**
+ * True when a unique key refused the statement (ER_DUP_ENTRY, 1062) anywhere in the cause chain:
+ * for a caller whose duplicate is a race with another writer that it answers itself (runs its work
+ * again, say), rather than a statement at fault.
+ */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return driverError(error)?.errno === 1062;
+}
+
 /** The MySQL error code (e.g. ER_DUP_ENTRY) anywhere in the cause chain. */
 export function databaseErrorCode(error: unknown): string | undefined {
   const code = driverError(error)?.code;

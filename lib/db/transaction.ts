@@ -45,12 +45,14 @@ export interface TransactionOptions {
   /** For this transaction only; the server's default (REPEATABLE READ) otherwise. */
   isolation?: 'READ COMMITTED' | 'REPEATABLE READ';
   /**
-   * A named lock (GET_LOCK, scoped to the current database) taken before BEGIN and released
-   * after COMMIT. Transactions that take the same lock run one after another, and each one's
-   * snapshot holds every earlier one's commits. Waiting longer than `timeoutSeconds` gives
-   * DatabaseContentionError without a retry: the wait was the retry.
+   * Named locks (GET_LOCK, scoped to the current database) taken in the given order before BEGIN
+   * and released after COMMIT. Transactions that take a same lock run one after another, and each
+   * one's snapshot holds every earlier one's commits. Callers that take several give them in one
+   * global order (ascending, say), so that two of them never wait for each other. Waiting longer
+   * than `timeoutSeconds` for one gives DatabaseContentionError without a retry: the wait was the
+   * retry.
    */
-  lock?: { name: string; timeoutSeconds: number };
+  locks?: { names: readonly string[]; timeoutSeconds: number };
 }
 
 const log = rootLog.child({ component: 'db' });
@@ -65,12 +67,12 @@ const insideTransaction = new AsyncLocalStorage<true>();
 export async function inTransaction<T>(pool: Pool, what: string, work: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   return underRetryPolicy(what, async () => {
     const conn = await pool.getConnection();
-    let locked = false;
+    const held: string[] = [];
     try {
-      if (options.lock) {
-        const [rows] = await conn.query<RowDataPacket[]>("SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), ?) AS got", [options.lock.name, options.lock.timeoutSeconds]);
-        if (Number(rows[0]?.got) !== 1) throw new DatabaseContentionError(`${what}: timed out waiting for the ${options.lock.name} lock`);
-        locked = true;
+      for (const name of options.locks?.names ?? []) {
+        const [rows] = await conn.query<RowDataPacket[]>("SELECT GET_LOCK(CONCAT(DATABASE(), '.', ?), ?) AS got", [name, options.locks!.timeoutSeconds]);
+        if (Number(rows[0]?.got) !== 1) throw new DatabaseContentionError(`${what}: timed out waiting for the ${name} lock`);
+        held.push(name);
       }
       if (options.isolation) await conn.query(`SET TRANSACTION ISOLATION LEVEL ${options.isolation}`);
       await conn.beginTransaction();
@@ -84,7 +86,8 @@ export async function inTransaction<T>(pool: Pool, what: string, work: (tx: Tran
         throw error;
       }
     } finally {
-      if (locked) await conn.query("DO RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))", [options.lock!.name]).catch(() => conn.destroy());
+      // A connection whose lock could not be released is destroyed: the server releases it then.
+      for (const name of held.reverse()) await conn.query("DO RELEASE_LOCK(CONCAT(DATABASE(), '.', ?))", [name]).catch(() => conn.destroy());
       conn.release();
     }
   });

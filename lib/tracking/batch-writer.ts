@@ -2,7 +2,7 @@
  * The consumer's unit of work: one batch of tracking messages into the event log and the
  * summary, in one transaction.
  *
- * Per batch, under the writer lock (transaction.ts): keep out messages whose contribution_id
+ * Per batch, under the writer locks of its ids' partitions (transaction.ts): keep out messages whose contribution_id
  * conflicts, append the rest to the event log (duplicates skipped), then re-merge each touched
  * id from its whole event log and write both summaries (contribution_tracking, detail.ts). Recomputing from the log makes the result
  * independent of delivery order and equal to the rebuild by construction; a tracking id has a
@@ -11,7 +11,8 @@
 import type { Pool } from 'mysql2/promise';
 import { toError } from '../errors';
 import type { Logger } from '../log';
-import { appendEvents, appendIfAllNew, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
+import type { PartitionSpec } from '../queue/partitions';
+import { appendEvents, findStoredHashes, messageHash, readEvents, type NewEvent } from './event-log';
 import { ContributionIdConflictError } from './errors';
 import { foldByTrackingId } from './merge';
 import { normaliseTrackingMessage, parseTrackingObject } from './message';
@@ -74,12 +75,15 @@ export type TrackingOutcome =
 /**
  * Writes a batch and returns each message's outcome by key. Rejects only when the database
  * fails (lib/db/transaction.ts: unreachable or busy, an InfrastructureError; a refused
- * statement, DatabaseRejectedError): then nothing of the batch was written.
+ * statement, DatabaseRejectedError): then nothing of the batch was written. `partitionSpec` is
+ * the tracking queue's (definedPartitionSpec), whose partitions the writer locks follow; absent
+ * for a queue that is not partitioned (one lock).
  */
 export async function writeTrackingBatch(
   pool: Pool,
   items: TrackingBatchItem[],
   logger: Logger,
+  partitionSpec?: PartitionSpec,
 ): Promise<Map<string, TrackingOutcome>> {
   const outcomes = new Map<string, TrackingOutcome>();
   const candidates: Array<NewEvent & { key: string }> = [];
@@ -93,10 +97,10 @@ export async function writeTrackingBatch(
   }
   if (candidates.length === 0) return outcomes;
 
-  const warnings = await inWriterTransaction(pool, 'write contribution tracking batch', async (tx) => {
+  const ids = [...new Set(candidates.map((c) => c.message.id))];
+  const warnings = await inWriterTransaction(pool, 'write contribution tracking batch', { spec: partitionSpec, trackingIds: ids }, async (tx) => {
     const { db } = tx;
     const batchOutcomes = new Map<string, TrackingOutcome>();
-    const ids = [...new Set(candidates.map((c) => c.message.id))];
 
     const claimed = candidates.map((c) => c.message.fields.contribution_id).filter((v): v is number => v !== undefined);
     const { contributionOf, ownerOf } = await readContributionClaims(db, ids, [...new Set(claimed)]);
@@ -124,13 +128,10 @@ export async function writeTrackingBatch(
       accepted.push(candidate);
     }
 
-    // Usually no message of a batch is in the log yet: append them all at once, and read the stored
-    // hashes only when the append met one (then it is undone and redone without them).
-    const inBatch = new Set<string>();
-    const unique = accepted.filter((c) => !inBatch.has(c.hash) && inBatch.add(c.hash));
-    let fromId = await appendIfAllNew(tx, unique);
-    let stored = new Set<string>();
-    if (fromId === false) stored = await findStoredHashes(db, [...inBatch]);
+    // The stored hashes first (a plain read, which locks nothing), then one append of the fresh
+    // events that meets no stored hash: an append meeting one would lock the hash index's gap
+    // around it, which writers of other partitions appending at the same moment deadlock on.
+    const stored = await findStoredHashes(db, [...new Set(accepted.map((c) => c.hash))]);
     const fresh: typeof accepted = [];
     for (const candidate of accepted) {
       if (stored.has(candidate.hash)) {
@@ -141,7 +142,7 @@ export async function writeTrackingBatch(
         batchOutcomes.set(candidate.key, { status: 'stored' });
       }
     }
-    if (fromId === false) fromId = await appendEvents(tx, fresh);
+    const fromId = await appendEvents(tx, fresh);
 
     const freshHashes = new Set(fresh.map((c) => c.hash));
     const touched = [...new Set(fresh.map((c) => c.message.id))];

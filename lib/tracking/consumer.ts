@@ -2,15 +2,27 @@
  * The `consume-contribution-tracking` run: batches from the contribution tracking queue into
  * the event log and the summary (batch-writer.ts), through the shared consumer runner, which
  * stores rejected messages in `damaged` and releases everything when the database is down.
+ *
+ * The queue is partitioned by tracking id (queues/definitions.json): on Redis a run is a member
+ * of the queue's consumer group (runPartitionedBatchConsumer), so several runs at once share the
+ * partitions, each id's messages handled in push order by one of them, and each writes under its
+ * partitions' writer locks (transaction.ts). Such a run first empties the plain queue of the same
+ * name (messages pushed before the queue was partitioned, or by a legacy RPUSH producer), so that
+ * the switch strands nothing. An unpartitioned queue, or one on SQS (one FIFO queue, read by its
+ * name), is consumed by the plain loop alone.
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
+import { RunBudget } from '../consumer/run-budget';
+import { runPartitionedBatchConsumer } from '../consumer/run-partitioned-batch-consumer';
 import { DropMessageError } from '../errors';
 import type { Logger } from '../log';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
+import { QueueUsageError } from '../queue/errors';
+import type { PartitionSpec } from '../queue/partitions';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
 import { prepareTrackingBatch, writeTrackingBatch } from './batch-writer';
@@ -19,8 +31,16 @@ import { seedTrackingIdSequenceFromDatabase } from './id-sequence-seed';
 export interface TrackingConsumerOptions {
   backend: QueueBackend;
   pool: Pool;
-  /** The id sequence's Redis; the run reseeds it above the database's highest id. */
+  /**
+   * The id sequence's Redis; the run reseeds it above the database's highest id. On a partitioned
+   * queue it is also where the partition leases live: the queue backend's own Redis (one socket
+   * with it, lib/runtime/clients/redis.ts).
+   */
   redis?: Redis;
+  /** The queue's partitions (definedPartitionSpec of `queue`); absent: an unpartitioned queue. */
+  partitionSpec?: PartitionSpec;
+  /** Partition lease lifetime of a partitioned run (the PartitionedConsumer's default when absent). */
+  partitionLeaseMs?: number;
   damagedStore: DamagedStore;
   retryPolicy: RetryPolicy;
   logger: Logger;
@@ -36,20 +56,43 @@ export class DuplicateTrackingMessageError extends DropMessageError {}
 
 /** One consumer run; resolves with the runner's counts, rejects when a dependency is down. */
 export async function consumeContributionTracking(options: TrackingConsumerOptions): Promise<ConsumerCounts> {
-  const { pool, logger } = options;
+  const { pool, logger, partitionSpec } = options;
   if (options.redis) await seedTrackingIdSequenceFromDatabase(options.redis, pool, options.sequenceKey);
-  return runBatchConsumer({
+  const run = {
     backend: options.backend,
-    queue: options.queue,
     batchSize: options.batchSize,
     timeLimitSeconds: options.timeLimitSeconds,
     messageLimit: options.messageLimit,
     damagedStore: options.damagedStore,
     retryPolicy: options.retryPolicy,
     logger,
-    handleBatch: trackingBatchHandler(pool, logger),
-    prepareBatch: (messages) => prepareTrackingBatch(messages.map(({ body }) => body)),
+    handleBatch: trackingBatchHandler(pool, logger, partitionSpec),
+  };
+  const plain = () => runBatchConsumer({ ...run, queue: options.queue, prepareBatch: (messages) => prepareTrackingBatch(messages.map(({ body }) => body)) });
+  if (!partitionSpec || options.backend.capabilities.messageGroups) return plain();
+  if (!options.redis) throw new QueueUsageError(`consume ${options.queue}: a partitioned queue on Redis needs the queue's Redis for its partition leases`);
+  // The plain queue first: what was pushed there before the queue was partitioned, or by a legacy
+  // RPUSH producer, is written under the same partition locks (one empty lease when there is none).
+  // The run's limits cover both parts.
+  const budget = new RunBudget({ count: options.messageLimit, countLimit: 'message-limit', timeMs: options.timeLimitSeconds * 1000 });
+  const before = await plain();
+  if (budget.exhausted(before.processed)) return before;
+  const rest = await runPartitionedBatchConsumer({
+    ...run,
+    timeLimitSeconds: options.timeLimitSeconds > 0 ? budget.remainingMs() / 1000 : 0,
+    messageLimit: options.messageLimit > 0 ? options.messageLimit - before.processed : 0,
+    redis: options.redis,
+    spec: partitionSpec,
+    leaseMs: options.partitionLeaseMs,
   });
+  return {
+    processed: before.processed + rest.processed,
+    succeeded: before.succeeded + rest.succeeded,
+    dropped: before.dropped + rest.dropped,
+    damaged: before.damaged + rest.damaged,
+    retryScheduled: before.retryScheduled + rest.retryScheduled,
+    stoppedBecause: rest.stoppedBecause,
+  };
 }
 
 /**
@@ -57,12 +100,13 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
  * then reported by its outcome: rejected ones with their error, redelivered ones as duplicates.
  * Shared by the scheduled run and the SQS-triggered one, so both settle alike.
  */
-function trackingBatchHandler(pool: Pool, logger: Logger): (messages: BatchMessage[]) => Promise<BatchFailures> {
+function trackingBatchHandler(pool: Pool, logger: Logger, partitionSpec: PartitionSpec | undefined): (messages: BatchMessage[]) => Promise<BatchFailures> {
   return async (messages) => {
     const outcomes = await writeTrackingBatch(
       pool,
       messages.map(({ body, delivery }) => ({ key: delivery.id, body: delivery.body, parsed: body })),
       logger,
+      partitionSpec,
     );
     const failures: BatchFailures = new Map();
     for (const [key, outcome] of outcomes) {
@@ -80,6 +124,11 @@ export interface TrackingSqsEventOptions {
   logger: Logger;
   /** The logical queue name recorded in `damaged`. */
   queue: string;
+  /**
+   * The queue's partitions (definedPartitionSpec of `queue`): a batch of the FIFO queue spans
+   * several message groups, and takes the writer locks of their partitions in ascending order.
+   */
+  partitionSpec?: PartitionSpec;
 }
 
 /**
@@ -90,5 +139,5 @@ export interface TrackingSqsEventOptions {
  */
 export function consumeContributionTrackingSqsEvent(event: SqsEvent, options: TrackingSqsEventOptions): Promise<SqsBatchResponse> {
   const { pool, logger, queue } = options;
-  return runSqsEventBatch(event, trackingBatchHandler(pool, logger), { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue });
+  return runSqsEventBatch(event, trackingBatchHandler(pool, logger, options.partitionSpec), { damagedStore: options.damagedStore, retryPolicy: options.retryPolicy, logger, queue });
 }

@@ -23,6 +23,14 @@ export class ContributionIdConflictError extends PermanentError {
   }
 }
 
+/**
+ * A batch's contribution_id claim met the same contribution_id claimed for another tracking id by
+ * a writer of another partition that committed first (the unique key refused it). The batch is
+ * rolled back and written again (transaction.ts), its claim check then seeing the other's; only
+ * a batch that keeps losing such races ends with it, and is released like one that lost lock races.
+ */
+export class ContributionClaimRaceError extends InfrastructureError {}
+
 /** The id sequence in Redis has no value (never seeded, or Redis lost its data): allocating would collide. */
 export class IdSequenceNotSeededError extends InfrastructureError {}
 

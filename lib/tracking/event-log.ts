@@ -38,9 +38,10 @@ const APPEND = bulkInsert(
 
 /**
  * Appends events in the given order (their ids follow it) and resolves with the first id the
- * statement generated. The caller has checked the hashes under the writer lock, which every
- * writer of the log takes; a hash that is stored all the same (by a writer that bypassed the
- * lock) is left as it is rather than failing the batch: it is the same message.
+ * statement generated. The caller has checked the hashes under the writer locks of their ids'
+ * partitions (transaction.ts), which every writer of those ids takes, and a hash belongs to one
+ * id; a hash that is stored all the same (by a writer that bypassed the locks) is left as it is
+ * rather than failing the batch: it is the same message.
  */
 export async function appendEvents({ conn }: Transaction, events: NewEvent[]): Promise<number | undefined> {
   if (events.length === 0) return undefined;
@@ -49,31 +50,6 @@ export async function appendEvents({ conn }: Transaction, events: NewEvent[]): P
   ]);
   // Every event appended here has an id at least this; 0 when every row was already stored.
   return result.insertId > 0 ? result.insertId : undefined;
-}
-
-/**
- * Appends `events` (distinct hashes) when none of them is in the log yet, and resolves with the
- * first generated id as appendEvents does; when one is stored already it undoes the append
- * (a savepoint) and resolves false, and the caller appends the rest after reading the stored
- * hashes. It saves that read in the usual batch, which has no redelivered message: the server
- * counts the duplicates of a multi-row INSERT in its info line ("Records: n  Duplicates: d").
- */
-export async function appendIfAllNew(tx: Transaction, events: NewEvent[]): Promise<number | undefined | false> {
-  if (events.length === 0) return undefined;
-  // A single-row INSERT reports no info line: the read costs as much as the savepoint then.
-  if (events.length === 1) return false;
-  const { conn } = tx;
-  await conn.query('SAVEPOINT append_events');
-  const [result] = await conn.query<ResultSetHeader>(APPEND.statement, [
-    APPEND.values(events.map((e) => ({ contributionTrackingId: e.message.id, ts: e.message.ts, messageHash: e.hash, message: e.body }))),
-  ]);
-  const duplicates = /Duplicates:\s*([0-9]+)/.exec(result.info ?? '');
-  if (duplicates && Number(duplicates[1]) === 0 && result.insertId > 0) {
-    // Kept, not released: COMMIT releases it, and a RELEASE would cost a round trip.
-    return result.insertId;
-  }
-  await conn.query('ROLLBACK TO SAVEPOINT append_events');
-  return false;
 }
 
 export interface StoredEvent extends TrackingEvent {

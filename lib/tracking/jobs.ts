@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { configuredRetryPolicy } from '../consumer/retry-policy';
 import type { ConsumerCounts } from '../consumer/run-batch-consumer';
 import { defineJob } from '../job';
+import { definedPartitionSpec } from '../queue/partitions';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import { trackingConfig } from './config';
 import { consumeContributionTracking, consumeContributionTrackingSqsEvent, type TrackingConsumerOptions, type TrackingSqsEventOptions } from './consumer';
@@ -21,6 +22,7 @@ export const consumeContributionTrackingJob = defineJob({
     return {
       retryPolicy: configuredRetryPolicy(),
       queue: config.TRACKING_QUEUE,
+      partitionSpec: definedPartitionSpec(config.TRACKING_QUEUE),
       sequenceKey: config.TRACKING_ID_SEQUENCE_KEY,
       batchSize: config.TRACKING_CONSUMER_BATCH_SIZE,
       timeLimitSeconds: config.TRACKING_CONSUMER_TIME_LIMIT_SECONDS,
@@ -32,7 +34,10 @@ export const consumeContributionTrackingJob = defineJob({
 
 /** `consume-contribution-tracking-sqs` as the function runs it: clients from the runtime, queue from configuration. */
 export const consumeContributionTrackingSqsJob = defineJob({
-  options: () => ({ queue: trackingConfig().TRACKING_QUEUE, retryPolicy: configuredRetryPolicy() }),
+  options: () => {
+    const queue = trackingConfig().TRACKING_QUEUE;
+    return { queue, partitionSpec: definedPartitionSpec(queue), retryPolicy: configuredRetryPolicy() };
+  },
   run: (deps: Pick<TrackingSqsEventOptions, 'pool' | 'damagedStore' | 'logger'>, options, event: SqsEvent): Promise<SqsBatchResponse> =>
     consumeContributionTrackingSqsEvent(event, { ...deps, ...options }),
 });

@@ -1,9 +1,12 @@
 /**
  * The frontend's side of the buffer: `trackContribution` validates a tracking message, gives it
  * an id from the sequence when it has none and a `ts` when it has none, and pushes it to the
- * contribution tracking queue. It resolves with the id only once the queue holds the message.
+ * contribution tracking queue through its routing (partitioned by that id). It resolves with the
+ * id only once the queue holds the message.
  */
 import type { Redis } from 'ioredis';
+// The routing alone, not the partitions index: the endpoint's bundle carries no consumer code.
+import { queueProducer } from '../queue/partitions/routing';
 import type { QueueBackend } from '../queue/types';
 import { allocateTrackingId } from './id-sequence';
 import { formatTs, normaliseTrackingMessage } from './message';
@@ -29,6 +32,9 @@ export interface TrackingProducer {
 /** Builds the producer around long-lived clients (module scope in a handler). */
 export function createTrackingProducer(options: TrackingProducerOptions): TrackingProducer {
   const now = options.now ?? (() => new Date());
+  // Partitioned by the tracking id (queues/definitions.json): the id is settled before the push, so
+  // that every message of one id goes to the same partition, in push order.
+  const queue = queueProducer(options.backend, options.queue);
   return {
     async trackContribution(fields) {
       const hasId = fields.id !== undefined && fields.id !== null && fields.id !== '';
@@ -37,7 +43,7 @@ export function createTrackingProducer(options: TrackingProducerOptions): Tracki
       // Validate before allocating, so bad input does not use up an id.
       const checked = normaliseTrackingMessage(hasId ? message : { ...message, id: '1' });
       const id = hasId ? checked.id : await allocateTrackingId(options.redis, options.sequenceKey);
-      await options.backend.push(options.queue, { ...toWire(message), id: String(id), ts: checked.ts });
+      await queue.push({ ...toWire(message), id: String(id), ts: checked.ts });
       return id;
     },
   };

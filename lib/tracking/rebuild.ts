@@ -17,6 +17,7 @@ import {
 } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
+import type { PartitionSpec } from '../queue/partitions';
 import { readEvents } from './event-log';
 import { foldByTrackingId } from './merge';
 import { formAmountOf, toSummaryRow, writeSummaries, type SummaryRow, type Truncation } from './summary-store';
@@ -32,6 +33,8 @@ export interface RebuildOptions {
   check?: boolean;
   /** Tracking ids per transaction. */
   chunkSize?: number;
+  /** The tracking queue's partitions (definedPartitionSpec), whose writer locks each chunk takes; absent: the one lock. */
+  partitionSpec?: PartitionSpec;
 }
 
 export interface RebuildResult {
@@ -60,7 +63,7 @@ export async function rebuildTrackingSummary(pool: Pool, logger: Logger, options
     if (idRows.length === 0) break;
     const ids = idRows.map((row) => row.id);
     after = ids[ids.length - 1]!;
-    await inWriterTransaction(pool, 'rebuild contribution tracking summary', async (tx) => {
+    await inWriterTransaction(pool, 'rebuild contribution tracking summary', { spec: options.partitionSpec, trackingIds: ids }, async (tx) => {
       const events = await readEvents(tx.db, ids);
       const truncations: Truncation[] = [];
       const summaries = [...foldByTrackingId(events).values()];

@@ -6,15 +6,18 @@
  * `ts` only ever moves earlier; `usd_amount` follows `form_amount` (usd-amount.ts): written
  * whenever an event has set form_amount, NULL when it cannot be converted, kept otherwise.
  */
-import { and, getTableColumns, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, getTableColumns, getTableName, inArray, isNotNull, or } from 'drizzle-orm';
+import { escapeId } from 'mysql2';
 import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Db } from '../db/client';
+import { isDuplicateKeyError } from '../db/errors';
 import type { Transaction } from '../db/transaction';
 import { contributionSource, contributionTracking, type ContributionTrackingRow } from '../db/schema';
 import type { Logger } from '../log';
 import { truncateBytes, truncateChars } from '../truncate';
 import { NOTE_MAX_BYTES, SOURCE_LIMIT, SUMMARY_KEY, TEXT_LIMITS, type SummaryKey } from './columns';
 import { splitUtmSource } from './contribution-source';
+import { ContributionClaimRaceError } from './errors';
 import type { SummaryField, TrackingSummary } from './merge';
 import { TEXT_FIELDS, type TextField } from './message';
 import type { RateTable } from './exchange-rates';
@@ -109,12 +112,14 @@ export async function readContributionClaims(
 // Plain mysql2 bulk statements for the two upserts and the event append (event-log.ts): in three
 // alternating runs of bench/tracking.ts the consumer reached 0.23-0.27 of its baseline with
 // Drizzle's builder for them and 0.29-0.33 with these; the reads showed no difference.
-const SUMMARY_KEYS = Object.keys(getTableColumns(contributionTracking)) as Array<SummaryKey | 'usdAmount'>;
+// contribution_id is not among them: setContributionIds sets it (see there why).
+const SUMMARY_KEYS = (Object.keys(getTableColumns(contributionTracking)) as Array<SummaryKey | 'usdAmount'>).filter((key) => key !== 'contributionId');
 
 /**
  * On an existing row: a column no event has set keeps what the row holds (COALESCE), `ts` only
  * moves earlier, `id` stays; `usd_amount` is the converted form_amount whenever an event set
- * form_amount (NULL included: a stale dollar value of another amount would mislead).
+ * form_amount (NULL included: a stale dollar value of another amount would mislead). A new row
+ * starts without contribution_id.
  */
 const UPSERT_SUMMARY = bulkInsert(
   contributionTracking,
@@ -141,11 +146,16 @@ const UPSERT_SOURCE = bulkInsert(
     .join(', ')}`,
 );
 
-/** Writes summary rows and their contribution_source split. */
+/**
+ * Writes summary rows and their contribution_source split. Rejects with ContributionClaimRaceError
+ * when a row's contribution_id is another tracking id's by now (a writer of another partition
+ * claimed it at the same time and committed first): the caller writes the batch again.
+ */
 export async function writeSummaries({ db, conn }: Transaction, rows: SummaryRow[]): Promise<void> {
   if (rows.length === 0) return;
   const sorted = [...rows].sort((a, b) => a.id - b.id);
   await conn.query(UPSERT_SUMMARY.statement, [UPSERT_SUMMARY.values(sorted)]);
+  await setContributionIds(conn, sorted);
 
   const sources: Array<typeof contributionSource.$inferInsert> = [];
   const withoutSource: number[] = [];
@@ -165,7 +175,37 @@ export async function writeSummaries({ db, conn }: Transaction, rows: SummaryRow
   }
   if (sources.length > 0) await conn.query(UPSERT_SOURCE.statement, [UPSERT_SOURCE.values(sources)]);
   if (withoutSource.length > 0) {
-    await db.delete(contributionSource).where(inArray(contributionSource.contributionTrackingId, withoutSource));
+    // Only the rows there are, found by a plain read (which locks nothing): a DELETE over the whole
+    // list may scan the table and wait for rows other partitions' writers hold, deadlocking them.
+    const split = await db
+      .select({ id: contributionSource.contributionTrackingId })
+      .from(contributionSource)
+      .where(inArray(contributionSource.contributionTrackingId, withoutSource));
+    if (split.length > 0) await db.delete(contributionSource).where(inArray(contributionSource.contributionTrackingId, split.map((row) => row.id)));
+  }
+}
+
+/**
+ * Sets the rows' contribution_id with a plain UPDATE, after the upsert. Inside the upsert, a new
+ * row whose contribution_id another row holds would not fail: ON DUPLICATE KEY UPDATE would take
+ * the unique contribution_id key for the duplicate and overwrite that other tracking id's row.
+ * The UPDATE fails instead (a duplicate key, after waiting for the other writer's commit when its
+ * claim is not committed yet), which is how writers of different partitions, each under its own
+ * lock, learn that they claimed the same contribution at once.
+ */
+async function setContributionIds(conn: Transaction['conn'], sorted: SummaryRow[]): Promise<void> {
+  const claiming = sorted.filter((row) => row.contributionId !== null);
+  if (claiming.length === 0) return;
+  const id = columnName(contributionTracking.id);
+  const contributionId = columnName(contributionTracking.contributionId);
+  try {
+    await conn.query(
+      `UPDATE ${escapeId(getTableName(contributionTracking))} SET ${contributionId} = CASE ${id} ${claiming.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE ${id} IN (?)`,
+      [...claiming.flatMap((row) => [row.id, row.contributionId]), claiming.map((row) => row.id)],
+    );
+  } catch (error) {
+    if (isDuplicateKeyError(error)) throw new ContributionClaimRaceError('a contribution_id of the batch was claimed for another contribution tracking id meanwhile', { cause: error });
+    throw error;
   }
 }
 

@@ -15,6 +15,7 @@ import { isJsonObject } from '../../lib/json-object';
 import { isCompletionMessage } from '../../lib/pending/complete-order';
 import { pendingBatchHandler } from '../../lib/pending/consume-pending';
 import type { ResolveMode } from '../../lib/pending/pending-store';
+import { queueProducer } from '../../lib/queue/partitions';
 import type { QueueBackend } from '../../lib/queue/types';
 import { SIGNATURE_HEADER, signTrackingRequest } from '../../lib/tracking/signature';
 import type { TrackingProducer } from '../../lib/tracking/producer';
@@ -197,7 +198,8 @@ export async function seedSpecialTraffic(deps: GeneratorDeps, { orphans, stale }
   await deps.redis.rpush(deps.queues.pending, truncatedLegacyBody(SPECIAL_ID_BASE + ++n));
   deps.tally.push(deps.queues.pending, pendingBatch.length + 1);
 
-  await deps.backend.push(deps.queues.tracking, { id: 'not-a-number', ts: '20261128010203', utm_source: 'buggy-producer' });
+  // Through the queue's routing (partitioned by id), as a buggy producer using the library would push it.
+  await queueProducer(deps.backend, deps.queues.tracking).push({ id: 'not-a-number', ts: '20261128010203', utm_source: 'buggy-producer' });
   deps.tally.push(deps.queues.tracking);
   if (deps.trackingUrl !== null) {
     for (const [body, signature] of [

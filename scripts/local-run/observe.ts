@@ -3,6 +3,7 @@
  * table, the impressions loader's lag per topic, damaged rows, orphans not yet settled, and the
  * pending rows and settlement of the orders the run made.
  */
+import { queueStats as statsByName } from '../../lib/queue/partitions';
 import type { Admin } from 'kafkajs';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { QueueBackend, QueueStats } from '../../lib/queue/types';
@@ -28,7 +29,8 @@ export function waiting(stats: QueueStats): number {
 
 export async function queueStats(backend: QueueBackend, queues: string[]): Promise<Record<string, QueueStats>> {
   const out: Record<string, QueueStats> = {};
-  for (const queue of queues) out[queue] = await backend.stats(queue);
+  // By name: a partitioned queue's figures are its partitions' (lib/queue/partitions, queueStats).
+  for (const queue of queues) out[queue] = await statsByName(backend, queue);
   return out;
 }
 

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { messageHash } from '../../lib/content-hash';
+import { PartitionedConsumer, type PartitionedConsumerOptions } from '../../lib/queue/partitions';
 import type { Delivery, QueueBackend } from '../../lib/queue/types';
 
 /** One line of a delivery log: the keys of the messages of `queue` settled in one batch. */
@@ -39,11 +40,7 @@ export function messageKey(raw: string): string {
  * before the acks are sent; everything else is the backend itself.
  */
 export function recordingBackend(backend: QueueBackend, file: string): QueueBackend {
-  const record = (queue: string, deliveries: Delivery[], failedIds: readonly string[]) => {
-    const failed = new Set(failedIds);
-    const keys = deliveries.filter((delivery) => !failed.has(delivery.id)).map((delivery) => messageKey(delivery.body));
-    if (keys.length > 0) appendFileSync(file, `${JSON.stringify({ queue, at: Date.now(), keys } satisfies DeliveryLogLine)}\n`);
-  };
+  const record = (queue: string, deliveries: Delivery[], failedIds: readonly string[]) => recordSettled(file, queue, deliveries, failedIds);
   return new Proxy(backend, {
     get(target, property, receiver) {
       if (property === 'consumeBatches') {
@@ -59,6 +56,36 @@ export function recordingBackend(backend: QueueBackend, file: string): QueueBack
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** Appends the keys of the deliveries of `queue` that were settled (not among `failedIds`) to `file`. */
+function recordSettled(file: string, queue: string, deliveries: Delivery[], failedIds: readonly string[]): void {
+  const failed = new Set(failedIds);
+  const keys = deliveries.filter((delivery) => !failed.has(delivery.id)).map((delivery) => messageKey(delivery.body));
+  if (keys.length > 0) appendFileSync(file, `${JSON.stringify({ queue, at: Date.now(), keys } satisfies DeliveryLogLine)}\n`);
+}
+
+/**
+ * The same record for partitioned queues, whose consumers lease and ack through their own fenced
+ * scripts rather than consumeBatches: every PartitionedConsumer this process starts has its batch
+ * handler wrapped, so that the batches it settled are logged, before their acks go out (they ride
+ * on the partition's next lease), under the queue's own name.
+ */
+export function recordPartitionedConsumers(file: string): void {
+  const start = PartitionedConsumer.prototype.start;
+  PartitionedConsumer.prototype.start = function (this: PartitionedConsumer): Promise<void> {
+    // The soak's harness reaches into the consumer it instruments; nothing else does.
+    const options = (this as unknown as { options: PartitionedConsumerOptions }).options;
+    const handleBatch = options.handleBatch;
+    if (handleBatch) {
+      options.handleBatch = async (deliveries) => {
+        const failures = await handleBatch(deliveries);
+        recordSettled(file, options.spec.queue, deliveries, [...(failures ?? new Map<string, unknown>()).keys()]);
+        return failures;
+      };
+    }
+    return start.call(this);
+  };
 }
 
 /** How often each message key of each queue was processed, over every worker's log file. */

@@ -6,6 +6,7 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../../lib/db/client';
 import { createLogger } from '../../lib/log';
 import { findStoredHashes } from '../../lib/tracking/event-log';
+import { definedPartitionSpec } from '../../lib/queue/partitions';
 import { rebuildTrackingSummary } from '../../lib/tracking/rebuild';
 import { readBannerCells, readLandingPageRows } from '../traffic/impression-tables';
 import { messageKey, readDeliveryLogs } from './delivery-log';
@@ -60,7 +61,7 @@ export async function runChecks(inputs: CheckInputs): Promise<InvariantResult[]>
   const tracking = (ledger.pushed.get(queues.tracking) ?? []).filter((key) => !key.startsWith('raw:') && !ledger.bad.some((bad) => bad.key === key));
   const inLog = new Set<string>();
   for (let i = 0; i < tracking.length; i += 1000) for (const hash of await findStoredHashes(inputs.db, tracking.slice(i, i + 1000))) inLog.add(hash);
-  const rebuild = await rebuildTrackingSummary(pool, createLogger({ component: 'soak' }, { level: 'warn' }), { check: true });
+  const rebuild = await rebuildTrackingSummary(pool, createLogger({ component: 'soak' }, { level: 'warn' }), { check: true, partitionSpec: definedPartitionSpec(queues.tracking) });
   results.push(checkTracking(tracking, inLog, rebuild));
 
   results.push(

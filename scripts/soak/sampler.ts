@@ -5,6 +5,7 @@
  * used_memory with the messages it holds (a new life at each restart, told apart by its run_id)
  * and each worker's RSS.
  */
+import { queueStats } from '../../lib/queue/partitions';
 import { existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { QueueBackend } from '../../lib/queue/types';
@@ -52,7 +53,7 @@ export class Sampler {
     const depth: Record<string, number> = {};
     for (const queue of this.deps.queues) {
       try {
-        const stats = await this.deps.backend.stats(queue);
+        const stats = await queueStats(this.deps.backend, queue);
         depth[queue] = stats.ready + stats.inFlight + stats.delayed;
       } catch {
         // Redis is restarting: the last figure stands

@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
+import { queueProducer } from '../../lib/queue/partitions';
 import type { QueueBackend } from '../../lib/queue/types';
 import type { TrackingProducer } from '../../lib/tracking/producer';
 import { messageHash } from '../../lib/content-hash';
@@ -223,7 +224,7 @@ async function sendBad(deps: TrafficDeps, ledger: TrafficLedger, second: number,
   const truncated = truncatedLegacyBody(n);
   await retried(ledger, () => deps.redis.rpush(queues.pending, truncated));
   const badTracking = { id: 'not-a-number', ts: trackingTs(now), utm_source: `buggy-producer-${second}` };
-  await retried(ledger, () => deps.backend.push(queues.tracking, badTracking));
+  await retried(ledger, () => queueProducer(deps.backend, queues.tracking).push(badTracking));
   for (const [queue, raw] of [
     [queues.pending, JSON.stringify(malformed)],
     [queues.pending, truncated],

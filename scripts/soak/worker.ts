@@ -9,7 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { queueBackendClient } from '../../lib/runtime/clients/queue-backend';
-import { recordingBackend } from './delivery-log';
+import { recordPartitionedConsumers, recordingBackend } from './delivery-log';
 
 const name = process.argv[2];
 const logFile = process.env.SOAK_DELIVERY_LOG;
@@ -29,6 +29,8 @@ function milliseconds(variable: string, fallback: number): number {
 // Before the handler module opens its runtime: its queue backend is the recording one.
 const open = queueBackendClient.open.bind(queueBackendClient);
 queueBackendClient.open = (context) => recordingBackend(open(context), logFile);
+// A partitioned queue's consumer (contribution tracking) settles outside consumeBatches.
+recordPartitionedConsumers(logFile);
 
 async function main(): Promise<never> {
   const { handler } = (await import(`../../functions/${name}`)) as { handler: (event: unknown) => Promise<unknown> };

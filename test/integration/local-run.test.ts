@@ -25,6 +25,9 @@ describe('npm start (scripts/local-run.ts)', () => {
     await admin.end();
     const redis = new Redis(REDIS_URL, { db: REDIS_DB });
     await redis.del(...[...QUEUES, 'rectify'].flatMap((q) => [q, `{${q}}:ready`, `{${q}}:inflight`, `{${q}}:leases`, `{${q}}:delayed`, `{${q}}:dead`, `{${q}}:staging`, `{${q}}:seq`]), 'contribution-tracking:id-sequence');
+    // The partitioned tracking queue's partition queues, leases and membership.
+    const partitionKeys = await redis.keys('{contribution-tracking*');
+    if (partitionKeys.length > 0) await redis.del(...partitionKeys);
     redis.disconnect();
     rmSync(path.join(ROOT, offlineLog), { force: true });
   });

@@ -32,21 +32,18 @@ const defaultLog = createLogger({ component: 'queue.partitions' });
 /** Handles one message of a partition; a throw releases it (it comes back first, with a higher receiveCount). */
 export type PartitionHandler = (body: MessageBody, delivery: Delivery) => Promise<void>;
 
-/** One parsed message of a partition batch. */
-export interface PartitionMessage {
-  body: MessageBody;
-  delivery: Delivery;
-}
-
 /**
- * Handles up to `batch` messages of one partition, in their order: resolves with the messages
- * that failed, by `delivery.id`, with what they threw (none listed: all succeeded); a throw fails
- * them all. The first failed message and every one after it in the batch go back to their places
- * (a partition is one ordered sequence, as an SQS message group is), the ones before it are acked;
- * a handler that settles failures itself (stores them for a retry, say) reports only the ones it
- * could not settle.
+ * Handles up to `batch` messages of one partition, in their order, as leased: the bodies are not
+ * parsed here, as the unpartitioned `consumeBatches` hands its callback raw deliveries, so that a
+ * consumer decides what a body that is not a JSON object means (runPartitionedBatchConsumer
+ * stores it in `damaged` with its raw body and goes on, as runBatchConsumer does). Resolves with
+ * the messages that failed, by `delivery.id`, with what they threw (none listed: all succeeded);
+ * a throw fails them all. The first failed message and every one after it in the batch go back to
+ * their places (a partition is one ordered sequence, as an SQS message group is), the ones before
+ * it are acked; a handler that settles failures itself (stores them for a retry, say) reports only
+ * the ones it could not settle.
  */
-export type PartitionBatchHandler = (messages: PartitionMessage[]) => Promise<Map<string, unknown> | void>;
+export type PartitionBatchHandler = (deliveries: Delivery[]) => Promise<Map<string, unknown> | void>;
 
 export interface PartitionedConsumerOptions {
   /** The Redis client the partition scripts run on (a Redis or a Cluster); the caller closes it. */
@@ -419,27 +416,28 @@ export class PartitionedConsumer {
    */
   private async handle(owned: Owned, deliveries: Delivery[]): Promise<string[]> {
     const failures = new Map<string, unknown>();
-    const parsed: PartitionMessage[] = [];
-    for (const delivery of deliveries) {
-      const body = parseJsonObject(delivery.body);
-      if (body.ok) parsed.push({ body: body.value, delivery });
-      else failures.set(delivery.id, new MalformedQueueMessageError(delivery, 'not a JSON object'));
-    }
-    if (parsed.length > 0) {
-      // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
-      // ever waits for handlers, whatever Redis or another partition does.
-      await this.slots?.acquire();
-      try {
-        if (this.options.handleBatch) {
-          for (const [id, error] of (await this.options.handleBatch(parsed)) ?? []) failures.set(id, error);
-        } else {
-          for (const { body, delivery } of parsed) await this.options.handler!(body, delivery);
+    // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
+    // ever waits for handlers, whatever Redis or another partition does.
+    await this.slots?.acquire();
+    try {
+      if (this.options.handleBatch) {
+        for (const [id, error] of (await this.options.handleBatch(deliveries)) ?? []) failures.set(id, error);
+      } else {
+        for (const delivery of deliveries) {
+          // A plain handler takes JSON objects: any other body fails it (released, and in the end
+          // dead-lettered); a consumer that keeps such bodies elsewhere uses handleBatch.
+          const body = parseJsonObject(delivery.body);
+          if (!body.ok) {
+            failures.set(delivery.id, new MalformedQueueMessageError(delivery, 'not a JSON object'));
+            break;
+          }
+          await this.options.handler!(body.value, delivery);
         }
-      } catch (error) {
-        for (const { delivery } of parsed) failures.set(delivery.id, error);
-      } finally {
-        this.slots?.release();
       }
+    } catch (error) {
+      for (const delivery of deliveries) failures.set(delivery.id, error);
+    } finally {
+      this.slots?.release();
     }
     const first = deliveries.findIndex((delivery) => failures.has(delivery.id));
     if (first < 0) return [];

@@ -190,3 +190,25 @@ export class PartitionedQueue {
     return { body: message, groupId: messageGroupOf(this.spec, message), ...(dedup !== undefined ? { deduplicationId: dedup } : {}) };
   }
 }
+
+/** What pushes to one queue, partitioned or not: `PartitionedQueue` and `queueProducer`'s plain form alike. */
+export interface QueueProducer {
+  push(message: MessageBody, options?: PushOptions): Promise<void>;
+  pushBatch(messages: MessageBody[], options?: PushOptions): Promise<void>;
+}
+
+/**
+ * The one way to push to a queue by its name: through its routing when the queue is declared
+ * partitioned (queues/definitions.json, or `specOf` in tests), straight to the backend otherwise.
+ * Every producer (the pipelines, requeue-damaged, the console's resend, the cutover) takes it, so
+ * that a message lands where the queue's consumers read, and a queue declared partitioned later
+ * needs no producer changed.
+ */
+export function queueProducer(backend: QueueBackend, queue: string, specOf: (queue: string) => PartitionSpec | undefined = definedPartitionSpec): QueueProducer {
+  const spec = specOf(queue);
+  if (spec) return new PartitionedQueue(backend, spec);
+  return {
+    push: (message, options) => backend.push(queue, message, options),
+    pushBatch: (messages, options) => backend.pushBatch(queue, messages, options),
+  };
+}

@@ -7,7 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { QueueBackend, QueueStats } from '../types';
 import { partitionMembersKey, partitionOwnerKey } from './redis-partition-scripts';
-import { checkPartitionSpec, partitionQueueName, partitionStorageQueues, type PartitionSpec } from './routing';
+import { checkPartitionSpec, definedPartitionSpec, partitionQueueName, partitionStorageQueues, type PartitionSpec } from './routing';
 
 /** One partition as the status shows it. */
 export interface PartitionState {
@@ -74,4 +74,25 @@ export async function partitionedQueueDrained(backend: QueueBackend, spec: Parti
     if (stats.ready + stats.inFlight + stats.delayed > 0) return false;
   }
   return true;
+}
+
+/**
+ * A queue's figures by its name, partitioned or not: for a queue declared partitioned (`specOf`,
+ * queues/definitions.json by default) the sum of its storage queues' counts and the oldest of their
+ * ages (every partition queue on Redis, the one FIFO queue on SQS), otherwise the backend's own.
+ * Whatever watches a queue by name (the console, its metrics, the local run and the soak) reads
+ * this, so that a partitioned queue never looks empty while its partitions hold messages.
+ */
+export async function queueStats(backend: QueueBackend, queue: string, specOf: (queue: string) => PartitionSpec | undefined = definedPartitionSpec): Promise<QueueStats> {
+  const spec = specOf(queue);
+  if (!spec) return backend.stats(queue);
+  const all = await Promise.all(partitionStorageQueues(backend, spec).map((storage) => backend.stats(storage)));
+  const ages = all.map((stats) => stats.oldestAgeSeconds).filter((age): age is number => age !== null);
+  return {
+    ready: all.reduce((sum, stats) => sum + stats.ready, 0),
+    inFlight: all.reduce((sum, stats) => sum + stats.inFlight, 0),
+    delayed: all.reduce((sum, stats) => sum + stats.delayed, 0),
+    dead: all.reduce((sum, stats) => sum + stats.dead, 0),
+    oldestAgeSeconds: ages.length > 0 ? Math.max(...ages) : null,
+  };
 }

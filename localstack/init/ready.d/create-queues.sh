@@ -26,5 +26,5 @@ create_queue_pair() {
 create_queue_pair pending false 420 5 1209600 1209600
 create_queue_pair payments-init false 600 5 1209600 1209600
 create_queue_pair donations false 600 5 1209600 1209600
-create_queue_pair contribution-tracking false 600 5 1209600 1209600
+create_queue_pair contribution-tracking true 600 5 1209600 1209600
 create_queue_pair rectify false 1800 5 1209600 1209600

@@ -83,6 +83,32 @@ describe('runPartitionedBatchConsumer', () => {
     expect(await partitionedQueueDrained(backend, spec)).toBe(true);
   });
 
+  it('should store a body that is not a JSON object in damaged with its raw text and go on with its partition in order', async () => {
+    // arrange: one partition, a legacy RPUSH of a broken body between two keyed messages
+    const spec: PartitionSpec = { ...newSpec(), partitions: 1 };
+    const queue = new PartitionedQueue(backend, spec);
+    await queue.push({ key: 'k', n: '0' });
+    await client.rpush(`${spec.queue}#0`, '{"key": "k", "n": ');
+    await queue.pushBatch([{ key: 'k', n: '2' }, { key: 'k', n: '3' }]);
+    const damagedStore = new MemoryDamagedStore();
+    const handled: number[] = [];
+
+    // act
+    const counts = await runPartitionedBatchConsumer({
+      redis: client, backend, spec, leaseMs: 900, batchSize: 10, damagedStore, retryPolicy: DEFAULT_RETRY_POLICY, logger,
+      handleBatch: async (batch) => {
+        for (const { body } of batch) handled.push(Number(body.n));
+      },
+    });
+
+    // assert
+    expect(counts).toMatchObject({ processed: 4, succeeded: 3, damaged: 1, stoppedBecause: 'empty' });
+    expect(handled).toEqual([0, 2, 3]);
+    expect(damagedStore.rows).toEqual([expect.objectContaining({ originalQueue: spec.queue, message: '{"key": "k", "n": ', retryDate: null })]);
+    expect(damagedStore.rows[0]!.error).toMatch(/^MalformedMessageError: body is not valid JSON/);
+    expect(await backend.stats(`${spec.queue}#0`)).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  });
+
   it('should stop at its time limit while waiting for messages', async () => {
     // arrange
     const spec = newSpec();

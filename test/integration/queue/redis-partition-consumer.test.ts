@@ -96,9 +96,9 @@ describe('PartitionedConsumer', () => {
         logger: quiet,
         leaseMs: LONG_LEASE_MS,
         batch: 5,
-        handleBatch: async (messages) => {
-          sizes.push(messages.length);
-          for (const { body } of messages) seen.push(Number(body.n));
+        handleBatch: async (deliveries) => {
+          sizes.push(deliveries.length);
+          for (const { body } of deliveries) seen.push(Number(JSON.parse(body).n));
         },
       }),
     );
@@ -132,13 +132,14 @@ describe('PartitionedConsumer', () => {
         logger: quiet,
         leaseMs: LONG_LEASE_MS,
         batch: 4,
-        handleBatch: async (messages) => {
+        handleBatch: async (deliveries) => {
           const failures = new Map<string, unknown>();
-          for (const { body, delivery } of messages) {
-            if (Number(body.n) === 2 && !failed) {
+          for (const delivery of deliveries) {
+            const n = Number(JSON.parse(delivery.body).n);
+            if (n === 2 && !failed) {
               failed = true;
               failures.set(delivery.id, new Error('induced failure'));
-            } else if (!failures.size) handled.push(Number(body.n));
+            } else if (!failures.size) handled.push(n);
           }
           return failures;
         },

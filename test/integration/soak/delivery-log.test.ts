@@ -10,10 +10,13 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { runBatchConsumer, type BatchMessage } from '../../../lib/consumer/run-batch-consumer';
+import { runPartitionedBatchConsumer } from '../../../lib/consumer/run-partitioned-batch-consumer';
+import { InfrastructureError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
+import { PartitionedQueue } from '../../../lib/queue/partitions';
 import type { QueueBackend } from '../../../lib/queue/types';
 import { messageHash } from '../../../lib/content-hash';
-import { readDeliveryLogs, recordingBackend } from '../../../scripts/soak/delivery-log';
+import { readDeliveryLogs, recordingBackend, recordPartitionedConsumers } from '../../../scripts/soak/delivery-log';
 import { checkProcessedAtLeastOnce } from '../../../scripts/soak/invariants';
 import { MemoryDamagedStore } from '../../support/memory-damaged-store';
 import { redisQueueOn } from '../../support/redis-queue';
@@ -106,5 +109,34 @@ describe('soak delivery log (Redis queue, batch consumer)', () => {
     expect([...processed.values()]).toEqual([2, 2, 2, 2, 2]);
     expect(checkProcessedAtLeastOnce(queue, keys, processed, 0).ok).toBe(false);
     expect(checkProcessedAtLeastOnce(queue, keys, processed, 5).ok).toBe(true);
+  });
+
+  it("should record what a partitioned queue's consumer settled, under the queue's own name, and not what it gave back", async () => {
+    // Arrange: 40 messages of 5 keys over 8 partitions; the batch holding n 8 meets a database outage once
+    const spec = { queue: `itest-soak-p-${randomBytes(4).toString('hex')}`, partitions: 8, partitionKey: 'key' };
+    const messages = Array.from({ length: 40 }, (_, n) => ({ key: `k-${n % 5}`, n: String(n) }));
+    await new PartitionedQueue(backend, spec).pushBatch(messages);
+    const log = path.join(dir, `${spec.queue}.jsonl`);
+    recordPartitionedConsumers(log);
+    let failed = false;
+    const run = () =>
+      runPartitionedBatchConsumer({
+        redis, backend, spec, leaseMs: 900, batchSize: 4, damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+        handleBatch: async (batch) => {
+          if (!failed && batch.some(({ body }) => body.n === '8')) {
+            failed = true;
+            throw new InfrastructureError('database unreachable');
+          }
+        },
+      });
+
+    // Act
+    await expect(run()).rejects.toBeInstanceOf(InfrastructureError);
+    await run();
+    const processed = readDeliveryLogs([log]).get(spec.queue)!;
+
+    // Assert
+    expect(checkProcessedAtLeastOnce(spec.queue, messages.map((message) => messageHash(message)), processed, 0).figure).toBe('40 pushed, 40 processed, 0 duplicates ≤ 0 leases in flight at faults');
+    for (let p = 0; p < spec.partitions; p++) await backend.purge(`${spec.queue}#${p}`);
   });
 });

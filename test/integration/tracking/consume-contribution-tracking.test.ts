@@ -7,6 +7,7 @@ import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/consumer/retry-policy';
 import { createLogger } from '../../../lib/log';
 import { RedisQueueBackend } from '../../../lib/queue';
+import { partitionOf, partitionQueueName, queueProducer, queueStats, type PartitionSpec } from '../../../lib/queue/partitions';
 import { consumeContributionTracking } from '../../../lib/tracking/consumer';
 import { rebuildTrackingSummary } from '../../../lib/tracking/rebuild';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -17,12 +18,18 @@ const logger = createLogger({ component: 'test' }, { level: 'silent' });
 // The project's testTimeout is not applied per project by Jest 30; on a loaded machine these take seconds.
 jest.setTimeout(60_000);
 
-describe('consumeContributionTracking', () => {
+// Each case runs on a plain queue and on the queue partitioned by tracking id as the definitions
+// declare it (8 partitions on `id`), whose runs are members of its consumer group on Redis.
+describe.each([
+  { variant: 'an unpartitioned queue', partitions: 0 },
+  { variant: 'a queue partitioned by tracking id', partitions: 8 },
+])('consumeContributionTracking on $variant', ({ partitions }) => {
   let database: TestDatabase;
   let redis: Redis;
   let backend: RedisQueueBackend;
   let queue: string;
   let sequenceKey: string;
+  let spec: PartitionSpec | undefined;
 
   beforeEach(async () => {
     database = await createTestDatabase();
@@ -30,30 +37,39 @@ describe('consumeContributionTracking', () => {
     backend = new RedisQueueBackend({ redis });
     queue = `test-contribution-tracking-${randomBytes(4).toString('hex')}`;
     sequenceKey = `test:${queue}:id-sequence`;
+    spec = partitions > 0 ? { queue, partitions, partitionKey: 'id' } : undefined;
   });
 
   afterEach(async () => {
-    await backend.purge(queue);
-    await redis.del(sequenceKey, `{${queue}}:seq`);
+    const keys = await redis.keys(`{${queue}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.del(sequenceKey, queue);
     await backend.close();
     redis.disconnect();
     await database.drop();
   });
 
-  const consume = () =>
+  /** Pushes through the queue's routing, as every producer does. */
+  const producer = () => queueProducer(backend, queue, () => spec);
+  /** A legacy producer's RPUSH of a raw body, onto the partition of `id` when partitioned. */
+  const rpush = (id: string, raw: string) => redis.rpush(spec ? partitionQueueName(queue, partitionOf(spec, { id })) : queue, raw);
+  const stats = () => queueStats(backend, queue, () => spec);
+  const consumeWith = (pool: typeof database.pool, batchSize = 500) =>
     consumeContributionTracking({
       backend,
-      pool: database.pool,
+      pool,
       redis,
+      partitionSpec: spec,
       damagedStore: createDamagedStore(database.db),
       retryPolicy: DEFAULT_RETRY_POLICY,
       logger,
       queue,
       sequenceKey,
-      batchSize: 500,
+      batchSize,
       timeLimitSeconds: 0,
       messageLimit: 0,
     });
+  const consume = () => consumeWith(database.pool);
   const rows = async (sql: string) => (await database.pool.query<RowDataPacket[]>(sql))[0];
   const snapshot = async () => ({
     summary: await rows('SELECT * FROM contribution_tracking ORDER BY id'),
@@ -62,7 +78,7 @@ describe('consumeContributionTracking', () => {
 
   describe('with the fixtures', () => {
     it('should write one summary row with contribution_id, both events and the contribution_source row', async () => {
-      await backend.pushBatch(queue, [first, update]);
+      await producer().pushBatch([first, update]);
 
       const counts = await consume();
 
@@ -80,11 +96,11 @@ describe('consumeContributionTracking', () => {
     });
 
     it('should change nothing when the same messages are replayed', async () => {
-      await backend.pushBatch(queue, [first, update]);
+      await producer().pushBatch([first, update]);
       await consume();
       const before = await snapshot();
 
-      await backend.pushBatch(queue, [first, update]);
+      await producer().pushBatch([first, update]);
       const counts = await consume();
 
       expect(counts).toMatchObject({ processed: 2, dropped: 2, damaged: 0 });
@@ -93,16 +109,16 @@ describe('consumeContributionTracking', () => {
     });
 
     it('should reach the same final row when the update is delivered before the first message', async () => {
-      await backend.pushBatch(queue, [first, update]);
+      await producer().pushBatch([first, update]);
       await consume();
       const inOrder = await snapshot();
       await database.pool.query('DELETE FROM contribution_tracking');
       await database.pool.query('DELETE FROM contribution_tracking_event');
       await database.pool.query('DELETE FROM contribution_source');
 
-      await backend.push(queue, update);
+      await producer().push(update);
       await consume();
-      await backend.push(queue, first);
+      await producer().push(first);
       await consume();
 
       expect(await snapshot()).toEqual(inOrder);
@@ -111,39 +127,44 @@ describe('consumeContributionTracking', () => {
 
   describe('with bad input', () => {
     it('should store each bad message in damaged with its reason and go on with the rest', async () => {
-      await backend.pushBatch(queue, [
-        { ts: '20241127130000', country: 'BR' },
+      // Without an id a message has no partition: a buggy producer's RPUSH puts it on partition 0.
+      await rpush('0', JSON.stringify({ ts: '20241127130000', country: 'BR' }));
+      await producer().pushBatch([
         { id: 'abc', ts: '20241127130000' },
         { id: '21', ts: '27/11/2024 13:00' },
       ]);
-      await redis.rpush(queue, '{"id": "22", "ts": ');
-      await backend.push(queue, { id: '23', ts: '20241127130000', country: 'DE' });
-      await redis.rpush(queue, JSON.stringify({ id: '23', ts: '20241127130100', contribution_id: '5' }));
-      await redis.rpush(queue, JSON.stringify({ id: '23', ts: '20241127130200', contribution_id: '6' }));
+      await rpush('22', '{"id": "22", "ts": ');
+      await producer().push({ id: '23', ts: '20241127130000', country: 'DE' });
+      await rpush('23', JSON.stringify({ id: '23', ts: '20241127130100', contribution_id: '5' }));
+      await rpush('23', JSON.stringify({ id: '23', ts: '20241127130200', contribution_id: '6' }));
 
       const counts = await consume();
 
       expect(counts).toMatchObject({ processed: 7, succeeded: 2, damaged: 5, retryScheduled: 0 });
-      const damaged = await rows('SELECT original_queue, error, message, retry_date FROM damaged ORDER BY id');
+      // Partitions run side by side: damaged rows come in no set order across them.
+      const damaged = await rows('SELECT original_queue, error, message, retry_date FROM damaged ORDER BY error');
       expect(damaged.map((row) => row.error)).toEqual([
+        'ContributionIdConflictError: contribution_id conflict for contribution tracking id 23: it already has contribution_id 5, the message says 6',
+        expect.stringMatching(/^MalformedMessageError: body is not valid JSON/),
         'MalformedTrackingMessageError: id is missing',
         'MalformedTrackingMessageError: id must be a positive whole number',
         'MalformedTrackingMessageError: ts must be 14 digits, YYYYmmddHHMMSS in UTC',
-        expect.stringMatching(/^MalformedMessageError: body is not valid JSON/),
-        'ContributionIdConflictError: contribution_id conflict for contribution tracking id 23: it already has contribution_id 5, the message says 6',
       ]);
-      expect(damaged[3]).toMatchObject({ original_queue: queue, message: '{"id": "22", "ts": ', retry_date: null });
+      expect(damaged[1]).toMatchObject({ original_queue: queue, message: '{"id": "22", "ts": ', retry_date: null });
       expect(await rows('SELECT id, contribution_id, country FROM contribution_tracking')).toEqual([{ id: 23, contribution_id: 5, country: 'DE' }]);
-      expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+      expect(await stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
     });
 
     it('should release the batch and fail the run when the database is down, losing nothing', async () => {
-      await backend.pushBatch(queue, [first, update]);
+      await producer().pushBatch([first, update]);
       const downPool = (await import('mysql2/promise')).createPool({ uri: 'mysql://root@127.0.0.1:1/nothing', connectTimeout: 500 });
 
+      // No reseeding of the id sequence here: the run goes straight to the queue.
       const run = consumeContributionTracking({
         backend,
         pool: downPool,
+        redis: spec ? redis : undefined,
+        partitionSpec: spec,
         damagedStore: createDamagedStore(database.db),
         retryPolicy: DEFAULT_RETRY_POLICY,
         logger,
@@ -156,27 +177,15 @@ describe('consumeContributionTracking', () => {
 
       await expect(run).rejects.toMatchObject({ name: 'DatabaseUnavailableError' });
       await downPool.end();
-      expect(await backend.stats(queue)).toMatchObject({ ready: 2, inFlight: 0 });
+      expect(await stats()).toMatchObject({ ready: 2, inFlight: 0 });
     });
   });
 
   describe('with two consumers running at once', () => {
     it('should leave the same summary as a rebuild from the event log', async () => {
       const messages = randomTrackingMessages(300, 3000, 300, seededRandom(7));
-      await backend.pushBatch(queue, messages);
-      const runOne = () =>
-        consumeContributionTracking({
-          backend,
-          pool: database.pool,
-          damagedStore: createDamagedStore(database.db),
-          retryPolicy: DEFAULT_RETRY_POLICY,
-          logger,
-          queue,
-          sequenceKey,
-          batchSize: 50,
-          timeLimitSeconds: 0,
-          messageLimit: 0,
-        });
+      await producer().pushBatch(messages);
+      const runOne = () => consumeWith(database.pool, 50);
 
       const [a, b] = await Promise.all([runOne(), runOne()]);
       const incremental = await snapshot();
@@ -192,11 +201,66 @@ describe('consumeContributionTracking', () => {
     });
   });
 
+  if (partitions > 0) {
+    describe('with messages left on the plain queue of the same name', () => {
+      it('should write those first, then the partitions, stranding nothing at the switch', async () => {
+        // pushed before the queue was partitioned (or by a legacy RPUSH producer), then one after
+        await backend.pushBatch(queue, [first]);
+        await redis.rpush(queue, JSON.stringify({ id: '31', ts: '20241127130000', country: 'DE' }));
+        await producer().push(update);
+
+        const counts = await consume();
+
+        expect(counts).toMatchObject({ processed: 3, succeeded: 3, damaged: 0 });
+        expect(await rows('SELECT id, contribution_id FROM contribution_tracking ORDER BY id')).toEqual([
+          { id: 31, contribution_id: null },
+          { id: 48213377, contribution_id: 95011231 },
+        ]);
+        expect(await backend.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
+        expect(await stats()).toMatchObject({ ready: 0, inFlight: 0 });
+      });
+    });
+
+    describe('with two runs at once on the partitioned queue', () => {
+      it("should share the partitions, write each id's events in push order and leave the summary a rebuild gives", async () => {
+        // 15 ids with 80 events each, interleaved (an id comes back every 15 messages, in batches of
+        // 10 now in one batch, now in the next), each id's pushed in their order
+        const ids = 15;
+        const events = 80;
+        const messages: Array<Record<string, string>> = [];
+        for (let n = 0; n < events; n++) {
+          for (let i = 0; i < ids; i++) messages.push({ id: String(700_000 + i), ts: `2026120310${String(Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}`, nonce: String(n), country: n % 2 ? 'DE' : 'BR' });
+        }
+        await producer().pushBatch(messages);
+
+        const [a, b] = await Promise.all([consumeWith(database.pool, 10), consumeWith(database.pool, 10)]);
+
+        expect(a.processed).toBeGreaterThan(0);
+        expect(b.processed).toBeGreaterThan(0);
+        expect(a.processed + b.processed).toBe(ids * events);
+        expect(a.damaged + b.damaged).toBe(0);
+        // The event log's ids are its arrival order: per tracking id, the order the messages were pushed in.
+        const logged = await rows('SELECT contribution_tracking_id AS trackingId, message FROM contribution_tracking_event ORDER BY id');
+        const order = new Map<number, number[]>();
+        for (const row of logged) order.set(Number(row.trackingId), [...(order.get(Number(row.trackingId)) ?? []), Number(JSON.parse(String(row.message)).nonce)]);
+        expect(order.size).toBe(ids);
+        for (const [id, nonces] of order) expect({ id, nonces }).toEqual({ id, nonces: Array.from({ length: events }, (_, n) => n) });
+        const incremental = await snapshot();
+        expect((await rebuildTrackingSummary(database.pool, logger, { check: true, partitionSpec: spec })).differing).toEqual([]);
+        await database.pool.query('DELETE FROM contribution_tracking');
+        await database.pool.query('DELETE FROM contribution_source');
+        await rebuildTrackingSummary(database.pool, logger, { partitionSpec: spec });
+        expect(await snapshot()).toEqual(incremental);
+        expect(await stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 0, dead: 0 });
+      });
+    });
+  }
+
   describe('with 10,000 random messages over 1,000 ids, shuffled and partly duplicated', () => {
     it('should keep a summary equal to the rebuild from the event log and to a plain reference computation', async () => {
       const messages = randomTrackingMessages(1000, 9000, 1000, seededRandom(20241127));
       expect(messages).toHaveLength(10_000);
-      await backend.pushBatch(queue, messages);
+      await producer().pushBatch(messages);
 
       const counts = await consume();
       const incremental = await snapshot();

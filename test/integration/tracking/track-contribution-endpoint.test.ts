@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import first from '../../../fixtures/contribution-tracking-first.json';
 import { MessageTooLargeError, RedisQueueBackend } from '../../../lib/queue';
 import { queueConfig } from '../../../lib/queue/config';
+import { definedPartitionSpec, PartitionedQueue } from '../../../lib/queue/partitions';
 import { seedTrackingIdSequenceFromDatabase } from '../../../lib/tracking/id-sequence-seed';
 import { signBodyLegacyTracking, SIGNATURE_HEADER, signTrackingRequest } from '../../../lib/tracking/signature';
 import { createLogger } from '../../../lib/log';
@@ -18,6 +19,9 @@ const SEQUENCE_KEY = 'contribution-tracking:id-sequence';
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
 /** The tracking queue's limit, as functions/track-contribution.ts passes it and the backend applies it. */
 const LIMIT = queueConfig().QUEUE_MAX_MESSAGE_BYTES;
+/** The tracking queue is partitioned by id: each message sits in the partition queue its id routes to. */
+const SPEC = definedPartitionSpec(QUEUE)!;
+const PARTITIONS = Array.from({ length: SPEC.partitions }, (_, p) => `${QUEUE}#${p}`);
 
 /** A compact JSON tracking message of exactly `bytes` bytes, padded in its note. */
 function messageOfBytes(bytes: number, fields: Record<string, string> = first): string {
@@ -62,8 +66,23 @@ describe('handleTrackingRequest', () => {
     await database.drop();
   });
 
+  const purge = async () => {
+    for (const queue of PARTITIONS) await backend.purge(queue);
+  };
+  /** Every queued body, checked to sit in its id's partition queue. */
+  const peekAll = async (count: number) => {
+    const bodies: string[] = [];
+    for (const queue of PARTITIONS) {
+      for (const body of await backend.peek(queue, count)) {
+        expect(new PartitionedQueue(backend, SPEC).queueOf(JSON.parse(body) as Record<string, unknown>)).toBe(queue);
+        bodies.push(body);
+      }
+    }
+    return bodies.slice(0, count);
+  };
+
   beforeEach(async () => {
-    await backend.purge(QUEUE);
+    await purge();
   });
 
   const signed = (body: string, extra: Partial<HttpRequest> = {}): HttpRequest => ({
@@ -72,7 +91,7 @@ describe('handleTrackingRequest', () => {
     headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signTrackingRequest(SECRET, body) },
     ...extra,
   });
-  const queued = async () => (await backend.peek(QUEUE, 10)).map((body) => JSON.parse(body) as Record<string, string>);
+  const queued = async () => (await peekAll(10)).map((body) => JSON.parse(body) as Record<string, string>);
 
   it('should answer 202 with a new id above the table maximum once the message is queued', async () => {
     const { id: _id, ...withoutId } = first;
@@ -207,10 +226,10 @@ describe('handleTrackingRequest', () => {
       let added: number;
 
       beforeAll(async () => {
-        await backend.purge(QUEUE);
+        await purge();
         const body = messageOfBytes(1000);
         await handler(signed(body));
-        const [stored] = await backend.peek(QUEUE, 1);
+        const [stored] = await peekAll(1);
         added = Buffer.byteLength(stored!) - Buffer.byteLength(body);
       });
 
@@ -220,7 +239,7 @@ describe('handleTrackingRequest', () => {
         const response = await handler(signed(body));
 
         expect(response.statusCode).toBe(202);
-        const stored = await backend.peek(QUEUE, 1);
+        const stored = await peekAll(1);
         expect(stored.map((b) => Buffer.byteLength(b))).toEqual([LIMIT]);
       });
 

@@ -160,6 +160,24 @@ describe('serverless.yml', () => {
     }
   });
 
+  it('should consume FIFO queues (partitioned ones) from their .fifo queue in batches of at most 10 without a batching window', () => {
+    type QueueResource = { Type: string; Properties: { QueueName: string; FifoQueue?: boolean } };
+    const queues = (parseYaml(includedText['resources-sqs.yml']!) as { Resources: Record<string, QueueResource> }).Resources;
+    const fifoSources = Object.entries(functionVariants['consumers-sqs.yml']!).filter(([, fn]) => {
+      const sqs = fn.events![0]!.sqs as { arn: { 'Fn::GetAtt': [string, string] } };
+      return queues[sqs.arn['Fn::GetAtt'][0]]?.Properties.FifoQueue === true;
+    });
+    expect(fifoSources.map(([name]) => name)).toEqual(['consume-contribution-tracking-sqs']);
+    for (const stage of STAGES) {
+      for (const [name, fn] of fifoSources) {
+        const sqs = fn.events![0]!.sqs as { arn: { 'Fn::GetAtt': [string, string] }; batchSize: unknown; maximumBatchingWindow?: unknown };
+        expect(queues[sqs.arn['Fn::GetAtt'][0]]!.Properties.QueueName).toMatch(/\.fifo$/);
+        // AWS refuses a larger batch, and a batching window, on a FIFO event source.
+        expect({ stage, name, batchSize: Number(resolve(sqs.batchSize, stage)) <= 10, window: sqs.maximumBatchingWindow }).toEqual({ stage, name, batchSize: true, window: undefined });
+      }
+    }
+  });
+
   it('should build bundles for the stage queue backend only (the SQS backend is left out on Redis)', () => {
     expect(serverless.custom.esbuild.define['process.env.BUNDLED_QUEUE_BACKEND']).toBe('"${param:queueBackend}"');
     expect(serverless.provider.environment.QUEUE_BACKEND).toBe('${param:queueBackend}');

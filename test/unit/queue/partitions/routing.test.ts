@@ -8,6 +8,8 @@ import {
   partitionOfKey,
   partitionQueueName,
   partitionSpecOf,
+  queueProducer,
+  queueStats,
   type PartitionSpec,
 } from '../../../../lib/queue/partitions';
 import { queueKeys, clusterSlot } from '../../../../lib/queue/redis/keys';
@@ -105,6 +107,31 @@ describe('PartitionedQueue', () => {
   });
 });
 
+describe('queueProducer and queueStats', () => {
+  it("should push a partitioned queue's messages by their key and a plain queue's to itself, and read each by its name", async () => {
+    const backend = new MemoryQueueBackend();
+    const specOf = (queue: string) => (queue === 'donations' ? spec : undefined);
+
+    await queueProducer(backend, 'donations', specOf).pushBatch([{ order_id: 'o1' }, { order_id: 'o2' }, { order_id: 'o1' }]);
+    await queueProducer(backend, 'pending', specOf).push({ order_id: 'o1' });
+
+    expect((await backend.peek(partitionQueueName('donations', partitionOf(spec, { order_id: 'o1' })), 10)).length).toBeGreaterThanOrEqual(2);
+    expect(await backend.peek('donations', 10)).toEqual([]);
+    expect((await queueStats(backend, 'donations', specOf)).ready).toBe(3);
+    expect((await queueStats(backend, 'pending', specOf)).ready).toBe(1);
+  });
+
+  it('should route the project queue declared partitioned (contribution tracking) by default', async () => {
+    const backend = new MemoryQueueBackend();
+
+    await queueProducer(backend, 'contribution-tracking').push({ id: '48213377', ts: '20241127130000' });
+
+    expect(await backend.peek('contribution-tracking', 10)).toEqual([]);
+    expect((await queueStats(backend, 'contribution-tracking')).ready).toBe(1);
+    expect((await backend.stats(partitionQueueName('contribution-tracking', partitionOfKey('48213377', 8)))).ready).toBe(1);
+  });
+});
+
 describe('partitioned queue definitions', () => {
   const base = { fifo: false, visibilityTimeoutSeconds: 600, functionTimeoutSeconds: 100, maxReceiveCount: 5, messageRetentionSeconds: 1209600, deadLetterRetentionSeconds: 1209600 };
 
@@ -123,7 +150,8 @@ describe('partitioned queue definitions', () => {
     expect(() => parseQueueDefinitions({ queues: [{ ...base, name: 'q', ...extra }] })).toThrow(message);
   });
 
-  it('should declare no project queue partitioned yet (their consumers read the plain queues)', () => {
-    for (const definition of queueDefinitions) expect(definedPartitionSpec(definition.name)).toBeUndefined();
+  it('should declare contribution tracking partitioned by its tracking id, and no other project queue (their consumers read the plain queues)', () => {
+    const partitioned = queueDefinitions.map((definition) => definedPartitionSpec(definition.name)).filter((spec) => spec !== undefined);
+    expect(partitioned).toEqual([{ queue: 'contribution-tracking', partitions: 8, partitionKey: 'id', defaultPartition: undefined }]);
   });
 });

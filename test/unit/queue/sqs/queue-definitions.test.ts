@@ -88,9 +88,14 @@ describe('generated queue artefacts', () => {
     const template = parseYaml(renderCloudFormation(queueDefinitions)) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 
     for (const q of queueDefinitions) {
-      const queue = Object.values(template.Resources).find((r) => r.Properties.QueueName === `\${sls:stage}-${q.name}`);
-      const dlq = Object.entries(template.Resources).find(([, r]) => r.Properties.QueueName === `\${sls:stage}-${q.name}-dlq`);
+      // SQS requires a FIFO queue's name, and its dead-letter queue's, to end in .fifo.
+      const suffix = q.fifo ? '.fifo' : '';
+      const queue = Object.values(template.Resources).find((r) => r.Properties.QueueName === `\${sls:stage}-${q.name}${suffix}`);
+      const dlq = Object.entries(template.Resources).find(([, r]) => r.Properties.QueueName === `\${sls:stage}-${q.name}-dlq${suffix}`);
       expect(queue?.Type).toBe('AWS::SQS::Queue');
+      // Fresh deduplication ids per push, not content-based: a row requeued from damaged carries its
+      // original body, which SQS would drop as a duplicate within five minutes of the first push.
+      if (q.fifo) expect(queue!.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
       expect(dlq).toBeDefined();
       expect(queue!.Properties.VisibilityTimeout).toBe(q.visibilityTimeoutSeconds);
       expect(q.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * q.functionTimeoutSeconds);
