@@ -6,6 +6,11 @@
  * messages of one partition, handed to `handleBatch` and settled exactly as runBatchConsumer
  * settles them (settleBatch); the settled ones are acked with the partition's next lease.
  *
+ * The run first empties the plain queue of the same name (runBatchConsumer, within the same
+ * limits): what was pushed there before the queue was declared partitioned, or by a legacy RPUSH
+ * producer, is older than anything in the partitions, and would otherwise be stranded. When there
+ * is none that costs one empty lease.
+ *
  * The run ends at its time limit, once `messageLimit` messages were settled (checked between
  * batches, so it may settle up to a batch per owned partition more), or, without `wait`, once the
  * queue is drained. When the database or the damaged store is unreachable the unsettled messages
@@ -16,7 +21,7 @@ import { InfrastructureError } from '../errors';
 import { createLogger } from '../log';
 import { PartitionedConsumer, partitionedQueueDrained, type PartitionSpec } from '../queue/partitions';
 import { RunBudget } from './run-budget';
-import { settleBatch, type BatchConsumerOptions, type ConsumerCounts } from './run-batch-consumer';
+import { runBatchConsumer, settleBatch, type BatchConsumerOptions, type ConsumerCounts } from './run-batch-consumer';
 import type { SettleContext } from './settle';
 
 export interface PartitionedBatchConsumerOptions extends Omit<BatchConsumerOptions, 'queue'> {
@@ -50,7 +55,9 @@ export async function runPartitionedBatchConsumer(options: PartitionedBatchConsu
   const wait = Boolean(options.wait) && budget.bounded;
   const logger = options.logger ?? createLogger({ component: 'consumer', queue });
   const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
-  const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
+  const counts: ConsumerCounts = { ...(await runBatchConsumer({ ...options, queue, wait: false, logger })), stoppedBecause: 'empty' };
+  const limitReachedBefore = budget.exhausted(counts.processed);
+  if (limitReachedBefore) return { ...counts, stoppedBecause: limitReachedBefore };
   let failure: InfrastructureError | undefined;
 
   const member = new PartitionedConsumer({

@@ -6,17 +6,15 @@
  * The queue is partitioned by tracking id (queues/definitions.json): on Redis a run is a member
  * of the queue's consumer group (runPartitionedBatchConsumer), so several runs at once share the
  * partitions, each id's messages handled in push order by one of them, and each writes under its
- * partitions' writer locks (transaction.ts). Such a run first empties the plain queue of the same
- * name (messages pushed before the queue was partitioned, or by a legacy RPUSH producer), so that
- * the switch strands nothing. An unpartitioned queue, or one on SQS (one FIFO queue, read by its
- * name), is consumed by the plain loop alone.
+ * partitions' writer locks (transaction.ts); like every partitioned run it first empties the plain
+ * queue of the same name, so that the switch strands nothing. An unpartitioned queue, or one on
+ * SQS (one FIFO queue, read by its name), is consumed by the plain loop alone.
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
-import { RunBudget } from '../consumer/run-budget';
 import { runPartitionedBatchConsumer } from '../consumer/run-partitioned-batch-consumer';
 import { DropMessageError } from '../errors';
 import type { Logger } from '../log';
@@ -68,31 +66,10 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
     logger,
     handleBatch: trackingBatchHandler(pool, logger, partitionSpec),
   };
-  const plain = () => runBatchConsumer({ ...run, queue: options.queue, prepareBatch: (messages) => prepareTrackingBatch(messages.map(({ body }) => body)) });
-  if (!partitionSpec || options.backend.capabilities.messageGroups) return plain();
+  const prepareBatch = (messages: BatchMessage[]) => prepareTrackingBatch(messages.map(({ body }) => body));
+  if (!partitionSpec || options.backend.capabilities.messageGroups) return runBatchConsumer({ ...run, queue: options.queue, prepareBatch });
   if (!options.redis) throw new QueueUsageError(`consume ${options.queue}: a partitioned queue on Redis needs the queue's Redis for its partition leases`);
-  // The plain queue first: what was pushed there before the queue was partitioned, or by a legacy
-  // RPUSH producer, is written under the same partition locks (one empty lease when there is none).
-  // The run's limits cover both parts.
-  const budget = new RunBudget({ count: options.messageLimit, countLimit: 'message-limit', timeMs: options.timeLimitSeconds * 1000 });
-  const before = await plain();
-  if (budget.exhausted(before.processed)) return before;
-  const rest = await runPartitionedBatchConsumer({
-    ...run,
-    timeLimitSeconds: options.timeLimitSeconds > 0 ? budget.remainingMs() / 1000 : 0,
-    messageLimit: options.messageLimit > 0 ? options.messageLimit - before.processed : 0,
-    redis: options.redis,
-    spec: partitionSpec,
-    leaseMs: options.partitionLeaseMs,
-  });
-  return {
-    processed: before.processed + rest.processed,
-    succeeded: before.succeeded + rest.succeeded,
-    dropped: before.dropped + rest.dropped,
-    damaged: before.damaged + rest.damaged,
-    retryScheduled: before.retryScheduled + rest.retryScheduled,
-    stoppedBecause: rest.stoppedBecause,
-  };
+  return runPartitionedBatchConsumer({ ...run, prepareBatch, redis: options.redis, spec: partitionSpec, leaseMs: options.partitionLeaseMs });
 }
 
 /**

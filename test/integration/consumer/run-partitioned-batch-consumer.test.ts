@@ -109,6 +109,52 @@ describe('runPartitionedBatchConsumer', () => {
     expect(await backend.stats(`${spec.queue}#0`)).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
   });
 
+  it('should empty the plain queue of the same name first, its messages before the partitions\' and counted with them', async () => {
+    // arrange: messages pushed before the queue was declared partitioned (one by a legacy RPUSH), then keyed ones
+    const spec: PartitionSpec = { ...newSpec(), partitions: 2 };
+    await backend.pushBatch(spec.queue, [{ key: 'k', n: '0' }, { key: 'k', n: '1' }]);
+    await client.rpush(spec.queue, JSON.stringify({ key: 'k', n: '2' }));
+    await new PartitionedQueue(backend, spec).pushBatch([{ key: 'k', n: '3' }, { key: 'k', n: '4' }]);
+    const handled: number[] = [];
+
+    // act
+    const counts = await runPartitionedBatchConsumer({
+      redis: client, backend, spec, leaseMs: 900, batchSize: 10,
+      damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+      handleBatch: async (batch) => {
+        for (const { body } of batch) handled.push(Number(body.n));
+      },
+    });
+
+    // assert
+    expect(handled).toEqual([0, 1, 2, 3, 4]);
+    expect(counts).toMatchObject({ processed: 5, succeeded: 5, stoppedBecause: 'empty' });
+    expect(await backend.stats(spec.queue)).toMatchObject({ ready: 0, inFlight: 0 });
+    expect(await partitionedQueueDrained(backend, spec)).toBe(true);
+  });
+
+  it('should count the plain queue\'s messages against its message limit', async () => {
+    // arrange
+    const spec = newSpec();
+    await backend.pushBatch(spec.queue, Array.from({ length: 6 }, (_, n) => ({ key: 'k', n: String(n) })));
+    await new PartitionedQueue(backend, spec).pushBatch([{ key: 'k', n: '6' }]);
+    const handled: number[] = [];
+
+    // act
+    const counts = await runPartitionedBatchConsumer({
+      redis: client, backend, spec, leaseMs: 900, batchSize: 2, messageLimit: 4,
+      damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+      handleBatch: async (batch) => {
+        for (const { body } of batch) handled.push(Number(body.n));
+      },
+    });
+
+    // assert
+    expect(counts).toMatchObject({ processed: 4, stoppedBecause: 'message-limit' });
+    expect(handled).toEqual([0, 1, 2, 3]);
+    expect(await backend.stats(spec.queue)).toMatchObject({ ready: 2 });
+  });
+
   it('should stop at its time limit while waiting for messages', async () => {
     // arrange
     const spec = newSpec();
