@@ -79,14 +79,20 @@ export async function partitionedQueueDrained(backend: QueueBackend, spec: Parti
 /**
  * A queue's figures by its name, partitioned or not: for a queue declared partitioned (`specOf`,
  * queues/definitions.json by default) the sum of its storage queues' counts and the oldest of their
- * ages (every partition queue on Redis, the one FIFO queue on SQS), otherwise the backend's own.
+ * ages (every partition queue and the plain queue of the name on Redis, the one FIFO queue on
+ * SQS), otherwise the backend's own.
  * Whatever watches a queue by name (the console, its metrics, the local run and the soak) reads
  * this, so that a partitioned queue never looks empty while its partitions hold messages.
  */
 export async function queueStats(backend: QueueBackend, queue: string, specOf: (queue: string) => PartitionSpec | undefined = definedPartitionSpec): Promise<QueueStats> {
   const spec = specOf(queue);
   if (!spec) return backend.stats(queue);
-  const all = await Promise.all(partitionStorageQueues(backend, spec).map((storage) => backend.stats(storage)));
+  // On Redis the plain queue of the same name too: messages pushed there before the queue was
+  // declared partitioned, or by a legacy RPUSH producer, wait for the next run (which empties it
+  // first, runPartitionedBatchConsumer) and must count, their age above all.
+  const storage = partitionStorageQueues(backend, spec);
+  const watched = storage.includes(queue) ? storage : [queue, ...storage];
+  const all = await Promise.all(watched.map((name) => backend.stats(name)));
   const ages = all.map((stats) => stats.oldestAgeSeconds).filter((age): age is number => age !== null);
   return {
     ready: all.reduce((sum, stats) => sum + stats.ready, 0),

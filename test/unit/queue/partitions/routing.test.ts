@@ -121,6 +121,17 @@ describe('queueProducer and queueStats', () => {
     expect((await queueStats(backend, 'pending', specOf)).ready).toBe(1);
   });
 
+  it('should count what waits on the plain queue of a partitioned queue\'s name', async () => {
+    const backend = new MemoryQueueBackend();
+    const specOf = (queue: string) => (queue === 'donations' ? spec : undefined);
+    await backend.push('donations', { order_id: 'o0' });
+
+    await queueProducer(backend, 'donations', specOf).push({ order_id: 'o1' });
+    const stats = await queueStats(backend, 'donations', specOf);
+
+    expect(stats.ready).toBe(2);
+  });
+
   it('should route the project queue declared partitioned (contribution tracking) by default', async () => {
     const backend = new MemoryQueueBackend();
 
