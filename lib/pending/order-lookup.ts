@@ -7,7 +7,7 @@
  * The batch's orders travel as one JSON parameter, read by JSON_TABLE (MariaDB 10.6 or later)
  * and joined on each table's unique (gateway, order_id) key. The statement's text is the same for
  * every batch, so each connection prepares it once; and the server plans one join instead of a
- * range list of every order id per gateway, whose optimisation took more than half of the
+ * range list of every order id per gateway, whose planning took about half of the
  * lookup's time (docs/architecture.md §7.4: 3.0–3.8 ms against 1.8–1.9 ms for a batch of 500).
  */
 import { getTableName } from 'drizzle-orm';
