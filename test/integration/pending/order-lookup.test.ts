@@ -50,6 +50,18 @@ describe('OrderOutcomesLookup', () => {
     expect([...found.settled]).toEqual([orderKey('adyen', 'CaseSettled.1')]);
   });
 
+  it('should find an order whose id has quotes, a backslash and characters beyond ASCII', async () => {
+    // arrange: the ids travel inside a JSON parameter, so JSON's escapes must come back as they were
+    const orderId = `o'r"d\\er-ü-€-😀.1`;
+    await new SettledOrdersStore(database.db).recordMany([{ gateway: 'adyen', orderId }]);
+
+    // act
+    const found = await new OrderOutcomesLookup(database.db).lookUp([{ gateway: 'adyen', orderId }]);
+
+    // assert
+    expect([...found.settled]).toEqual([orderKey('adyen', orderId)]);
+  });
+
   it("should still look up when the database's default collation is not its tables'", async () => {
     // arrange: a database altered after its tables were made; the orders sent as JSON must not
     // take its default, which the server would refuse to compare with the tables' columns
