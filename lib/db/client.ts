@@ -67,6 +67,14 @@ export async function queryPrepared<Row extends mysql.RowDataPacket>(db: Db, sta
   return rows;
 }
 
+/**
+ * The collation of the database `migrateDatabase` creates, which its tables inherit (the schema
+ * names none). Written once: a statement that builds rows of its own to compare with table
+ * columns (JSON_TABLE in lib/pending/order-lookup.ts) declares the same, or the server refuses
+ * to compare them.
+ */
+export const DATABASE_COLLATION = 'utf8mb4_unicode_ci';
+
 /** Where the generated SQL migrations live, whatever the caller's working directory. */
 export const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
 
@@ -82,7 +90,7 @@ export async function migrateDatabase(url: string): Promise<void> {
   server.pathname = '/';
   const admin = await mysql.createConnection({ uri: server.toString() });
   try {
-    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE ${DATABASE_COLLATION}`);
   } finally {
     await admin.end();
   }

@@ -162,7 +162,7 @@ export function ordersCondition(gatewayColumn: MySqlColumn, orderIdColumn: MySql
 }
 
 /** The distinct order ids of `orders` per gateway, in first-seen order: what an orders condition lists. */
-export function ordersByGateway(orders: ReadonlyArray<{ gateway: string; orderId: string }>): Map<string, string[]> {
+function ordersByGateway(orders: ReadonlyArray<{ gateway: string; orderId: string }>): Map<string, string[]> {
   const byGateway = new Map<string, Set<string>>();
   for (const { gateway, orderId } of orders) byGateway.set(gateway, (byGateway.get(gateway) ?? new Set()).add(orderId));
   return new Map([...byGateway].map(([gateway, ids]) => [gateway, [...ids]]));

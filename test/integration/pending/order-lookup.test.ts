@@ -1,3 +1,4 @@
+import { DATABASE_COLLATION, openDatabase } from '../../../lib/db/client';
 import { OrderOutcomesLookup } from '../../../lib/pending/order-lookup';
 import { orderKey, PaymentsInitialStore } from '../../../lib/pending/payments-initial-store';
 import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
@@ -36,6 +37,65 @@ describe('OrderOutcomesLookup', () => {
     // assert
     expect([...found.failed].sort()).toEqual([orderKey('adyen', 'failed.1'), orderKey('ingenico', 'failed.2')].sort());
     expect([...found.settled].sort()).toEqual([orderKey('adyen', 'settled.1'), orderKey('paypal', 'failed.2')].sort());
+  });
+
+  it("should compare order ids in the tables' collation, as the index does", async () => {
+    // arrange: utf8mb4_unicode_ci ignores case, so an id that differs only in case is the same order
+    await new SettledOrdersStore(database.db).recordMany([{ gateway: 'adyen', orderId: 'CaseSettled.1' }]);
+
+    // act
+    const found = await new OrderOutcomesLookup(database.db).lookUp([{ gateway: 'adyen', orderId: 'casesettled.1' }]);
+
+    // assert: the key is the stored row's
+    expect([...found.settled]).toEqual([orderKey('adyen', 'CaseSettled.1')]);
+  });
+
+  it('should find an order whose id has quotes, a backslash and characters beyond ASCII', async () => {
+    // arrange: the ids travel inside a JSON parameter, so JSON's escapes must come back as they were
+    const orderId = `o'r"d\\er-ü-€-😀.1`;
+    await new SettledOrdersStore(database.db).recordMany([{ gateway: 'adyen', orderId }]);
+
+    // act
+    const found = await new OrderOutcomesLookup(database.db).lookUp([{ gateway: 'adyen', orderId }]);
+
+    // assert
+    expect([...found.settled]).toEqual([orderKey('adyen', orderId)]);
+  });
+
+  it("should still look up when the database's default collation is not its tables'", async () => {
+    // arrange: a database altered after its tables were made; the orders sent as JSON must not
+    // take its default, which the server would refuse to compare with the tables' columns
+    await database.pool.query(`ALTER DATABASE \`${database.name}\` DEFAULT COLLATE utf8mb4_general_ci`);
+    // A session takes the database's default when it connects: a fresh pool sees the new one.
+    const altered = openDatabase(database.url, { connectionLimit: 1 });
+    try {
+      await new SettledOrdersStore(database.db).recordMany([{ gateway: 'adyen', orderId: 'collation.1' }]);
+
+      // act
+      const found = await new OrderOutcomesLookup(altered.db).lookUp([{ gateway: 'adyen', orderId: 'collation.1' }]);
+
+      // assert
+      expect([...found.settled]).toEqual([orderKey('adyen', 'collation.1')]);
+    } finally {
+      await altered.close();
+      await database.pool.query(`ALTER DATABASE \`${database.name}\` DEFAULT COLLATE ${DATABASE_COLLATION}`);
+    }
+  });
+
+  it("should find a whole batch's outcomes, a thousand orders over several gateways", async () => {
+    // arrange: every third order failed, every fifth settled
+    const asked = Array.from({ length: 1000 }, (_, i) => ({ gateway: ['adyen', 'ingenico', 'paypal'][i % 3]!, orderId: `batch.${i}` }));
+    await new PaymentsInitialStore(database.db).upsertMany(
+      asked.filter((_, i) => i % 3 === 0).map(({ gateway, orderId }) => ({ ...paymentsInit, gateway, order_id: orderId, payments_final_status: 'failed', validation_action: 'process' })),
+    );
+    await new SettledOrdersStore(database.db).recordMany(asked.filter((_, i) => i % 5 === 0));
+
+    // act
+    const found = await new OrderOutcomesLookup(database.db).lookUp(asked);
+
+    // assert
+    expect([...found.failed].sort()).toEqual(asked.filter((_, i) => i % 3 === 0).map(({ gateway, orderId }) => orderKey(gateway, orderId)).sort());
+    expect([...found.settled].sort()).toEqual(asked.filter((_, i) => i % 5 === 0).map(({ gateway, orderId }) => orderKey(gateway, orderId)).sort());
   });
 
   it('should ask nothing for no orders', async () => {
