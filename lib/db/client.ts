@@ -69,9 +69,8 @@ export async function queryPrepared<Row extends mysql.RowDataPacket>(db: Db, sta
 
 /**
  * The collation of the database `migrateDatabase` creates, which its tables inherit (the schema
- * names none). Written once: a statement that builds rows of its own to compare with table
- * columns (JSON_TABLE in lib/pending/order-lookup.ts) declares the same, or the server refuses
- * to compare them.
+ * names none). A database an administrator created beforehand keeps its own, so code that must
+ * match a table's collation reads the column's (lib/pending/order-lookup.ts), not this.
  */
 export const DATABASE_COLLATION = 'utf8mb4_unicode_ci';
 

@@ -17,12 +17,21 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  /**
+   * Creates the database first with this clause (e.g. `CHARACTER SET utf8mb4 COLLATE
+   * utf8mb4_general_ci`), as a deployment's administrator would before the migrations run.
+   */
+  createdWith?: string;
+}
+
 /** Creates and migrates a uniquely named database; pass the result's `url` to the code under test. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   await dropStaleDatabases();
   const name = `${PREFIX}${Date.now()}_${randomBytes(3).toString('hex')}`;
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
+  if (options.createdWith) await withServer((admin) => admin.query(`CREATE DATABASE \`${name}\` ${options.createdWith}`));
   await migrateDatabase(url.toString());
   const database = openDatabase(url.toString(), { connectionLimit: 10 });
   return {

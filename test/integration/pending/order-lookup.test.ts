@@ -101,4 +101,25 @@ describe('OrderOutcomesLookup', () => {
   it('should ask nothing for no orders', async () => {
     expect(await new OrderOutcomesLookup(database.db).lookUp([])).toEqual({ failed: new Set(), settled: new Set() });
   });
+
+  it.each(['utf8mb4_general_ci', 'utf8mb4_bin'])(
+    'should look up in a database created beforehand in %s, whose tables the migrations made in it',
+    async (collation) => {
+      // arrange: an administrator's database, not one migrateDatabase created
+      const own = await createTestDatabase({ createdWith: `CHARACTER SET utf8mb4 COLLATE ${collation}` });
+      try {
+        await new SettledOrdersStore(own.db).recordMany([{ gateway: 'adyen', orderId: 'precreated.1' }]);
+        await new PaymentsInitialStore(own.db).upsertMany([{ ...paymentsInit, gateway: 'adyen', order_id: 'precreated.2', payments_final_status: 'failed', validation_action: 'process' }]);
+
+        // act
+        const found = await new OrderOutcomesLookup(own.db).lookUp([{ gateway: 'adyen', orderId: 'precreated.1' }, { gateway: 'adyen', orderId: 'precreated.2' }]);
+
+        // assert
+        expect([...found.settled]).toEqual([orderKey('adyen', 'precreated.1')]);
+        expect([...found.failed]).toEqual([orderKey('adyen', 'precreated.2')]);
+      } finally {
+        await own.drop();
+      }
+    },
+  );
 });
