@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import { toError } from '../errors';
-import { partitionStorageQueues, queueStats, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
+import { queueStats, queueStorage, type PartitionedQueueStatus, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend, QueueRates, QueueStats } from '../queue/types';
 import { recordAudit, type Actor } from './audit';
 import { ConfirmationMismatchError, UnknownQueueError } from './errors';
@@ -57,10 +57,9 @@ export interface RedriveLimits {
   perSecond: number;
 }
 
-/** Where a queue's messages and dead letters live: its partition queues when it is partitioned (on Redis), itself otherwise. */
+/** Where a queue's messages and dead letters live (queueStorage, by the console's partitioned options). */
 function storageOf(backend: QueueBackend, queue: string, partitioned: PartitionSpec[]): string[] {
-  const spec = specIn(partitioned)(queue);
-  return spec ? partitionStorageQueues(backend, spec) : [queue];
+  return queueStorage(backend, queue, specIn(partitioned));
 }
 
 /**
@@ -118,16 +117,14 @@ export const RATE_CHART_MINUTES = 60;
 
 /**
  * Pushed and acked per minute over the last hour; null where the backend keeps no counts (SQS).
- * A partitioned queue's messages live in its partition queues (partitionStorageQueues): its
- * rates are theirs, summed minute by minute.
+ * A partitioned queue's messages live in its storage queues (queueStorage): its rates are
+ * theirs, summed minute by minute.
  */
 export async function queueRates(backend: QueueBackend, queues: string[], queue: string, partitioned: PartitionSpec[] = []): Promise<QueueRates | null> {
   assertManaged(queues, queue);
   const { rates } = backend;
   if (!rates) return null;
-  const spec = partitioned.find((p) => p.queue === queue);
-  const storage = spec ? partitionStorageQueues(backend, spec) : [queue];
-  const each = await Promise.all(storage.map((q) => rates.call(backend, q, RATE_CHART_MINUTES)));
+  const each = await Promise.all(storageOf(backend, queue, partitioned).map((q) => rates.call(backend, q, RATE_CHART_MINUTES)));
   const add = (field: 'pushed' | 'acked') => each[0]![field].map((_, minute) => each.reduce((total, r) => total + (r[field][minute] ?? 0), 0));
   return { start: each[0]!.start, pushed: add('pushed'), acked: add('acked') };
 }

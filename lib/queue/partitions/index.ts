@@ -6,5 +6,5 @@
  */
 export * from './routing';
 export { PartitionedConsumer, consumePartitioned, type PartitionHandler, type PartitionBatchHandler, type PartitionedConsumerOptions } from './consumer';
-export { partitionStatus, partitionedQueueDrained, queueStats, type PartitionState, type PartitionMember, type PartitionedQueueStatus } from './status';
+export { partitionStatus, partitionedQueueDrained, queueStats, queueStorage, type PartitionState, type PartitionMember, type PartitionedQueueStatus } from './status';
 export { RedisPartitionScripts, partitionOwnerKey, partitionFenceKey, partitionMembersKey, partitionNoticeChannel, type PartitionLeaseResult } from './redis-partition-scripts';

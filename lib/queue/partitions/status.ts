@@ -77,22 +77,30 @@ export async function partitionedQueueDrained(backend: QueueBackend, spec: Parti
 }
 
 /**
- * A queue's figures by its name, partitioned or not: for a queue declared partitioned (`specOf`,
- * queues/definitions.json by default) the sum of its storage queues' counts and the oldest of their
- * ages (every partition queue and the plain queue of the name on Redis, the one FIFO queue on
- * SQS), otherwise the backend's own.
- * Whatever watches a queue by name (the console, its metrics, the local run and the soak) reads
- * this, so that a partitioned queue never looks empty while its partitions hold messages.
+ * Every storage queue that holds messages of the queue named `queue`: for a queue declared
+ * partitioned (`specOf`, queues/definitions.json by default) its partition queues on Redis, after
+ * the plain queue of the name (messages pushed there before the queue was declared partitioned, or
+ * by a legacy RPUSH producer, wait for the next run, which empties it first:
+ * runPartitionedBatchConsumer), or the one FIFO queue on SQS; otherwise the queue itself. What
+ * watches or operates a queue by name (queueStats, the console's peek, redrive and purge) goes
+ * over these, so that nothing a queue holds is out of sight.
+ */
+export function queueStorage(backend: QueueBackend, queue: string, specOf: (queue: string) => PartitionSpec | undefined = definedPartitionSpec): string[] {
+  const spec = specOf(queue);
+  if (!spec) return [queue];
+  const storage = partitionStorageQueues(backend, spec);
+  return storage.includes(queue) ? storage : [queue, ...storage];
+}
+
+/**
+ * A queue's figures by its name, partitioned or not: the sum of its storage queues' counts
+ * (queueStorage) and the oldest of their ages. The console, its metrics, the local run and the
+ * soak read this, so that a partitioned queue never looks empty while its partitions hold messages.
  */
 export async function queueStats(backend: QueueBackend, queue: string, specOf: (queue: string) => PartitionSpec | undefined = definedPartitionSpec): Promise<QueueStats> {
-  const spec = specOf(queue);
-  if (!spec) return backend.stats(queue);
-  // On Redis the plain queue of the same name too: messages pushed there before the queue was
-  // declared partitioned, or by a legacy RPUSH producer, wait for the next run (which empties it
-  // first, runPartitionedBatchConsumer) and must count, their age above all.
-  const storage = partitionStorageQueues(backend, spec);
-  const watched = storage.includes(queue) ? storage : [queue, ...storage];
-  const all = await Promise.all(watched.map((name) => backend.stats(name)));
+  const storage = queueStorage(backend, queue, specOf);
+  if (storage.length === 1) return backend.stats(storage[0]!);
+  const all = await Promise.all(storage.map((name) => backend.stats(name)));
   const ages = all.map((stats) => stats.oldestAgeSeconds).filter((age): age is number => age !== null);
   return {
     ready: all.reduce((sum, stats) => sum + stats.ready, 0),

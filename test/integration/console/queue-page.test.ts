@@ -150,4 +150,22 @@ describe('the console\'s queue page', () => {
     expect((await f.backend.peek(target, 10)).map((stored) => JSON.parse(stored).key)).toEqual(['k-resend']);
     await f.ops.purge({ name: 'tester', via: 'cli' }, spec.queue, spec.queue);
   });
+
+  it("should show, peek first and purge what waits on the plain queue of a partitioned queue's name", async () => {
+    // arrange: a message pushed before the queue was declared partitioned, then a keyed one
+    await f.backend.push(spec.queue, { key: 'k-before', n: '0' });
+    await new PartitionedQueue(f.backend, spec).push({ key: 'k-after', n: '1' });
+    const actor = { name: 'tester', via: 'cli' as const };
+
+    // act
+    const shown = await f.ops.queueStats(spec.queue);
+    const peeked = await f.ops.peek(spec.queue, 10);
+    await f.ops.purge(actor, spec.queue, spec.queue);
+
+    // assert
+    expect(shown?.stats).toMatchObject({ ready: 2 });
+    expect(peeked?.map((text) => JSON.parse(text).key)).toEqual(['k-before', 'k-after']);
+    expect((await f.backend.stats(spec.queue)).ready).toBe(0);
+    expect((await f.ops.queueStats(spec.queue))?.stats).toMatchObject({ ready: 0, inFlight: 0, delayed: 0, dead: 0 });
+  });
 });
