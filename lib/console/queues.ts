@@ -102,7 +102,7 @@ export async function purgeQueue(
   if (confirmation.trim() !== queue) throw new ConfirmationMismatchError('type the queue name exactly to purge it');
   const specOf = specIn(partitioned);
   const before = await queueStats(deps.backend, queue, specOf);
-  for (const storage of storageOf(deps.backend, queue, partitioned)) await deps.backend.purge(storage);
+  for (const storage of queueStorage(deps.backend, queue, specOf)) await deps.backend.purge(storage);
   await recordAudit(deps.db, actor, { action: 'queue.purge', target: `queue:${queue}`, before, after: await queueStats(deps.backend, queue, specOf) });
   return { purged: before };
 }

@@ -55,7 +55,9 @@ export async function runPartitionedBatchConsumer(options: PartitionedBatchConsu
   const wait = Boolean(options.wait) && budget.bounded;
   const logger = options.logger ?? createLogger({ component: 'consumer', queue });
   const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
-  const counts: ConsumerCounts = { ...(await runBatchConsumer({ ...options, queue, wait: false, logger })), stoppedBecause: 'empty' };
+  // Its own run line says which part it was, beside this run's own at the end.
+  const plainPart = await runBatchConsumer({ ...options, queue, wait: false, logger: logger.child({ part: 'plain queue of the name, first' }) });
+  const counts: ConsumerCounts = { ...plainPart, stoppedBecause: 'empty' };
   const limitReachedBefore = budget.exhausted(counts.processed);
   if (limitReachedBefore) return { ...counts, stoppedBecause: limitReachedBefore };
   let failure: InfrastructureError | undefined;

@@ -158,12 +158,7 @@ export function orderKey(gateway: string, orderId: string): string {
  * `gateway = ? AND order_id IN (…)` per gateway: index lookups for a whole batch in one statement.
  */
 export function ordersCondition(gatewayColumn: MySqlColumn, orderIdColumn: MySqlColumn, orders: ReadonlyArray<{ gateway: string; orderId: string }>): SQL | undefined {
-  return or(...[...ordersByGateway(orders)].map(([gateway, ids]) => and(eq(gatewayColumn, gateway), inArray(orderIdColumn, ids))));
-}
-
-/** The distinct order ids of `orders` per gateway, in first-seen order: what an orders condition lists. */
-function ordersByGateway(orders: ReadonlyArray<{ gateway: string; orderId: string }>): Map<string, string[]> {
   const byGateway = new Map<string, Set<string>>();
   for (const { gateway, orderId } of orders) byGateway.set(gateway, (byGateway.get(gateway) ?? new Set()).add(orderId));
-  return new Map([...byGateway].map(([gateway, ids]) => [gateway, [...ids]]));
+  return or(...[...byGateway].map(([gateway, ids]) => and(eq(gatewayColumn, gateway), inArray(orderIdColumn, [...ids]))));
 }
