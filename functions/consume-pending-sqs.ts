@@ -8,9 +8,10 @@
  * again, and past maxReceiveCount moves them to the DLQ (collect-dead-letters empties it).
  */
 import { consumePendingSqsJob } from '../lib/pending/jobs';
+import { rectifyTriggerOptions } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
 import { pendingDbClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-pending-sqs', consumePendingSqsJob, { db: pendingDbClient, damagedStore: damagedStoreClient, backend: queueBackendClient });
+export const handler = createHandler('consume-pending-sqs', consumePendingSqsJob(rectifyTriggerOptions), { db: pendingDbClient, damagedStore: damagedStoreClient, backend: queueBackendClient });

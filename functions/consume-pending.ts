@@ -8,9 +8,10 @@
  * stay queued.
  */
 import { consumePendingJob } from '../lib/pending/jobs';
+import { rectifyTriggerOptions } from '../lib/rectifier/jobs';
 import { damagedStoreClient } from '../lib/runtime/clients/damaged-store';
 import { pendingDbClient } from '../lib/runtime/clients/database';
 import { queueBackendClient } from '../lib/runtime/clients/queue-backend';
 import { createHandler } from '../lib/runtime/handler-runtime';
 
-export const handler = createHandler('consume-pending', consumePendingJob, { backend: queueBackendClient, db: pendingDbClient, damagedStore: damagedStoreClient });
+export const handler = createHandler('consume-pending', consumePendingJob(rectifyTriggerOptions), { backend: queueBackendClient, db: pendingDbClient, damagedStore: damagedStoreClient });

@@ -11,8 +11,6 @@ import type { Logger } from '../log';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
 import type { QueueBackend } from '../queue/types';
 import type { HttpRequest, HttpResponse } from '../http';
-import { adaptersFromConfig, gatewaysToRectify } from '../rectifier/adapters';
-import { rectifierConfig } from '../rectifier/config';
 import { pendingConfig, pendingEndpointConfig } from './config';
 import { consumePaymentsInit, paymentsInitBatchHandler } from './consume-payments-init';
 import { consumePending, pendingBatchHandler, type PendingPipelineDeps } from './consume-pending';
@@ -32,20 +30,26 @@ export interface PendingSqsEventDeps {
 /** What the scheduled consumers use; the retry policy is configuration, in their options. */
 type ConsumerJobDeps = Omit<PendingPipelineDeps, 'retryPolicy'>;
 
-/** `consume-pending`: the pending queue into the pending table. */
-export const consumePendingJob = defineJob({
-  options: consumePendingOptions,
-  run: (deps: ConsumerJobDeps, { retryPolicy, ...options }) => consumePending({ ...deps, retryPolicy }, options),
-});
+/**
+ * Reads the options of the rectify triggers, undefined when they are off. Which gateways are
+ * rectified and when a row becomes an orphan are the rectifier's configuration, and the rectifier
+ * sits above this capability, so its handlers pass them in (lib/rectifier/jobs.ts,
+ * `rectifyTriggerOptions`).
+ */
+export type TriggerOptionsReader = () => TriggerOptions | undefined;
 
-function consumePendingOptions() {
+/** `consume-pending`: the pending queue into the pending table, each batch's rows then triggering the rectifier. */
+export function consumePendingJob(triggerOptions: TriggerOptionsReader) {
+  return defineJob({
+    options: () => consumePendingOptions(triggerOptions),
+    run: (deps: ConsumerJobDeps, { retryPolicy, ...options }) => consumePending({ ...deps, retryPolicy }, options),
+  });
+}
+
+function consumePendingOptions(triggerOptions: TriggerOptionsReader) {
   const config = pendingConfig();
-  const rectifier = rectifierConfig();
-  const trigger: TriggerOptions | undefined = config.RECTIFY_TRIGGERS
-    ? { queue: config.RECTIFY_QUEUE, minAgeMinutes: rectifier.RECTIFY_ORPHANS_MIN_AGE_MINUTES, gateways: gatewaysToRectify(rectifier, adaptersFromConfig(rectifier)) }
-    : undefined;
   return {
-    trigger,
+    trigger: triggerOptions(),
     retryPolicy: configuredRetryPolicy(),
     queue: config.PENDING_QUEUE,
     timeLimitSeconds: config.CONSUME_PENDING_TIME_LIMIT_SECONDS,
@@ -78,14 +82,16 @@ function consumePaymentsInitOptions() {
  * consumer runner's rules; records whose write hit a database outage are reported for redelivery.
  * Its queue backend only sends (the rectify triggers).
  */
-export const consumePendingSqsJob = defineJob({
-  options: () => {
-    const { trigger, resolveMode } = consumePendingOptions();
-    return { ...sqsEventOptions(pendingConfig().PENDING_QUEUE), resolveMode, trigger };
-  },
-  run: ({ db, backend, damagedStore, logger }: PendingSqsEventDeps & { backend: QueueBackend }, { resolveMode, trigger, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
-    runSqsEventBatch(event, pendingBatchHandler({ db, backend }, { resolveMode, trigger }), { ...options, damagedStore, logger }),
-});
+export function consumePendingSqsJob(triggerOptions: TriggerOptionsReader) {
+  return defineJob({
+    options: () => {
+      const { trigger, resolveMode } = consumePendingOptions(triggerOptions);
+      return { ...sqsEventOptions(pendingConfig().PENDING_QUEUE), resolveMode, trigger };
+    },
+    run: ({ db, backend, damagedStore, logger }: PendingSqsEventDeps & { backend: QueueBackend }, { resolveMode, trigger, ...options }, event: SqsEvent): Promise<SqsBatchResponse> =>
+      runSqsEventBatch(event, pendingBatchHandler({ db, backend }, { resolveMode, trigger }), { ...options, damagedStore, logger }),
+  });
+}
 
 /**
  * `consume-payments-init-sqs`: the records of one SQS event into payments_initial as one batch of

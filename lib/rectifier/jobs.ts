@@ -15,6 +15,7 @@ import type { RunSource } from './run-history';
 import { handleTriggers } from './triggered';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqs/lambda-event';
+import type { TriggerOptions } from '../pending/rectify-trigger';
 
 function rectifyOptions(source: RunSource = 'scheduled') {
   const config = rectifierConfig();
@@ -34,6 +35,18 @@ function rectifyOptions(source: RunSource = 'scheduled') {
     pendingQueue: pending.PENDING_QUEUE,
     history,
   };
+}
+
+/**
+ * What the pending consumers trigger this rectifier with (lib/pending/rectify-trigger.ts): the
+ * gateways it settles and the age at which a row becomes an orphan; undefined when
+ * RECTIFY_TRIGGERS is off. Given to `consumePendingJob` by the consume-pending handlers.
+ */
+export function rectifyTriggerOptions(env: Record<string, string | undefined> = process.env): TriggerOptions | undefined {
+  const pending = pendingConfig(env);
+  if (!pending.RECTIFY_TRIGGERS) return undefined;
+  const config = rectifierConfig(env);
+  return { queue: pending.RECTIFY_QUEUE, minAgeMinutes: config.RECTIFY_ORPHANS_MIN_AGE_MINUTES, gateways: gatewaysToRectify(config, adaptersFromConfig(config)) };
 }
 
 /**

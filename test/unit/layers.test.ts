@@ -64,9 +64,43 @@ function violations(layer: string, may: string[]): string[] {
   return found;
 }
 
+/** Which capabilities each capability imports, by folder. */
+function capabilityImports(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const capability of CAPABILITIES) {
+    const targets = new Set<string>();
+    for (const file of sourceFiles(path.join(ROOT, capability))) {
+      for (const specifier of relativeImports(file)) {
+        const target = path.relative(ROOT, path.resolve(path.dirname(file), specifier));
+        const other = CAPABILITIES.find((c) => c !== capability && within(target, c));
+        if (other) targets.add(other);
+      }
+    }
+    graph.set(capability, targets);
+  }
+  return graph;
+}
+
+/** Each circle of capabilities, as "a → b → a" (a capability that imports one importing it back). */
+function capabilityCircles(graph: Map<string, Set<string>>): string[] {
+  const circles: string[] = [];
+  const walk = (start: string, at: string, trail: string[]) => {
+    for (const next of graph.get(at) ?? []) {
+      if (next === start) circles.push([...trail, start].join(' → '));
+      else if (!trail.includes(next) && next > start) walk(start, next, [...trail, next]);
+    }
+  };
+  for (const capability of CAPABILITIES) walk(capability, capability, [capability]);
+  return circles;
+}
+
 describe('the layers of the house', () => {
   it.each(RULES)('should let $layer import only what lies below it', ({ layer, may }) => {
     expect(violations(layer, may)).toEqual([]);
+  });
+
+  it('should order the capabilities: none imports one that imports it back', () => {
+    expect(capabilityCircles(capabilityImports())).toEqual([]);
   });
 
   it('should let no module of lib/ outside lib/runtime import the handler runtime', () => {

@@ -45,7 +45,7 @@ type Runtime = ReturnType<typeof runtimeOn>;
 
 const sqsOptions = (queue: string) => ({ queue, retryPolicy: DEFAULT_RETRY_POLICY });
 const consumePendingSqsEvent = (runtime: Runtime, event: SqsEvent, backend = new MemoryQueueBackend(), trigger?: TriggerOptions) =>
-  consumePendingSqsJob.run({ ...runtime.deps, backend }, { ...sqsOptions('pending'), resolveMode: 'delete', trigger }, event);
+  consumePendingSqsJob(() => trigger).run({ ...runtime.deps, backend }, { ...sqsOptions('pending'), resolveMode: 'delete', trigger }, event);
 const consumePaymentsInitSqsEvent = (runtime: Runtime, event: SqsEvent) => consumePaymentsInitSqsJob.run(runtime.deps, sqsOptions('payments-init'), event);
 
 describe('SQS-triggered consumers', () => {
