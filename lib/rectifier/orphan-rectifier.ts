@@ -26,7 +26,7 @@ import { eq } from 'drizzle-orm';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { storeFailure } from '../consumer/settle';
-import { RunBudget, type StoppedBecause } from '../consumer/run-budget';
+import { RunBudget } from '../consumer/run-budget';
 import type { Db } from '../db/client';
 import { contributionTracking } from '../db/schema';
 import { InfrastructureError, PermanentError, toError } from '../errors';
@@ -37,6 +37,7 @@ import { settleOrder } from '../pending/complete-order';
 import { PendingStore, type PendingRecord, type ResolveMode } from '../pending/pending-store';
 import { SettledOrdersStore } from '../pending/settled-orders-store';
 import { GatewayLeases } from './gateway-lease';
+import type { GatewayRun, OrphanOutcome } from './gateway-run';
 import { recordGatewayRun, type RunSource } from './run-history';
 import type { QueueBackend } from '../queue/types';
 import type { AdapterLookup } from './adapters';
@@ -47,42 +48,9 @@ import {
   type Capability,
   type CompletionResult,
   type OrphanPayment,
-  type PaymentStatus,
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-
-/** What became of one attempted row. */
-export type OrphanOutcome =
-  | 'completed'
-  | 'approved'
-  | 'finished'
-  | 'cancelled'
-  | 'already-imported'
-  | 'left-pending'
-  | 'refunded'
-  | 'discarded'
-  | 'damaged'
-  | 'retry-scheduled'
-  /** The antifraud check wanted a person (payments-init `validation_action` not `process`): nothing approved or captured. */
-  | 'held-for-review'
-  /** The order was settled (lib/pending/complete-order.ts) after a row of it was stored: resolved without a processor call. */
-  | 'settled';
-
-export interface GatewayRun {
-  /** Orders attempted: one processor conversation and at most one donation each. */
-  attempted: number;
-  /** Pending rows those orders had, all deleted or marked resolved after the attempt. */
-  rowsResolved: number;
-  outcomes: Partial<Record<OrphanOutcome, number>>;
-  /** What the processor said, per status, for the orders it was asked about. */
-  processorStatuses: Partial<Record<PaymentStatus, number>>;
-  /**
-   * `processor-unavailable`: the gateway's processor was down; the run went on with the next gateway.
-   * `held-elsewhere`: another run holds the gateway's lease (lib/rectifier/gateway-lease.ts) and walks it.
-   */
-  stoppedBecause: Extract<StoppedBecause, 'empty' | 'younger-row' | 'row-limit' | 'time-limit'> | 'processor-unavailable' | 'held-elsewhere';
-}
 
 export interface RectifyResult {
   gateways: Record<string, GatewayRun>;

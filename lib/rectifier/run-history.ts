@@ -8,7 +8,7 @@
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { rectifierRuns } from '../db/schema';
-import type { GatewayRun } from './orphan-rectifier';
+import type { GatewayRun } from './gateway-run';
 
 /** Which kind of run: the fixed schedule (rectify-orphans) or a trigger (consume-rectify, the console). */
 export type RunSource = 'scheduled' | 'triggered';

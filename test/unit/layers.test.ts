@@ -94,6 +94,34 @@ function capabilityCircles(graph: Map<string, Set<string>>): string[] {
   return circles;
 }
 
+/** The module files of lib/ that a file imports (a folder import is its index). */
+function libImports(file: string): string[] {
+  return relativeImports(file).flatMap((specifier) => {
+    const target = path.resolve(path.dirname(file), specifier).replace(/\.ts$/, '');
+    return [`${target}.ts`, path.join(target, 'index.ts')].filter((candidate) => candidate.startsWith(path.join(ROOT, 'lib')) && statSync(candidate, { throwIfNoEntry: false })?.isFile());
+  });
+}
+
+/** One circle of imports through each strongly tied group of lib/'s files, as "a → b → a" (depth-first search). */
+function fileCircles(): string[] {
+  const files = sourceFiles(path.join(ROOT, 'lib'));
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const circles: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of libImports(file)) {
+      if (state.get(next) === 'open') circles.push([...stack.slice(stack.indexOf(next)), next].map((f) => path.relative(ROOT, f)).join(' → '));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return circles;
+}
+
 describe('the layers of the house', () => {
   it.each(RULES)('should let $layer import only what lies below it', ({ layer, may }) => {
     expect(violations(layer, may)).toEqual([]);
@@ -101,6 +129,10 @@ describe('the layers of the house', () => {
 
   it('should order the capabilities: none imports one that imports it back', () => {
     expect(capabilityCircles(capabilityImports())).toEqual([]);
+  });
+
+  it('should let no module of lib/ import one that imports it back, types included', () => {
+    expect(fileCircles()).toEqual([]);
   });
 
   it('should let no module of lib/ outside lib/runtime import the handler runtime', () => {
