@@ -10,7 +10,10 @@
  * IMPRESSIONS_BENCH_MINUTES minutes (default 10), which sets how many events share a cell.
  * IMPRESSIONS_BENCH_ROUNDS (default 3) rounds alternate the two measurements over the same
  * topic (each with a consumer group of its own, the loader into emptied tables), so that a busy
- * neighbour slows both alike; medians are printed.
+ * neighbour slows both alike; medians are printed. Each round also prints the CPU each side used
+ * (this process and the local MariaDB server, bench/cpu-time.ts) against its window: the raw side
+ * alone keeps the cores of a small machine nearly busy, and the loader's share says how much more
+ * work per event it does.
  */
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
@@ -23,6 +26,7 @@ import { createLogger } from '../lib/log';
 import { startKafkaMock } from '../scripts/stack/kafka';
 import { generateBannerEvents } from '../scripts/traffic/impression-events';
 import { produce, quietKafkaClient } from '../scripts/stack/kafka';
+import { cpuSince, describeCpu, sampleCpu } from './cpu-time';
 import { median, writePipelineResult } from './results';
 
 const EVENTS = Number(process.env.IMPRESSIONS_BENCH_EVENTS ?? 200_000);
@@ -34,7 +38,14 @@ const CONCURRENCY = impressionsConfig().IMPRESSIONS_PARTITIONS_CONCURRENTLY;
 const ROUNDS = Number(process.env.IMPRESSIONS_BENCH_ROUNDS ?? 3);
 const quiet = createLogger({}, { level: 'silent' });
 
-async function rawConsumeRate(brokers: string[], topic: string): Promise<number> {
+/** One side of a round: its rate, and the CPU it used for its window (bench/cpu-time.ts). */
+interface Side {
+  rate: number;
+  cpu: string;
+}
+
+async function rawConsumeRate(brokers: string[], topic: string): Promise<Side> {
+  const cpu = sampleCpu();
   const consumer = quietKafkaClient(brokers).consumer({ groupId: `raw-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -53,10 +64,10 @@ async function rawConsumeRate(brokers: string[], topic: string): Promise<number>
     });
   });
   await consumer.disconnect();
-  return (received / Math.max(1, last - first)) * 1000;
+  return { rate: (received / Math.max(1, last - first)) * 1000, cpu: describeCpu(cpuSince(cpu), last - first) };
 }
 
-async function loaderRate(brokers: string[], topic: string, databaseUrl: string): Promise<{ rate: number; cells: number }> {
+async function loaderRate(brokers: string[], topic: string, databaseUrl: string): Promise<Side & { cells: number }> {
   const database = openDatabase(databaseUrl, { connectionLimit: 4 });
   const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet, invalidLogSample: 0 });
   const stop = new AbortController();
@@ -71,6 +82,7 @@ async function loaderRate(brokers: string[], topic: string, databaseUrl: string)
     cells += report.result.cells;
     if (applied >= EVENTS) stop.abort();
   };
+  const cpu = sampleCpu();
   try {
     await consumeImpressions({
       kafka: createKafkaClient({ brokers, clientId: 'bench', logger: quiet }),
@@ -89,7 +101,7 @@ async function loaderRate(brokers: string[], topic: string, databaseUrl: string)
   } finally {
     await database.close();
   }
-  return { rate: (applied / Math.max(1, last - first)) * 1000, cells };
+  return { rate: (applied / Math.max(1, last - first)) * 1000, cells, cpu: describeCpu(cpuSince(cpu), last - first) };
 }
 
 /** Empties what the loader writes, so that every round loads into the same empty tables. */
@@ -119,12 +131,16 @@ async function main(): Promise<void> {
     const loads: number[] = [];
     let cells = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      raws.push(await rawConsumeRate(mock.brokers, topic));
+      const rawSide = await rawConsumeRate(mock.brokers, topic);
+      raws.push(rawSide.rate);
       await emptyTables(url.toString());
       const loaded = await loaderRate(mock.brokers, topic, url.toString());
       loads.push(loaded.rate);
       cells = loaded.cells;
-      console.log(`round ${round + 1}: raw ${Math.round(raws[round]!).toLocaleString('en')} events/s, loader ${Math.round(loaded.rate).toLocaleString('en')} events/s (${loaded.cells} cell upserts), ratio ${(loaded.rate / raws[round]!).toFixed(2)}`);
+      console.log(`round ${round + 1}: raw ${Math.round(rawSide.rate).toLocaleString('en')} events/s, loader ${Math.round(loaded.rate).toLocaleString('en')} events/s (${loaded.cells} cell upserts), ratio ${(loaded.rate / rawSide.rate).toFixed(2)}`);
+      // Both sides' CPU over their windows: a side near 100% of the cores is bound by the machine, not by its code.
+      console.log(`  raw:    ${rawSide.cpu}`);
+      console.log(`  loader: ${loaded.cpu}`);
     }
     const raw = median(raws);
     const loaded = { rate: median(loads), cells };
