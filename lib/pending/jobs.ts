@@ -33,8 +33,8 @@ type ConsumerJobDeps = Omit<PendingPipelineDeps, 'retryPolicy'>;
 /**
  * Reads the options of the rectify triggers, undefined when they are off. Which gateways are
  * rectified and when a row becomes an orphan are the rectifier's configuration, and the rectifier
- * sits above this capability, so its handlers pass them in (lib/rectifier/jobs.ts,
- * `rectifyTriggerOptions`).
+ * sits above this capability, so the consume-pending handlers pass the reader in
+ * (lib/rectifier/jobs.ts, `rectifyTriggerOptions`).
  */
 export type TriggerOptionsReader = () => TriggerOptions | undefined;
 

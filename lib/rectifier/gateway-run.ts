@@ -1,7 +1,7 @@
 /**
  * What one rectifier run did at one gateway: the summary it logs, returns and appends to the run
- * history (run-history.ts), apart from the rectifier that fills it, so that the history and the
- * console read it without importing the rectifier.
+ * history (run-history.ts), apart from the rectifier that fills it, so that the history (and the
+ * console, through it) reads it without importing the rectifier.
  */
 import type { StoppedBecause } from '../consumer/run-budget';
 import type { PaymentStatus } from './processor-adapter';
