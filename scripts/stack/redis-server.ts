@@ -28,6 +28,12 @@ export interface RestartOptions {
   kill?: boolean;
   /** Stay down this long before starting again (clients see connection errors meanwhile). */
   downMs?: number;
+  /**
+   * Runs once the server is down, and the server starts again only when it has settled (then
+   * `downMs` more): what a test does against a stopped server happens while it is stopped,
+   * however slowly a busy machine runs it.
+   */
+  whileDown?: () => Promise<void>;
 }
 
 export interface PrivateRedisServer {
@@ -125,12 +131,16 @@ async function startServer(prefix: string, roleArgs: string[], options: RedisSer
     host: HOST,
     port,
     dir,
-    async restart({ kill = false, downMs = 0 }: RestartOptions = {}) {
+    async restart({ kill = false, downMs = 0, whileDown }: RestartOptions = {}) {
       if (stopped) throw new Error('restart() after stop()');
       if (server) await server.halt(kill);
       server = undefined;
-      if (downMs > 0) await sleep(downMs);
-      server = await launch(args, port);
+      try {
+        await whileDown?.();
+        if (downMs > 0) await sleep(downMs);
+      } finally {
+        server = await launch(args, port);
+      }
     },
     async stop() {
       if (stopped) return;
