@@ -148,6 +148,8 @@ export interface DamagedMessage {
   key: string;
   queue: string;
   raw: string;
+  /** A row's `damaged.error` (never donor data), so that a good message found there says why it was stored. */
+  error?: string | null;
 }
 
 /**
@@ -166,7 +168,10 @@ export function checkDamaged(bad: readonly DamagedMessage[], rows: readonly Dama
     else if (stored.some((row) => row.queue !== message.queue)) problems.push(`bad message ${message.key.slice(0, 16)} is in damaged under another queue`);
   }
   const unexpected = rows.filter((row) => !badKeys.has(row.key));
-  for (const row of unexpected.slice(0, EXAMPLES)) problems.push(`damaged holds a ${row.queue} message that was not sent bad (${row.key.slice(0, 16)})`);
+  for (const row of unexpected.slice(0, EXAMPLES)) {
+    const why = row.error ? `: ${row.error.length > 200 ? `${row.error.slice(0, 200)}…` : row.error}` : '';
+    problems.push(`damaged holds a ${row.queue} message that was not sent bad (${row.key.slice(0, 16)})${why}`);
+  }
   const copies = rows.length - unexpected.length - new Set(rows.filter((row) => badKeys.has(row.key)).map((row) => row.key)).size;
   return result('damaged holds exactly the deliberately bad messages, with raw bodies', problems, `${bad.length} sent bad, ${rows.length} rows (${copies} repeated after faults), ${unexpected.length} unexpected`);
 }

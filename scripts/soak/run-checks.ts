@@ -73,8 +73,8 @@ export async function runChecks(inputs: CheckInputs): Promise<InvariantResult[]>
     }),
   );
 
-  const [damaged] = await pool.query<RowDataPacket[]>('SELECT original_queue AS queue, message FROM damaged ORDER BY id');
-  results.push(checkDamaged(ledger.bad, (damaged as Array<{ queue: string; message: string }>).map((row) => ({ key: messageKey(row.message), queue: row.queue, raw: row.message }))));
+  const [damaged] = await pool.query<RowDataPacket[]>('SELECT original_queue AS queue, message, error FROM damaged ORDER BY id');
+  results.push(checkDamaged(ledger.bad, (damaged as Array<{ queue: string; message: string; error: string | null }>).map((row) => ({ key: messageKey(row.message), queue: row.queue, raw: row.message, error: row.error }))));
 
   // The second half of the run, drain included: memory a process took for the load it had gives
   // it back once the load is gone, memory it leaked keeps (the 8-minute probe at 200/s saw

@@ -217,11 +217,13 @@ describe('checkDamaged', () => {
     const good = JSON.stringify({ gateway: 'adyen', order_id: '9.1' });
 
     // Act
-    const result = checkDamaged(bad, [...rows, { key: messageKey(good), queue: 'pending', raw: good }]);
+    const result = checkDamaged(bad, [...rows, { key: messageKey(good), queue: 'pending', raw: good, error: 'DatabaseRejectedError: write pending batch: the database refused the statement (ER_EXAMPLE)' }]);
 
     // Assert
     expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([`damaged holds a pending message that was not sent bad (${messageKey(good).slice(0, 16)})`]);
+    expect(result.problems).toEqual([
+      `damaged holds a pending message that was not sent bad (${messageKey(good).slice(0, 16)}): DatabaseRejectedError: write pending batch: the database refused the statement (ER_EXAMPLE)`,
+    ]);
   });
 
   it('should fail when a bad message is missing, or its raw body was not kept as sent', () => {
