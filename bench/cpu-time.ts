@@ -52,10 +52,14 @@ export function cpuSince(start: CpuSample): CpuSample {
   return { process: now.process - start.process, server: now.server === null || start.server === null ? null : now.server - start.server };
 }
 
-/** "4,066 ms CPU here + 1,490 ms in the database server for a 3,555 ms window: 78% of 2 cores", for a round's line. */
+/**
+ * "4,066 ms CPU here + 1,490 ms in the database server over the side's run, 78% of 2 cores for its
+ * 3,555 ms window", for a round's line. The CPU is the whole run's (connecting and joining
+ * included), so the share is an upper bound of what the window itself used.
+ */
 export function describeCpu(used: CpuSample, windowMs: number): string {
   const cores = cpus().length;
   const total = used.process + (used.server ?? 0);
   const server = used.server === null ? '' : ` + ${Math.round(used.server).toLocaleString('en')} ms in the database server`;
-  return `${Math.round(used.process).toLocaleString('en')} ms CPU here${server} for a ${Math.round(windowMs).toLocaleString('en')} ms window: ${Math.round((total / Math.max(1, windowMs) / cores) * 100)}% of ${cores} cores`;
+  return `${Math.round(used.process).toLocaleString('en')} ms CPU here${server} over the side's run, ${Math.round((total / Math.max(1, windowMs) / cores) * 100)}% of ${cores} cores for its ${Math.round(windowMs).toLocaleString('en')} ms window`;
 }
