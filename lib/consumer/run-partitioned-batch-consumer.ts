@@ -70,13 +70,12 @@ export async function runPartitionedBatchConsumer(options: PartitionedBatchConsu
     leaseMs: options.leaseMs,
     concurrency: options.concurrency,
     batch: options.batchSize,
+    // Past a limit or a failure the member stops at once: what it leased and did not hand over
+    // goes back untouched, its deliveries not spent, for the next run.
+    shouldStop: () => failure !== undefined || budget.exhausted(counts.processed) !== null,
     // The deliveries as leased: settleBatch parses them, so that a body that is not a JSON object
     // goes to `damaged` with its raw text and the partition goes on, as on an unpartitioned queue.
     handleBatch: async (deliveries) => {
-      if (failure || budget.exhausted(counts.processed)) {
-        // Past a limit or a failure: everything goes back untouched, for the next run.
-        return new Map(deliveries.map((d) => [d.id, new Error('run stopping')]));
-      }
       const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
       failure ??= error;
       return new Map(deliveries.filter((d) => !settled.has(d.id)).map((d) => [d.id, error]));

@@ -100,6 +100,17 @@ export async function consumeBatchesWith(
       await sendAcks().catch(() => undefined);
       throw error;
     }
+    if (outcome.unhandled) {
+      // Nothing of this batch was started: it goes back as the batch leased ahead does, behind nothing.
+      await releaseUnhandled(batch);
+      const settled = await ahead;
+      if (settled && 'leased' in settled) await releaseUnhandled(settled.leased.deliveries);
+      // Counted above as handed to the callback, which it was not.
+      result.batches -= 1;
+      result.leased -= batch.length;
+      result.stoppedBecause = 'stopped';
+      break;
+    }
     const failedIds = new Set(outcome.failedIds);
     const failed = batch.filter((d) => failedIds.has(d.id));
     const handled = batch.filter((d) => !failedIds.has(d.id)).map((d) => d.receipt);

@@ -101,6 +101,13 @@ export interface PopBatchResult {
 export interface BatchLoopOutcome extends BatchOutcome {
   /** Stop after this batch (its acks and releases are still sent before consumeBatches resolves). */
   stop?: boolean;
+  /**
+   * The callback did not start on this batch (its consumer is stopping): the whole batch goes back
+   * as a batch leased ahead does, to its places and, where `capabilities.leaseAheadUncounted`,
+   * with its receive counts as before the lease; `failedIds` is ignored and the loop stops. A
+   * consumer that stops with a backlog then spends none of its messages' deliveries.
+   */
+  unhandled?: boolean;
 }
 
 /** Optional hooks of consumeBatches. */
@@ -262,7 +269,8 @@ export interface QueueBackend {
    * - FIFO: when a callback reports failed ids, says stop or throws, its failed messages (all of
    *   them when it throws) are released and the batch leased ahead goes back too, to its place, so
    *   nothing overtakes a released message. Where `capabilities.leaseAheadUncounted`, that batch
-   *   keeps its receive counts; otherwise its lease counted a delivery.
+   *   keeps its receive counts; otherwise its lease counted a delivery. A batch the callback
+   *   reports `unhandled` goes back the same way.
    * `options.prepare` sees each batch leased ahead when it arrives. Resolves once the last acks
    * and releases are sent (acks resolve only after the backend answered), with totals of what
    * callbacks were handed and why it stopped. A throwing callback
@@ -295,6 +303,13 @@ export interface QueueBackend {
    * be an ordered backend or a FIFO queue.
    */
   release(queue: string, receipt: string, delaySeconds?: number): Promise<void>;
+  /**
+   * Gives back leases whose deliveries no callback was handed (a consumer that stopped before
+   * starting on them): at once, to their places, with the receive counts they had before that
+   * lease. Stale receipts are skipped. Present where `capabilities.leaseAheadUncounted`; must not
+   * throw (a lease that cannot be given back runs out by itself, counted).
+   */
+  releaseUnhandled?(queue: string, receipts: string[]): Promise<void>;
   /** Heartbeat: the lease now runs out `seconds` from now. Rejects with StaleReceiptError when the lease is no longer held. */
   extend(queue: string, receipt: string, seconds: number): Promise<void>;
   /** Resolves true when a message may be ready, false after `timeoutMs`; never busy-polls. */

@@ -185,14 +185,17 @@ export class MemoryQueueBackend implements QueueBackend {
       releaseQuietly: async (deliveries) => {
         for (const delivery of deliveries) await this.release(queue, delivery.receipt);
       },
-      releaseUnhandled: async (deliveries) => {
-        for (const delivery of deliveries) {
-          const message = this.q(queue).inFlight.get(delivery.receipt);
-          if (message) message.receiveCount -= 1;
-          await this.release(queue, delivery.receipt);
-        }
-      },
+      releaseUnhandled: (deliveries) => this.releaseUnhandled(queue, deliveries.map((delivery) => delivery.receipt)),
     };
+  }
+
+  async releaseUnhandled(queue: string, receipts: string[]): Promise<void> {
+    for (const receipt of receipts) {
+      const message = this.q(queue).inFlight.get(receipt);
+      if (!message) continue;
+      message.receiveCount -= 1;
+      await this.release(queue, receipt);
+    }
   }
 
 

@@ -78,6 +78,13 @@ export interface PartitionedConsumerOptions {
   batch?: number;
   /** Where partition changes and handler failures are logged; the library's logger by default. */
   logger?: Logger;
+  /**
+   * Asked before each batch is handed to the handler and after each one: true stops the consumer
+   * (stop()), and a batch not handed over goes back as never delivered. A run with a limit, or one
+   * whose dependency failed, stops here at once rather than hand out batches it would only give
+   * back (each such give-back would spend a delivery, and the loops would spin through them).
+   */
+  shouldStop?: () => boolean;
 }
 
 interface Owned {
@@ -132,6 +139,8 @@ export class PartitionedConsumer {
   private readonly owned = new Map<number, Owned>();
   private readonly slots?: Slots;
   private closing = false;
+  /** stop() was called: no batch is handed out any more; close() gives the partitions back. */
+  private stopping = false;
   /** Some partition of this consumer's share is still held by its previous owner: the next tick comes sooner. */
   private claimsPending = false;
   /** When the owned partitions' leases were last renewed (this process's clock: only the interval matters). */
@@ -186,6 +195,16 @@ export class PartitionedConsumer {
   /** The partitions this consumer owns and runs now, ascending. */
   partitions(): number[] {
     return [...this.owned.values()].filter((o) => o.active).map((o) => o.partition).sort((a, b) => a - b);
+  }
+
+  /**
+   * Stops handing out batches, at once: each partition's loop finishes the batch in progress and
+   * ends, the partition still held (and renewed) until close() gives it back. Batches leased and
+   * not handed over go back as never delivered. Also what `shouldStop` answering true does.
+   */
+  stop(): void {
+    this.stopping = true;
+    for (const owned of this.owned.values()) owned.stop();
   }
 
   /**
@@ -284,7 +303,7 @@ export class PartitionedConsumer {
       const token = await this.scripts.renew(owned.queue, this.consumerId, owned.token, this.leaseMs);
       if (token !== owned.token) this.lose(owned, 'renewal refused');
     }
-    if (this.closing) return;
+    if (this.closing || this.stopping) return;
     let pending = false;
     for (const partition of share) {
       const held = this.owned.get(partition);
@@ -346,7 +365,9 @@ export class PartitionedConsumer {
     try {
       await this.loop(owned);
     } finally {
-      if (!owned.giving && this.owned.get(owned.partition) === owned) this.owned.delete(owned.partition);
+      // A lost partition is forgotten here; one whose loop ended because the consumer stopped is
+      // still held, and close() gives it back.
+      if (!owned.active && !owned.giving && this.owned.get(owned.partition) === owned) this.owned.delete(owned.partition);
     }
   }
 
@@ -357,15 +378,21 @@ export class PartitionedConsumer {
   private async loop(owned: Owned): Promise<void> {
     const waitMs = Math.min(1000, Math.floor(this.leaseMs / 3));
     const operations = this.fencedOperations(owned, waitMs);
-    while (owned.active) {
+    const running = () => owned.active && !this.stopping;
+    while (running()) {
       try {
         const result = await consumeBatchesWith(
           operations,
-          () => (owned.active ? this.batch : 0),
-          async (deliveries) => ({ failedIds: await this.handle(owned, deliveries), stop: !owned.active }),
+          () => (running() ? this.batch : 0),
+          async (deliveries) => {
+            const failedIds = await this.handle(owned, deliveries);
+            if (failedIds === undefined) return { failedIds: [], unhandled: true };
+            if (this.options.shouldStop?.()) this.stop();
+            return { failedIds, stop: !running() };
+          },
         );
         if (result.stale > 0) this.log.warn({ queue: owned.queue, stale: result.stale }, 'acks refused (partition lost or lease ran out): those messages will be processed again');
-        if (result.stoppedBecause === 'empty' && owned.active) await Promise.race([this.options.backend.waitForMessage(owned.queue, waitMs), owned.stopped]);
+        if (result.stoppedBecause === 'empty' && running()) await Promise.race([this.options.backend.waitForMessage(owned.queue, waitMs), owned.stopped]);
       } catch (error) {
         this.log.warn({ queue: owned.queue, err: toError(error).message }, 'partition loop step failed; retrying');
         await sleep(Math.min(200, waitMs));
@@ -406,19 +433,29 @@ export class PartitionedConsumer {
       releaseQuietly: async (deliveries) => {
         await Promise.all(deliveries.map((delivery) => this.options.backend.release(owned.queue, delivery.receipt).catch(() => undefined)));
       },
+      // A batch the consumer stopped before handing over (lib/queue/types.ts, BatchLoopOutcome.unhandled).
+      releaseUnhandled: this.options.backend.releaseUnhandled
+        ? (deliveries) => this.options.backend.releaseUnhandled!(owned.queue, deliveries.map((delivery) => delivery.receipt))
+        : undefined,
     };
   }
 
   /**
    * Runs the handler over a batch of the partition; resolves with the ids that go back to their
    * places: the first failed message and every one after it (released at once, so the partition's
-   * next lease delivers them again, first).
+   * next lease delivers them again, first); undefined when the consumer stopped before the batch
+   * was handed over (it goes back untouched).
    */
-  private async handle(owned: Owned, deliveries: Delivery[]): Promise<string[]> {
+  private async handle(owned: Owned, deliveries: Delivery[]): Promise<string[] | undefined> {
     const failures = new Map<string, unknown>();
     // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
     // ever waits for handlers, whatever Redis or another partition does.
     await this.slots?.acquire();
+    if (this.stopping || this.options.shouldStop?.()) {
+      this.slots?.release();
+      this.stop();
+      return undefined;
+    }
     try {
       if (this.options.handleBatch) {
         for (const [id, error] of (await this.options.handleBatch(deliveries)) ?? []) failures.set(id, error);

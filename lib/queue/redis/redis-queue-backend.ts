@@ -505,14 +505,16 @@ export class RedisQueueBackend implements QueueBackend {
       releaseQuietly: (deliveries) => this.releaseQuietly(queue, deliveries.map((d) => d.receipt)),
       // A batch leased ahead and never handed over: its lease counted a delivery, which release-7
       // takes back (as for a prefetch), so a failure before it costs these messages nothing.
-      releaseUnhandled: async (deliveries) => {
-        try {
-          await this.releaseReceipts(queue, deliveries.map((d) => d.receipt), 0, true);
-        } catch (error) {
-          log.error({ queue, err: toError(error).message }, 'could not give back a batch leased ahead; its leases will expire');
-        }
-      },
+      releaseUnhandled: (deliveries) => this.releaseUnhandled(queue, deliveries.map((d) => d.receipt)),
     };
+  }
+
+  async releaseUnhandled(queue: string, receipts: string[]): Promise<void> {
+    try {
+      await this.releaseReceipts(queue, receipts, 0, true);
+    } catch (error) {
+      log.error({ queue, err: toError(error).message }, 'could not give back leases no callback was handed; they will expire');
+    }
   }
 
 

@@ -192,4 +192,78 @@ describe('runPartitionedBatchConsumer', () => {
     expect(stats.reduce((sum, s) => sum + s.ready + s.delayed, 0)).toBe(messages.length);
     expect(stats.reduce((sum, s) => sum + s.inFlight, 0)).toBe(0);
   });
+
+  describe('with the receive limit the queues are declared with (maxReceiveCount 5)', () => {
+    let limited: QueueBackend;
+
+    beforeAll(() => {
+      limited = redisQueueOn(client, { maxReceiveCount: 5 });
+    });
+
+    afterAll(async () => {
+      await limited?.close();
+    });
+
+    /** Every message left in the partitions, leased once to read its receive count, then given back. */
+    async function receiveCountsLeft(spec: PartitionSpec): Promise<{ counts: number[]; dead: number }> {
+      const counts: number[] = [];
+      let dead = 0;
+      for (let p = 0; p < spec.partitions; p++) {
+        const queue = `${spec.queue}#${p}`;
+        dead += (await limited.stats(queue)).dead;
+        const deliveries = await limited.lease(queue, { max: 100 });
+        counts.push(...deliveries.map((delivery) => delivery.receiveCount));
+        await Promise.all(deliveries.map((delivery) => limited.release(queue, delivery.receipt)));
+      }
+      return { counts, dead };
+    }
+
+    it('should spend no more than the one delivery each message got when the database is down, dead-lettering none', async () => {
+      // arrange: a backlog in every partition, and a database that is down
+      const spec = newSpec();
+      const messages = interleavedMessages(40, 6);
+      await new PartitionedQueue(limited, spec).pushBatch(messages);
+
+      // act
+      const run = runPartitionedBatchConsumer({
+        redis: client, backend: limited, spec, leaseMs: 900, batchSize: 5,
+        damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+        handleBatch: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          throw new InfrastructureError('database unreachable');
+        },
+      });
+
+      // assert
+      await expect(run).rejects.toBeInstanceOf(InfrastructureError);
+      const { counts, dead } = await receiveCountsLeft(spec);
+      expect(dead).toBe(0);
+      expect(counts).toHaveLength(messages.length);
+      // Leased once here to read it: a message the run handed to its handler shows 2, any other 1.
+      expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+    });
+
+    it('should give back what it leased after its message limit without spending its deliveries', async () => {
+      // arrange
+      const spec = newSpec();
+      const messages = interleavedMessages(40, 6);
+      await new PartitionedQueue(limited, spec).pushBatch(messages);
+
+      // act
+      const counts = await runPartitionedBatchConsumer({
+        redis: client, backend: limited, spec, leaseMs: 900, batchSize: 5, messageLimit: 10,
+        damagedStore: new MemoryDamagedStore(), retryPolicy: DEFAULT_RETRY_POLICY, logger,
+        handleBatch: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      });
+
+      // assert
+      expect(counts.stoppedBecause).toBe('message-limit');
+      const left = await receiveCountsLeft(spec);
+      expect(left.dead).toBe(0);
+      expect(left.counts).toHaveLength(messages.length - counts.processed);
+      expect(Math.max(...left.counts)).toBeLessThanOrEqual(2);
+    });
+  });
 });

@@ -320,6 +320,24 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(Object.fromEntries(rest.map((d) => [JSON.parse(d.body).n, d.receiveCount]))).toEqual({ 2: 2, 3: 2, 4: ahead, 5: ahead });
     });
 
+    it('should give back a batch the callback reports unhandled, and the batch leased ahead, as never delivered, and stop', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 9 }, (_, n) => ({ n })));
+      let batch = 0;
+
+      const result = await backend.consumeBatches(queue, () => 3, async () => {
+        batch += 1;
+        return batch === 2 ? { failedIds: [], unhandled: true } : { failedIds: [] };
+      });
+      const rest = await backend.lease(queue, { max: 10 });
+
+      expect(result).toEqual({ leased: 3, acked: 3, failed: 0, batches: 1, stoppedBecause: 'stopped' });
+      expect(redeliveredOrder(backend, rest)).toEqual([3, 4, 5, 6, 7, 8]);
+      // 3–5 were handed over and not started, 6–8 leased ahead: where the backend can, neither lease counted
+      const uncounted = backend.capabilities.leaseAheadUncounted ? 1 : 2;
+      expect(rest.map((d) => d.receiveCount)).toEqual([uncounted, uncounted, uncounted, uncounted, uncounted, uncounted]);
+    });
+
     it('should give back a whole batch whose callback throws and the batch leased ahead, after acking the batch before it', async () => {
       const { backend, queue } = await open();
       await backend.pushBatch(queue, Array.from({ length: 9 }, (_, n) => ({ n })));
