@@ -18,10 +18,21 @@ export interface BulkInsert<T extends MySqlTable, K extends InsertKey<T>> {
   values(rows: Array<Pick<T['$inferInsert'], K>>): unknown[][];
   /**
    * The same INSERT as a server-side prepared statement of `rowCount` rows (`(?, …), (?, …)`), for
-   * the driver's `execute(statement, values.flat())`: the server parses it once per connection and
-   * row count instead of parsing every value of every batch again.
+   * the driver's `execute(statement, flatValues(rows))`: the server parses it once per connection
+   * and row count instead of parsing every value of every batch again.
    */
   prepared(rowCount: number): string;
+}
+
+/**
+ * The values of `rows`, row after row, in one array: the parameters of a `prepared` statement.
+ * A plain loop, because `flat()` and `flatMap()` took 0.3 ms for a batch of 500 rows of 9 values
+ * against 0.03 ms, on the path that waits for that batch (bench/pending.ts).
+ */
+export function flatValues(rows: ReadonlyArray<readonly unknown[]>): unknown[] {
+  const values: unknown[] = [];
+  for (const row of rows) for (const value of row) values.push(value);
+  return values;
 }
 
 /** The backtick-quoted name of a schema column, for hand-written clauses (ON DUPLICATE KEY …). */

@@ -5,7 +5,7 @@
 import { and, eq, inArray, or, type SQL } from 'drizzle-orm';
 import type { MySqlColumn } from 'drizzle-orm/mysql-core';
 import type { ExecuteValues } from 'mysql2';
-import { bulkInsert, columnName } from '../db/bulk-insert';
+import { bulkInsert, columnName, flatValues } from '../db/bulk-insert';
 import { executePrepared, type Db } from '../db/client';
 import { paymentsInitial, type NewPaymentsInitialRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
@@ -131,7 +131,7 @@ export class PaymentsInitialStore {
   async upsertMany(messages: PaymentsInitMessage[]): Promise<void> {
     if (messages.length === 0) return;
     // A prepared statement per row count, as the pending consumer's insertMany (bench/pending.ts).
-    const values = UPSERT_MANY.values(messages.map(toRow)).flat() as ExecuteValues;
+    const values = flatValues(UPSERT_MANY.values(messages.map(toRow))) as ExecuteValues;
     await withDatabase('upsert payments_initial', () => executePrepared(this.db, UPSERT_MANY.prepared(messages.length), values));
   }
 

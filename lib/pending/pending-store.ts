@@ -7,7 +7,7 @@
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { ExecuteValues } from 'mysql2';
-import { bulkInsert, columnName } from '../db/bulk-insert';
+import { bulkInsert, columnName, flatValues } from '../db/bulk-insert';
 import { executePrepared, type Db } from '../db/client';
 import { pending, type NewPendingRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
@@ -144,7 +144,7 @@ export class PendingStore {
     // statement of a whole batch is parsed value by value by the server: a prepared statement
     // (one per batch size and connection) sends the values in the binary protocol instead
     // (bench/pending.ts). Columns and value conversions still come from the schema.
-    const values = messages.flatMap(insertValues) as ExecuteValues;
+    const values = flatValues(messages.map(insertValues)) as ExecuteValues;
     await withDatabase('insert pending rows', () => executePrepared(this.db, INSERT_MANY.prepared(messages.length), values));
   }
 
