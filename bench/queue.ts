@@ -309,6 +309,7 @@ async function drainWithRunners(backend: QueueBackend, runners: number, batchSiz
     listDueForRetry: async () => [],
     clearRetryDate: async () => undefined,
     deleteByIds: async () => 0,
+    reachable: async () => true,
   } as unknown as DamagedStore;
   // warnings only: a run-finished line per runner would interleave with the tables
   const logger = createLogger({ component: 'bench' }, { level: 'warn' });

@@ -6,7 +6,7 @@
  * DamagedStoreUnavailableError, an InfrastructureError: the message must then stay in its queue.
  */
 import { and, asc, eq, inArray, isNotNull, lte } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { databaseAnswers, type Db } from '../db/client';
 import { databaseErrorCode } from '../db/errors';
 import { damaged, type DamagedRow } from '../db/schema';
 import { withDatabase } from '../db/transaction';
@@ -41,6 +41,8 @@ export interface DamagedStore {
   clearRetryDate(id: number): Promise<void>;
   /** Deletes rows by id; resolves with how many went. */
   deleteByIds(ids: number[]): Promise<number>;
+  /** Whether the store answers now; never rejects (asked after a failure: settle.ts, failureWasOutage). */
+  reachable(): Promise<boolean>;
 }
 
 const VARCHAR_CHARS = 255;
@@ -95,6 +97,7 @@ export function createDamagedStore(db: Db): DamagedStore {
       const [result] = await unavailableOnFailure('delete from damaged', () => db.delete(damaged).where(inArray(damaged.id, ids)));
       return result.affectedRows;
     },
+    reachable: () => databaseAnswers(db),
   };
 }
 

@@ -17,7 +17,7 @@ import type { Delivery, MessageBody, QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
 import type { RetryPolicy } from './retry-policy';
 import { RunBudget, type StoppedBecause } from './run-budget';
-import { parseBody, settleFailure, type SettleContext, type Settlement } from './settle';
+import { failureWasOutage, parseBody, settleFailure, type SettleContext, type Settlement } from './settle';
 
 /** One parsed message of a batch. */
 export interface BatchMessage {
@@ -62,6 +62,12 @@ export interface ConsumerRunOptions {
   logger?: Logger;
   /** Clock for retry dates and damaged dates (tests). */
   now?: () => Date;
+  /**
+   * Whether what the handler needs besides the damaged store (its database, say) answers now;
+   * never rejects. Asked after an infrastructure failure: while it answers false, the failed
+   * messages go back without spending a delivery (settle.ts, failureWasOutage).
+   */
+  dependenciesReachable?: () => Promise<boolean>;
 }
 
 export interface BatchConsumerOptions extends ConsumerRunOptions {
@@ -96,7 +102,7 @@ const WAIT_SLICE_MS = 20_000;
  * dependency is down.
  */
 export async function runBatchConsumer(options: BatchConsumerOptions): Promise<ConsumerCounts> {
-  const { backend, queue, damagedStore, retryPolicy, handleBatch } = options;
+  const { backend, queue, handleBatch } = options;
   const timeLimitMs = checkedLimit(options.timeLimitSeconds, 'timeLimitSeconds') * 1000;
   const messageLimit = checkedLimit(options.messageLimit, 'messageLimit', { integer: true });
   const batchSize = checkedLimit(options.batchSize, 'batchSize', { integer: true });
@@ -104,7 +110,7 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   const budget = new RunBudget({ count: messageLimit, countLimit: 'message-limit', timeMs: timeLimitMs });
   const wait = Boolean(options.wait) && budget.bounded;
   const logger = options.logger ?? createLogger({ component: 'consumer', queue });
-  const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
+  const context = settleContextOf(options, logger);
 
   const counts: ConsumerCounts = { processed: 0, succeeded: 0, dropped: 0, damaged: 0, retryScheduled: 0, stoppedBecause: 'empty' };
   // Bodies of a batch leased ahead, parsed while the batch before is in the database.
@@ -129,15 +135,15 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
       queue,
       (inFlight) => (budget.exhausted(counts.processed + inFlight) ? 0 : budget.nextBatch(counts.processed + inFlight, batchSize)),
       async (deliveries) => {
-        const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts, parsedAhead);
+        const { settled, error, outage } = await settleBatch(deliveries, handleBatch, context, counts, parsedAhead);
         failure = error;
         // Unsettled messages (after an infrastructure failure) go back to the queue, and the run stops.
-        return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id), stop: error !== undefined };
+        return { failedIds: deliveries.filter((delivery) => !settled.has(delivery.id)).map((delivery) => delivery.id), stop: error !== undefined, uncounted: outage };
       },
       { prepare },
     );
     if (failure) {
-      logger.error({ queue, released: result.failed }, 'infrastructure failure: messages released, run stopped');
+      logger.error({ queue, released: result.failed, err: failure.message }, 'infrastructure failure: messages released, run stopped');
       throw failure;
     }
     if (result.stoppedBecause === 'stopped') {
@@ -160,10 +166,17 @@ export async function runBatchConsumer(options: BatchConsumerOptions): Promise<C
   return counts;
 }
 
+/** What settling a batch needs, from a run's options. Shared by the batch consumer and the partitioned one. */
+export function settleContextOf(options: ConsumerRunOptions, logger: Logger): SettleContext {
+  const { queue, damagedStore, retryPolicy, dependenciesReachable } = options;
+  return { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()), dependenciesReachable };
+}
+
 /**
  * Settles every delivery of a batch by its handler outcome (failures to `damaged`, dropped, or a
  * retry date); stops settling at the first infrastructure failure and returns it with what was
- * settled before it. Shared by the batch consumer and the partitioned one.
+ * settled before it, and whether it was an outage (failureWasOutage: the unsettled ones then go
+ * back uncounted). Shared by the batch consumer and the partitioned one.
  */
 export async function settleBatch(
   deliveries: Delivery[],
@@ -172,7 +185,7 @@ export async function settleBatch(
   counts: ConsumerCounts,
   /** Bodies already parsed, by delivery (absent ones are parsed here). */
   parsed?: WeakMap<Delivery, MessageBody>,
-): Promise<{ settled: Set<string>; error?: InfrastructureError }> {
+): Promise<{ settled: Set<string>; error?: InfrastructureError; outage: boolean }> {
   const settled = new Set<string>();
   const { outcomes, bodies } = await runBatchHandler(deliveries, handleBatch, parsed);
   for (const delivery of deliveries) {
@@ -182,14 +195,14 @@ export async function settleBatch(
         settlement = await settleFailure(context, delivery, bodies.get(delivery.id), outcomes.get(delivery.id));
       } catch (error) {
         const infrastructure = error instanceof InfrastructureError ? error : new InfrastructureError(toError(error).message, { cause: error });
-        return { settled, error: infrastructure };
+        return { settled, error: infrastructure, outage: await failureWasOutage(context) };
       }
     }
     settled.add(delivery.id);
     counts[settlement] += 1;
     counts.processed += 1;
   }
-  return { settled, error: undefined };
+  return { settled, error: undefined, outage: false };
 }
 
 /**

@@ -21,8 +21,7 @@ import { InfrastructureError } from '../errors';
 import { createLogger } from '../log';
 import { PartitionedConsumer, partitionedQueueDrained, type PartitionSpec } from '../queue/partitions';
 import { RunBudget } from './run-budget';
-import { runBatchConsumer, settleBatch, type BatchConsumerOptions, type ConsumerCounts } from './run-batch-consumer';
-import type { SettleContext } from './settle';
+import { runBatchConsumer, settleBatch, settleContextOf, type BatchConsumerOptions, type ConsumerCounts } from './run-batch-consumer';
 
 export interface PartitionedBatchConsumerOptions extends Omit<BatchConsumerOptions, 'queue'> {
   /** The Redis the queue backend runs on (the partition leases live beside the messages). */
@@ -46,7 +45,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * InfrastructureError (after giving back what it held) when a dependency is down.
  */
 export async function runPartitionedBatchConsumer(options: PartitionedBatchConsumerOptions): Promise<ConsumerCounts> {
-  const { backend, spec, damagedStore, retryPolicy, handleBatch } = options;
+  const { backend, spec, handleBatch } = options;
   const queue = spec.queue;
   const timeLimitMs = (options.timeLimitSeconds ?? 0) * 1000;
   const messageLimit = options.messageLimit ?? 0;
@@ -54,7 +53,7 @@ export async function runPartitionedBatchConsumer(options: PartitionedBatchConsu
   const budget = new RunBudget({ count: messageLimit, countLimit: 'message-limit', timeMs: timeLimitMs });
   const wait = Boolean(options.wait) && budget.bounded;
   const logger = options.logger ?? createLogger({ component: 'consumer', queue });
-  const context: SettleContext = { queue, damagedStore, retryPolicy, logger, now: options.now ?? (() => new Date()) };
+  const context = settleContextOf({ ...options, queue }, logger);
   // Its own run line says which part it was, beside this run's own at the end.
   const plainPart = await runBatchConsumer({ ...options, queue, wait: false, logger: logger.child({ part: 'plain queue of the name, first' }) });
   const counts: ConsumerCounts = { ...plainPart, stoppedBecause: 'empty' };
@@ -76,9 +75,9 @@ export async function runPartitionedBatchConsumer(options: PartitionedBatchConsu
     // The deliveries as leased: settleBatch parses them, so that a body that is not a JSON object
     // goes to `damaged` with its raw text and the partition goes on, as on an unpartitioned queue.
     handleBatch: async (deliveries) => {
-      const { settled, error } = await settleBatch(deliveries, handleBatch, context, counts);
+      const { settled, error, outage } = await settleBatch(deliveries, handleBatch, context, counts);
       failure ??= error;
-      return new Map(deliveries.filter((d) => !settled.has(d.id)).map((d) => [d.id, error]));
+      return { failures: new Map(deliveries.filter((d) => !settled.has(d.id)).map((d) => [d.id, error])), uncounted: outage };
     },
   });
   await member.start();

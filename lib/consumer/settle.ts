@@ -6,7 +6,8 @@
  * - DropMessageError: acked and logged (a deliberate drop, e.g. a duplicate);
  * - RetryableError: stored in `damaged` with a retry date while the message is young enough,
  *   without one when it is too old; then acked;
- * - InfrastructureError: not acked; the caller releases it and stops the run;
+ * - InfrastructureError: not acked; the caller releases it (uncounted when failureWasOutage says
+ *   the failure was an outage) and stops the run;
  * - anything else (MalformedMessageError for a body that is not a JSON object included):
  *   stored in `damaged` without a retry date, with error text and stack; then acked.
  *
@@ -28,6 +29,21 @@ export interface SettleContext {
   retryPolicy: RetryPolicy;
   logger: Logger;
   now: () => Date;
+  /** Whether what the handler needs (its database, say) answers now; never rejects (see failureWasOutage). */
+  dependenciesReachable?: () => Promise<boolean>;
+}
+
+/**
+ * Whether an infrastructure failure was an outage: asked right after it, the damaged store or a
+ * dependency of the handler does not answer. Its messages then go back uncounted (their deliveries
+ * not spent), so that an outage that lasts longer than maxReceiveCount runs dead-letters nothing.
+ * When everything answers, the failure may be the messages' own (a statement that drops the
+ * connection, a value that makes the driver fail), and their release counts, so that such a
+ * message ends in the dead letters instead of stopping every run.
+ */
+export async function failureWasOutage(context: SettleContext): Promise<boolean> {
+  const answers = await Promise.all([context.damagedStore.reachable(), context.dependenciesReachable?.() ?? true]);
+  return answers.includes(false);
 }
 
 /**

@@ -4,6 +4,7 @@
  * Every session runs in UTC so that DATETIME columns hold UTC whatever the server's zone is.
  */
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import mysql, { type ExecuteValues } from 'mysql2/promise';
@@ -48,6 +49,20 @@ export function drizzleOn(client: mysql.Pool | mysql.PoolConnection): Db {
   const db = drizzle(client, { schema, mode: 'default' });
   drivers.set(db, client);
   return db;
+}
+
+/**
+ * Whether the database under `db` answers a trivial query now; never rejects. Asked after a
+ * failure, it tells an outage from a statement that broke the connection (lib/consumer/settle.ts,
+ * failureWasOutage).
+ */
+export async function databaseAnswers(db: Db): Promise<boolean> {
+  try {
+    await db.execute(sql`SELECT 1`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

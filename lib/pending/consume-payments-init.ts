@@ -9,7 +9,7 @@
  * down stops the run with the batch back in the queue.
  */
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
-import type { Db } from '../db/client';
+import { databaseAnswers, type Db } from '../db/client';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { PendingPipelineDeps } from './consume-pending';
@@ -34,6 +34,7 @@ export function consumePaymentsInit(deps: PendingPipelineDeps, options: ConsumeP
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
+    dependenciesReachable: () => databaseAnswers(deps.db),
     handleBatch: paymentsInitBatchHandler(deps),
   });
 }

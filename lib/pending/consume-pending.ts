@@ -18,7 +18,7 @@ import { withDatabase } from '../db/transaction';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
-import type { Db } from '../db/client';
+import { databaseAnswers, type Db } from '../db/client';
 import { DropMessageError, InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { MessageBody, QueueBackend } from '../queue/types';
@@ -60,6 +60,7 @@ export function consumePending(deps: PendingPipelineDeps, options: ConsumePendin
     damagedStore: deps.damagedStore,
     retryPolicy: deps.retryPolicy,
     logger: deps.logger,
+    dependenciesReachable: () => databaseAnswers(deps.db),
     handleBatch: pendingBatchHandler(deps, options),
     prepareBatch: preparePendingBatch,
   });

@@ -117,7 +117,7 @@ export async function consumeBatchesWith(
     acks.push(...handled);
     result.acked += handled.length;
     result.failed += failed.length;
-    if (failed.length > 0) await operations.releaseQuietly(failed);
+    if (failed.length > 0) await (outcome.uncounted ? releaseUnhandled(failed) : operations.releaseQuietly(failed));
     const settled = await ahead;
     const leasedAhead = settled && 'leased' in settled ? settled.leased.deliveries : [];
     // A lease ahead that failed fails the run, unless the callback asked to stop anyway: then the

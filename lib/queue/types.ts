@@ -108,6 +108,13 @@ export interface BatchLoopOutcome extends BatchOutcome {
    * consumer that stops with a backlog then spends none of its messages' deliveries.
    */
   unhandled?: boolean;
+  /**
+   * The failed ones failed through no fault of their own (a dependency their handler needs was
+   * down): they go back as a batch leased ahead does, with their receive counts as before this
+   * lease where `capabilities.leaseAheadUncounted` (elsewhere they count), so that an outage longer
+   * than maxReceiveCount runs dead-letters nothing.
+   */
+  uncounted?: boolean;
 }
 
 /** Optional hooks of consumeBatches. */

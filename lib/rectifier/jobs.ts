@@ -3,6 +3,7 @@
  * configuration, one call into the rectifier. The adapters are stateless HTTP clients, built
  * once with the options.
  */
+import { databaseAnswers } from '../db/client';
 import { configuredRetryPolicy } from '../consumer/retry-policy';
 import { defineJob } from '../job';
 import type { Logger } from '../log';
@@ -70,6 +71,7 @@ export const consumeRectifyJob = defineJob({
       damagedStore: deps.damagedStore,
       retryPolicy,
       logger: deps.logger,
+      dependenciesReachable: async () => (await Promise.all([databaseAnswers(deps.db), databaseAnswers(deps.trackingDb)])).every(Boolean),
       handleBatch: async (messages) =>
         (await handleTriggers({ ...deps, adapters, retryPolicy }, messages, { ...options, timeLimitSeconds: Math.min(options.timeLimitSeconds, remaining()) })).failures,
     });

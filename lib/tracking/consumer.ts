@@ -16,6 +16,7 @@ import type { DamagedStore } from '../consumer/damaged-store';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { runBatchConsumer, type BatchFailures, type BatchMessage, type ConsumerCounts } from '../consumer/run-batch-consumer';
 import { runPartitionedBatchConsumer } from '../consumer/run-partitioned-batch-consumer';
+import { databaseAnswers, drizzleOn } from '../db/client';
 import { DropMessageError } from '../errors';
 import type { Logger } from '../log';
 import { runSqsEventBatch } from '../consumer/run-sqs-event';
@@ -64,6 +65,7 @@ export async function consumeContributionTracking(options: TrackingConsumerOptio
     damagedStore: options.damagedStore,
     retryPolicy: options.retryPolicy,
     logger,
+    dependenciesReachable: () => databaseAnswers(drizzleOn(pool)),
     handleBatch: trackingBatchHandler(pool, logger, partitionSpec),
   };
   const prepareBatch = (messages: BatchMessage[]) => prepareTrackingBatch(messages.map(({ body }) => body));

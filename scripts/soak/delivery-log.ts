@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { messageHash } from '../../lib/content-hash';
-import { PartitionedConsumer, type PartitionedConsumerOptions } from '../../lib/queue/partitions';
+import { PartitionedConsumer, reportedFailures, type PartitionedConsumerOptions } from '../../lib/queue/partitions';
 import type { Delivery, QueueBackend } from '../../lib/queue/types';
 
 /** One line of a delivery log: the keys of the messages of `queue` settled in one batch. */
@@ -79,9 +79,9 @@ export function recordPartitionedConsumers(file: string): void {
     const handleBatch = options.handleBatch;
     if (handleBatch) {
       options.handleBatch = async (deliveries) => {
-        const failures = await handleBatch(deliveries);
-        recordSettled(file, options.spec.queue, deliveries, [...(failures ?? new Map<string, unknown>()).keys()]);
-        return failures;
+        const report = await handleBatch(deliveries);
+        recordSettled(file, options.spec.queue, deliveries, [...reportedFailures(report).keys()]);
+        return report;
       };
     }
     return start.call(this);

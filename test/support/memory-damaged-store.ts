@@ -15,6 +15,10 @@ export class MemoryDamagedStore implements DamagedStore {
     if (this.unavailable) throw new DamagedStoreUnavailableError('insert into damaged failed (ECONNREFUSED)');
   }
 
+  async reachable(): Promise<boolean> {
+    return !this.unavailable;
+  }
+
   async insert(entry: DamagedEntry, now = new Date()): Promise<void> {
     this.check();
     const row = damagedRowFor(entry, now);

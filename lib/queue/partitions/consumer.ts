@@ -41,9 +41,20 @@ export type PartitionHandler = (body: MessageBody, delivery: Delivery) => Promis
  * a throw fails them all. The first failed message and every one after it in the batch go back to
  * their places (a partition is one ordered sequence, as an SQS message group is), the ones before
  * it are acked; a handler that settles failures itself (stores them for a retry, say) reports only
- * the ones it could not settle.
+ * the ones it could not settle. Reported with `uncounted`, they failed through no fault of their
+ * own (a dependency was down) and go back with their receive counts as before this lease
+ * (BatchLoopOutcome.uncounted).
  */
-export type PartitionBatchHandler = (deliveries: Delivery[]) => Promise<Map<string, unknown> | void>;
+export type PartitionBatchHandler = (deliveries: Delivery[]) => Promise<PartitionBatchReport | void>;
+
+/** What a PartitionBatchHandler reports: the failures alone, or with whether they go back uncounted. */
+export type PartitionBatchReport = Map<string, unknown> | { failures: Map<string, unknown>; uncounted: boolean };
+
+/** The failures a PartitionBatchHandler reported, whichever form it used (none: an empty map). */
+export function reportedFailures(report: PartitionBatchReport | void): Map<string, unknown> {
+  if (report instanceof Map) return report;
+  return report?.failures ?? new Map<string, unknown>();
+}
 
 export interface PartitionedConsumerOptions {
   /** The Redis client the partition scripts run on (a Redis or a Cluster); the caller closes it. */
@@ -385,10 +396,10 @@ export class PartitionedConsumer {
           operations,
           () => (running() ? this.batch : 0),
           async (deliveries) => {
-            const failedIds = await this.handle(owned, deliveries);
-            if (failedIds === undefined) return { failedIds: [], unhandled: true };
+            const handled = await this.handle(owned, deliveries);
+            if (handled === undefined) return { failedIds: [], unhandled: true };
             if (this.options.shouldStop?.()) this.stop();
-            return { failedIds, stop: !running() };
+            return { ...handled, stop: !running() };
           },
         );
         if (result.stale > 0) this.log.warn({ queue: owned.queue, stale: result.stale }, 'acks refused (partition lost or lease ran out): those messages will be processed again');
@@ -443,11 +454,12 @@ export class PartitionedConsumer {
   /**
    * Runs the handler over a batch of the partition; resolves with the ids that go back to their
    * places: the first failed message and every one after it (released at once, so the partition's
-   * next lease delivers them again, first); undefined when the consumer stopped before the batch
-   * was handed over (it goes back untouched).
+   * next lease delivers them again, first), and whether they go back uncounted; undefined when the
+   * consumer stopped before the batch was handed over (it goes back untouched).
    */
-  private async handle(owned: Owned, deliveries: Delivery[]): Promise<string[] | undefined> {
+  private async handle(owned: Owned, deliveries: Delivery[]): Promise<{ failedIds: string[]; uncounted: boolean } | undefined> {
     const failures = new Map<string, unknown>();
+    let uncounted = false;
     // Only the handler takes a slot, never a lease or a busy partition's wait: a slot then only
     // ever waits for handlers, whatever Redis or another partition does.
     await this.slots?.acquire();
@@ -458,7 +470,9 @@ export class PartitionedConsumer {
     }
     try {
       if (this.options.handleBatch) {
-        for (const [id, error] of (await this.options.handleBatch(deliveries)) ?? []) failures.set(id, error);
+        const reported = await this.options.handleBatch(deliveries);
+        if (reported && !(reported instanceof Map)) uncounted = reported.uncounted;
+        for (const [id, error] of reportedFailures(reported)) failures.set(id, error);
       } else {
         for (const delivery of deliveries) {
           // A plain handler takes JSON objects: any other body fails it (released, and in the end
@@ -477,10 +491,10 @@ export class PartitionedConsumer {
       this.slots?.release();
     }
     const first = deliveries.findIndex((delivery) => failures.has(delivery.id));
-    if (first < 0) return [];
+    if (first < 0) return { failedIds: [], uncounted: false };
     const failed = deliveries[first]!;
-    this.log.warn({ queue: owned.queue, id: failed.id, returned: deliveries.length - first, err: toError(failures.get(failed.id)).message }, 'handler failed; messages released to their places');
-    return deliveries.slice(first).map((delivery) => delivery.id);
+    this.log.warn({ queue: owned.queue, id: failed.id, returned: deliveries.length - first, uncounted, err: toError(failures.get(failed.id)).message }, 'handler failed; messages released to their places');
+    return { failedIds: deliveries.slice(first).map((delivery) => delivery.id), uncounted };
   }
 }
 

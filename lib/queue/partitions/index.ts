@@ -5,6 +5,6 @@
  * SQS event source is the consumer group on SQS; status.ts reads owners and counts.
  */
 export * from './routing';
-export { PartitionedConsumer, consumePartitioned, type PartitionHandler, type PartitionBatchHandler, type PartitionedConsumerOptions } from './consumer';
+export { PartitionedConsumer, consumePartitioned, reportedFailures, type PartitionHandler, type PartitionBatchHandler, type PartitionBatchReport, type PartitionedConsumerOptions } from './consumer';
 export { partitionStatus, partitionedQueueDrained, queueStats, queueStorage, type PartitionState, type PartitionMember, type PartitionedQueueStatus } from './status';
 export { RedisPartitionScripts, partitionOwnerKey, partitionFenceKey, partitionMembersKey, partitionNoticeChannel, type PartitionLeaseResult } from './redis-partition-scripts';

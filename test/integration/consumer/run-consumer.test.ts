@@ -140,4 +140,70 @@ describe('runConsumer (Redis queue, MariaDB damaged store)', () => {
       await unreachable.close();
     }
   });
+
+  describe('with the receive limit the queues are declared with (maxReceiveCount 5)', () => {
+    let limited: RedisQueueBackend;
+
+    beforeAll(() => {
+      limited = new RedisQueueBackend({ url: REDIS_URL, defaults: { maxReceiveCount: 5 } });
+    });
+
+    afterAll(async () => {
+      await limited.close();
+    });
+
+    const runLimited = (queue: string, handler: MessageHandler, extra: Partial<Parameters<typeof runConsumer>[0]> = {}) =>
+      run(queue, handler, { backend: limited, ...extra });
+
+    it('should spend no delivery while the database is down, so that more runs than that dead-letter nothing', async () => {
+      // arrange: the damaged store's database (and so the handler's) does not answer
+      const queue = newQueue();
+      await limited.pushBatch(queue, [{ n: 1 }, { n: 2 }]);
+      const unreachable = openDatabase('mysql://root@127.0.0.1:1/nowhere', { connectionLimit: 1 });
+      const seen: unknown[] = [];
+
+      try {
+        // act: eight failed runs, then one once the database is back
+        for (let attempt = 0; attempt < 8; attempt++) {
+          await expect(
+            runLimited(queue, async () => {
+              throw new InfrastructureError('database unreachable');
+            }, { damagedStore: createDamagedStore(unreachable.db) }),
+          ).rejects.toBeInstanceOf(InfrastructureError);
+        }
+        const during = await limited.stats(queue);
+        const counts = await runLimited(queue, async (body, delivery) => void seen.push([body.n, delivery.receiveCount]));
+
+        // assert
+        expect(during).toMatchObject({ ready: 2, inFlight: 0, dead: 0 });
+        expect(counts).toMatchObject({ processed: 2, succeeded: 2 });
+        expect(seen).toEqual([
+          [1, 1],
+          [2, 1],
+        ]);
+      } finally {
+        await unreachable.close();
+      }
+    });
+
+    it('should spend a delivery per run when the database answers after the failure, dead-lettering the message in the end', async () => {
+      // arrange: a message whose handling fails as a dropped connection would, while MariaDB answers
+      const queue = newQueue();
+      await limited.push(queue, { n: 'breaks the connection' });
+
+      // act
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await expect(
+          runLimited(queue, async () => {
+            throw new InfrastructureError('connection lost during the statement');
+          }),
+        ).rejects.toBeInstanceOf(InfrastructureError);
+      }
+      const counts = await runLimited(queue, async () => undefined);
+
+      // assert
+      expect(counts).toMatchObject({ processed: 0, stoppedBecause: 'empty' });
+      expect(await limited.stats(queue)).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+    });
+  });
 });

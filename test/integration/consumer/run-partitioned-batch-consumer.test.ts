@@ -218,7 +218,7 @@ describe('runPartitionedBatchConsumer', () => {
       return { counts, dead };
     }
 
-    it('should spend no more than the one delivery each message got when the database is down, dead-lettering none', async () => {
+    it('should spend no more than the one delivery each message got when its batch fails while the database answers, dead-lettering none', async () => {
       // arrange: a backlog in every partition, and a database that is down
       const spec = newSpec();
       const messages = interleavedMessages(40, 6);
@@ -241,6 +241,34 @@ describe('runPartitionedBatchConsumer', () => {
       expect(counts).toHaveLength(messages.length);
       // Leased once here to read it: a message the run handed to its handler shows 2, any other 1.
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+    });
+
+    it('should spend no delivery while the database is down, over more runs than maxReceiveCount', async () => {
+      // arrange: a backlog in every partition, and a database (the damaged store's too) that does not answer
+      const spec = newSpec();
+      const messages = interleavedMessages(40, 6);
+      await new PartitionedQueue(limited, spec).pushBatch(messages);
+      const down = new MemoryDamagedStore();
+      down.unavailable = true;
+
+      // act: eight runs, as eight scheduled minutes of an outage would make
+      for (let run = 0; run < 8; run++) {
+        await expect(
+          runPartitionedBatchConsumer({
+            redis: client, backend: limited, spec, leaseMs: 900, batchSize: 5,
+            damagedStore: down, retryPolicy: DEFAULT_RETRY_POLICY, logger,
+            handleBatch: async () => {
+              throw new InfrastructureError('database unreachable');
+            },
+          }),
+        ).rejects.toBeInstanceOf(InfrastructureError);
+      }
+
+      // assert: leased once here to read it, every message shows its first delivery
+      const { counts, dead } = await receiveCountsLeft(spec);
+      expect(dead).toBe(0);
+      expect(counts).toHaveLength(messages.length);
+      expect(new Set(counts)).toEqual(new Set([1]));
     });
 
     it('should give back what it leased after its message limit without spending its deliveries', async () => {

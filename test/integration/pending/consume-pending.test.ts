@@ -6,6 +6,8 @@ import { PaymentsInitialStore } from '../../../lib/pending/payments-initial-stor
 import { normalisePendingMessage } from '../../../lib/pending/normalise-message';
 import { PendingStore, pendingMessageKey } from '../../../lib/pending/pending-store';
 import { SettledOrdersStore } from '../../../lib/pending/settled-orders-store';
+import { openDatabase } from '../../../lib/db/client';
+import { RedisQueueBackend } from '../../../lib/queue';
 import { openCountedDatabase } from '../../support/database';
 import { createPendingTestEnv, type PendingTestEnv } from '../../support/pending';
 import legacy from '../../../fixtures/pending-message-legacy-keys.json';
@@ -211,6 +213,30 @@ describe('consumePending', () => {
 
     await down.close();
     expect(await env.queued(env.queues.pending)).toHaveLength(1);
+  });
+
+  it('should spend no delivery while its database is down, so that an outage longer than maxReceiveCount runs dead-letters nothing', async () => {
+    // arrange: the queue's declared receive limit, and the pending database (the damaged store's too) down
+    const limited = new RedisQueueBackend({ redis: env.redis, defaults: { maxReceiveCount: 5 } });
+    const down = openDatabase('mysql://root@127.0.0.1:1/nowhere', { connectionLimit: 1 });
+    await limited.pushBatch(env.queues.pending, [1, 2, 3].map((n) => ({ ...fixture, order_id: `${n}.1` })));
+    const options = { queue: env.queues.pending, timeLimitSeconds: 5, messageLimit: 0, batchSize: 10, resolveMode: 'delete' as const };
+
+    // act: eight runs (one a minute on the deployed schedule) while it is down, then one after
+    try {
+      for (let run = 0; run < 8; run++) {
+        await expect(consumePending({ ...env.deps, backend: limited, db: down.db, damagedStore: createDamagedStore(down.db) }, options)).rejects.toThrow(/database unavailable/);
+      }
+    } finally {
+      await down.close();
+    }
+    const during = await limited.stats(env.queues.pending);
+    const counts = await consumePending({ ...env.deps, backend: limited }, options);
+
+    // assert
+    expect(during).toMatchObject({ ready: 3, inFlight: 0, dead: 0 });
+    expect(counts).toMatchObject({ processed: 3, succeeded: 3 });
+    expect(await env.rows('SELECT order_id FROM pending ORDER BY order_id')).toEqual([{ order_id: '1.1' }, { order_id: '2.1' }, { order_id: '3.1' }]);
   });
 
   describe('a completion message on the pending queue', () => {

@@ -338,6 +338,24 @@ export function describeQueueContract(label: string, factory: ContractFactory): 
       expect(rest.map((d) => d.receiveCount)).toEqual([uncounted, uncounted, uncounted, uncounted, uncounted, uncounted]);
     });
 
+    it('should give back the failed messages of a batch uncounted when the callback says their failure was not theirs', async () => {
+      const { backend, queue } = await open();
+      await backend.pushBatch(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+
+      const result = await backend.consumeBatches(queue, () => 4, async (deliveries) => ({
+        failedIds: deliveries.slice(1).map((d) => d.id),
+        stop: true,
+        uncounted: true,
+      }));
+      const rest = await backend.lease(queue, { max: 10 });
+
+      expect(result).toEqual({ leased: 4, acked: 1, failed: 3, batches: 1, stoppedBecause: 'stopped' });
+      expect(redeliveredOrder(backend, rest)).toEqual([1, 2, 3, 4, 5]);
+      // 1–3 were handed over and failed, 4 and 5 leased ahead: where the backend can, no lease counted
+      const uncounted = backend.capabilities.leaseAheadUncounted ? 1 : 2;
+      expect(rest.map((d) => d.receiveCount)).toEqual([uncounted, uncounted, uncounted, uncounted, uncounted]);
+    });
+
     it('should give back a whole batch whose callback throws and the batch leased ahead, after acking the batch before it', async () => {
       const { backend, queue } = await open();
       await backend.pushBatch(queue, Array.from({ length: 9 }, (_, n) => ({ n })));

@@ -51,6 +51,9 @@ function memoryStore(options: { down?: boolean } = {}): DamagedStore & { entries
       return [];
     },
     async clearRetryDate() {},
+    async reachable() {
+      return !options.down;
+    },
     async deleteByIds() {
       return 0;
     },
