@@ -180,10 +180,20 @@ function parseObject(raw: string | Buffer | null): Json {
   return parsed.value;
 }
 
+/**
+ * What the legacy tables' TIMESTAMP columns hold, in the UTC sessions the loader uses: from
+ * 1970-01-01 00:00:01 to 2038-01-19 03:14:07, the first minute left out since an event is counted
+ * in the minute it falls in and the 00:00 minute is not a TIMESTAMP. An event outside would make
+ * the server refuse the whole transaction, every run again: its partition would never move on.
+ */
+const EARLIEST_TIME = Date.UTC(1970, 0, 1, 0, 1, 0);
+const LATEST_TIME = Date.UTC(2038, 0, 19, 3, 14, 7);
+
 function parseTime(value: unknown): number {
   if (typeof value !== 'string' || !DT.test(value)) throw new InvalidEvent('dt is not an ISO 8601 UTC time');
   const time = Date.parse(value);
   if (Number.isNaN(time)) throw new InvalidEvent('dt is not an ISO 8601 UTC time');
+  if (time < EARLIEST_TIME || time > LATEST_TIME) throw new InvalidEvent('dt is outside what a TIMESTAMP holds (1970-01-01 00:01 to 2038-01-19 03:14:07 UTC)');
   return time;
 }
 

@@ -15,7 +15,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { configuredTopics, impressionsConfig, type ImpressionTopic } from '../../lib/impressions/config';
 import { createKafkaClient } from '../../lib/impressions/kafka-client';
 import { consumeImpressions } from '../../lib/impressions/kafka-consumer-loop';
-import { loadKafkaEvent, type SelfManagedKafkaEvent } from '../../lib/impressions/lambda-event';
+import { loadKafkaEvent, type KafkaEventRecord, type SelfManagedKafkaEvent } from '../../lib/impressions/lambda-event';
 import { readStoredOffsets } from '../../lib/impressions/offset-store';
 import { createLogger } from '../../lib/log';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -181,6 +181,29 @@ describe('impressions loader', () => {
 
       expect(summary).toMatchObject({ batches: 2, received: 8, applied: 8, counted: 4, ignored: 3, invalid: 1, unknownTopics: [] });
       await expectFixtureRows('lambda', { banner: BANNER.topic, landingpage: LANDING.topic });
+    });
+
+    it('should count an event dated beyond what a TIMESTAMP holds as invalid and load the others of its batch', async () => {
+      // arrange: each topic's records with events of 2040 and 1969 among them
+      const loader = new ImpressionsLoader({ db: database.db, pool: database.pool, logger: quiet });
+      const event = kafkaEvent();
+      const redated = (record: KafkaEventRecord, dt: string): KafkaEventRecord => {
+        const line = JSON.parse(Buffer.from(record.value!, 'base64').toString('utf8')) as Record<string, unknown>;
+        return { ...record, value: Buffer.from(JSON.stringify({ ...line, dt })).toString('base64') };
+      };
+      for (const records of Object.values(event.records)) {
+        const [first] = records;
+        records.splice(1, 0, redated(first!, '2040-06-01T12:00:00Z'), redated(first!, '1969-06-01T12:00:00Z'));
+        records.forEach((record, offset) => (record.offset = offset));
+      }
+
+      // act
+      const summary = await loadKafkaEvent(loader, event, { consumerGroup: 'lambda', topics: [BANNER, LANDING] });
+
+      // assert
+      expect(summary).toMatchObject({ received: 12, applied: 12, counted: 4, ignored: 3, invalid: 5 });
+      expect(await readBannerCells(database.pool)).toEqual(EXPECTED_CELLS);
+      expect(await readLandingPageRows(database.pool)).toEqual(EXPECTED_LANDING_PAGES);
     });
 
     it('should change nothing when Lambda delivers the same records again', async () => {

@@ -43,6 +43,9 @@ describe('parseBannerImpression', () => {
   it.each([
     ['dt that does not parse', {}, { dt: 'not-a-date' }, 'dt is not an ISO 8601 UTC time'],
     ['dt without a time zone', {}, { dt: '2024-11-27T13:00:07' }, 'dt is not an ISO 8601 UTC time'],
+    ['dt after what a TIMESTAMP holds', {}, { dt: '2040-01-01T00:00:00Z' }, 'dt is outside what a TIMESTAMP holds (1970-01-01 00:01 to 2038-01-19 03:14:07 UTC)'],
+    ['dt before it', {}, { dt: '1969-12-31T23:59:59Z' }, 'dt is outside what a TIMESTAMP holds (1970-01-01 00:01 to 2038-01-19 03:14:07 UTC)'],
+    ['dt in the first minute of 1970', {}, { dt: '1970-01-01T00:00:30Z' }, 'dt is outside what a TIMESTAMP holds (1970-01-01 00:01 to 2038-01-19 03:14:07 UTC)'],
     ['a three-letter country', { country: 'USA' }, {}, 'event.country is not two letters'],
     ['an upper-case uselang', { uselang: 'EN' }, {}, 'event.uselang is not a language code'],
     ['a uselang over 24 characters', { uselang: 'a'.repeat(25) }, {}, 'event.uselang is not a language code'],
