@@ -8,10 +8,18 @@ export class QueueUnavailableError extends InfrastructureError {}
 export class QueueUsageError extends BufferError {}
 
 /**
+ * The queue refused this message for what it is (its size, a missing partition key): nothing was
+ * stored, and pushing the same body again fails the same way. What moves stored messages onto a
+ * queue (requeue-damaged, the cutover mover) leaves such a message where it is for a person and
+ * goes on with the others.
+ */
+export class MessageRefusedError extends QueueUsageError {}
+
+/**
  * The message is bigger than the queue's maxMessageBytes: nothing was stored. The size is in the
  * text, never the body. A caller error (HTTP 413 at the tracking endpoint), not retryable.
  */
-export class MessageTooLargeError extends QueueUsageError {
+export class MessageTooLargeError extends MessageRefusedError {
   constructor(
     readonly queue: string,
     readonly bytes: number,
@@ -47,7 +55,7 @@ export class MalformedQueueMessageError extends MalformedMessageError {
  * A message pushed to a partitioned queue lacks its partition key (or holds one that is not a
  * string or a number), and the queue declares no default partition: nothing was stored.
  */
-export class PartitionKeyMissingError extends QueueUsageError {
+export class PartitionKeyMissingError extends MessageRefusedError {
   constructor(
     readonly queue: string,
     readonly partitionKey: string,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { collectDeadLetters } from '../../../lib/consumer/collect-dead-letters';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { requeueDamaged } from '../../../lib/consumer/requeue-damaged';
@@ -83,6 +83,29 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
       const partition = partitionQueueName(spec.queue, partitionOf(spec, { order_id: 'ORD-9' }));
       expect((await backend.peek(partition, 5)).map((body) => JSON.parse(body).order_id)).toEqual(['ORD-9']);
       expect((await backend.stats(spec.queue)).ready).toBe(0);
+    });
+
+    it('should leave rows the queue refuses for a person and requeue the due rows behind them', async () => {
+      // arrange: the oldest due rows are one without its partition key and one over the size limit
+      const spec = newPartitionedQueue();
+      const queue = newQueue();
+      const store = createDamagedStore(database.db);
+      const partitionSpecOf = (name: string) => (name === spec.queue ? spec : undefined);
+      await store.insert({ queue: spec.queue, body: JSON.stringify({ gateway: 'adyen' }), error: 'later', retryDate: new Date(Date.now() - 180_000) });
+      await store.insert({ queue, body: JSON.stringify({ order_id: 'big.1', response: 'x'.repeat(300_000) }), error: 'later', retryDate: new Date(Date.now() - 120_000) });
+      await store.insert({ queue, body: JSON.stringify({ order_id: 'due.2' }), error: 'later', retryDate: new Date(Date.now() - 60_000) });
+
+      // act
+      const counts = await requeueDamaged({ backend, damagedStore: store, limit: 10, logger, partitionSpecOf });
+
+      // assert
+      expect(counts).toEqual({ requeued: 1, unrequeueable: 2, byQueue: { [queue]: 1 } });
+      expect((await backend.peek(queue, 5)).map((body) => JSON.parse(body).order_id)).toEqual(['due.2']);
+      const left = await database.db.select().from(damaged).where(inArray(damaged.originalQueue, [queue, spec.queue])).orderBy(damaged.id);
+      expect(left.map((row) => [row.originalQueue, row.retryDate])).toEqual([
+        [spec.queue, null],
+        [queue, null],
+      ]);
     });
 
     it('should move at most `limit` rows per run', async () => {
