@@ -3,12 +3,13 @@
  * `maxReceiveCount` times sit in their queue's dead-letter list; this job moves them into
  * `damaged`, so that people have one place to look. Store first, delete second: a crash in
  * between duplicates a row, it never loses a message. Bounded per queue per run. A partitioned
- * queue's dead letters sit in each of its partition queues (docs/queue.md, Partitions): they are
- * collected from every one, under the queue's own name, so that requeue-damaged routes them back
- * by their key.
+ * queue's dead letters sit in each of its partition queues (docs/queue.md, Partitions) and in the
+ * plain queue of its name, which each partitioned run empties first (queueStorage, as the console
+ * and the alarms count them): they are collected from every one, under the queue's own name, so
+ * that requeue-damaged routes them back by their key.
  */
 import { createLogger, type Logger } from '../log';
-import { definedPartitionSpec, partitionStorageQueues, type PartitionSpec } from '../queue/partitions';
+import { definedPartitionSpec, queueStorage, type PartitionSpec } from '../queue/partitions';
 import type { QueueBackend } from '../queue/types';
 import type { DamagedStore } from './damaged-store';
 import { RunBudget } from './run-budget';
@@ -39,10 +40,8 @@ export async function collectDeadLetters(options: CollectDeadLettersOptions): Pr
   const specOf = options.partitionSpecOf ?? definedPartitionSpec;
   const counts: CollectDeadLettersCounts = {};
   for (const queue of queues) {
-    const spec = specOf(queue);
-    const sources = spec ? partitionStorageQueues(backend, spec) : [queue];
     let moved = 0;
-    for (const source of sources) {
+    for (const source of queueStorage(backend, queue, specOf)) {
       while (!budget.exhausted(moved)) {
         const letters = await backend.readDeadLetters(source, budget.nextBatch(moved, chunkSize));
         if (letters.length === 0) break;

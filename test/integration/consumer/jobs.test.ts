@@ -140,9 +140,13 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
       expect((await backend.stats(queue)).dead).toBe(0);
     });
 
-    it("should collect the dead letters of every partition queue of a partitioned queue under the queue's name", async () => {
-      // arrange: two keys on two different partitions, each dead-lettered there
+    it("should collect the dead letters of every partition queue of a partitioned queue, and of the plain queue of its name, under the queue's name", async () => {
+      // arrange: two keys on two different partitions, each dead-lettered there, and one dead-lettered on the plain queue of the name
       const spec = newPartitionedQueue();
+      await backend.push(spec.queue, { order_id: 'ORD-0', gateway: 'paypal' });
+      const [plain] = await backend.lease(spec.queue);
+      await backend.release(spec.queue, plain!.receipt);
+      await backend.lease(spec.queue); // past maxReceiveCount: dead-lettered
       const keys = ['ORD-1', 'ORD-2', 'ORD-3', 'ORD-4', 'ORD-5'];
       const [a, b] = keys.filter((key, i) => keys.findIndex((other) => partitionOf(spec, { order_id: other }) === partitionOf(spec, { order_id: key })) === i);
       const partitioned = new PartitionedQueue(backend, spec);
@@ -165,9 +169,10 @@ describe('damaged jobs (Redis queue, MariaDB damaged store)', () => {
       });
 
       // assert
-      expect(counts).toEqual({ [spec.queue]: 2 });
+      expect(counts).toEqual({ [spec.queue]: 3 });
+      expect((await backend.stats(spec.queue)).dead).toBe(0);
       const rows = await database.db.select().from(damaged).where(eq(damaged.originalQueue, spec.queue));
-      expect(rows.map((row) => row.orderId).sort()).toEqual([a, b].sort());
+      expect(rows.map((row) => row.orderId).sort()).toEqual(['ORD-0', a, b].sort());
       for (const orderId of [a!, b!]) expect((await backend.stats(partitioned.queueOf({ order_id: orderId }))).dead).toBe(0);
     });
   });
