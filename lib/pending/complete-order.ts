@@ -10,6 +10,7 @@
  */
 import { MalformedMessageError } from '../errors';
 import { isJsonObject } from '../json-object';
+import { truncateChars } from '../truncate';
 import type { PendingStore, ResolveMode } from './pending-store';
 import type { SettledOrdersStore } from './settled-orders-store';
 
@@ -54,15 +55,24 @@ export function isCompletionMessage(body: unknown): boolean {
 }
 
 /**
+ * The longest gateway and order id the order's tables hold (VARCHAR(255), in characters). A
+ * completion over it is refused here, alone: in the batch's one settling statement the server
+ * would refuse it, and with it every other message of the batch.
+ */
+const ORDER_FIELD_CHARS = 255;
+
+/**
  * Reads a completion (`{"gateway": …, "order_id": …}`, extra keys ignored) from a queue message
- * or an HTTP body; MalformedMessageError names what is missing, never a value.
+ * or an HTTP body; MalformedMessageError names what is wrong, never a value.
  */
 export function parseSettledOrder(body: unknown): SettledOrder {
   if (!isJsonObject(body)) throw new MalformedMessageError('completion is not a JSON object');
   const orderId = typeof body.order_id === 'number' ? String(body.order_id) : body.order_id;
   const problems: string[] = [];
   if (typeof body.gateway !== 'string' || body.gateway.trim() === '') problems.push('gateway is missing');
+  else if (truncateChars(body.gateway, ORDER_FIELD_CHARS) !== body.gateway) problems.push(`gateway is longer than ${ORDER_FIELD_CHARS} characters`);
   if (typeof orderId !== 'string' || orderId.trim() === '') problems.push('order_id is missing');
+  else if (truncateChars(orderId, ORDER_FIELD_CHARS) !== orderId) problems.push(`order_id is longer than ${ORDER_FIELD_CHARS} characters`);
   if (problems.length > 0) throw new MalformedMessageError(`invalid completion: ${problems.join('; ')}`);
   return { gateway: body.gateway as string, orderId: orderId as string };
 }

@@ -143,6 +143,15 @@ describe('settling a pending order', () => {
       expect(JSON.parse(response.body).error).toContain('order_id is missing');
     });
 
+    it('should answer 400, not 500, for a signed body whose order id is longer than the tables hold', async () => {
+      const body = JSON.stringify({ gateway: fixture.gateway, order_id: '9'.repeat(300) });
+
+      const response = await handlePendingRequest(post(body, signRequest(SECRET, { method: 'POST', path: COMPLETE_PATH, body }, nowSeconds)), options());
+
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body).error).toBe('invalid completion: order_id is longer than 255 characters');
+    });
+
     it("should answer a signed GET with the order's rows, newest first, and 404 for an order without rows", async () => {
       await twoRowsOf('523.1');
       const signGet = (orderId: string) => signRequest(SECRET, { method: 'GET', path: orderPath(fixture.gateway, orderId), body: '' }, nowSeconds);

@@ -254,6 +254,21 @@ describe('consumePending', () => {
       expect(await env.rows('SELECT id FROM damaged')).toEqual([]);
     });
 
+    it('should store a completion whose order id is longer than the tables hold in damaged alone, and settle the rest of its batch', async () => {
+      // arrange
+      await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '513.1' }, { ...fixture, order_id: '514.1' }]);
+      await run();
+      await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '515.1' }, completion('513.1'), completion('9'.repeat(300))]);
+
+      // act
+      const counts = await run();
+
+      // assert
+      expect(counts).toMatchObject({ processed: 3, succeeded: 2, damaged: 1 });
+      expect(await env.rows('SELECT order_id FROM pending ORDER BY order_id')).toEqual([{ order_id: '514.1' }, { order_id: '515.1' }]);
+      expect(await env.rows('SELECT error FROM damaged')).toEqual([{ error: 'MalformedMessageError: invalid completion: order_id is longer than 255 characters' }]);
+    });
+
     it('should settle an order whose pending message came in the same batch, before it', async () => {
       await env.backend.pushBatch(env.queues.pending, [{ ...fixture, order_id: '512.1' }, completion('512.1')]);
 
