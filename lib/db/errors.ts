@@ -35,12 +35,32 @@ export type DatabaseFailure = 'lock-conflict' | 'unavailable' | 'rejected' | 'no
 
 /** ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK: the server rolled back the statement or the transaction; doing it again can succeed. */
 const LOCK_CONFLICT_ERRNOS = new Set([1205, 1213]);
-/** Server replies that mean "not taking work now" rather than "not this statement". */
+/**
+ * Server replies that mean "not taking work now" rather than "not this statement": running the
+ * same statement later can succeed. A statement that always runs into one (a timeout it always
+ * exceeds) still ends in the dead letters: the consumers' release counts while the server answers
+ * (lib/consumer/settle.ts, failureWasOutage).
+ */
 const UNAVAILABLE_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR: too many connections
+  1041, // ER_OUT_OF_RESOURCES
+  1047, // ER_UNKNOWN_COM_ERROR: a Galera node not yet synced ("WSREP has not yet prepared node")
   1053, // ER_SERVER_SHUTDOWN
+  1135, // ER_CANT_CREATE_THREAD
+  1203, // ER_TOO_MANY_USER_CONNECTIONS
+  1290, // ER_OPTION_PREVENTS_STATEMENT: --read-only, as a primary is during a failover
+  1317, // ER_QUERY_INTERRUPTED: KILL QUERY, a server shutting down
+  1836, // ER_READ_ONLY_MODE
   1927, // ER_CONNECTION_KILLED
+  1969, // ER_STATEMENT_TIMEOUT (MariaDB's max_statement_time)
 ]);
+
+/**
+ * Below this, MySQL and MariaDB give an errno the same meaning; from it on they differ, and the
+ * driver's code names (MySQL's table) can be wrong for a MariaDB server (its 4025, a failed CHECK
+ * or JSON constraint, would read ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE).
+ */
+const SHARED_ERRNOS_BELOW = 1900;
 
 interface DriverError {
   fatal?: unknown;
@@ -86,8 +106,15 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return driverError(error)?.errno === 1062;
 }
 
-/** The MySQL error code (e.g. ER_DUP_ENTRY) anywhere in the cause chain. */
+/**
+ * What names the failure in error texts and logs, from anywhere in the cause chain: the error code
+ * of a server reply MySQL and MariaDB share (ER_DUP_ENTRY), the errno of one they do not
+ * (`errno 4025`), the Node code of a network failure (ECONNREFUSED). Never the driver's message,
+ * which can quote values.
+ */
 export function databaseErrorCode(error: unknown): string | undefined {
-  const code = driverError(error)?.code;
-  return typeof code === 'string' ? code : undefined;
+  const e = driverError(error);
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (typeof e?.errno === 'number' && typeof e.sqlState === 'string' && (e.errno >= SHARED_ERRNOS_BELOW || code === undefined)) return `errno ${e.errno}`;
+  return code;
 }

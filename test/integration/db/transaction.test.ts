@@ -196,6 +196,38 @@ describe('withDatabase', () => {
     }
   });
 
+  it('should reject a statement that ran past max_statement_time as unavailable, not as refused', async () => {
+    const result = withDatabase('slow read', () => database.pool.query('SET STATEMENT max_statement_time = 0.01 FOR SELECT SLEEP(0.5)'));
+
+    await expect(result).rejects.toMatchObject({ name: 'DatabaseUnavailableError', message: 'slow read: database unavailable (errno 1969)' });
+  });
+
+  it('should reject a statement killed by KILL QUERY as unavailable, not as refused', async () => {
+    // arrange: one connection, so that its id is the one the statement runs on
+    const pool = mysql.createPool({ uri: database.url, connectionLimit: 1 });
+    try {
+      const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+      const id = Number(rows[0]!.id);
+      const killer = setTimeout(() => void database.pool.query(`KILL QUERY ${id}`), 200);
+
+      // act
+      const result = withDatabase('killed read', () => pool.query('SELECT SLEEP(5)'));
+
+      // assert
+      await expect(result).rejects.toMatchObject({ name: 'DatabaseUnavailableError', message: 'killed read: database unavailable (ER_QUERY_INTERRUPTED)' });
+      clearTimeout(killer);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("should name a refusal of MariaDB's own by its errno, not by the MySQL code of that number", async () => {
+    // 4025 is MariaDB's ER_CONSTRAINT_FAILED (a JSON column's check); MySQL's 4025 is another error
+    const result = withDatabase('bad json', () => database.pool.query("INSERT INTO pending (date, gateway, message) VALUES (UTC_TIMESTAMP(), 'g', '{')"));
+
+    await expect(result).rejects.toMatchObject({ name: 'DatabaseRejectedError', code: 'errno 4025', message: 'bad json: the database refused the statement (errno 4025)' });
+  });
+
   it('should retry a single statement whose lock wait timed out', async () => {
     const pool = mysql.createPool({ uri: database.url, connectionLimit: 1 });
     const other = await mysql.createConnection({ uri: database.url });
