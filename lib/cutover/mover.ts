@@ -3,7 +3,7 @@
  * importers, docs/architecture.md §13): normalise each as its new consumer would, push the good
  * ones onto the target queue with their content hash as idempotency key, store the others in
  * `damaged` once (raw body, and the legacy channel's headers in the trace), record both in the
- * ledger. It resolves only when the target and `damaged` hold the batch: only then may the
+ * ledger; a message the target queue refuses (over its size limit) is one of the others. It resolves only when the target and `damaged` hold the batch: only then may the
  * caller remove anything at the source.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,7 @@ import type { Db } from '../db/client';
 import { damaged } from '../db/schema';
 import { withDatabase } from '../db/transaction';
 import type { Logger } from '../log';
+import { MessageRefusedError } from '../queue/errors';
 import { queueProducer } from '../queue/partitions';
 import type { MessageBody, QueueBackend } from '../queue/types';
 import type { WireFormat } from '../console/wire-format';
@@ -80,6 +81,7 @@ export async function moveBatch(deps: MoverDeps, channel: CutoverChannel, items:
   const outcomes: Array<'moved' | 'damaged'> = [];
   const bodies: MessageBody[] = [];
   const keys = new Map<MessageBody, string>();
+  const itemOf = new Map<MessageBody, number>();
   const unmovable: Array<{ item: LegacyItem; error: Error }> = [];
   for (const item of items) {
     const read = readLegacyMessage(item.raw, channel.format, item.fill);
@@ -88,6 +90,7 @@ export async function moveBatch(deps: MoverDeps, channel: CutoverChannel, items:
       outcomes.push('moved');
       bodies.push(read.body);
       keys.set(read.body, cutoverIdempotencyKey(read.hash));
+      itemOf.set(read.body, hashes.length - 1);
     } else {
       hashes.push(rawHash(item.raw));
       outcomes.push('damaged');
@@ -95,11 +98,44 @@ export async function moveBatch(deps: MoverDeps, channel: CutoverChannel, items:
     }
   }
   if (dryRun) return { hashes, outcomes };
-  // Through the target's routing when it is partitioned (contribution tracking, by its id).
-  if (bodies.length > 0) await queueProducer(deps.backend, channel.target).pushBatch(bodies, { idempotencyKey: (body) => keys.get(body)! });
+  for (const { body, error } of await pushRefusingAlone(deps.backend, channel.target, bodies, keys)) {
+    const index = itemOf.get(body)!;
+    hashes[index] = rawHash(items[index]!.raw);
+    outcomes[index] = 'damaged';
+    unmovable.push({ item: items[index]!, error });
+  }
   for (const { item, error } of unmovable) await storeDamagedOnce(deps, channel.target, item, error, channel.name);
   await deps.ledger.recordMoved(channel.name, hashes.filter((_, i) => outcomes[i] === 'moved'));
   await deps.ledger.recordDamaged(channel.name, hashes.filter((_, i) => outcomes[i] === 'damaged'));
   if (unmovable.length > 0) deps.logger.warn({ channel: channel.name, damaged: unmovable.length }, 'legacy messages stored in damaged');
   return { hashes, outcomes };
+}
+
+/**
+ * Pushes `bodies` onto `target` (through its routing when it is partitioned: contribution tracking,
+ * by its id) and resolves with those the queue refused for what they are (MessageRefusedError: a
+ * legacy message over the size limit, which ActiveMQ never had). A batch the queue refuses is
+ * pushed again one message at a time, so that only the refused ones are left out; the idempotency
+ * keys make the second push of any that a partition stored before the refusal a no-op.
+ */
+async function pushRefusingAlone(backend: QueueBackend, target: string, bodies: MessageBody[], keys: Map<MessageBody, string>): Promise<Array<{ body: MessageBody; error: MessageRefusedError }>> {
+  if (bodies.length === 0) return [];
+  const producer = queueProducer(backend, target);
+  const idempotencyKey = (body: MessageBody) => keys.get(body)!;
+  try {
+    await producer.pushBatch(bodies, { idempotencyKey });
+    return [];
+  } catch (error) {
+    if (!(error instanceof MessageRefusedError)) throw error;
+  }
+  const refused: Array<{ body: MessageBody; error: MessageRefusedError }> = [];
+  for (const body of bodies) {
+    try {
+      await producer.pushBatch([body], { idempotencyKey });
+    } catch (error) {
+      if (!(error instanceof MessageRefusedError)) throw error;
+      refused.push({ body, error });
+    }
+  }
+  return refused;
 }

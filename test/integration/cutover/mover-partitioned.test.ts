@@ -4,6 +4,7 @@
  * batch is moved (the idempotency keys ride on the partition pushes). A private redis-server.
  */
 import Redis from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
 import { CutoverLedger } from '../../../lib/cutover/ledger';
 import { moveBatch, type MoverDeps } from '../../../lib/cutover/mover';
@@ -53,5 +54,25 @@ describe('moveBatch into a partitioned target', () => {
       const bodies = (await backend.peek(routing.queueOf({ id }), 10)).map((body) => JSON.parse(body) as { id: string });
       expect(bodies.filter((body) => body.id === id)).toHaveLength(id === '101' ? 2 : 1);
     }
+  });
+
+  it('should store a legacy message over the queue size limit in damaged, once, and move the others of its batch', async () => {
+    // arrange: ActiveMQ had no 256 KB limit
+    const channel = { name: 'activemq:contribution-tracking', target: 'contribution-tracking', format: 'contribution-tracking' as const };
+    const message = (id: string, utmSource: string) => ({ raw: JSON.stringify({ id, ts: '20261203090000', utm_source: utmSource }), context: { source: 'test' } });
+    const items = [message('201', 'legacy'), message('202', 'x'.repeat(300_000)), message('203', 'legacy')];
+
+    // act: moved twice, as a bridge run that failed after the move would
+    const first = await moveBatch(deps, channel, items);
+    const second = await moveBatch(deps, channel, items);
+
+    // assert
+    expect(first.outcomes).toEqual(['moved', 'damaged', 'moved']);
+    expect(second.outcomes).toEqual(first.outcomes);
+    const routing = new PartitionedQueue(backend, definedPartitionSpec('contribution-tracking')!);
+    const queued = async (id: string) => (await backend.peek(routing.queueOf({ id }), 50)).filter((body) => (JSON.parse(body) as { id: string }).id === id).length;
+    expect([await queued('201'), await queued('202'), await queued('203')]).toEqual([1, 0, 1]);
+    const rows = await database.pool.query<RowDataPacket[]>("SELECT error FROM damaged WHERE original_queue = 'contribution-tracking'");
+    expect(rows[0].map((row) => String(row.error))).toEqual([expect.stringMatching(/^MessageTooLargeError: message of \d+ bytes is bigger than the 262144 bytes/)]);
   });
 });
