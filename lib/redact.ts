@@ -16,6 +16,12 @@ const PERSONAL_KEYS = new Set(
     'user_ip', 'ip', 'ip_address', 'phone', 'phone_number', 'card_num', 'card_number',
     'cardnumber', 'cvv', 'cvv2', 'cvc', 'expiration', 'card_expiry', 'iban', 'account_number',
     'bank_account', 'password', 'secret', 'authorization', 'employer', 'birth_date',
+    // Where the donor lives and how to reach them, beyond the street and postal code: a city with a
+    // name is often enough to single one out; the landing page's contact_id is the CRM's donor id.
+    'city', 'state_province', 'contact_id', 'telephone', 'telephone_number', 'mobile_phone',
+    // The processors' own names for the donor (Adyen, PayPal, Worldline), should one reach a log.
+    'shopper_name', 'shopper_email', 'holder_name', 'account_holder', 'account_holder_name',
+    'payer_name', 'given_name', 'surname', 'family_name',
   ].map(normaliseKey),
 );
 

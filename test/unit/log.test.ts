@@ -3,6 +3,7 @@ import { logConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
 import { redact, redactText, REDACTED } from '../../lib/redact';
+import pendingFixture from '../../fixtures/pending-message.json';
 
 describe('redact', () => {
   it('should mask personal fields at any depth, whatever their spelling', () => {
@@ -17,6 +18,20 @@ describe('redact', () => {
       message: { email: REDACTED, First_Name: REDACTED, lname: REDACTED, 'postal-code': REDACTED, user_ip: REDACTED },
       list: [{ street_address: REDACTED }],
     });
+  });
+
+  it('should mask every personal field of the pending fixture and keep its ids and amounts', () => {
+    const out = redact(pendingFixture) as Record<string, unknown>;
+
+    const personal = ['email', 'first_name', 'last_name', 'street_address', 'city', 'state_province', 'postal_code', 'user_ip'];
+    for (const key of personal.filter((k) => k in pendingFixture)) expect(out[key]).toBe(REDACTED);
+    expect(out).toMatchObject({ gateway: pendingFixture.gateway, order_id: pendingFixture.order_id, gross: pendingFixture.gross, currency: pendingFixture.currency, country: pendingFixture.country });
+  });
+
+  it("should mask the landing page's contact id and the processors' names for the donor", () => {
+    const out = redact({ contact_id: '4412', shopperName: { firstName: 'Maria' }, holderName: 'M Souza', telephoneNumber: '+55 81 0000', link_id: 'sidebar' });
+
+    expect(out).toEqual({ contact_id: REDACTED, shopperName: REDACTED, holderName: REDACTED, telephoneNumber: REDACTED, link_id: 'sidebar' });
   });
 
   it('should mask e-mails, IP addresses and card numbers inside free text but keep timestamps', () => {
