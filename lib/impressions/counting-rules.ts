@@ -72,9 +72,12 @@ export function bannerCell(event: BannerImpressionEvent): BannerCell | null {
   };
 }
 
-/** The raw row of a landing page event, or null when it is not a donatewiki page view. */
+/**
+ * The raw row of a landing page event, or null when it is not a donatewiki page view or comes
+ * from a declared bot (the legacy loader, FRUEC, ignored those as it did bots' banner events).
+ */
 export function landingPageRow(event: LandingPageImpressionEvent): LandingPageRow | null {
-  if (event.wiki !== LANDING_PAGE_WIKI) return null;
+  if (event.wiki !== LANDING_PAGE_WIKI || event.bot) return null;
   return {
     time: event.time - (((event.time % 1000) + 1000) % 1000),
     utmSource: event.utm_source ?? '',

@@ -36,6 +36,8 @@ export interface BannerImpressionEvent {
 export interface LandingPageImpressionEvent {
   time: number;
   uuid: string | null;
+  /** `userAgent.is_bot`, as for a banner event (the legacy loader ignored both kinds from bots). */
+  bot: boolean;
   wiki: string;
   landingpage: string | null;
   country: string | null;
@@ -141,7 +143,7 @@ export function parseLandingPageImpression(raw: string | Buffer | null): ParseRe
       if (value !== null && !DEFAULT_TEXT.test(value)) throw new InvalidEvent(`event.${field} has characters not allowed`);
       text[field] = value === null ? null : truncateChars(value, LANDING_PAGE_LIMITS[field]);
     }
-    return { time, uuid, wiki, country, language, ...text };
+    return { time, uuid, bot: isBot(data), wiki, country, language, ...text };
   });
 }
 

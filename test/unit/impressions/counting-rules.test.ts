@@ -1,5 +1,6 @@
 import { bannerCell, composeLandingPage, estimatedImpressions, landingPageRow } from '../../../lib/impressions/counting-rules';
-import type { BannerImpressionEvent, LandingPageImpressionEvent } from '../../../lib/impressions/impression-event';
+import { fixtureLines, LANDING_PAGE_FIXTURE } from '../../support/impressions';
+import { parseLandingPageImpression, type BannerImpressionEvent, type LandingPageImpressionEvent } from '../../../lib/impressions/impression-event';
 
 const shown: BannerImpressionEvent = {
   time: Date.UTC(2024, 10, 27, 13, 0, 59, 999),
@@ -17,6 +18,7 @@ const shown: BannerImpressionEvent = {
 const landing: LandingPageImpressionEvent = {
   time: Date.UTC(2024, 10, 27, 13, 2, 10, 600),
   uuid: null,
+  bot: false,
   wiki: 'donatewiki',
   landingpage: 'Special:LandingPage',
   country: null,
@@ -71,6 +73,19 @@ describe('bannerCell', () => {
 describe('landingPageRow', () => {
   it('should only keep donatewiki page views', () => {
     expect(landingPageRow({ ...landing, wiki: 'enwiki' })).toBeNull();
+  });
+
+  it('should ignore the page view of a declared bot, as the legacy loader did', () => {
+    // arrange: the fixture's donatewiki view, once from a browser and once from a bot
+    const view = JSON.parse(fixtureLines(LANDING_PAGE_FIXTURE)[1]!) as Record<string, unknown>;
+    const parsed = (isBot: boolean) => parseLandingPageImpression(JSON.stringify({ ...view, userAgent: { is_bot: isBot } }));
+
+    // act
+    const [browser, bot] = [parsed(false), parsed(true)];
+
+    // assert
+    expect(browser.valid && landingPageRow(browser.event)).toMatchObject({ utmSource: 'fr-redir', project: 'donatewiki' });
+    expect(bot.valid && landingPageRow(bot.event)).toBeNull();
   });
 
   it('should default country to XX, language to en and utm values to empty strings, at second precision', () => {
