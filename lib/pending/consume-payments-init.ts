@@ -13,7 +13,7 @@ import { databaseAnswers, type Db } from '../db/client';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../log';
 import type { PendingPipelineDeps } from './consume-pending';
-import { isFailedNotUnderReview, orderKey, parsePaymentsInitMessage, PaymentsInitialStore, type PaymentsInitMessage } from './payments-initial-store';
+import { orderKey, pendingRowsObsolete, parsePaymentsInitMessage, PaymentsInitialStore, type PaymentsInitMessage } from './payments-initial-store';
 import { PendingStore } from './pending-store';
 
 export interface ConsumePaymentsInitOptions {
@@ -63,7 +63,7 @@ export function paymentsInitBatchHandler(deps: { db: Db; logger?: Logger }): (me
     // this DELETE finds its rows (docs/architecture.md §7).
     const failed = new Map<string, { gateway: string; orderId: string }>();
     for (const { message } of written) {
-      if (isFailedNotUnderReview(message)) failed.set(orderKey(message.gateway, message.order_id), { gateway: message.gateway, orderId: message.order_id });
+      if (pendingRowsObsolete(message)) failed.set(orderKey(message.gateway, message.order_id), { gateway: message.gateway, orderId: message.order_id });
     }
     if (failed.size > 0) {
       const deleted = await pendingStore.deleteOrders([...failed.values()]);

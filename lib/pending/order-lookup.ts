@@ -16,12 +16,12 @@
  * administrator created with another default than migrateDatabase's (a test covers both).
  */
 import { getTableName } from 'drizzle-orm';
-import { escapeId, type RowDataPacket } from 'mysql2';
+import { escape, escapeId, type RowDataPacket } from 'mysql2';
 import { columnName } from '../db/bulk-insert';
 import { queryPrepared, type Db } from '../db/client';
 import { paymentsInitial, pendingSettled } from '../db/schema';
 import { withDatabase } from '../db/transaction';
-import { orderKey } from './payments-initial-store';
+import { FAILED_STATUSES, ORDER_REUSED_GATEWAYS, orderKey, REJECT_LEFT_OPEN_GATEWAYS } from './payments-initial-store';
 
 /** The orders of a batch that failed and that are settled, as `orderKey` keys. */
 export interface OrderOutcomes {
@@ -58,6 +58,17 @@ async function joinedColumnTypes(db: Db): Promise<Map<string, string>> {
   return types;
 }
 
+/** pendingRowsObsolete as a condition on the payments_initial row `alias`, from the same lists. */
+function obsoleteInSql(alias: string): string {
+  const list = (values: readonly string[]) => values.map((value) => escape(value)).join(', ');
+  const column = (c: Parameters<typeof columnName>[0]) => `${alias}.${columnName(c)}`;
+  const [status, action, gateway] = [column(paymentsInitial.paymentsFinalStatus), column(paymentsInitial.validationAction), column(paymentsInitial.gateway)];
+  return (
+    `${status} IN (${list(FAILED_STATUSES)}) AND NOT (${action} <=> 'review')` +
+    ` AND NOT (${action} <=> 'reject' AND ${gateway} IN (${list(REJECT_LEFT_OPEN_GATEWAYS)})) AND ${gateway} NOT IN (${list(ORDER_REUSED_GATEWAYS)})`
+  );
+}
+
 /** The lookup statement, its JSON_TABLE columns declared as the columns they are compared with. */
 function lookupStatement(types: Map<string, string>): string {
   const declared = (table: Table, column: Table['gateway'] | Table['orderId'], path: string, as: string) => {
@@ -72,7 +83,7 @@ function lookupStatement(types: Map<string, string>): string {
     `asked JOIN ${escapeId(getTableName(table))} AS t ON t.${columnName(table.gateway)} = asked.${alias}_gateway AND t.${columnName(table.orderId)} = asked.${alias}_order_id`;
   return (
     `${orders} SELECT 0 AS settled, t.${columnName(paymentsInitial.gateway)} AS gateway, t.${columnName(paymentsInitial.orderId)} AS order_id FROM ${joinedOn(paymentsInitial, 'p')}` +
-    ` WHERE t.${columnName(paymentsInitial.paymentsFinalStatus)} = 'failed' AND NOT (t.${columnName(paymentsInitial.validationAction)} <=> 'review')` +
+    ` WHERE ${obsoleteInSql('t')}` +
     ` UNION ALL SELECT 1, t.${columnName(pendingSettled.gateway)}, t.${columnName(pendingSettled.orderId)} FROM ${joinedOn(pendingSettled, 's')}`
   );
 }

@@ -29,12 +29,32 @@ export interface PaymentsInitMessage {
   server?: string;
 }
 
+/** Final statuses of an attempt that will not be paid (SmashPig's FinalStatus FAILED and CANCELLED). */
+export const FAILED_STATUSES = ['failed', 'cancelled'] as const;
 /**
- * True when the attempt failed and nobody is reviewing it: its pending rows are of no further
- * use. A payment under review may still be accepted by a person, so its rows stay.
+ * Gateways whose antifraud `reject` still leaves the payment to be captured or refused later (the
+ * legacy frontend and rectifier treated Adyen's and Ingenico's rejects as they treat `review`).
  */
-export function isFailedNotUnderReview(outcome: { payments_final_status?: string | null; validation_action?: string | null }): boolean {
-  return outcome.payments_final_status === 'failed' && outcome.validation_action !== 'review';
+export const REJECT_LEFT_OPEN_GATEWAYS = ['adyen', 'ingenico'] as const;
+/**
+ * Gateways whose hosted page lets the donor try again under the same merchant reference: a failed
+ * attempt does not end the order, so its pending rows stay for the next attempt or the rectifier
+ * (the CRM's payments-init consumer kept them for the same reason).
+ */
+export const ORDER_REUSED_GATEWAYS = ['adyen', 'dlocal'] as const;
+
+/**
+ * True when the attempt ended unpaid and nothing can still take it (a person reviewing it, a later
+ * capture, another attempt under the same order id): the order's pending rows are of no further
+ * use. The legacy rule (SmashPig's isMessageFailed, with the CRM's exception for reused orders);
+ * order-lookup.ts applies the same rule in SQL.
+ */
+export function pendingRowsObsolete(outcome: { gateway: string; payments_final_status?: string | null; validation_action?: string | null }): boolean {
+  const includes = (list: readonly string[], value: string | null | undefined) => value != null && list.includes(value);
+  if (!includes(FAILED_STATUSES, outcome.payments_final_status)) return false;
+  if (outcome.validation_action === 'review') return false;
+  if (outcome.validation_action === 'reject' && includes(REJECT_LEFT_OPEN_GATEWAYS, outcome.gateway)) return false;
+  return !includes(ORDER_REUSED_GATEWAYS, outcome.gateway);
 }
 
 const OPTIONAL_STRINGS = [

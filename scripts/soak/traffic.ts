@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
+import { pendingRowsObsolete } from '../../lib/pending/payments-initial-store';
 import { queueProducer } from '../../lib/queue/partitions';
 import type { QueueBackend } from '../../lib/queue/types';
 import type { TrackingProducer } from '../../lib/tracking/producer';
@@ -139,14 +140,15 @@ async function sendJourneys(deps: TrafficDeps, ledger: TrafficLedger, journeys: 
   const completions = pending.filter((_, i) => journeys[i]!.n % 3 === 0).map((message) => ({ gateway: message.gateway, order_id: message.order_id, pending_action: 'complete' }));
   await retried(ledger, () => deps.backend.pushBatch(queues.pending, [...pending, ...completions], { sourceType: 'payments' }));
   for (const message of [...pending, ...completions]) ledger.push(queues.pending, messageHash(message));
+  const init = journeys.map((journey, i) => paymentsInitMessage(journey, trackingIds[i]!, now));
   for (const [i, message] of pending.entries()) {
     const order = orderKey(message.gateway, message.order_id);
     const journey = journeys[i]!;
     if (journey.n % 3 === 0) ledger.orders.push({ order, expect: 'settled' });
-    else if (journey.outcome === 'failed') ledger.orders.push({ order, expect: 'failed' });
+    else if (pendingRowsObsolete({ gateway: String(message.gateway), payments_final_status: String(init[i]!.payments_final_status), validation_action: String(init[i]!.validation_action) })) ledger.orders.push({ order, expect: 'failed' });
+    else if (journey.outcome === 'failed') ledger.orders.push({ order, expect: 'pending', reason: 'failed where the donor may try the order again, left for the rectifier' });
     else ledger.orders.push({ order, expect: 'pending', reason: 'donor not back, younger than the rectifier age' });
   }
-  const init = journeys.map((journey, i) => paymentsInitMessage(journey, trackingIds[i]!, now));
   await retried(ledger, () => deps.backend.pushBatch(queues.paymentsInit, init, { sourceType: 'payments' }));
   for (const message of init) ledger.push(queues.paymentsInit, messageHash(message));
   await inParallel(

@@ -79,6 +79,28 @@ describe('consumePaymentsInit', () => {
     expect(await env.rows('SELECT order_id FROM pending ORDER BY order_id')).toEqual([{ order_id: 'complete.1' }, { order_id: 'review.1' }]);
   });
 
+  it("should apply the legacy rule: a cancelled attempt's rows go, a reject left open at Ingenico and any failure at a gateway that reuses order ids keep theirs", async () => {
+    // arrange
+    const cases = [
+      { gateway: 'ingenico', order_id: 'cancelled.1', payments_final_status: 'cancelled' },
+      { gateway: 'ingenico', order_id: 'rejected.1', validation_action: 'reject' },
+      { gateway: 'adyen', order_id: 'reused.1' },
+      { gateway: 'dlocal', order_id: 'reused.2', payments_final_status: 'cancelled' },
+    ];
+    for (const { gateway, order_id } of cases) await pending.store({ ...pendingOf(order_id), gateway });
+    await env.backend.pushBatch(env.queues.paymentsInit, cases.map((outcome) => ({ ...fixture, ...outcome })));
+
+    // act
+    await run();
+
+    // assert
+    expect(await env.rows('SELECT gateway, order_id FROM pending ORDER BY order_id')).toEqual([
+      { gateway: 'ingenico', order_id: 'rejected.1' },
+      { gateway: 'adyen', order_id: 'reused.1' },
+      { gateway: 'dlocal', order_id: 'reused.2' },
+    ]);
+  });
+
   it('should upsert: a newer outcome updates the row, a redelivered older one does not', async () => {
     await env.backend.pushBatch(env.queues.paymentsInit, [
       { ...fixture, payments_final_status: 'pending', date: fixture.date },

@@ -16,26 +16,30 @@ describe('OrderOutcomesLookup', () => {
     await database.drop();
   });
 
-  it('should find, across gateways, the orders that failed outside review and the orders settled', async () => {
-    // arrange
+  it('should find, across gateways, the orders whose attempt ended unpaid with nothing left to take it, and the orders settled', async () => {
+    // arrange: the legacy rule's cases (pendingRowsObsolete)
     const outcomes = new PaymentsInitialStore(database.db);
     await outcomes.upsertMany([
+      { ...paymentsInit, gateway: 'ingenico', order_id: 'failed.1', payments_final_status: 'failed', validation_action: 'process' },
+      { ...paymentsInit, gateway: 'ingenico', order_id: 'cancelled.1', payments_final_status: 'cancelled', validation_action: undefined },
+      { ...paymentsInit, gateway: 'ingenico', order_id: 'reviewed.1', payments_final_status: 'failed', validation_action: 'review' },
+      { ...paymentsInit, gateway: 'ingenico', order_id: 'rejected.1', payments_final_status: 'failed', validation_action: 'reject' },
+      { ...paymentsInit, gateway: 'paypal', order_id: 'rejected.1', payments_final_status: 'failed', validation_action: 'reject' },
       { ...paymentsInit, gateway: 'adyen', order_id: 'failed.1', payments_final_status: 'failed', validation_action: 'process' },
-      { ...paymentsInit, gateway: 'adyen', order_id: 'reviewed.1', payments_final_status: 'failed', validation_action: 'review' },
-      { ...paymentsInit, gateway: 'adyen', order_id: 'complete.1', payments_final_status: 'complete', validation_action: 'process' },
-      { ...paymentsInit, gateway: 'ingenico', order_id: 'failed.2', payments_final_status: 'failed', validation_action: undefined },
-      { ...paymentsInit, gateway: 'ingenico', order_id: 'failed.1', payments_final_status: 'complete', validation_action: 'process' },
+      { ...paymentsInit, gateway: 'dlocal', order_id: 'failed.1', payments_final_status: 'cancelled', validation_action: 'process' },
+      { ...paymentsInit, gateway: 'ingenico', order_id: 'complete.1', payments_final_status: 'complete', validation_action: 'process' },
     ]);
     await new SettledOrdersStore(database.db).recordMany([{ gateway: 'adyen', orderId: 'settled.1' }, { gateway: 'paypal', orderId: 'failed.2' }]);
-    const asked = ['failed.1', 'reviewed.1', 'complete.1', 'settled.1', 'unknown.1', 'failed.1']
-      .map((orderId) => ({ gateway: 'adyen', orderId }))
-      .concat([{ gateway: 'ingenico', orderId: 'failed.2' }, { gateway: 'ingenico', orderId: 'failed.1' }, { gateway: 'paypal', orderId: 'failed.2' }]);
+    const asked = [
+      ['ingenico', 'failed.1'], ['ingenico', 'cancelled.1'], ['ingenico', 'reviewed.1'], ['ingenico', 'rejected.1'], ['paypal', 'rejected.1'],
+      ['adyen', 'failed.1'], ['dlocal', 'failed.1'], ['ingenico', 'complete.1'], ['adyen', 'settled.1'], ['paypal', 'failed.2'], ['adyen', 'unknown.1'], ['ingenico', 'failed.1'],
+    ].map(([gateway, orderId]) => ({ gateway: gateway!, orderId: orderId! }));
 
     // act
     const found = await new OrderOutcomesLookup(database.db).lookUp(asked);
 
     // assert
-    expect([...found.failed].sort()).toEqual([orderKey('adyen', 'failed.1'), orderKey('ingenico', 'failed.2')].sort());
+    expect([...found.failed].sort()).toEqual([orderKey('ingenico', 'failed.1'), orderKey('ingenico', 'cancelled.1'), orderKey('paypal', 'rejected.1')].sort());
     expect([...found.settled].sort()).toEqual([orderKey('adyen', 'settled.1'), orderKey('paypal', 'failed.2')].sort());
   });
 
@@ -83,8 +87,8 @@ describe('OrderOutcomesLookup', () => {
   });
 
   it("should find a whole batch's outcomes, a thousand orders over several gateways", async () => {
-    // arrange: every third order failed, every fifth settled
-    const asked = Array.from({ length: 1000 }, (_, i) => ({ gateway: ['adyen', 'ingenico', 'paypal'][i % 3]!, orderId: `batch.${i}` }));
+    // arrange: every third order failed (at a gateway that does not reuse order ids), every fifth settled
+    const asked = Array.from({ length: 1000 }, (_, i) => ({ gateway: ['ingenico', 'paypal', 'adyen'][i % 3]!, orderId: `batch.${i}` }));
     await new PaymentsInitialStore(database.db).upsertMany(
       asked.filter((_, i) => i % 3 === 0).map(({ gateway, orderId }) => ({ ...paymentsInit, gateway, order_id: orderId, payments_final_status: 'failed', validation_action: 'process' })),
     );
@@ -109,14 +113,14 @@ describe('OrderOutcomesLookup', () => {
       const own = await createTestDatabase({ createdWith: `CHARACTER SET utf8mb4 COLLATE ${collation}` });
       try {
         await new SettledOrdersStore(own.db).recordMany([{ gateway: 'adyen', orderId: 'precreated.1' }]);
-        await new PaymentsInitialStore(own.db).upsertMany([{ ...paymentsInit, gateway: 'adyen', order_id: 'precreated.2', payments_final_status: 'failed', validation_action: 'process' }]);
+        await new PaymentsInitialStore(own.db).upsertMany([{ ...paymentsInit, gateway: 'ingenico', order_id: 'precreated.2', payments_final_status: 'failed', validation_action: 'process' }]);
 
         // act
-        const found = await new OrderOutcomesLookup(own.db).lookUp([{ gateway: 'adyen', orderId: 'precreated.1' }, { gateway: 'adyen', orderId: 'precreated.2' }]);
+        const found = await new OrderOutcomesLookup(own.db).lookUp([{ gateway: 'adyen', orderId: 'precreated.1' }, { gateway: 'ingenico', orderId: 'precreated.2' }]);
 
         // assert
         expect([...found.settled]).toEqual([orderKey('adyen', 'precreated.1')]);
-        expect([...found.failed]).toEqual([orderKey('adyen', 'precreated.2')]);
+        expect([...found.failed]).toEqual([orderKey('ingenico', 'precreated.2')]);
       } finally {
         await own.drop();
       }

@@ -1,5 +1,5 @@
 import { MalformedMessageError } from '../../../lib/errors';
-import { isFailedNotUnderReview, parsePaymentsInitMessage } from '../../../lib/pending/payments-initial-store';
+import { parsePaymentsInitMessage, pendingRowsObsolete } from '../../../lib/pending/payments-initial-store';
 import fixture from '../../../fixtures/payments-init.json';
 
 describe('parsePaymentsInitMessage', () => {
@@ -17,15 +17,19 @@ describe('parsePaymentsInitMessage', () => {
   });
 });
 
-describe('isFailedNotUnderReview', () => {
+describe('pendingRowsObsolete', () => {
   it.each([
-    ['failed', 'process', true],
-    ['failed', 'reject', true],
-    ['failed', undefined, true],
-    ['failed', 'review', false],
-    ['complete', 'process', false],
-    ['pending', 'review', false],
-  ])('should say %s / %s is %s', (status, action, expected) => {
-    expect(isFailedNotUnderReview({ payments_final_status: status, validation_action: action })).toBe(expected);
+    ['ingenico', 'failed', 'process', true],
+    ['ingenico', 'cancelled', 'process', true],
+    ['paypal', 'failed', 'reject', true],
+    ['paypal', 'failed', undefined, true],
+    ['paypal', 'failed', 'review', false],
+    ['ingenico', 'failed', 'reject', false],
+    ['adyen', 'failed', 'process', false],
+    ['dlocal', 'cancelled', 'process', false],
+    ['ingenico', 'complete', 'process', false],
+    ['paypal', 'pending', 'review', false],
+  ])('should say the pending rows of a %s attempt %s / %s are obsolete: %s', (gateway, status, action, expected) => {
+    expect(pendingRowsObsolete({ gateway, payments_final_status: status, validation_action: action })).toBe(expected);
   });
 });
