@@ -92,7 +92,7 @@ export function parsePaymentsInitMessage(input: unknown): PaymentsInitMessage {
 /** Columns that an upsert takes from the newer message; `date` must stay last (see `upsertMany`). */
 const UPDATED_COLUMNS = [
   'contributionTrackingId', 'gatewayTxnId', 'validationAction', 'paymentsFinalStatus', 'paymentMethod',
-  'paymentSubmethod', 'country', 'amount', 'currency', 'server', 'date',
+  'paymentSubmethod', 'country', 'amount', 'currencyCode', 'server', 'date',
 ] as const;
 
 /**
@@ -128,7 +128,7 @@ function toRow(message: PaymentsInitMessage): NewPaymentsInitialRow {
     paymentSubmethod: message.payment_submethod ?? null,
     country: message.country ?? null,
     amount: message.amount ?? null,
-    currency: message.currency ?? null,
+    currencyCode: message.currency ?? null,
     server: message.server ?? null,
   };
 }

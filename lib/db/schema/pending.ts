@@ -76,7 +76,8 @@ export const paymentsInitial = mysqlTable(
     paymentSubmethod: varchar('payment_submethod', { length: 32 }),
     country: varchar('country', { length: 2 }),
     amount: decimal('amount', { precision: 20, scale: 4 }),
-    currency: varchar('currency', { length: 3 }),
+    // The legacy column's name (fredge's payments_initial): the message calls it `currency`.
+    currencyCode: varchar('currency_code', { length: 3 }),
     server: varchar('server', { length: 64 }),
     date: datetime('date', { mode: 'date' }).notNull(),
   },

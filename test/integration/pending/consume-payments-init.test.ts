@@ -27,14 +27,14 @@ describe('consumePaymentsInit', () => {
   const run = (deps = env.deps) => consumePaymentsInit(deps, { queue: env.queues.paymentsInit, timeLimitSeconds: 30, messageLimit: 0, batchSize: 200 });
   const pendingOf = (order: string) => ({ ...pendingFixture, gateway: fixture.gateway, order_id: order });
 
-  it('should store the payments-init fixture as one row with every column', async () => {
+  it('should store the payments-init fixture as one row with every column, named as in the legacy table', async () => {
     await env.backend.push(env.queues.paymentsInit, fixture);
 
     const counts = await run();
 
     expect(counts).toMatchObject({ processed: 1, succeeded: 1 });
     const rows = await env.rows(
-      "SELECT contribution_tracking_id, gateway, order_id, gateway_txn_id, validation_action, payments_final_status, payment_method, payment_submethod, country, amount, currency, server, DATE_FORMAT(date, '%Y-%m-%d %H:%i:%s') AS date FROM payments_initial",
+      "SELECT contribution_tracking_id, gateway, order_id, gateway_txn_id, validation_action, payments_final_status, payment_method, payment_submethod, country, amount, currency_code, server, DATE_FORMAT(date, '%Y-%m-%d %H:%i:%s') AS date FROM payments_initial",
     );
     expect(rows).toEqual([
       {
@@ -48,7 +48,7 @@ describe('consumePaymentsInit', () => {
         payment_submethod: 'visa',
         country: 'US',
         amount: '15.0000',
-        currency: 'USD',
+        currency_code: 'USD',
         server: 'payments1003',
         date: '2024-11-27 13:03:40',
       },
