@@ -126,6 +126,13 @@ export class ProcessorResponseError extends PermanentError {}
 export class PaymentNeedsReviewError extends PermanentError {}
 
 /**
+ * The processor holds the payment for another amount or currency than the pending row's: the
+ * rectifier neither approves nor captures it, since the donation it would push would not be the
+ * money taken. A person decides; the text names the payment, not the amounts.
+ */
+export class PaymentAmountMismatchError extends PaymentNeedsReviewError {}
+
+/**
  * The rectifier was told to take an action the adapter does not declare: a configuration or
  * adapter bug, not an outage; the row goes to `damaged` for a person.
  */

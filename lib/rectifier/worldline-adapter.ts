@@ -198,7 +198,7 @@ export class WorldlineAdapter implements ProcessorAdapter {
   async approve(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
     const paymentId = status.gatewayTxnId ?? payment.gatewayTxnId;
     if (!paymentId) throw new ProcessorResponseError('Worldline payment to approve has no payment id');
-    const { value } = minorUnits(payment.message);
+    const { value } = minorUnits(payment.message, 'iso4217');
     const answer = await this.call('approve payment', () =>
       this.client.v1.payments.approve(this.merchantId, paymentId, { amount: value }, { idempotence: { key: `rectify-approve-${paymentId}` } }),
     );

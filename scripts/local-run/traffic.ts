@@ -264,7 +264,10 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
   journey.amount = pick(random, journey.locale.amounts);
   const message = pendingMessage(journey, trackingId, date);
   const orderId = String(message.order_id);
-  const { value, currency } = minorUnits(message);
+  const currency = String(message.currency);
+  // Each simulator holds the amount as its processor reports it (money.ts).
+  const worldlineAmount = minorUnits(message, 'worldline').value;
+  const adyenAmount = minorUnits(message, 'adyen').value;
   const review = { ...paymentsInitMessage(journey, trackingId, date), validation_action: 'review', payments_final_status: 'pending' };
   switch (kind) {
     case 'worldline-approve':
@@ -275,10 +278,10 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
       message.gateway_txn_id = id;
       const state: WorldlinePaymentState =
         kind === 'worldline-captured'
-          ? { status: 'CAPTURE_REQUESTED', statusCode: 800, amount: value, currencyCode: currency, merchantReference: orderId }
+          ? { status: 'CAPTURE_REQUESTED', statusCode: 800, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId }
           : kind === 'worldline-rejected'
-            ? { status: 'REJECTED', statusCode: 100, amount: value, currencyCode: currency, merchantReference: orderId }
-            : { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true, amount: value, currencyCode: currency, merchantReference: orderId };
+            ? { status: 'REJECTED', statusCode: 100, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId }
+            : { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId };
       const expect = kind === 'worldline-rejected' ? 'cancelled' : kind === 'worldline-review' ? 'for-people' : 'donation';
       return { message, scenario: { processor: 'worldline', payment: { id, state } }, expect, ...(kind === 'worldline-review' ? { paymentsInit: review } : {}) };
     }
@@ -293,7 +296,7 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
       const pspReference = `LR${String(trackingId).padStart(14, '0')}`;
       const redirectResult = `LOCAL-REDIRECT-${trackingId}`;
       message.redirect_result = redirectResult;
-      const state: AdyenPaymentState = { resultCode: kind === 'adyen-refused' ? 'Refused' : 'Authorised', merchantReference: orderId, amount: { currency, value } };
+      const state: AdyenPaymentState = { resultCode: kind === 'adyen-refused' ? 'Refused' : 'Authorised', merchantReference: orderId, amount: { currency, value: adyenAmount } };
       const expect = kind === 'adyen-refused' ? 'cancelled' : kind === 'adyen-review' ? 'for-people' : 'donation';
       return { message, scenario: { processor: 'adyen', payment: { pspReference, state, redirectResult } }, expect, ...(kind === 'adyen-review' ? { paymentsInit: review } : {}) };
     }
