@@ -7,12 +7,20 @@
  *
  *   hostedcheckouts.get(merchantId, hostedCheckoutId)  GET  /v1/{merchantId}/hostedcheckouts/{id}
  *   payments.get(merchantId, paymentId)                GET  /v1/{merchantId}/payments/{id}
- *   payments.approve(merchantId, paymentId, {amount})  POST /v1/{merchantId}/payments/{id}/approve
+ *   payments.approve(merchantId, paymentId, {})        POST /v1/{merchantId}/payments/{id}/approve
  *   payments.cancel(merchantId, paymentId)             POST /v1/{merchantId}/payments/{id}/cancel
  *
  * A pending row names its payment by `gateway_txn_id` (the payment id) when the frontend had one,
  * else by `gateway_session_id` (the hosted checkout id, as the legacy frontend stored it); the
  * hosted checkout then gives the payment it created, if any.
+ *
+ * Approve sends no amount, so Connect captures the whole authorisation (as SmashPig's
+ * approvePayment does): an `amount` there is a partial capture, and Connect counts it "in cents,
+ * where single digit currencies are presumed to have 2 digits", which is no currency's ISO minor
+ * unit for JPY or KWD. Before approving, the payment's own `paymentOutput.amountOfMoney` (in that
+ * convention, money.ts `worldline`) must be the row's gross and currency: the rectifier pushes the
+ * row's gross as the donation, so a payment authorised for anything else is left for a person
+ * (PaymentAmountMismatchError).
  *
  * Status: `statusOutput.statusCode` first, by the legacy rectifier's code ranges (docs/processors.md
  * has the table); the `status` string only when a payment carries no code. Orphan mode: codes 0–70
@@ -22,12 +30,13 @@
  * as the legacy rectifier did.
  */
 import type { Client as ConnectClient, SdkResponse } from 'connect-sdk-nodejs/lib/model';
-import type { ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
+import type { AmountOfMoney, ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
 import * as z from 'zod';
 import { MalformedMessageError } from '../errors';
 import { redactText } from '../redact';
-import { minorUnits } from './money';
+import { sameAmount } from './money';
 import {
+  PaymentAmountMismatchError,
   PaymentNeedsReviewError,
   ProcessorResponseError,
   type AdapterKind,
@@ -157,6 +166,8 @@ export class WorldlineAdapter implements ProcessorAdapter {
   private readonly client: ConnectClient;
   private readonly merchantId: string;
   private readonly timeoutMs: number;
+  /** The amount of the payment getStatus read for a row, so that approve need not read it again. */
+  private readonly amounts = new WeakMap<OrphanPayment, { paymentId: string; amountOfMoney: AmountOfMoney | null | undefined }>();
 
   constructor(options: WorldlineAdapterOptions) {
     const url = new URL(options.endpoint);
@@ -183,24 +194,32 @@ export class WorldlineAdapter implements ProcessorAdapter {
     if (payment.gatewayTxnId) {
       const answer = await this.call('get payment', () => this.client.v1.payments.get(this.merchantId, payment.gatewayTxnId!), [404]);
       if (!answer.isSuccess) return { status: 'discard', gatewayStatus: 'payment-not-found' };
-      return worldlinePaymentStatus(answer.body);
+      return this.statusOf(payment, answer.body);
     }
     const checkout = await this.hostedCheckout(payment);
     if (checkout === null) return { status: 'discard', gatewayStatus: 'hosted-checkout-not-found' };
     const created = checkout.createdPaymentOutput?.payment;
-    if (checkout.status === 'PAYMENT_CREATED' && created) return worldlinePaymentStatus(created);
+    if (checkout.status === 'PAYMENT_CREATED' && created) return this.statusOf(payment, created);
     const status = checkout.status ? HOSTED_CHECKOUT_STATUSES[checkout.status] : undefined;
     if (!status) throw new ProcessorResponseError(`unknown Worldline hosted checkout status ${checkout.status ?? 'none'}`);
     // No payment exists: nothing to cancel.
     return { status, gatewayStatus: checkout.status!, cancellable: false };
   }
 
+  /**
+   * Approves the whole authorisation of a payment whose amount is the row's (see the header);
+   * the payment's amount is the one getStatus read for this row, else read now.
+   */
   async approve(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
     const paymentId = status.gatewayTxnId ?? payment.gatewayTxnId;
     if (!paymentId) throw new ProcessorResponseError('Worldline payment to approve has no payment id');
-    const { value } = minorUnits(payment.message, 'iso4217');
+    const read = this.amounts.get(payment);
+    const amountOfMoney = read?.paymentId === paymentId ? read.amountOfMoney : await this.amountOf(paymentId);
+    if (!sameAmount(payment.message, { value: amountOfMoney?.amount, currency: amountOfMoney?.currencyCode }, 'worldline')) {
+      throw new PaymentAmountMismatchError(`Worldline payment ${paymentId} is authorised for another amount or currency than the pending row's: not approved`);
+    }
     const answer = await this.call('approve payment', () =>
-      this.client.v1.payments.approve(this.merchantId, paymentId, { amount: value }, { idempotence: { key: `rectify-approve-${paymentId}` } }),
+      this.client.v1.payments.approve(this.merchantId, paymentId, {}, { idempotence: { key: `rectify-approve-${paymentId}` } }),
     );
     const approved = answer.isSuccess ? answer.body.payment : undefined;
     if (!approved) throw new ProcessorResponseError('Worldline approve answer has no payment');
@@ -232,6 +251,17 @@ export class WorldlineAdapter implements ProcessorAdapter {
     const paymentId = known.gatewayTxnId ?? payment.gatewayTxnId ?? undefined;
     if (!paymentId) return;
     await this.call('cancel payment', () => this.client.v1.payments.cancel(this.merchantId, paymentId), []);
+  }
+
+  private async amountOf(paymentId: string): Promise<AmountOfMoney | null | undefined> {
+    const answer = await this.call('get payment', () => this.client.v1.payments.get(this.merchantId, paymentId));
+    return answer.isSuccess ? answer.body.paymentOutput?.amountOfMoney : undefined;
+  }
+
+  private statusOf(payment: OrphanPayment, read: Payment): StatusResult {
+    const status = worldlinePaymentStatus(read);
+    if (read.id) this.amounts.set(payment, { paymentId: read.id, amountOfMoney: read.paymentOutput?.amountOfMoney });
+    return status;
   }
 
   private async hostedCheckout(payment: OrphanPayment): Promise<GetHostedCheckoutResponse | null> {

@@ -7,8 +7,14 @@
  *
  *   GET  /v1/{merchantId}/hostedcheckouts/{hostedCheckoutId}
  *   GET  /v1/{merchantId}/payments/{paymentId}
- *   POST /v1/{merchantId}/payments/{paymentId}/approve   (PENDING_APPROVAL/PENDING_CAPTURE → CAPTURE_REQUESTED, 800)
+ *   POST /v1/{merchantId}/payments/{paymentId}/approve   (PENDING_APPROVAL/PENDING_CAPTURE → CAPTURE_REQUESTED, 800;
+ *                                                         no amount: the whole authorisation, a lower one: a partial capture)
  *   POST /v1/{merchantId}/payments/{paymentId}/cancel    (cancellable → CANCELLED, 99999)
+ *
+ * Amounts are Connect's: "in cents and always having 2 decimals" for every currency (JPY 1000 is
+ * `amount: 100000`, KWD 1.250 is `125`). Like Connect, the simulator never converts an amount: an
+ * approve with an `amount` lower than the authorisation captures that much (`approvedAmount`), one
+ * higher is refused, and an approve without one captures the whole authorisation.
  *
  * Error answers have Connect's shape (`errorId`, `errors[]` with code, id, category,
  * httpStatusCode, message); the codes are the simulator's approximation of the reference's.
@@ -27,8 +33,11 @@ export interface WorldlinePaymentState {
   status: string;
   statusCode: number;
   isCancellable?: boolean;
+  /** The authorised amount, in Connect's cents (2 decimals for every currency); default 2500. */
   amount?: number;
   currencyCode?: string;
+  /** Set by the simulator on approve: the amount to be captured (less than `amount` for a partial capture). */
+  approvedAmount?: number;
   merchantReference?: string;
 }
 
@@ -178,9 +187,11 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
       if (name === 'payments.get') return { status: 200, body: paymentJson(id!, p) };
       if (name === 'payments.approve') {
         if (!APPROVABLE.has(p.status)) return connectError(400, '300450', 'ACTION_NOT_ALLOWED_ON_PAYMENT_STATUS');
-        const amount = (request.body as { amount?: unknown } | null)?.amount;
-        if (amount !== undefined && amount !== (p.amount ?? 2500)) return connectError(400, '21000020', 'AMOUNT_MISMATCH');
-        Object.assign(p, { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true });
+        const authorised = p.amount ?? 2500;
+        const amount = (request.body as { amount?: unknown } | null)?.amount ?? authorised;
+        if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0) return connectError(400, '21000020', 'INVALID_VALUE');
+        if (amount > authorised) return connectError(400, '21000020', 'AMOUNT_HIGHER_THAN_AUTHORISED');
+        Object.assign(p, { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true, approvedAmount: amount });
         return { status: 200, body: { payment: paymentJson(id!, p), cardPaymentMethodSpecificOutput: { authorisationCode: 'SIM123' } } };
       }
       // payments.cancel
