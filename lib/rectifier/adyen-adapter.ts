@@ -43,7 +43,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, isJsonAnswer, ProcessorUnavailableError } from './processor-http';
 
 type ResultAction = PaymentStatus | 'review' | 'authorised';
 
@@ -227,26 +227,29 @@ export class AdyenAdapter implements ProcessorAdapter {
   }
 
   /**
-   * One library call with our error classes: unreachable, timed out, 502–504 or refused
-   * credentials (401/403) → ProcessorUnavailableError; 500/429 → ProcessorTemporaryError; any
-   * other error answer → ProcessorResponseError with Adyen's error code (no donor data, no key).
+   * One library call with our error classes: unreachable, timed out or refused credentials
+   * (401/403) → ProcessorUnavailableError; every other error answer by the shared status rule
+   * (processor-http.ts `httpFailureKind`: 502–504, and another 5xx or 429 whose body is not JSON →
+   * ProcessorUnavailableError; another 5xx or 429 → ProcessorTemporaryError; any other →
+   * ProcessorResponseError) with Adyen's error code (no donor data, no key).
    */
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      const err = (error ?? {}) as { name?: unknown; statusCode?: unknown; errorCode?: unknown; apiError?: { message?: unknown } };
+      const err = (error ?? {}) as { name?: unknown; statusCode?: unknown; errorCode?: unknown; apiError?: { message?: unknown }; responseBody?: unknown };
       // The library reports a connection failure or its own timeout as an ApiException with status 500:
       // no answer came, so it is an outage, not the processor failing this request.
       const status = typeof err.statusCode === 'number' && err.name !== 'ApiException' ? err.statusCode : undefined;
       const code = typeof err.errorCode === 'string' ? ` errorCode ${err.errorCode}` : '';
       const text = typeof err.apiError?.message === 'string' ? `: ${redactText(err.apiError.message).slice(0, 200)}` : '';
-      if (status === undefined || [401, 403, 502, 503, 504].includes(status)) {
-        const reason = status === undefined ? 'processor unreachable or no answer in time' : `HTTP ${status}${status < 500 ? ' (credentials refused)' : ''}`;
+      if (status === undefined || status === 401 || status === 403) {
+        const reason = status === undefined ? 'processor unreachable or no answer in time' : `HTTP ${status} (credentials refused)`;
         throw new ProcessorUnavailableError(`Adyen ${what}: ${reason}${code}${text}`, { cause: error });
       }
-      if (status === 500 || status === 429) throw new ProcessorTemporaryError(`Adyen ${what}: HTTP ${status} (temporary)${code}${text}`);
-      throw new ProcessorResponseError(`Adyen ${what}: HTTP ${status}${code}${text}`);
+      const body = typeof err.responseBody === 'string' ? err.responseBody : '';
+      const json = err.apiError !== undefined || isJsonAnswer(body);
+      throw httpFailureError(httpFailureKind(status, json), `Adyen ${what}: HTTP ${status}${code}${json ? text : ', answer is not JSON'}`, { cause: error });
     }
   }
 }

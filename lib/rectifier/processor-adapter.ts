@@ -25,8 +25,9 @@
  *   that is still under way must never be cancelled). Absent: every method.
  *
  * Errors: an unreachable or down processor is an InfrastructureError (the run stops, the row
- * stays), a processor failing one request (HTTP 500/429) a RetryableError (the row waits in
- * `damaged` for a retry), a refusal a PermanentError (the row goes to `damaged` for a person).
+ * stays), a processor failing one request (HTTP 500, another 5xx or 429 from its API) a
+ * RetryableError (the row waits in `damaged` for a retry), a refusal a PermanentError (the row goes
+ * to `damaged` for a person); processor-http.ts `httpFailureKind` is the status rule they share.
  * No error text carries credentials or donor data.
  *
  * Members added later are optional, so that an adapter written against an earlier version of

@@ -47,7 +47,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, ProcessorUnavailableError } from './processor-http';
 
 /** Decision for one legacy status code range; `review`: a person decides. */
 type CodeAction = PaymentStatus | 'review';
@@ -274,9 +274,11 @@ export class WorldlineAdapter implements ProcessorAdapter {
   }
 
   /**
-   * One SDK call with our timeout and error classes: unreachable, timed out, 502–504 or refused
-   * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; 500/429 →
-   * ProcessorTemporaryError; statuses in `accept` are answered; any other error answer →
+   * One SDK call with our timeout and error classes: unreachable, timed out or refused
+   * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; every other
+   * failed answer by the shared status rule (processor-http.ts `httpFailureKind`: 502–504, and
+   * another 5xx or 429 whose body is not Connect's JSON → ProcessorUnavailableError; another 5xx or
+   * 429 → ProcessorTemporaryError); statuses in `accept` are answered; any other error answer →
    * ProcessorResponseError with the processor's error codes (never credentials or donor data).
    */
   private async call<T>(what: string, send: () => Promise<SdkResponse<T, ErrorResponse>>, accept: number[] = []): Promise<SdkResponse<T, ErrorResponse>> {
@@ -291,7 +293,11 @@ export class WorldlineAdapter implements ProcessorAdapter {
     } catch (error) {
       if (error instanceof ProcessorUnavailableError) throw error;
       const err = (error ?? {}) as { code?: unknown; status?: unknown };
-      if (typeof err.status === 'number') throw new ProcessorResponseError(`Worldline ${what}: answer is not JSON (HTTP ${err.status})`);
+      // The SDK rejects an answer whose body is not JSON with its HTTP status attached.
+      if (typeof err.status === 'number') {
+        const kind = err.status >= 200 && err.status < 300 ? 'refused' : httpFailureKind(err.status, false);
+        throw httpFailureError(kind, `Worldline ${what}: HTTP ${err.status}, answer is not JSON`);
+      }
       const code = typeof err.code === 'string' ? ` (${err.code})` : '';
       throw new ProcessorUnavailableError(`Worldline ${what}: processor unreachable${code}`, { cause: error });
     } finally {
@@ -299,11 +305,12 @@ export class WorldlineAdapter implements ProcessorAdapter {
     }
     if (answer.isSuccess || accept.includes(answer.status)) return answer;
     const reason = describeWorldlineErrors(answer.body);
-    if ([401, 403, 502, 503, 504].includes(answer.status)) {
-      throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status}${answer.status < 500 ? ' (credentials refused)' : ''}: ${reason}`);
+    if (answer.status === 401 || answer.status === 403) {
+      throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status} (credentials refused): ${reason}`);
     }
-    if (answer.status === 500 || answer.status === 429) throw new ProcessorTemporaryError(`Worldline ${what}: HTTP ${answer.status} (temporary): ${reason}`);
-    throw new ProcessorResponseError(`Worldline ${what}: HTTP ${answer.status}: ${reason}`);
+    // The SDK hands over a body that is neither JSON nor text (no Connect answer) as a binary file.
+    const connectAnswered = !('file' in answer);
+    throw httpFailureError(httpFailureKind(answer.status, connectAnswered), `Worldline ${what}: HTTP ${answer.status}: ${connectAnswered ? reason : 'answer is not JSON'}`);
   }
 }
 

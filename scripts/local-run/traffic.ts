@@ -232,8 +232,9 @@ export const PROCESSOR_GATEWAYS = { worldline: 'ingenico', adyen: 'adyen', 'payp
  * The orphan mix, one cycle per 17 orphans: per processor settled ones (approved, captured or
  * already complete), released ones (rejected, refused, voided, failed, abandoned), ones a person
  * must decide (antifraud `review` before an approve or capture; a recurring PayPal checkout,
- * which is never charged as a one-off), and PayPal orders never approved (discarded). The PayPal
- * ones marked `failOnce` answer HTTP 500 to their first call: the rectifier schedules a retry.
+ * which is never charged as a one-off), and PayPal orders never approved (discarded). The approved
+ * PayPal order answers HTTP 500 to its first call and the approved NVP checkout NVP's 10001
+ * Internal Error (each API's way of failing one request): the rectifier schedules a retry.
  */
 const ORPHAN_KINDS = [
   'worldline-approve', 'worldline-captured', 'worldline-rejected', 'worldline-review', 'worldline-abandoned-checkout',
@@ -327,7 +328,7 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
         kind === 'nvp-completed'
           ? { ...base, checkoutStatus: 'PaymentActionCompleted', payerId: `LOCALPAYER${n}`, transactionId: `LOCALTXN${trackingId}` }
           : kind === 'nvp-approved'
-            ? { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, failure: { httpStatus: 500, times: 1 } }
+            ? { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, internalError: { times: 1 } }
             : kind === 'nvp-failed'
               ? { ...base, checkoutStatus: 'PaymentActionFailed' }
               : { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, recurring: true };

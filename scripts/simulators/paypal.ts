@@ -68,7 +68,10 @@ export interface CheckoutScenario {
   /** A billing agreement (recurring) checkout. */
   recurring?: boolean;
   latencyMs?: number;
+  /** An HTTP failure answered with an HTML page, as PayPal's edge in front of the NVP API answers one. */
   failure?: SimulatedFailure;
+  /** Answer the next calls for the token (`times`, default every call) with NVP's own 10001 Internal Error (HTTP 200, ACK=Failure). */
+  internalError?: { times?: number };
   /** Answer DoExpressCheckoutPayment with this NVP error instead. */
   doFailure?: { code: string; shortMessage: string; longMessage: string };
   /** Perform DoExpressCheckoutPayment, then close the connection without answering. */
@@ -346,6 +349,10 @@ export async function startPayPalSimulator({
           if (checkout && failing(checkout.failure)) {
             res.writeHead(checkout.failure.httpStatus, { 'content-type': 'text/html' });
             return void res.end('<html><body>Service temporarily unavailable</body></html>');
+          }
+          const internalError = checkout?.internalError;
+          if (internalError && (internalError.times === undefined || internalError.times-- > 0)) {
+            return sendNvp(nvpError('10001', 'Internal Error', 'Internal Error'));
           }
           if (form.METHOD !== 'GetExpressCheckoutDetails' && form.METHOD !== 'DoExpressCheckoutPayment') {
             return sendNvp(nvpError('81002', 'Unspecified Method', 'Method Specified is not Supported'));

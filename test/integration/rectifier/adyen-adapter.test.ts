@@ -188,6 +188,16 @@ describe('AdyenAdapter against the Adyen Checkout simulator, through @adyen/api-
     ]);
   });
 
+  it.each([503, 500, 429])('should count a load balancer\'s HTML %i page (not Adyen\'s JSON) as an outage', async (httpStatus) => {
+    simulator.setPayment('PSP0008', { resultCode: 'Authorised', amount: { currency: 'EUR', value: 2500 } });
+    simulator.setFault('payments.captures', { httpStatus, html: `<html><body>${httpStatus} Service Temporarily Unavailable</body></html>`, times: 1 });
+
+    const attempt = adapter.finish(orphan(), { status: 'needs-finishing', gatewayTxnId: 'PSP0008' });
+
+    await expect(attempt).rejects.toThrow(ProcessorUnavailableError);
+    await expect(attempt).rejects.toThrow(`Adyen capture: HTTP ${httpStatus}, answer is not JSON`);
+  });
+
   it('should tell an outage (503, unreachable, too slow) from a failed request (500, 429) and a refusal (422)', async () => {
     simulator.setPayment('PSP0007', { resultCode: 'Authorised', amount: { currency: 'EUR', value: 2500 } });
     const unreachable = new AdyenAdapter(options({ checkoutEndpoint: 'https://127.0.0.1:1' }));

@@ -167,9 +167,12 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
     expect(simulator.calls()).toEqual([]);
   });
 
-  it('should count HTTP 500 as temporary, 503 and a slow answer as an outage', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 500, times: 1 } });
+  it('should count NVP\'s 10001 Internal Error as temporary, an HTML page from in front of PayPal (500, 503) and a slow answer as an outage', async () => {
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, internalError: { times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(ProcessorTemporaryError);
+
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 500, times: 1 } });
+    await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(InfrastructureError);
 
     simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 503, times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(InfrastructureError);

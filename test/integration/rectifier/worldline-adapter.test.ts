@@ -184,6 +184,16 @@ describe('WorldlineAdapter against the Worldline Connect simulator, through conn
     await expect(unsigned).rejects.not.toThrow(/guessed|secret-eu/);
   });
 
+  it.each([502, 503, 504, 500, 429])('should count a load balancer\'s HTML %i page (not Connect\'s JSON) as an outage', async (httpStatus) => {
+    simulator.setPayment('pay-600', { status: 'PENDING_APPROVAL', statusCode: 600 });
+    simulator.setFault('payments.get', { httpStatus, html: `<html><body><h1>${httpStatus} Service Temporarily Unavailable</h1></body></html>`, times: 1 });
+
+    const attempt = adapter.getStatus(orphan({ gatewayTxnId: 'pay-600' }));
+
+    await expect(attempt).rejects.toThrow(ProcessorUnavailableError);
+    await expect(attempt).rejects.toThrow(`Worldline get payment: HTTP ${httpStatus}, answer is not JSON`);
+  });
+
   it('should tell an outage (503, unreachable, too slow) from a failed request (500) and a refusal (400)', async () => {
     simulator.setPayment('pay-600', { status: 'PENDING_APPROVAL', statusCode: 600 });
     const unreachable = new WorldlineAdapter({ ...ACCOUNT, endpoint: 'http://127.0.0.1:1', integrator: 'x', paymentMethods: ['cc'], timeoutMs: 1000 });
