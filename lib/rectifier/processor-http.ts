@@ -32,6 +32,12 @@ export interface JsonAnswer {
 /** The processor failed this request but may answer it later; its other requests still work. */
 export class ProcessorTemporaryError extends RetryableError {}
 
+/**
+ * The processor is still handling an earlier attempt of this idempotent request (same key): its
+ * outcome is not known yet, and sending the request again later answers it without acting twice.
+ */
+export class RequestInProgressError extends ProcessorTemporaryError {}
+
 /** What a processor's failed HTTP answer means for the row (see the header). */
 export type HttpFailureKind = 'unavailable' | 'temporary' | 'refused';
 

@@ -20,7 +20,10 @@
  * unit for JPY or KWD. Before approving, the payment's own `paymentOutput.amountOfMoney` (in that
  * convention, money.ts `worldline`) must be the row's gross and currency: the rectifier pushes the
  * row's gross as the donation, so a payment authorised for anything else is left for a person
- * (PaymentAmountMismatchError).
+ * (PaymentAmountMismatchError). The approve carries the idempotence key
+ * `rectify-approve-<paymentId>`; while Connect still handles an earlier attempt with that key it
+ * answers 409 (1409 DUPLICATE_REQUEST_IN_PROGRESS), which is retryable (RequestInProgressError): a
+ * later run sends it again and gets the first attempt's outcome.
  *
  * Status: `statusOutput.statusCode` first, by the legacy rectifier's code ranges (docs/processors.md
  * has the table); the `status` string only when a payment carries no code. Orphan mode: codes 0–70
@@ -29,7 +32,7 @@
  * left for people (PaymentNeedsReviewError). Only credit cards (`payment_method=cc`) are settled,
  * as the legacy rectifier did.
  */
-import type { Client as ConnectClient, SdkResponse } from 'connect-sdk-nodejs/lib/model';
+import type { Client as ConnectClient, Idempotence, SdkResponse } from 'connect-sdk-nodejs/lib/model';
 import type { AmountOfMoney, ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
 import * as z from 'zod';
 import { MalformedMessageError } from '../errors';
@@ -47,7 +50,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { httpFailureError, httpFailureKind, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, ProcessorUnavailableError, RequestInProgressError } from './processor-http';
 
 /** Decision for one legacy status code range; `review`: a person decides. */
 type CodeAction = PaymentStatus | 'review';
@@ -218,9 +221,8 @@ export class WorldlineAdapter implements ProcessorAdapter {
     if (!sameAmount(payment.message, { value: amountOfMoney?.amount, currency: amountOfMoney?.currencyCode }, 'worldline')) {
       throw new PaymentAmountMismatchError(`Worldline payment ${paymentId} is authorised for another amount or currency than the pending row's: not approved`);
     }
-    const answer = await this.call('approve payment', () =>
-      this.client.v1.payments.approve(this.merchantId, paymentId, {}, { idempotence: { key: `rectify-approve-${paymentId}` } }),
-    );
+    const idempotence: Idempotence = { key: `rectify-approve-${paymentId}` };
+    const answer = await this.call('approve payment', () => this.client.v1.payments.approve(this.merchantId, paymentId, {}, { idempotence }), [], idempotence);
     const approved = answer.isSuccess ? answer.body.payment : undefined;
     if (!approved) throw new ProcessorResponseError('Worldline approve answer has no payment');
     const result = worldlinePaymentStatus(approved);
@@ -278,10 +280,17 @@ export class WorldlineAdapter implements ProcessorAdapter {
    * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; every other
    * failed answer by the shared status rule (processor-http.ts `httpFailureKind`: 502–504, and
    * another 5xx or 429 whose body is not Connect's JSON → ProcessorUnavailableError; another 5xx or
-   * 429 → ProcessorTemporaryError); statuses in `accept` are answered; any other error answer →
-   * ProcessorResponseError with the processor's error codes (never credentials or donor data).
+   * 429 → ProcessorTemporaryError); statuses in `accept` are answered; a request sent with an
+   * `idempotence` key that Connect is still handling (409, error 1409) → RequestInProgressError
+   * (retryable); any other error answer → ProcessorResponseError with the processor's error codes
+   * (never credentials or donor data).
    */
-  private async call<T>(what: string, send: () => Promise<SdkResponse<T, ErrorResponse>>, accept: number[] = []): Promise<SdkResponse<T, ErrorResponse>> {
+  private async call<T>(
+    what: string,
+    send: () => Promise<SdkResponse<T, ErrorResponse>>,
+    accept: number[] = [],
+    idempotence?: Idempotence,
+  ): Promise<SdkResponse<T, ErrorResponse>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ProcessorUnavailableError(`Worldline ${what}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
@@ -305,6 +314,12 @@ export class WorldlineAdapter implements ProcessorAdapter {
     }
     if (answer.isSuccess || accept.includes(answer.status)) return answer;
     const reason = describeWorldlineErrors(answer.body);
+    if (answer.status === 409 && idempotence && isDuplicateRequestInProgress(answer.body)) {
+      // The SDK sets requestTimestamp from X-GCS-Idempotence-Request-Timestamp: when the first attempt was made.
+      const first = Number(idempotence.requestTimestamp);
+      const since = idempotence.requestTimestamp !== undefined && Number.isFinite(first) ? `, first attempt at ${new Date(first).toISOString()}` : '';
+      throw new RequestInProgressError(`Worldline ${what}: HTTP 409: ${reason}: the request with idempotence key ${idempotence.key} is still being handled${since}; a later run asks again`);
+    }
     if (answer.status === 401 || answer.status === 403) {
       throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status} (credentials refused): ${reason}`);
     }
@@ -312,6 +327,17 @@ export class WorldlineAdapter implements ProcessorAdapter {
     const connectAnswered = !('file' in answer);
     throw httpFailureError(httpFailureKind(answer.status, connectAnswered), `Worldline ${what}: HTTP ${answer.status}: ${connectAnswered ? reason : 'answer is not JSON'}`);
   }
+}
+
+/**
+ * Connect's answer to a second attempt of an idempotent request whose first is not finished
+ * (1409 DUPLICATE_REQUEST_IN_PROGRESS), recognised as Connect's own SDKs do (the Java, .NET, PHP
+ * and Go SDKs raise IdempotenceException for a 409 whose only error has code 1409 on a request
+ * sent with an idempotence key; the Node SDK just returns the answer).
+ */
+function isDuplicateRequestInProgress(body: ErrorResponse | null | undefined): boolean {
+  const errors = body?.errors ?? [];
+  return errors.length === 1 && errors[0]?.code === '1409';
 }
 
 /** The error codes of a Connect error answer, for error texts a person can act on (messages redacted and cut). */

@@ -56,6 +56,10 @@ export interface SimulatorRequest {
 export interface Answer {
   status: number;
   body: unknown;
+  /** Headers of the answer besides its content type. */
+  headers?: Record<string, string>;
+  /** Answer after this long (the time the processor takes to handle the request); a fault's latency takes precedence. */
+  delayMs?: number;
 }
 
 export interface Route {
@@ -129,10 +133,10 @@ export async function serve<S>(options: ServeOptions<S>): Promise<RunningServer>
         text,
         body,
       };
-      const send = ({ status, body: answer }: Answer, delayMs = 0, html?: string) => {
+      const send = ({ status, body: answer, headers, delayMs: handling = 0 }: Answer, delayMs = handling, html?: string) => {
         const write = () => {
           if (res.destroyed) return;
-          res.writeHead(status, { 'content-type': html === undefined ? 'application/json' : 'text/html' });
+          res.writeHead(status, { ...headers, 'content-type': html === undefined ? 'application/json' : 'text/html' });
           res.end(html ?? (answer === undefined ? '' : JSON.stringify(answer)));
         };
         if (delayMs > 0) setTimeout(write, delayMs).unref();
@@ -184,7 +188,8 @@ export async function serve<S>(options: ServeOptions<S>): Promise<RunningServer>
       }
       if (fault?.httpStatus !== undefined) return send({ status: fault.httpStatus, body: fault.body ?? options.faultBody(fault.httpStatus) }, latency, fault.html);
       if (!auth.ok) return send(auth.refusal!, latency);
-      return send(options.handle(matched.route.name, matched.params, request, auth.caller), latency);
+      const answer = options.handle(matched.route.name, matched.params, request, auth.caller);
+      return send(answer, fault?.latencyMs ?? answer.delayMs ?? 0);
     });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);

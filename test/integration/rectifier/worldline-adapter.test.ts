@@ -1,5 +1,6 @@
 import { PaymentAmountMismatchError, PaymentNeedsReviewError, ProcessorResponseError, type OrphanPayment } from '../../../lib/rectifier/processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from '../../../lib/rectifier/processor-http';
+import { RetryableError } from '../../../lib/errors';
+import { ProcessorTemporaryError, ProcessorUnavailableError, RequestInProgressError } from '../../../lib/rectifier/processor-http';
 import { WorldlineAdapter } from '../../../lib/rectifier/worldline-adapter';
 import { startWorldlineSimulator, type WorldlineSimulator } from '../../../scripts/simulators/worldline';
 import fixture from '../../../fixtures/pending-message.json';
@@ -106,6 +107,42 @@ describe('WorldlineAdapter against the Worldline Connect simulator, through conn
 
     expect(simulator.calls().map((c) => `${c.route} ${JSON.stringify(c.body)}`)).toEqual(['payments.get null', 'payments.approve {}']);
     expect(simulator.payment('pay-unread')).toMatchObject({ approvedAmount: 100000 });
+  });
+
+  it('should leave an approve Connect is still handling (409, 1409 DUPLICATE_REQUEST_IN_PROGRESS) for a later attempt, which gets its outcome', async () => {
+    simulator.setPayment('pay-slow', { status: 'PENDING_APPROVAL', statusCode: 600, amount: 2500, currencyCode: 'EUR', isCancellable: true, approveTakesMs: 600 });
+    const impatient = new WorldlineAdapter({ ...ACCOUNT, endpoint: simulator.url, integrator: 'donation-buffer', paymentMethods: ['cc'], timeoutMs: 200 });
+    const row = orphan({ gatewayTxnId: 'pay-slow' });
+    const status = await impatient.getStatus(row);
+
+    const lost = impatient.approve(row, status);
+    await expect(lost).rejects.toThrow(ProcessorUnavailableError);
+    const inProgress = impatient.approve(row, status);
+    await expect(inProgress).rejects.toThrow(RequestInProgressError);
+    await expect(inProgress).rejects.toBeInstanceOf(RetryableError);
+    await expect(inProgress).rejects.toThrow(/HTTP 409: 1409 DUPLICATE_REQUEST_IN_PROGRESS: the request with idempotence key rectify-approve-pay-slow is still being handled, first attempt at \d{4}-/);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const completion = await impatient.approve(row, status);
+
+    expect(completion).toEqual({ gatewayTxnId: 'pay-slow', gatewayStatus: '800' });
+    expect(simulator.calls().map((c) => `${c.route} ${c.idempotencyKey ?? ''}`.trim())).toEqual([
+      'payments.get',
+      'payments.approve rectify-approve-pay-slow',
+      'payments.approve rectify-approve-pay-slow',
+      'payments.approve rectify-approve-pay-slow',
+    ]);
+    expect(simulator.payment('pay-slow')).toMatchObject({ status: 'CAPTURE_REQUESTED', approvedAmount: 2500 });
+  });
+
+  it('should count another 409 as a refusal of the approve', async () => {
+    simulator.setPayment('pay-409', { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true });
+    simulator.setFault('payments.approve', { httpStatus: 409, times: 1 });
+    const row = orphan({ gatewayTxnId: 'pay-409' });
+
+    const attempt = adapter.approve(row, await adapter.getStatus(row));
+
+    await expect(attempt).rejects.toThrow(ProcessorResponseError);
+    await expect(attempt).rejects.toThrow('Worldline approve payment: HTTP 409: 1000 FAULT');
   });
 
   it('should count a payment still waiting for the donor as failed and cancel it when it is cancellable', async () => {
