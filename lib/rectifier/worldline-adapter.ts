@@ -16,8 +16,8 @@
  *
  * Approve sends no amount, so Connect captures the whole authorisation (as SmashPig's
  * approvePayment does): an `amount` there is a partial capture, and Connect counts it "in cents,
- * where single digit currencies are presumed to have 2 digits", which is no currency's ISO minor
- * unit for JPY or KWD. Before approving, the payment's own `paymentOutput.amountOfMoney` (in that
+ * where single digit currencies are presumed to have 2 digits", not in the ISO minor unit of JPY
+ * (0 decimals) or KWD (3). Before approving, the payment's own `paymentOutput.amountOfMoney` (in that
  * convention, money.ts `worldline`) must be the row's gross and currency: the rectifier pushes the
  * row's gross as the donation, so a payment authorised for anything else is left for a person
  * (PaymentAmountMismatchError). The approve carries the idempotence key
@@ -219,7 +219,8 @@ export class WorldlineAdapter implements ProcessorAdapter {
     const read = this.amounts.get(payment);
     const amountOfMoney = read?.paymentId === paymentId ? read.amountOfMoney : await this.amountOf(paymentId);
     if (!sameAmount(payment.message, { value: amountOfMoney?.amount, currency: amountOfMoney?.currencyCode }, 'worldline')) {
-      throw new PaymentAmountMismatchError(`Worldline payment ${paymentId} is authorised for another amount or currency than the pending row's: not approved`);
+      // Also when Connect reported no amount: what would be captured is then not known.
+      throw new PaymentAmountMismatchError(`Worldline payment ${paymentId} is not authorised for the pending row's amount and currency: not approved`);
     }
     const idempotence: Idempotence = { key: `rectify-approve-${paymentId}` };
     const answer = await this.call('approve payment', () => this.client.v1.payments.approve(this.merchantId, paymentId, {}, { idempotence }), [], idempotence);

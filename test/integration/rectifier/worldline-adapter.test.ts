@@ -95,7 +95,7 @@ describe('WorldlineAdapter against the Worldline Connect simulator, through conn
 
     expect(refusals.map((r) => (r.status === 'rejected' ? (r.reason as Error).name : r.status))).toEqual(['PaymentAmountMismatchError', 'PaymentAmountMismatchError']);
     expect((refusals[0] as PromiseRejectedResult).reason).toBeInstanceOf(PaymentAmountMismatchError);
-    expect(String((refusals[0] as PromiseRejectedResult).reason)).toContain("Worldline payment pay-other is authorised for another amount or currency than the pending row's: not approved");
+    expect(String((refusals[0] as PromiseRejectedResult).reason)).toContain("Worldline payment pay-other is not authorised for the pending row's amount and currency: not approved");
     expect(simulator.calls().map((c) => c.route)).toEqual(['payments.get', 'payments.get']);
     expect([simulator.payment('pay-other')?.status, simulator.payment('pay-yen')?.status]).toEqual(['PENDING_APPROVAL', 'PENDING_APPROVAL']);
   });
