@@ -19,13 +19,20 @@
  * capture it is complete. Cancels: `POST /payments/{pspReference}/cancels`, or `/cancels` by
  * reference. Both are asynchronous at Adyen (`status: received`; the webhook confirms).
  * PartiallyAuthorised is left for people. Only `payment_method=cc` rows are settled by default.
+ *
+ * Amounts are in Adyen's minor units, by Adyen's currency table (money.ts, `adyen`: CLP and ISK
+ * have 2 decimals there, CVE and IDR none). A capture is for the row's gross; when
+ * `/payments/details` reported the authorised amount and it is not the row's, nothing is
+ * captured (PaymentAmountMismatchError): Adyen would capture a lower amount in part and refuse a
+ * higher one, and either way the donation pushed would not be the money taken.
  */
 import type { ModificationsApi } from '@adyen/api-library/lib/src/services/checkout/modificationsApi';
 import type { PaymentsApi } from '@adyen/api-library/lib/src/services/checkout/paymentsApi';
 import * as z from 'zod';
 import { redactText } from '../redact';
-import { minorUnits } from './money';
+import { minorUnits, sameAmount } from './money';
 import {
+  PaymentAmountMismatchError,
   PaymentNeedsReviewError,
   ProcessorResponseError,
   type AdapterKind,
@@ -36,7 +43,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, isJsonAnswer, ProcessorUnavailableError } from './processor-http';
 
 type ResultAction = PaymentStatus | 'review' | 'authorised';
 
@@ -101,6 +108,8 @@ export class AdyenAdapter implements ProcessorAdapter {
   private readonly modifications: ModificationsApi;
   private readonly merchantAccount: string;
   private readonly manualCapture: boolean;
+  /** The authorised amount `/payments/details` reported for a row, for its capture. */
+  private readonly authorised = new WeakMap<OrphanPayment, { pspReference: string | undefined; amount: { value?: unknown; currency?: unknown } }>();
 
   constructor(options: AdyenAdapterOptions) {
     // Required on demand, the library's files one by one (its index loads every API it has):
@@ -144,7 +153,9 @@ export class AdyenAdapter implements ProcessorAdapter {
     if (typeof redirectResult === 'string' && redirectResult !== '') {
       const answer = await this.call('payment details', () => this.payments.paymentsDetails({ details: { redirectResult } }));
       if (!answer.resultCode) throw new ProcessorResponseError('Adyen payment details answer has no resultCode');
-      return this.toStatus(String(answer.resultCode), answer.pspReference ?? payment.gatewayTxnId ?? undefined);
+      const pspReference = answer.pspReference ?? payment.gatewayTxnId ?? undefined;
+      if (answer.amount) this.authorised.set(payment, { pspReference, amount: answer.amount });
+      return this.toStatus(String(answer.resultCode), pspReference);
     }
     const known = payment.message.gateway_status;
     if (payment.gatewayTxnId && typeof known === 'string' && known !== '') return this.toStatus(known, payment.gatewayTxnId);
@@ -154,10 +165,15 @@ export class AdyenAdapter implements ProcessorAdapter {
   async finish(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
     const pspReference = status.gatewayTxnId ?? payment.gatewayTxnId;
     if (!pspReference) throw new ProcessorResponseError('Adyen payment to capture has no pspReference');
+    const amount = minorUnits(payment.message, 'adyen');
+    const authorised = this.authorised.get(payment);
+    if (authorised && authorised.pspReference === pspReference && !sameAmount(payment.message, authorised.amount, 'adyen')) {
+      throw new PaymentAmountMismatchError(`Adyen payment ${pspReference} is authorised for another amount or currency than the pending row's: not captured`);
+    }
     const answer = await this.call('capture', () =>
       this.modifications.captureAuthorisedPayment(
         pspReference,
-        { merchantAccount: this.merchantAccount, amount: minorUnits(payment.message), reference: this.reference(payment) },
+        { merchantAccount: this.merchantAccount, amount, reference: this.reference(payment) },
         { idempotencyKey: `rectify-capture-${pspReference}` },
       ),
     );
@@ -211,26 +227,29 @@ export class AdyenAdapter implements ProcessorAdapter {
   }
 
   /**
-   * One library call with our error classes: unreachable, timed out, 502–504 or refused
-   * credentials (401/403) → ProcessorUnavailableError; 500/429 → ProcessorTemporaryError; any
-   * other error answer → ProcessorResponseError with Adyen's error code (no donor data, no key).
+   * One library call with our error classes: unreachable, timed out or refused credentials
+   * (401/403) → ProcessorUnavailableError; every other error answer by the shared status rule
+   * (processor-http.ts `httpFailureKind`: 502–504, and another 5xx or 429 whose body is not JSON →
+   * ProcessorUnavailableError; another 5xx or 429 → ProcessorTemporaryError; any other →
+   * ProcessorResponseError) with Adyen's error code (no donor data, no key).
    */
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      const err = (error ?? {}) as { name?: unknown; statusCode?: unknown; errorCode?: unknown; apiError?: { message?: unknown } };
+      const err = (error ?? {}) as { name?: unknown; statusCode?: unknown; errorCode?: unknown; apiError?: { message?: unknown }; responseBody?: unknown };
       // The library reports a connection failure or its own timeout as an ApiException with status 500:
       // no answer came, so it is an outage, not the processor failing this request.
       const status = typeof err.statusCode === 'number' && err.name !== 'ApiException' ? err.statusCode : undefined;
       const code = typeof err.errorCode === 'string' ? ` errorCode ${err.errorCode}` : '';
       const text = typeof err.apiError?.message === 'string' ? `: ${redactText(err.apiError.message).slice(0, 200)}` : '';
-      if (status === undefined || [401, 403, 502, 503, 504].includes(status)) {
-        const reason = status === undefined ? 'processor unreachable or no answer in time' : `HTTP ${status}${status < 500 ? ' (credentials refused)' : ''}`;
+      if (status === undefined || status === 401 || status === 403) {
+        const reason = status === undefined ? 'processor unreachable or no answer in time' : `HTTP ${status} (credentials refused)`;
         throw new ProcessorUnavailableError(`Adyen ${what}: ${reason}${code}${text}`, { cause: error });
       }
-      if (status === 500 || status === 429) throw new ProcessorTemporaryError(`Adyen ${what}: HTTP ${status} (temporary)${code}${text}`);
-      throw new ProcessorResponseError(`Adyen ${what}: HTTP ${status}${code}${text}`);
+      const body = typeof err.responseBody === 'string' ? err.responseBody : '';
+      const json = err.apiError !== undefined || isJsonAnswer(body);
+      throw httpFailureError(httpFailureKind(status, json), `Adyen ${what}: HTTP ${status}${code}${json ? text : ', answer is not JSON'}`, { cause: error });
     }
   }
 }

@@ -4,12 +4,19 @@
  *
  *   GetExpressCheckoutDetails(TOKEN)   → CHECKOUTSTATUS, PAYERID (present once the donor
  *                                        approved), PAYMENTREQUEST_0_TRANSACTIONID once paid
+ *   GetTransactionDetails(TRANSACTIONID) → PAYMENTSTATUS, PENDINGREASON of that payment
  *   DoExpressCheckoutPayment(TOKEN, PAYERID, PAYMENTREQUEST_0_AMT, _CURRENCYCODE,
  *                            _PAYMENTACTION=Sale, _INVNUM=order_id)
  *                                      → PAYMENTINFO_0_TRANSACTIONID, PAYMENTINFO_0_PAYMENTSTATUS
  *
  * An orphan is discarded when its token is unknown or expired (10410, 10411) or the donor never
- * approved it (no PAYERID); completed → complete; approved but not paid → finish with
+ * approved it (no PAYERID). PaymentActionCompleted says only that the payment action ran: the
+ * checkout answer carries the transaction id but no payment status (NVP API Developer Guide,
+ * GetExpressCheckoutDetails response fields), and a payment DoExpressCheckoutPayment left Pending
+ * (an eCheck, a review) may still fail. So its transaction's PAYMENTSTATUS (GetTransactionDetails)
+ * decides: Completed or Processed → complete, Pending or In-Progress → looked at again later,
+ * Denied, Failed, Expired or Voided → failed, Refunded or Reversed → refunded, a partial refund or
+ * a cancelled reversal → a person (nvpPaymentStatus). Approved but not paid → finish with
  * DoExpressCheckoutPayment, for the pending row's amount only (PayPal would accept up to 115% of
  * the approved amount; another amount goes to a person). A second DoExpressCheckoutPayment for the same token (10415, or the
  * duplicate codes 11607 and 10412 for the same invoice id) means it is already paid: the payment
@@ -37,18 +44,50 @@ const ALREADY_PAID = new Set(['10415', '11607', '10412']);
 /** PAYMENTINFO_0_PAYMENTSTATUS values that mean the money is taken. */
 const PAID = new Set(['Completed', 'Processed', 'Completed-Funds-Held']);
 const IN_FLIGHT = new Set(['Pending', 'In-Progress']);
+/** The other PAYMENTSTATUS values of a payment, by what they mean for a donation. */
+const NOT_PAID = new Set(['Denied', 'Failed', 'Expired', 'Voided']);
+const GIVEN_BACK = new Set(['Refunded', 'Reversed']);
+const FOR_A_PERSON = new Set(['Partially-Refunded', 'Canceled-Reversal']);
+
+/**
+ * Reads a payment's PAYMENTSTATUS (a GetTransactionDetails answer) as a rectifier status; pure,
+ * like nvpCheckoutStatus. Pending money is never a donation yet: PayPalStillProcessingError.
+ */
+export function nvpPaymentStatus(transaction: NvpAnswer): StatusResult {
+  const paymentStatus = transaction.PAYMENTSTATUS ?? '';
+  const txn = transaction.TRANSACTIONID;
+  const which = `PayPal payment ${txn ?? ''}`.trim();
+  const withTxn = txn ? { gatewayTxnId: txn } : {};
+  if (PAID.has(paymentStatus)) return { status: 'complete', gatewayStatus: paymentStatus, ...withTxn };
+  if (IN_FLIGHT.has(paymentStatus)) {
+    throw new PayPalStillProcessingError(`${which} is ${paymentStatus} (${(transaction.PENDINGREASON ?? 'no reason').slice(0, 40)}): look again later`);
+  }
+  if (NOT_PAID.has(paymentStatus)) return { status: 'failed', gatewayStatus: paymentStatus, ...withTxn };
+  if (GIVEN_BACK.has(paymentStatus)) return { status: 'refunded', gatewayStatus: paymentStatus, ...withTxn };
+  if (FOR_A_PERSON.has(paymentStatus)) throw new PayPalNeedsPersonError(`${which} is ${paymentStatus}: a person decides what to record`);
+  throw new ProcessorResponseError(`${which} has an unknown PAYMENTSTATUS ${paymentStatus.slice(0, 40) || '(none)'}`);
+}
+
+/** The transaction id a GetExpressCheckoutDetails answer names once the payment action ran. */
+export function nvpCheckoutTransactionId(answer: NvpAnswer): string | undefined {
+  return answer.PAYMENTREQUEST_0_TRANSACTIONID || answer.TRANSACTIONID || undefined;
+}
 
 /**
  * Reads a GetExpressCheckoutDetails answer as a rectifier status. Kept pure so that the
  * mapping is tested against PayPal's documented examples; throws the PayPal errors of
- * paypal-common.ts where no status fits.
+ * paypal-common.ts where no status fits. A PaymentActionCompleted checkout is read by its
+ * payment, `transaction` (the GetTransactionDetails answer for its transaction id).
  */
-export function nvpCheckoutStatus(answer: NvpAnswer, { recurring }: { recurring: boolean }): StatusResult {
+export function nvpCheckoutStatus(answer: NvpAnswer, { recurring, transaction }: { recurring: boolean; transaction?: NvpAnswer }): StatusResult {
   const checkoutStatus = answer.CHECKOUTSTATUS;
-  const txn = answer.PAYMENTREQUEST_0_TRANSACTIONID || answer.TRANSACTIONID;
   switch (checkoutStatus) {
     case 'PaymentActionCompleted':
-      return { status: 'complete', gatewayStatus: checkoutStatus, ...(txn ? { gatewayTxnId: txn } : {}) };
+      if (!nvpCheckoutTransactionId(answer)) {
+        throw new PayPalNeedsPersonError(`PayPal checkout ${answer.TOKEN ?? ''} is ${checkoutStatus} without a transaction id: whether the money was taken is not known`);
+      }
+      if (!transaction) throw new ProcessorResponseError(`PayPal checkout ${answer.TOKEN ?? ''} is ${checkoutStatus}: its payment's status was not read`);
+      return nvpPaymentStatus(transaction);
     case 'PaymentActionFailed':
       return { status: 'failed', gatewayStatus: checkoutStatus };
     case 'PaymentActionInProgress':
@@ -78,11 +117,15 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
     this.client = new PayPalNvpClient(options);
   }
 
-  /** Asks PayPal for the checkout behind the token; see nvpCheckoutStatus for the mapping. */
+  /**
+   * Asks PayPal for the checkout behind the token, and for a completed one its payment; see
+   * nvpCheckoutStatus and nvpPaymentStatus for the mapping.
+   */
   async getStatus(payment: OrphanPayment): Promise<StatusResult> {
     const answer = await this.details(payment);
     if (answer === 'gone') return { status: 'discard', gatewayStatus: 'token-expired' };
-    const status = nvpCheckoutStatus(answer, { recurring: isRecurring(payment.message) });
+    const transaction = await this.transactionOf(answer);
+    const status = nvpCheckoutStatus(answer, { recurring: isRecurring(payment.message), ...(transaction ? { transaction } : {}) });
     if (answer.PAYERID) this.approved.set(payment, approvedOf(answer));
     return status;
   }
@@ -133,13 +176,33 @@ export class PayPalNvpAdapter implements ProcessorAdapter {
     return { gatewayTxnId: txn, gatewayStatus: paymentStatus };
   }
 
-  /** A duplicate refusal: the checkout is paid already, so report that payment. */
+  /**
+   * A duplicate refusal: the checkout is paid already, so report that payment, once its own
+   * status says the money is taken (a pending one is looked at again later).
+   */
   private async alreadyPaid(payment: OrphanPayment, code: string): Promise<CompletionResult> {
     const answer = await this.details(payment);
-    if (answer !== 'gone' && answer.CHECKOUTSTATUS === 'PaymentActionCompleted' && answer.PAYMENTREQUEST_0_TRANSACTIONID) {
-      return { gatewayTxnId: answer.PAYMENTREQUEST_0_TRANSACTIONID, gatewayStatus: 'PaymentActionCompleted' };
+    const transaction = answer === 'gone' ? undefined : await this.transactionOf(answer);
+    if (answer === 'gone' || !transaction) {
+      throw new PayPalNeedsPersonError(`PayPal refused checkout ${tokenOf(payment)} as a duplicate (${code}) but shows no completed payment for it`);
     }
-    throw new PayPalNeedsPersonError(`PayPal refused checkout ${tokenOf(payment)} as a duplicate (${code}) but shows no completed payment for it`);
+    const paid = nvpPaymentStatus(transaction);
+    if (paid.status !== 'complete') {
+      throw new PayPalNeedsPersonError(`PayPal refused checkout ${tokenOf(payment)} as a duplicate (${code}) and its payment is ${paid.gatewayStatus ?? paid.status}`);
+    }
+    return { gatewayTxnId: paid.gatewayTxnId ?? nvpCheckoutTransactionId(answer), gatewayStatus: paid.gatewayStatus };
+  }
+
+  /** The GetTransactionDetails answer for a completed checkout's transaction; none for any other checkout. */
+  private async transactionOf(checkout: NvpAnswer): Promise<NvpAnswer | undefined> {
+    const txn = nvpCheckoutTransactionId(checkout);
+    if (checkout.CHECKOUTSTATUS !== 'PaymentActionCompleted' || !txn) return undefined;
+    const answer = await this.client.call('GetTransactionDetails', { TRANSACTIONID: txn });
+    if (!nvpSucceeded(answer)) {
+      const failure = nvpFailure(answer);
+      throw new ProcessorResponseError(`PayPal GetTransactionDetails for ${txn} refused: ${failure.code} ${failure.shortMessage}`);
+    }
+    return answer;
   }
 
   private async details(payment: OrphanPayment): Promise<NvpAnswer | 'gone'> {

@@ -4,7 +4,8 @@
  * with the USER/PWD/SIGNATURE credentials and VERSION in the body, answered in the same
  * encoding. PayPal publishes no Node SDK for NVP, so this is node's fetch with the transport
  * rules of processor-http.ts: unreachable, timeout or 502/503/504 → ProcessorUnavailableError;
- * HTTP 500/429 → ProcessorTemporaryError; another non-2xx → ProcessorResponseError.
+ * another 5xx or 429 → ProcessorTemporaryError when its body is an NVP answer, else (a page from in
+ * front of PayPal's API) ProcessorUnavailableError; another non-2xx → ProcessorResponseError.
  *
  * An answer with ACK=Failure is returned, not thrown, so that each call decides what its error
  * codes mean; only the codes that mean the same for every call are thrown here: 10002 (bad
@@ -15,7 +16,7 @@ import { ConfigError } from '../errors';
 import { redactText } from '../redact';
 import { PayPalAuthenticationError } from './paypal-common';
 import { ProcessorResponseError } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
 
 export interface PayPalNvpOptions {
   /** The NVP endpoint, e.g. https://api-3t.paypal.com/nvp. */
@@ -38,8 +39,6 @@ export interface NvpFailure {
   longMessage: string;
 }
 
-const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
-const TEMPORARY_STATUSES = new Set([429, 500]);
 /** Security header is not valid: our credentials are wrong for every call. */
 const AUTHENTICATION_FAILED = '10002';
 /** Internal Error: PayPal's side, try again later. */
@@ -110,14 +109,11 @@ export class PayPalNvpClient {
       throw new ProcessorUnavailableError(`PayPal NVP at ${this.origin} is unreachable (${method}): ${reason}`, { cause: error });
     }
     const text = await response.text().catch(() => '');
-    if (UNAVAILABLE_STATUSES.has(response.status)) {
-      throw new ProcessorUnavailableError(`PayPal NVP at ${this.origin} is unavailable (${method}, HTTP ${response.status})`);
-    }
-    if (TEMPORARY_STATUSES.has(response.status)) {
-      throw new ProcessorTemporaryError(`PayPal NVP ${method}: HTTP ${response.status} (temporary)`);
-    }
-    if (!response.ok) throw new ProcessorResponseError(`PayPal NVP ${method}: HTTP ${response.status}`);
     const answer = parseNvp(text);
+    if (!response.ok) {
+      const kind = httpFailureKind(response.status, text === '' || typeof answer.ACK === 'string');
+      throw httpFailureError(kind, kind === 'unavailable' ? `PayPal NVP at ${this.origin} is unavailable (${method}, HTTP ${response.status})` : `PayPal NVP ${method}: HTTP ${response.status}`);
+    }
     if (typeof answer.ACK !== 'string') throw new ProcessorResponseError(`PayPal NVP ${method}: answer has no ACK`);
     if (!nvpSucceeded(answer)) {
       const failure = nvpFailure(answer);

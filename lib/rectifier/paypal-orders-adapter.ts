@@ -46,7 +46,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, isJsonAnswer, ProcessorUnavailableError } from './processor-http';
 
 export interface PayPalOrdersOptions {
   /** https://api-m.paypal.com (live), https://api-m.sandbox.paypal.com, or a simulator's origin. */
@@ -77,8 +77,6 @@ export interface OrderView {
 
 const LIVE = 'https://api-m.paypal.com';
 const SANDBOX = 'https://api-m.sandbox.paypal.com';
-const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
-const TEMPORARY_STATUSES = new Set([429, 500]);
 type Sdk = typeof import('@paypal/paypal-server-sdk');
 let sdk: Promise<Sdk> | undefined;
 /** Set once the SDK is loaded: an ApiError can only exist after that. */
@@ -378,9 +376,9 @@ export class PayPalOrdersAdapter implements ProcessorAdapter {
       if (error.statusCode === 401 || (error.statusCode === 400 && result.name === 'invalid_client')) {
         return new PayPalAuthenticationError(`${answered}: credentials refused`);
       }
-      if (UNAVAILABLE_STATUSES.has(error.statusCode)) return new ProcessorUnavailableError(`PayPal at ${this.origin} is unavailable: ${answered}`);
-      if (TEMPORARY_STATUSES.has(error.statusCode)) return new ProcessorTemporaryError(`${answered} (temporary)`);
-      return new ProcessorResponseError(answered);
+      const json = (error.result !== undefined && error.result !== null) || isJsonAnswer(typeof error.body === 'string' ? error.body : '');
+      const kind = httpFailureKind(error.statusCode, json);
+      return httpFailureError(kind, kind === 'unavailable' ? `PayPal at ${this.origin} is unavailable: ${answered}` : answered);
     }
     const err = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
     const code = typeof err.code === 'string' ? err.code : undefined;

@@ -25,8 +25,9 @@
  *   that is still under way must never be cancelled). Absent: every method.
  *
  * Errors: an unreachable or down processor is an InfrastructureError (the run stops, the row
- * stays), a processor failing one request (HTTP 500/429) a RetryableError (the row waits in
- * `damaged` for a retry), a refusal a PermanentError (the row goes to `damaged` for a person).
+ * stays), a processor failing one request (HTTP 500, another 5xx or 429 from its API) a
+ * RetryableError (the row waits in `damaged` for a retry), a refusal a PermanentError (the row goes
+ * to `damaged` for a person); processor-http.ts `httpFailureKind` is the status rule they share.
  * No error text carries credentials or donor data.
  *
  * Members added later are optional, so that an adapter written against an earlier version of
@@ -124,6 +125,13 @@ export class ProcessorResponseError extends PermanentError {}
  * where the console shows it, and the rectifier takes no action at the processor.
  */
 export class PaymentNeedsReviewError extends PermanentError {}
+
+/**
+ * The processor holds the payment for another amount or currency than the pending row's: the
+ * rectifier neither approves nor captures it, since the donation it would push would not be the
+ * money taken. A person decides; the text names the payment, not the amounts.
+ */
+export class PaymentAmountMismatchError extends PaymentNeedsReviewError {}
 
 /**
  * The rectifier was told to take an action the adapter does not declare: a configuration or

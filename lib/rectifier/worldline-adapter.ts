@@ -7,12 +7,23 @@
  *
  *   hostedcheckouts.get(merchantId, hostedCheckoutId)  GET  /v1/{merchantId}/hostedcheckouts/{id}
  *   payments.get(merchantId, paymentId)                GET  /v1/{merchantId}/payments/{id}
- *   payments.approve(merchantId, paymentId, {amount})  POST /v1/{merchantId}/payments/{id}/approve
+ *   payments.approve(merchantId, paymentId, {})        POST /v1/{merchantId}/payments/{id}/approve
  *   payments.cancel(merchantId, paymentId)             POST /v1/{merchantId}/payments/{id}/cancel
  *
  * A pending row names its payment by `gateway_txn_id` (the payment id) when the frontend had one,
  * else by `gateway_session_id` (the hosted checkout id, as the legacy frontend stored it); the
  * hosted checkout then gives the payment it created, if any.
+ *
+ * Approve sends no amount, so Connect captures the whole authorisation (as SmashPig's
+ * approvePayment does): an `amount` there is a partial capture, and Connect counts it "in cents,
+ * where single digit currencies are presumed to have 2 digits", not in the ISO minor unit of JPY
+ * (0 decimals) or KWD (3). Before approving, the payment's own `paymentOutput.amountOfMoney` (in that
+ * convention, money.ts `worldline`) must be the row's gross and currency: the rectifier pushes the
+ * row's gross as the donation, so a payment authorised for anything else is left for a person
+ * (PaymentAmountMismatchError). The approve carries the idempotence key
+ * `rectify-approve-<paymentId>`; while Connect still handles an earlier attempt with that key it
+ * answers 409 (1409 DUPLICATE_REQUEST_IN_PROGRESS), which is retryable (RequestInProgressError): a
+ * later run sends it again and gets the first attempt's outcome.
  *
  * Status: `statusOutput.statusCode` first, by the legacy rectifier's code ranges (docs/processors.md
  * has the table); the `status` string only when a payment carries no code. Orphan mode: codes 0–70
@@ -21,13 +32,14 @@
  * left for people (PaymentNeedsReviewError). Only credit cards (`payment_method=cc`) are settled,
  * as the legacy rectifier did.
  */
-import type { Client as ConnectClient, SdkResponse } from 'connect-sdk-nodejs/lib/model';
-import type { ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
+import type { Client as ConnectClient, Idempotence, SdkResponse } from 'connect-sdk-nodejs/lib/model';
+import type { AmountOfMoney, ErrorResponse, GetHostedCheckoutResponse, Payment } from 'connect-sdk-nodejs/lib/v1/model/domain';
 import * as z from 'zod';
 import { MalformedMessageError } from '../errors';
 import { redactText } from '../redact';
-import { minorUnits } from './money';
+import { sameAmount } from './money';
 import {
+  PaymentAmountMismatchError,
   PaymentNeedsReviewError,
   ProcessorResponseError,
   type AdapterKind,
@@ -38,7 +50,7 @@ import {
   type ProcessorAdapter,
   type StatusResult,
 } from './processor-adapter';
-import { ProcessorTemporaryError, ProcessorUnavailableError } from './processor-http';
+import { httpFailureError, httpFailureKind, ProcessorUnavailableError, RequestInProgressError } from './processor-http';
 
 /** Decision for one legacy status code range; `review`: a person decides. */
 type CodeAction = PaymentStatus | 'review';
@@ -157,6 +169,8 @@ export class WorldlineAdapter implements ProcessorAdapter {
   private readonly client: ConnectClient;
   private readonly merchantId: string;
   private readonly timeoutMs: number;
+  /** The amount of the payment getStatus read for a row, so that approve need not read it again. */
+  private readonly amounts = new WeakMap<OrphanPayment, { paymentId: string; amountOfMoney: AmountOfMoney | null | undefined }>();
 
   constructor(options: WorldlineAdapterOptions) {
     const url = new URL(options.endpoint);
@@ -183,25 +197,33 @@ export class WorldlineAdapter implements ProcessorAdapter {
     if (payment.gatewayTxnId) {
       const answer = await this.call('get payment', () => this.client.v1.payments.get(this.merchantId, payment.gatewayTxnId!), [404]);
       if (!answer.isSuccess) return { status: 'discard', gatewayStatus: 'payment-not-found' };
-      return worldlinePaymentStatus(answer.body);
+      return this.statusOf(payment, answer.body);
     }
     const checkout = await this.hostedCheckout(payment);
     if (checkout === null) return { status: 'discard', gatewayStatus: 'hosted-checkout-not-found' };
     const created = checkout.createdPaymentOutput?.payment;
-    if (checkout.status === 'PAYMENT_CREATED' && created) return worldlinePaymentStatus(created);
+    if (checkout.status === 'PAYMENT_CREATED' && created) return this.statusOf(payment, created);
     const status = checkout.status ? HOSTED_CHECKOUT_STATUSES[checkout.status] : undefined;
     if (!status) throw new ProcessorResponseError(`unknown Worldline hosted checkout status ${checkout.status ?? 'none'}`);
     // No payment exists: nothing to cancel.
     return { status, gatewayStatus: checkout.status!, cancellable: false };
   }
 
+  /**
+   * Approves the whole authorisation of a payment whose amount is the row's (see the header);
+   * the payment's amount is the one getStatus read for this row, else read now.
+   */
   async approve(payment: OrphanPayment, status: StatusResult): Promise<CompletionResult> {
     const paymentId = status.gatewayTxnId ?? payment.gatewayTxnId;
     if (!paymentId) throw new ProcessorResponseError('Worldline payment to approve has no payment id');
-    const { value } = minorUnits(payment.message);
-    const answer = await this.call('approve payment', () =>
-      this.client.v1.payments.approve(this.merchantId, paymentId, { amount: value }, { idempotence: { key: `rectify-approve-${paymentId}` } }),
-    );
+    const read = this.amounts.get(payment);
+    const amountOfMoney = read?.paymentId === paymentId ? read.amountOfMoney : await this.amountOf(paymentId);
+    if (!sameAmount(payment.message, { value: amountOfMoney?.amount, currency: amountOfMoney?.currencyCode }, 'worldline')) {
+      // Also when Connect reported no amount: what would be captured is then not known.
+      throw new PaymentAmountMismatchError(`Worldline payment ${paymentId} is not authorised for the pending row's amount and currency: not approved`);
+    }
+    const idempotence: Idempotence = { key: `rectify-approve-${paymentId}` };
+    const answer = await this.call('approve payment', () => this.client.v1.payments.approve(this.merchantId, paymentId, {}, { idempotence }), [], idempotence);
     const approved = answer.isSuccess ? answer.body.payment : undefined;
     if (!approved) throw new ProcessorResponseError('Worldline approve answer has no payment');
     const result = worldlinePaymentStatus(approved);
@@ -234,6 +256,17 @@ export class WorldlineAdapter implements ProcessorAdapter {
     await this.call('cancel payment', () => this.client.v1.payments.cancel(this.merchantId, paymentId), []);
   }
 
+  private async amountOf(paymentId: string): Promise<AmountOfMoney | null | undefined> {
+    const answer = await this.call('get payment', () => this.client.v1.payments.get(this.merchantId, paymentId));
+    return answer.isSuccess ? answer.body.paymentOutput?.amountOfMoney : undefined;
+  }
+
+  private statusOf(payment: OrphanPayment, read: Payment): StatusResult {
+    const status = worldlinePaymentStatus(read);
+    if (read.id) this.amounts.set(payment, { paymentId: read.id, amountOfMoney: read.paymentOutput?.amountOfMoney });
+    return status;
+  }
+
   private async hostedCheckout(payment: OrphanPayment): Promise<GetHostedCheckoutResponse | null> {
     const id = payment.message.gateway_session_id;
     if (typeof id !== 'string' || id === '') {
@@ -244,12 +277,21 @@ export class WorldlineAdapter implements ProcessorAdapter {
   }
 
   /**
-   * One SDK call with our timeout and error classes: unreachable, timed out, 502–504 or refused
-   * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; 500/429 →
-   * ProcessorTemporaryError; statuses in `accept` are answered; any other error answer →
-   * ProcessorResponseError with the processor's error codes (never credentials or donor data).
+   * One SDK call with our timeout and error classes: unreachable, timed out or refused
+   * credentials (401/403: every row would fail alike) → ProcessorUnavailableError; every other
+   * failed answer by the shared status rule (processor-http.ts `httpFailureKind`: 502–504, and
+   * another 5xx or 429 whose body is not Connect's JSON → ProcessorUnavailableError; another 5xx or
+   * 429 → ProcessorTemporaryError); statuses in `accept` are answered; a request sent with an
+   * `idempotence` key that Connect is still handling (409, error 1409) → RequestInProgressError
+   * (retryable); any other error answer → ProcessorResponseError with the processor's error codes
+   * (never credentials or donor data).
    */
-  private async call<T>(what: string, send: () => Promise<SdkResponse<T, ErrorResponse>>, accept: number[] = []): Promise<SdkResponse<T, ErrorResponse>> {
+  private async call<T>(
+    what: string,
+    send: () => Promise<SdkResponse<T, ErrorResponse>>,
+    accept: number[] = [],
+    idempotence?: Idempotence,
+  ): Promise<SdkResponse<T, ErrorResponse>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ProcessorUnavailableError(`Worldline ${what}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
@@ -261,7 +303,11 @@ export class WorldlineAdapter implements ProcessorAdapter {
     } catch (error) {
       if (error instanceof ProcessorUnavailableError) throw error;
       const err = (error ?? {}) as { code?: unknown; status?: unknown };
-      if (typeof err.status === 'number') throw new ProcessorResponseError(`Worldline ${what}: answer is not JSON (HTTP ${err.status})`);
+      // The SDK rejects an answer whose body is not JSON with its HTTP status attached.
+      if (typeof err.status === 'number') {
+        const kind = err.status >= 200 && err.status < 300 ? 'refused' : httpFailureKind(err.status, false);
+        throw httpFailureError(kind, `Worldline ${what}: HTTP ${err.status}, answer is not JSON`);
+      }
       const code = typeof err.code === 'string' ? ` (${err.code})` : '';
       throw new ProcessorUnavailableError(`Worldline ${what}: processor unreachable${code}`, { cause: error });
     } finally {
@@ -269,12 +315,30 @@ export class WorldlineAdapter implements ProcessorAdapter {
     }
     if (answer.isSuccess || accept.includes(answer.status)) return answer;
     const reason = describeWorldlineErrors(answer.body);
-    if ([401, 403, 502, 503, 504].includes(answer.status)) {
-      throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status}${answer.status < 500 ? ' (credentials refused)' : ''}: ${reason}`);
+    if (answer.status === 409 && idempotence && isDuplicateRequestInProgress(answer.body)) {
+      // The SDK sets requestTimestamp from X-GCS-Idempotence-Request-Timestamp: when the first attempt was made.
+      const first = Number(idempotence.requestTimestamp);
+      const since = idempotence.requestTimestamp !== undefined && Number.isFinite(first) ? `, first attempt at ${new Date(first).toISOString()}` : '';
+      throw new RequestInProgressError(`Worldline ${what}: HTTP 409: ${reason}: the request with idempotence key ${idempotence.key} is still being handled${since}; a later run asks again`);
     }
-    if (answer.status === 500 || answer.status === 429) throw new ProcessorTemporaryError(`Worldline ${what}: HTTP ${answer.status} (temporary): ${reason}`);
-    throw new ProcessorResponseError(`Worldline ${what}: HTTP ${answer.status}: ${reason}`);
+    if (answer.status === 401 || answer.status === 403) {
+      throw new ProcessorUnavailableError(`Worldline ${what}: HTTP ${answer.status} (credentials refused): ${reason}`);
+    }
+    // The SDK hands over a body that is neither JSON nor text (no Connect answer) as a binary file.
+    const connectAnswered = !('file' in answer);
+    throw httpFailureError(httpFailureKind(answer.status, connectAnswered), `Worldline ${what}: HTTP ${answer.status}: ${connectAnswered ? reason : 'answer is not JSON'}`);
   }
+}
+
+/**
+ * Connect's answer to a second attempt of an idempotent request whose first is not finished
+ * (1409 DUPLICATE_REQUEST_IN_PROGRESS), recognised as Connect's own SDKs do (the Java, .NET, PHP
+ * and Go SDKs raise IdempotenceException for a 409 whose only error has code 1409 on a request
+ * sent with an idempotence key; the Node SDK just returns the answer).
+ */
+function isDuplicateRequestInProgress(body: ErrorResponse | null | undefined): boolean {
+  const errors = body?.errors ?? [];
+  return errors.length === 1 && errors[0]?.code === '1409';
 }
 
 /** The error codes of a Connect error answer, for error texts a person can act on (messages redacted and cut). */

@@ -232,8 +232,9 @@ export const PROCESSOR_GATEWAYS = { worldline: 'ingenico', adyen: 'adyen', 'payp
  * The orphan mix, one cycle per 17 orphans: per processor settled ones (approved, captured or
  * already complete), released ones (rejected, refused, voided, failed, abandoned), ones a person
  * must decide (antifraud `review` before an approve or capture; a recurring PayPal checkout,
- * which is never charged as a one-off), and PayPal orders never approved (discarded). The PayPal
- * ones marked `failOnce` answer HTTP 500 to their first call: the rectifier schedules a retry.
+ * which is never charged as a one-off), and PayPal orders never approved (discarded). The approved
+ * PayPal order answers HTTP 500 to its first call and the approved NVP checkout NVP's 10001
+ * Internal Error (each API's way of failing one request): the rectifier schedules a retry.
  */
 const ORPHAN_KINDS = [
   'worldline-approve', 'worldline-captured', 'worldline-rejected', 'worldline-review', 'worldline-abandoned-checkout',
@@ -264,7 +265,10 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
   journey.amount = pick(random, journey.locale.amounts);
   const message = pendingMessage(journey, trackingId, date);
   const orderId = String(message.order_id);
-  const { value, currency } = minorUnits(message);
+  const currency = String(message.currency);
+  // Each simulator holds the amount as its processor reports it (money.ts).
+  const worldlineAmount = minorUnits(message, 'worldline').value;
+  const adyenAmount = minorUnits(message, 'adyen').value;
   const review = { ...paymentsInitMessage(journey, trackingId, date), validation_action: 'review', payments_final_status: 'pending' };
   switch (kind) {
     case 'worldline-approve':
@@ -275,10 +279,10 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
       message.gateway_txn_id = id;
       const state: WorldlinePaymentState =
         kind === 'worldline-captured'
-          ? { status: 'CAPTURE_REQUESTED', statusCode: 800, amount: value, currencyCode: currency, merchantReference: orderId }
+          ? { status: 'CAPTURE_REQUESTED', statusCode: 800, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId }
           : kind === 'worldline-rejected'
-            ? { status: 'REJECTED', statusCode: 100, amount: value, currencyCode: currency, merchantReference: orderId }
-            : { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true, amount: value, currencyCode: currency, merchantReference: orderId };
+            ? { status: 'REJECTED', statusCode: 100, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId }
+            : { status: 'PENDING_APPROVAL', statusCode: 600, isCancellable: true, amount: worldlineAmount, currencyCode: currency, merchantReference: orderId };
       const expect = kind === 'worldline-rejected' ? 'cancelled' : kind === 'worldline-review' ? 'for-people' : 'donation';
       return { message, scenario: { processor: 'worldline', payment: { id, state } }, expect, ...(kind === 'worldline-review' ? { paymentsInit: review } : {}) };
     }
@@ -293,7 +297,7 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
       const pspReference = `LR${String(trackingId).padStart(14, '0')}`;
       const redirectResult = `LOCAL-REDIRECT-${trackingId}`;
       message.redirect_result = redirectResult;
-      const state: AdyenPaymentState = { resultCode: kind === 'adyen-refused' ? 'Refused' : 'Authorised', merchantReference: orderId, amount: { currency, value } };
+      const state: AdyenPaymentState = { resultCode: kind === 'adyen-refused' ? 'Refused' : 'Authorised', merchantReference: orderId, amount: { currency, value: adyenAmount } };
       const expect = kind === 'adyen-refused' ? 'cancelled' : kind === 'adyen-review' ? 'for-people' : 'donation';
       return { message, scenario: { processor: 'adyen', payment: { pspReference, state, redirectResult } }, expect, ...(kind === 'adyen-review' ? { paymentsInit: review } : {}) };
     }
@@ -324,7 +328,7 @@ export function processorOrphan(n: number, trackingId: number, date: Date, rando
         kind === 'nvp-completed'
           ? { ...base, checkoutStatus: 'PaymentActionCompleted', payerId: `LOCALPAYER${n}`, transactionId: `LOCALTXN${trackingId}` }
           : kind === 'nvp-approved'
-            ? { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, failure: { httpStatus: 500, times: 1 } }
+            ? { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, internalError: { times: 1 } }
             : kind === 'nvp-failed'
               ? { ...base, checkoutStatus: 'PaymentActionFailed' }
               : { ...base, checkoutStatus: 'PaymentActionNotInitiated', payerId: `LOCALPAYER${n}`, recurring: true };

@@ -8,8 +8,15 @@
  *
  *   POST /v72/payments/details                        { details: { redirectResult } } → resultCode, pspReference
  *   POST /v72/payments/{paymentPspReference}/captures → 201 { status: "received", pspReference, paymentPspReference }
+ *                                                       (the authorised amount or less: a lower one is a partial capture)
  *   POST /v72/payments/{paymentPspReference}/cancels  → 201 { status: "received", ... }
  *   POST /v72/cancels                                 (by paymentReference) → 201 { status: "received", ... }
+ *
+ * Amounts are Adyen's minor units, by Adyen's currency table (docs.adyen.com/development-resources/
+ * currency-codes: CLP and ISK with 2 decimals, CVE and IDR with none, where ISO 4217 says
+ * otherwise): CLP 5000 is `{ currency: 'CLP', value: 500000 }`. Like Adyen, the simulator never
+ * converts an amount: it reads the integer it is sent, so an amount made with other decimals is a
+ * different amount (a partial capture when lower, refused when higher than the authorisation).
  *
  * Error answers have Adyen's shape (`status`, `errorCode`, `message`, `errorType`); the error
  * codes are the simulator's approximation. Scenario data: the result each `redirectResult` gives,
@@ -45,6 +52,8 @@ export interface AdyenPaymentState {
   amount?: { currency: string; value: number };
   /** Set by the simulator: what modifications were received. */
   captured?: boolean;
+  /** Set by the simulator: the value captured (less than `amount.value` for a partial capture). */
+  capturedValue?: number;
   cancelled?: boolean;
 }
 
@@ -157,10 +166,14 @@ export async function startAdyenSimulator({ port = 0, credentials }: { port?: nu
       if (name === 'payments.captures') {
         const amount = body.amount as { currency?: unknown; value?: unknown } | undefined;
         if (payment.resultCode !== 'Authorised' || payment.cancelled) return adyenError(422, '167', 'Original pspReference required for this operation', 'validation');
-        if (payment.amount && (amount?.currency !== payment.amount.currency || amount?.value !== payment.amount.value)) {
+        if (typeof amount?.value !== 'number' || !Number.isInteger(amount.value) || amount.value <= 0 || typeof amount.currency !== 'string') {
+          return adyenError(422, '137', 'Invalid amount specified', 'validation');
+        }
+        if (payment.amount && (amount.currency !== payment.amount.currency || amount.value > payment.amount.value)) {
           return adyenError(422, '137', 'Invalid amount specified', 'validation');
         }
         payment.captured = true;
+        payment.capturedValue = amount.value;
         return { status: 201, body: { merchantAccount: caller, paymentPspReference: psp, pspReference: newPspReference(), ...(reference ? { reference } : {}), status: 'received', amount } };
       }
       // payments.cancels

@@ -24,6 +24,8 @@ import path from 'node:path';
 export interface Fault {
   httpStatus?: number;
   body?: unknown;
+  /** Answer this text as `text/html` instead of a JSON body: a load balancer's or proxy's error page in front of the API. */
+  html?: string;
   latencyMs?: number;
   times?: number;
 }
@@ -54,6 +56,10 @@ export interface SimulatorRequest {
 export interface Answer {
   status: number;
   body: unknown;
+  /** Headers of the answer besides its content type. */
+  headers?: Record<string, string>;
+  /** Answer after this long (the time the processor takes to handle the request); a fault's latency takes precedence. */
+  delayMs?: number;
 }
 
 export interface Route {
@@ -127,11 +133,11 @@ export async function serve<S>(options: ServeOptions<S>): Promise<RunningServer>
         text,
         body,
       };
-      const send = ({ status, body: answer }: Answer, delayMs = 0) => {
+      const send = ({ status, body: answer, headers, delayMs: handling = 0 }: Answer, delayMs = handling, html?: string) => {
         const write = () => {
           if (res.destroyed) return;
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(answer === undefined ? '' : JSON.stringify(answer));
+          res.writeHead(status, { ...headers, 'content-type': html === undefined ? 'application/json' : 'text/html' });
+          res.end(html ?? (answer === undefined ? '' : JSON.stringify(answer)));
         };
         if (delayMs > 0) setTimeout(write, delayMs).unref();
         else write();
@@ -180,9 +186,10 @@ export async function serve<S>(options: ServeOptions<S>): Promise<RunningServer>
         fault.times -= 1;
         if (fault.times <= 0) options.faults.delete(matched.route.name);
       }
-      if (fault?.httpStatus !== undefined) return send({ status: fault.httpStatus, body: fault.body ?? options.faultBody(fault.httpStatus) }, latency);
+      if (fault?.httpStatus !== undefined) return send({ status: fault.httpStatus, body: fault.body ?? options.faultBody(fault.httpStatus) }, latency, fault.html);
       if (!auth.ok) return send(auth.refusal!, latency);
-      return send(options.handle(matched.route.name, matched.params, request, auth.caller), latency);
+      const answer = options.handle(matched.route.name, matched.params, request, auth.caller);
+      return send(answer, fault?.latencyMs ?? answer.delayMs ?? 0);
     });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);

@@ -8,8 +8,9 @@
  *                      POST /v2/checkout/orders/{id}/capture  Bearer token, PayPal-Request-Id, Prefer
  *                      POST /v2/checkout/orders/{id}/authorize (intent AUTHORIZE), same headers
  *                      POST /v2/payments/authorizations/{id}/capture, same headers
- *   NVP (classic):     POST /nvp  METHOD=GetExpressCheckoutDetails | DoExpressCheckoutPayment,
- *                      USER/PWD/SIGNATURE/VERSION in the form body
+ *   NVP (classic):     POST /nvp  METHOD=GetExpressCheckoutDetails | DoExpressCheckoutPayment
+ *                      | GetTransactionDetails (TRANSACTIONID: a checkout's payment, its
+ *                      PAYMENTSTATUS), USER/PWD/SIGNATURE/VERSION in the form body
  *
  * Error answers have PayPal's documented shapes: REST `{ name, message, debug_id, details[] }`
  * (OAuth: `{ error, error_description }`), NVP `ACK=Failure&L_ERRORCODE0=…&L_SHORTMESSAGE0=…
@@ -65,10 +66,18 @@ export interface CheckoutScenario {
   expired?: boolean;
   /** What DoExpressCheckoutPayment reports as PAYMENTINFO_0_PAYMENTSTATUS (default Completed). */
   paymentStatus?: 'Completed' | 'Pending';
+  /**
+   * What GetTransactionDetails reports as PAYMENTSTATUS for the checkout's transaction later
+   * (default: `paymentStatus`, else Completed): a Pending payment that completed or failed since.
+   */
+  transactionStatus?: 'Completed' | 'Pending' | 'Denied' | 'Failed' | 'Refunded' | 'Reversed' | 'Partially-Refunded';
   /** A billing agreement (recurring) checkout. */
   recurring?: boolean;
   latencyMs?: number;
+  /** An HTTP failure answered with an HTML page, as PayPal's edge in front of the NVP API answers one. */
   failure?: SimulatedFailure;
+  /** Answer the next calls for the token (`times`, default every call) with NVP's own 10001 Internal Error (HTTP 200, ACK=Failure). */
+  internalError?: { times?: number };
   /** Answer DoExpressCheckoutPayment with this NVP error instead. */
   doFailure?: { code: string; shortMessage: string; longMessage: string };
   /** Perform DoExpressCheckoutPayment, then close the connection without answering. */
@@ -341,14 +350,36 @@ export async function startPayPalSimulator({
           }
           if (!form.VERSION) return sendNvp(nvpError('10008', 'Security error', 'Security header is not valid'));
           const token = form.TOKEN ?? '';
-          const checkout = checkouts.get(token);
+          // GetTransactionDetails names the payment, not the token: the checkout whose transaction it is.
+          const checkout =
+            form.METHOD === 'GetTransactionDetails' ? [...checkouts.values()].find((c) => c.transactionId !== undefined && c.transactionId === form.TRANSACTIONID) : checkouts.get(token);
           if (checkout?.latencyMs) await sleep(checkout.latencyMs);
           if (checkout && failing(checkout.failure)) {
             res.writeHead(checkout.failure.httpStatus, { 'content-type': 'text/html' });
             return void res.end('<html><body>Service temporarily unavailable</body></html>');
           }
-          if (form.METHOD !== 'GetExpressCheckoutDetails' && form.METHOD !== 'DoExpressCheckoutPayment') {
+          const internalError = checkout?.internalError;
+          if (internalError && (internalError.times === undefined || internalError.times-- > 0)) {
+            return sendNvp(nvpError('10001', 'Internal Error', 'Internal Error'));
+          }
+          if (form.METHOD !== 'GetExpressCheckoutDetails' && form.METHOD !== 'DoExpressCheckoutPayment' && form.METHOD !== 'GetTransactionDetails') {
             return sendNvp(nvpError('81002', 'Unspecified Method', 'Method Specified is not Supported'));
+          }
+          if (form.METHOD === 'GetTransactionDetails') {
+            if (!checkout) return sendNvp(nvpError('10004', 'Transaction refused because of an invalid argument. See additional error messages for details.', 'The transaction id is not valid'));
+            const paymentStatus = checkout.transactionStatus ?? checkout.paymentStatus ?? 'Completed';
+            return sendNvp({
+              ACK: 'Success',
+              ...(checkout.payerId ? { PAYERID: checkout.payerId, PAYERSTATUS: 'verified', EMAIL: SIMULATED_PAYER.email, FIRSTNAME: SIMULATED_PAYER.givenName, LASTNAME: SIMULATED_PAYER.surname, COUNTRYCODE: 'BR' } : {}),
+              TRANSACTIONID: checkout.transactionId!,
+              TRANSACTIONTYPE: 'expresscheckout',
+              PAYMENTTYPE: paymentStatus === 'Pending' ? 'echeck' : 'instant',
+              AMT: checkout.amount ?? '10.00',
+              CURRENCYCODE: checkout.currency ?? 'USD',
+              PAYMENTSTATUS: paymentStatus,
+              PENDINGREASON: paymentStatus === 'Pending' ? 'echeck' : 'None',
+              REASONCODE: paymentStatus === 'Reversed' ? 'chargeback' : 'None',
+            });
           }
           if (!checkout) return sendNvp(nvpError('10410', 'Invalid token', 'Invalid token.'));
           if (checkout.expired) return sendNvp(nvpError('10411', 'This Express Checkout session has expired.', 'This Express Checkout session has expired.  Token value is no longer valid.'));

@@ -7,8 +7,19 @@
  *
  *   GET  /v1/{merchantId}/hostedcheckouts/{hostedCheckoutId}
  *   GET  /v1/{merchantId}/payments/{paymentId}
- *   POST /v1/{merchantId}/payments/{paymentId}/approve   (PENDING_APPROVAL/PENDING_CAPTURE → CAPTURE_REQUESTED, 800)
+ *   POST /v1/{merchantId}/payments/{paymentId}/approve   (PENDING_APPROVAL/PENDING_CAPTURE → CAPTURE_REQUESTED, 800;
+ *                                                         no amount: the whole authorisation, a lower one: a partial capture)
  *   POST /v1/{merchantId}/payments/{paymentId}/cancel    (cancellable → CANCELLED, 99999)
+ *
+ * Amounts are Connect's: "in cents and always having 2 decimals" for every currency (JPY 1000 is
+ * `amount: 100000`, KWD 1.250 is `125`). Like Connect, the simulator never converts an amount: an
+ * approve with an `amount` lower than the authorisation captures that much (`approvedAmount`), one
+ * higher is refused, and an approve without one captures the whole authorisation.
+ *
+ * Idempotent requests as Connect documents them (X-GCS-Idempotence-Key, on approve): while the
+ * first attempt with a key is being handled (`approveTakesMs`), another attempt with that key is
+ * answered 409 with error 1409 DUPLICATE_REQUEST_IN_PROGRESS; once it is done, another attempt gets
+ * the same answer again; both carry X-GCS-Idempotence-Request-Timestamp, the first attempt's time.
  *
  * Error answers have Connect's shape (`errorId`, `errors[]` with code, id, category,
  * httpStatusCode, message); the codes are the simulator's approximation of the reference's.
@@ -27,8 +38,13 @@ export interface WorldlinePaymentState {
   status: string;
   statusCode: number;
   isCancellable?: boolean;
+  /** The authorised amount, in Connect's cents (2 decimals for every currency); default 2500. */
   amount?: number;
   currencyCode?: string;
+  /** Set by the simulator on approve: the amount to be captured (less than `amount` for a partial capture). */
+  approvedAmount?: number;
+  /** How long Connect takes to handle an approve of this payment (default 0 ms). */
+  approveTakesMs?: number;
   merchantReference?: string;
 }
 
@@ -100,6 +116,8 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
   const payments = new Map<string, WorldlinePaymentState>();
   const hostedCheckouts = new Map<string, WorldlineHostedCheckoutState>();
   const faults = new Map<string, Fault>();
+  /** Idempotent requests seen, by key: when the first attempt was made, when it is done, its answer. */
+  const idempotent = new Map<string, { at: number; doneAt: number; answer: Answer }>();
 
   const paymentJson = (id: string, p: WorldlinePaymentState) => ({
     id,
@@ -125,6 +143,21 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
     return p && (p.merchantId === undefined || p.merchantId === merchant) ? p : undefined;
   };
 
+  /** Handles one approve: the whole authorisation without an amount, a partial capture with a lower one. */
+  const approve = (p: WorldlinePaymentState, id: string, request: SimulatorRequest): Answer => {
+    if (!APPROVABLE.has(p.status)) return connectError(400, '300450', 'ACTION_NOT_ALLOWED_ON_PAYMENT_STATUS');
+    const authorised = p.amount ?? 2500;
+    const amount = (request.body as { amount?: unknown } | null)?.amount ?? authorised;
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0) return connectError(400, '21000020', 'INVALID_VALUE');
+    if (amount > authorised) return connectError(400, '21000020', 'AMOUNT_HIGHER_THAN_AUTHORISED');
+    Object.assign(p, { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true, approvedAmount: amount });
+    return {
+      status: 200,
+      body: { payment: paymentJson(id, p), cardPaymentMethodSpecificOutput: { authorisationCode: 'SIM123' } },
+      ...(p.approveTakesMs ? { delayMs: p.approveTakesMs } : {}),
+    };
+  };
+
   const server = await serve<WorldlineScenario>({
     port,
     routes: ROUTES,
@@ -137,6 +170,7 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
       reset: () => {
         payments.clear();
         hostedCheckouts.clear();
+        idempotent.clear();
       },
     },
     authenticate: (request) => {
@@ -177,11 +211,16 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
       if (!p) return connectError(404, '1002', 'UNKNOWN_PAYMENT_ID');
       if (name === 'payments.get') return { status: 200, body: paymentJson(id!, p) };
       if (name === 'payments.approve') {
-        if (!APPROVABLE.has(p.status)) return connectError(400, '300450', 'ACTION_NOT_ALLOWED_ON_PAYMENT_STATUS');
-        const amount = (request.body as { amount?: unknown } | null)?.amount;
-        if (amount !== undefined && amount !== (p.amount ?? 2500)) return connectError(400, '21000020', 'AMOUNT_MISMATCH');
-        Object.assign(p, { status: 'CAPTURE_REQUESTED', statusCode: 800, isCancellable: true });
-        return { status: 200, body: { payment: paymentJson(id!, p), cardPaymentMethodSpecificOutput: { authorisationCode: 'SIM123' } } };
+        const key = request.headers['x-gcs-idempotence-key'];
+        const seen = typeof key === 'string' ? idempotent.get(key) : undefined;
+        if (seen) {
+          const headers = { 'x-gcs-idempotence-request-timestamp': String(seen.at) };
+          if (Date.now() < seen.doneAt) return { ...connectError(409, '1409', 'DUPLICATE_REQUEST_IN_PROGRESS'), headers };
+          return { ...seen.answer, headers, delayMs: 0 };
+        }
+        const answer = approve(p, id!, request);
+        if (typeof key === 'string') idempotent.set(key, { at: Date.now(), doneAt: Date.now() + (answer.delayMs ?? 0), answer });
+        return answer;
       }
       // payments.cancel
       if (!p.isCancellable) return connectError(400, '300450', 'ACTION_NOT_ALLOWED_ON_PAYMENT_STATUS');
@@ -189,6 +228,7 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
       return { status: 200, body: { payment: paymentJson(id!, p) } };
     },
   });
+
 
   return {
     url: server.url,
@@ -201,6 +241,7 @@ export async function startWorldlineSimulator({ port = 0, credentials }: { port?
     reset: () => {
       payments.clear();
       hostedCheckouts.clear();
+      idempotent.clear();
       faults.clear();
       server.clearCalls();
     },

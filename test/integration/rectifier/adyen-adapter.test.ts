@@ -1,5 +1,5 @@
 import { AdyenAdapter, type AdyenAdapterOptions } from '../../../lib/rectifier/adyen-adapter';
-import { PaymentNeedsReviewError, ProcessorResponseError, type OrphanPayment } from '../../../lib/rectifier/processor-adapter';
+import { PaymentAmountMismatchError, PaymentNeedsReviewError, ProcessorResponseError, type OrphanPayment } from '../../../lib/rectifier/processor-adapter';
 import { ProcessorTemporaryError, ProcessorUnavailableError } from '../../../lib/rectifier/processor-http';
 import { startAdyenSimulator, type AdyenSimulator } from '../../../scripts/simulators/adyen';
 import fixture from '../../../fixtures/pending-message.json';
@@ -62,6 +62,40 @@ describe('AdyenAdapter against the Adyen Checkout simulator, through @adyen/api-
       },
     ]);
     expect(simulator.payment('PSP0001')).toMatchObject({ captured: true });
+  });
+
+  it.each([
+    // Adyen's decimals where they differ from ISO 4217 (CLP, ISK: 2; IDR, CVE: 0), and a few that agree.
+    ['5000', 'CLP', 500000],
+    ['2790', 'ISK', 279000],
+    ['150000', 'IDR', 150000],
+    ['1000.00', 'CVE', 1000],
+    ['1000', 'JPY', 1000],
+    ['1.250', 'KWD', 1250],
+  ])('should capture the whole authorisation of a %s %s orphan, in Adyen\'s minor units (%i)', async (gross, currency, value) => {
+    simulator.setPayment('PSP0100', { resultCode: 'Authorised', amount: { currency, value } });
+    simulator.setRedirect('redirect-currency', 'PSP0100');
+    const row = orphan({}, { redirect_result: 'redirect-currency', gross, currency });
+
+    const status = await adapter.getStatus(row);
+    await adapter.finish(row, status);
+
+    expect(simulator.calls().find((c) => c.route === 'payments.captures')?.body).toMatchObject({ amount: { currency, value } });
+    expect(simulator.payment('PSP0100')).toMatchObject({ captured: true, capturedValue: value });
+  });
+
+  it('should capture nothing when Adyen reports another authorised amount than the row\'s', async () => {
+    simulator.setPayment('PSP0101', { resultCode: 'Authorised', amount: { currency: 'EUR', value: 3000 } });
+    simulator.setRedirect('redirect-other-amount', 'PSP0101');
+    const row = orphan({}, { redirect_result: 'redirect-other-amount' });
+
+    const status = await adapter.getStatus(row);
+    const capture = adapter.finish(row, status);
+
+    await expect(capture).rejects.toThrow(PaymentAmountMismatchError);
+    await expect(capture).rejects.toThrow('Adyen payment PSP0101 is authorised for another amount or currency than the pending row\'s: not captured');
+    expect(simulator.calls().map((c) => c.route)).toEqual(['payments.details']);
+    expect(simulator.payment('PSP0101')).not.toHaveProperty('captured');
   });
 
   it('should take an authorised payment as complete on an account with automatic capture', async () => {
@@ -152,6 +186,16 @@ describe('AdyenAdapter against the Adyen Checkout simulator, through @adyen/api-
       ['DonationsRecurring', true],
       [null, false],
     ]);
+  });
+
+  it.each([503, 500, 429])('should count a load balancer\'s HTML %i page (not Adyen\'s JSON) as an outage', async (httpStatus) => {
+    simulator.setPayment('PSP0008', { resultCode: 'Authorised', amount: { currency: 'EUR', value: 2500 } });
+    simulator.setFault('payments.captures', { httpStatus, html: `<html><body>${httpStatus} Service Temporarily Unavailable</body></html>`, times: 1 });
+
+    const attempt = adapter.finish(orphan(), { status: 'needs-finishing', gatewayTxnId: 'PSP0008' });
+
+    await expect(attempt).rejects.toThrow(ProcessorUnavailableError);
+    await expect(attempt).rejects.toThrow(`Adyen capture: HTTP ${httpStatus}, answer is not JSON`);
   });
 
   it('should tell an outage (503, unreachable, too slow) from a failed request (500, 429) and a refusal (422)', async () => {

@@ -88,13 +88,15 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
     await expect(paypal.finish(payment(), status)).rejects.toBeInstanceOf(ProcessorUnavailableError);
     const completion = await paypal.finish(payment(), status);
 
-    expect(completion).toEqual({ gatewayTxnId: simulator.checkout(TOKEN)!.transactionId, gatewayStatus: 'PaymentActionCompleted' });
+    expect(completion).toEqual({ gatewayTxnId: simulator.checkout(TOKEN)!.transactionId, gatewayStatus: 'Completed' });
     expect(simulator.charges()).toEqual([TOKEN]);
   });
 
   it.each([
     ['never approved (no PAYERID)', { checkoutStatus: 'PaymentActionNotInitiated' }, { status: 'discard', gatewayStatus: 'not-approved' }],
-    ['completed', { checkoutStatus: 'PaymentActionCompleted', payerId: PAYER, transactionId: '8DN02117BK123456X' }, { status: 'complete', gatewayStatus: 'PaymentActionCompleted', gatewayTxnId: '8DN02117BK123456X' }],
+    ['completed, its payment Completed', { checkoutStatus: 'PaymentActionCompleted', payerId: PAYER, transactionId: '8DN02117BK123456X' }, { status: 'complete', gatewayStatus: 'Completed', gatewayTxnId: '8DN02117BK123456X' }],
+    ['completed, its payment Denied', { checkoutStatus: 'PaymentActionCompleted', payerId: PAYER, transactionId: '8DN02117BK123456X', transactionStatus: 'Denied' }, { status: 'failed', gatewayStatus: 'Denied', gatewayTxnId: '8DN02117BK123456X' }],
+    ['completed, its payment Reversed', { checkoutStatus: 'PaymentActionCompleted', payerId: PAYER, transactionId: '8DN02117BK123456X', transactionStatus: 'Reversed' }, { status: 'refunded', gatewayStatus: 'Reversed', gatewayTxnId: '8DN02117BK123456X' }],
     ['failed', { checkoutStatus: 'PaymentActionFailed', payerId: PAYER }, { status: 'failed', gatewayStatus: 'PaymentActionFailed' }],
     ['expired (10411)', { expired: true }, { status: 'discard', gatewayStatus: 'token-expired' }],
   ] as const)('should read a checkout %s as its status', async (_label, scenario, expected) => {
@@ -147,6 +149,27 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
     await expect(paypal.finish(payment(), status)).rejects.toThrow(/is Pending \(echeck\): look again later/);
   });
 
+  it.each([
+    ['still Pending', 'Pending', PayPalStillProcessingError],
+    ['Denied since', 'Denied', { status: 'failed', gatewayStatus: 'Denied' }],
+    ['Completed since', 'Completed', { status: 'complete', gatewayStatus: 'Completed' }],
+  ] as const)('should, on the retry of a payment DoExpressCheckoutPayment left Pending, read its payment %s from GetTransactionDetails', async (_label, transactionStatus, expected) => {
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, paymentStatus: 'Pending' });
+    const first = adapter();
+    await expect(first.finish(payment(), await first.getStatus(payment()))).rejects.toThrow(PayPalStillProcessingError);
+    simulator.setCheckout(TOKEN, { ...simulator.checkout(TOKEN)!, transactionStatus });
+    const firstRun = simulator.calls().length;
+
+    const retry = adapter().getStatus(payment());
+
+    if (expected === PayPalStillProcessingError) await expect(retry).rejects.toThrow(PayPalStillProcessingError);
+    else await expect(retry).resolves.toEqual({ ...expected, gatewayTxnId: simulator.checkout(TOKEN)!.transactionId });
+    const retried = simulator.calls().slice(firstRun);
+    expect(retried.map((call) => (call.body as Record<string, string>).METHOD)).toEqual(['GetExpressCheckoutDetails', 'GetTransactionDetails']);
+    expect(retried[1]!.body).toEqual({ ...credentials(), METHOD: 'GetTransactionDetails', TRANSACTIONID: simulator.checkout(TOKEN)!.transactionId });
+    expect(simulator.charges()).toEqual([TOKEN]);
+  });
+
   it('should count a DoExpressCheckoutPayment refusal (10486) as the processor refusing, without payer data in the text', async () => {
     simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, doFailure: { code: '10486', shortMessage: 'This transaction couldn\'t be completed.', longMessage: 'This transaction couldn\'t be completed. Please redirect your customer to PayPal.' } });
     const paypal = adapter();
@@ -167,9 +190,12 @@ describe('PayPalNvpAdapter against the PayPal simulator', () => {
     expect(simulator.calls()).toEqual([]);
   });
 
-  it('should count HTTP 500 as temporary, 503 and a slow answer as an outage', async () => {
-    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 500, times: 1 } });
+  it('should count NVP\'s 10001 Internal Error as temporary, an HTML page from in front of PayPal (500, 503) and a slow answer as an outage', async () => {
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, internalError: { times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(ProcessorTemporaryError);
+
+    simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 500, times: 1 } });
+    await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(InfrastructureError);
 
     simulator.setCheckout(TOKEN, { payerId: PAYER, amount: fixture.gross, currency: fixture.currency, failure: { httpStatus: 503, times: 1 } });
     await expect(adapter().getStatus(payment())).rejects.toBeInstanceOf(InfrastructureError);

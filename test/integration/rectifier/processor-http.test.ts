@@ -15,6 +15,9 @@ describe('ProcessorHttp', () => {
       const path = (req.url ?? '').replace(/^\/api/, '');
       if (path === '/slow') return; // never answers
       if (path === '/busy') return void res.writeHead(503).end('{}');
+      const page = /^\/page-(\d{3})$/.exec(path);
+      if (page) return void res.writeHead(Number(page[1]), { 'content-type': 'text/html' }).end(`<html><body><h1>${page[1]} Service Temporarily Unavailable</h1></body></html>`);
+      if (path === '/not-implemented') return void res.writeHead(501).end(JSON.stringify({ error: 'not implemented' }));
       if (path === '/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
       if (path === '/failing') return void res.writeHead(500).end(JSON.stringify({ error: 'internal error' }));
       if (path === '/throttled') return void res.writeHead(429).end('{}');
@@ -55,7 +58,14 @@ describe('ProcessorHttp', () => {
     await expect(attempt).rejects.toThrow('HTTP 422: card of [redacted] declined');
   });
 
-  it.each(['/failing', '/throttled'])('should count %s (HTTP 500 or 429) as a temporary failure of this request, to be retried later', async (path) => {
+  it.each(['502', '503', '504', '500', '429'])('should count an HTML %s page from in front of the processor as an outage, not a refusal', async (status) => {
+    const attempt = client().request('GET', `/page-${status}`);
+
+    await expect(attempt).rejects.toThrow(ProcessorUnavailableError);
+    await expect(attempt).rejects.toThrow(`is unavailable (HTTP ${status}, answer is not JSON)`);
+  });
+
+  it.each(['/failing', '/throttled', '/not-implemented'])('should count %s (HTTP 500, 429 or another 5xx) as a temporary failure of this request, to be retried later', async (path) => {
     const attempt = client().request('GET', path);
 
     await expect(attempt).rejects.toThrow(ProcessorTemporaryError);

@@ -2,9 +2,7 @@ import { ObjectSerializer } from '@adyen/api-library/lib/src/typings/checkout/ob
 import type { PaymentCaptureResponse, StandalonePaymentCancelResponse } from '@adyen/api-library/lib/src/typings/checkout/models';
 import { PaymentDetailsResponse } from '@adyen/api-library/lib/src/typings/checkout/paymentDetailsResponse';
 import { ADYEN_RESULT_CODES, adyenAccount, adyenStatus } from '../../../lib/rectifier/adyen-adapter';
-import { minorUnits } from '../../../lib/rectifier/money';
 import { PaymentNeedsReviewError, ProcessorResponseError } from '../../../lib/rectifier/processor-adapter';
-import { MalformedMessageError } from '../../../lib/errors';
 import authorised from '../../../fixtures/processors/adyen/payments-details-authorised.json';
 import refused from '../../../fixtures/processors/adyen/payments-details-refused.json';
 import capture from '../../../fixtures/processors/adyen/capture-received.json';
@@ -67,28 +65,5 @@ describe('adyenAccount', () => {
   it('should need the live URL prefix on LIVE and default to TEST with manual capture of cards', () => {
     expect(adyenAccount.safeParse({ apiKey: 'k', merchantAccount: 'm', environment: 'LIVE' }).success).toBe(false);
     expect(adyenAccount.parse({ apiKey: 'k', merchantAccount: 'm' })).toEqual({ apiKey: 'k', merchantAccount: 'm', environment: 'TEST', capture: 'manual', paymentMethods: ['cc'] });
-  });
-});
-
-describe('minorUnits', () => {
-  it.each([
-    ['25.00', 'EUR', 2500],
-    ['25', 'EUR', 2500],
-    ['25.5', 'usd', 2550],
-    ['1000', 'JPY', 1000],
-    ['1.234', 'KWD', 1234],
-    ['10.10', 'BRL', 1010],
-  ])('should turn %s %s into %i minor units', (gross, currency, value) => {
-    expect(minorUnits({ gross, currency }).value).toBe(value);
-  });
-
-  it.each([
-    ['25.001', 'EUR'],
-    ['10.5', 'JPY'],
-    ['-3', 'EUR'],
-    ['ten', 'EUR'],
-    ['10', 'EURO'],
-  ])('should refuse %s %s as malformed', (gross, currency) => {
-    expect(() => minorUnits({ gross, currency })).toThrow(MalformedMessageError);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PayPalNeedsPersonError, PayPalStillProcessingError } from '../../../lib/rectifier/paypal-common';
-import { nvpCheckoutStatus, PayPalNvpAdapter } from '../../../lib/rectifier/paypal-nvp-adapter';
+import { nvpCheckoutStatus, nvpPaymentStatus, PayPalNvpAdapter } from '../../../lib/rectifier/paypal-nvp-adapter';
 import { nvpFailure, parseNvp } from '../../../lib/rectifier/paypal-nvp-client';
 import { ProcessorResponseError, type OrphanPayment } from '../../../lib/rectifier/processor-adapter';
 
@@ -11,12 +11,26 @@ const TOKEN = 'EC-7TX14536XK3290544';
 const PAYER_DATA = ['payer.example@example.com', 'Fulano', 'Exemplo', 'QYR5Z8XDVJNXQ'];
 
 describe('nvpCheckoutStatus', () => {
+  const completedPayment = parseNvp(example('nvp-get-transaction-details-completed.txt'));
+
   it.each([
     ['an approved checkout (PAYERID, PaymentActionNotInitiated)', 'nvp-get-details-approved.txt', { status: 'needs-finishing', gatewayStatus: 'PaymentActionNotInitiated' }],
     ['a checkout never approved (no PAYERID)', 'nvp-get-details-not-approved.txt', { status: 'discard', gatewayStatus: 'not-approved' }],
-    ['a completed checkout', 'nvp-get-details-completed.txt', { status: 'complete', gatewayStatus: 'PaymentActionCompleted', gatewayTxnId: '8DN02117BK123456X' }],
+    ['a completed checkout whose payment is Completed', 'nvp-get-details-completed.txt', { status: 'complete', gatewayStatus: 'Completed', gatewayTxnId: '8DN02117BK123456X' }],
   ])('should read %s', (_label, file, expected) => {
-    expect(nvpCheckoutStatus(parseNvp(example(file)), { recurring: false })).toEqual(expected);
+    expect(nvpCheckoutStatus(parseNvp(example(file)), { recurring: false, transaction: completedPayment })).toEqual(expected);
+  });
+
+  it('should not take PaymentActionCompleted for money taken: its payment may still be Pending', () => {
+    const details = parseNvp(example('nvp-get-details-completed.txt'));
+    const pending = parseNvp(example('nvp-get-transaction-details-pending.txt'));
+
+    const attempt = () => nvpCheckoutStatus(details, { recurring: false, transaction: pending });
+
+    expect(attempt).toThrow(PayPalStillProcessingError);
+    expect(attempt).toThrow('PayPal payment 8DN02117BK123456X is Pending (echeck): look again later');
+    expect(() => nvpCheckoutStatus(details, { recurring: false })).toThrow(ProcessorResponseError);
+    expect(() => nvpCheckoutStatus({ ...details, PAYMENTREQUEST_0_TRANSACTIONID: '' }, { recurring: false, transaction: pending })).toThrow(PayPalNeedsPersonError);
   });
 
   it('should read PaymentActionFailed as failed and PaymentActionInProgress as still processing', () => {
@@ -36,7 +50,7 @@ describe('nvpCheckoutStatus', () => {
   });
 
   it('should push a recurring checkout PayPal already completed and discard one never approved', () => {
-    expect(nvpCheckoutStatus(parseNvp(example('nvp-get-details-completed.txt')), { recurring: true })).toMatchObject({ status: 'complete' });
+    expect(nvpCheckoutStatus(parseNvp(example('nvp-get-details-completed.txt')), { recurring: true, transaction: completedPayment })).toMatchObject({ status: 'complete' });
     expect(nvpCheckoutStatus(parseNvp(example('nvp-get-details-not-approved.txt')), { recurring: true })).toMatchObject({ status: 'discard' });
   });
 
@@ -46,6 +60,37 @@ describe('nvpCheckoutStatus', () => {
       shortMessage: 'This Express Checkout session has expired.',
       longMessage: 'This Express Checkout session has expired.  Token value is no longer valid.',
     });
+  });
+});
+
+describe('nvpPaymentStatus', () => {
+  const transaction = (PAYMENTSTATUS: string) => ({ ...parseNvp(example('nvp-get-transaction-details-completed.txt')), PAYMENTSTATUS });
+
+  it.each([
+    ['Completed', 'complete'],
+    ['Processed', 'complete'],
+    ['Denied', 'failed'],
+    ['Failed', 'failed'],
+    ['Expired', 'failed'],
+    ['Voided', 'failed'],
+    ['Refunded', 'refunded'],
+    ['Reversed', 'refunded'],
+  ])('should read PAYMENTSTATUS %s as %s', (paymentStatus, status) => {
+    expect(nvpPaymentStatus(transaction(paymentStatus))).toEqual({ status, gatewayStatus: paymentStatus, gatewayTxnId: '8DN02117BK123456X' });
+  });
+
+  it('should look again later at Pending and In-Progress, leave partial refunds and cancelled reversals to a person, refuse the unknown', () => {
+    expect(() => nvpPaymentStatus(transaction('Pending'))).toThrow(PayPalStillProcessingError);
+    expect(() => nvpPaymentStatus(transaction('In-Progress'))).toThrow(PayPalStillProcessingError);
+    expect(() => nvpPaymentStatus(transaction('Partially-Refunded'))).toThrow(PayPalNeedsPersonError);
+    expect(() => nvpPaymentStatus(transaction('Canceled-Reversal'))).toThrow(PayPalNeedsPersonError);
+    expect(() => nvpPaymentStatus(transaction('None'))).toThrow(ProcessorResponseError);
+  });
+
+  it('should put no payer data in its texts', () => {
+    const attempt = () => nvpPaymentStatus(transaction('Pending'));
+
+    expect(attempt).not.toThrow(new RegExp(PAYER_DATA.join('|').replace(/\./g, '\\.')));
   });
 });
 
@@ -110,15 +155,36 @@ describe('PayPalNvpAdapter with PayPal’s documented examples', () => {
   });
 
   it('should read a duplicate refusal (10415) as the payment already made', async () => {
-    answers.push(example('nvp-get-details-approved.txt'), example('nvp-do-payment-duplicate.txt'), example('nvp-get-details-completed.txt'));
+    answers.push(
+      example('nvp-get-details-approved.txt'),
+      example('nvp-do-payment-duplicate.txt'),
+      example('nvp-get-details-completed.txt'),
+      example('nvp-get-transaction-details-completed.txt'),
+    );
     const paypal = adapter();
     const orphan = payment();
 
     await paypal.getStatus(orphan);
     const completion = await paypal.finish(orphan);
 
-    expect(completion).toEqual({ gatewayTxnId: '8DN02117BK123456X', gatewayStatus: 'PaymentActionCompleted' });
-    expect(sent.map((request) => request.fields.METHOD)).toEqual(['GetExpressCheckoutDetails', 'DoExpressCheckoutPayment', 'GetExpressCheckoutDetails']);
+    expect(completion).toEqual({ gatewayTxnId: '8DN02117BK123456X', gatewayStatus: 'Completed' });
+    expect(sent.map((request) => request.fields.METHOD)).toEqual(['GetExpressCheckoutDetails', 'DoExpressCheckoutPayment', 'GetExpressCheckoutDetails', 'GetTransactionDetails']);
+    expect(sent[3]!.fields).toEqual({ ...credentials, METHOD: 'GetTransactionDetails', TRANSACTIONID: '8DN02117BK123456X' });
+  });
+
+  it('should not report a duplicate refusal as paid while the payment it duplicates is Pending', async () => {
+    answers.push(
+      example('nvp-get-details-approved.txt'),
+      example('nvp-do-payment-duplicate.txt'),
+      example('nvp-get-details-completed.txt'),
+      example('nvp-get-transaction-details-pending.txt'),
+    );
+    const paypal = adapter();
+    const orphan = payment();
+
+    await paypal.getStatus(orphan);
+
+    await expect(paypal.finish(orphan)).rejects.toThrow(PayPalStillProcessingError);
   });
 
   it('should discard an expired token (10411)', async () => {
