@@ -92,7 +92,7 @@ export function toDetailRow(summary: TrackingSummary, rates: RateTable): DetailR
     paymentSubmethod: f.payment_submethod ?? null,
     language: f.language ?? null,
     country: f.country ?? null,
-    trackingDate: datetimeOf(summary.ts),
+    trackingDate: summary.ts === null ? null : datetimeOf(summary.ts),
     deviceType: banner ? (source!.includes('_dsk_') ? 'desktop' : source!.includes('_m_') ? 'mobile' : null) : null,
     browser: f.browser ?? null,
     browserVersion: f.browser_version ?? null,

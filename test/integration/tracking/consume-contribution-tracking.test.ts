@@ -286,7 +286,8 @@ describe.each([
   });
 });
 
-type Wire = { id: string; ts: string } & Record<string, string>;
+/** A wire message: `ts`, or the CRM's `tracking_date` instead, or (the CRM's contribution_id update) no time at all. */
+type Wire = { id: string; ts?: string; tracking_date?: string } & Record<string, string>;
 
 /** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
 function seededRandom(seed: number): () => number {
@@ -310,8 +311,14 @@ function randomTrackingMessages(ids: number, unique: number, duplicates: number,
   for (let i = 0; i < unique; i++) {
     const id = base + (i < ids ? i : Math.floor(random() * ids));
     // Few distinct seconds per id, so that equal ts (ties) happen often.
-    const ts = `2024112713${String(Math.floor(random() * 3)).padStart(2, '0')}${String(Math.floor(random() * 4)).padStart(2, '0')}`;
-    const message: Wire = { id: String(id), ts, nonce: String(i) };
+    const minute = String(Math.floor(random() * 3)).padStart(2, '0');
+    const second = String(Math.floor(random() * 4)).padStart(2, '0');
+    const message: Wire = { id: String(id), nonce: String(i) };
+    const dated = random();
+    if (dated < 0.1) {
+      // no time: applied where it arrived among the id's messages
+    } else if (dated < 0.25) message.tracking_date = `2024-11-27 13:${minute}:${second}`;
+    else message.ts = `2024112713${minute}${second}`;
     if (random() < 0.4) message.utm_source = pick(UTM_SOURCES);
     if (random() < 0.4) message.country = pick(COUNTRIES);
     if (random() < 0.3) message.language = pick(['pt', 'de', 'en', 'pt-br']);
@@ -338,10 +345,17 @@ const LIMITS: Record<string, number> = {
 };
 const TEXT = ['form_amount', 'note', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_key', 'payments_form', 'language', 'country'];
 
+/** A message's own time as `YYYYmmddHHMMSS`: its ts, else its tracking_date; undefined without either. */
+function ownTime(message: Wire): string | undefined {
+  return message.ts ?? message.tracking_date?.replace(/[-: ]/g, '');
+}
+
 /**
  * The merge rules written out plainly, independent of lib/tracking: messages in delivery order
  * (one FIFO consumer), exact duplicates dropped, a second different contribution_id rejected;
- * per field the value of the latest ts, the later arrival on a tie; ts the earliest.
+ * a message's time is its ts, else its tracking_date; one without either takes the latest time
+ * among its id's messages accepted before it (none: before every time); per field the value of
+ * the latest time, the later arrival on a tie; ts the earliest time a message carried.
  */
 function referenceSummary(messages: Wire[]) {
   const seen = new Set<string>();
@@ -368,12 +382,19 @@ function referenceSummary(messages: Wire[]) {
   const summary: Array<Record<string, unknown>> = [];
   const sources: Array<Record<string, unknown>> = [];
   for (const id of [...accepted.keys()].sort((a, b) => Number(a) - Number(b))) {
-    const events = accepted.get(id)!.sort((a, b) => (a.message.ts === b.message.ts ? a.arrival - b.arrival : a.message.ts < b.message.ts ? -1 : 1));
+    let latest = '';
+    const timed = accepted.get(id)!.map((event) => {
+      const own = ownTime(event.message);
+      if (own !== undefined && own > latest) latest = own;
+      return { ...event, at: own ?? latest };
+    });
+    const events = timed.sort((a, b) => (a.at === b.at ? a.arrival - b.arrival : a.at < b.at ? -1 : 1));
     const row: Record<string, unknown> = { id: Number(id), contribution_id: contribution.has(id) ? Number(contribution.get(id)) : null };
     for (const field of TEXT) row[field] = null;
     row.anonymous = null;
     row.optout = null;
-    row.ts = events[0]!.message.ts;
+    const times = events.map((event) => ownTime(event.message)).filter((t) => t !== undefined);
+    row.ts = times.length > 0 ? times.reduce((a, b) => (b < a ? b : a)) : null;
     for (const { message } of events) {
       for (const field of TEXT) if (message[field] !== undefined) row[field] = LIMITS[field] ? message[field]!.slice(0, LIMITS[field]) : message[field];
       if (message.anonymous !== undefined) row.anonymous = Number(message.anonymous);
