@@ -11,11 +11,20 @@
  *   Its message says nothing about when it was sent, only that it came after those, which is
  *   how the CRM's consumer applied it (in the order processed). Only for such events does the
  *   delivery order matter;
+ * - an event that carries no `form_amount` (`payments_form`) of its own but the newer frontend's
+ *   fields it is made of, amount and currency (gateway with appeal or payments_form_variant),
+ *   carries the one they make (legacy-form.ts), and merges as if it had sent it. It is made of
+ *   the event's own fields, not of the merged ones: the legacy summary's upsert keeps a column
+ *   the merge leaves unset (rows from before the cutover keep their data), so a column once set
+ *   must stay set as events are added, and one made of merged fields would not (an earlier-dated
+ *   message arriving late can change what a later message's fields make, to nothing), leaving
+ *   the consumer's row with a value the rebuild does not give;
  * - `contribution_id` is set once: the earliest received event carrying one decides (the
  *   consumer keeps conflicting messages out of the log, see batch-writer.ts);
  * - `ts` is the earliest `ts` an event carries: when the tracking record began, as in the legacy
  *   table; events without one never set or move it (no event with one: no ts).
  */
+import { formAmountOfNewer, paymentsFormOfNewer } from './legacy-form';
 import { DETAIL_FLAG_FIELDS, DETAIL_TEXT_FIELDS, FLAG_FIELDS, TEXT_FIELDS, type TrackingFields } from './message';
 
 export interface TrackingEvent {
@@ -47,6 +56,14 @@ export interface TrackingSummary {
 }
 
 const MERGED_FIELDS: SummaryField[] = [...TEXT_FIELDS, ...FLAG_FIELDS, ...DETAIL_TEXT_FIELDS, ...DETAIL_FLAG_FIELDS];
+
+/** An event's fields with the legacy form_amount and payments_form its newer fields make, where it has none of its own. */
+function withLegacyForm(fields: TrackingFields): TrackingFields {
+  const formAmount = fields.form_amount ?? formAmountOfNewer(fields.amount, fields.currency);
+  const paymentsForm = fields.payments_form ?? paymentsFormOfNewer(fields.gateway, fields.appeal, fields.payments_form_variant);
+  if (formAmount === fields.form_amount && paymentsForm === fields.payments_form) return fields;
+  return { ...fields, ...(formAmount !== undefined && { form_amount: formAmount }), ...(paymentsForm !== undefined && { payments_form: paymentsForm }) };
+}
 
 /** An event in the merge's order, with the moment it is applied at (`at`: null before every dated event). */
 export interface PlacedEvent<T extends TrackingEvent = TrackingEvent> {
@@ -82,7 +99,7 @@ export function foldTrackingEvents(events: readonly TrackingEvent[]): TrackingSu
   const atOf = new Map<number, string | null>();
   for (const { event, at } of ordered) {
     atOf.set(event.eventId, at);
-    const source = event.fields as Record<string, unknown>;
+    const source = withLegacyForm(event.fields) as Record<string, unknown>;
     for (const name of MERGED_FIELDS) {
       if (source[name] !== undefined) {
         target[name] = source[name];

@@ -90,4 +90,63 @@ describe('foldTrackingEvents', () => {
       expect(before.setAt.form_amount).toBeUndefined();
     });
   });
+
+  describe("with the newer frontend's fields in place of form_amount and payments_form", () => {
+    it('should make form_amount and payments_form of them for the legacy summary, set by the message that carried them', () => {
+      const summary = foldTrackingEvents([
+        event(1, '20241127130000', { amount: '10', currency: 'GBP', gateway: 'adyen', appeal: 'JimmyQuote', payments_form_variant: 'monthlyConvert' }),
+      ]);
+
+      expect(summary.fields).toMatchObject({ form_amount: 'GBP 10.00', payments_form: 'adyen.JimmyQuote' });
+      expect(summary.setBy).toMatchObject({ form_amount: 1, payments_form: 1 });
+      expect(summary.setAt).toMatchObject({ form_amount: '20241127130000', payments_form: '20241127130000' });
+    });
+
+    it('should name the form variant when there is no appeal', () => {
+      const summary = foldTrackingEvents([event(1, '20241127130000', { gateway: 'paypal_ec', payments_form_variant: 'monthlyConvert' })]);
+
+      expect(summary.fields.payments_form).toBe('paypal_ec.v=monthlyConvert');
+    });
+
+    it('should keep the form_amount and payments_form a message carries itself', () => {
+      const summary = foldTrackingEvents([
+        event(1, '20241127130000', { form_amount: 'USD 35', payments_form: 'ingenico.v=old', amount: '10.00', currency: 'GBP', gateway: 'adyen', appeal: 'JimmyQuote' }),
+      ]);
+
+      expect(summary.fields).toMatchObject({ form_amount: 'USD 35', payments_form: 'ingenico.v=old' });
+    });
+
+    it('should let the latest message decide, with its own form_amount or the one its newer fields make', () => {
+      const newerLast = foldTrackingEvents([
+        event(1, '20241127130000', { form_amount: 'USD 35' }),
+        event(2, '20241127130100', { amount: '12.5', currency: 'GBP' }),
+      ]);
+      const legacyLast = foldTrackingEvents([
+        event(1, '20241127130100', { form_amount: 'USD 35' }),
+        event(2, '20241127130000', { amount: '12.5', currency: 'GBP' }),
+      ]);
+
+      expect(newerLast.fields.form_amount).toBe('GBP 12.50');
+      expect(newerLast.setBy.form_amount).toBe(2);
+      expect(legacyLast.fields.form_amount).toBe('USD 35');
+    });
+
+    it("should make none of a message with a part missing or unreadable, not even with another message's part, leaving what was set", () => {
+      const summary = foldTrackingEvents([
+        event(1, '20241127130000', { form_amount: 'USD 35', payments_form: 'ingenico.v=old' }),
+        event(2, '20241127130100', { amount: '10', gateway: 'adyen' }),
+        event(3, '20241127130200', { currency: 'GBP', appeal: 'JimmyQuote' }),
+        event(4, '20241127130300', { currency: 'GBP', amount: 'ten' }),
+      ]);
+
+      expect(summary.fields).toMatchObject({ form_amount: 'USD 35', payments_form: 'ingenico.v=old', amount: 'ten', currency: 'GBP', gateway: 'adyen' });
+    });
+
+    it('should keep a form_amount once made when an older message arrives later, as the stored row does', () => {
+      const events = [event(1, '20241127130300', { amount: '7.125', currency: 'GBP' }), event(2, '20241127130100', { currency: 'POUND' })];
+
+      expect(foldTrackingEvents(events.slice(0, 1)).fields.form_amount).toBe('GBP 7.13');
+      expect(foldTrackingEvents(events).fields.form_amount).toBe('GBP 7.13');
+    });
+  });
 });
