@@ -12,6 +12,28 @@ export interface Money {
   amount: string;
 }
 
+/** Up to 15 integer digits: decimal(20,2) holds it, and so does its conversion to dollars. */
+const AMOUNT = /^[0-9]{1,15}(\.[0-9]+)?$/;
+const CURRENCY = /^[A-Za-z]{3}$/;
+
+/**
+ * The newer frontend's `amount` and `currency` as one amount (currency upper-cased), or null when
+ * either is absent or unreadable: the one reading both summaries take of them (detail.ts and the
+ * legacy form_amount, legacy-form.ts).
+ */
+export function readNewerAmount(amount: string | undefined, currency: string | undefined): Money | null {
+  if (amount === undefined || currency === undefined) return null;
+  const a = amount.trim();
+  const c = currency.trim();
+  if (!AMOUNT.test(a) || !CURRENCY.test(c)) return null;
+  return { currency: c.toUpperCase(), amount: a };
+}
+
+/** Whether a decimal (of a form_amount) is within what readNewerAmount reads. */
+export function isReadableAmount(amount: string): boolean {
+  return AMOUNT.test(amount);
+}
+
 const FORM_AMOUNT = /^\s*([A-Za-z]{3})\s*((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)\s*$/;
 
 /** Reads a `form_amount`; null when it is not a currency code followed by an amount. */
@@ -47,6 +69,19 @@ export function convertToUsd(amount: string, unitsPerEur: string, usdPerEur: str
   const numerator = a.units * u.units * 10n ** BigInt(x.decimals) * 100n;
   const denominator = 10n ** BigInt(a.decimals + u.decimals) * x.units;
   return cents(numerator, denominator);
+}
+
+/**
+ * A non-negative decimal as the CRM's view of its tracking table showed it: stored in its
+ * decimal(20,3) `amount` column (rounded to 3 decimals, half up) and then ROUND(amount, 2) (half
+ * up again), always with two decimals. Rounding twice is what the view did: 10.0049 is stored as
+ * 10.005 and shown as 10.01.
+ */
+export function roundAsCrmAmount(amount: string): string {
+  const a = scaled(amount);
+  const scale = 10n ** BigInt(a.decimals);
+  const thousandths = (2n * a.units * 1000n + scale) / (2n * scale);
+  return cents(thousandths, 10n);
 }
 
 /** An amount already in dollars, rounded to the cent like a converted one. */

@@ -14,7 +14,7 @@ import { bulkInsert, columnName } from '../db/bulk-insert';
 import type { Transaction } from '../db/transaction';
 import { contributionTrackingDetail, type ContributionTrackingDetailRow } from '../db/schema';
 import { truncateChars } from '../truncate';
-import { parseFormAmount, roundToCents, type Money } from './amount';
+import { isReadableAmount, parseFormAmount, readNewerAmount, roundToCents } from './amount';
 import type { RateTable } from './exchange-rates';
 import type { TrackingSummary } from './merge';
 import { usdAmountOf, type PricedAmount } from './usd-amount';
@@ -32,21 +32,17 @@ const LIMITS = Object.fromEntries(
   }),
 ) as Partial<Record<DetailKey, number>>;
 
-/** Up to 15 integer digits: decimal(20,2) holds it, and so does its conversion to dollars. */
-const AMOUNT = /^[0-9]{1,15}(\.[0-9]+)?$/;
-const CURRENCY = /^[A-Za-z]{3}$/;
-
 /** The amount the detail row shows, and the event moment whose rate converts it. */
 export function detailAmountOf(summary: TrackingSummary): PricedAmount | undefined {
   const { fields, setAt, setBy } = summary;
-  if (fields.amount !== undefined && fields.currency !== undefined && AMOUNT.test(fields.amount.trim()) && CURRENCY.test(fields.currency.trim())) {
+  const newer = readNewerAmount(fields.amount, fields.currency);
+  if (newer) {
     const later = (setAt.amount ?? '') > (setAt.currency ?? '') ? 'amount' : 'currency';
-    const money: Money = { currency: fields.currency.trim().toUpperCase(), amount: fields.amount.trim() };
-    return { trackingId: summary.id, eventId: setBy[later] ?? 0, money, ts: setAt[later] ?? summary.ts };
+    return { trackingId: summary.id, eventId: setBy[later] ?? 0, money: newer, ts: setAt[later] ?? summary.ts };
   }
   if (fields.form_amount === undefined) return undefined;
   const money = parseFormAmount(fields.form_amount);
-  if (!money || !AMOUNT.test(money.amount)) return undefined;
+  if (!money || !isReadableAmount(money.amount)) return undefined;
   return { trackingId: summary.id, eventId: setBy.form_amount ?? 0, money, ts: setAt.form_amount ?? summary.ts };
 }
 
@@ -92,7 +88,7 @@ export function toDetailRow(summary: TrackingSummary, rates: RateTable): DetailR
     paymentSubmethod: f.payment_submethod ?? null,
     language: f.language ?? null,
     country: f.country ?? null,
-    trackingDate: datetimeOf(summary.ts),
+    trackingDate: summary.ts === null ? null : datetimeOf(summary.ts),
     deviceType: banner ? (source!.includes('_dsk_') ? 'desktop' : source!.includes('_m_') ? 'mobile' : null) : null,
     browser: f.browser ?? null,
     browserVersion: f.browser_version ?? null,

@@ -63,13 +63,20 @@ export type TrackingFields = Partial<
 export interface TrackingMessage {
   /** The contribution tracking id. */
   id: number;
-  /** `YYYYmmddHHMMSS`, UTC. */
-  ts: string;
+  /**
+   * When the message was sent, `YYYYmmddHHMMSS` in UTC: its `ts`, else its `tracking_date`. Null
+   * when it carries neither, as the CRM's contribution_id update does: the merge then places it
+   * by arrival (merge.ts).
+   */
+  ts: string | null;
   fields: TrackingFields;
 }
 
 const DIGITS = /^[0-9]+$/;
 const TS = /^[0-9]{14}$/;
+const DATETIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})$/;
+/** The last second a 14-digit ts can name (9999-12-31 23:59:59), in unix seconds. */
+const MAX_UNIX_SECONDS = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
 
 /** Parses a raw queue body; a body that is not a JSON object is malformed. */
 export function parseTrackingBody(body: string): TrackingMessage {
@@ -91,7 +98,9 @@ export function normaliseTrackingMessage(input: unknown): TrackingMessage {
   if (!isJsonObject(input)) throw new MalformedTrackingMessageError('message must be a JSON object');
   const raw = input;
   const id = parsePositiveInteger(raw.id, 'id', true);
-  const ts = parseTs(raw.ts, true);
+  // The CRM's consumer reads `ts`, else `tracking_date`; only `id` is required. tracking_date is
+  // read only without ts, so events logged before it was read (all of which have a ts) parse as before.
+  const ts = parseTs(raw.ts, false) ?? parseTrackingDate(raw.tracking_date) ?? null;
   const fields: TrackingFields = {};
   for (const name of TEXT_FIELDS) {
     const value = parseText(raw[name], name);
@@ -116,7 +125,7 @@ export function normaliseTrackingMessage(input: unknown): TrackingMessage {
   }
   const contributionId = parsePositiveInteger(raw.contribution_id, 'contribution_id', false);
   if (contributionId !== undefined) fields.contribution_id = contributionId;
-  return { id: id!, ts: ts!, fields };
+  return { id: id!, ts, fields };
 }
 
 /** Reads an id-like field (numbers travel as strings); ids are bigint columns read as JS numbers, hence the 2^53 bound. */
@@ -159,6 +168,30 @@ export function parseTs(value: unknown, required: boolean): string | undefined {
     throw new MalformedTrackingMessageError('ts is not a valid date and time');
   }
   return text;
+}
+
+/**
+ * Reads the CRM's `tracking_date` as a `YYYYmmddHHMMSS` ts: `YYYY-mm-dd HH:MM:SS` (PHP's
+ * `date('Y-m-d H:i:s')`, UTC, from QueueConsumer and the audit processors) or unix seconds (the
+ * recurring consumer passes a message's `date` through). Undefined when absent or blank.
+ */
+export function parseTrackingDate(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string') throw new MalformedTrackingMessageError('tracking_date must be YYYY-mm-dd HH:MM:SS or unix seconds, in UTC');
+  if (DIGITS.test(text)) {
+    const seconds = Number(text);
+    if (seconds < 1 || seconds > MAX_UNIX_SECONDS) throw new MalformedTrackingMessageError('tracking_date is not a valid date and time');
+    return formatTs(new Date(seconds * 1000));
+  }
+  const parts = DATETIME.exec(text);
+  if (!parts) throw new MalformedTrackingMessageError('tracking_date must be YYYY-mm-dd HH:MM:SS or unix seconds, in UTC');
+  const ts = parts.slice(1).join('');
+  try {
+    return parseTs(ts, true);
+  } catch {
+    throw new MalformedTrackingMessageError('tracking_date is not a valid date and time');
+  }
 }
 
 /** Formats a moment as the wire's `YYYYmmddHHMMSS` (UTC). */

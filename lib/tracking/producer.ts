@@ -1,6 +1,7 @@
 /**
  * The frontend's side of the buffer: `trackContribution` validates a tracking message, gives it
- * an id from the sequence when it has none and a `ts` when it has none, and pushes it to the
+ * an id from the sequence when it has none and a `ts` when it has no time (neither `ts` nor
+ * `tracking_date`; one with a tracking_date is queued with it as its ts), and pushes it to the
  * contribution tracking queue through its routing (partitioned by that id). It resolves with the
  * id only once the queue holds the message.
  */
@@ -39,14 +40,19 @@ export function createTrackingProducer(options: TrackingProducerOptions): Tracki
     async trackContribution(fields) {
       const hasId = fields.id !== undefined && fields.id !== null && fields.id !== '';
       const message: Record<string, unknown> = { ...fields };
-      if (message.ts === undefined || message.ts === null || message.ts === '') message.ts = formatTs(now());
+      // A message that brings its own time in tracking_date keeps it: ts would win over it.
+      if (isBlank(message.ts) && isBlank(message.tracking_date)) message.ts = formatTs(now());
       // Validate before allocating, so bad input does not use up an id.
       const checked = normaliseTrackingMessage(hasId ? message : { ...message, id: '1' });
       const id = hasId ? checked.id : await allocateTrackingId(options.redis, options.sequenceKey);
-      await queue.push({ ...toWire(message), id: String(id), ts: checked.ts });
+      await queue.push({ ...toWire(message), id: String(id), ts: checked.ts! });
       return id;
     },
   };
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
 }
 
 /** Numbers travel as strings on the wire (docs/architecture.md §5); absent fields are omitted. */

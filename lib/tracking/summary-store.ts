@@ -1,7 +1,8 @@
 /**
  * Writes of the legacy summary (`contribution_tracking`) and its `contribution_source` split.
  *
- * Rows are written from merged summaries (merge.ts). A column that no event has ever set keeps
+ * Rows are written from merged summaries (merge.ts), whose form_amount and payments_form are a
+ * message's own or made of its newer fields (legacy-form.ts). A column that no event has ever set keeps
  * what the row holds (rows written by the legacy frontend before the cutover keep their data);
  * `ts` only ever moves earlier; `usd_amount` follows `form_amount` (usd-amount.ts): written
  * whenever an event has set form_amount, NULL when it cannot be converted, kept otherwise.

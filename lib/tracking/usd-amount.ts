@@ -14,7 +14,7 @@ export interface UsdIssue {
   trackingId: number;
   /** The event that supplied the amount. */
   eventId: number;
-  reason: 'amount-unreadable' | 'no-rate' | 'out-of-range';
+  reason: 'amount-unreadable' | 'no-rate' | 'out-of-range' | 'no-date';
   /** With no-rate: the currency without a rate on or before that day. */
   currency?: string;
   date?: string;
@@ -26,8 +26,8 @@ export interface PricedAmount {
   eventId: number;
   /** The raw amount text (form_amount), or an amount already read. */
   money: Money | string;
-  /** `ts` of the supplying event. */
-  ts: string;
+  /** The moment of the supplying event (merge.ts, setAt), else the summary's ts; null when the id's events carry none. */
+  ts: string | null;
 }
 
 /** The rates every amount needs, read in two queries. */
@@ -37,7 +37,7 @@ export async function readRatesFor(db: Db, amounts: readonly PricedAmount[]): Pr
   let to: string | undefined;
   for (const amount of amounts) {
     const money = typeof amount.money === 'string' ? parseFormAmount(amount.money) : amount.money;
-    if (!money) continue;
+    if (!money || amount.ts === null) continue;
     currencies.add(money.currency);
     const date = rateDateOf(amount.ts);
     if (from === undefined || date < from) from = date;
@@ -52,6 +52,11 @@ export function usdAmountOf(amount: PricedAmount, rates: RateTable, issues: UsdI
   const money = typeof amount.money === 'string' ? parseFormAmount(amount.money) : amount.money;
   if (!money) {
     issues.push({ trackingId: amount.trackingId, eventId: amount.eventId, reason: 'amount-unreadable' });
+    return null;
+  }
+  // No day to take the rate of: none of the id's messages said when it was sent.
+  if (amount.ts === null) {
+    issues.push({ trackingId: amount.trackingId, eventId: amount.eventId, reason: 'no-date', currency: money.currency });
     return null;
   }
   const date = rateDateOf(amount.ts);
@@ -75,7 +80,9 @@ export function logUsdIssues(logger: Logger, issues: readonly UsdIssue[]): void 
         ? 'no exchange rate on or before that day: usd_amount left NULL'
         : issue.reason === 'out-of-range'
           ? 'amount in dollars too large for usd_amount: left NULL'
-          : 'amount not in the "CUR 0.00" form: usd_amount left NULL',
+          : issue.reason === 'no-date'
+            ? 'no message of the id carries a date to take the rate of: usd_amount left NULL'
+            : 'amount not in the "CUR 0.00" form: usd_amount left NULL',
     );
   }
 }

@@ -318,7 +318,7 @@ export function trackingPage(ctx: PageContext, id: number | null, history: Track
 <form method="get" action="${BASE}/tracking" class="filters" id="tracking"><label>contribution tracking id<input type="text" name="id" value="${id ?? ''}"></label><button>Show</button></form>
 ${history ? html`<div class="grid"><div><h2>Summary (contribution_tracking)</h2>${history.summary ? html`<table class="kv"><tbody>${Object.entries(history.summary).map(([k, v]) => html`<tr><th>${k}</th><td>${v === null ? '' : String(v)}</td></tr>`)}</tbody></table>` : html`<p class="muted">no summary row</p>`}
 ${history.source ? html`<h2>contribution_source</h2><pre>${JSON.stringify(history.source, null, 2)}</pre>` : ''}</div>
-<div><h2>Event log (${history.events.length}, in merge order)</h2>${history.events.map((e) => html`<p>event ${e.eventId} · ts ${e.ts} · received ${when(e.receivedAt)}</p><pre>${JSON.stringify(e.message, null, 2)}</pre>`)}</div></div>` : ''}`,
+<div><h2>Event log (${history.events.length}, in merge order)</h2>${history.events.map((e) => html`<p>event ${e.eventId} · ts ${e.ts ?? 'none (placed by arrival)'} · received ${when(e.receivedAt)}</p><pre>${JSON.stringify(e.message, null, 2)}</pre>`)}</div></div>` : ''}`,
   );
 }
 

@@ -32,7 +32,7 @@ export const contributionTrackingDetail = mysqlTable(
     paymentSubmethod: varchar('payment_submethod', { length: 128 }),
     language: varchar('language', { length: 8 }),
     country: char('country', { length: 2 }),
-    /** The earliest event's ts as a datetime (UTC). */
+    /** The earliest ts of the id's events as a datetime (UTC); NULL when none carried one. */
     trackingDate: datetime('tracking_date', { mode: 'string' }),
     /** desktop or mobile, from `_dsk_` / `_m_` in utm_source. */
     deviceType: varchar('device_type', { length: 8 }),

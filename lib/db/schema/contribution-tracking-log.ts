@@ -13,8 +13,11 @@ export const contributionTrackingEvent = mysqlTable(
     /** Arrival order: among messages with the same `ts`, the later received wins the merge. */
     id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
     contributionTrackingId: bigint('contribution_tracking_id', { mode: 'number', unsigned: true }).notNull(),
-    /** The message's `ts` (YYYYmmddHHMMSS, UTC). */
-    ts: char('ts', { length: 14 }).notNull(),
+    /**
+     * The message's `ts` (YYYYmmddHHMMSS, UTC), else its `tracking_date` in that form; NULL when it
+     * carried neither (the merge then places it by arrival, lib/tracking/merge.ts).
+     */
+    ts: char('ts', { length: 14 }),
     /** SHA-256 (hex) of the message's content without the queue's source_* fields. */
     messageHash: char('message_hash', { length: 64 }).notNull(),
     receivedAt: datetime('received_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),

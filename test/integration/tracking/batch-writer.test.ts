@@ -1,9 +1,14 @@
 import type { RowDataPacket } from 'mysql2/promise';
+import audit from '../../../fixtures/contribution-tracking-audit.json';
+import crmContribution from '../../../fixtures/contribution-tracking-crm-contribution.json';
+import crmGenerated from '../../../fixtures/contribution-tracking-crm-generated.json';
 import first from '../../../fixtures/contribution-tracking-first.json';
+import frontend from '../../../fixtures/contribution-tracking-frontend.json';
 import update from '../../../fixtures/contribution-tracking-update.json';
 import { createLogger } from '../../../lib/log';
 import { writeTrackingBatch, type TrackingBatchItem } from '../../../lib/tracking/batch-writer';
 import { ContributionIdConflictError, MalformedTrackingMessageError } from '../../../lib/tracking/errors';
+import { rebuildTrackingSummary } from '../../../lib/tracking/rebuild';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 const logger = createLogger({ component: 'test' }, { level: 'silent' });
@@ -182,5 +187,47 @@ describe('writeTrackingBatch', () => {
     await writeTrackingBatch(database.pool, [item({ id: '15', ts: '20241127130000', country: 'FR' })], logger);
 
     expect(await summary(15)).toMatchObject({ usd_amount: '12.50', utm_medium: 'legacy', country: 'FR', ts: '20241101000000' });
+  });
+
+  describe('with the messages the CRM sends without ts', () => {
+    const events = async (id: number) =>
+      (await database.pool.query<RowDataPacket[]>('SELECT ts FROM contribution_tracking_event WHERE contribution_tracking_id = ? ORDER BY id', [id]))[0];
+    const trackingDate = async (id: number) =>
+      (await database.pool.query<RowDataPacket[]>('SELECT contribution_id, tracking_date FROM contribution_tracking_detail WHERE id = ?', [id]))[0][0];
+
+    it("should set contribution_id from the CRM's update and leave ts alone, whichever arrives first", async () => {
+      await writeTrackingBatch(database.pool, [item(frontend)], logger);
+      const outcomes = await writeTrackingBatch(database.pool, [item(crmContribution), item(crmContribution)], logger);
+      const inOrder = await summary(48213400);
+      const inOrderDetail = await trackingDate(48213400);
+      const inOrderEvents = await events(48213400);
+      for (const table of ['contribution_tracking', 'contribution_tracking_detail', 'contribution_source', 'contribution_tracking_event']) {
+        await database.pool.query(`DELETE FROM ${table}`);
+      }
+
+      await writeTrackingBatch(database.pool, [item(crmContribution)], logger);
+      const partial = await summary(48213400);
+      await writeTrackingBatch(database.pool, [item(frontend)], logger);
+
+      expect([...outcomes.values()].map((o) => o.status)).toEqual(['stored', 'duplicate']);
+      expect(inOrder).toMatchObject({ contribution_id: 95011240, ts: '20241127131500', utm_source: frontend.utm_source, country: 'GB' });
+      expect(inOrderDetail).toEqual({ contribution_id: 95011240, tracking_date: new Date('2024-11-27T13:15:00Z') });
+      expect(inOrderEvents).toEqual([{ ts: '20241127131500' }, { ts: null }]);
+      expect(partial).toMatchObject({ contribution_id: 95011240, ts: null, utm_source: null });
+      expect(await summary(48213400)).toEqual(inOrder);
+      expect(await trackingDate(48213400)).toEqual(inOrderDetail);
+      expect((await rebuildTrackingSummary(database.pool, logger, { check: true })).differing).toEqual([]);
+    });
+
+    it("should take tracking_date as the time of the CRM's own new records", async () => {
+      const outcomes = await writeTrackingBatch(database.pool, [item(crmGenerated), item(audit)], logger);
+
+      expect([...outcomes.values()].map((o) => o.status)).toEqual(['stored', 'stored']);
+      expect(await summary(48213401)).toMatchObject({ ts: '20241127132000', utm_source: '..cc', utm_medium: 'civicrm', utm_campaign: null, country: 'BR' });
+      expect(await summary(48213402)).toMatchObject({ ts: '20241127132500', utm_source: 'audit..cc', utm_medium: 'audit', language: null, country: null });
+      expect([...(await events(48213401)), ...(await events(48213402))]).toEqual([{ ts: '20241127132000' }, { ts: '20241127132500' }]);
+      expect(await trackingDate(48213402)).toEqual({ contribution_id: null, tracking_date: new Date('2024-11-27T13:25:00Z') });
+      expect((await rebuildTrackingSummary(database.pool, logger, { check: true })).differing).toEqual([]);
+    });
   });
 });

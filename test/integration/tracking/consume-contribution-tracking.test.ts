@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import first from '../../../fixtures/contribution-tracking-first.json';
 import update from '../../../fixtures/contribution-tracking-update.json';
 import { createDamagedStore } from '../../../lib/consumer/damaged-store';
@@ -269,7 +269,9 @@ describe.each([
       const rebuild = await rebuildTrackingSummary(database.pool, logger);
       const rebuilt = await snapshot();
 
-      const reference = referenceSummary(messages);
+      const reference = referenceSummary(messages, await crmViewFormAmounts(database.pool));
+      expect(reference.summary.filter((row) => typeof row.form_amount === 'string' && /^(GBP|eur) /.test(row.form_amount)).length).toBeGreaterThan(50);
+      expect(reference.summary.filter((row) => typeof row.payments_form === 'string' && row.payments_form !== 'ingenico.v=old').length).toBeGreaterThan(50);
       expect(reference).toMatchObject({ duplicates: expect.any(Number), conflicts: expect.any(Number) });
       expect(reference.duplicates).toBeGreaterThan(500);
       expect(reference.conflicts).toBeGreaterThan(10);
@@ -286,7 +288,8 @@ describe.each([
   });
 });
 
-type Wire = { id: string; ts: string } & Record<string, string>;
+/** A wire message: `ts`, or the CRM's `tracking_date` instead, or (the CRM's contribution_id update) no time at all. */
+type Wire = { id: string; ts?: string; tracking_date?: string } & Record<string, string>;
 
 /** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
 function seededRandom(seed: number): () => number {
@@ -297,6 +300,25 @@ function seededRandom(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+const NEWER_AMOUNTS = ['10', '7.125', '10.0049', '0.0044', 'ten'];
+const NEWER_CURRENCIES = ['GBP', 'eur', 'POUND'];
+
+/**
+ * What the CRM's view made of each amount and currency of the lists above: `<currency>
+ * ROUND(amount, 2)` over its decimal(20,3) and varchar(3) columns, computed by MariaDB; a value
+ * those columns cannot hold has none.
+ */
+async function crmViewFormAmounts(pool: Pool): Promise<Map<string, string>> {
+  const view = new Map<string, string>();
+  for (const amount of NEWER_AMOUNTS.filter((a) => /^[0-9]+(\.[0-9]+)?$/.test(a))) {
+    for (const currency of NEWER_CURRENCIES.filter((c) => c.length === 3)) {
+      const [[row]] = await pool.query<RowDataPacket[]>("SELECT concat(?, ' ', ROUND(CAST(? AS DECIMAL(20,3)), 2)) AS form_amount", [currency, amount]);
+      view.set(`${currency} ${amount}`, String(row!.form_amount));
+    }
+  }
+  return view;
 }
 
 const UTM_SOURCES = ['B1_banner.lp_one.cc', 'B2.no-LP.paypal', 'B3_only_two.parts', 'a.b.c.d', 'plain', 'x'.repeat(60) + '.' + 'y'.repeat(80) + '.cc'];
@@ -310,13 +332,26 @@ function randomTrackingMessages(ids: number, unique: number, duplicates: number,
   for (let i = 0; i < unique; i++) {
     const id = base + (i < ids ? i : Math.floor(random() * ids));
     // Few distinct seconds per id, so that equal ts (ties) happen often.
-    const ts = `2024112713${String(Math.floor(random() * 3)).padStart(2, '0')}${String(Math.floor(random() * 4)).padStart(2, '0')}`;
-    const message: Wire = { id: String(id), ts, nonce: String(i) };
+    const minute = String(Math.floor(random() * 3)).padStart(2, '0');
+    const second = String(Math.floor(random() * 4)).padStart(2, '0');
+    const message: Wire = { id: String(id), nonce: String(i) };
+    const dated = random();
+    if (dated < 0.1) {
+      // no time: applied where it arrived among the id's messages
+    } else if (dated < 0.25) message.tracking_date = `2024-11-27 13:${minute}:${second}`;
+    else message.ts = `2024112713${minute}${second}`;
     if (random() < 0.4) message.utm_source = pick(UTM_SOURCES);
     if (random() < 0.4) message.country = pick(COUNTRIES);
     if (random() < 0.3) message.language = pick(['pt', 'de', 'en', 'pt-br']);
     if (random() < 0.3) message.utm_medium = pick(['sitenotice', 'email', 'm'.repeat(150)]);
     if (random() < 0.2) message.form_amount = pick(['EUR 15.00', 'BRL 25.00']);
+    if (random() < 0.1) message.payments_form = 'ingenico.v=old';
+    // The current frontend's fields, which make form_amount and payments_form where a message has none of its own.
+    if (random() < 0.2) message.amount = pick(NEWER_AMOUNTS);
+    if (random() < 0.2) message.currency = pick(NEWER_CURRENCIES);
+    if (random() < 0.15) message.gateway = pick(['adyen', 'paypal_ec']);
+    if (random() < 0.15) message.appeal = pick(['JimmyQuote', '']);
+    if (random() < 0.15) message.payments_form_variant = 'monthlyConvert';
     if (random() < 0.2) message.optout = pick(['0', '1']);
     if (random() < 0.2) message.anonymous = pick(['0', '1']);
     if (random() < 0.1) message.note = pick(['thanks', 'é'.repeat(10)]);
@@ -338,12 +373,21 @@ const LIMITS: Record<string, number> = {
 };
 const TEXT = ['form_amount', 'note', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_key', 'payments_form', 'language', 'country'];
 
+/** A message's own time as `YYYYmmddHHMMSS`: its ts, else its tracking_date; undefined without either. */
+function ownTime(message: Wire): string | undefined {
+  return message.ts ?? message.tracking_date?.replace(/[-: ]/g, '');
+}
+
 /**
  * The merge rules written out plainly, independent of lib/tracking: messages in delivery order
  * (one FIFO consumer), exact duplicates dropped, a second different contribution_id rejected;
- * per field the value of the latest ts, the later arrival on a tie; ts the earliest.
+ * a message's time is its ts, else its tracking_date; one without either takes the latest time
+ * among its id's messages accepted before it (none: before every time); per field the value of
+ * the latest time, the later arrival on a tie; ts the earliest time a message carried. A message
+ * without a form_amount (payments_form) of its own counts as carrying what the CRM's view made of
+ * its amount and currency (gateway with appeal, else with payments_form_variant).
  */
-function referenceSummary(messages: Wire[]) {
+function referenceSummary(messages: Wire[], crmView: Map<string, string>) {
   const seen = new Set<string>();
   const contribution = new Map<string, string>();
   const accepted = new Map<string, Array<{ message: Wire; arrival: number }>>();
@@ -368,16 +412,32 @@ function referenceSummary(messages: Wire[]) {
   const summary: Array<Record<string, unknown>> = [];
   const sources: Array<Record<string, unknown>> = [];
   for (const id of [...accepted.keys()].sort((a, b) => Number(a) - Number(b))) {
-    const events = accepted.get(id)!.sort((a, b) => (a.message.ts === b.message.ts ? a.arrival - b.arrival : a.message.ts < b.message.ts ? -1 : 1));
+    let latest = '';
+    const timed = accepted.get(id)!.map((event) => {
+      const own = ownTime(event.message);
+      if (own !== undefined && own > latest) latest = own;
+      return { ...event, at: own ?? latest };
+    });
+    const events = timed.sort((a, b) => (a.at === b.at ? a.arrival - b.arrival : a.at < b.at ? -1 : 1));
     const row: Record<string, unknown> = { id: Number(id), contribution_id: contribution.has(id) ? Number(contribution.get(id)) : null };
     for (const field of TEXT) row[field] = null;
     row.anonymous = null;
     row.optout = null;
-    row.ts = events[0]!.message.ts;
+    const times = events.map((event) => ownTime(event.message)).filter((t) => t !== undefined);
+    row.ts = times.length > 0 ? times.reduce((a, b) => (b < a ? b : a)) : null;
     for (const { message } of events) {
       for (const field of TEXT) if (message[field] !== undefined) row[field] = LIMITS[field] ? message[field]!.slice(0, LIMITS[field]) : message[field];
       if (message.anonymous !== undefined) row.anonymous = Number(message.anonymous);
       if (message.optout !== undefined) row.optout = Number(message.optout);
+      // A message without its own form_amount / payments_form: what the CRM's view made of its own newer fields, if anything.
+      if (message.form_amount === undefined) {
+        const made = crmView.get(`${message.currency} ${message.amount}`);
+        if (made !== undefined) row.form_amount = made;
+      }
+      if (message.payments_form === undefined && message.gateway !== undefined) {
+        if (message.appeal !== undefined) row.payments_form = `${message.gateway}.${message.appeal}`;
+        else if (message.payments_form_variant !== undefined) row.payments_form = `${message.gateway}.v=${message.payments_form_variant}`;
+      }
     }
     summary.push(row);
     const parts = typeof row.utm_source === 'string' ? row.utm_source.split('.') : [];

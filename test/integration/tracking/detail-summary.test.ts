@@ -41,8 +41,14 @@ describe('contribution_tracking_detail', () => {
       sources: await read('contribution_source', 'contribution_tracking_id'),
     };
   };
+  /** Writes the messages in batches of `size`; resolves with how many were refused. */
   const writeInBatches = async (messages: unknown[], size: number) => {
-    for (let i = 0; i < messages.length; i += size) await writeTrackingBatch(database.pool, messages.slice(i, i + size).map(item), logger);
+    let rejected = 0;
+    for (let i = 0; i < messages.length; i += size) {
+      const outcomes = await writeTrackingBatch(database.pool, messages.slice(i, i + size).map(item), logger);
+      rejected += [...outcomes.values()].filter((o) => o.status === 'rejected').length;
+    }
+    return rejected;
   };
 
   it('should spell the fixtures out in the newer columns, with the banner details of utm_source', async () => {
@@ -114,8 +120,13 @@ describe('contribution_tracking_detail', () => {
   describe('with 4,000 random messages over 400 ids', () => {
     const messages = randomMessages(400, 4000, seededRandom(1127));
 
-    it('should leave both live tables equal to their rebuild, and the check clean', async () => {
-      await writeInBatches(messages, 250);
+    it('should leave both live tables equal to their rebuild, and the check clean, with messages without ts among them', async () => {
+      const withUndated = randomMessages(400, 4000, seededRandom(1127), { undated: 0.1 });
+      const undated = withUndated.filter((m) => m.ts === undefined && m.tracking_date === undefined).length;
+      expect(undated).toBeGreaterThan(200);
+      expect(await writeInBatches(withUndated, 250)).toBe(0);
+      const [[logged]] = await database.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM contribution_tracking_event WHERE ts IS NULL');
+      expect(Number(logged!.n)).toBe(undated);
       const live = await snapshot();
       await database.pool.query('DELETE FROM contribution_tracking');
       await database.pool.query('DELETE FROM contribution_tracking_detail');
@@ -131,7 +142,7 @@ describe('contribution_tracking_detail', () => {
     });
 
     it('should reach the same tables when the messages arrive in reverse order', async () => {
-      await writeInBatches(messages, 250);
+      expect(await writeInBatches(messages, 250)).toBe(0);
       const forward = await snapshot();
       for (const table of ['contribution_tracking', 'contribution_tracking_detail', 'contribution_source', 'contribution_tracking_event']) {
         await database.pool.query(`DELETE FROM ${table}`);
@@ -168,10 +179,10 @@ function seededRandom(seed: number): () => number {
 
 /**
  * Distinct messages (a nonce each) over `ids` ids, every id at least once; each at its own
- * moment over three days, so that rate days vary (ties are covered by consume-contribution-tracking.test.ts). One contribution_id per id, so that no
- * message is refused in either order.
+ * moment over three days, so that rate days vary (ties are covered by consume-contribution-tracking.test.ts), a share
+ * of them (`undated`) at none. One contribution_id per id, so that no message is refused in either order.
  */
-function randomMessages(ids: number, count: number, random: () => number): Array<Record<string, string>> {
+function randomMessages(ids: number, count: number, random: () => number, options: { undated?: number } = {}): Array<Record<string, string>> {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   const messages: Array<Record<string, string>> = [];
   for (let i = 0; i < count; i++) {
@@ -179,8 +190,15 @@ function randomMessages(ids: number, count: number, random: () => number): Array
     // A moment of its own per message: ties go by arrival, which reversing the order would change.
     const seconds = 13 * 3600 + i;
     const clock = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60].map((n) => String(n).padStart(2, '0')).join('');
-    const ts = `202411${pick(['25', '26', '27'])}${clock}`;
-    const m: Record<string, string> = { id: String(id), ts, nonce: String(i) };
+    const day = pick(['25', '26', '27']);
+    const m: Record<string, string> = { id: String(id), nonce: String(i) };
+    // The CRM's messages carry tracking_date instead of ts, or (its contribution_id update) no time:
+    // those are applied where they arrive, so only the order-independence test goes without them.
+    const dated = random();
+    if (dated < (options.undated ?? 0)) {
+      // no time
+    } else if (dated < 0.25) m.tracking_date = `2024-11-${day} ${clock.slice(0, 2)}:${clock.slice(2, 4)}:${clock.slice(4)}`;
+    else m.ts = `202411${day}${clock}`;
     if (random() < 0.4) m.utm_source = pick(['B1_v2_dsk_lg_cnt.lp1.cc', 'B2_v3_m_sm_x.no-LP.paypal', 'sp70000001.d', 'plain', 'a.b']);
     if (random() < 0.3) m.form_amount = pick(['EUR 15.00', 'BRL 25.00', 'USD 3', 'XAF 500', 'junk']);
     if (random() < 0.2) m.amount = pick(['5', '7.125', 'x']);

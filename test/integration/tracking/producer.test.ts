@@ -72,4 +72,13 @@ describe('trackContribution', () => {
     expect(await producer.trackContribution({})).toBe(1001);
     expect((await backend.stats(queue)).ready).toBe(1);
   });
+
+  it("should keep a message's tracking_date as its time rather than stamp it with now", async () => {
+    await seedTrackingIdSequence(redis, sequenceKey, 1000);
+
+    await producer.trackContribution({ utm_medium: 'civicrm', tracking_date: '2024-11-27 13:20:00' });
+
+    const [message] = (await backend.peek(queue, 1)).map((body) => JSON.parse(body));
+    expect(message).toMatchObject({ id: '1001', ts: '20241127132000', tracking_date: '2024-11-27 13:20:00' });
+  });
 });

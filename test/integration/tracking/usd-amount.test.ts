@@ -86,6 +86,24 @@ describe('usd_amount of contribution_tracking', () => {
     expect(lines.join('')).not.toMatch(/98765|43210|a lot/);
   });
 
+  it('should price an amount from a message without ts at the ts it follows, and leave it NULL with a warning when no message has one', async () => {
+    await loadRates(database.pool, ratesFile('eurofxref-sample.xml'));
+    const lines: string[] = [];
+    const warnLogger = createLogger({ component: 'test' }, { level: 'warn', destination: { write: (line: string) => lines.push(line) } });
+
+    await writeTrackingBatch(
+      database.pool,
+      [item({ id: '10', ts: '20241125120000', country: 'GB' }), item({ id: '10', form_amount: 'GBP 8.30' }), item({ id: '11', form_amount: 'GBP 8.30' })],
+      warnLogger,
+    );
+
+    // GBP 8.30 at the rates of 2024-11-25, the day of the message it follows: 8.3 · 1.04 / 0.83
+    expect(await usd(10)).toBe('10.40');
+    expect(await usd(11)).toBeNull();
+    expect(lines.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({ contributionTrackingId: 11, reason: 'no-date', currency: 'GBP' })]);
+    expect(lines.join('')).not.toContain('8.30');
+  });
+
   it('should leave usd_amount NULL rather than fail the batch when the dollar value does not fit the column', async () => {
     await loadRates(database.pool, [{ currency: 'XTS', date: '2024-11-27', unitsPerEur: '0.0000001' }, { currency: 'USD', date: '2024-11-27', unitsPerEur: '1.05' }]);
 

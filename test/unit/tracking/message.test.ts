@@ -1,3 +1,6 @@
+import audit from '../../../fixtures/contribution-tracking-audit.json';
+import crmContribution from '../../../fixtures/contribution-tracking-crm-contribution.json';
+import crmGenerated from '../../../fixtures/contribution-tracking-crm-generated.json';
 import first from '../../../fixtures/contribution-tracking-first.json';
 import update from '../../../fixtures/contribution-tracking-update.json';
 import { MalformedTrackingMessageError } from '../../../lib/tracking/errors';
@@ -31,15 +34,43 @@ describe('normaliseTrackingMessage', () => {
     [{ id: '-4', ts: '20241127130000' }, 'id must be a positive whole number'],
     [{ id: '0', ts: '20241127130000' }, 'id must be a positive whole number below 2^53'],
     [{ id: '99999999999999999999', ts: '20241127130000' }, 'id must be a positive whole number below 2^53'],
-    [{ id: '5' }, 'ts is missing'],
     [{ id: '5', ts: '2024-11-27 13:00' }, 'ts must be 14 digits, YYYYmmddHHMMSS in UTC'],
     [{ id: '5', ts: '20241331130000' }, 'ts is not a valid date and time'],
     [{ id: '5', ts: '20241127250000' }, 'ts is not a valid date and time'],
+    [{ id: '5', tracking_date: '27/11/2024 13:00' }, 'tracking_date must be YYYY-mm-dd HH:MM:SS or unix seconds, in UTC'],
+    [{ id: '5', tracking_date: '2024-02-30 13:00:00' }, 'tracking_date is not a valid date and time'],
+    [{ id: '5', tracking_date: { at: 1 } }, 'tracking_date must be YYYY-mm-dd HH:MM:SS or unix seconds, in UTC'],
     [{ id: '5', ts: '20241127130000', contribution_id: 'x1' }, 'contribution_id must be a positive whole number'],
     [{ id: '5', ts: '20241127130000', optout: 'maybe' }, 'optout must be 0 or 1'],
     [{ id: '5', ts: '20241127130000', utm_source: { a: 1 } }, 'utm_source must be a string'],
   ])('should reject %j with "%s"', (input, reason) => {
     expect(() => normaliseTrackingMessage(input)).toThrow(new MalformedTrackingMessageError(reason));
+  });
+
+  it("should accept the CRM's contribution_id update, which carries no time, as a message without ts", () => {
+    const message = normaliseTrackingMessage(crmContribution);
+
+    expect(message).toEqual({ id: 48213400, ts: null, fields: { contribution_id: 95011240 } });
+  });
+
+  it("should take tracking_date (YYYY-mm-dd HH:MM:SS, UTC) as the time of the CRM's messages without ts", () => {
+    const generated = normaliseTrackingMessage(crmGenerated);
+    const audited = normaliseTrackingMessage(audit);
+
+    expect(generated).toEqual({ id: 48213401, ts: '20241127132000', fields: { utm_source: '..cc', utm_medium: 'civicrm', country: 'BR' } });
+    expect(audited.ts).toBe('20241127132500');
+    expect(audited.fields).toEqual({ utm_source: 'audit..cc', utm_medium: 'audit', payment_method: 'cc' });
+  });
+
+  it('should read a tracking_date in unix seconds, as a number or digits', () => {
+    expect(normaliseTrackingMessage({ id: '5', tracking_date: 1732713600 }).ts).toBe('20241127132000');
+    expect(normaliseTrackingMessage({ id: '5', tracking_date: '1732713600' }).ts).toBe('20241127132000');
+  });
+
+  it('should let ts win over tracking_date, and fall back to tracking_date when ts is blank', () => {
+    expect(normaliseTrackingMessage({ id: '5', ts: '20241127130000', tracking_date: '2024-11-27 13:20:00' }).ts).toBe('20241127130000');
+    expect(normaliseTrackingMessage({ id: '5', ts: '', tracking_date: '2024-11-27 13:20:00' }).ts).toBe('20241127132000');
+    expect(normaliseTrackingMessage({ id: '5', ts: null, tracking_date: null }).ts).toBeNull();
   });
 
   it('should reject anything that is not a JSON object', () => {

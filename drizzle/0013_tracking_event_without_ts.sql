@@ -1,0 +1,1 @@
+ALTER TABLE `contribution_tracking_event` MODIFY COLUMN `ts` char(14);
