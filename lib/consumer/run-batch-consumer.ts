@@ -71,7 +71,7 @@ export interface ConsumerRunOptions {
 }
 
 export interface BatchConsumerOptions extends ConsumerRunOptions {
-  /** Most messages handed to `handleBatch` at once. */
+  /** Most messages handed to `handleBatch` at once (fewer when their bodies exceed HANDLER_BATCH_MAX_CHARS). */
   batchSize: number;
   handleBatch: (messages: BatchMessage[]) => Promise<BatchFailures | void>;
   /**
@@ -206,10 +206,12 @@ export async function settleBatch(
 }
 
 /**
- * Parses each delivery and hands the parseable ones to `handleBatch` in one call: what each
- * delivery ended with, by Delivery.id (absent: succeeded), and the parsed bodies. A body that is
- * not a JSON object never reaches the handler (MalformedMessageError); a throwing handler
- * applies its error to every message it was given. Shared by the scheduled and the SQS runner;
+ * Parses each delivery and hands the parseable ones to `handleBatch`, in one call or, when their
+ * bodies are more than one statement should carry (HANDLER_BATCH_MAX_CHARS), in consecutive parts:
+ * what each delivery ended with, by Delivery.id (absent: succeeded), and the parsed bodies. A body
+ * that is not a JSON object never reaches the handler (MalformedMessageError); a throwing handler
+ * applies its error to every message it was given, and after an InfrastructureError the parts
+ * after it are not handed over (they go back with it). Shared by the scheduled and the SQS runner;
  * `parsedAhead` holds bodies already parsed (a batch leased ahead).
  */
 export async function runBatchHandler(
@@ -229,13 +231,49 @@ export async function runBatchHandler(
       outcomes.set(delivery.id, error);
     }
   }
-  if (parsed.length > 0) {
+  let stoppedBy: unknown;
+  for (const part of partsWithin(parsed, HANDLER_BATCH_MAX_CHARS)) {
+    // After an outage the rest is not tried: it goes back with the same error.
+    if (stoppedBy !== undefined) {
+      for (const { delivery } of part) outcomes.set(delivery.id, stoppedBy);
+      continue;
+    }
     try {
-      const failures = await handleBatch(parsed);
+      const failures = await handleBatch(part);
       for (const [id, error] of failures ?? []) outcomes.set(id, error);
     } catch (thrown) {
-      for (const { delivery } of parsed) outcomes.set(delivery.id, thrown);
+      for (const { delivery } of part) outcomes.set(delivery.id, thrown);
+      if (thrown instanceof InfrastructureError) stoppedBy = thrown;
     }
   }
   return { outcomes, bodies };
+}
+
+/**
+ * The most body text (UTF-16 units, at most three bytes of UTF-8 each) one handleBatch call gets:
+ * a handler writes a batch in a few multi-row statements that carry the bodies, and a statement
+ * over the server's max_allowed_packet (16 MB by default on MariaDB) is not refused but kills the
+ * connection, an outage that would come back with the same batch on every run until it was
+ * dead-lettered whole. 4 Mi units keep such a statement under 12 MB of bodies; a queue's
+ * messages are at most 256 KB each, so a part always holds at least one.
+ */
+export const HANDLER_BATCH_MAX_CHARS = 4 * 1024 * 1024;
+
+/** `messages` in order, cut into consecutive parts of at most `maxChars` of body text (one message at least). */
+export function partsWithin(messages: BatchMessage[], maxChars: number): BatchMessage[][] {
+  const parts: BatchMessage[][] = [];
+  let part: BatchMessage[] = [];
+  let chars = 0;
+  for (const message of messages) {
+    const length = message.delivery.body.length;
+    if (part.length > 0 && chars + length > maxChars) {
+      parts.push(part);
+      part = [];
+      chars = 0;
+    }
+    part.push(message);
+    chars += length;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
