@@ -10,6 +10,7 @@
  * When the database or the damaged store is unreachable, nothing unsettled is acked: those
  * messages are released, settled ones acked, and the run rejects with the InfrastructureError.
  */
+import { consecutiveChunks } from '../queue/consecutive-chunks';
 import { InfrastructureError, toError } from '../errors';
 import { parseJsonObject } from '../json-object';
 import { createLogger, type Logger } from '../log';
@@ -261,19 +262,5 @@ export const HANDLER_BATCH_MAX_CHARS = 4 * 1024 * 1024;
 
 /** `messages` in order, cut into consecutive parts of at most `maxChars` of body text (one message at least). */
 export function partsWithin(messages: BatchMessage[], maxChars: number): BatchMessage[][] {
-  const parts: BatchMessage[][] = [];
-  let part: BatchMessage[] = [];
-  let chars = 0;
-  for (const message of messages) {
-    const length = message.delivery.body.length;
-    if (part.length > 0 && chars + length > maxChars) {
-      parts.push(part);
-      part = [];
-      chars = 0;
-    }
-    part.push(message);
-    chars += length;
-  }
-  if (part.length > 0) parts.push(part);
-  return parts;
+  return consecutiveChunks(messages, (message) => message.delivery.body.length, maxChars);
 }

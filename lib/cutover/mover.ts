@@ -3,8 +3,9 @@
  * importers, docs/architecture.md §13): normalise each as its new consumer would, push the good
  * ones onto the target queue with their content hash as idempotency key, store the others in
  * `damaged` once (raw body, and the legacy channel's headers in the trace), record both in the
- * ledger; a message the target queue refuses (over its size limit) is one of the others. It resolves only when the target and `damaged` hold the batch: only then may the
- * caller remove anything at the source.
+ * ledger; a message the target queue refuses (over its size limit) is one of the others. It
+ * resolves only when the target and `damaged` hold the batch: only then may the caller remove
+ * anything at the source.
  */
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';

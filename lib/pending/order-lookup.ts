@@ -1,8 +1,8 @@
 /**
- * What the pending consumer asks after storing a batch: which of its orders already failed (and
- * are not under review) in `payments_initial`, and which are settled in `pending_settled`
- * (docs/architecture.md §7.1). One statement for both, run as a server-side prepared statement:
- * one round trip per batch.
+ * What the pending consumer asks after storing a batch: which of its orders already ended unpaid
+ * with nothing left to take them in `payments_initial` (pendingRowsObsolete), and which are
+ * settled in `pending_settled` (docs/architecture.md §7.1). One statement for both, run as a
+ * server-side prepared statement: one round trip per batch.
  *
  * The batch's orders travel as one JSON parameter, read by JSON_TABLE (MariaDB 10.6 or later)
  * and joined on each table's unique (gateway, order_id) key. The statement's text is the same for
@@ -95,8 +95,8 @@ export class OrderOutcomesLookup {
   constructor(private readonly db: Db) {}
 
   /**
-   * Of these (gateway, order id) pairs, those whose attempt failed and is not under review
-   * (`isFailedNotUnderReview` in SQL) and those settled (as SettledOrdersStore.settledOrders).
+   * Of these (gateway, order id) pairs, those whose pending rows are obsolete
+   * (`pendingRowsObsolete` in SQL) and those settled (as SettledOrdersStore.settledOrders).
    */
   async lookUp(orders: Array<{ gateway: string; orderId: string }>): Promise<OrderOutcomes> {
     const outcomes: OrderOutcomes = { failed: new Set(), settled: new Set() };

@@ -82,6 +82,7 @@ import { findQueueDefinition, queueDefinitions, sqsQueueName } from './definitio
 import { ENQUEUED_AT_ATTRIBUTE, sqsDelivery } from './enqueued-time';
 import { isStaleReceipt, sqsErrorCode, toQueueError } from './errors';
 import { provisionQueue } from './provision';
+import { consecutiveChunks } from '../consecutive-chunks';
 
 /** SQS's limits: 10 entries per batch call, 256 KiB per batch request. */
 const SQS_BATCH_MAX = 10;
@@ -768,19 +769,5 @@ function toDelivery(queue: string, message: Message): Delivery {
 
 /** Splits bodies into SendMessageBatch-sized chunks: at most 10 entries and 256 KiB each. */
 export function chunkBySize(bodies: string[]): string[][] {
-  const chunks: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const body of bodies) {
-    const size = Buffer.byteLength(body);
-    if (current.length > 0 && (current.length === SQS_BATCH_MAX || bytes + size > SQS_BATCH_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(body);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return consecutiveChunks(bodies, (body) => Buffer.byteLength(body), SQS_BATCH_BYTES, SQS_BATCH_MAX);
 }
